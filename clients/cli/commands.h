@@ -1,0 +1,168 @@
+// Subcommands of the `accueil` command-line client.
+//
+// Each Run* function builds one request of accueil.booking.v1.BookingService
+// from its options, calls the server (one deadline of --timeout per call),
+// prints the answer to stdout (a table, or the message as JSON with --json)
+// or the error to stderr, and returns the process exit code (errors.h).
+// main.cc only parses the command line into the option structs below.
+//
+//   GlobalOptions global{.server = "127.0.0.1:50051"};
+//   SlotsOptions slots{.desk = "desks/1", .from = "2026-12-01"};
+//   return RunSlots(global, slots);
+//
+// Times are shown in --tz when given, else in the site's own zone (looked up
+// with ListDesks/ListSites), else in kDefaultTimeZone; the zone is always
+// named next to the times. Mutating commands send a request_id, random unless
+// given, and name it when the outcome is unknown so that a retry is safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "accueil/booking/v1/booking.pb.h"
+
+namespace accueil::cli {
+
+// kDefaultServer is the address used without --server or ACCUEIL_SERVER.
+inline constexpr char kDefaultServer[] = "127.0.0.1:50051";
+
+// kDefaultTimeZone is used when neither --tz nor the site gives a zone.
+inline constexpr char kDefaultTimeZone[] = "Europe/Paris";
+
+struct GlobalOptions {
+  std::string server = kDefaultServer;
+  bool json = false;
+  // Deadline of each call, in seconds (> 0).
+  double timeout_seconds = 10;
+  // IANA zone for dates given and times shown; empty: the site's zone.
+  std::string time_zone;
+};
+
+struct DesksOptions {
+  std::string site;  // "sites/{id}"; empty: every site
+};
+
+struct SlotsOptions {
+  std::string desk;
+  std::string from;  // YYYY-MM-DD, first local day; empty: now
+  std::string
+      to;  // YYYY-MM-DD, last local day (inclusive); empty: server default
+  int limit = 0;  // 0: all
+};
+
+struct BookOptions {
+  std::string slot;
+  std::string given_name;
+  std::string family_name;
+  std::string email;
+  std::string phone;
+  std::string language;
+  int companions = 0;
+  std::string accessibility;  // a word of AccessibilityWords(); empty: unset
+  std::string accessibility_note;
+  std::string channel = "online";  // a word of ChannelWords()
+  std::string override_reason;
+  std::string request_id;  // empty: random
+};
+
+// Options of show, cancel and move: the person's own appointment.
+struct AppointmentOptions {
+  std::string reference;
+  std::string access_code;
+  std::string reason;    // cancel
+  std::string new_slot;  // move
+  std::string request_id;
+};
+
+enum class Transition { kArrived, kStart, kComplete, kNoShow };
+
+struct TransitionOptions {
+  std::string name;  // "appointments/{id}"
+  std::string request_id;
+};
+
+struct CreateSiteOptions {
+  std::string display_name;
+  std::string address;
+  std::string time_zone;
+  std::string request_id;
+};
+
+// Options of create-desk and update-desk. For update-desk only the fields
+// that are set go into the update mask.
+struct DeskOptions {
+  std::string site;  // create-desk: "sites/{id}"
+  std::string desk;  // update-desk: "desks/{id}"
+  std::optional<std::string> display_name;
+  std::optional<std::string> kind;  // a word of DeskKindWords()
+  std::optional<int> slot_minutes;
+  std::optional<int> capacity;
+  std::vector<std::string> instructions;  // "LANG=TEXT"
+  std::vector<std::string> documents;     // "LANG=DOCUMENT", repeatable
+  std::string request_id;
+};
+
+struct HoursOptions {
+  std::string desk;
+  std::vector<std::string> ranges;  // "mon 09:00-12:00"
+  std::vector<std::string> closed;  // "2026-12-25[:reason]"
+  std::string request_id;
+};
+
+struct ReleaseOptions {
+  std::string desk;
+  std::string from;  // YYYY-MM-DD
+  std::string to;    // YYYY-MM-DD, inclusive
+  std::string at;    // RFC 3339; empty: at once
+  int window_minutes = 0;
+  std::string request_id;
+};
+
+int RunSites(const GlobalOptions& global);
+int RunDesks(const GlobalOptions& global, const DesksOptions& options);
+int RunSlots(const GlobalOptions& global, const SlotsOptions& options);
+int RunBook(const GlobalOptions& global, const BookOptions& options);
+int RunShow(const GlobalOptions& global, const AppointmentOptions& options);
+int RunCancel(const GlobalOptions& global, const AppointmentOptions& options);
+int RunMove(const GlobalOptions& global, const AppointmentOptions& options);
+int RunTransition(const GlobalOptions& global, Transition transition,
+                  const TransitionOptions& options);
+int RunCreateSite(const GlobalOptions& global,
+                  const CreateSiteOptions& options);
+int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options);
+int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options);
+int RunSetHours(const GlobalOptions& global, const HoursOptions& options);
+int RunShowHours(const GlobalOptions& global, const std::string& desk);
+int RunRelease(const GlobalOptions& global, const ReleaseOptions& options);
+
+// Parsers of option values. main.cc uses them as validators, so that a bad
+// value is a usage error reported by the command-line parser.
+
+// ParseDay parses "YYYY-MM-DD" (a real calendar day).
+absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text);
+
+// ParseWeeklyRange parses "mon 09:00-12:00" (mon..sun, HH:MM, end may be
+// 24:00).
+absl::StatusOr<booking::v1::WeeklyRange> ParseWeeklyRange(
+    absl::string_view text);
+
+// ParseClosure parses "2026-12-25" or "2026-12-25:reason".
+absl::StatusOr<booking::v1::Closure> ParseClosure(absl::string_view text);
+
+// ParseLanguageText parses "LANG=TEXT" into its two parts; LANG is non-empty.
+absl::StatusOr<std::pair<std::string, std::string>> ParseLanguageText(
+    absl::string_view text);
+
+// ParseRfc3339 parses "2026-11-02T08:00:00+01:00" (or "...Z").
+absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view text);
+
+// NewRequestId returns a random version-4 UUID read from /dev/urandom.
+absl::StatusOr<std::string> NewRequestId();
+
+}  // namespace accueil::cli

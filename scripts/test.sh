@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The project's test command: install dependencies, build, run every test against a
+# throwaway PostgreSQL cluster. Extra arguments go to ctest (e.g. -R booking).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+
+scripts/deps.sh
+scripts/build.sh
+
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+
+PG_DIR=".local/test-pg-$$"
+# shellcheck disable=SC2317  # only called by the trap
+cleanup() {
+  pg_stop "$PG_DIR" || true
+  rm -rf -- "$PG_DIR"
+}
+# The EXIT trap covers errors; INT/TERM must exit explicitly so that it runs too.
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Durability is pointless for a cluster that is deleted afterwards; the tests open
+# many connections in parallel.
+export PG_EXTRA_OPTS="${PG_EXTRA_OPTS:--c fsync=off -c synchronous_commit=off -c max_connections=200}"
+pg_start "$PG_DIR"
+export ACCUEIL_PG_ADMIN_URL
+
+status=0
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 600 "$@" || status=$?
+exit "$status"

@@ -1,0 +1,228 @@
+// Appointments: book, read, cancel, move, and the lifecycle transitions.
+#include "absl/strings/str_cat.h"
+#include "services/booking/booking_service.h"
+#include "services/booking/codes.h"
+#include "services/booking/proto_convert.h"
+#include "services/common/errors.h"
+#include "services/common/idempotency.h"
+#include "services/common/input/input.h"
+#include "services/common/input/resource.h"
+
+namespace accueil::booking {
+namespace {
+
+constexpr int kMaxCompanions = 3;
+constexpr int kMaxNoteChars = 200;
+
+// ValidPerson is a CreateAppointmentRequest.person after validation.
+struct ValidPerson {
+  std::string given_name;
+  std::string family_name;
+  std::string email;  // lower-cased, or empty
+  std::string phone;  // E.164, or empty
+  std::string language;
+  // The identity behind "one active appointment per person and desk".
+  std::string identity() const { return phone.empty() ? email : phone; }
+};
+
+absl::StatusOr<ValidPerson> ValidatePerson(const v1::Person& p) {
+  ValidPerson out;
+  absl::StatusOr<std::string> s = input::ParseName(p.given_name(), "person.given_name");
+  if (!s.ok()) return s.status();
+  out.given_name = *s;
+  s = input::ParseName(p.family_name(), "person.family_name");
+  if (!s.ok()) return s.status();
+  out.family_name = *s;
+  if (p.email().empty() && p.phone().empty()) {
+    return InvalidField("CONTACT_REQUIRED", "person",
+                        "give a mobile phone number or an e-mail address");
+  }
+  if (!p.email().empty()) {
+    s = input::ParseEmail(p.email(), "person.email");
+    if (!s.ok()) return s.status();
+    out.email = *s;
+  }
+  if (!p.phone().empty()) {
+    s = input::ParseMobilePhone(p.phone(), "person.phone");
+    if (!s.ok()) return s.status();
+    out.phone = *s;
+  }
+  s = input::ParseLanguage(p.preferred_language(), "person.preferred_language");
+  if (!s.ok()) return s.status();
+  out.language = *s;
+  return out;
+}
+
+std::string HexOf(const std::string& bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status BookingService::LoadAppointment(int64_t id, const std::string& reference,
+                                             v1::Appointment* out, int* code_version) {
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    pqxx::result r = id > 0 ? tx.exec_prepared("booking_get_appointment", id)
+                            : tx.exec_prepared("booking_get_appointment_by_reference",
+                                               reference);
+    if (r.empty()) {
+      return WithField(Error(absl::StatusCode::kNotFound, "APPOINTMENT_NOT_FOUND",
+                             "no appointment with this reference"),
+                       id > 0 ? "name" : "reference");
+    }
+    out->Clear();
+    int version = AppointmentFromRow(r[0], out);
+    int64_t appointment_id = r[0][0].as<int64_t>();
+    out->set_access_code(AccessCode(*ctx_.secrets, appointment_id, version));
+    out->set_check_in_token(CheckInToken(*ctx_.secrets, appointment_id));
+    if (code_version != nullptr) *code_version = version;
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int64_t> BookingService::Authorize(const std::string& raw_reference,
+                                                  const std::string& raw_code,
+                                                  v1::Appointment* out) {
+  absl::StatusOr<std::string> reference = input::ParseReference(raw_reference, "reference");
+  if (!reference.ok()) return reference.status();
+  absl::StatusOr<std::string> code = input::ParseAccessCode(raw_code, "access_code");
+  if (!code.ok()) return code.status();
+  int version = 0;
+  if (absl::Status s = LoadAppointment(0, *reference, out, &version); !s.ok()) return s;
+  absl::StatusOr<int64_t> id = input::ParseResourceId(out->name(), "appointments", "name");
+  if (!id.ok()) return id.status();
+  if (!AccessCodeMatches(*ctx_.secrets, *id, version, *code)) {
+    out->Clear();
+    return WithField(Error(absl::StatusCode::kPermissionDenied, "WRONG_ACCESS_CODE",
+                           "the access code does not match this reference"),
+                     "access_code");
+  }
+  return *id;
+}
+
+absl::Status BookingService::DoCreateAppointment(const v1::CreateAppointmentRequest& req,
+                                                 v1::Appointment* out) {
+  absl::StatusOr<Idempotency> idem = ForRequest("CreateAppointment", req);
+  if (!idem.ok()) return idem.status();
+  absl::StatusOr<int64_t> slot = input::ParseResourceId(req.slot(), "slots", "slot");
+  if (!slot.ok()) return slot.status();
+  absl::StatusOr<ValidPerson> person = ValidatePerson(req.person());
+  if (!person.ok()) return person.status();
+  v1::AccessibilityNeed need = req.accessibility().need();
+  if (!v1::AccessibilityNeed_IsValid(need)) {
+    return InvalidField("INVALID_ACCESSIBILITY_NEED", "accessibility.need",
+                        "unknown accessibility need");
+  }
+  absl::StatusOr<std::string> note = input::ParseFreeText(
+      req.accessibility().note(), "accessibility.note", kMaxNoteChars);
+  if (!note.ok()) return note.status();
+  if (req.companions() < 0 || req.companions() > kMaxCompanions) {
+    return InvalidField("INVALID_COMPANIONS", "companions",
+                        "between 0 and 3 people may come along");
+  }
+  v1::Channel channel = req.channel();
+  if (!v1::Channel_IsValid(channel)) {
+    return InvalidField("INVALID_CHANNEL", "channel", "unknown channel");
+  }
+  if (channel == v1::CHANNEL_UNSPECIFIED) channel = v1::ONLINE;
+  absl::StatusOr<std::string> override_reason = input::ParseFreeText(
+      req.override_reason(), "override_reason", kMaxNoteChars);
+  if (!override_reason.ok()) return override_reason.status();
+  if (!override_reason->empty() && channel != v1::AGENT) {
+    return InvalidField("OVERRIDE_NOT_ALLOWED", "override_reason",
+                        "only an agent booking may override the one-appointment rule");
+  }
+
+  absl::Time now = ctx_.clock->Now();
+  std::string person_key = HexOf(PersonKey(*ctx_.secrets, person->identity()));
+  // A fresh reference can collide with an existing one (1 in 10^12 per
+  // booking); the unique constraint refuses it and we draw again.
+  absl::StatusOr<int64_t> id;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string reference = NewReference();
+    id = ctx_.pool->Run([&](pqxx::connection& c) -> absl::StatusOr<int64_t> {
+      pqxx::nontransaction tx(c);
+      pqxx::row r = tx.exec_prepared1(
+          "booking_create_appointment", idem->request_id, idem->hash_hex,
+          db::SqlTime(now), *slot, reference, person_key, person->given_name,
+          person->family_name, person->email, person->phone, person->language,
+          NeedToSql(need), *note, req.companions(), ChannelToSql(channel),
+          *override_reason);
+      return r[0].as<int64_t>();
+    });
+    if (id.ok() || ErrorReason(id.status()) != "DATABASE_ERROR") break;
+  }
+  if (!id.ok()) return id.status();
+  return LoadAppointment(*id, "", out, nullptr);
+}
+
+absl::Status BookingService::DoGetAppointment(const v1::GetAppointmentRequest& req,
+                                              v1::Appointment* out) {
+  return Authorize(req.reference(), req.access_code(), out).status();
+}
+
+absl::Status BookingService::DoCancelAppointment(const v1::CancelAppointmentRequest& req,
+                                                 v1::Appointment* out) {
+  absl::StatusOr<Idempotency> idem = ForRequest("CancelAppointment", req);
+  if (!idem.ok()) return idem.status();
+  absl::StatusOr<std::string> reason =
+      input::ParseFreeText(req.reason(), "reason", kMaxNoteChars);
+  if (!reason.ok()) return reason.status();
+  absl::StatusOr<int64_t> id = Authorize(req.reference(), req.access_code(), out);
+  if (!id.ok()) return id.status();
+  absl::Time now = ctx_.clock->Now();
+  absl::Status done = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
+                      db::SqlTime(now), *id, "cancelled", *reason);
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return done;
+  return LoadAppointment(*id, "", out, nullptr);
+}
+
+absl::Status BookingService::DoRescheduleAppointment(
+    const v1::RescheduleAppointmentRequest& req, v1::Appointment* out) {
+  absl::StatusOr<Idempotency> idem = ForRequest("RescheduleAppointment", req);
+  if (!idem.ok()) return idem.status();
+  absl::StatusOr<int64_t> new_slot = input::ParseResourceId(req.new_slot(), "slots", "new_slot");
+  if (!new_slot.ok()) return new_slot.status();
+  absl::StatusOr<int64_t> id = Authorize(req.reference(), req.access_code(), out);
+  if (!id.ok()) return id.status();
+  absl::Time now = ctx_.clock->Now();
+  absl::Status done = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    tx.exec_prepared1("booking_reschedule", idem->request_id, idem->hash_hex,
+                      db::SqlTime(now), *id, *new_slot);
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return done;
+  return LoadAppointment(*id, "", out, nullptr);
+}
+
+absl::Status BookingService::DoTransition(const char* method, const char* to,
+                                          const v1::TransitionAppointmentRequest& req,
+                                          v1::Appointment* out) {
+  absl::StatusOr<Idempotency> idem = ForRequest(method, req);
+  if (!idem.ok()) return idem.status();
+  absl::StatusOr<int64_t> id = input::ParseResourceId(req.name(), "appointments", "name");
+  if (!id.ok()) return id.status();
+  absl::Time now = ctx_.clock->Now();
+  absl::Status done = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
+                      db::SqlTime(now), *id, to, "");
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return done;
+  return LoadAppointment(*id, "", out, nullptr);
+}
+
+}  // namespace accueil::booking

@@ -1,0 +1,159 @@
+// BookingService: construction, prepared statements, and the gRPC handlers,
+// each a one-line call through HandleRpc (the one error mapping) to the
+// Do* implementation in catalog.cc or appointments.cc.
+#include "services/booking/booking_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/common/input/resource.h"
+#include "services/common/rpc.h"
+
+namespace accueil::booking {
+namespace {
+
+using db::Micros;
+
+// Every SQL statement of the service, prepared once per connection.
+void PrepareStatements(db::Pool& pool) {
+  const std::string site_cols = absl::StrCat(
+      "id, display_name, address, time_zone, ", Micros("create_time"));
+  const std::string desk_cols =
+      "id, site_id, display_name, kind, slot_minutes, capacity_per_slot, "
+      "instructions::text";
+  pool.Prepare("booking_get_site",
+               absl::StrCat("SELECT ", site_cols, " FROM booking.sites WHERE id = $1"));
+  pool.Prepare("booking_list_sites",
+               absl::StrCat("SELECT ", site_cols, " FROM booking.sites WHERE id > $1 "
+                            "ORDER BY id LIMIT $2"));
+  pool.Prepare("booking_insert_site",
+               "INSERT INTO booking.sites (display_name, address, time_zone, create_time) "
+               "VALUES ($1, $2, $3, $4::timestamptz) RETURNING id");
+  pool.Prepare("booking_get_desk",
+               absl::StrCat("SELECT ", desk_cols, " FROM booking.desks WHERE id = $1"));
+  pool.Prepare("booking_list_desks",
+               absl::StrCat("SELECT ", desk_cols, " FROM booking.desks "
+                            "WHERE ($1 = 0 OR site_id = $1) AND id > $2 ORDER BY id LIMIT $3"));
+  pool.Prepare("booking_insert_desk",
+               "INSERT INTO booking.desks (site_id, display_name, kind, slot_minutes, "
+               "capacity_per_slot, instructions) VALUES ($1, $2, $3, $4, $5, $6::jsonb) "
+               "RETURNING id");
+  pool.Prepare("booking_update_desk",
+               "UPDATE booking.desks SET display_name = $2, kind = $3, slot_minutes = $4, "
+               "capacity_per_slot = $5, instructions = $6::jsonb WHERE id = $1 "
+               "RETURNING site_id");
+  pool.Prepare("booking_list_ranges",
+               "SELECT iso_weekday, start_minute, end_minute FROM booking.opening_ranges "
+               "WHERE desk_id = $1 ORDER BY iso_weekday, start_minute");
+  pool.Prepare("booking_list_closures",
+               "SELECT extract(year from day)::int, extract(month from day)::int, "
+               "extract(day from day)::int, reason FROM booking.closures "
+               "WHERE desk_id = $1 ORDER BY day");
+  pool.Prepare("booking_clear_ranges", "DELETE FROM booking.opening_ranges WHERE desk_id = $1");
+  pool.Prepare("booking_clear_closures", "DELETE FROM booking.closures WHERE desk_id = $1");
+  pool.Prepare("booking_insert_range",
+               "INSERT INTO booking.opening_ranges VALUES ($1, $2, $3, $4)");
+  pool.Prepare("booking_insert_closure",
+               "INSERT INTO booking.closures VALUES ($1, $2::date, $3)");
+  // Bookable: released, in the future, not full, not on a closed day.
+  pool.Prepare("booking_list_slots", absl::StrCat(
+      "SELECT s.id, s.desk_id, ", Micros("s.start_time"), ", ", Micros("s.end_time"),
+      ", s.local_date::text, s.capacity, s.capacity - s.booked "
+      "FROM booking.slots s "
+      "WHERE s.desk_id = $1 AND s.release_time <= $2::timestamptz "
+      "  AND s.start_time > $2::timestamptz AND s.start_time >= $3::timestamptz "
+      "  AND s.start_time < $4::timestamptz AND s.booked < s.capacity "
+      "  AND (s.start_time, s.id) > ($5::timestamptz, $6) "
+      "  AND NOT EXISTS (SELECT 1 FROM booking.closures c "
+      "                  WHERE c.desk_id = s.desk_id AND c.day = s.local_date) "
+      "ORDER BY s.start_time, s.id LIMIT $7"));
+  pool.Prepare("booking_release_slots", absl::StrCat(
+      "SELECT created, ", Micros("release_time"), " FROM booking.release_slots("
+      "$1, decode($2, 'hex'), $3::timestamptz, $4, $5::bigint[], $6::timestamptz)"));
+  pool.Prepare("booking_claim_request",
+               "SELECT (booking.claim_request($1, decode($2, 'hex'), $3::timestamptz)"
+               " ->> 'id')::bigint");
+  pool.Prepare("booking_finish_request", "SELECT booking.finish_request($1, $2::jsonb)");
+  pool.Prepare("booking_append_event",
+               "SELECT booking.append_event($1, $2, $3, $4::timestamptz, $5::jsonb)");
+
+  // Appointments. Column order: see AppointmentFromRow.
+  const std::string appointment_select = absl::StrCat(
+      "SELECT a.id, a.reference, a.code_version, a.status, a.slot_id, a.desk_id, "
+      "a.site_id, ", Micros("s.start_time"), ", ", Micros("s.end_time"), ", "
+      "p.given_name, p.family_name, p.email, p.phone, p.preferred_language, "
+      "a.accessibility_need, p.accessibility_note, a.companions, a.channel, ",
+      Micros("a.create_time"), ", ", Micros("a.update_time"), ", a.cancel_reason "
+      "FROM booking.appointments a JOIN booking.slots s ON s.id = a.slot_id "
+      "JOIN booking.persons p ON p.id = a.person_id ");
+  pool.Prepare("booking_get_appointment", appointment_select + "WHERE a.id = $1");
+  pool.Prepare("booking_get_appointment_by_reference",
+               appointment_select + "WHERE a.reference = $1");
+  pool.Prepare("booking_create_appointment",
+               "SELECT appointment_id, replayed FROM booking.create_appointment("
+               "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, decode($6, 'hex'), "
+               "$7, $8, NULLIF($9, ''), NULLIF($10, ''), $11, $12, $13, $14, $15, "
+               "NULLIF($16, ''))");
+  pool.Prepare("booking_transition",
+               "SELECT appointment_id FROM booking.transition("
+               "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, NULLIF($6, ''))");
+  pool.Prepare("booking_reschedule",
+               "SELECT appointment_id FROM booking.reschedule_appointment("
+               "$1, decode($2, 'hex'), $3::timestamptz, $4, $5)");
+}
+
+}  // namespace
+
+BookingService::BookingService(const ServiceContext& context) : ctx_(context) {
+  PrepareStatements(*ctx_.pool);
+}
+
+absl::StatusOr<HostedService> BookingService::Make(const ServiceContext& context) {
+  return HostedService{std::make_unique<BookingService>(context),
+                       v1::BookingService::service_full_name()};
+}
+
+#define ACCUEIL_HANDLE(Method, Request, Response, Body)                      \
+  grpc::Status BookingService::Method(grpc::ServerContext* context,          \
+                                      const Request* req, Response* resp) {  \
+    return HandleRpc(context, #Method, [&] { return Body; });                \
+  }
+
+ACCUEIL_HANDLE(ListSites, v1::ListSitesRequest, v1::ListSitesResponse, DoListSites(*req, resp))
+ACCUEIL_HANDLE(ListDesks, v1::ListDesksRequest, v1::ListDesksResponse, DoListDesks(*req, resp))
+ACCUEIL_HANDLE(ListSlots, v1::ListSlotsRequest, v1::ListSlotsResponse, DoListSlots(*req, resp))
+ACCUEIL_HANDLE(CreateSite, v1::CreateSiteRequest, v1::Site, DoCreateSite(*req, resp))
+ACCUEIL_HANDLE(CreateDesk, v1::CreateDeskRequest, v1::Desk, DoCreateDesk(*req, resp))
+ACCUEIL_HANDLE(UpdateDesk, v1::UpdateDeskRequest, v1::Desk, DoUpdateDesk(*req, resp))
+ACCUEIL_HANDLE(SetOpeningHours, v1::SetOpeningHoursRequest, v1::OpeningHours,
+               DoSetOpeningHours(*req, resp))
+ACCUEIL_HANDLE(ReleaseSlots, v1::ReleaseSlotsRequest, v1::ReleaseSlotsResponse,
+               DoReleaseSlots(*req, resp))
+ACCUEIL_HANDLE(CreateAppointment, v1::CreateAppointmentRequest, v1::Appointment,
+               DoCreateAppointment(*req, resp))
+ACCUEIL_HANDLE(GetAppointment, v1::GetAppointmentRequest, v1::Appointment,
+               DoGetAppointment(*req, resp))
+ACCUEIL_HANDLE(CancelAppointment, v1::CancelAppointmentRequest, v1::Appointment,
+               DoCancelAppointment(*req, resp))
+ACCUEIL_HANDLE(RescheduleAppointment, v1::RescheduleAppointmentRequest, v1::Appointment,
+               DoRescheduleAppointment(*req, resp))
+ACCUEIL_HANDLE(MarkArrived, v1::TransitionAppointmentRequest, v1::Appointment,
+               DoTransition("MarkArrived", "arrived", *req, resp))
+ACCUEIL_HANDLE(StartService, v1::TransitionAppointmentRequest, v1::Appointment,
+               DoTransition("StartService", "in_service", *req, resp))
+ACCUEIL_HANDLE(CompleteAppointment, v1::TransitionAppointmentRequest, v1::Appointment,
+               DoTransition("CompleteAppointment", "fulfilled", *req, resp))
+ACCUEIL_HANDLE(MarkNoShow, v1::TransitionAppointmentRequest, v1::Appointment,
+               DoTransition("MarkNoShow", "noshow", *req, resp))
+
+grpc::Status BookingService::GetOpeningHours(grpc::ServerContext* context,
+                                             const v1::GetOpeningHoursRequest* req,
+                                             v1::OpeningHours* resp) {
+  return HandleRpc(context, "GetOpeningHours", [&]() -> absl::Status {
+    absl::StatusOr<int64_t> desk = input::ParseResourceId(req->desk(), "desks", "desk");
+    if (!desk.ok()) return desk.status();
+    return DoGetOpeningHours(*desk, resp);
+  });
+}
+
+#undef ACCUEIL_HANDLE
+
+}  // namespace accueil::booking

@@ -1,0 +1,116 @@
+// BookingService: sites, desks, opening hours, slots and appointments
+// (proto/accueil/booking/v1/booking.proto; behaviour in docs/booking.md).
+//
+// Handlers validate every field before anything is written, then call one
+// SQL function or one explicit transaction (db/migrations/0002_booking.sql
+// holds the invariants). Time comes from the injected Clock and is passed to
+// SQL, so tests decide what "now" is. Thread-safe: no mutable state.
+//
+//   BookingService service(ServiceContext{pool, clock, secrets});
+//   builder.RegisterService(&service);
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "accueil/booking/v1/booking.grpc.pb.h"
+#include "services/common/server.h"
+
+namespace accueil::booking {
+
+namespace v1 = ::accueil::booking::v1;
+
+class BookingService final : public v1::BookingService::Service {
+ public:
+  explicit BookingService(const ServiceContext& context);
+
+  // Make is the factory ServerMain uses.
+  static absl::StatusOr<HostedService> Make(const ServiceContext& context);
+
+  grpc::Status ListSites(grpc::ServerContext*, const v1::ListSitesRequest*,
+                         v1::ListSitesResponse*) override;
+  grpc::Status ListDesks(grpc::ServerContext*, const v1::ListDesksRequest*,
+                         v1::ListDesksResponse*) override;
+  grpc::Status ListSlots(grpc::ServerContext*, const v1::ListSlotsRequest*,
+                         v1::ListSlotsResponse*) override;
+  grpc::Status CreateSite(grpc::ServerContext*, const v1::CreateSiteRequest*,
+                          v1::Site*) override;
+  grpc::Status CreateDesk(grpc::ServerContext*, const v1::CreateDeskRequest*,
+                          v1::Desk*) override;
+  grpc::Status UpdateDesk(grpc::ServerContext*, const v1::UpdateDeskRequest*,
+                          v1::Desk*) override;
+  grpc::Status GetOpeningHours(grpc::ServerContext*,
+                               const v1::GetOpeningHoursRequest*,
+                               v1::OpeningHours*) override;
+  grpc::Status SetOpeningHours(grpc::ServerContext*,
+                               const v1::SetOpeningHoursRequest*,
+                               v1::OpeningHours*) override;
+  grpc::Status ReleaseSlots(grpc::ServerContext*,
+                            const v1::ReleaseSlotsRequest*,
+                            v1::ReleaseSlotsResponse*) override;
+  grpc::Status CreateAppointment(grpc::ServerContext*,
+                                 const v1::CreateAppointmentRequest*,
+                                 v1::Appointment*) override;
+  grpc::Status GetAppointment(grpc::ServerContext*,
+                              const v1::GetAppointmentRequest*,
+                              v1::Appointment*) override;
+  grpc::Status CancelAppointment(grpc::ServerContext*,
+                                 const v1::CancelAppointmentRequest*,
+                                 v1::Appointment*) override;
+  grpc::Status RescheduleAppointment(grpc::ServerContext*,
+                                     const v1::RescheduleAppointmentRequest*,
+                                     v1::Appointment*) override;
+  grpc::Status MarkArrived(grpc::ServerContext*,
+                           const v1::TransitionAppointmentRequest*,
+                           v1::Appointment*) override;
+  grpc::Status StartService(grpc::ServerContext*,
+                            const v1::TransitionAppointmentRequest*,
+                            v1::Appointment*) override;
+  grpc::Status CompleteAppointment(grpc::ServerContext*,
+                                   const v1::TransitionAppointmentRequest*,
+                                   v1::Appointment*) override;
+  grpc::Status MarkNoShow(grpc::ServerContext*,
+                          const v1::TransitionAppointmentRequest*,
+                          v1::Appointment*) override;
+
+ private:
+  // Catalogue (catalog.cc).
+  absl::Status DoListSites(const v1::ListSitesRequest&, v1::ListSitesResponse*);
+  absl::Status DoListDesks(const v1::ListDesksRequest&, v1::ListDesksResponse*);
+  absl::Status DoListSlots(const v1::ListSlotsRequest&, v1::ListSlotsResponse*);
+  absl::Status DoCreateSite(const v1::CreateSiteRequest&, v1::Site*);
+  absl::Status DoCreateDesk(const v1::CreateDeskRequest&, v1::Desk*);
+  absl::Status DoUpdateDesk(const v1::UpdateDeskRequest&, v1::Desk*);
+  absl::Status DoGetOpeningHours(int64_t desk_id, v1::OpeningHours*);
+  absl::Status DoSetOpeningHours(const v1::SetOpeningHoursRequest&,
+                                 v1::OpeningHours*);
+  absl::Status DoReleaseSlots(const v1::ReleaseSlotsRequest&,
+                              v1::ReleaseSlotsResponse*);
+  absl::Status GetSite(int64_t id, v1::Site*);
+  absl::Status GetDesk(int64_t id, v1::Desk*);
+
+  // Appointments (appointments.cc).
+  absl::Status DoCreateAppointment(const v1::CreateAppointmentRequest&,
+                                   v1::Appointment*);
+  absl::Status DoGetAppointment(const v1::GetAppointmentRequest&,
+                                v1::Appointment*);
+  absl::Status DoCancelAppointment(const v1::CancelAppointmentRequest&,
+                                   v1::Appointment*);
+  absl::Status DoRescheduleAppointment(
+      const v1::RescheduleAppointmentRequest&, v1::Appointment*);
+  absl::Status DoTransition(const char* method, const char* to,
+                            const v1::TransitionAppointmentRequest&,
+                            v1::Appointment*);
+  // LoadAppointment fills `out` from the database (id > 0) or by reference.
+  absl::Status LoadAppointment(int64_t id, const std::string& reference,
+                               v1::Appointment* out, int* code_version);
+  // Authorize loads the appointment by reference and checks the access code.
+  absl::StatusOr<int64_t> Authorize(const std::string& raw_reference,
+                                    const std::string& raw_code,
+                                    v1::Appointment* out);
+
+  ServiceContext ctx_;
+};
+
+}  // namespace accueil::booking

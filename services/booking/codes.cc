@@ -1,0 +1,81 @@
+#include "services/booking/codes.h"
+
+#include <sodium.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "services/common/errors.h"
+#include "services/common/input/input.h"
+
+namespace accueil::booking {
+namespace {
+
+// Base32 over the reference alphabet: 5 bits a character.
+std::string Encode(std::string_view bytes, int chars) {
+  std::string out;
+  uint64_t acc = 0;
+  int bits = 0;
+  size_t i = 0;
+  while (static_cast<int>(out.size()) < chars) {
+    if (bits < 5) {
+      acc = (acc << 8) | static_cast<unsigned char>(bytes[i++]);
+      bits += 8;
+    }
+    out += input::kReferenceAlphabet[(acc >> (bits - 5)) & 31];
+    bits -= 5;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string NewReference() {
+  std::string out;
+  for (int i = 0; i < input::kReferenceLength; ++i) {
+    out += input::kReferenceAlphabet[randombytes_uniform(
+        static_cast<uint32_t>(input::kReferenceAlphabet.size()))];
+  }
+  return out;
+}
+
+std::string AccessCode(const Secrets& secrets, int64_t appointment_id,
+                       int version) {
+  return Encode(secrets.Mac("access-code",
+                            absl::StrCat(appointment_id, ":", version)),
+                input::kReferenceLength);
+}
+
+bool AccessCodeMatches(const Secrets& secrets, int64_t appointment_id,
+                       int version, std::string_view code) {
+  return Secrets::Equal(AccessCode(secrets, appointment_id, version), code);
+}
+
+std::string CheckInToken(const Secrets& secrets, int64_t appointment_id) {
+  std::string mac =
+      secrets.Mac("check-in", absl::StrCat(appointment_id)).substr(0, 16);
+  return absl::StrCat("c1.", appointment_id, ".",
+                      absl::WebSafeBase64Escape(mac));
+}
+
+absl::StatusOr<int64_t> VerifyCheckInToken(const Secrets& secrets,
+                                           std::string_view token) {
+  absl::Status bad = InvalidField("INVALID_CHECK_IN_TOKEN", "check_in_token",
+                                  "the check-in code is not valid");
+  std::vector<absl::string_view> parts =
+      absl::StrSplit(absl::string_view(token.data(), token.size()), '.');
+  int64_t id = 0;
+  if (token.size() > 64 || parts.size() != 3 || parts[0] != "c1" ||
+      !absl::SimpleAtoi(parts[1], &id) || id <= 0) {
+    return bad;
+  }
+  if (!Secrets::Equal(CheckInToken(secrets, id), token)) return bad;
+  return id;
+}
+
+std::string PersonKey(const Secrets& secrets, std::string_view identity) {
+  return secrets.Mac("person-key", identity);
+}
+
+}  // namespace accueil::booking

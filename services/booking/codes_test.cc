@@ -1,0 +1,51 @@
+#include "services/booking/codes.h"
+
+#include <gtest/gtest.h>
+
+#include "services/common/input/input.h"
+
+namespace accueil::booking {
+namespace {
+
+Secrets Key(const std::string& k) { return *Secrets::FromKey(k); }
+
+TEST(Codes, ReferencesUseTheUnambiguousAlphabet) {
+  for (int i = 0; i < 200; ++i) {
+    std::string r = NewReference();
+    ASSERT_EQ(r.size(), 8u);
+    EXPECT_TRUE(input::ParseReference(r, "reference").ok()) << r;
+    EXPECT_EQ(r.find_first_of("01OI"), std::string::npos);
+  }
+}
+
+TEST(Codes, AccessCodeIsStableAndRevokedByANewVersion) {
+  Secrets s = Key(std::string(32, 'k'));
+  std::string code = AccessCode(s, 42, 1);
+  EXPECT_EQ(code, AccessCode(s, 42, 1));
+  EXPECT_TRUE(input::ParseAccessCode(code, "c").ok());
+  EXPECT_TRUE(AccessCodeMatches(s, 42, 1, code));
+  EXPECT_FALSE(AccessCodeMatches(s, 42, 2, code));
+  EXPECT_FALSE(AccessCodeMatches(s, 43, 1, code));
+  EXPECT_NE(code, AccessCode(Key(std::string(32, 'j')), 42, 1));
+}
+
+TEST(Codes, CheckInTokenVerifiesAndIsNotAnAccessCode) {
+  Secrets s = Key(std::string(32, 'k'));
+  std::string token = CheckInToken(s, 7);
+  EXPECT_EQ(*VerifyCheckInToken(s, token), 7);
+  std::string forged = "c1.8." + token.substr(token.rfind('.') + 1);
+  EXPECT_FALSE(VerifyCheckInToken(s, forged).ok());
+  EXPECT_FALSE(VerifyCheckInToken(s, "c1.7.").ok());
+  EXPECT_FALSE(VerifyCheckInToken(Key(std::string(32, 'j')), token).ok());
+  EXPECT_FALSE(AccessCodeMatches(s, 7, 1, token));
+}
+
+TEST(Codes, PersonKeyDependsOnTheSecret) {
+  EXPECT_EQ(PersonKey(Key(std::string(32, 'k')), "+33612345678"),
+            PersonKey(Key(std::string(32, 'k')), "+33612345678"));
+  EXPECT_NE(PersonKey(Key(std::string(32, 'k')), "+33612345678"),
+            PersonKey(Key(std::string(32, 'j')), "+33612345678"));
+}
+
+}  // namespace
+}  // namespace accueil::booking

@@ -1,0 +1,39 @@
+// Rows of the booking schema to API messages, and enum/time conversions.
+// The SELECT lists these read are in statements.cc, next to the readers'
+// column order comments.
+#pragma once
+
+#include <string>
+
+#include <pqxx/pqxx>
+#include <google/protobuf/timestamp.pb.h>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "accueil/booking/v1/booking.pb.h"
+
+namespace accueil::booking {
+
+namespace v1 = ::accueil::booking::v1;
+
+absl::Time FromProto(const google::protobuf::Timestamp& t);
+google::protobuf::Timestamp ToProto(absl::Time t);
+// IsValidTimestamp: years 1-9999 and nanos in [0, 1e9), as protobuf defines.
+bool IsValidTimestamp(const google::protobuf::Timestamp& t);
+
+std::string KindToSql(v1::DeskKind kind);
+v1::DeskKind KindFromSql(const std::string& kind);
+std::string NeedToSql(v1::AccessibilityNeed need);
+v1::AccessibilityNeed NeedFromSql(const std::string& need);
+std::string ChannelToSql(v1::Channel channel);
+v1::Channel ChannelFromSql(const std::string& channel);
+v1::AppointmentStatus StatusFromSql(const std::string& status);
+
+void SiteFromRow(const pqxx::row& row, v1::Site* out);
+absl::Status DeskFromRow(const pqxx::row& row, v1::Desk* out);
+void SlotFromRow(const pqxx::row& row, v1::Slot* out);
+// AppointmentFromRow fills everything but access_code and check_in_token
+// (derived by the service) and returns the code version.
+int AppointmentFromRow(const pqxx::row& row, v1::Appointment* out);
+
+}  // namespace accueil::booking

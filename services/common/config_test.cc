@@ -1,0 +1,53 @@
+#include "services/common/config.h"
+
+#include <map>
+
+#include <gtest/gtest.h>
+
+namespace accueil {
+namespace {
+
+EnvLookup Env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(Config, ReadsKeysCommentsAndEnvironmentOverrides) {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      "# a comment\nlisten = 0.0.0.0:9000\ndatabase_url = host=/x\n"
+      "secret_key_file = /k  # trailing\ndatabase_pool_size = 4\n",
+      Env({{"ACCUEIL_LISTEN", "127.0.0.1:0"}}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:0");
+  EXPECT_EQ(c->database_url, "host=/x");
+  EXPECT_EQ(c->secret_key_file, "/k");
+  EXPECT_EQ(c->database_pool_size, 4);
+}
+
+TEST(Config, RefusesUnknownKeysAndBadValuesNamingTheKey) {
+  auto env = Env({{"ACCUEIL_DATABASE_URL", "x"}, {"ACCUEIL_SECRET_KEY_FILE", "k"}});
+  absl::StatusOr<ServerConfig> c = ParseServerConfig("lisen = x:1\n", env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("lisen"), absl::string_view::npos);
+  c = ParseServerConfig("database_pool_size = lots\n", env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("database_pool_size"), absl::string_view::npos);
+  c = ParseServerConfig("just words\n", env);
+  EXPECT_FALSE(c.ok());
+  c = ParseServerConfig("", Env({{"ACCUEIL_DATABASE_URL", "x"},
+                                 {"ACCUEIL_SECRET_KEY_FILE", "k"},
+                                 {"ACCUEIL_MIGRATE_ON_START", "perhaps"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("ACCUEIL_MIGRATE_ON_START"), absl::string_view::npos);
+}
+
+TEST(Config, RequiresDatabaseAndSecret) {
+  EXPECT_FALSE(ParseServerConfig("", Env({})).ok());
+  EXPECT_FALSE(ParseServerConfig("database_url = x\n", Env({})).ok());
+}
+
+}  // namespace
+}  // namespace accueil

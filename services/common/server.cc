@@ -1,0 +1,136 @@
+#include "services/common/server.h"
+
+#include <csignal>
+#include <cstdio>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/common/log.h"
+#include "services/common/migrate.h"
+
+namespace accueil {
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const std::string& address, std::vector<HostedService> services) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::unique_ptr<Server> server(new Server());
+  server->services_ = std::move(services);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  for (HostedService& s : server->services_) {
+    builder.RegisterService(s.service.get());
+  }
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address));
+  }
+  grpc::HealthCheckServiceInterface* health =
+      server->server_->GetHealthCheckService();
+  for (const HostedService& s : server->services_) {
+    health->SetServingStatus(s.full_name, true);
+  }
+  return server;
+}
+
+Server::~Server() { Shutdown(absl::ZeroDuration()); }
+
+void Server::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;
+  server_->GetHealthCheckService()->Shutdown();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  server_.reset();
+}
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "accueil-server: %s\n",
+               std::string(status.message()).c_str());
+  return 1;
+}
+
+constexpr char kUsage[] =
+    "usage: %s [migrate] [--config FILE]\n"
+    "  Runs the services named by the configuration (key `services`).\n"
+    "  `migrate` applies pending database migrations and exits.\n"
+    "  Every key can be set by the environment: ACCUEIL_<KEY>.\n";
+
+}  // namespace
+
+int ServerMain(int argc, char** argv,
+               const std::map<std::string, ServiceFactory>& factories) {
+  std::string config_path;
+  bool migrate_only = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "migrate" && i == 1) {
+      migrate_only = true;
+    } else {
+      std::fprintf(stderr, kUsage, argv[0]);
+      return arg == "--help" || arg == "-h" ? 0 : 2;
+    }
+  }
+  absl::StatusOr<ServerConfig> config = LoadServerConfig(config_path, ProcessEnv);
+  if (!config.ok()) return Fail(config.status());
+  log::Init(config->log_level);
+  for (const std::string& name : config->services) {
+    if (factories.count(name) == 0) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "configuration: services: this binary does not host \"", name, "\"")));
+    }
+  }
+  absl::StatusOr<Secrets> secrets = Secrets::Load(config->secret_key_file);
+  if (!secrets.ok()) return Fail(secrets.status());
+
+  if (config->migrate_on_start || migrate_only) {
+    absl::StatusOr<int> applied = db::Migrate(config->database_url);
+    if (!applied.ok()) return Fail(applied.status());
+    log::Info("migrations.done", {{"applied", absl::StrCat(*applied)}});
+    if (migrate_only) return 0;
+  }
+
+  // Block the signals before any thread starts, so that only sigwait below
+  // receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<db::Pool>> pool =
+      db::Pool::Create(config->database_url, config->database_pool_size);
+  if (!pool.ok()) return Fail(pool.status());
+  SystemClock clock;
+  ServiceContext context{pool->get(), &clock, &*secrets};
+  std::vector<HostedService> hosted;
+  for (const std::string& name : config->services) {
+    absl::StatusOr<HostedService> service = factories.at(name)(context);
+    if (!service.ok()) return Fail(service.status());
+    hosted.push_back(std::move(*service));
+  }
+  absl::StatusOr<std::unique_ptr<Server>> server =
+      Server::Start(config->listen, std::move(hosted));
+  if (!server.ok()) return Fail(server.status());
+  std::string host = config->listen.substr(0, config->listen.rfind(':'));
+  log::Info("server.started",
+            {{"address", absl::StrCat(host, ":", (*server)->port())},
+             {"services", absl::StrJoin(config->services, ",")}});
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  log::Info("server.stopping", {{"signal", absl::StrCat(signal)}});
+  (*server)->Shutdown(config->shutdown_grace);
+  log::Info("server.stopped");
+  return 0;
+}
+
+}  // namespace accueil

@@ -1,0 +1,76 @@
+// Hosting services: a gRPC server with health checking and reflection, the
+// shared dependencies every service gets, and the main() every binary uses.
+//
+// Each service library exposes a factory; a binary lists the factories it
+// hosts. The per-service binaries host one, the all-in-one server all:
+//
+//   int main(int argc, char** argv) {
+//     return accueil::ServerMain(argc, argv, {{"booking", booking::Make}});
+//   }
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/common/clock.h"
+#include "services/common/config.h"
+#include "services/common/db.h"
+#include "services/common/secrets.h"
+
+namespace accueil {
+
+// Dependencies shared by the services of one process. Outlives them.
+struct ServiceContext {
+  db::Pool* pool;
+  const Clock* clock;
+  const Secrets* secrets;
+};
+
+// A hosted service: its gRPC implementation and its full proto name, used
+// for the health status.
+struct HostedService {
+  std::unique_ptr<grpc::Service> service;
+  std::string full_name;  // e.g. "accueil.booking.v1.BookingService"
+};
+
+using ServiceFactory =
+    std::function<absl::StatusOr<HostedService>(const ServiceContext&)>;
+
+// Server runs gRPC services with health checking and reflection.
+class Server {
+ public:
+  // Start listens on `address` ("host:port", port 0 picks a free one).
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const std::string& address, std::vector<HostedService> services);
+  ~Server();
+
+  // port is the port actually bound.
+  int port() const { return port_; }
+
+  // Shutdown marks the services not serving, waits up to `grace` for calls in
+  // flight, then cancels what remains.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Server() = default;
+  std::vector<HostedService> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+// ServerMain parses `--config FILE` (and `migrate` as the first argument to
+// only apply migrations), loads and validates the configuration, connects,
+// migrates if configured, starts the services named in the configuration
+// that `factories` provides, and runs until SIGINT or SIGTERM.
+int ServerMain(int argc, char** argv,
+               const std::map<std::string, ServiceFactory>& factories);
+
+}  // namespace accueil
