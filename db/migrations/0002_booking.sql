@@ -124,6 +124,22 @@ CREATE TABLE booking.requests (
   create_time  timestamptz NOT NULL
 );
 
+-- What the API returns for an appointment, in one place: the service reads
+-- these columns by position (services/booking/proto_convert.cc). Times are
+-- epoch microseconds (libpqxx 6 has no timestamp conversion).
+CREATE VIEW booking.appointment_details AS
+SELECT a.id, a.reference, a.code_version, a.status, a.slot_id, a.desk_id, a.site_id,
+       (extract(epoch from s.start_time) * 1000000)::bigint AS start_micros,
+       (extract(epoch from s.end_time) * 1000000)::bigint AS end_micros,
+       p.given_name, p.family_name, p.email, p.phone, p.preferred_language,
+       a.accessibility_need, p.accessibility_note, a.companions, a.channel,
+       (extract(epoch from a.create_time) * 1000000)::bigint AS create_micros,
+       (extract(epoch from a.update_time) * 1000000)::bigint AS update_micros,
+       a.cancel_reason
+FROM booking.appointments a
+JOIN booking.slots s ON s.id = a.slot_id
+JOIN booking.persons p ON p.id = a.person_id;
+
 -- booking.raise: the one way SQL reports a business error.
 CREATE FUNCTION booking.raise(p_state text, p_reason text, p_field text, p_text text)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -206,7 +222,7 @@ CREATE FUNCTION booking.create_appointment(
   p_given_name text, p_family_name text, p_email text, p_phone text,
   p_language text, p_need text, p_need_note text, p_companions integer,
   p_channel text, p_override_reason text)
-RETURNS TABLE (appointment_id bigint, replayed boolean)
+RETURNS SETOF booking.appointment_details
 LANGUAGE plpgsql AS $$
 DECLARE
   v_prev jsonb;
@@ -217,7 +233,8 @@ DECLARE
 BEGIN
   v_prev := booking.claim_request(p_request_id, p_hash, p_now);
   IF v_prev IS NOT NULL THEN
-    RETURN QUERY SELECT (v_prev->>'appointment_id')::bigint, true;
+    RETURN QUERY SELECT * FROM booking.appointment_details
+      WHERE id = (v_prev->>'appointment_id')::bigint;
     RETURN;
   END IF;
   v_slot := booking.claim_slot(p_slot_id, p_now, 'slot');
@@ -249,7 +266,9 @@ BEGIN
       'site', v_site, 'start_time', v_slot.start_time, 'end_time', v_slot.end_time,
       'channel', p_channel, 'companions', p_companions,
       'accessibility_need', p_need, 'override', p_override_reason IS NOT NULL));
-  RETURN QUERY SELECT v_id, false;
+  -- Later statements of a function see its earlier writes: the answer
+  -- comes back in the same round trip.
+  RETURN QUERY SELECT * FROM booking.appointment_details WHERE id = v_id;
 END $$;
 
 -- booking.transition moves an appointment along its lifecycle:
@@ -259,7 +278,7 @@ END $$;
 CREATE FUNCTION booking.transition(
   p_request_id text, p_hash bytea, p_now timestamptz,
   p_id bigint, p_to text, p_reason text)
-RETURNS TABLE (appointment_id bigint, replayed boolean)
+RETURNS SETOF booking.appointment_details
 LANGUAGE plpgsql AS $$
 DECLARE
   v_prev jsonb;
@@ -269,7 +288,8 @@ DECLARE
 BEGIN
   v_prev := booking.claim_request(p_request_id, p_hash, p_now);
   IF v_prev IS NOT NULL THEN
-    RETURN QUERY SELECT (v_prev->>'appointment_id')::bigint, true;
+    RETURN QUERY SELECT * FROM booking.appointment_details
+      WHERE id = (v_prev->>'appointment_id')::bigint;
     RETURN;
   END IF;
   SELECT * INTO v_appt FROM booking.appointments WHERE id = p_id FOR UPDATE;
@@ -309,7 +329,7 @@ BEGIN
     jsonb_build_object('appointment', p_id, 'slot', v_appt.slot_id,
       'desk', v_appt.desk_id, 'site', v_appt.site_id, 'from_status', v_appt.status,
       'start_time', v_slot.start_time));
-  RETURN QUERY SELECT p_id, false;
+  RETURN QUERY SELECT * FROM booking.appointment_details WHERE id = p_id;
 END $$;
 
 -- booking.reschedule_appointment moves a booked appointment to another slot
@@ -318,7 +338,7 @@ END $$;
 CREATE FUNCTION booking.reschedule_appointment(
   p_request_id text, p_hash bytea, p_now timestamptz,
   p_id bigint, p_new_slot bigint)
-RETURNS TABLE (appointment_id bigint, replayed boolean)
+RETURNS SETOF booking.appointment_details
 LANGUAGE plpgsql AS $$
 DECLARE
   v_prev jsonb;
@@ -328,7 +348,8 @@ DECLARE
 BEGIN
   v_prev := booking.claim_request(p_request_id, p_hash, p_now);
   IF v_prev IS NOT NULL THEN
-    RETURN QUERY SELECT (v_prev->>'appointment_id')::bigint, true;
+    RETURN QUERY SELECT * FROM booking.appointment_details
+      WHERE id = (v_prev->>'appointment_id')::bigint;
     RETURN;
   END IF;
   SELECT * INTO v_appt FROM booking.appointments WHERE id = p_id FOR UPDATE;
@@ -364,7 +385,7 @@ BEGIN
       'from_slot', v_old.id, 'to_slot', p_new_slot,
       'from_start_time', v_old.start_time, 'start_time', v_new.start_time,
       'end_time', v_new.end_time));
-  RETURN QUERY SELECT p_id, false;
+  RETURN QUERY SELECT * FROM booking.appointment_details WHERE id = p_id;
 END $$;
 
 -- booking.release_slots creates the slots starting at p_starts (epoch

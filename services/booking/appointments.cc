@@ -65,6 +65,15 @@ std::string HexOf(const std::string& bytes) {
 
 }  // namespace
 
+int BookingService::FillAppointment(const pqxx::row& row, v1::Appointment* out) const {
+  out->Clear();
+  int version = AppointmentFromRow(row, out);
+  int64_t id = row[0].as<int64_t>();
+  out->set_access_code(AccessCode(*ctx_.secrets, id, version));
+  out->set_check_in_token(CheckInToken(*ctx_.secrets, id));
+  return version;
+}
+
 absl::Status BookingService::LoadAppointment(int64_t id, const std::string& reference,
                                              v1::Appointment* out, int* code_version) {
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
@@ -77,11 +86,7 @@ absl::Status BookingService::LoadAppointment(int64_t id, const std::string& refe
                              "no appointment with this reference"),
                        id > 0 ? "name" : "reference");
     }
-    out->Clear();
-    int version = AppointmentFromRow(r[0], out);
-    int64_t appointment_id = r[0][0].as<int64_t>();
-    out->set_access_code(AccessCode(*ctx_.secrets, appointment_id, version));
-    out->set_check_in_token(CheckInToken(*ctx_.secrets, appointment_id));
+    int version = FillAppointment(r[0], out);
     if (code_version != nullptr) *code_version = version;
     return absl::OkStatus();
   });
@@ -144,10 +149,10 @@ absl::Status BookingService::DoCreateAppointment(const v1::CreateAppointmentRequ
   std::string person_key = HexOf(PersonKey(*ctx_.secrets, person->identity()));
   // A fresh reference can collide with an existing one (1 in 10^12 per
   // booking); the unique constraint refuses it and we draw again.
-  absl::StatusOr<int64_t> id;
+  absl::Status status;
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::string reference = NewReference();
-    id = ctx_.pool->Run([&](pqxx::connection& c) -> absl::StatusOr<int64_t> {
+    status = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::nontransaction tx(c);
       pqxx::row r = tx.exec_prepared1(
           "booking_create_appointment", idem->request_id, idem->hash_hex,
@@ -155,12 +160,12 @@ absl::Status BookingService::DoCreateAppointment(const v1::CreateAppointmentRequ
           person->family_name, person->email, person->phone, person->language,
           NeedToSql(need), *note, req.companions(), ChannelToSql(channel),
           *override_reason);
-      return r[0].as<int64_t>();
+      FillAppointment(r, out);
+      return absl::OkStatus();
     });
-    if (id.ok() || ErrorReason(id.status()) != "DATABASE_ERROR") break;
+    if (status.ok() || ErrorReason(status) != "DATABASE_ERROR") break;
   }
-  if (!id.ok()) return id.status();
-  return LoadAppointment(*id, "", out, nullptr);
+  return status;
 }
 
 absl::Status BookingService::DoGetAppointment(const v1::GetAppointmentRequest& req,
@@ -178,14 +183,12 @@ absl::Status BookingService::DoCancelAppointment(const v1::CancelAppointmentRequ
   absl::StatusOr<int64_t> id = Authorize(req.reference(), req.access_code(), out);
   if (!id.ok()) return id.status();
   absl::Time now = ctx_.clock->Now();
-  absl::Status done = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
-                      db::SqlTime(now), *id, "cancelled", *reason);
+    FillAppointment(tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
+                      db::SqlTime(now), *id, "cancelled", *reason), out);
     return absl::OkStatus();
   });
-  if (!done.ok()) return done;
-  return LoadAppointment(*id, "", out, nullptr);
 }
 
 absl::Status BookingService::DoRescheduleAppointment(
@@ -197,14 +200,12 @@ absl::Status BookingService::DoRescheduleAppointment(
   absl::StatusOr<int64_t> id = Authorize(req.reference(), req.access_code(), out);
   if (!id.ok()) return id.status();
   absl::Time now = ctx_.clock->Now();
-  absl::Status done = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    tx.exec_prepared1("booking_reschedule", idem->request_id, idem->hash_hex,
-                      db::SqlTime(now), *id, *new_slot);
+    FillAppointment(tx.exec_prepared1("booking_reschedule", idem->request_id, idem->hash_hex,
+                      db::SqlTime(now), *id, *new_slot), out);
     return absl::OkStatus();
   });
-  if (!done.ok()) return done;
-  return LoadAppointment(*id, "", out, nullptr);
 }
 
 absl::Status BookingService::DoTransition(const char* method, const char* to,
@@ -215,14 +216,12 @@ absl::Status BookingService::DoTransition(const char* method, const char* to,
   absl::StatusOr<int64_t> id = input::ParseResourceId(req.name(), "appointments", "name");
   if (!id.ok()) return id.status();
   absl::Time now = ctx_.clock->Now();
-  absl::Status done = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
-                      db::SqlTime(now), *id, to, "");
+    FillAppointment(tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
+                      db::SqlTime(now), *id, to, ""), out);
     return absl::OkStatus();
   });
-  if (!done.ok()) return done;
-  return LoadAppointment(*id, "", out, nullptr);
 }
 
 }  // namespace accueil::booking

@@ -75,28 +75,22 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare("booking_append_event",
                "SELECT booking.append_event($1, $2, $3, $4::timestamptz, $5::jsonb)");
 
-  // Appointments. Column order: see AppointmentFromRow.
-  const std::string appointment_select = absl::StrCat(
-      "SELECT a.id, a.reference, a.code_version, a.status, a.slot_id, a.desk_id, "
-      "a.site_id, ", Micros("s.start_time"), ", ", Micros("s.end_time"), ", "
-      "p.given_name, p.family_name, p.email, p.phone, p.preferred_language, "
-      "a.accessibility_need, p.accessibility_note, a.companions, a.channel, ",
-      Micros("a.create_time"), ", ", Micros("a.update_time"), ", a.cancel_reason "
-      "FROM booking.appointments a JOIN booking.slots s ON s.id = a.slot_id "
-      "JOIN booking.persons p ON p.id = a.person_id ");
-  pool.Prepare("booking_get_appointment", appointment_select + "WHERE a.id = $1");
+  // Appointments: every statement returns booking.appointment_details rows
+  // (AppointmentFromRow), so a mutation answers in its one round trip.
+  pool.Prepare("booking_get_appointment",
+               "SELECT * FROM booking.appointment_details WHERE id = $1");
   pool.Prepare("booking_get_appointment_by_reference",
-               appointment_select + "WHERE a.reference = $1");
+               "SELECT * FROM booking.appointment_details WHERE reference = $1");
   pool.Prepare("booking_create_appointment",
-               "SELECT appointment_id, replayed FROM booking.create_appointment("
+               "SELECT * FROM booking.create_appointment("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, decode($6, 'hex'), "
                "$7, $8, NULLIF($9, ''), NULLIF($10, ''), $11, $12, $13, $14, $15, "
                "NULLIF($16, ''))");
   pool.Prepare("booking_transition",
-               "SELECT appointment_id FROM booking.transition("
+               "SELECT * FROM booking.transition("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, NULLIF($6, ''))");
   pool.Prepare("booking_reschedule",
-               "SELECT appointment_id FROM booking.reschedule_appointment("
+               "SELECT * FROM booking.reschedule_appointment("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5)");
 }
 

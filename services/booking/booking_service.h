@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <string>
 
+#include <pqxx/pqxx>
+
 #include "absl/status/statusor.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "services/common/server.h"
@@ -102,6 +104,9 @@ class BookingService final : public v1::BookingService::Service {
   absl::Status DoTransition(const char* method, const char* to,
                             const v1::TransitionAppointmentRequest&,
                             v1::Appointment*);
+  // FillAppointment fills `out` from a booking.appointment_details row,
+  // with the derived access code and check-in token; returns the code version.
+  int FillAppointment(const pqxx::row& row, v1::Appointment* out) const;
   // LoadAppointment fills `out` from the database (id > 0) or by reference.
   absl::Status LoadAppointment(int64_t id, const std::string& reference,
                                v1::Appointment* out, int* code_version);

@@ -159,7 +159,7 @@ void SlotFromRow(const pqxx::row& row, v1::Slot* out) {
   out->set_remaining_capacity(row[6].as<int>());
 }
 
-// Columns: see kAppointmentColumns in booking_service.cc.
+// Columns: booking.appointment_details (db/migrations/0002_booking.sql).
 int AppointmentFromRow(const pqxx::row& row, v1::Appointment* out) {
   out->set_name(absl::StrCat("appointments/", row[0].as<int64_t>()));
   out->set_reference(row[1].as<std::string>());
