@@ -82,6 +82,12 @@ int ServerMain(int argc, char** argv,
   absl::StatusOr<ServerConfig> config = LoadServerConfig(config_path, ProcessEnv);
   if (!config.ok()) return Fail(config.status());
   log::Init(config->log_level);
+  // Without tzdata Abseil silently means UTC: refuse instead.
+  absl::TimeZone paris;
+  if (!absl::LoadTimeZone("Europe/Paris", &paris)) {
+    return Fail(absl::FailedPreconditionError(
+        "time zone data is missing (install the tzdata package)"));
+  }
   for (const std::string& name : config->services) {
     if (factories.count(name) == 0) {
       return Fail(absl::InvalidArgumentError(absl::StrCat(
