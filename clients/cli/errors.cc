@@ -61,6 +61,30 @@ std::string Printable(absl::string_view text) {
   return out;
 }
 
+// Headline says what kind of failure it is, for when the server's message
+// is already shown on the line of the one offending field.
+absl::string_view Headline(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "invalid request";
+    case grpc::StatusCode::NOT_FOUND:
+      return "not found";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "it already exists";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ABORTED:
+      return "the request cannot be done now";
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "not allowed";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "too many requests";
+    default:
+      return "the request failed";
+  }
+}
+
 }  // namespace
 
 int ExitCodeFor(grpc::StatusCode code) {
@@ -179,7 +203,7 @@ ErrorReport DescribeRpcError(const grpc::Status& status,
   std::string reason =
       details.reason.empty() ? code_name : Printable(details.reason);
   if (reason_on_field && details.fields.front().second == message) {
-    message = "invalid request";
+    message = std::string(Headline(status.error_code()));
   }
   absl::StrAppend(&report.text, "error: ", message);
   if (!reason_on_field || details.reason.empty()) {

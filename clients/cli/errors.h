@@ -56,9 +56,12 @@ struct ErrorReport {
 // "error: <message> (<REASON>)", the reason being the ErrorInfo reason or, when
 // the server sent none, the code name. Then come one line per offending field
 // ("  person.phone: not a mobile number"), the ErrorInfo metadata, and the
-// retry delay when present. `server` is named when the server could not be
-// reached. Details that do not parse are ignored, never fatal. Contains only
-// what the server answered: nothing from the request is echoed.
+// retry delay when present. With a single offending field whose description
+// is the message, the first line only names the kind of failure ("error: not
+// allowed") and the reason goes on that field's line. `server` is named when
+// the server could not be reached. Details that do not parse are ignored,
+// never fatal. Contains only what the server answered: nothing from the
+// request is echoed.
 ErrorReport DescribeRpcError(const grpc::Status& status,
                              absl::string_view server);
 

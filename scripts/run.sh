@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Run Accueil on this machine with demo data: install the dependencies, build,
+# start PostgreSQL (a cluster kept in .local/pg, reused from run to run) and the
+# server, load the demo prefecture (scripts/demo.sh), then wait. Ctrl-C stops
+# the server and the database cleanly; the data stays for the next run.
+#
+#   scripts/run.sh                      # listens on 127.0.0.1:50051
+#   ACCUEIL_PORT=50061 scripts/run.sh   # another port
+#
+# From another script, stop it with SIGTERM: a shell starts background jobs with
+# SIGINT ignored, and an ignored signal cannot be trapped.
+#
+# Files, all under .local/: pg/ (the cluster), secret.key (the server's key,
+# made once), server.conf (rewritten every run), server.log.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd -P)
+BUILD_DIR=${BUILD_DIR:-build}
+PORT=${ACCUEIL_PORT:-50051}
+ADDRESS=127.0.0.1:$PORT
+LOCAL=$ROOT/.local
+PG_DIR=$LOCAL/pg
+CONF=$LOCAL/server.conf
+KEY=$LOCAL/secret.key
+LOG=$LOCAL/server.log
+SERVER_BIN=$BUILD_DIR/services/allinone/accueil-server
+CLI=$BUILD_DIR/clients/cli/accueil
+
+say() { echo "run: $*"; }
+die() {
+  echo "run: $*" >&2
+  exit 1
+}
+
+if ! [[ "$PORT" =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then
+  die "ACCUEIL_PORT must be a TCP port number (1-65535), got \"$PORT\""
+fi
+
+# True when something accepts connections on 127.0.0.1:PORT. A bind test would
+# not do: gRPC servers set SO_REUSEPORT, so a second one binds the same port
+# without error and the two share the connections.
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
+}
+
+port_taken() {
+  echo "run: port $PORT on 127.0.0.1 is already in use" >&2
+  if command -v ss >/dev/null 2>&1; then
+    ss -Hltnp "sport = :$PORT" 2>/dev/null | sed 's/^/run:   /' >&2 || true
+  fi
+  echo "run: another scripts/run.sh may still be running: stop it (Ctrl-C), or choose" >&2
+  echo "run: another port, e.g. ACCUEIL_PORT=$((PORT == 65535 ? 50052 : PORT + 1)) scripts/run.sh" >&2
+  exit 1
+}
+
+# Before the long build, so that a taken port is known at once.
+if port_in_use; then port_taken; fi
+
+scripts/deps.sh
+scripts/build.sh
+
+if ! command -v python3 >/dev/null 2>&1; then
+  die "python3 is needed by scripts/demo.sh (apt-get install python3)"
+fi
+
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+
+server_pid=""
+pg_up=0
+# shellcheck disable=SC2317  # only called by the traps
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    say "stopping the server (pid $server_pid)"
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  if ((pg_up)); then
+    pg_stop "$PG_DIR" || status=1
+  fi
+  say "stopped"
+  exit "$status"
+}
+trap cleanup EXIT
+# The EXIT trap covers errors; INT/TERM must exit explicitly so that it runs too.
+trap 'echo; exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$LOCAL"
+chmod 755 "$LOCAL" # the cluster runs as postgres when we are root
+pg_up=1 # before pg_start: a Ctrl-C during the start must stop it too
+pg_start "$PG_DIR" || die "cannot start PostgreSQL in $PG_DIR"
+
+if [[ -z "$(psql "$ACCUEIL_PG_ADMIN_URL" -XtAq -c "SELECT 1 FROM pg_database WHERE datname = 'accueil'")" ]]; then
+  psql "$ACCUEIL_PG_ADMIN_URL" -Xq -c 'CREATE DATABASE accueil' || die "cannot create the database accueil"
+  say "created database accueil"
+fi
+
+if [[ ! -s "$KEY" ]]; then
+  (umask 077 && head -c 48 /dev/urandom >"$KEY.tmp") && mv "$KEY.tmp" "$KEY"
+  say "created the server's secret key $KEY"
+fi
+chmod 600 "$KEY"
+
+# The cluster gets a new port at each start: the configuration follows it.
+cat >"$CONF" <<EOF
+# Written by scripts/run.sh at each run; edits are lost.
+listen = $ADDRESS
+database_url = host=$PG_DIR/sock port=$PGPORT user=postgres dbname=accueil
+secret_key_file = $KEY
+log_level = info
+EOF
+
+# The file decides these; an override left in the environment would not match
+# what this script waits for.
+unset ACCUEIL_LISTEN ACCUEIL_DATABASE_URL ACCUEIL_SECRET_KEY_FILE
+
+if port_in_use; then port_taken; fi
+"$SERVER_BIN" --config "$CONF" >"$LOG" 2>&1 &
+server_pid=$!
+say "server starting (pid $server_pid), log in $LOG"
+
+# Ready when it answers a read, within 60 s.
+ready=0
+for ((i = 0; i < 300; i++)); do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+    if grep -q "cannot listen on" "$LOG"; then port_taken; fi
+    echo "run: the server stopped during start-up; the end of $LOG:" >&2
+    tail -n 20 "$LOG" >&2
+    exit 1
+  fi
+  if "$CLI" --server "$ADDRESS" --timeout 1 sites >/dev/null 2>&1; then
+    ready=1
+    break
+  fi
+  sleep 0.2
+done
+((ready)) || die "the server did not answer on $ADDRESS within 60 s; see $LOG"
+
+ACCUEIL_SERVER=$ADDRESS ACCUEIL_CLI=$CLI scripts/demo.sh || die "loading the demo data failed"
+
+# A desk and a free slot, for examples that work as printed.
+desk=$("$CLI" --server "$ADDRESS" --json desks |
+  python3 -c 'import json,sys; d=json.load(sys.stdin).get("desks",[]); print(d[0]["name"] if d else "desks/1")')
+slot=$("$CLI" --server "$ADDRESS" --json slots --desk "$desk" --limit 1 |
+  python3 -c 'import json,sys; s=json.load(sys.stdin).get("slots",[]); print(s[0]["name"] if s else "slots/1")')
+
+cli=$BUILD_DIR/clients/cli/accueil
+cat <<EOF
+
+Accueil is running on $ADDRESS (pid $server_pid).
+  server log:   $LOG
+  database:     accueil, PostgreSQL cluster in $PG_DIR (socket $PG_DIR/sock)
+
+Things to try, in another terminal from $ROOT:
+EOF
+if [[ "$ADDRESS" != "127.0.0.1:50051" ]]; then
+  echo "  export ACCUEIL_SERVER=$ADDRESS"
+fi
+cat <<EOF
+  $cli sites
+  $cli desks
+  $cli slots --desk $desk --limit 10
+  $cli book --slot $slot --given-name Awa --family-name Diallo --phone "06 12 34 56 78" --email awa@example.org
+      (prints a reference and an access code; use them below)
+  $cli show --reference REFERENCE --code ACCESS_CODE
+  $cli move --reference REFERENCE --code ACCESS_CODE --slot slots/ID
+  $cli cancel --reference REFERENCE --code ACCESS_CODE --reason "Je ne peux pas venir"
+  $cli admin show-hours --desk $desk
+  $cli --help
+
+Press Ctrl-C to stop the server and the database (the data is kept for the next run).
+EOF
+
+# Until Ctrl-C (the trap), or until the server stops on its own.
+status=0
+wait "$server_pid" || status=$?
+server_pid=""
+echo "run: the server exited by itself (status $status); the end of $LOG:" >&2
+tail -n 20 "$LOG" >&2
+exit 1
