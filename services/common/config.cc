@@ -129,9 +129,6 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
   if (config.database_url.empty()) {
     return Invalid("database_url", "is required");
   }
-  if (config.secret_key_file.empty()) {
-    return Invalid("secret_key_file", "is required");
-  }
   return config;
 }
 

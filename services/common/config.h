@@ -29,7 +29,8 @@ struct ServerConfig {
   // Connections kept open to PostgreSQL by this process.
   int database_pool_size = 8;
   // File holding the server's secret key (at least 32 bytes): access codes
-  // and check-in tokens are keyed hashes under it.
+  // and check-in tokens are keyed hashes under it. Required to serve; not
+  // needed by `migrate`.
   std::string secret_key_file;
   // trace, debug, info, warn, error.
   std::string log_level = "info";

@@ -60,8 +60,9 @@ grpc::Status HandleRpc(grpc::ServerContext* context, std::string_view method,
       absl::ToDoubleMilliseconds(absl::Now() - start));
   std::string code = absl::StatusCodeToString(status.code());
   std::string reason = ErrorReason(status);
-  if (status.ok() || status.code() != absl::StatusCode::kInternal) {
-    log::Debug("rpc", {{"request_id", request_id}, {"method", method},
+  // One access line per call: method, outcome, duration; never the content.
+  if (status.code() != absl::StatusCode::kInternal) {
+    log::Info("rpc", {{"request_id", request_id}, {"method", method},
                        {"code", code}, {"reason", reason}, {"ms", millis}});
   } else {
     log::Error("rpc", {{"request_id", request_id}, {"method", method},

@@ -94,15 +94,18 @@ int ServerMain(int argc, char** argv,
           "configuration: services: this binary does not host \"", name, "\"")));
     }
   }
-  absl::StatusOr<Secrets> secrets = Secrets::Load(config->secret_key_file);
-  if (!secrets.ok()) return Fail(secrets.status());
-
   if (config->migrate_on_start || migrate_only) {
     absl::StatusOr<int> applied = db::Migrate(config->database_url);
     if (!applied.ok()) return Fail(applied.status());
     log::Info("migrations.done", {{"applied", absl::StrCat(*applied)}});
     if (migrate_only) return 0;
   }
+  if (config->secret_key_file.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "configuration: secret_key_file: is required to serve"));
+  }
+  absl::StatusOr<Secrets> secrets = Secrets::Load(config->secret_key_file);
+  if (!secrets.ok()) return Fail(secrets.status());
 
   // Block the signals before any thread starts, so that only sigwait below
   // receives them.
