@@ -224,8 +224,13 @@ absl::Status BookingService::DoListSlots(const v1::ListSlotsRequest& req,
   absl::StatusOr<int> size = input::ParsePageSize(req.page_size(), kDefaultPageSize,
                                                   kMaxPageSize, "page_size");
   if (!size.ok()) return size.status();
-  std::string scope = absl::StrCat("slots:", *desk, ":", absl::ToUnixMicros(start),
-                                   ":", absl::ToUnixMicros(end));
+  // The scope is the window as the client asked for it: an unset start means
+  // "now" on every page, and that instant moves between pages (the keyset
+  // position keeps the order; slots already started drop out anyway).
+  std::string scope = absl::StrCat(
+      "slots:", *desk, ":",
+      req.has_start_time() ? absl::StrCat(absl::ToUnixMicros(start)) : "now", ":",
+      req.has_end_time() ? absl::StrCat(absl::ToUnixMicros(end)) : "default");
   int64_t after_micros = 0, after_id = 0;
   if (!req.page_token().empty()) {
     auto keys = input::DecodePageToken(req.page_token(), scope, 2, "page_token");

@@ -40,6 +40,9 @@ absl::Status BusinessError(const pqxx::sql_error& e) {
 }  // namespace
 
 bool IsRetryable(const std::exception& e) {
+  // libpqxx 6 throws serialization failures and deadlocks as
+  // transaction_rollback, which is not an sql_error.
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) return true;
   const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
   if (sql == nullptr) return false;
   return sql->sqlstate() == "40001" || sql->sqlstate() == "40P01";
@@ -50,13 +53,13 @@ absl::Status FromException(const std::exception& e) {
     return Error(absl::StatusCode::kUnavailable, "DATABASE_UNAVAILABLE",
                  "the database cannot be reached; retry later");
   }
+  if (IsRetryable(e)) {
+    return Error(absl::StatusCode::kAborted, "CONCURRENT_UPDATE",
+                 "a concurrent change won; retry the request");
+  }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string& state = sql->sqlstate();
     if (absl::StartsWith(state, "AC")) return BusinessError(*sql);
-    if (IsRetryable(e)) {
-      return Error(absl::StatusCode::kAborted, "CONCURRENT_UPDATE",
-                   "a concurrent change won; retry the request");
-    }
     if (state == "57014") {
       return Error(absl::StatusCode::kDeadlineExceeded, "QUERY_CANCELLED",
                    "the database query was cancelled");
