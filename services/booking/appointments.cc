@@ -70,7 +70,7 @@ int BookingService::FillAppointment(const pqxx::row& row, v1::Appointment* out) 
   int version = AppointmentFromRow(row, out);
   int64_t id = row[0].as<int64_t>();
   out->set_access_code(AccessCode(*ctx_.secrets, id, version));
-  out->set_check_in_token(CheckInToken(*ctx_.secrets, id));
+  out->set_check_in_token(CheckInToken(*ctx_.secrets, id, version));
   return version;
 }
 
@@ -92,27 +92,73 @@ absl::Status BookingService::LoadAppointment(int64_t id, const std::string& refe
   });
 }
 
-absl::StatusOr<int64_t> BookingService::Authorize(const std::string& raw_reference,
+absl::StatusOr<int64_t> BookingService::Authorize(Call& call,
+                                                  const std::string& raw_reference,
                                                   const std::string& raw_code,
                                                   v1::Appointment* out) {
   absl::StatusOr<std::string> reference = input::ParseReference(raw_reference, "reference");
   if (!reference.ok()) return reference.status();
+  if (raw_code.empty() && call.IsAgent()) {
+    // An agent acting on the person's behalf: no code, a site and a reason.
+    if (absl::Status s = LoadAppointment(0, *reference, out, nullptr); !s.ok()) return s;
+    absl::StatusOr<int64_t> site = input::ParseResourceId(out->site(), "sites", "site");
+    if (!site.ok()) return site.status();
+    if (absl::Status s = call.AuthorizeAgent(*site); !s.ok()) {
+      out->Clear();
+      return s;
+    }
+    call.SetResource(out->name(), *site);
+    return input::ParseResourceId(out->name(), "appointments", "name");
+  }
   absl::StatusOr<std::string> code = input::ParseAccessCode(raw_code, "access_code");
   if (!code.ok()) return code.status();
+  absl::Time now = ctx_.clock->Now();
+  absl::Status locked = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    pqxx::result r = tx.exec_prepared("booking_code_locked_until", *reference,
+                                      db::SqlTime(now));
+    if (r.empty()) return absl::OkStatus();
+    return WithRetryDelay(
+        WithField(Error(absl::StatusCode::kResourceExhausted, "ACCESS_CODE_LOCKED",
+                        "too many wrong access codes for this reference; wait and retry, "
+                        "or ask at the prefecture"),
+                  "access_code"),
+        absl::FromUnixMicros(r[0][0].as<int64_t>()) - now);
+  });
+  if (!locked.ok()) return locked;
   int version = 0;
   if (absl::Status s = LoadAppointment(0, *reference, out, &version); !s.ok()) return s;
   absl::StatusOr<int64_t> id = input::ParseResourceId(out->name(), "appointments", "name");
   if (!id.ok()) return id.status();
   if (!AccessCodeMatches(*ctx_.secrets, *id, version, *code)) {
     out->Clear();
+    // Count the failure (shared by replicas): enough of them lock the reference.
+    absl::Status noted = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+      pqxx::nontransaction tx(c);
+      tx.exec_prepared("booking_note_code_failure", *reference, db::SqlTime(now));
+      return absl::OkStatus();
+    });
+    if (!noted.ok()) return noted;
     return WithField(Error(absl::StatusCode::kPermissionDenied, "WRONG_ACCESS_CODE",
                            "the access code does not match this reference"),
                      "access_code");
   }
+  absl::StatusOr<int64_t> site = input::ParseResourceId(out->site(), "sites", "site");
+  call.SetResource(out->name(), site.ok() ? *site : 0);
   return *id;
 }
 
-absl::Status BookingService::DoCreateAppointment(const v1::CreateAppointmentRequest& req,
+absl::Status BookingService::AuthorizeOnAppointment(Call& call, int64_t id,
+                                                    int* code_version) {
+  v1::Appointment current;
+  if (absl::Status s = LoadAppointment(id, "", &current, code_version); !s.ok()) return s;
+  absl::StatusOr<int64_t> site = input::ParseResourceId(current.site(), "sites", "site");
+  if (!site.ok()) return site.status();
+  call.SetResource(current.name(), *site);
+  return call.AuthorizeSite(*site);
+}
+
+absl::Status BookingService::DoCreateAppointment(Call& call, const v1::CreateAppointmentRequest& req,
                                                  v1::Appointment* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("CreateAppointment", req);
   if (!idem.ok()) return idem.status();
@@ -144,6 +190,19 @@ absl::Status BookingService::DoCreateAppointment(const v1::CreateAppointmentRequ
     return InvalidField("OVERRIDE_NOT_ALLOWED", "override_reason",
                         "only an agent booking may override the one-appointment rule");
   }
+  if (channel != v1::ONLINE) {
+    // The substitute channel and convocations are agents' work, on their site.
+    absl::Status site = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+      pqxx::nontransaction tx(c);
+      pqxx::result r = tx.exec_prepared("booking_slot_site", *slot);
+      if (r.empty()) {
+        return WithField(Error(absl::StatusCode::kNotFound, "SLOT_NOT_FOUND", "no such slot"),
+                         "slot");
+      }
+      return call.AuthorizeAgent(r[0][0].as<int64_t>());
+    });
+    if (!site.ok()) return site;
+  }
 
   absl::Time now = ctx_.clock->Now();
   std::string person_key = HexOf(PersonKey(*ctx_.secrets, person->identity()));
@@ -161,6 +220,7 @@ absl::Status BookingService::DoCreateAppointment(const v1::CreateAppointmentRequ
           NeedToSql(need), *note, req.companions(), ChannelToSql(channel),
           *override_reason);
       FillAppointment(r, out);
+      call.SetResource(out->name(), r[6].as<int64_t>());
       return absl::OkStatus();
     });
     if (status.ok() || ErrorReason(status) != "DATABASE_ERROR") break;
@@ -168,19 +228,20 @@ absl::Status BookingService::DoCreateAppointment(const v1::CreateAppointmentRequ
   return status;
 }
 
-absl::Status BookingService::DoGetAppointment(const v1::GetAppointmentRequest& req,
+absl::Status BookingService::DoGetAppointment(Call& call,
+                                              const v1::GetAppointmentRequest& req,
                                               v1::Appointment* out) {
-  return Authorize(req.reference(), req.access_code(), out).status();
+  return Authorize(call, req.reference(), req.access_code(), out).status();
 }
 
-absl::Status BookingService::DoCancelAppointment(const v1::CancelAppointmentRequest& req,
+absl::Status BookingService::DoCancelAppointment(Call& call, const v1::CancelAppointmentRequest& req,
                                                  v1::Appointment* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("CancelAppointment", req);
   if (!idem.ok()) return idem.status();
   absl::StatusOr<std::string> reason =
       input::ParseFreeText(req.reason(), "reason", kMaxNoteChars);
   if (!reason.ok()) return reason.status();
-  absl::StatusOr<int64_t> id = Authorize(req.reference(), req.access_code(), out);
+  absl::StatusOr<int64_t> id = Authorize(call, req.reference(), req.access_code(), out);
   if (!id.ok()) return id.status();
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
@@ -192,12 +253,12 @@ absl::Status BookingService::DoCancelAppointment(const v1::CancelAppointmentRequ
 }
 
 absl::Status BookingService::DoRescheduleAppointment(
-    const v1::RescheduleAppointmentRequest& req, v1::Appointment* out) {
+    Call& call, const v1::RescheduleAppointmentRequest& req, v1::Appointment* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("RescheduleAppointment", req);
   if (!idem.ok()) return idem.status();
   absl::StatusOr<int64_t> new_slot = input::ParseResourceId(req.new_slot(), "slots", "new_slot");
   if (!new_slot.ok()) return new_slot.status();
-  absl::StatusOr<int64_t> id = Authorize(req.reference(), req.access_code(), out);
+  absl::StatusOr<int64_t> id = Authorize(call, req.reference(), req.access_code(), out);
   if (!id.ok()) return id.status();
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
@@ -208,18 +269,66 @@ absl::Status BookingService::DoRescheduleAppointment(
   });
 }
 
-absl::Status BookingService::DoTransition(const char* method, const char* to,
+absl::Status BookingService::DoResetAccessCode(Call& call,
+                                               const v1::ResetAccessCodeRequest& req,
+                                               v1::Appointment* out) {
+  absl::StatusOr<Idempotency> idem = ForRequest("ResetAccessCode", req);
+  if (!idem.ok()) return idem.status();
+  absl::StatusOr<int64_t> id = input::ParseResourceId(req.name(), "appointments", "name");
+  if (!id.ok()) return id.status();
+  if (absl::Status s = AuthorizeOnAppointment(call, *id, nullptr); !s.ok()) return s;
+  if (call.policy().agent_reason_required() && call.agent_reason().empty()) {
+    return InvalidField("AGENT_REASON_REQUIRED", "x-agent-reason",
+                        "say why you act on this person's behalf");
+  }
+  absl::Time now = ctx_.clock->Now();
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    FillAppointment(tx.exec_prepared1("booking_reset_access_code", idem->request_id,
+                                      idem->hash_hex, db::SqlTime(now), *id),
+                    out);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentRequest& req,
+                                       v1::Appointment* out) {
+  absl::StatusOr<Idempotency> idem = ForRequest("CheckInAppointment", req);
+  if (!idem.ok()) return idem.status();
+  absl::StatusOr<CheckIn> token = VerifyCheckInToken(*ctx_.secrets, req.check_in_token());
+  if (!token.ok()) return token.status();
+  int version = 0;
+  if (absl::Status s = AuthorizeOnAppointment(call, token->appointment_id, &version); !s.ok()) {
+    return s;
+  }
+  if (version != token->version) {
+    return InvalidField("CHECK_IN_TOKEN_REVOKED", "check_in_token",
+                        "this check-in code was replaced; use the new one or see an agent");
+  }
+  absl::Time now = ctx_.clock->Now();
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    FillAppointment(tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
+                                      db::SqlTime(now), token->appointment_id, "arrived", ""),
+                    out);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status BookingService::DoTransition(Call& call, const char* method, const char* to,
                                           const v1::TransitionAppointmentRequest& req,
                                           v1::Appointment* out) {
   absl::StatusOr<Idempotency> idem = ForRequest(method, req);
   if (!idem.ok()) return idem.status();
   absl::StatusOr<int64_t> id = input::ParseResourceId(req.name(), "appointments", "name");
   if (!id.ok()) return id.status();
+  if (absl::Status s = AuthorizeOnAppointment(call, *id, nullptr); !s.ok()) return s;
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     FillAppointment(tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
-                      db::SqlTime(now), *id, to, ""), out);
+                                      db::SqlTime(now), *id, to, ""),
+                    out);
     return absl::OkStatus();
   });
 }

@@ -1,11 +1,10 @@
 // BookingService: construction, prepared statements, and the gRPC handlers,
-// each a one-line call through HandleRpc (the one error mapping) to the
-// Do* implementation in catalog.cc or appointments.cc.
+// each a one-line call through the Gate (access policy, error mapping, logs,
+// audit) to the Do* implementation in catalog.cc or appointments.cc.
 #include "services/booking/booking_service.h"
 
 #include "absl/strings/str_cat.h"
 #include "services/common/input/resource.h"
-#include "services/common/rpc.h"
 
 namespace accueil::booking {
 namespace {
@@ -89,6 +88,17 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare("booking_transition",
                "SELECT * FROM booking.transition("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, NULLIF($6, ''))");
+  pool.Prepare("booking_reset_access_code",
+               "SELECT * FROM booking.reset_access_code("
+               "$1, decode($2, 'hex'), $3::timestamptz, $4)");
+  pool.Prepare("booking_code_locked_until", absl::StrCat(
+      "SELECT ", Micros("locked_until"), " FROM booking.code_failures "
+      "WHERE reference = $1 AND locked_until > $2::timestamptz"));
+  pool.Prepare("booking_note_code_failure", absl::StrCat(
+      "SELECT ", Micros("l"), " FROM booking.note_code_failure($1, $2::timestamptz) AS l"));
+  pool.Prepare("booking_slot_site",
+               "SELECT d.site_id FROM booking.slots s JOIN booking.desks d ON d.id = s.desk_id "
+               "WHERE s.id = $1");
   pool.Prepare("booking_reschedule",
                "SELECT * FROM booking.reschedule_appointment("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5)");
@@ -108,40 +118,46 @@ absl::StatusOr<HostedService> BookingService::Make(const ServiceContext& context
 #define ACCUEIL_HANDLE(Method, Request, Response, Body)                      \
   grpc::Status BookingService::Method(grpc::ServerContext* context,          \
                                       const Request* req, Response* resp) {  \
-    return HandleRpc(context, #Method, [&] { return Body; });                \
+    return ctx_.gate->Handle(context, "accueil.booking.v1.BookingService." #Method, \
+                             [&](Call& call) { return Body; });               \
   }
 
-ACCUEIL_HANDLE(ListSites, v1::ListSitesRequest, v1::ListSitesResponse, DoListSites(*req, resp))
-ACCUEIL_HANDLE(ListDesks, v1::ListDesksRequest, v1::ListDesksResponse, DoListDesks(*req, resp))
-ACCUEIL_HANDLE(ListSlots, v1::ListSlotsRequest, v1::ListSlotsResponse, DoListSlots(*req, resp))
-ACCUEIL_HANDLE(CreateSite, v1::CreateSiteRequest, v1::Site, DoCreateSite(*req, resp))
-ACCUEIL_HANDLE(CreateDesk, v1::CreateDeskRequest, v1::Desk, DoCreateDesk(*req, resp))
-ACCUEIL_HANDLE(UpdateDesk, v1::UpdateDeskRequest, v1::Desk, DoUpdateDesk(*req, resp))
+ACCUEIL_HANDLE(ListSites, v1::ListSitesRequest, v1::ListSitesResponse, DoListSites(call, *req, resp))
+ACCUEIL_HANDLE(ListDesks, v1::ListDesksRequest, v1::ListDesksResponse, DoListDesks(call, *req, resp))
+ACCUEIL_HANDLE(ListSlots, v1::ListSlotsRequest, v1::ListSlotsResponse, DoListSlots(call, *req, resp))
+ACCUEIL_HANDLE(CreateSite, v1::CreateSiteRequest, v1::Site, DoCreateSite(call, *req, resp))
+ACCUEIL_HANDLE(CreateDesk, v1::CreateDeskRequest, v1::Desk, DoCreateDesk(call, *req, resp))
+ACCUEIL_HANDLE(UpdateDesk, v1::UpdateDeskRequest, v1::Desk, DoUpdateDesk(call, *req, resp))
 ACCUEIL_HANDLE(SetOpeningHours, v1::SetOpeningHoursRequest, v1::OpeningHours,
-               DoSetOpeningHours(*req, resp))
+               DoSetOpeningHours(call, *req, resp))
 ACCUEIL_HANDLE(ReleaseSlots, v1::ReleaseSlotsRequest, v1::ReleaseSlotsResponse,
-               DoReleaseSlots(*req, resp))
+               DoReleaseSlots(call, *req, resp))
 ACCUEIL_HANDLE(CreateAppointment, v1::CreateAppointmentRequest, v1::Appointment,
-               DoCreateAppointment(*req, resp))
+               DoCreateAppointment(call, *req, resp))
 ACCUEIL_HANDLE(GetAppointment, v1::GetAppointmentRequest, v1::Appointment,
-               DoGetAppointment(*req, resp))
+               DoGetAppointment(call, *req, resp))
 ACCUEIL_HANDLE(CancelAppointment, v1::CancelAppointmentRequest, v1::Appointment,
-               DoCancelAppointment(*req, resp))
+               DoCancelAppointment(call, *req, resp))
 ACCUEIL_HANDLE(RescheduleAppointment, v1::RescheduleAppointmentRequest, v1::Appointment,
-               DoRescheduleAppointment(*req, resp))
+               DoRescheduleAppointment(call, *req, resp))
+ACCUEIL_HANDLE(ResetAccessCode, v1::ResetAccessCodeRequest, v1::Appointment,
+               DoResetAccessCode(call, *req, resp))
+ACCUEIL_HANDLE(CheckInAppointment, v1::CheckInAppointmentRequest, v1::Appointment,
+               DoCheckIn(call, *req, resp))
 ACCUEIL_HANDLE(MarkArrived, v1::TransitionAppointmentRequest, v1::Appointment,
-               DoTransition("MarkArrived", "arrived", *req, resp))
+               DoTransition(call, "MarkArrived", "arrived", *req, resp))
 ACCUEIL_HANDLE(StartService, v1::TransitionAppointmentRequest, v1::Appointment,
-               DoTransition("StartService", "in_service", *req, resp))
+               DoTransition(call, "StartService", "in_service", *req, resp))
 ACCUEIL_HANDLE(CompleteAppointment, v1::TransitionAppointmentRequest, v1::Appointment,
-               DoTransition("CompleteAppointment", "fulfilled", *req, resp))
+               DoTransition(call, "CompleteAppointment", "fulfilled", *req, resp))
 ACCUEIL_HANDLE(MarkNoShow, v1::TransitionAppointmentRequest, v1::Appointment,
-               DoTransition("MarkNoShow", "noshow", *req, resp))
+               DoTransition(call, "MarkNoShow", "noshow", *req, resp))
 
 grpc::Status BookingService::GetOpeningHours(grpc::ServerContext* context,
                                              const v1::GetOpeningHoursRequest* req,
                                              v1::OpeningHours* resp) {
-  return HandleRpc(context, "GetOpeningHours", [&]() -> absl::Status {
+  return ctx_.gate->Handle(context, "accueil.booking.v1.BookingService.GetOpeningHours",
+                           [&](Call&) -> absl::Status {
     absl::StatusOr<int64_t> desk = input::ParseResourceId(req->desk(), "desks", "desk");
     if (!desk.ok()) return desk.status();
     return DoGetOpeningHours(*desk, resp);

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
+#include "services/common/gate.h"
 #include "services/common/server.h"
 
 namespace accueil::booking {
@@ -63,6 +64,11 @@ class BookingService final : public v1::BookingService::Service {
   grpc::Status RescheduleAppointment(grpc::ServerContext*,
                                      const v1::RescheduleAppointmentRequest*,
                                      v1::Appointment*) override;
+  grpc::Status ResetAccessCode(grpc::ServerContext*, const v1::ResetAccessCodeRequest*,
+                               v1::Appointment*) override;
+  grpc::Status CheckInAppointment(grpc::ServerContext*,
+                                  const v1::CheckInAppointmentRequest*,
+                                  v1::Appointment*) override;
   grpc::Status MarkArrived(grpc::ServerContext*,
                            const v1::TransitionAppointmentRequest*,
                            v1::Appointment*) override;
@@ -78,30 +84,34 @@ class BookingService final : public v1::BookingService::Service {
 
  private:
   // Catalogue (catalog.cc).
-  absl::Status DoListSites(const v1::ListSitesRequest&, v1::ListSitesResponse*);
-  absl::Status DoListDesks(const v1::ListDesksRequest&, v1::ListDesksResponse*);
-  absl::Status DoListSlots(const v1::ListSlotsRequest&, v1::ListSlotsResponse*);
-  absl::Status DoCreateSite(const v1::CreateSiteRequest&, v1::Site*);
-  absl::Status DoCreateDesk(const v1::CreateDeskRequest&, v1::Desk*);
-  absl::Status DoUpdateDesk(const v1::UpdateDeskRequest&, v1::Desk*);
+  absl::Status DoListSites(Call& call, const v1::ListSitesRequest&, v1::ListSitesResponse*);
+  absl::Status DoListDesks(Call& call, const v1::ListDesksRequest&, v1::ListDesksResponse*);
+  absl::Status DoListSlots(Call& call, const v1::ListSlotsRequest&, v1::ListSlotsResponse*);
+  absl::Status DoCreateSite(Call& call, const v1::CreateSiteRequest&, v1::Site*);
+  absl::Status DoCreateDesk(Call& call, const v1::CreateDeskRequest&, v1::Desk*);
+  absl::Status DoUpdateDesk(Call& call, const v1::UpdateDeskRequest&, v1::Desk*);
   absl::Status DoGetOpeningHours(int64_t desk_id, v1::OpeningHours*);
-  absl::Status DoSetOpeningHours(const v1::SetOpeningHoursRequest&,
+  absl::Status DoSetOpeningHours(Call& call, const v1::SetOpeningHoursRequest&,
                                  v1::OpeningHours*);
-  absl::Status DoReleaseSlots(const v1::ReleaseSlotsRequest&,
+  absl::Status DoReleaseSlots(Call& call, const v1::ReleaseSlotsRequest&,
                               v1::ReleaseSlotsResponse*);
   absl::Status GetSite(int64_t id, v1::Site*);
   absl::Status GetDesk(int64_t id, v1::Desk*);
 
   // Appointments (appointments.cc).
-  absl::Status DoCreateAppointment(const v1::CreateAppointmentRequest&,
+  absl::Status DoCreateAppointment(Call& call, const v1::CreateAppointmentRequest&,
                                    v1::Appointment*);
-  absl::Status DoGetAppointment(const v1::GetAppointmentRequest&,
+  absl::Status DoGetAppointment(Call& call, const v1::GetAppointmentRequest&,
                                 v1::Appointment*);
-  absl::Status DoCancelAppointment(const v1::CancelAppointmentRequest&,
+  absl::Status DoCancelAppointment(Call& call, const v1::CancelAppointmentRequest&,
                                    v1::Appointment*);
-  absl::Status DoRescheduleAppointment(
+  absl::Status DoRescheduleAppointment(Call& call, 
       const v1::RescheduleAppointmentRequest&, v1::Appointment*);
-  absl::Status DoTransition(const char* method, const char* to,
+  absl::Status DoResetAccessCode(Call& call, const v1::ResetAccessCodeRequest&,
+                                 v1::Appointment*);
+  absl::Status DoCheckIn(Call& call, const v1::CheckInAppointmentRequest&,
+                         v1::Appointment*);
+  absl::Status DoTransition(Call& call, const char* method, const char* to,
                             const v1::TransitionAppointmentRequest&,
                             v1::Appointment*);
   // FillAppointment fills `out` from a booking.appointment_details row,
@@ -110,10 +120,15 @@ class BookingService final : public v1::BookingService::Service {
   // LoadAppointment fills `out` from the database (id > 0) or by reference.
   absl::Status LoadAppointment(int64_t id, const std::string& reference,
                                v1::Appointment* out, int* code_version);
-  // Authorize loads the appointment by reference and checks the access code.
-  absl::StatusOr<int64_t> Authorize(const std::string& raw_reference,
+  // Authorize loads the appointment by reference and checks the access code
+  // (with the lock against guessing), or, without a code, that the caller is
+  // an agent of the appointment's site with a reason.
+  absl::StatusOr<int64_t> Authorize(Call& call, const std::string& raw_reference,
                                     const std::string& raw_code,
                                     v1::Appointment* out);
+  // AuthorizeOnAppointment loads appointment `id` and checks the caller's
+  // site-scoped role on its site.
+  absl::Status AuthorizeOnAppointment(Call& call, int64_t id, int* code_version);
 
   ServiceContext ctx_;
 };

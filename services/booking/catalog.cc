@@ -16,7 +16,6 @@
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
 #include "services/common/input/resource.h"
-#include "services/common/rpc.h"
 
 namespace accueil::booking {
 
@@ -144,7 +143,7 @@ absl::Status BookingService::GetDesk(int64_t id, v1::Desk* out) {
   });
 }
 
-absl::Status BookingService::DoListSites(const v1::ListSitesRequest& req,
+absl::Status BookingService::DoListSites(Call&, const v1::ListSitesRequest& req,
                                          v1::ListSitesResponse* resp) {
   absl::StatusOr<int> size = input::ParsePageSize(req.page_size(), kDefaultPageSize,
                                                   kMaxPageSize, "page_size");
@@ -169,7 +168,7 @@ absl::Status BookingService::DoListSites(const v1::ListSitesRequest& req,
   });
 }
 
-absl::Status BookingService::DoListDesks(const v1::ListDesksRequest& req,
+absl::Status BookingService::DoListDesks(Call&, const v1::ListDesksRequest& req,
                                          v1::ListDesksResponse* resp) {
   int64_t site = 0;
   if (!req.parent().empty()) {
@@ -201,7 +200,7 @@ absl::Status BookingService::DoListDesks(const v1::ListDesksRequest& req,
   });
 }
 
-absl::Status BookingService::DoListSlots(const v1::ListSlotsRequest& req,
+absl::Status BookingService::DoListSlots(Call&, const v1::ListSlotsRequest& req,
                                          v1::ListSlotsResponse* resp) {
   absl::StatusOr<int64_t> desk = input::ParseResourceId(req.desk(), "desks", "desk");
   if (!desk.ok()) return desk.status();
@@ -261,7 +260,7 @@ absl::Status BookingService::DoListSlots(const v1::ListSlotsRequest& req,
   });
 }
 
-absl::Status BookingService::DoCreateSite(const v1::CreateSiteRequest& req,
+absl::Status BookingService::DoCreateSite(Call& call, const v1::CreateSiteRequest& req,
                                           v1::Site* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("CreateSite", req);
   if (!idem.ok()) return idem.status();
@@ -276,6 +275,7 @@ absl::Status BookingService::DoCreateSite(const v1::CreateSiteRequest& req,
   if (!address.ok()) return address.status();
   absl::StatusOr<std::string> zone = ParseTimeZoneName(req.site().time_zone());
   if (!zone.ok()) return zone.status();
+  if (absl::Status s = call.AuthorizeSite(0); !s.ok()) return s;
   absl::Time now = ctx_.clock->Now();
   absl::StatusOr<int64_t> id = RunMutation(
       *ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
@@ -284,13 +284,14 @@ absl::Status BookingService::DoCreateSite(const v1::CreateSiteRequest& req,
                            .as<int64_t>();
         AppendEvent(tx, "site.created", absl::StrCat("sites/", site), site, now,
                     absl::StrCat("{\"site\":", site, "}"));
+        call.SetResource(absl::StrCat("sites/", site), site);
         return site;
       });
   if (!id.ok()) return id.status();
   return GetSite(*id, out);
 }
 
-absl::Status BookingService::DoCreateDesk(const v1::CreateDeskRequest& req,
+absl::Status BookingService::DoCreateDesk(Call& call, const v1::CreateDeskRequest& req,
                                           v1::Desk* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("CreateDesk", req);
   if (!idem.ok()) return idem.status();
@@ -308,6 +309,7 @@ absl::Status BookingService::DoCreateDesk(const v1::CreateDeskRequest& req,
   if (absl::Status s = ValidateCapacity(req.desk().capacity_per_slot()); !s.ok()) return s;
   absl::StatusOr<std::string> instructions = InstructionsJson(req.desk().instructions());
   if (!instructions.ok()) return instructions.status();
+  if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
   absl::Time now = ctx_.clock->Now();
   absl::StatusOr<int64_t> id = RunMutation(
       *ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
@@ -318,6 +320,7 @@ absl::Status BookingService::DoCreateDesk(const v1::CreateDeskRequest& req,
                                          KindToSql(req.desk().kind()), *minutes,
                                          req.desk().capacity_per_slot(), *instructions)[0]
                            .as<int64_t>();
+        call.SetResource(absl::StrCat("desks/", desk), *site);
         AppendEvent(tx, "desk.created", absl::StrCat("desks/", desk), *site, now,
                     absl::StrCat("{\"desk\":", desk, ",\"site\":", *site, "}"));
         return desk;
@@ -326,7 +329,7 @@ absl::Status BookingService::DoCreateDesk(const v1::CreateDeskRequest& req,
   return GetDesk(*id, out);
 }
 
-absl::Status BookingService::DoUpdateDesk(const v1::UpdateDeskRequest& req,
+absl::Status BookingService::DoUpdateDesk(Call& call, const v1::UpdateDeskRequest& req,
                                           v1::Desk* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("UpdateDesk", req);
   if (!idem.ok()) return idem.status();
@@ -338,6 +341,10 @@ absl::Status BookingService::DoUpdateDesk(const v1::UpdateDeskRequest& req,
   // Start from the stored desk, then apply the masked fields.
   v1::Desk current;
   if (absl::Status s = GetDesk(*desk, &current); !s.ok()) return s;
+  absl::StatusOr<int64_t> desk_site = input::ParseResourceId(current.site(), "sites", "site");
+  if (!desk_site.ok()) return desk_site.status();
+  if (absl::Status s = call.AuthorizeSite(*desk_site); !s.ok()) return s;
+  call.SetResource(current.name(), *desk_site);
   for (const std::string& path : req.update_mask().paths()) {
     if (path == "display_name") {
       current.set_display_name(req.desk().display_name());
@@ -409,7 +416,7 @@ absl::Status BookingService::DoGetOpeningHours(int64_t desk, v1::OpeningHours* o
   });
 }
 
-absl::Status BookingService::DoSetOpeningHours(const v1::SetOpeningHoursRequest& req,
+absl::Status BookingService::DoSetOpeningHours(Call& call, const v1::SetOpeningHoursRequest& req,
                                                v1::OpeningHours* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("SetOpeningHours", req);
   if (!idem.ok()) return idem.status();
@@ -450,6 +457,13 @@ absl::Status BookingService::DoSetOpeningHours(const v1::SetOpeningHoursRequest&
     if (!reason.ok()) return reason.status();
     if (seen.insert(*day).second) closures.emplace_back(*day, *reason);
   }
+  // Authorize before anything, replays included.
+  v1::Desk current;
+  if (absl::Status s = GetDesk(*desk, &current); !s.ok()) return s;
+  absl::StatusOr<int64_t> desk_site = input::ParseResourceId(current.site(), "sites", "site");
+  if (!desk_site.ok()) return desk_site.status();
+  if (absl::Status s = call.AuthorizeSite(*desk_site); !s.ok()) return s;
+  call.SetResource(current.name(), *desk_site);
   absl::Time now = ctx_.clock->Now();
   absl::StatusOr<int64_t> id = RunMutation(
       *ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
@@ -477,7 +491,7 @@ absl::Status BookingService::DoSetOpeningHours(const v1::SetOpeningHoursRequest&
   return DoGetOpeningHours(*id, out);
 }
 
-absl::Status BookingService::DoReleaseSlots(const v1::ReleaseSlotsRequest& req,
+absl::Status BookingService::DoReleaseSlots(Call& call, const v1::ReleaseSlotsRequest& req,
                                             v1::ReleaseSlotsResponse* resp) {
   absl::StatusOr<Idempotency> idem = ForRequest("ReleaseSlots", req);
   if (!idem.ok()) return idem.status();
@@ -519,6 +533,8 @@ absl::Status BookingService::DoReleaseSlots(const v1::ReleaseSlotsRequest& req,
   v1::Site site;
   absl::StatusOr<int64_t> site_id = input::ParseResourceId(desk_proto.site(), "sites", "site");
   if (!site_id.ok()) return site_id.status();
+  if (absl::Status s = call.AuthorizeSite(*site_id); !s.ok()) return s;
+  call.SetResource(desk_proto.name(), *site_id);
   if (absl::Status s = GetSite(*site_id, &site); !s.ok()) return s;
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(site.time_zone(), &zone)) {

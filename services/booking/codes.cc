@@ -52,26 +52,30 @@ bool AccessCodeMatches(const Secrets& secrets, int64_t appointment_id,
   return Secrets::Equal(AccessCode(secrets, appointment_id, version), code);
 }
 
-std::string CheckInToken(const Secrets& secrets, int64_t appointment_id) {
-  std::string mac =
-      secrets.Mac("check-in", absl::StrCat(appointment_id)).substr(0, 16);
-  return absl::StrCat("c1.", appointment_id, ".",
+std::string CheckInToken(const Secrets& secrets, int64_t appointment_id,
+                         int version) {
+  std::string mac = secrets.Mac("check-in", absl::StrCat(appointment_id, ":", version))
+                        .substr(0, 16);
+  return absl::StrCat("c1.", appointment_id, ".", version, ".",
                       absl::WebSafeBase64Escape(mac));
 }
 
-absl::StatusOr<int64_t> VerifyCheckInToken(const Secrets& secrets,
+absl::StatusOr<CheckIn> VerifyCheckInToken(const Secrets& secrets,
                                            std::string_view token) {
   absl::Status bad = InvalidField("INVALID_CHECK_IN_TOKEN", "check_in_token",
                                   "the check-in code is not valid");
   std::vector<absl::string_view> parts =
       absl::StrSplit(absl::string_view(token.data(), token.size()), '.');
-  int64_t id = 0;
-  if (token.size() > 64 || parts.size() != 3 || parts[0] != "c1" ||
-      !absl::SimpleAtoi(parts[1], &id) || id <= 0) {
+  CheckIn out{0, 0};
+  if (token.size() > 80 || parts.size() != 4 || parts[0] != "c1" ||
+      !absl::SimpleAtoi(parts[1], &out.appointment_id) || out.appointment_id <= 0 ||
+      !absl::SimpleAtoi(parts[2], &out.version) || out.version <= 0) {
     return bad;
   }
-  if (!Secrets::Equal(CheckInToken(secrets, id), token)) return bad;
-  return id;
+  if (!Secrets::Equal(CheckInToken(secrets, out.appointment_id, out.version), token)) {
+    return bad;
+  }
+  return out;
 }
 
 std::string PersonKey(const Secrets& secrets, std::string_view identity) {

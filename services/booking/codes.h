@@ -4,8 +4,9 @@
 //   - access code: HMAC("access-code", id:version), 8 characters; lets the
 //     person see, cancel and move the appointment. An idempotent retry
 //     returns the same code; bumping the version revokes it.
-//   - check-in token: "c1.<id>.<mac>" with a MAC under another purpose key;
-//     enough to check in at the lodge kiosk, never accepted to cancel.
+//   - check-in token: "c1.<id>.<version>.<mac>" with a MAC under another
+//     purpose key; enough to check in at the lodge kiosk, never accepted to
+//     cancel; a reset (new version) revokes it with the access code.
 //   - person key: HMAC("person-key", E.164 phone or lower-cased e-mail), the
 //     identity behind "one active appointment per person and desk".
 #pragma once
@@ -30,11 +31,17 @@ std::string AccessCode(const Secrets& secrets, int64_t appointment_id,
 bool AccessCodeMatches(const Secrets& secrets, int64_t appointment_id,
                        int version, std::string_view code);
 
-std::string CheckInToken(const Secrets& secrets, int64_t appointment_id);
+std::string CheckInToken(const Secrets& secrets, int64_t appointment_id,
+                         int version);
 
-// VerifyCheckInToken returns the appointment id, or INVALID_ARGUMENT
+struct CheckIn {
+  int64_t appointment_id;
+  int version;  // the caller compares it with the stored code_version
+};
+
+// VerifyCheckInToken checks the MAC, or INVALID_ARGUMENT
 // INVALID_CHECK_IN_TOKEN.
-absl::StatusOr<int64_t> VerifyCheckInToken(const Secrets& secrets,
+absl::StatusOr<CheckIn> VerifyCheckInToken(const Secrets& secrets,
                                            std::string_view token);
 
 std::string PersonKey(const Secrets& secrets, std::string_view identity);

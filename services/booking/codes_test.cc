@@ -31,13 +31,18 @@ TEST(Codes, AccessCodeIsStableAndRevokedByANewVersion) {
 
 TEST(Codes, CheckInTokenVerifiesAndIsNotAnAccessCode) {
   Secrets s = Key(std::string(32, 'k'));
-  std::string token = CheckInToken(s, 7);
-  EXPECT_EQ(*VerifyCheckInToken(s, token), 7);
-  std::string forged = "c1.8." + token.substr(token.rfind('.') + 1);
-  EXPECT_FALSE(VerifyCheckInToken(s, forged).ok());
-  EXPECT_FALSE(VerifyCheckInToken(s, "c1.7.").ok());
+  std::string token = CheckInToken(s, 7, 1);
+  absl::StatusOr<CheckIn> in = VerifyCheckInToken(s, token);
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->appointment_id, 7);
+  EXPECT_EQ(in->version, 1);
+  std::string mac = token.substr(token.rfind('.') + 1);
+  EXPECT_FALSE(VerifyCheckInToken(s, "c1.8.1." + mac).ok());
+  EXPECT_FALSE(VerifyCheckInToken(s, "c1.7.2." + mac).ok());  // version is signed
+  EXPECT_FALSE(VerifyCheckInToken(s, "c1.7.1.").ok());
   EXPECT_FALSE(VerifyCheckInToken(Key(std::string(32, 'j')), token).ok());
   EXPECT_FALSE(AccessCodeMatches(s, 7, 1, token));
+  EXPECT_NE(CheckInToken(s, 7, 2), token);
 }
 
 TEST(Codes, PersonKeyDependsOnTheSecret) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -34,6 +35,21 @@ absl::Status SetBool(const std::string& key, const std::string& value,
   if (!absl::SimpleAtob(value, out)) {
     return Invalid(key, absl::StrCat("expected true or false, got \"", value,
                                      "\""));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> List(const std::string& value) {
+  std::vector<std::string> out;
+  for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(item));
+  }
+  return out;
+}
+
+absl::Status SetRate(const std::string& key, const std::string& value, double* out) {
+  if (!absl::SimpleAtod(value, out) || !(*out > 0) || *out > 1e6) {
+    return Invalid(key, absl::StrCat("expected a positive number, got \"", value, "\""));
   }
   return absl::OkStatus();
 }
@@ -70,17 +86,35 @@ absl::Status Apply(const std::string& key, const std::string& value,
     }
     c->shutdown_grace = absl::Seconds(seconds);
   } else if (key == "services") {
-    c->services.clear();
-    for (absl::string_view name :
-         absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-      std::string service(absl::StripAsciiWhitespace(name));
-      if (service != "booking") {
+    c->services = List(value);
+    for (const std::string& service : c->services) {
+      if (service != "booking" && service != "access") {
         return Invalid(key, absl::StrCat("unknown service \"", service,
-                                         "\" (known: booking)"));
+                                         "\" (known: booking, access)"));
       }
-      c->services.push_back(service);
     }
-    if (c->services.empty()) return Invalid(key, "names no service");
+  } else if (key == "oidc_issuer") {
+    c->oidc_issuer = value;
+  } else if (key == "oidc_audience") {
+    if (value.empty()) return Invalid(key, "must not be empty");
+    c->oidc_audience = value;
+  } else if (key == "oidc_jwks_file") {
+    c->oidc_jwks_file = value;
+  } else if (key == "dev_issuer_listen") {
+    if (!value.empty() && !IsLoopback(value)) {
+      return Invalid(key, "the development issuer only listens on loopback");
+    }
+    c->dev_issuer_listen = value;
+  } else if (key == "trusted_proxies") {
+    c->trusted_proxies = List(value);
+  } else if (key == "rate_limit_exempt") {
+    c->rate_limit_exempt = List(value);
+  } else if (key == "rate_limit_read_per_second") {
+    return SetRate(key, value, &c->rate_limit_read_per_second);
+  } else if (key == "rate_limit_write_per_second") {
+    return SetRate(key, value, &c->rate_limit_write_per_second);
+  } else if (key == "bookings_per_client_per_hour") {
+    return SetInt(key, value, 1, 100000, &c->bookings_per_client_per_hour);
   } else {
     return Invalid(key, "unknown key");
   }
@@ -88,11 +122,18 @@ absl::Status Apply(const std::string& key, const std::string& value,
 }
 
 constexpr const char* kKeys[] = {
-    "listen",           "database_url",           "database_pool_size",
-    "secret_key_file",  "log_level",              "migrate_on_start",
-    "shutdown_grace_seconds", "services"};
+    "listen", "database_url", "database_pool_size", "secret_key_file", "log_level",
+    "migrate_on_start", "shutdown_grace_seconds", "services", "oidc_issuer",
+    "oidc_audience", "oidc_jwks_file", "dev_issuer_listen", "trusted_proxies",
+    "rate_limit_exempt", "rate_limit_read_per_second", "rate_limit_write_per_second",
+    "bookings_per_client_per_hour"};
 
 }  // namespace
+
+bool IsLoopback(const std::string& host_port) {
+  std::string host = host_port.substr(0, host_port.rfind(':'));
+  return absl::StartsWith(host, "127.") || host == "localhost" || host == "[::1]";
+}
 
 std::optional<std::string> ProcessEnv(const std::string& name) {
   const char* value = std::getenv(name.c_str());
@@ -128,6 +169,15 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
   }
   if (config.database_url.empty()) {
     return Invalid("database_url", "is required");
+  }
+  if (!config.dev_issuer_listen.empty() && !IsLoopback(config.listen)) {
+    return Invalid("dev_issuer_listen",
+                   "the development issuer is refused when the server listens "
+                   "beyond loopback");
+  }
+  if (!config.oidc_issuer.empty() && config.oidc_jwks_file.empty() &&
+      config.dev_issuer_listen.empty()) {
+    return Invalid("oidc_jwks_file", "is required with oidc_issuer");
   }
   return config;
 }

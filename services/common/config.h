@@ -39,9 +39,32 @@ struct ServerConfig {
   bool migrate_on_start = true;
   // How long a shutdown waits for calls in flight before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(10);
-  // Services hosted by this process (all-in-one: every one).
-  std::vector<std::string> services = {"booking"};
+  // Services this process runs; empty: every service the binary hosts.
+  std::vector<std::string> services;
+
+  // Agents' identity provider (OpenID Connect): tokens must come from
+  // `oidc_issuer`, name `oidc_audience`, and be signed by a key of the JWKS
+  // file (reloaded when it changes). Unset issuer: agents cannot sign in.
+  std::string oidc_issuer;
+  std::string oidc_audience = "accueil";
+  std::string oidc_jwks_file;
+  // Development issuer (docs/security.md): "host:port" on loopback. Refused
+  // unless `listen` is on loopback too, so a deployed configuration cannot
+  // enable it. It replaces oidc_*.
+  std::string dev_issuer_listen;
+  // Proxies whose x-forwarded-for names the client (IP addresses).
+  std::vector<std::string> trusted_proxies;
+  // Public rate limits per client address (docs/security.md).
+  double rate_limit_read_per_second = 5;
+  double rate_limit_write_per_second = 0.5;
+  int bookings_per_client_per_hour = 10;
+  // Addresses or CIDR blocks exempt from the public limits (digital access
+  // point, partner associations).
+  std::vector<std::string> rate_limit_exempt;
 };
+
+// IsLoopback is true for "127.x.x.x:port", "localhost:port", "[::1]:port".
+bool IsLoopback(const std::string& host_port);
 
 // EnvLookup returns the value of an environment variable, if set.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

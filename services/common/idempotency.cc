@@ -9,7 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "services/common/errors.h"
-#include "services/common/rpc.h"
+#include "services/common/gate.h"
 
 namespace accueil {
 

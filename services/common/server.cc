@@ -88,12 +88,16 @@ int ServerMain(int argc, char** argv,
     return Fail(absl::FailedPreconditionError(
         "time zone data is missing (install the tzdata package)"));
   }
+  if (config->services.empty()) {
+    for (const auto& [name, factory] : factories) config->services.push_back(name);
+  }
   for (const std::string& name : config->services) {
     if (factories.count(name) == 0) {
       return Fail(absl::InvalidArgumentError(absl::StrCat(
           "configuration: services: this binary does not host \"", name, "\"")));
     }
   }
+
   if (config->migrate_on_start || migrate_only) {
     absl::StatusOr<int> applied = db::Migrate(config->database_url);
     if (!applied.ok()) return Fail(applied.status());
@@ -119,7 +123,27 @@ int ServerMain(int argc, char** argv,
       db::Pool::Create(config->database_url, config->database_pool_size);
   if (!pool.ok()) return Fail(pool.status());
   SystemClock clock;
-  ServiceContext context{pool->get(), &clock, &*secrets};
+
+  std::unique_ptr<auth::KeyProvider> keys;
+  if (!config->oidc_jwks_file.empty()) {
+    absl::StatusOr<std::unique_ptr<auth::JwksFileKeys>> file =
+        auth::JwksFileKeys::Load(config->oidc_jwks_file);
+    if (!file.ok()) return Fail(file.status());
+    keys = std::move(*file);
+  }
+  auth::Authenticator authenticator(
+      pool->get(), &*secrets, &clock, keys.get(),
+      {{config->oidc_issuer, config->oidc_audience, absl::Seconds(60)},
+       config->trusted_proxies});
+  RateLimitOptions limits;
+  limits.read_per_second = config->rate_limit_read_per_second;
+  limits.write_per_second = config->rate_limit_write_per_second;
+  limits.bookings_per_hour = config->bookings_per_client_per_hour;
+  limits.exempt = config->rate_limit_exempt;
+  absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(limits);
+  if (!limiter.ok()) return Fail(limiter.status());
+  Gate gate(&authenticator, limiter->get(), pool->get(), &clock);
+  ServiceContext context{pool->get(), &clock, &*secrets, &gate, &authenticator};
   std::vector<HostedService> hosted;
   for (const std::string& name : config->services) {
     absl::StatusOr<HostedService> service = factories.at(name)(context);

@@ -23,6 +23,7 @@
 #include "services/common/clock.h"
 #include "services/common/config.h"
 #include "services/common/db.h"
+#include "services/common/gate.h"
 #include "services/common/secrets.h"
 
 namespace accueil {
@@ -32,6 +33,9 @@ struct ServiceContext {
   db::Pool* pool;
   const Clock* clock;
   const Secrets* secrets;
+  // Every handler runs through the gate (access policy, audit, logs).
+  Gate* gate;
+  auth::Authenticator* authenticator;
 };
 
 // A hosted service: its gRPC implementation and its full proto name, used

@@ -13,6 +13,8 @@
 // helper returns what it has, so the test's own assertions then stop it.
 #pragma once
 
+#include <type_traits>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -194,7 +196,9 @@ struct OpenedDesk {
 class BookingWorld {
  public:
   explicit BookingWorld(absl::Time now = kJune1, int pool_size = 8)
-      : server_(TestServer::Start(now, pool_size)), stub_(server_->BookingStub()) {}
+      : server_(TestServer::Start(now, pool_size)),
+        stub_(server_->BookingStub()),
+        staff_stub_(server_->BookingStub(server_->StaffToken())) {}
 
   TestServer& server() { return *server_; }
   v1::BookingService::Stub& stub() { return *stub_; }
@@ -213,14 +217,34 @@ class BookingWorld {
     return value;
   }
 
-  // Call runs one unary RPC with a 30-second deadline.
+  // Call runs one unary RPC with a 30-second deadline. Administration,
+  // lifecycle transitions and agent bookings go as staff (administrator,
+  // lodge and counter agent on every site, with a reason); what a person
+  // does goes as the public.
   template <typename Req, typename Resp>
   grpc::Status Call(grpc::Status (v1::BookingService::Stub::*method)(
                         grpc::ClientContext*, const Req&, Resp*),
                     const Req& req, Resp* resp) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    return (stub_.get()->*method)(&ctx, req, resp);
+    bool staff = IsStaffRequest(req);
+    if (staff) ctx.AddMetadata("x-agent-reason", "test fixture");
+    return ((staff ? staff_stub_ : stub_).get()->*method)(&ctx, req, resp);
+  }
+
+  template <typename Req>
+  static bool IsStaffRequest(const Req& req) {
+    if constexpr (std::is_same_v<Req, v1::CreateAppointmentRequest>) {
+      return req.channel() == v1::AGENT || req.channel() == v1::CONVOCATION;
+    }
+    return std::is_same_v<Req, v1::CreateSiteRequest> ||
+           std::is_same_v<Req, v1::CreateDeskRequest> ||
+           std::is_same_v<Req, v1::UpdateDeskRequest> ||
+           std::is_same_v<Req, v1::SetOpeningHoursRequest> ||
+           std::is_same_v<Req, v1::ReleaseSlotsRequest> ||
+           std::is_same_v<Req, v1::TransitionAppointmentRequest> ||
+           std::is_same_v<Req, v1::ResetAccessCodeRequest> ||
+           std::is_same_v<Req, v1::CheckInAppointmentRequest>;
   }
 
   // ------------------------------------------------------------ catalogue
@@ -420,6 +444,7 @@ class BookingWorld {
  private:
   std::unique_ptr<TestServer> server_;
   std::unique_ptr<v1::BookingService::Stub> stub_;
+  std::unique_ptr<v1::BookingService::Stub> staff_stub_;
 };
 
 }  // namespace accueil::testing

@@ -1,44 +1,88 @@
-// An in-process server hosting the real services on a private database, on
-// a loopback port chosen by the kernel, with a clock the test controls.
+// An in-process server hosting the real services (booking, access) on a
+// private database, on a loopback port chosen by the kernel, with a clock the
+// test controls, and an in-memory identity provider whose tokens the server
+// accepts (the real verification path: JWT, JWKS, role bindings).
 //
 //   auto server = TestServer::Start();
-//   auto stub = server->BookingStub();
+//   auto public_stub = server->BookingStub();
+//   auto lodge = server->BookingStub(server->Token("agent-1", {{LODGE_AGENT, 1}}));
 //   server->clock().Set(absl::FromCivil(...));
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
+#include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
+#include "services/common/auth/authenticator.h"
+#include "services/common/auth/signer.h"
 #include "services/common/clock.h"
 #include "services/common/db.h"
+#include "services/common/gate.h"
+#include "services/common/rate_limiter.h"
 #include "services/common/secrets.h"
 #include "services/common/server.h"
 #include "tests/support/test_database.h"
 
 namespace accueil::testing {
 
+inline constexpr char kTestIssuer[] = "https://issuer.test";
+inline constexpr char kTestAudience[] = "accueil";
+
+struct TestServerOptions {
+  // Default: 2026-06-01T08:00:00Z.
+  absl::Time now = absl::FromUnixSeconds(1780300800);
+  int pool_size = 8;
+  // Loopback is exempt by default so that tests hammering the server are not
+  // rate-limited; rate-limit tests clear this.
+  RateLimitOptions limits = [] {
+    RateLimitOptions o;
+    o.exempt = {"127.0.0.1", "::1"};
+    return o;
+  }();
+};
+
 class TestServer {
  public:
-  // Start starts at 2026-06-01T08:00:00Z unless told otherwise.
-  static std::unique_ptr<TestServer> Start(
-      absl::Time now = absl::FromUnixSeconds(1780300800), int pool_size = 8);
+  static std::unique_ptr<TestServer> Start(TestServerOptions options = {});
+  static std::unique_ptr<TestServer> Start(absl::Time now, int pool_size = 8);
   ~TestServer();
 
   std::string address() const;
-  std::unique_ptr<booking::v1::BookingService::Stub> BookingStub() const;
+
+  // Token grants `grants` (role, site id; 0 = every site) to `subject` in
+  // the database and returns a JWT for it, signed by the test issuer.
+  std::string Token(const std::string& subject, const std::vector<auth::Grant>& grants);
+  // StaffToken: administrator, lodge and counter agent on every site.
+  std::string StaffToken();
+
+  // Stubs whose calls carry `authorization: Bearer <token>` ("" = public).
+  std::unique_ptr<booking::v1::BookingService::Stub> BookingStub(
+      const std::string& token = "") const;
+  std::unique_ptr<access::v1::AccessService::Stub> AccessStub(
+      const std::string& token = "") const;
+  std::shared_ptr<grpc::Channel> Channel(const std::string& token = "") const;
+
   ManualClock& clock() { return clock_; }
   const Secrets& secrets() const { return secrets_; }
   TestDatabase& database() { return *database_; }
+  auth::JwtSigner& signer() { return *signer_; }
+  auth::StaticKeys& keys() { return keys_; }
 
  private:
   TestServer(absl::Time now, Secrets secrets) : clock_(now), secrets_(std::move(secrets)) {}
   ManualClock clock_;
   Secrets secrets_;
+  std::unique_ptr<auth::JwtSigner> signer_;
+  auth::StaticKeys keys_;
   std::unique_ptr<TestDatabase> database_;
   std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<Gate> gate_;
   std::unique_ptr<Server> server_;
 };
 

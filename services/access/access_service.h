@@ -1,0 +1,40 @@
+// AccessService: role bindings, device tokens and the audit log
+// (proto/accueil/access/v1/access.proto; docs/security.md).
+//
+// Administrators act within their sites: a grant on every site is needed to
+// grant roles on every site, to list everything, or to create sites.
+#pragma once
+
+#include "accueil/access/v1/access.grpc.pb.h"
+#include "services/common/server.h"
+
+namespace accueil::access {
+
+namespace v1 = ::accueil::access::v1;
+
+class AccessService final : public v1::AccessService::Service {
+ public:
+  explicit AccessService(const ServiceContext& context);
+  static absl::StatusOr<HostedService> Make(const ServiceContext& context);
+
+  grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*, v1::Caller*) override;
+  grpc::Status GrantRole(grpc::ServerContext*, const v1::GrantRoleRequest*,
+                         v1::RoleBinding*) override;
+  grpc::Status RevokeRole(grpc::ServerContext*, const v1::RevokeRoleRequest*,
+                          v1::RoleBinding*) override;
+  grpc::Status ListRoleBindings(grpc::ServerContext*, const v1::ListRoleBindingsRequest*,
+                                v1::ListRoleBindingsResponse*) override;
+  grpc::Status CreateDeviceToken(grpc::ServerContext*, const v1::CreateDeviceTokenRequest*,
+                                 v1::DeviceToken*) override;
+  grpc::Status RevokeDeviceToken(grpc::ServerContext*, const v1::RevokeDeviceTokenRequest*,
+                                 v1::DeviceToken*) override;
+  grpc::Status ListDeviceTokens(grpc::ServerContext*, const v1::ListDeviceTokensRequest*,
+                                v1::ListDeviceTokensResponse*) override;
+  grpc::Status ListAuditEvents(grpc::ServerContext*, const v1::ListAuditEventsRequest*,
+                               v1::ListAuditEventsResponse*) override;
+
+ private:
+  ServiceContext ctx_;
+};
+
+}  // namespace accueil::access

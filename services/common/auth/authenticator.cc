@@ -1,0 +1,189 @@
+#include "services/common/auth/authenticator.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <sodium.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "services/common/errors.h"
+#include "services/common/log.h"
+
+namespace accueil::auth {
+namespace {
+
+absl::Status Unauthenticated(std::string_view reason, std::string_view message) {
+  return Error(absl::StatusCode::kUnauthenticated, reason, message);
+}
+
+std::string Meta(const grpc::ServerContext& context, const char* key) {
+  auto it = context.client_metadata().find(key);
+  if (it == context.client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+// PeerAddress reads "ipv4:1.2.3.4:5678" / "ipv6:[::1]:5678" as the address.
+std::string PeerAddress(const std::string& peer) {
+  absl::string_view p = peer;
+  if (absl::ConsumePrefix(&p, "ipv4:")) return std::string(p.substr(0, p.rfind(':')));
+  if (absl::ConsumePrefix(&p, "ipv6:")) {
+    p = p.substr(0, p.rfind(':'));
+    absl::ConsumePrefix(&p, "[");
+    absl::ConsumeSuffix(&p, "]");
+    return std::string(p);
+  }
+  return peer;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<JwksFileKeys>> JwksFileKeys::Load(const std::string& path) {
+  std::unique_ptr<JwksFileKeys> keys(new JwksFileKeys(path));
+  absl::MutexLock lock(&keys->mu_);
+  if (absl::Status s = keys->Reload(); !s.ok()) return s;
+  return keys;
+}
+
+absl::Status JwksFileKeys::Reload() {
+  struct stat st;
+  if (stat(path_.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("JWKS: cannot read ", path_));
+  }
+  int64_t mtime = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  if (keys_ != nullptr && mtime == mtime_ns_) return absl::OkStatus();
+  std::ifstream in(path_);
+  std::ostringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<KeySet> parsed = KeySet::FromJwks(text.str());
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("JWKS: ", path_, " is not a valid JWKS"));
+  }
+  keys_ = std::make_shared<const KeySet>(std::move(*parsed));
+  mtime_ns_ = mtime;
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const KeySet> JwksFileKeys::Keys() {
+  absl::MutexLock lock(&mu_);
+  absl::Time now = absl::Now();
+  if (now - checked_ >= absl::Seconds(1)) {
+    checked_ = now;
+    if (absl::Status s = Reload(); !s.ok()) {
+      log::Error("jwks.reload_failed", {{"path", path_}});  // keep the old keys
+    }
+  }
+  return keys_;
+}
+
+void StaticKeys::Set(KeySet keys) {
+  absl::MutexLock lock(&mu_);
+  keys_ = std::make_shared<const KeySet>(std::move(keys));
+}
+
+std::shared_ptr<const KeySet> StaticKeys::Keys() {
+  absl::MutexLock lock(&mu_);
+  return keys_;
+}
+
+Authenticator::Authenticator(db::Pool* pool, const Secrets* secrets, const Clock* clock,
+                             KeyProvider* keys, AuthenticatorOptions options)
+    : pool_(pool), secrets_(secrets), clock_(clock), keys_(keys),
+      options_(std::move(options)), verifier_(options_.verifier) {
+  pool_->Prepare("access_grants_of",
+                 "SELECT role, coalesce(site_id, 0) FROM access.role_bindings "
+                 "WHERE subject = $1 AND revoke_time IS NULL");
+  pool_->Prepare("access_device_token",
+                 "SELECT site_id, encode(secret_hash, 'hex') FROM access.device_tokens "
+                 "WHERE id = $1 AND revoke_time IS NULL");
+}
+
+std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
+  std::string peer = PeerAddress(context.peer());
+  for (const std::string& proxy : options_.trusted_proxies) {
+    if (peer != proxy) continue;
+    std::string forwarded = Meta(context, "x-forwarded-for");
+    if (forwarded.empty()) break;
+    std::vector<absl::string_view> hops = absl::StrSplit(forwarded, ',');
+    return std::string(absl::StripAsciiWhitespace(hops.back()));
+  }
+  return peer;
+}
+
+absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContext& context) const {
+  std::string header = Meta(context, "authorization");
+  absl::StatusOr<Caller> caller = Caller();
+  if (!header.empty()) {
+    absl::string_view value = header;
+    if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
+      return Unauthenticated("CREDENTIALS_MALFORMED", "expected: authorization: Bearer <token>");
+    }
+    caller = absl::StartsWith(value, "dt1.")
+                 ? FromDeviceToken(std::string_view(value.data(), value.size()))
+                 : FromJwt(std::string_view(value.data(), value.size()));
+  }
+  if (caller.ok()) caller->client = ClientOf(context);
+  return caller;
+}
+
+absl::StatusOr<Caller> Authenticator::FromJwt(std::string_view token) const {
+  if (keys_ == nullptr) {
+    return Unauthenticated("TOKEN_NOT_ACCEPTED", "this server accepts no agent tokens");
+  }
+  std::shared_ptr<const KeySet> keys = keys_->Keys();
+  absl::StatusOr<Claims> claims = verifier_.Verify(token, *keys, clock_->Now());
+  if (!claims.ok()) return claims.status();
+  Caller caller;
+  caller.subject = claims->subject;
+  absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    for (const auto& row : tx.exec_prepared("access_grants_of", caller.subject)) {
+      access::v1::Role role = access::v1::ROLE_UNSPECIFIED;
+      if (access::v1::Role_Parse(row[0].as<std::string>(), &role)) {
+        caller.grants.push_back({role, row[1].as<int64_t>()});
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return caller;
+}
+
+Authenticator::DeviceSecret Authenticator::NewDeviceToken(int64_t id) const {
+  unsigned char bytes[24];
+  randombytes_buf(bytes, sizeof bytes);
+  std::string secret = absl::WebSafeBase64Escape(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+  return {absl::StrCat("dt1.", id, ".", secret),
+          absl::BytesToHexString(secrets_->Mac("device-token", secret))};
+}
+
+absl::StatusOr<Caller> Authenticator::FromDeviceToken(std::string_view token) const {
+  absl::Status bad = Unauthenticated("DEVICE_TOKEN_INVALID", "the device token is not valid");
+  std::vector<std::string> parts =
+      absl::StrSplit(absl::string_view(token.data(), token.size()), '.');
+  int64_t id = 0;
+  if (token.size() > 200 || parts.size() != 3 || !absl::SimpleAtoi(parts[1], &id) || id <= 0) {
+    return bad;
+  }
+  std::string expected = absl::BytesToHexString(secrets_->Mac("device-token", parts[2]));
+  Caller caller;
+  absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    pqxx::result r = tx.exec_prepared("access_device_token", id);
+    if (r.empty() || !Secrets::Equal(r[0][1].as<std::string>(), expected)) return bad;
+    caller.subject = absl::StrCat("devices/", id);
+    caller.grants.push_back({access::v1::DEVICE, r[0][0].as<int64_t>()});
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return caller;
+}
+
+}  // namespace accueil::auth

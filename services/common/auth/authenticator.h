@@ -1,0 +1,106 @@
+// Authenticator: turns a call's credentials into a Caller.
+//
+//   - No `authorization` metadata: the public.
+//   - `Bearer <JWT>`: an agent or service account authenticated by the OpenID
+//     Connect provider (ProConnect in production, the development issuer
+//     locally); its roles come from access.role_bindings.
+//   - `Bearer dt1.<id>.<secret>`: a device token (kiosk, display), bound to
+//     one site, revocable.
+// A credential that is present but wrong is UNAUTHENTICATED, never "public".
+//
+// The client identity for rate limits is the peer address, or, when the peer
+// is a configured trusted proxy, the last address of x-forwarded-for.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/server_context.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "services/common/auth/caller.h"
+#include "services/common/auth/jwt.h"
+#include "services/common/clock.h"
+#include "services/common/db.h"
+#include "services/common/secrets.h"
+
+namespace accueil::auth {
+
+// KeyProvider supplies the identity provider's current public keys.
+// Thread-safe.
+class KeyProvider {
+ public:
+  virtual ~KeyProvider() = default;
+  virtual std::shared_ptr<const KeySet> Keys() = 0;
+};
+
+// JwksFileKeys reads a JWKS file and reloads it when it changes (checked at
+// most once a second), so keys rotate without a restart. A file that fails
+// to parse keeps the previous keys (and is logged).
+class JwksFileKeys final : public KeyProvider {
+ public:
+  // Load fails if the file cannot be read or parsed at start-up.
+  static absl::StatusOr<std::unique_ptr<JwksFileKeys>> Load(const std::string& path);
+  std::shared_ptr<const KeySet> Keys() override;
+
+ private:
+  explicit JwksFileKeys(std::string path) : path_(std::move(path)) {}
+  absl::Status Reload();
+  const std::string path_;
+  absl::Mutex mu_;
+  std::shared_ptr<const KeySet> keys_ ABSL_GUARDED_BY(mu_);
+  int64_t mtime_ns_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time checked_ ABSL_GUARDED_BY(mu_);
+};
+
+// StaticKeys holds keys set in process (development issuer, tests).
+class StaticKeys final : public KeyProvider {
+ public:
+  void Set(KeySet keys);
+  std::shared_ptr<const KeySet> Keys() override;
+
+ private:
+  absl::Mutex mu_;
+  std::shared_ptr<const KeySet> keys_ ABSL_GUARDED_BY(mu_) = std::make_shared<KeySet>();
+};
+
+struct AuthenticatorOptions {
+  VerifierOptions verifier;
+  // Peer IP addresses whose x-forwarded-for is believed.
+  std::vector<std::string> trusted_proxies;
+};
+
+// Authenticator is thread-safe.
+class Authenticator {
+ public:
+  // `keys` may be null: then JWTs are refused (device tokens still work).
+  Authenticator(db::Pool* pool, const Secrets* secrets, const Clock* clock,
+                KeyProvider* keys, AuthenticatorOptions options);
+
+  absl::StatusOr<Caller> Authenticate(const grpc::ServerContext& context) const;
+
+  // NewDeviceToken returns a fresh secret and the token text for device `id`,
+  // and the keyed hash to store.
+  struct DeviceSecret {
+    std::string token;
+    std::string secret_hash;
+  };
+  DeviceSecret NewDeviceToken(int64_t id) const;
+
+ private:
+  absl::StatusOr<Caller> FromJwt(std::string_view token) const;
+  absl::StatusOr<Caller> FromDeviceToken(std::string_view token) const;
+  std::string ClientOf(const grpc::ServerContext& context) const;
+
+  db::Pool* pool_;
+  const Secrets* secrets_;
+  const Clock* clock_;
+  KeyProvider* keys_;
+  AuthenticatorOptions options_;
+  JwtVerifier verifier_;
+};
+
+}  // namespace accueil::auth

@@ -1,0 +1,209 @@
+#include "services/common/gate.h"
+
+#include <google/protobuf/descriptor.h>
+#include <sodium.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/errors.h"
+#include "services/common/grpc_status.h"
+#include "services/common/log.h"
+
+namespace accueil {
+namespace {
+
+using access::v1::Role;
+
+// A client-chosen id is echoed in logs, so it must be a harmless token.
+bool IsSafeToken(std::string_view id, size_t max) {
+  if (id.empty() || id.size() > max) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' &&
+        c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Meta(const grpc::ServerContext& context, const char* key) {
+  auto it = context.client_metadata().find(key);
+  if (it == context.client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+// PolicyOf reads the method's option; a method without one gets an empty
+// policy, which admits nobody.
+access::v1::AccessPolicy PolicyOf(std::string_view method) {
+  const google::protobuf::MethodDescriptor* m =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          std::string(method));
+  if (m == nullptr) return {};
+  return m->options().GetExtension(access::v1::access);
+}
+
+bool Allows(const access::v1::AccessPolicy& policy, Role role) {
+  for (int r : policy.roles()) {
+    if (r == role) return true;
+  }
+  return false;
+}
+
+constexpr Role kAgentRoles[] = {access::v1::LODGE_AGENT, access::v1::COUNTER_AGENT,
+                                access::v1::ADMINISTRATOR};
+
+}  // namespace
+
+std::string NewRequestId() {
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+absl::Status Call::AuthorizeSite(int64_t site_id) {
+  site_checked_ = true;
+  if (resource_site_ == 0) resource_site_ = site_id;
+  for (int r : policy_.roles()) {
+    if (r == access::v1::PUBLIC || caller_.HoldsOn(static_cast<Role>(r), site_id)) {
+      return absl::OkStatus();
+    }
+  }
+  return Error(absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED",
+               site_id == 0 ? "this needs a role on every site"
+                            : "your role does not cover this site");
+}
+
+bool Call::IsAgent() const {
+  for (Role r : kAgentRoles) {
+    if (caller_.Holds(r)) return true;
+  }
+  return false;
+}
+
+absl::Status Call::AuthorizeAgent(int64_t site_id) {
+  site_checked_ = true;
+  if (resource_site_ == 0) resource_site_ = site_id;
+  bool allowed = false;
+  for (Role r : kAgentRoles) allowed = allowed || caller_.HoldsOn(r, site_id);
+  if (!allowed) {
+    return Error(absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED",
+                 "your role does not cover this site");
+  }
+  if (policy_.agent_reason_required() && agent_reason_.empty()) {
+    return InvalidField("AGENT_REASON_REQUIRED", "x-agent-reason",
+                        "say why you act on this person's behalf");
+  }
+  return absl::OkStatus();
+}
+
+Gate::Gate(auth::Authenticator* authenticator, RateLimiter* limiter, db::Pool* pool,
+           const Clock* clock)
+    : authenticator_(authenticator), limiter_(limiter), pool_(pool), clock_(clock) {
+  pool_->Prepare("access_audit",
+                 "INSERT INTO access.audit_log (time, subject, roles, method, resource, "
+                 "site_id, reason, outcome) VALUES ($1::timestamptz, $2, $3, $4, $5, "
+                 "NULLIF($6, 0), $7, $8)");
+}
+
+absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, Call& call) {
+  call.policy_ = PolicyOf(method);
+  absl::StatusOr<auth::Caller> caller = authenticator_->Authenticate(*context);
+  if (!caller.ok()) return caller.status();
+  call.caller_ = std::move(*caller);
+  std::string reason = Meta(*context, "x-agent-reason");
+  if (!reason.empty()) {
+    // Free text from an agent: bounded, single line, kept for the audit.
+    if (reason.size() > 500 || reason.find_first_of("\r\n") != std::string::npos) {
+      return InvalidField("INVALID_AGENT_REASON", "x-agent-reason",
+                          "one line of at most 500 bytes");
+    }
+    call.agent_reason_ = reason;
+  }
+  if (call.policy_.roles_size() == 0) {
+    log::Error("rpc.no_policy", {{"method", method}});
+    return Error(absl::StatusCode::kPermissionDenied, "NO_POLICY",
+                 "this method declares no access policy");
+  }
+  if (call.caller_.IsPublic() && limiter_ != nullptr) {
+    if (absl::Status s = limiter_->Admit(call.caller_.client, call.policy_.rate_limit(),
+                                         clock_->Now());
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (Allows(call.policy_, access::v1::PUBLIC)) return absl::OkStatus();
+  for (const auth::Grant& g : call.caller_.grants) {
+    if (Allows(call.policy_, g.role)) return absl::OkStatus();
+  }
+  if (call.caller_.IsPublic()) {
+    return Error(absl::StatusCode::kUnauthenticated, "AUTHENTICATION_REQUIRED",
+                 "sign in to do this");
+  }
+  return Error(absl::StatusCode::kPermissionDenied, "ROLE_REQUIRED",
+               "your role does not allow this");
+}
+
+grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
+                          const std::function<absl::Status(Call&)>& handler) {
+  absl::Time start = absl::Now();
+  Call call;
+  std::string client_id = Meta(*context, "x-request-id");
+  call.request_id_ = IsSafeToken(client_id, 64) ? client_id : NewRequestId();
+  context->AddInitialMetadata("x-request-id", call.request_id_);
+
+  absl::Status status = Admit(context, method, call);
+  if (status.ok()) {
+    try {
+      status = handler(call);
+    } catch (const std::exception& e) {
+      log::Error("rpc.exception", {{"request_id", call.request_id_},
+                                   {"method", method}, {"what", e.what()}});
+      status = Error(absl::StatusCode::kInternal, "INTERNAL", "internal error");
+    }
+    if (status.ok() && call.policy_.site_scoped() && !call.site_checked_) {
+      // Deny by default: a site-scoped handler must say which site it touched.
+      log::Error("rpc.site_unchecked", {{"method", method}});
+      status = Error(absl::StatusCode::kInternal, "SITE_UNCHECKED", "internal error");
+    }
+  }
+  std::string millis = absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start));
+  std::string code = absl::StatusCodeToString(status.code());
+  std::string reason = ErrorReason(status);
+  // One access line per call: method, outcome, duration; never the content.
+  auto line = {log::Field{"request_id", call.request_id_}, log::Field{"method", method},
+               log::Field{"code", code}, log::Field{"reason", reason},
+               log::Field{"ms", millis}};
+  if (status.code() == absl::StatusCode::kInternal) {
+    log::Error("rpc", line);
+  } else {
+    log::Info("rpc", line);
+  }
+  if (!call.caller_.IsPublic()) Audit(method, call, status);
+  return ToGrpcStatus(status);
+}
+
+void Gate::Audit(std::string_view method, const Call& call, const absl::Status& status) {
+  // Calls between services are many and carry no agent decision.
+  bool only_service = true;
+  for (const auth::Grant& g : call.caller_.grants) {
+    only_service = only_service && g.role == access::v1::SERVICE;
+  }
+  if (only_service) return;
+  std::string outcome(absl::StatusCodeToString(status.code()));
+  for (char& c : outcome) c = c == ' ' ? '_' : static_cast<char>(absl::ascii_toupper(c));
+  absl::Status written = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    tx.exec_prepared("access_audit", db::SqlTime(clock_->Now()), call.caller_.subject,
+                     call.caller_.RoleNames(), std::string(method), call.resource_,
+                     call.resource_site_, call.agent_reason_, outcome);
+    return absl::OkStatus();
+  });
+  if (!written.ok()) {
+    log::Error("audit.write_failed", {{"request_id", call.request_id_}, {"method", method}});
+  }
+}
+
+}  // namespace accueil

@@ -1,0 +1,106 @@
+// Gate: the one wrapper around every gRPC handler of every service.
+//
+// For each call it
+//   1. gives the call a request id (the client's x-request-id when it is a
+//      short token, else a new one), echoed in the response metadata;
+//   2. reads the method's access policy from its proto option
+//      (accueil.access.v1.access); a method without one is refused;
+//   3. authenticates the caller (auth/authenticator.h) and applies the
+//      public rate limits (rate_limiter.h);
+//   4. checks the caller holds one of the policy's roles; for site-scoped
+//      methods the handler names the resource's site with Call::AuthorizeSite
+//      before acting, and a handler that forgets is a bug answered INTERNAL;
+//   5. runs the handler, maps its absl::Status to gRPC (grpc_status.h);
+//   6. writes one JSON log line (method, code, reason, duration: never the
+//      content) and, for agents, administrators and devices, an audit row.
+// (gRPC 1.51 interceptors cannot reject a call, hence a wrapper.)
+//
+//   grpc::Status Booking::GetAppointment(grpc::ServerContext* ctx, ...) {
+//     return gate_->Handle(ctx, kGetAppointment, [&](Call& call) { ... });
+//   }
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <grpcpp/server_context.h>
+
+#include "absl/status/status.h"
+#include "accueil/access/v1/policy.pb.h"
+#include "services/common/auth/authenticator.h"
+#include "services/common/auth/caller.h"
+#include "services/common/clock.h"
+#include "services/common/db.h"
+#include "services/common/rate_limiter.h"
+
+namespace accueil {
+
+// Call is what a handler knows of the call it serves. Not thread-safe (one
+// call, one thread).
+class Call {
+ public:
+  const auth::Caller& caller() const { return caller_; }
+  const access::v1::AccessPolicy& policy() const { return policy_; }
+  const std::string& request_id() const { return request_id_; }
+  // The reason an agent gave (x-agent-reason metadata), or "".
+  const std::string& agent_reason() const { return agent_reason_; }
+
+  // AuthorizeSite: the caller must hold one of the policy's roles on
+  // `site_id` (0: the call needs a grant on every site, e.g. CreateSite).
+  // PERMISSION_DENIED SITE_NOT_ALLOWED otherwise.
+  absl::Status AuthorizeSite(int64_t site_id);
+
+  // IsAgent: the caller holds an agent role (lodge, counter, administrator)
+  // somewhere.
+  bool IsAgent() const;
+
+  // AuthorizeAgent: for public methods an agent uses on a person's behalf
+  // (no access code): an agent role on `site_id` and, when the policy says
+  // so, a reason. PERMISSION_DENIED / INVALID_ARGUMENT AGENT_REASON_REQUIRED.
+  absl::Status AuthorizeAgent(int64_t site_id);
+
+  // SetResource names what the call acted on, for the audit log.
+  void SetResource(std::string name, int64_t site_id) {
+    resource_ = std::move(name);
+    resource_site_ = site_id;
+  }
+
+ private:
+  friend class Gate;
+  auth::Caller caller_;
+  access::v1::AccessPolicy policy_;
+  std::string request_id_;
+  std::string agent_reason_;
+  std::string resource_;
+  int64_t resource_site_ = 0;
+  bool site_checked_ = false;
+};
+
+// Gate is thread-safe.
+class Gate {
+ public:
+  // `limiter` may be null (no rate limits).
+  Gate(auth::Authenticator* authenticator, RateLimiter* limiter, db::Pool* pool,
+       const Clock* clock);
+
+  // Handle runs `handler` for the method whose full proto name is `method`
+  // ("accueil.booking.v1.BookingService.CreateAppointment").
+  grpc::Status Handle(grpc::ServerContext* context, std::string_view method,
+                      const std::function<absl::Status(Call&)>& handler);
+
+ private:
+  absl::Status Admit(grpc::ServerContext* context, std::string_view method, Call& call);
+  void Audit(std::string_view method, const Call& call, const absl::Status& status);
+
+  auth::Authenticator* authenticator_;
+  RateLimiter* limiter_;
+  db::Pool* pool_;
+  const Clock* clock_;
+};
+
+// NewRequestId returns a random identifier (hex, 128 bits).
+std::string NewRequestId();
+
+}  // namespace accueil
