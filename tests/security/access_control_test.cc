@@ -1,0 +1,284 @@
+// Site scoping, agents acting on a person's behalf, device tokens, check-in
+// and access-code reset, and the audit trail of agents' actions.
+#include <gtest/gtest.h>
+
+#include "tests/booking/booking_fixture.h"
+
+namespace accueil::testing {
+namespace {
+
+using access::v1::ADMINISTRATOR;
+using access::v1::COUNTER_AGENT;
+using access::v1::LODGE_AGENT;
+
+int64_t SiteId(const v1::Site& site) { return std::stoll(site.name().substr(6)); }
+
+template <typename Req, typename Resp, typename Stub>
+grpc::Status Do(Stub& stub,
+                grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                const Req& req, Resp* resp, const std::string& reason = "") {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  if (!reason.empty()) ctx.AddMetadata("x-agent-reason", reason);
+  return (stub.*method)(&ctx, req, resp);
+}
+
+class AccessControlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = world_.OpenDesk(DeskOptions{});
+    b_ = world_.OpenDesk(DeskOptions{});
+    ASSERT_EQ(a_.slots.size(), 20u);
+    ASSERT_EQ(b_.slots.size(), 20u);
+  }
+  std::unique_ptr<v1::BookingService::Stub> As(const std::string& subject,
+                                               std::vector<auth::Grant> grants) {
+    return world_.server().BookingStub(world_.server().Token(subject, grants));
+  }
+  BookingWorld world_;
+  OpenedDesk a_, b_;
+};
+
+TEST_F(AccessControlTest, AdministratorsActOnlyOnTheirSites) {
+  auto admin_a = As("admin-a", {{ADMINISTRATOR, SiteId(a_.site)}});
+  v1::CreateDeskRequest req;
+  req.mutable_desk()->set_display_name("Accueil");
+  req.mutable_desk()->set_kind(v1::OTHER);
+  req.mutable_desk()->mutable_slot_duration()->set_seconds(1200);
+  req.mutable_desk()->set_capacity_per_slot(1);
+  v1::Desk desk;
+  req.set_parent(b_.site.name());
+  EXPECT_TRUE(RpcFails(Do(*admin_a, &v1::BookingService::Stub::CreateDesk, req, &desk),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  req.set_parent(a_.site.name());
+  EXPECT_TRUE(RpcOk(Do(*admin_a, &v1::BookingService::Stub::CreateDesk, req, &desk)));
+  // Creating a site needs a grant on every site.
+  v1::CreateSiteRequest site;
+  site.mutable_site()->set_display_name("Sous-préfecture");
+  site.mutable_site()->set_time_zone("Europe/Paris");
+  v1::Site created;
+  EXPECT_TRUE(RpcFails(Do(*admin_a, &v1::BookingService::Stub::CreateSite, site, &created),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  v1::ReleaseSlotsRequest release;
+  release.set_desk(b_.desk.name());
+  *release.mutable_start_date() = Date(2026, 6, 9);
+  *release.mutable_end_date() = Date(2026, 6, 9);
+  v1::ReleaseSlotsResponse released;
+  EXPECT_TRUE(RpcFails(
+      Do(*admin_a, &v1::BookingService::Stub::ReleaseSlots, release, &released),
+      grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM booking.slots WHERE local_date = '2026-06-09'"),
+            0);
+}
+
+TEST_F(AccessControlTest, AgentsMoveTheLifecycleOnlyOnTheirSiteAndRole) {
+  v1::Appointment in_b;
+  ASSERT_TRUE(RpcOk(world_.Book(b_.slots[0].name(), 1, &in_b)));
+  auto lodge_a = As("lodge-a", {{LODGE_AGENT, SiteId(a_.site)}});
+  auto lodge_b = As("lodge-b", {{LODGE_AGENT, SiteId(b_.site)}});
+  auto counter_b = As("counter-b", {{COUNTER_AGENT, SiteId(b_.site)}});
+  v1::TransitionAppointmentRequest t;
+  t.set_name(in_b.name());
+  v1::Appointment out;
+  EXPECT_TRUE(RpcFails(Do(*lodge_a, &v1::BookingService::Stub::MarkArrived, t, &out),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_TRUE(RpcFails(Do(*counter_b, &v1::BookingService::Stub::MarkArrived, t, &out),
+                       grpc::StatusCode::PERMISSION_DENIED, "ROLE_REQUIRED", ""));
+  EXPECT_TRUE(RpcOk(Do(*lodge_b, &v1::BookingService::Stub::MarkArrived, t, &out)));
+  EXPECT_EQ(out.status(), v1::ARRIVED);
+  EXPECT_TRUE(RpcOk(Do(*counter_b, &v1::BookingService::Stub::StartService, t, &out)));
+  EXPECT_EQ(out.status(), v1::IN_SERVICE);
+}
+
+TEST_F(AccessControlTest, AgentsFindCancelAndMoveWithoutCodeButWithAReason) {
+  v1::Appointment booked;
+  ASSERT_TRUE(RpcOk(world_.Book(a_.slots[0].name(), 1, &booked)));
+  auto lodge_a = As("lodge-a", {{LODGE_AGENT, SiteId(a_.site)}});
+  auto lodge_b = As("lodge-b", {{LODGE_AGENT, SiteId(b_.site)}});
+  v1::GetAppointmentRequest get;
+  get.set_reference(booked.reference());
+  v1::Appointment out;
+  EXPECT_TRUE(RpcFails(Do(*lodge_a, &v1::BookingService::Stub::GetAppointment, get, &out),
+                       grpc::StatusCode::INVALID_ARGUMENT, "AGENT_REASON_REQUIRED",
+                       "x-agent-reason"));
+  EXPECT_TRUE(RpcFails(Do(*lodge_b, &v1::BookingService::Stub::GetAppointment, get, &out,
+                          "telephone call"),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  // The public without code gets nothing.
+  EXPECT_TRUE(RpcFails(world_.Call(&v1::BookingService::Stub::GetAppointment, get, &out),
+                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ACCESS_CODE",
+                       "access_code"));
+  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::GetAppointment, get, &out,
+                       "person at the lodge lost the e-mail")));
+  EXPECT_EQ(out.name(), booked.name());
+  v1::RescheduleAppointmentRequest move;
+  move.set_reference(booked.reference());
+  move.set_new_slot(a_.slots[1].name());
+  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::RescheduleAppointment, move, &out,
+                       "asked by phone")));
+  EXPECT_EQ(out.slot(), a_.slots[1].name());
+  v1::CancelAppointmentRequest cancel;
+  cancel.set_reference(booked.reference());
+  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::CancelAppointment, cancel, &out,
+                       "asked by phone")));
+  EXPECT_EQ(out.status(), v1::CANCELLED);
+  // Every agent action is in the audit log with who, what, on which and why.
+  EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'lodge-a' "
+                            "AND resource = '" + booked.name() + "' AND outcome = 'OK' "
+                            "AND reason <> ''"),
+            3);
+  EXPECT_EQ(world_.Query("SELECT method FROM access.audit_log WHERE subject = 'lodge-a' "
+                         "ORDER BY id DESC LIMIT 1"),
+            "accueil.booking.v1.BookingService.CancelAppointment");
+  EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'lodge-b' "
+                            "AND outcome = 'PERMISSION_DENIED'"),
+            1);
+}
+
+TEST_F(AccessControlTest, OnlyAgentsBookThroughTheSubstituteChannel) {
+  v1::CreateAppointmentRequest req = BookingWorld::BookingRequest(a_.slots[0].name(), 1);
+  req.set_channel(v1::AGENT);
+  v1::Appointment out;
+  auto public_stub = world_.server().BookingStub();
+  EXPECT_TRUE(RpcFails(Do(*public_stub, &v1::BookingService::Stub::CreateAppointment, req, &out),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  auto lodge_b = As("lodge-b", {{LODGE_AGENT, SiteId(b_.site)}});
+  EXPECT_TRUE(RpcFails(Do(*lodge_b, &v1::BookingService::Stub::CreateAppointment, req, &out,
+                          "walk-in"),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  auto lodge_a = As("lodge-a", {{LODGE_AGENT, SiteId(a_.site)}});
+  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::CreateAppointment, req, &out,
+                       "walk-in without internet")));
+  EXPECT_EQ(out.channel(), v1::AGENT);
+  EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM booking.appointments"), 1);
+}
+
+TEST_F(AccessControlTest, DeviceTokensCheckInOnTheirSiteAndCanBeRevoked) {
+  v1::Appointment booked;
+  ASSERT_TRUE(RpcOk(world_.Book(a_.slots[0].name(), 1, &booked)));
+  std::string staff = world_.server().StaffToken();
+  auto access = world_.server().AccessStub(staff);
+  access::v1::CreateDeviceTokenRequest create;
+  create.set_site(a_.site.name());
+  create.set_display_name("Borne loge A");
+  access::v1::DeviceToken kiosk_b, kiosk_a;
+  ASSERT_TRUE(RpcOk(Do(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create,
+                       &kiosk_a)));
+  create.set_site(b_.site.name());
+  ASSERT_TRUE(RpcOk(Do(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create,
+                       &kiosk_b)));
+  EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.device_tokens WHERE "
+                            "encode(secret_hash, 'escape') LIKE '%" + kiosk_a.token() + "%'"),
+            0);  // only a keyed hash is stored
+
+  v1::CheckInAppointmentRequest checkin;
+  checkin.set_check_in_token(booked.check_in_token());
+  v1::Appointment out;
+  auto wrong_site = world_.server().BookingStub(kiosk_b.token());
+  EXPECT_TRUE(RpcFails(Do(*wrong_site, &v1::BookingService::Stub::CheckInAppointment, checkin,
+                          &out),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  // A device cannot cancel, even knowing the reference.
+  auto kiosk = world_.server().BookingStub(kiosk_a.token());
+  v1::TransitionAppointmentRequest t;
+  t.set_name(booked.name());
+  EXPECT_TRUE(RpcFails(Do(*kiosk, &v1::BookingService::Stub::MarkNoShow, t, &out),
+                       grpc::StatusCode::PERMISSION_DENIED, "ROLE_REQUIRED", ""));
+  ASSERT_TRUE(RpcOk(Do(*kiosk, &v1::BookingService::Stub::CheckInAppointment, checkin, &out)));
+  EXPECT_EQ(out.status(), v1::ARRIVED);
+
+  access::v1::RevokeDeviceTokenRequest revoke;
+  revoke.set_name(kiosk_a.name());
+  access::v1::DeviceToken revoked;
+  ASSERT_TRUE(RpcOk(Do(*access, &access::v1::AccessService::Stub::RevokeDeviceToken, revoke,
+                       &revoked)));
+  EXPECT_TRUE(revoked.has_revoke_time());
+  v1::ListSitesRequest list;
+  v1::ListSitesResponse sites;
+  EXPECT_TRUE(RpcFails(Do(*kiosk, &v1::BookingService::Stub::ListSites, list, &sites),
+                       grpc::StatusCode::UNAUTHENTICATED, "DEVICE_TOKEN_INVALID", ""));
+}
+
+TEST_F(AccessControlTest, ResetAccessCodeRevokesTheOldCodeAndCheckInToken) {
+  v1::Appointment booked;
+  ASSERT_TRUE(RpcOk(world_.Book(a_.slots[0].name(), 1, &booked)));
+  v1::ResetAccessCodeRequest reset;
+  reset.set_name(booked.name());
+  v1::Appointment renewed;
+  ASSERT_TRUE(RpcOk(world_.Call(&v1::BookingService::Stub::ResetAccessCode, reset, &renewed)));
+  EXPECT_NE(renewed.access_code(), booked.access_code());
+  EXPECT_NE(renewed.check_in_token(), booked.check_in_token());
+  v1::Appointment out;
+  EXPECT_TRUE(RpcFails(world_.Get(booked, &out), grpc::StatusCode::PERMISSION_DENIED,
+                       "WRONG_ACCESS_CODE", "access_code"));
+  EXPECT_TRUE(RpcOk(world_.Get(renewed, &out)));
+  v1::CheckInAppointmentRequest old_checkin;
+  old_checkin.set_check_in_token(booked.check_in_token());
+  EXPECT_TRUE(RpcFails(
+      world_.Call(&v1::BookingService::Stub::CheckInAppointment, old_checkin, &out),
+      grpc::StatusCode::INVALID_ARGUMENT, "CHECK_IN_TOKEN_REVOKED", "check_in_token"));
+  v1::CheckInAppointmentRequest checkin;
+  checkin.set_check_in_token(renewed.check_in_token());
+  EXPECT_TRUE(RpcOk(world_.Call(&v1::BookingService::Stub::CheckInAppointment, checkin, &out)));
+  EXPECT_EQ(world_.Query("SELECT string_agg(type, ',' ORDER BY position) FROM events.log "
+                         "WHERE subject = '" + booked.name() + "'"),
+            "appointment.booked,appointment.access_reset,appointment.arrived");
+}
+
+TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
+  std::string admin_a_token = world_.server().Token("admin-a", {{ADMINISTRATOR, SiteId(a_.site)}});
+  auto admin_a = world_.server().AccessStub(admin_a_token);
+  access::v1::GrantRoleRequest grant;
+  grant.set_subject("new-agent");
+  grant.set_role(LODGE_AGENT);
+  grant.set_site(a_.site.name());
+  access::v1::RoleBinding binding, again;
+  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &binding)));
+  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again)));
+  EXPECT_EQ(again.name(), binding.name());  // granting twice is one binding
+  EXPECT_EQ(binding.granted_by(), "admin-a");
+  grant.set_site(b_.site.name());
+  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  grant.set_site("");
+  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  grant.set_site(a_.site.name());
+  grant.set_role(access::v1::PUBLIC);
+  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again),
+                       grpc::StatusCode::INVALID_ARGUMENT, "ROLE_NOT_GRANTABLE", "role"));
+
+  // The new agent can act at once; after the revocation, no longer.
+  std::string agent_token = world_.server().Token("new-agent", {});
+  auto access_agent = world_.server().AccessStub(agent_token);
+  access::v1::Caller me;
+  ASSERT_TRUE(RpcOk(Do(*access_agent, &access::v1::AccessService::Stub::WhoAmI,
+                       access::v1::WhoAmIRequest(), &me)));
+  ASSERT_EQ(me.grants_size(), 1);
+  EXPECT_EQ(me.grants(0).role(), LODGE_AGENT);
+  access::v1::RevokeRoleRequest revoke;
+  revoke.set_name(binding.name());
+  access::v1::RoleBinding revoked;
+  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::RevokeRole, revoke, &revoked)));
+  EXPECT_TRUE(revoked.has_revoke_time());
+  access::v1::Caller fresh;
+  ASSERT_TRUE(RpcOk(Do(*access_agent, &access::v1::AccessService::Stub::WhoAmI,
+                       access::v1::WhoAmIRequest(), &fresh)));
+  EXPECT_EQ(fresh.grants_size(), 0);
+
+  access::v1::ListAuditEventsRequest audit;
+  audit.set_site(a_.site.name());
+  access::v1::ListAuditEventsResponse events;
+  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
+                       &events)));
+  ASSERT_GE(events.audit_events_size(), 3);
+  EXPECT_EQ(events.audit_events(0).method(), "accueil.access.v1.AccessService.RevokeRole");
+  EXPECT_EQ(events.audit_events(0).subject(), "admin-a");
+  audit.set_site(b_.site.name());
+  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
+                          &events),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+}
+
+}  // namespace
+}  // namespace accueil::testing
