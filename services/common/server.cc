@@ -57,10 +57,38 @@ int Fail(const absl::Status& status) {
 }
 
 constexpr char kUsage[] =
-    "usage: %s [migrate] [--config FILE]\n"
+    "usage: %s [migrate | grant-admin SUBJECT] [--config FILE]\n"
     "  Runs the services named by the configuration (key `services`).\n"
     "  `migrate` applies pending database migrations and exits.\n"
+    "  `grant-admin SUBJECT` makes the OpenID subject an administrator of every\n"
+    "  site (the first administrator; later ones are granted through the API).\n"
     "  Every key can be set by the environment: ACCUEIL_<KEY>.\n";
+
+// GrantAdmin bootstraps the first administrator, straight in the database,
+// with an audit row.
+int GrantAdmin(const std::string& url, const std::string& subject) {
+  if (subject.empty() || subject.size() > 200) {
+    return Fail(absl::InvalidArgumentError("grant-admin: subject of 1 to 200 characters"));
+  }
+  try {
+    pqxx::connection c(url);
+    pqxx::work tx(c);
+    tx.exec_params(
+        "INSERT INTO access.role_bindings (subject, role, site_id, granted_by, grant_time) "
+        "VALUES ($1, 'ADMINISTRATOR', NULL, 'grant-admin', now()) ON CONFLICT DO NOTHING",
+        subject);
+    tx.exec_params(
+        "INSERT INTO access.audit_log (time, subject, roles, method, resource, reason, "
+        "outcome) VALUES (now(), 'grant-admin', '', 'accueil-server grant-admin', $1, "
+        "'bootstrap', 'OK')",
+        subject);
+    tx.commit();
+  } catch (const std::exception& e) {
+    return Fail(db::FromException(e));
+  }
+  log::Info("grant_admin.done");
+  return 0;
+}
 
 }  // namespace
 
@@ -68,12 +96,17 @@ int ServerMain(int argc, char** argv,
                const std::map<std::string, ServiceFactory>& factories) {
   std::string config_path;
   bool migrate_only = false;
+  std::string admin_subject;
+  bool grant_admin = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
       config_path = argv[++i];
     } else if (arg == "migrate" && i == 1) {
       migrate_only = true;
+    } else if (arg == "grant-admin" && i == 1 && i + 1 < argc) {
+      grant_admin = true;
+      admin_subject = argv[++i];
     } else {
       std::fprintf(stderr, kUsage, argv[0]);
       return arg == "--help" || arg == "-h" ? 0 : 2;
@@ -98,12 +131,13 @@ int ServerMain(int argc, char** argv,
     }
   }
 
-  if (config->migrate_on_start || migrate_only) {
+  if (config->migrate_on_start || migrate_only || grant_admin) {
     absl::StatusOr<int> applied = db::Migrate(config->database_url);
     if (!applied.ok()) return Fail(applied.status());
     log::Info("migrations.done", {{"applied", absl::StrCat(*applied)}});
     if (migrate_only) return 0;
   }
+  if (grant_admin) return GrantAdmin(config->database_url, admin_subject);
   if (config->secret_key_file.empty()) {
     return Fail(absl::InvalidArgumentError(
         "configuration: secret_key_file: is required to serve"));
