@@ -172,6 +172,9 @@ int ServerMain(int argc, char** argv,
   RateLimitOptions limits;
   limits.read_per_second = config->rate_limit_read_per_second;
   limits.write_per_second = config->rate_limit_write_per_second;
+  // Bursts let a person load a page of slots or retry a form at once.
+  limits.read_burst = 12 * limits.read_per_second;
+  limits.write_burst = 40 * limits.write_per_second;
   limits.bookings_per_hour = config->bookings_per_client_per_hour;
   limits.exempt = config->rate_limit_exempt;
   absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(limits);
