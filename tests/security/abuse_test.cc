@@ -42,6 +42,38 @@ TEST(Abuse, PublicReadsAreRateLimitedWithARetryDelay) {
   EXPECT_TRUE(RpcOk(ListSites(*stub)));
 }
 
+grpc::Status ListSitesFrom(v1::BookingService::Stub& stub, const std::string& forwarded) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-forwarded-for", forwarded);
+  v1::ListSitesResponse resp;
+  return stub.ListSites(&ctx, v1::ListSitesRequest(), &resp);
+}
+
+TEST(Abuse, ForwardedAddressesCountOnlyBehindATrustedProxy) {
+  // Behind the trusted proxy (the test's own loopback peer), each forwarded
+  // client has its own bucket; the last hop is the one the proxy saw.
+  TestServerOptions behind_proxy = Strict();
+  behind_proxy.trusted_proxies = {"127.0.0.1"};
+  auto server = TestServer::Start(behind_proxy);
+  auto stub = server->BookingStub();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(RpcOk(ListSitesFrom(*stub, "198.51.100.1"))) << i;
+  EXPECT_TRUE(RpcFails(ListSitesFrom(*stub, "198.51.100.1"),
+                       grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED", ""));
+  EXPECT_TRUE(RpcOk(ListSitesFrom(*stub, "198.51.100.2")));
+  // A client cannot escape by forging an earlier hop.
+  EXPECT_TRUE(RpcFails(ListSitesFrom(*stub, "203.0.113.9, 198.51.100.1"),
+                       grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED", ""));
+
+  // Without a trusted proxy, the header is ignored: one bucket for the peer.
+  auto direct = TestServer::Start(Strict());
+  auto direct_stub = direct->BookingStub();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(RpcOk(ListSitesFrom(*direct_stub, absl::StrCat("198.51.100.", i)))) << i;
+  }
+  EXPECT_TRUE(RpcFails(ListSitesFrom(*direct_stub, "198.51.100.200"),
+                       grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED", ""));
+}
+
 TEST(Abuse, ExemptAddressesAreNotLimited) {
   auto server = TestServer::Start(Strict({"127.0.0.0/8"}));
   auto stub = server->BookingStub();

@@ -72,7 +72,8 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
   s->pool_ = std::move(*pool);
   s->authenticator_ = std::make_unique<auth::Authenticator>(
       s->pool_.get(), &s->secrets_, &s->clock_, &s->keys_,
-      auth::AuthenticatorOptions{{kTestIssuer, kTestAudience, absl::Seconds(60)}, {}});
+      auth::AuthenticatorOptions{{kTestIssuer, kTestAudience, absl::Seconds(60)},
+                                 options.trusted_proxies});
   absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(options.limits);
   Check(limiter.status(), "limiter");
   s->limiter_ = std::move(*limiter);

@@ -43,6 +43,8 @@ struct TestServerOptions {
     o.exempt = {"127.0.0.1", "::1"};
     return o;
   }();
+  // Peers whose x-forwarded-for names the client.
+  std::vector<std::string> trusted_proxies;
 };
 
 class TestServer {

@@ -1,9 +1,17 @@
 #include "services/common/auth/jwt.h"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
+#include "services/common/auth/authenticator.h"
 #include "services/common/auth/signer.h"
 #include "services/common/errors.h"
 
@@ -102,6 +110,40 @@ TEST(Jwt, RefusesMalformedJwks) {
   EXPECT_FALSE(KeySet::FromJwks(R"({"keys": [{"kty": "RSA"}]})").ok());
   EXPECT_FALSE(KeySet::FromJwks(R"({"keys": [{"kty": "EC", "kid": "a", "crv": "P-256", "x": "AA", "y": "AA"}]})").ok());
   EXPECT_EQ(KeySet::FromJwks(R"({"keys": [{"kty": "oct", "kid": "a", "k": "AA"}]})")->size(), 0u);
+}
+
+}  // namespace
+}  // namespace accueil::auth
+
+namespace accueil::auth {
+namespace {
+
+TEST(JwksFile, ReloadsWhenTheFileChangesAndKeepsKeysOnABadFile) {
+  std::string path = ::testing::TempDir() + "/jwks-" + std::to_string(getpid()) + ".json";
+  JwtSigner old_key = *JwtSigner::Generate("RS256", "old");
+  JwtSigner new_key = *JwtSigner::Generate("ES256", "new");
+  auto write = [&](const std::string& text) {
+    std::ofstream(path, std::ios::trunc) << text;
+  };
+  write(JwksDocument({&old_key}));
+  absl::StatusOr<std::unique_ptr<JwksFileKeys>> keys = JwksFileKeys::Load(path);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_NE((*keys)->Keys()->Find("old"), nullptr);
+  EXPECT_EQ((*keys)->Keys()->Find("new"), nullptr);
+
+  // Rotation: publish both, then only the new one.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  write(JwksDocument({&old_key, &new_key}));
+  EXPECT_NE((*keys)->Keys()->Find("new"), nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  write(JwksDocument({&new_key}));
+  EXPECT_EQ((*keys)->Keys()->Find("old"), nullptr);
+  // A broken file keeps the last good keys.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  write("{not json");
+  EXPECT_NE((*keys)->Keys()->Find("new"), nullptr);
+  std::remove(path.c_str());
+  EXPECT_FALSE(JwksFileKeys::Load(path).ok());
 }
 
 }  // namespace
