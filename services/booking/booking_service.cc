@@ -96,6 +96,15 @@ void PrepareStatements(db::Pool& pool) {
       "WHERE reference = $1 AND locked_until > $2::timestamptz"));
   pool.Prepare("booking_note_code_failure", absl::StrCat(
       "SELECT ", Micros("l"), " FROM booking.note_code_failure($1, $2::timestamptz) AS l"));
+  // Agents' search: one site, from a start time, by exact phone, exact
+  // e-mail or family-name prefix (case-insensitive).
+  pool.Prepare("booking_search_appointments",
+               "SELECT * FROM booking.appointment_details d "
+               "WHERE d.site_id = $1 AND (d.start_micros, d.id) > ($5, $6) "
+               "AND (($2 <> '' AND d.phone = $2) OR ($3 <> '' AND d.email = $3) OR "
+               "($4 <> '' AND lower(d.family_name) LIKE lower(replace(replace(replace("
+               "$4, '\\', '\\\\'), '%', '\\%'), '_', '\\_')) || '%')) "
+               "ORDER BY d.start_micros, d.id LIMIT $7");
   pool.Prepare("booking_slot_site",
                "SELECT d.site_id FROM booking.slots s JOIN booking.desks d ON d.id = s.desk_id "
                "WHERE s.id = $1");
@@ -140,6 +149,8 @@ ACCUEIL_HANDLE(CancelAppointment, v1::CancelAppointmentRequest, v1::Appointment,
                DoCancelAppointment(call, *req, resp))
 ACCUEIL_HANDLE(RescheduleAppointment, v1::RescheduleAppointmentRequest, v1::Appointment,
                DoRescheduleAppointment(call, *req, resp))
+ACCUEIL_HANDLE(SearchAppointments, v1::SearchAppointmentsRequest,
+               v1::SearchAppointmentsResponse, DoSearchAppointments(call, *req, resp))
 ACCUEIL_HANDLE(ResetAccessCode, v1::ResetAccessCodeRequest, v1::Appointment,
                DoResetAccessCode(call, *req, resp))
 ACCUEIL_HANDLE(CheckInAppointment, v1::CheckInAppointmentRequest, v1::Appointment,

@@ -64,6 +64,8 @@ class BookingService final : public v1::BookingService::Service {
   grpc::Status RescheduleAppointment(grpc::ServerContext*,
                                      const v1::RescheduleAppointmentRequest*,
                                      v1::Appointment*) override;
+  grpc::Status SearchAppointments(grpc::ServerContext*, const v1::SearchAppointmentsRequest*,
+                                  v1::SearchAppointmentsResponse*) override;
   grpc::Status ResetAccessCode(grpc::ServerContext*, const v1::ResetAccessCodeRequest*,
                                v1::Appointment*) override;
   grpc::Status CheckInAppointment(grpc::ServerContext*,
@@ -107,6 +109,8 @@ class BookingService final : public v1::BookingService::Service {
                                    v1::Appointment*);
   absl::Status DoRescheduleAppointment(Call& call, 
       const v1::RescheduleAppointmentRequest&, v1::Appointment*);
+  absl::Status DoSearchAppointments(Call& call, const v1::SearchAppointmentsRequest&,
+                                    v1::SearchAppointmentsResponse*);
   absl::Status DoResetAccessCode(Call& call, const v1::ResetAccessCodeRequest&,
                                  v1::Appointment*);
   absl::Status DoCheckIn(Call& call, const v1::CheckInAppointmentRequest&,

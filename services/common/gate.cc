@@ -66,14 +66,21 @@ std::string NewRequestId() {
 absl::Status Call::AuthorizeSite(int64_t site_id) {
   site_checked_ = true;
   if (resource_site_ == 0) resource_site_ = site_id;
+  bool allowed = false;
   for (int r : policy_.roles()) {
-    if (r == access::v1::PUBLIC || caller_.HoldsOn(static_cast<Role>(r), site_id)) {
-      return absl::OkStatus();
-    }
+    allowed = allowed || r == access::v1::PUBLIC ||
+              caller_.HoldsOn(static_cast<Role>(r), site_id);
   }
-  return Error(absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED",
-               site_id == 0 ? "this needs a role on every site"
-                            : "your role does not cover this site");
+  if (!allowed) {
+    return Error(absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED",
+                 site_id == 0 ? "this needs a role on every site"
+                              : "your role does not cover this site");
+  }
+  if (policy_.agent_reason_required() && IsAgent() && agent_reason_.empty()) {
+    return InvalidField("AGENT_REASON_REQUIRED", "x-agent-reason",
+                        "say why you act on this person's behalf");
+  }
+  return absl::OkStatus();
 }
 
 bool Call::IsAgent() const {

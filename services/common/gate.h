@@ -49,7 +49,8 @@ class Call {
 
   // AuthorizeSite: the caller must hold one of the policy's roles on
   // `site_id` (0: the call needs a grant on every site, e.g. CreateSite).
-  // PERMISSION_DENIED SITE_NOT_ALLOWED otherwise.
+  // PERMISSION_DENIED SITE_NOT_ALLOWED otherwise; and an agent must give a
+  // reason where the policy asks for one.
   absl::Status AuthorizeSite(int64_t site_id);
 
   // IsAgent: the caller holds an agent role (lodge, counter, administrator)

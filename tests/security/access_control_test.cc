@@ -2,6 +2,7 @@
 // and access-code reset, and the audit trail of agents' actions.
 #include <gtest/gtest.h>
 
+#include "absl/strings/ascii.h"
 #include "tests/booking/booking_fixture.h"
 
 namespace accueil::testing {
@@ -278,6 +279,51 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
                           &events),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+}
+
+}  // namespace
+}  // namespace accueil::testing
+
+namespace accueil::testing {
+namespace {
+
+TEST_F(AccessControlTest, AgentsSearchAPersonsAppointmentsOnTheirSite) {
+  v1::Appointment first, second, other_person;
+  ASSERT_TRUE(RpcOk(world_.Book(a_.slots[0].name(), 1, &first)));
+  ASSERT_TRUE(RpcOk(world_.Book(b_.slots[0].name(), 1, &second)));  // same person, site b
+  ASSERT_TRUE(RpcOk(world_.Book(a_.slots[1].name(), 2, &other_person)));
+  auto lodge_a = As("lodge-a", {{LODGE_AGENT, SiteId(a_.site)}});
+  v1::SearchAppointmentsRequest req;
+  req.set_site(a_.site.name());
+  v1::SearchAppointmentsResponse found;
+  // By phone in national format, by e-mail in capitals, by family-name start.
+  for (const std::string& query :
+       {PersonNumber(1).phone(), absl::AsciiStrToUpper(PersonNumber(1).email()),
+        PersonNumber(1).family_name().substr(0, 3)}) {
+    req.set_query(query);
+    ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
+                         "person without reference at the lodge")))
+        << query;
+    std::vector<std::string> names;
+    for (const auto& a : found.appointments()) names.push_back(a.name());
+    EXPECT_NE(std::find(names.begin(), names.end(), first.name()), names.end()) << query;
+    EXPECT_EQ(std::find(names.begin(), names.end(), second.name()), names.end()) << query;
+  }
+  req.set_query("%");
+  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
+                       "wildcards are literal")));
+  EXPECT_EQ(found.appointments_size(), 0);
+  req.set_query(PersonNumber(1).phone());
+  EXPECT_TRUE(RpcFails(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found),
+                       grpc::StatusCode::INVALID_ARGUMENT, "AGENT_REASON_REQUIRED",
+                       "x-agent-reason"));
+  req.set_site(b_.site.name());
+  EXPECT_TRUE(RpcFails(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
+                          "curious"),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'lodge-a' "
+                            "AND method LIKE '%SearchAppointments'"),
+            6);
 }
 
 }  // namespace
