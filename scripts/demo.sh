@@ -5,6 +5,12 @@
 #
 #   ACCUEIL_SERVER=127.0.0.1:50051 scripts/demo.sh
 #
+# It signs in first as the administrator "demo-admin" of every site, with the
+# server's development issuer (dev_issuer_listen; ACCUEIL_DEV_ISSUER, default
+# http://127.0.0.1:50052, as scripts/run.sh sets it up). The token is kept in
+# .local/demo-admin/token (ACCUEIL_DEMO_TOKEN_FILE), never in the user's home,
+# and a token of the caller's environment (ACCUEIL_TOKEN) is not used.
+#
 # Idempotent: the site and the desks are looked up by name before anything is
 # created, and every call carries a fixed request id (demo-site-1, demo-desk-2,
 # demo-hours-2-<year>, demo-release-2-<date>), so a second run the same day
@@ -16,6 +22,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 CLI=${ACCUEIL_CLI:-$BUILD_DIR/clients/cli/accueil}
 SERVER=${ACCUEIL_SERVER:-127.0.0.1:50051}
+ISSUER=${ACCUEIL_DEV_ISSUER:-http://127.0.0.1:50052}
+# Every call of this script is the demo administrator's.
+export ACCUEIL_TOKEN_FILE=${ACCUEIL_DEMO_TOKEN_FILE:-$(pwd -P)/.local/demo-admin/token}
+unset ACCUEIL_TOKEN ACCUEIL_REASON
 
 SITE_NAME="Préfecture de démonstration"
 SITE_ADDRESS="1 place de la Préfecture, 00000 Démonstration (adresse fictive)"
@@ -52,6 +62,13 @@ for entry in json.load(sys.stdin).get(key, []):
 field_of() {
   python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
+
+if ! accueil login --dev --issuer "$ISSUER" --role admin --subject demo-admin >/dev/null; then
+  echo "demo: cannot sign in as administrator with the development issuer at $ISSUER" >&2
+  echo "demo: (the server needs dev_issuer_listen, as scripts/run.sh writes it)" >&2
+  exit 1
+fi
+echo "demo: signed in as demo-admin, administrator of every site (token in $ACCUEIL_TOKEN_FILE)"
 
 # Local dates of the site, whatever the machine's zone.
 today=$(TZ=$TIME_ZONE date +%F)

@@ -10,7 +10,7 @@ PACKAGES=(
   libabsl-dev libpqxx-dev libpq-dev libgtest-dev libgmock-dev
   postgresql postgresql-contrib
   libphonenumber-dev libsodium-dev libspdlog-dev libcli11-dev
-  golang-github-gogo-googleapis-dev nlohmann-json3-dev libssl-dev
+  golang-github-gogo-googleapis-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev
   tzdata ca-certificates
 )
 

@@ -6,12 +6,20 @@
 #
 #   scripts/run.sh                      # listens on 127.0.0.1:50051
 #   ACCUEIL_PORT=50061 scripts/run.sh   # another port
+#   ACCUEIL_DEV_ISSUER_PORT=50062 scripts/run.sh
+#                                       # the development issuer elsewhere
+#
+# The server runs with its development issuer (dev_issuer_listen) on
+# 127.0.0.1:50052: `accueil login --dev --role ...` signs in as an agent or an
+# administrator there. The demo data is loaded as the administrator
+# "demo-admin", whose token stays in .local/demo-admin/.
 #
 # From another script, stop it with SIGTERM: a shell starts background jobs with
 # SIGINT ignored, and an ignored signal cannot be trapped.
 #
 # Files, all under .local/: pg/ (the cluster), secret.key (the server's key,
-# made once), server.conf (rewritten every run), server.log.
+# made once), server.conf (rewritten every run), server.log, demo-admin/token
+# (the demo administrator's token, 8 hours).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -19,6 +27,8 @@ ROOT=$(pwd -P)
 BUILD_DIR=${BUILD_DIR:-build}
 PORT=${ACCUEIL_PORT:-50051}
 ADDRESS=127.0.0.1:$PORT
+ISSUER_PORT=${ACCUEIL_DEV_ISSUER_PORT:-50052}
+ISSUER=http://127.0.0.1:$ISSUER_PORT
 LOCAL=$ROOT/.local
 PG_DIR=$LOCAL/pg
 CONF=$LOCAL/server.conf
@@ -36,26 +46,39 @@ die() {
 if ! [[ "$PORT" =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then
   die "ACCUEIL_PORT must be a TCP port number (1-65535), got \"$PORT\""
 fi
+if ! [[ "$ISSUER_PORT" =~ ^[0-9]+$ ]] || ((ISSUER_PORT < 1 || ISSUER_PORT > 65535)); then
+  die "ACCUEIL_DEV_ISSUER_PORT must be a TCP port number (1-65535), got \"$ISSUER_PORT\""
+fi
+if ((ISSUER_PORT == PORT)); then
+  die "ACCUEIL_PORT and ACCUEIL_DEV_ISSUER_PORT must differ (both are $PORT)"
+fi
 
-# True when something accepts connections on 127.0.0.1:PORT. A bind test would
+# True when something accepts connections on 127.0.0.1:$1. A bind test would
 # not do: gRPC servers set SO_REUSEPORT, so a second one binds the same port
 # without error and the two share the connections.
 port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# port_taken PORT VARIABLE: reports the port in use and exits.
 port_taken() {
-  echo "run: port $PORT on 127.0.0.1 is already in use" >&2
+  local port=$1 variable=$2
+  echo "run: port $port on 127.0.0.1 is already in use" >&2
   if command -v ss >/dev/null 2>&1; then
-    ss -Hltnp "sport = :$PORT" 2>/dev/null | sed 's/^/run:   /' >&2 || true
+    ss -Hltnp "sport = :$port" 2>/dev/null | sed 's/^/run:   /' >&2 || true
   fi
   echo "run: another scripts/run.sh may still be running: stop it (Ctrl-C), or choose" >&2
-  echo "run: another port, e.g. ACCUEIL_PORT=$((PORT == 65535 ? 50052 : PORT + 1)) scripts/run.sh" >&2
+  echo "run: another port, e.g. $variable=$((port > 65525 ? 50060 : port + 10)) scripts/run.sh" >&2
   exit 1
 }
 
+check_ports() {
+  if port_in_use "$PORT"; then port_taken "$PORT" ACCUEIL_PORT; fi
+  if port_in_use "$ISSUER_PORT"; then port_taken "$ISSUER_PORT" ACCUEIL_DEV_ISSUER_PORT; fi
+}
+
 # Before the long build, so that a taken port is known at once.
-if port_in_use; then port_taken; fi
+check_ports
 
 scripts/deps.sh
 scripts/build.sh
@@ -112,13 +135,15 @@ listen = $ADDRESS
 database_url = host=$PG_DIR/sock port=$PGPORT user=postgres dbname=accueil
 secret_key_file = $KEY
 log_level = info
+# Development only: signs anyone in with the role they ask for (loopback).
+dev_issuer_listen = 127.0.0.1:$ISSUER_PORT
 EOF
 
 # The file decides these; an override left in the environment would not match
 # what this script waits for.
-unset ACCUEIL_LISTEN ACCUEIL_DATABASE_URL ACCUEIL_SECRET_KEY_FILE
+unset ACCUEIL_LISTEN ACCUEIL_DATABASE_URL ACCUEIL_SECRET_KEY_FILE ACCUEIL_DEV_ISSUER_LISTEN
 
-if port_in_use; then port_taken; fi
+check_ports
 "$SERVER_BIN" --config "$CONF" >"$LOG" 2>&1 &
 server_pid=$!
 say "server starting (pid $server_pid), log in $LOG"
@@ -129,7 +154,7 @@ for ((i = 0; i < 300; i++)); do
   if ! kill -0 "$server_pid" 2>/dev/null; then
     wait "$server_pid" 2>/dev/null || true
     server_pid=""
-    if grep -q "cannot listen on" "$LOG"; then port_taken; fi
+    if grep -q "cannot listen on" "$LOG"; then port_taken "$PORT" ACCUEIL_PORT; fi
     echo "run: the server stopped during start-up; the end of $LOG:" >&2
     tail -n 20 "$LOG" >&2
     exit 1
@@ -142,12 +167,17 @@ for ((i = 0; i < 300; i++)); do
 done
 ((ready)) || die "the server did not answer on $ADDRESS within 60 s; see $LOG"
 
-ACCUEIL_SERVER=$ADDRESS ACCUEIL_CLI=$CLI scripts/demo.sh || die "loading the demo data failed"
+ACCUEIL_SERVER=$ADDRESS ACCUEIL_CLI=$CLI ACCUEIL_DEV_ISSUER=$ISSUER \
+  ACCUEIL_DEMO_TOKEN_FILE=$LOCAL/demo-admin/token scripts/demo.sh ||
+  die "loading the demo data failed"
 
-# A desk and a free slot, for examples that work as printed.
-desk=$("$CLI" --server "$ADDRESS" --json desks |
-  python3 -c 'import json,sys; d=json.load(sys.stdin).get("desks",[]); print(d[0]["name"] if d else "desks/1")')
-slot=$("$CLI" --server "$ADDRESS" --json slots --desk "$desk" --limit 1 |
+# A site, a desk and a free slot, for examples that work as printed (public
+# reads: no token).
+public() { ACCUEIL_TOKEN="" ACCUEIL_TOKEN_FILE=/nonexistent "$CLI" --server "$ADDRESS" "$@"; }
+desks_json=$(public --json desks)
+desk=$(python3 -c 'import json,sys; d=json.load(sys.stdin).get("desks",[]); print(d[0]["name"] if d else "desks/1")' <<<"$desks_json")
+site=$(python3 -c 'import json,sys; d=json.load(sys.stdin).get("desks",[]); print(d[0]["site"] if d else "sites/1")' <<<"$desks_json")
+slot=$(public --json slots --desk "$desk" --limit 1 |
   python3 -c 'import json,sys; s=json.load(sys.stdin).get("slots",[]); print(s[0]["name"] if s else "slots/1")')
 
 cli=$BUILD_DIR/clients/cli/accueil
@@ -156,22 +186,46 @@ cat <<EOF
 Accueil is running on $ADDRESS (pid $server_pid).
   server log:   $LOG
   database:     accueil, PostgreSQL cluster in $PG_DIR (socket $PG_DIR/sock)
+  sign-in:      development issuer on $ISSUER (anyone can sign in: never in production)
 
 Things to try, in another terminal from $ROOT:
 EOF
 if [[ "$ADDRESS" != "127.0.0.1:50051" ]]; then
   echo "  export ACCUEIL_SERVER=$ADDRESS"
 fi
+if [[ "$ISSUER" != "http://127.0.0.1:50052" ]]; then
+  echo "  export ACCUEIL_DEV_ISSUER=$ISSUER"
+fi
 cat <<EOF
+
+As the public (no sign-in):
   $cli sites
   $cli desks
   $cli slots --desk $desk --limit 10
   $cli book --slot $slot --given-name Awa --family-name Diallo --phone "06 12 34 56 78" --email awa@example.org
-      (prints a reference and an access code; use them below)
+      (prints the appointment's name, a reference, an access code and a check-in token: use them below)
   $cli show --reference REFERENCE --code ACCESS_CODE
   $cli move --reference REFERENCE --code ACCESS_CODE --slot slots/ID
   $cli cancel --reference REFERENCE --code ACCESS_CODE --reason "Je ne peux pas venir"
   $cli admin show-hours --desk $desk
+
+As a lodge agent of $site (the token is kept in ~/.config/accueil/token until 'logout'):
+  $cli login --dev --role lodge --site $site --subject agent-loge
+  $cli checkin CHECK_IN_TOKEN                (the QR code's token: marks the arrival)
+  $cli arrived appointments/ID               (the same, by the appointment's name)
+  $cli --reason "Personne au guichet sans son code" show --reference REFERENCE
+  $cli --reason "Code perdu, identite verifiee" reset-code appointments/ID
+
+As a counter agent, then as an administrator:
+  $cli login --dev --role counter --site $site --subject agent-guichet
+  $cli start appointments/ID
+  $cli complete appointments/ID
+  $cli login --dev --role admin --subject admin-demo
+  $cli admin audit                           (who did what, newest first)
+  $cli admin roles
+  $cli whoami
+  $cli logout
+
   $cli --help
 
 Press Ctrl-C to stop the server and the database (the data is kept for the next run).

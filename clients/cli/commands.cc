@@ -18,197 +18,23 @@
 #include "absl/strings/str_split.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 
+#include "clients/cli/credentials.h"
 #include "clients/cli/errors.h"
 #include "clients/cli/output.h"
+#include "clients/cli/session.h"
 
 namespace accueil::cli {
 namespace {
 
 namespace v1 = ::accueil::booking::v1;
 
-// Page size asked of List calls; the server may clamp it.
-constexpr int kPageSize = 100;
-
 constexpr std::array<absl::string_view, 8> kWeekdays = {
     "", "mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-
-int Report(const ErrorReport& report) {
-  std::cerr << report.text;
-  return report.exit_code;
-}
 
 std::string WeekdayWord(int iso_weekday) {
   if (iso_weekday >= 1 && iso_weekday <= 7)
     return std::string(kWeekdays[iso_weekday]);
   return absl::StrCat("day ", iso_weekday);
-}
-
-// RequestIdOrNew returns `given`, or a fresh random id when it is empty.
-absl::StatusOr<std::string> RequestIdOrNew(const std::string& given) {
-  if (!given.empty()) return given;
-  return NewRequestId();
-}
-
-// Session is one invocation's connection to the server, with the global
-// options and what was looked up so far. Not thread-safe.
-class Session {
- public:
-  explicit Session(const GlobalOptions& global)
-      : global_(global),
-        stub_(v1::BookingService::NewStub(grpc::CreateChannel(
-            global.server, grpc::InsecureChannelCredentials()))) {}
-
-  v1::BookingService::Stub& stub() { return *stub_; }
-
-  // Deadline gives `context` the --timeout deadline; call it once per call.
-  void Deadline(grpc::ClientContext* context) const {
-    context->set_deadline(absl::ToChronoTime(
-        absl::Now() + absl::Seconds(global_.timeout_seconds)));
-  }
-
-  // Fail reports a failed call on stderr and returns its exit code.
-  int Fail(const grpc::Status& status) const {
-    return Report(DescribeRpcError(status, global_.server));
-  }
-
-  // FailMutation is Fail for a mutating call: when the server may or may not
-  // have acted, it names the request id that makes a retry safe.
-  int FailMutation(const grpc::Status& status,
-                   const std::string& request_id) const {
-    ErrorReport report = DescribeRpcError(status, global_.server);
-    switch (status.error_code()) {
-      case grpc::StatusCode::UNAVAILABLE:
-      case grpc::StatusCode::DEADLINE_EXCEEDED:
-      case grpc::StatusCode::ABORTED:
-      case grpc::StatusCode::RESOURCE_EXHAUSTED:
-      case grpc::StatusCode::CANCELLED:
-      case grpc::StatusCode::UNKNOWN:
-      case grpc::StatusCode::INTERNAL:
-        absl::StrAppend(
-            &report.text,
-            "  to retry without doing it twice, repeat the command with "
-            "--request-id ",
-            request_id, "\n");
-        break;
-      default:
-        break;
-    }
-    return Report(report);
-  }
-
-  // ListAllSites appends every site, following next_page_token.
-  grpc::Status ListAllSites(v1::ListSitesResponse* all) {
-    v1::ListSitesRequest request;
-    request.set_page_size(kPageSize);
-    while (true) {
-      grpc::ClientContext context;
-      Deadline(&context);
-      v1::ListSitesResponse page;
-      grpc::Status status = stub_->ListSites(&context, request, &page);
-      if (!status.ok()) return status;
-      for (v1::Site& site : *page.mutable_sites())
-        *all->add_sites() = std::move(site);
-      // A token that does not move would loop forever: stop instead.
-      if (page.next_page_token().empty() ||
-          page.next_page_token() == request.page_token()) {
-        return grpc::Status::OK;
-      }
-      request.set_page_token(page.next_page_token());
-    }
-  }
-
-  // ListAllDesks appends every desk of `parent` ("" for all sites).
-  grpc::Status ListAllDesks(const std::string& parent,
-                            v1::ListDesksResponse* all) {
-    v1::ListDesksRequest request;
-    request.set_parent(parent);
-    request.set_page_size(kPageSize);
-    while (true) {
-      grpc::ClientContext context;
-      Deadline(&context);
-      v1::ListDesksResponse page;
-      grpc::Status status = stub_->ListDesks(&context, request, &page);
-      if (!status.ok()) return status;
-      for (v1::Desk& desk : *page.mutable_desks())
-        *all->add_desks() = std::move(desk);
-      if (page.next_page_token().empty() ||
-          page.next_page_token() == request.page_token()) {
-        return grpc::Status::OK;
-      }
-      request.set_page_token(page.next_page_token());
-    }
-  }
-
-  // SiteOfDesk sets `site` to the desk's site, or "" if the desk is unknown.
-  grpc::Status SiteOfDesk(const std::string& desk, std::string* site) {
-    site->clear();
-    v1::ListDesksResponse desks;
-    grpc::Status status = ListAllDesks("", &desks);
-    if (!status.ok()) return status;
-    for (const v1::Desk& d : desks.desks()) {
-      if (d.name() == desk) *site = d.site();
-    }
-    return grpc::Status::OK;
-  }
-
-  // ZoneNameOfSite sets `zone_name` to the site's zone, or "" if unknown.
-  grpc::Status ZoneNameOfSite(const std::string& site, std::string* zone_name) {
-    zone_name->clear();
-    if (!sites_) {
-      v1::ListSitesResponse sites;
-      grpc::Status status = ListAllSites(&sites);
-      if (!status.ok()) return status;
-      sites_ = std::move(sites);
-    }
-    for (const v1::Site& s : sites_->sites()) {
-      if (s.name() == site) *zone_name = s.time_zone();
-    }
-    return grpc::Status::OK;
-  }
-
-  // ZoneNameOfDesk returns --tz, else the zone of the desk's site, else the
-  // default zone. Failed lookups are returned.
-  grpc::Status ZoneNameOfDesk(const std::string& desk, std::string* zone_name) {
-    *zone_name = global_.time_zone;
-    if (!zone_name->empty()) return grpc::Status::OK;
-    std::string site;
-    grpc::Status status = SiteOfDesk(desk, &site);
-    if (status.ok() && !site.empty()) status = ZoneNameOfSite(site, zone_name);
-    if (zone_name->empty()) *zone_name = kDefaultTimeZone;
-    return status;
-  }
-
-  // DisplayZone returns the zone to show times of `site` (or of `desk`'s
-  // site when `site` is empty) in. It is only for display, after the call
-  // that mattered has succeeded: a failed lookup falls back to the default
-  // zone and a zone that cannot load to UTC, with a warning. The zone's name
-  // is printed next to the times, so neither fallback can mislead.
-  Zone DisplayZone(const std::string& site, const std::string& desk = "") {
-    std::string name = global_.time_zone;
-    if (name.empty()) {
-      grpc::Status status = site.empty() ? ZoneNameOfDesk(desk, &name)
-                                         : ZoneNameOfSite(site, &name);
-      if (!status.ok() || name.empty()) name = kDefaultTimeZone;
-    }
-    absl::StatusOr<Zone> zone = LoadZone(name);
-    if (zone.ok()) return *std::move(zone);
-    std::cerr << "warning: " << zone.status().message()
-              << "; times are shown in UTC\n";
-    return Zone{"UTC", absl::UTCTimeZone()};
-  }
-
- private:
-  const GlobalOptions& global_;
-  std::unique_ptr<v1::BookingService::Stub> stub_;
-  std::optional<v1::ListSitesResponse> sites_;
-};
-
-// PrintJsonMessage prints `message` as JSON and returns the exit code.
-int PrintJsonMessage(const google::protobuf::Message& message) {
-  if (!PrintJson(std::cout, message)) {
-    return Report(LocalError("cannot convert the answer to JSON"));
-  }
-  return kExitOk;
 }
 
 std::string Minutes(const google::protobuf::Duration& duration) {
@@ -384,6 +210,20 @@ std::optional<int> ParseMinute(absl::string_view text) {
   return hours * 60 + minutes;
 }
 
+// WithoutCodeError refuses a call without the access code from the public,
+// who could not be allowed it anyway; agents go on to the server, which
+// checks their site and reason.
+std::optional<ErrorReport> WithoutCodeError(const GlobalOptions& global,
+                                            const AppointmentOptions& options) {
+  if (!options.access_code.empty() || !global.token.empty()) {
+    return std::nullopt;
+  }
+  return UsageError(
+      "--code is required: the access code given at booking (an agent acting "
+      "for the person signs in with 'accueil login' and gives --reason "
+      "instead)");
+}
+
 }  // namespace
 
 int RunSites(const GlobalOptions& global) {
@@ -466,7 +306,7 @@ int RunSlots(const GlobalOptions& global, const SlotsOptions& options) {
   v1::ListSlotsResponse all;
   while (true) {
     grpc::ClientContext context;
-    session.Deadline(&context);
+    session.Prepare(&context);
     v1::ListSlotsResponse page;
     grpc::Status status = session.stub().ListSlots(&context, request, &page);
     if (!status.ok()) return session.Fail(status);
@@ -528,7 +368,7 @@ int RunBook(const GlobalOptions& global, const BookOptions& options) {
 
   Session session(global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::Appointment appointment;
   grpc::Status status =
       session.stub().CreateAppointment(&context, request, &appointment);
@@ -543,13 +383,14 @@ int RunBook(const GlobalOptions& global, const BookOptions& options) {
 }
 
 int RunShow(const GlobalOptions& global, const AppointmentOptions& options) {
+  if (auto error = WithoutCodeError(global, options)) return Report(*error);
   v1::GetAppointmentRequest request;
   request.set_reference(options.reference);
   request.set_access_code(options.access_code);
 
   Session session(global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::Appointment appointment;
   grpc::Status status =
       session.stub().GetAppointment(&context, request, &appointment);
@@ -562,6 +403,16 @@ int RunShow(const GlobalOptions& global, const AppointmentOptions& options) {
 }
 
 int RunCancel(const GlobalOptions& global, const AppointmentOptions& options) {
+  if (auto error = WithoutCodeError(global, options)) return Report(*error);
+  // An agent cancelling for the person may give one reason for both: the
+  // cancellation's, and the agent's own when none was given globally.
+  GlobalOptions call_global = global;
+  if (options.access_code.empty() && call_global.reason.empty() &&
+      !options.reason.empty()) {
+    absl::StatusOr<std::string> header = AgentReasonHeader(options.reason);
+    if (!header.ok()) return Report(UsageError(header.status().message()));
+    call_global.reason = *std::move(header);
+  }
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
   if (!request_id.ok())
     return Report(LocalError(request_id.status().message()));
@@ -571,9 +422,9 @@ int RunCancel(const GlobalOptions& global, const AppointmentOptions& options) {
   request.set_reason(options.reason);
   request.set_request_id(*request_id);
 
-  Session session(global);
+  Session session(call_global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::Appointment appointment;
   grpc::Status status =
       session.stub().CancelAppointment(&context, request, &appointment);
@@ -586,6 +437,7 @@ int RunCancel(const GlobalOptions& global, const AppointmentOptions& options) {
 }
 
 int RunMove(const GlobalOptions& global, const AppointmentOptions& options) {
+  if (auto error = WithoutCodeError(global, options)) return Report(*error);
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
   if (!request_id.ok())
     return Report(LocalError(request_id.status().message()));
@@ -597,7 +449,7 @@ int RunMove(const GlobalOptions& global, const AppointmentOptions& options) {
 
   Session session(global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::Appointment appointment;
   grpc::Status status =
       session.stub().RescheduleAppointment(&context, request, &appointment);
@@ -620,7 +472,7 @@ int RunTransition(const GlobalOptions& global, Transition transition,
 
   Session session(global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::Appointment appointment;
   v1::BookingService::Stub& stub = session.stub();
   grpc::Status status;
@@ -646,6 +498,52 @@ int RunTransition(const GlobalOptions& global, Transition transition,
   return kExitOk;
 }
 
+int RunCheckIn(const GlobalOptions& global, const CheckInOptions& options) {
+  absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
+  if (!request_id.ok())
+    return Report(LocalError(request_id.status().message()));
+  v1::CheckInAppointmentRequest request;
+  request.set_check_in_token(options.check_in_token);
+  request.set_request_id(*request_id);
+
+  Session session(global);
+  grpc::ClientContext context;
+  session.Prepare(&context);
+  v1::Appointment appointment;
+  grpc::Status status =
+      session.stub().CheckInAppointment(&context, request, &appointment);
+  if (!status.ok()) return session.FailMutation(status, *request_id);
+  if (global.json) return PrintJsonMessage(appointment);
+  PrintAppointment(appointment,
+                   session.DisplayZone(appointment.site(), appointment.desk()),
+                   /*full=*/false);
+  return kExitOk;
+}
+
+int RunResetCode(const GlobalOptions& global, const NameOptions& options) {
+  absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
+  if (!request_id.ok())
+    return Report(LocalError(request_id.status().message()));
+  v1::ResetAccessCodeRequest request;
+  request.set_name(options.name);
+  request.set_request_id(*request_id);
+
+  Session session(global);
+  grpc::ClientContext context;
+  session.Prepare(&context);
+  v1::Appointment appointment;
+  grpc::Status status =
+      session.stub().ResetAccessCode(&context, request, &appointment);
+  if (!status.ok()) return session.FailMutation(status, *request_id);
+  if (global.json) return PrintJsonMessage(appointment);
+  PrintAppointment(appointment,
+                   session.DisplayZone(appointment.site(), appointment.desk()),
+                   /*full=*/false);
+  std::cout << "\nGive the person the new access code: the old code and the "
+               "old check-in token no longer work.\n";
+  return kExitOk;
+}
+
 int RunCreateSite(const GlobalOptions& global,
                   const CreateSiteOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
@@ -659,7 +557,7 @@ int RunCreateSite(const GlobalOptions& global,
 
   Session session(global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::Site site;
   grpc::Status status = session.stub().CreateSite(&context, request, &site);
   if (!status.ok()) return session.FailMutation(status, *request_id);
@@ -693,7 +591,7 @@ int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options) {
 
   Session session(global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::Desk created;
   grpc::Status status = session.stub().CreateDesk(&context, request, &created);
   if (!status.ok()) return session.FailMutation(status, *request_id);
@@ -747,7 +645,7 @@ int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options) {
 
   Session session(global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::Desk updated;
   grpc::Status status = session.stub().UpdateDesk(&context, request, &updated);
   if (!status.ok()) return session.FailMutation(status, *request_id);
@@ -777,7 +675,7 @@ int RunSetHours(const GlobalOptions& global, const HoursOptions& options) {
 
   Session session(global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::OpeningHours saved;
   grpc::Status status =
       session.stub().SetOpeningHours(&context, request, &saved);
@@ -792,7 +690,7 @@ int RunShowHours(const GlobalOptions& global, const std::string& desk) {
   request.set_desk(desk);
   Session session(global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::OpeningHours hours;
   grpc::Status status =
       session.stub().GetOpeningHours(&context, request, &hours);
@@ -832,7 +730,7 @@ int RunRelease(const GlobalOptions& global, const ReleaseOptions& options) {
 
   Session session(global);
   grpc::ClientContext context;
-  session.Deadline(&context);
+  session.Prepare(&context);
   v1::ReleaseSlotsResponse response;
   grpc::Status status =
       session.stub().ReleaseSlots(&context, request, &response);

@@ -1,14 +1,19 @@
 // Subcommands of the `accueil` command-line client.
 //
 // Each Run* function builds one request of accueil.booking.v1.BookingService
-// from its options, calls the server (one deadline of --timeout per call),
-// prints the answer to stdout (a table, or the message as JSON with --json)
-// or the error to stderr, and returns the process exit code (errors.h).
-// main.cc only parses the command line into the option structs below.
+// or accueil.access.v1.AccessService from its options, calls the server (one
+// deadline of --timeout per call), prints the answer to stdout (a table, or
+// the message as JSON with --json) or the error to stderr, and returns the
+// process exit code (errors.h). main.cc only parses the command line into the
+// option structs below.
 //
 //   GlobalOptions global{.server = "127.0.0.1:50051"};
 //   SlotsOptions slots{.desk = "desks/1", .from = "2026-12-01"};
 //   return RunSlots(global, slots);
+//
+// Every call carries the caller's credentials (credentials.h): the bearer
+// token of an agent, administrator or device, and the reason an agent gives
+// for acting on a person's behalf. Without a token the caller is the public.
 //
 // Times are shown in --tz when given, else in the site's own zone (looked up
 // with ListDesks/ListSites), else in kDefaultTimeZone; the zone is always
@@ -35,6 +40,9 @@ inline constexpr char kDefaultServer[] = "127.0.0.1:50051";
 // kDefaultTimeZone is used when neither --tz nor the site gives a zone.
 inline constexpr char kDefaultTimeZone[] = "Europe/Paris";
 
+// kDefaultDevIssuer is the development issuer of scripts/run.sh.
+inline constexpr char kDefaultDevIssuer[] = "http://127.0.0.1:50052";
+
 struct GlobalOptions {
   std::string server = kDefaultServer;
   bool json = false;
@@ -42,6 +50,16 @@ struct GlobalOptions {
   double timeout_seconds = 10;
   // IANA zone for dates given and times shown; empty: the site's zone.
   std::string time_zone;
+  // Bearer token sent in `authorization` metadata (--token, ACCUEIL_TOKEN,
+  // else the file saved by `accueil login`: LoadCredentials); empty: the
+  // public. Never printed.
+  std::string token;
+  // Where `token` came from ("--token or ACCUEIL_TOKEN", the file's path),
+  // for whoami and the hints of refusals; empty without a token.
+  std::string token_source;
+  // Why an agent acts on a person's behalf, sent as x-agent-reason metadata
+  // (--reason, ACCUEIL_REASON); already in the form AgentReasonHeader gives.
+  std::string reason;
 };
 
 struct DesksOptions {
@@ -71,19 +89,28 @@ struct BookOptions {
   std::string request_id;  // empty: random
 };
 
-// Options of show, cancel and move: the person's own appointment.
+// Options of show, cancel and move: the person's own appointment. Without
+// an access code the caller must be an agent of the appointment's site and
+// give a reason (GlobalOptions::reason; for cancel, `reason` also serves).
 struct AppointmentOptions {
   std::string reference;
-  std::string access_code;
-  std::string reason;    // cancel
-  std::string new_slot;  // move
+  std::string access_code;  // empty: an agent on the person's behalf
+  std::string reason;       // cancel: why, recorded on the appointment
+  std::string new_slot;     // move
   std::string request_id;
 };
 
 enum class Transition { kArrived, kStart, kComplete, kNoShow };
 
-struct TransitionOptions {
-  std::string name;  // "appointments/{id}"
+// Options of a command acting on one resource by name.
+struct NameOptions {
+  std::string name;  // "appointments/{id}", "roleBindings/{id}", ...
+  std::string request_id;
+};
+using TransitionOptions = NameOptions;
+
+struct CheckInOptions {
+  std::string check_in_token;  // from the appointment's QR code
   std::string request_id;
 };
 
@@ -124,6 +151,57 @@ struct ReleaseOptions {
   std::string request_id;
 };
 
+// Signing in (access.cc).
+struct LoginOptions {
+  bool dev = false;  // only the development issuer is supported
+  std::string issuer = kDefaultDevIssuer;  // URL; "http://" may be omitted
+  std::string role;                        // a word of RoleWords()
+  std::string site;                        // "sites/{id}"; empty: every site
+  std::string subject;                     // empty: "dev-<role>"
+  bool print = false;  // print the token instead of saving it
+};
+
+// Administration of access (access.cc).
+struct GrantOptions {
+  std::string subject;
+  std::string role;  // a word of RoleWords()
+  std::string site;  // empty: every site
+  std::string request_id;
+};
+
+struct RolesOptions {
+  std::string subject;  // empty: any
+  std::string site;     // empty: any
+  bool all = false;     // include revoked bindings
+};
+
+struct DeviceOptions {
+  std::string site;
+  std::string display_name;
+  std::string request_id;
+};
+
+struct AuditOptions {
+  std::string subject;
+  std::string site;
+  std::string resource;
+  std::string from;  // RFC 3339; empty: the beginning
+  std::string to;    // RFC 3339, excluded; empty: now
+  int limit = 50;    // 0: all
+};
+
+int RunLogin(const GlobalOptions& global, const LoginOptions& options);
+int RunLogout(const GlobalOptions& global);
+int RunWhoAmI(const GlobalOptions& global);
+int RunGrant(const GlobalOptions& global, const GrantOptions& options);
+int RunRevoke(const GlobalOptions& global, const NameOptions& options);
+int RunRoles(const GlobalOptions& global, const RolesOptions& options);
+int RunCreateDevice(const GlobalOptions& global, const DeviceOptions& options);
+int RunRevokeDevice(const GlobalOptions& global, const NameOptions& options);
+int RunDevices(const GlobalOptions& global, const std::string& site);
+int RunAudit(const GlobalOptions& global, const AuditOptions& options);
+
+// Booking (commands.cc).
 int RunSites(const GlobalOptions& global);
 int RunDesks(const GlobalOptions& global, const DesksOptions& options);
 int RunSlots(const GlobalOptions& global, const SlotsOptions& options);
@@ -133,6 +211,8 @@ int RunCancel(const GlobalOptions& global, const AppointmentOptions& options);
 int RunMove(const GlobalOptions& global, const AppointmentOptions& options);
 int RunTransition(const GlobalOptions& global, Transition transition,
                   const TransitionOptions& options);
+int RunCheckIn(const GlobalOptions& global, const CheckInOptions& options);
+int RunResetCode(const GlobalOptions& global, const NameOptions& options);
 int RunCreateSite(const GlobalOptions& global,
                   const CreateSiteOptions& options);
 int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options);

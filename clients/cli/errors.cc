@@ -239,6 +239,10 @@ ErrorReport DescribeRpcError(const grpc::Status& status,
   return report;
 }
 
+std::string ErrorReason(const grpc::Status& status) {
+  return ParseDetails(status.error_details()).reason;
+}
+
 ErrorReport UsageError(absl::string_view message) {
   return ErrorReport{kExitUsage, absl::StrCat("error: ", message, "\n")};
 }

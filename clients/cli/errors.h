@@ -65,6 +65,10 @@ struct ErrorReport {
 ErrorReport DescribeRpcError(const grpc::Status& status,
                              absl::string_view server);
 
+// ErrorReason returns the ErrorInfo reason of a failed call
+// ("WRONG_ACCESS_CODE"), or "" when the server sent none.
+std::string ErrorReason(const grpc::Status& status);
+
 // UsageError returns a report for a command line that is well-formed but
 // makes no sense ("--from is after --to"), with kExitUsage.
 ErrorReport UsageError(absl::string_view message);

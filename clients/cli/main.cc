@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include "clients/cli/commands.h"
+#include "clients/cli/credentials.h"
 #include "clients/cli/errors.h"
 #include "clients/cli/output.h"
 
@@ -36,6 +37,19 @@ CLI::Validator TimeZone() {
   return Checked([](const std::string& text) { return LoadZone(text); });
 }
 
+// AgentReason turns --reason into what x-agent-reason can carry (or refuses
+// it as a usage error).
+CLI::Validator AgentReason() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        absl::StatusOr<std::string> header = AgentReasonHeader(value);
+        if (!header.ok()) return std::string(header.status().message());
+        value = *std::move(header);
+        return std::string();
+      },
+      "");
+}
+
 CLI::Option* RequestIdOption(CLI::App* command, std::string* request_id) {
   return command->add_option(
       "--request-id", *request_id,
@@ -50,8 +64,8 @@ int main(int argc, char** argv) {
                "accueil");
   // Inherited by every subcommand added below; the root's own is set last.
   app.footer(
-      "Global options (--server, --json, --timeout, --tz) and exit codes: "
-      "see 'accueil --help'.");
+      "Global options (--server, --json, --timeout, --tz, --token, --reason) "
+      "and exit codes: see 'accueil --help'.");
   app.fallthrough();
   app.failure_message([](const CLI::App* command, const CLI::Error& error) {
     return "error: " + CLI::FailureMessage::simple(command, error);
@@ -74,12 +88,65 @@ int main(int argc, char** argv) {
                  "(default: the site's zone, else Europe/Paris)")
       ->type_name("ZONE")
       ->check(TimeZone());
+  app.add_option("--token", global.token,
+                 "Bearer token of an agent, administrator or device "
+                 "(default: the one saved by 'accueil login'; none: the "
+                 "public). Prefer ACCUEIL_TOKEN: a command line is visible "
+                 "in ps")
+      ->envname("ACCUEIL_TOKEN");
+  app.add_option("--reason", global.reason,
+                 "Agents: why you act on a person's behalf (show, cancel or "
+                 "move without --code, agent bookings, reset-code); audited. "
+                 "Plain ASCII: accents are dropped")
+      ->envname("ACCUEIL_REASON")
+      ->type_name("TEXT")
+      ->transform(AgentReason());
 
   // The command chosen runs after parsing, once every option has its value.
   std::function<int()> run;
   auto on_run = [&run](CLI::App* command, std::function<int()> action) {
     command->callback([&run, action = std::move(action)] { run = action; });
   };
+
+  // Signing in.
+  LoginOptions login_options;
+  CLI::App* login = app.add_subcommand(
+      "login",
+      "Sign in as an agent, administrator or service with the development "
+      "issuer, save the token and show who you are");
+  login->add_flag("--dev", login_options.dev,
+                  "Use the development issuer (the only one supported here)");
+  login
+      ->add_option("--issuer", login_options.issuer,
+                   "URL of the development issuer (dev_issuer_listen)")
+      ->envname("ACCUEIL_DEV_ISSUER")
+      ->type_name("URL")
+      ->capture_default_str();
+  login->add_option("--role", login_options.role, "Role to sign in with")
+      ->check(CLI::IsMember(Words(RoleWords())))
+      ->required();
+  login->add_option("--site", login_options.site,
+                    "Site of the role, sites/{id} (default: every site)");
+  login->add_option("--subject", login_options.subject,
+                    "Who you are, the OpenID subject (default: dev-ROLE)");
+  login->add_flag("--print", login_options.print,
+                  "Print the token on stdout instead of saving it, e.g. "
+                  "export ACCUEIL_TOKEN=$(accueil login ... --print)");
+  login->footer(
+      "The token is saved in ${ACCUEIL_TOKEN_FILE:-${XDG_CONFIG_HOME:-"
+      "$HOME/.config}/accueil/token} (mode 600) and sent by every command "
+      "until 'accueil logout'; --token or ACCUEIL_TOKEN take precedence.\n"
+      "Global options (--server, --json, --timeout, --tz, --token, --reason) "
+      "and exit codes: see 'accueil --help'.");
+  on_run(login, [&] { return RunLogin(global, login_options); });
+
+  CLI::App* logout =
+      app.add_subcommand("logout", "Forget the token saved by 'accueil login'");
+  on_run(logout, [&] { return RunLogout(global); });
+
+  CLI::App* whoami = app.add_subcommand(
+      "whoami", "Show who the server takes you for, and your roles");
+  on_run(whoami, [&] { return RunWhoAmI(global); });
 
   // Public reads.
   CLI::App* sites = app.add_subcommand("sites", "List the sites (prefectures)");
@@ -137,7 +204,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember(Words(AccessibilityWords())));
   book->add_option("--accessibility-note", book_options.accessibility_note,
                    "Details for the reception staff (at most 200 characters)");
-  book->add_option("--channel", book_options.channel, "Who books")
+  book->add_option("--channel", book_options.channel,
+                   "Who books (agent, convocation: agents of the site, with "
+                   "--reason)")
       ->check(CLI::IsMember(Words(ChannelWords())))
       ->capture_default_str();
   book->add_option("--override-reason", book_options.override_reason,
@@ -155,9 +224,9 @@ int main(int argc, char** argv) {
     // The environment keeps the code out of `ps` and shell history.
     command
         ->add_option("--code", appointment_options.access_code,
-                     "Access code given at booking")
-        ->envname("ACCUEIL_ACCESS_CODE")
-        ->required();
+                     "Access code given at booking (agents of the site may "
+                     "omit it and give --reason instead)")
+        ->envname("ACCUEIL_ACCESS_CODE");
   };
   CLI::App* show = app.add_subcommand("show", "Show an appointment");
   add_credentials(show);
@@ -166,7 +235,9 @@ int main(int argc, char** argv) {
   CLI::App* cancel = app.add_subcommand("cancel", "Cancel an appointment");
   add_credentials(cancel);
   cancel->add_option("--reason", appointment_options.reason,
-                     "Why (at most 200 characters)");
+                     "Why (at most 200 characters); without --code, also "
+                     "the agent's reason unless ACCUEIL_REASON or a --reason "
+                     "before 'cancel' gives one");
   RequestIdOption(cancel, &appointment_options.request_id);
   on_run(cancel, [&] { return RunCancel(global, appointment_options); });
 
@@ -206,9 +277,34 @@ int main(int argc, char** argv) {
     });
   }
 
+  CheckInOptions checkin_options;
+  CLI::App* checkin = app.add_subcommand(
+      "checkin",
+      "Check a person in with the token of their QR code (marks arrived; "
+      "lodge agents and kiosks)");
+  checkin
+      ->add_option("token", checkin_options.check_in_token,
+                   "Check-in token, as printed by 'book'")
+      ->required();
+  RequestIdOption(checkin, &checkin_options.request_id);
+  on_run(checkin, [&] { return RunCheckIn(global, checkin_options); });
+
+  NameOptions reset_options;
+  CLI::App* reset_code = app.add_subcommand(
+      "reset-code",
+      "Give a person who lost their access code a new one (agents, with "
+      "--reason; the old code and check-in token stop working)");
+  reset_code
+      ->add_option("appointment", reset_options.name, "appointments/{id}")
+      ->required();
+  RequestIdOption(reset_code, &reset_options.request_id);
+  on_run(reset_code, [&] { return RunResetCode(global, reset_options); });
+
   // Administration.
-  CLI::App* admin =
-      app.add_subcommand("admin", "Manage sites, desks, hours and slots");
+  CLI::App* admin = app.add_subcommand(
+      "admin",
+      "Manage sites, desks, hours and slots, roles, device tokens; read the "
+      "audit log (administrators)");
   admin->require_subcommand(1);
 
   CreateSiteOptions site_options;
@@ -343,6 +439,96 @@ int main(int argc, char** argv) {
   RequestIdOption(release, &release_options.request_id);
   on_run(release, [&] { return RunRelease(global, release_options); });
 
+  // Access: roles, devices, audit.
+  GrantOptions grant_options;
+  CLI::App* grant = admin->add_subcommand(
+      "grant", "Grant a role to an agent or service account");
+  grant
+      ->add_option("--subject", grant_options.subject,
+                   "Who: the OpenID subject (sub) of the account")
+      ->required();
+  grant->add_option("--role", grant_options.role, "Role to grant")
+      ->check(CLI::IsMember(Words(RoleWords())))
+      ->required();
+  grant->add_option("--site", grant_options.site,
+                    "Site, sites/{id} (default: every site)");
+  RequestIdOption(grant, &grant_options.request_id);
+  on_run(grant, [&] { return RunGrant(global, grant_options); });
+
+  NameOptions revoke_options;
+  CLI::App* revoke = admin->add_subcommand("revoke", "Revoke a role binding");
+  revoke->add_option("binding", revoke_options.name, "roleBindings/{id}")
+      ->required();
+  RequestIdOption(revoke, &revoke_options.request_id);
+  on_run(revoke, [&] { return RunRevoke(global, revoke_options); });
+
+  RolesOptions roles_options;
+  CLI::App* roles = admin->add_subcommand("roles", "List the role bindings");
+  roles->add_option("--subject", roles_options.subject,
+                    "Only this subject's bindings");
+  roles->add_option("--site", roles_options.site,
+                    "Only the bindings on this site, sites/{id}");
+  roles->add_flag("--all", roles_options.all,
+                  "Include revoked bindings");
+  on_run(roles, [&] { return RunRoles(global, roles_options); });
+
+  DeviceOptions device_options;
+  CLI::App* device_create = admin->add_subcommand(
+      "device-create",
+      "Create the token of a kiosk or display of a site (shown only once)");
+  device_create->add_option("--site", device_options.site, "Site, sites/{id}")
+      ->required();
+  device_create
+      ->add_option("--name", device_options.display_name,
+                   "What the device is, e.g. \"Borne loge entrée A\"")
+      ->required();
+  RequestIdOption(device_create, &device_options.request_id);
+  on_run(device_create,
+         [&] { return RunCreateDevice(global, device_options); });
+
+  NameOptions device_revoke_options;
+  CLI::App* device_revoke =
+      admin->add_subcommand("device-revoke", "Revoke a device's token");
+  device_revoke
+      ->add_option("device", device_revoke_options.name, "devices/{id}")
+      ->required();
+  RequestIdOption(device_revoke, &device_revoke_options.request_id);
+  on_run(device_revoke,
+         [&] { return RunRevokeDevice(global, device_revoke_options); });
+
+  std::string devices_site;
+  CLI::App* devices =
+      admin->add_subcommand("devices", "List the devices of a site");
+  devices->add_option("--site", devices_site, "Site, sites/{id}")->required();
+  on_run(devices, [&] { return RunDevices(global, devices_site); });
+
+  AuditOptions audit_options;
+  CLI::App* audit = admin->add_subcommand(
+      "audit",
+      "List what agents, administrators and devices did, newest first");
+  audit->add_option("--subject", audit_options.subject,
+                    "Only this subject's actions");
+  audit->add_option("--site", audit_options.site,
+                    "Only actions on this site, sites/{id}");
+  audit->add_option("--resource", audit_options.resource,
+                    "Only actions on this resource, e.g. appointments/12");
+  auto rfc3339 = Checked([](const std::string& text) {
+    return ParseRfc3339(text);
+  });
+  audit->add_option("--from", audit_options.from, "From this time, included")
+      ->type_name("RFC3339")
+      ->check(rfc3339);
+  audit->add_option("--to", audit_options.to, "Until this time, excluded")
+      ->type_name("RFC3339")
+      ->check(rfc3339);
+  audit
+      ->add_option("--limit", audit_options.limit,
+                   "Show at most N events (0: all)")
+      ->type_name("N")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  on_run(audit, [&] { return RunAudit(global, audit_options); });
+
   app.footer(ExitCodeHelp());
 
   try {
@@ -351,5 +537,15 @@ int main(int argc, char** argv) {
     // --help ends parsing with a "success" that exits 0.
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
-  return run ? run() : kExitUsage;
+  if (!run) return kExitUsage;
+  // Every command but login and logout calls with the caller's credentials.
+  if (!login->parsed() && !logout->parsed()) {
+    if (absl::Status loaded = LoadCredentials(&global); !loaded.ok()) {
+      std::cerr << "error: " << loaded.message() << "\n";
+      return loaded.code() == absl::StatusCode::kInvalidArgument
+                 ? kExitUsage
+                 : kExitFailure;
+    }
+  }
+  return run();
 }

@@ -210,4 +210,30 @@ const Vocabulary<v1::AppointmentStatus>& StatusWords() {
   return *words;
 }
 
+const Vocabulary<access::v1::Role>& RoleWords() {
+  static const auto* const words = new Vocabulary<access::v1::Role>{
+      {"lodge", access::v1::LODGE_AGENT},
+      {"counter", access::v1::COUNTER_AGENT},
+      {"quality", access::v1::QUALITY_OFFICER},
+      {"admin", access::v1::ADMINISTRATOR},
+      {"service", access::v1::SERVICE},
+  };
+  return *words;
+}
+
+std::string RoleWord(access::v1::Role role) {
+  switch (role) {
+    case access::v1::DEVICE:
+      return "device";
+    case access::v1::PUBLIC:
+      return "public";
+    default:
+      return ToWord(RoleWords(), role);
+  }
+}
+
+std::string SiteWord(const std::string& site) {
+  return site.empty() ? "every site" : site;
+}
+
 }  // namespace accueil::cli

@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "accueil/access/v1/access.pb.h"
 #include "accueil/booking/v1/booking.pb.h"
 #include "google/type/date.pb.h"
 
@@ -101,6 +102,15 @@ const Vocabulary<booking::v1::DeskKind>& DeskKindWords();
 const Vocabulary<booking::v1::AccessibilityNeed>& AccessibilityWords();
 const Vocabulary<booking::v1::Channel>& ChannelWords();
 const Vocabulary<booking::v1::AppointmentStatus>& StatusWords();
+// The roles that can be granted (and asked of the development issuer).
+const Vocabulary<access::v1::Role>& RoleWords();
+
+// RoleWord names any role for display: a word of RoleWords(), "device" or
+// "public".
+std::string RoleWord(access::v1::Role role);
+
+// SiteWord shows a grant's site: "sites/1", or "every site" for "".
+std::string SiteWord(const std::string& site);
 
 // Words lists the words of a vocabulary, for help and validation.
 template <typename Enum>

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/common/auth/dev_issuer.h"
 #include "services/common/log.h"
 #include "services/common/migrate.h"
 
@@ -159,15 +160,28 @@ int ServerMain(int argc, char** argv,
   SystemClock clock;
 
   std::unique_ptr<auth::KeyProvider> keys;
-  if (!config->oidc_jwks_file.empty()) {
+  // Development issuer (loopback only, see config.h): replaces oidc_issuer
+  // and oidc_jwks_file.
+  std::unique_ptr<auth::DevIssuer> dev_issuer;
+  std::string oidc_issuer = config->oidc_issuer;
+  if (!config->dev_issuer_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<auth::DevIssuer>> issuer = auth::DevIssuer::Start(
+        config->dev_issuer_listen, config->oidc_audience, pool->get(), &clock);
+    if (!issuer.ok()) return Fail(issuer.status());
+    dev_issuer = std::move(*issuer);
+    oidc_issuer = dev_issuer->issuer();
+    log::Warn("dev_issuer.started",
+              {{"address", oidc_issuer},
+               {"message", "development issuer enabled: never in production"}});
+  } else if (!config->oidc_jwks_file.empty()) {
     absl::StatusOr<std::unique_ptr<auth::JwksFileKeys>> file =
         auth::JwksFileKeys::Load(config->oidc_jwks_file);
     if (!file.ok()) return Fail(file.status());
     keys = std::move(*file);
   }
   auth::Authenticator authenticator(
-      pool->get(), &*secrets, &clock, keys.get(),
-      {{config->oidc_issuer, config->oidc_audience, absl::Seconds(60)},
+      pool->get(), &*secrets, &clock, dev_issuer ? dev_issuer->keys() : keys.get(),
+      {{oidc_issuer, config->oidc_audience, absl::Seconds(60)},
        config->trusted_proxies});
   RateLimitOptions limits;
   limits.read_per_second = config->rate_limit_read_per_second;
@@ -199,6 +213,7 @@ int ServerMain(int argc, char** argv,
   sigwait(&signals, &signal);
   log::Info("server.stopping", {{"signal", absl::StrCat(signal)}});
   (*server)->Shutdown(config->shutdown_grace);
+  if (dev_issuer) dev_issuer->Stop();
   log::Info("server.stopped");
   return 0;
 }

@@ -4,11 +4,16 @@
 #   ACCUEIL_PG_ADMIN_URL=... bash tests/cli/cli_test.sh SERVER_BINARY CLI_BINARY
 #
 # Creates its own database on the cluster of ACCUEIL_PG_ADMIN_URL (set by
-# scripts/test.sh), starts the server on a port it picks (ACCUEIL_LISTEN with
-# port 0; the port is read from the "server.started" log line), then runs the
-# CLI through the administration and booking commands, checking exit codes and
-# output. Prints PASS or FAIL per step; exits non-zero if any step failed. The
-# server and the database are removed on exit, whatever happens.
+# scripts/test.sh), starts the server and its development issuer on ports it
+# picks (ACCUEIL_LISTEN and ACCUEIL_DEV_ISSUER_LISTEN with port 0; both
+# addresses are read from the "server.started" and "dev_issuer.started" log
+# lines), then runs the CLI through the administration commands as an
+# administrator signed in with `accueil login --dev`, the booking commands as
+# the public (no token), and the agents' commands as lodge and counter agents
+# and as a device, checking exit codes and output. Prints PASS or FAIL per
+# step; exits non-zero if any step failed. The server, the database and the
+# token files (all in the test's temporary directory) are removed on exit,
+# whatever happens.
 set -uo pipefail # not -e: a failed step is reported, and the next one runs
 
 if (($# != 2)); then
@@ -119,8 +124,25 @@ field() {
   sed -n "s/^$1: *//p" "$work/out" | head -n 1
 }
 
+# Nothing from the caller's environment may choose the server or the
+# credentials.
+unset ACCUEIL_SERVER ACCUEIL_TOKEN ACCUEIL_TOKEN_FILE ACCUEIL_REASON ACCUEIL_ACCESS_CODE \
+  ACCUEIL_DEV_ISSUER XDG_CONFIG_HOME
+
+# cli: the public, without a token (the token file does not exist).
 cli() {
-  "$CLI_BIN" --server "$ADDRESS" --timeout 10 "$@"
+  ACCUEIL_TOKEN_FILE="$work/no-token" "$CLI_BIN" --server "$ADDRESS" --timeout 10 "$@"
+}
+# admin_cli: the administrator signed in by `accueil login` below.
+admin_cli() {
+  ACCUEIL_TOKEN_FILE="$work/config/accueil/token" "$CLI_BIN" --server "$ADDRESS" --timeout 10 "$@"
+}
+# with_token TOKEN ...: a caller with that token (ACCUEIL_TOKEN).
+with_token() {
+  local token=$1
+  shift
+  ACCUEIL_TOKEN="$token" ACCUEIL_TOKEN_FILE="$work/no-token" \
+    "$CLI_BIN" --server "$ADDRESS" --timeout 10 "$@"
 }
 
 # Database, key, server.
@@ -130,32 +152,46 @@ db_created=1
 head -c 48 /dev/urandom >"$work/secret.key"
 chmod 600 "$work/secret.key"
 
+# The public limits are tested elsewhere (tests/security); here every call
+# comes from one address, many more than a person makes.
 ACCUEIL_LISTEN=127.0.0.1:0 \
+  ACCUEIL_DEV_ISSUER_LISTEN=127.0.0.1:0 \
+  ACCUEIL_RATE_LIMIT_WRITE_PER_SECOND=20 \
+  ACCUEIL_BOOKINGS_PER_CLIENT_PER_HOUR=100 \
   ACCUEIL_DATABASE_URL="$ACCUEIL_PG_ADMIN_URL dbname=$db" \
   ACCUEIL_SECRET_KEY_FILE="$work/secret.key" \
   ACCUEIL_LOG_LEVEL=info \
   "$SERVER_BIN" >"$work/server.log" 2>&1 &
 server_pid=$!
 
-ADDRESS=""
-for ((i = 0; i < 300; i++)); do
-  ADDRESS=$(python3 -c '
+# logged EVENT: the address of the log line of that event, or nothing yet.
+logged() {
+  python3 -c '
 import json, sys
 for line in open(sys.argv[1]):
     try:
         entry = json.loads(line)
     except ValueError:
         continue
-    if entry.get("event") == "server.started":
+    if entry.get("event") == sys.argv[2]:
         print(entry["address"])
         break
-' "$work/server.log")
-  [[ -n "$ADDRESS" ]] && break
+' "$work/server.log" "$1"
+}
+
+ADDRESS=""
+ISSUER=""
+for ((i = 0; i < 300; i++)); do
+  ADDRESS=$(logged server.started)
+  ISSUER=$(logged dev_issuer.started)
+  [[ -n "$ADDRESS" && -n "$ISSUER" ]] && break
   kill -0 "$server_pid" 2>/dev/null || fatal "server start: it exited"
   sleep 0.1
 done
 [[ -n "$ADDRESS" ]] || fatal "server start: no server.started line within 30 s"
-pass "server started on $ADDRESS"
+[[ -n "$ISSUER" ]] || fatal "server start: no dev_issuer.started line within 30 s"
+[[ "$ISSUER" == http* ]] || ISSUER="http://$ISSUER"
+pass "server started on $ADDRESS, development issuer on $ISSUER"
 
 # Local days of the site: tomorrow and the day after (closed), a week of slots.
 day1=$(TZ=Europe/Paris date -d "+1 day" +%F)
@@ -164,14 +200,41 @@ day7=$(TZ=Europe/Paris date -d "+7 days" +%F)
 
 expect_exit 0 "--help" "$CLI_BIN" --help && expect_text "--help lists the exit codes" out "^Exit codes:"
 
-# Administration.
-expect_exit 0 "admin create-site" cli --json admin create-site --name "Préfecture de test" \
+# Administration needs an administrator's token.
+expect_exit 6 "admin create-site without a token is refused" cli admin create-site --name "Préfecture de test" \
+  --address "1 rue du Test, 00000 Test" --time-zone Europe/Paris &&
+  expect_text "no token: reason AUTHENTICATION_REQUIRED" err "AUTHENTICATION_REQUIRED" &&
+  expect_text "no token: says how to sign in" err "accueil login"
+
+token_file=$work/config/accueil/token
+expect_exit 0 "login --dev as administrator" env ACCUEIL_TOKEN_FILE="$token_file" \
+  "$CLI_BIN" --server "$ADDRESS" login --dev --issuer "$ISSUER" --role admin --subject cli-test-admin ||
+  fatal "login as administrator"
+expect_text "login shows who you are" out "^subject: +cli-test-admin$" &&
+  expect_text "login shows the role" out "^role: +admin on every site$"
+if [[ -s "$token_file" && "$(stat -c %a "$token_file")" == 600 && "$(stat -c %a "${token_file%/*}")" == 700 ]]; then
+  pass "login saved the token: file mode 600, directory mode 700"
+else
+  fail "login: no token file with mode 600 in a directory of mode 700"
+  ls -la "${token_file%/*}" 2>&1 | sed 's/^/  /'
+fi
+if grep -qF -- "$(cat "$token_file")" "$work/out" "$work/err"; then
+  fail "login printed the token"
+else
+  pass "login did not print the token"
+fi
+expect_exit 0 "whoami as administrator" admin_cli whoami &&
+  expect_text "whoami names the administrator" out "^subject: +cli-test-admin$"
+expect_exit 0 "whoami as the public" cli whoami &&
+  expect_text "whoami: the public" out "^subject: +public$"
+
+expect_exit 0 "admin create-site" admin_cli --json admin create-site --name "Préfecture de test" \
   --address "1 rue du Test, 00000 Test" --time-zone Europe/Paris --request-id cli-test-site ||
   fatal "admin create-site"
 site=$(json 'j["name"]') || fatal "admin create-site: JSON output does not parse"
 pass "admin create-site --json parses: $site"
 
-expect_exit 0 "admin create-desk" cli --json admin create-desk --site "$site" \
+expect_exit 0 "admin create-desk" admin_cli --json admin create-desk --site "$site" \
   --name "Titres de séjour - renouvellement" --kind renewal --slot-minutes 30 --capacity 1 \
   --instructions "fr=Venez 10 minutes avant" --instructions "en=Come 10 minutes early" \
   --documents "fr=Passeport" --documents "en=Passport" ||
@@ -182,11 +245,11 @@ pass "admin create-desk --json parses: $desk"
 
 ranges=()
 for day in mon tue wed thu fri sat sun; do ranges+=(--range "$day 09:00-12:00"); done
-expect_exit 0 "admin hours" cli admin hours --desk "$desk" "${ranges[@]}" --closed "$day2:Fermeture" ||
+expect_exit 0 "admin hours" admin_cli admin hours --desk "$desk" "${ranges[@]}" --closed "$day2:Fermeture" ||
   fatal "admin hours"
 expect_text "admin hours shows the closure" out "^$day2 +Fermeture"
 
-expect_exit 0 "admin release" cli admin release --desk "$desk" --from "$day1" --to "$day7" ||
+expect_exit 0 "admin release" admin_cli admin release --desk "$desk" --from "$day1" --to "$day7" ||
   fatal "admin release"
 expect_text "admin release created slots" out "^slots created: +[1-9][0-9]*$"
 
@@ -199,8 +262,10 @@ if ! slot1=$(json 'j["slots"][0]["name"]') || ! slot2=$(json 'j["slots"][1]["nam
   fatal "slots --json: output does not parse or has fewer than 2 slots"
 fi
 pass "slots --json parses: $slot1, $slot2"
+mapfile -t more_slots < <(json '"\n".join(s["name"] for s in j["slots"][2:5])')
+((${#more_slots[@]} == 3)) || fatal "slots --json: fewer than 5 slots"
 
-# Booking.
+# Booking, as the public.
 person=(--given-name Awa --family-name Diallo --phone "06 12 34 56 78" --email awa@example.org)
 expect_exit 0 "book" cli book --slot "$slot1" "${person[@]}" || fatal "book"
 reference=$(field reference)
@@ -250,6 +315,127 @@ expect_exit 3 "book with a landline phone" cli book --slot "$slot1" --given-name
 expect_exit 0 "cancel" cli cancel --reference "$reference" --code "$code" --reason "Je ne peux pas venir" &&
   expect_text "cancel: status cancelled" out "^status: +cancelled$"
 expect_exit 5 "cancel again" cli cancel --reference "$reference" --code "$code"
+
+# Agents. Tokens from the development issuer, kept in variables (--print),
+# so that the administrator's token file stays as it is.
+expect_exit 0 "login --dev --print as lodge agent" "$CLI_BIN" login --dev --issuer "$ISSUER" \
+  --role lodge --site "$site" --subject cli-test-lodge --print || fatal "login as lodge agent"
+lodge=$(<"$work/out")
+expect_exit 0 "login --dev --print as counter agent" "$CLI_BIN" login --dev --issuer "$ISSUER" \
+  --role counter --site "$site" --subject cli-test-counter --print || fatal "login as counter agent"
+counter=$(<"$work/out")
+expect_exit 0 "whoami as lodge agent" with_token "$lodge" whoami &&
+  expect_text "whoami: lodge on the site" out "^role: +lodge on $site$"
+
+# book_person GIVEN FAMILY PHONE SLOT: books as the public; sets appointment,
+# reference, code and check_in from the output.
+book_person() {
+  expect_exit 0 "book for $1 $2" cli book --given-name "$1" --family-name "$2" \
+    --phone "$3" --slot "$4" || fatal "book for $1 $2"
+  appointment=$(field appointment)
+  reference=$(field reference)
+  code=$(field "access code")
+  check_in=$(field "check-in token")
+  [[ "$appointment" == appointments/* && -n "$code" && -n "$check_in" ]] ||
+    fatal "book: no appointment, access code or check-in token in the output"
+}
+
+# Lifecycle: the lodge marks the arrival, the counter serves.
+book_person Jean Martin "06 98 76 54 31" "${more_slots[0]}"
+expect_exit 6 "arrived as the public is refused" cli arrived "$appointment"
+expect_exit 0 "arrived as lodge agent" with_token "$lodge" arrived "$appointment" &&
+  expect_text "arrived: status arrived" out "^status: +arrived$"
+expect_exit 6 "start as lodge agent is refused" with_token "$lodge" start "$appointment" &&
+  expect_text "lodge start: reason ROLE_REQUIRED" err "ROLE_REQUIRED"
+expect_exit 0 "start as counter agent" with_token "$counter" start "$appointment" &&
+  expect_text "start: status in-service" out "^status: +in-service$"
+expect_exit 0 "complete as counter agent" with_token "$counter" complete "$appointment" &&
+  expect_text "complete: status fulfilled" out "^status: +fulfilled$"
+served=$appointment
+
+# Check-in with the token of the QR code, as printed by book.
+book_person Léa Petit "06 98 76 54 32" "${more_slots[1]}"
+expect_exit 6 "checkin as the public is refused" cli checkin "$check_in"
+expect_exit 0 "checkin as lodge agent" with_token "$lodge" checkin "$check_in" &&
+  expect_text "checkin: status arrived" out "^status: +arrived$"
+
+# An agent acting on the person's behalf: no access code, a reason.
+book_person Omar Haddad "06 98 76 54 33" "${more_slots[2]}"
+expect_exit 2 "show without --code as the public (usage error)" cli show --reference "$reference"
+expect_exit 3 "show without --code nor --reason as lodge agent" with_token "$lodge" show --reference "$reference" &&
+  expect_text "no reason: AGENT_REASON_REQUIRED" err "AGENT_REASON_REQUIRED"
+expect_exit 0 "show without --code, with --reason, as lodge agent" with_token "$lodge" show \
+  --reference "$reference" --reason "Personne au guichet, pièce d'identité vérifiée" &&
+  expect_text "agent show names the person" out "^name: +Omar Haddad$"
+expect_exit 0 "reset-code as lodge agent" with_token "$lodge" --reason "Code perdu" reset-code "$appointment" ||
+  fatal "reset-code"
+new_code=$(field "access code")
+if [[ -n "$new_code" && "$new_code" != "$code" ]]; then
+  pass "reset-code prints a new access code"
+else
+  fail "reset-code: no new access code in the output"
+fi
+expect_exit 6 "show with the old code after reset-code" cli show --reference "$reference" --code "$code" &&
+  expect_text "old code: WRONG_ACCESS_CODE" err "WRONG_ACCESS_CODE"
+expect_exit 0 "show with the new code" cli show --reference "$reference" --code "$new_code"
+expect_exit 0 "cancel without --code, with --reason, as lodge agent" with_token "$lodge" cancel \
+  --reference "$reference" --reason "Appel de la personne" &&
+  expect_text "agent cancel: status cancelled" out "^status: +cancelled$"
+
+# The audit log has the agents' actions, newest first, with their reasons.
+expect_exit 0 "admin audit --subject (lodge agent)" admin_cli admin audit --subject cli-test-lodge &&
+  expect_text "audit: the arrival" out " cli-test-lodge +LODGE_AGENT@$site +MarkArrived +$served +- +OK$" &&
+  expect_text "audit: the reason of the agent's show" out \
+    "GetAppointment +$appointment +Personne au guichet, piece d'identite verifiee +OK$" &&
+  expect_text "audit: the refused show (no reason)" out "GetAppointment .* INVALID_ARGUMENT$" &&
+  expect_text "audit: the reset" out "ResetAccessCode +$appointment +Code perdu +OK$" &&
+  expect_text "audit: the check-in" out "CheckInAppointment +appointments/[0-9]+ +- +OK$"
+expect_exit 0 "admin audit --json --resource" admin_cli --json admin audit --resource "$served" &&
+  if [[ "$(json '[e["method"].split(".")[-1] for e in j["auditEvents"]]')" == \
+    "['CompleteAppointment', 'StartService', 'MarkArrived']" ]]; then
+    pass "audit --json --resource: the lifecycle, newest first"
+  else
+    fail "audit --json --resource: unexpected events"
+    sed 's/^/  stdout: /' "$work/out"
+  fi
+expect_exit 0 "admin audit --limit 1" admin_cli admin audit --limit 1 &&
+  if (($(wc -l <"$work/out") == 2)); then pass "audit --limit 1: one event"; else fail "audit --limit 1: not one event"; fi
+expect_exit 6 "admin audit as lodge agent is refused" with_token "$lodge" admin audit
+
+# Roles.
+expect_exit 0 "admin grant" admin_cli admin grant --subject cli-test-alice --role counter --site "$site" ||
+  fatal "admin grant"
+binding=$(field binding)
+expect_text "grant: the role" out "^role: +counter$" &&
+  expect_text "grant: granted by the administrator" out "^granted by: +cli-test-admin$"
+expect_exit 0 "admin roles --subject" admin_cli admin roles --subject cli-test-alice &&
+  expect_text "roles lists the binding" out "^$binding +cli-test-alice +counter +$site +cli-test-admin "
+expect_exit 0 "admin revoke" admin_cli admin revoke "$binding" &&
+  expect_text "revoke: revoked" out "^revoked: "
+expect_exit 0 "admin roles --subject after revoke" admin_cli admin roles --subject cli-test-alice &&
+  expect_text "roles: no active binding" out "^No role bindings\.$"
+expect_exit 0 "admin roles --all" admin_cli admin roles --subject cli-test-alice --all &&
+  expect_text "roles --all shows the revoked binding" out "^$binding +cli-test-alice .* [0-9]{2}:[0-9]{2}$"
+
+# Devices.
+expect_exit 0 "admin device-create" admin_cli admin device-create --site "$site" --name "Borne loge entrée A" ||
+  fatal "admin device-create"
+device=$(field device)
+device_token=$(field token)
+expect_text "device-create warns to store the token" out "shown only this once"
+[[ "$device" == devices/* && "$device_token" == dt1.* ]] || fatal "device-create: no device or token"
+expect_exit 0 "whoami with the device token" with_token "$device_token" whoami &&
+  expect_text "whoami: the device" out "^subject: +$device$" &&
+  expect_text "whoami: device on the site" out "^role: +device on $site$"
+expect_exit 0 "admin devices" admin_cli admin devices --site "$site" &&
+  expect_text "devices lists the device" out "^$device +Borne loge entrée A +"
+expect_exit 0 "admin device-revoke" admin_cli admin device-revoke "$device"
+expect_exit 6 "whoami with a revoked device token" with_token "$device_token" whoami
+
+# Signing out.
+expect_exit 0 "logout" env ACCUEIL_TOKEN_FILE="$token_file" "$CLI_BIN" logout
+if [[ -e "$token_file" ]]; then fail "logout left the token file"; else pass "logout removed the token file"; fi
+expect_exit 6 "admin roles after logout is refused" admin_cli admin roles
 
 expect_exit 2 "book without its options (usage error)" cli book
 

@@ -1,0 +1,206 @@
+#include "clients/cli/session.h"
+
+#include <iostream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace accueil::cli {
+namespace {
+
+namespace v1 = ::accueil::booking::v1;
+
+}  // namespace
+
+int Report(const ErrorReport& report) {
+  std::cerr << report.text;
+  return report.exit_code;
+}
+
+int PrintJsonMessage(const google::protobuf::Message& message) {
+  if (!PrintJson(std::cout, message)) {
+    return Report(LocalError("cannot convert the answer to JSON"));
+  }
+  return kExitOk;
+}
+
+absl::StatusOr<std::string> RequestIdOrNew(const std::string& given) {
+  if (!given.empty()) return given;
+  return NewRequestId();
+}
+
+Session::Session(const GlobalOptions& global)
+    : global_(global),
+      channel_(grpc::CreateChannel(global.server,
+                                   grpc::InsecureChannelCredentials())),
+      booking_(v1::BookingService::NewStub(channel_)),
+      access_(access::v1::AccessService::NewStub(channel_)) {}
+
+void Session::PrepareLookup(grpc::ClientContext* context) const {
+  context->set_deadline(absl::ToChronoTime(
+      absl::Now() + absl::Seconds(global_.timeout_seconds)));
+}
+
+void Session::Prepare(grpc::ClientContext* context) const {
+  PrepareLookup(context);
+  if (!global_.token.empty()) {
+    context->AddMetadata("authorization",
+                         absl::StrCat("Bearer ", global_.token));
+  }
+  if (!global_.reason.empty()) {
+    context->AddMetadata("x-agent-reason", global_.reason);
+  }
+}
+
+ErrorReport Session::Describe(const grpc::Status& status) const {
+  ErrorReport report = DescribeRpcError(status, global_.server);
+  const std::string reason = ErrorReason(status);
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+    if (global_.token.empty()) {
+      absl::StrAppend(&report.text,
+                      "  this needs an agent's or an administrator's token: "
+                      "sign in with 'accueil login', or give --token\n");
+    } else {
+      absl::StrAppend(&report.text, "  the token (", global_.token_source,
+                      ") was refused: it may have expired or been revoked "
+                      "(agents sign in again with 'accueil login')\n");
+    }
+  } else if (reason == "ROLE_REQUIRED" || reason == "SITE_NOT_ALLOWED") {
+    absl::StrAppend(&report.text,
+                    global_.token.empty()
+                        ? "  you are calling as the public: sign in with "
+                          "'accueil login' to act as an agent\n"
+                        : "  'accueil whoami' shows your roles and their "
+                          "sites\n");
+  } else if (reason == "AGENT_REASON_REQUIRED") {
+    absl::StrAppend(&report.text,
+                    "  acting for a person without their access code: say "
+                    "why with --reason TEXT (or ACCUEIL_REASON)\n");
+  }
+  return report;
+}
+
+int Session::Fail(const grpc::Status& status) const {
+  return Report(Describe(status));
+}
+
+int Session::FailMutation(const grpc::Status& status,
+                          const std::string& request_id) const {
+  ErrorReport report = Describe(status);
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::ABORTED:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+    case grpc::StatusCode::CANCELLED:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::INTERNAL:
+      absl::StrAppend(
+          &report.text,
+          "  to retry without doing it twice, repeat the command with "
+          "--request-id ",
+          request_id, "\n");
+      break;
+    default:
+      break;
+  }
+  return Report(report);
+}
+
+grpc::Status Session::ListAllSites(v1::ListSitesResponse* all,
+                                   bool as_caller) {
+  v1::ListSitesRequest request;
+  request.set_page_size(kPageSize);
+  while (true) {
+    grpc::ClientContext context;
+    as_caller ? Prepare(&context) : PrepareLookup(&context);
+    v1::ListSitesResponse page;
+    grpc::Status status = booking_->ListSites(&context, request, &page);
+    if (!status.ok()) return status;
+    for (v1::Site& site : *page.mutable_sites())
+      *all->add_sites() = std::move(site);
+    // A token that does not move would loop forever: stop instead.
+    if (page.next_page_token().empty() ||
+        page.next_page_token() == request.page_token()) {
+      return grpc::Status::OK;
+    }
+    request.set_page_token(page.next_page_token());
+  }
+}
+
+grpc::Status Session::ListAllDesks(const std::string& parent,
+                                   v1::ListDesksResponse* all,
+                                   bool as_caller) {
+  v1::ListDesksRequest request;
+  request.set_parent(parent);
+  request.set_page_size(kPageSize);
+  while (true) {
+    grpc::ClientContext context;
+    as_caller ? Prepare(&context) : PrepareLookup(&context);
+    v1::ListDesksResponse page;
+    grpc::Status status = booking_->ListDesks(&context, request, &page);
+    if (!status.ok()) return status;
+    for (v1::Desk& desk : *page.mutable_desks())
+      *all->add_desks() = std::move(desk);
+    if (page.next_page_token().empty() ||
+        page.next_page_token() == request.page_token()) {
+      return grpc::Status::OK;
+    }
+    request.set_page_token(page.next_page_token());
+  }
+}
+
+grpc::Status Session::SiteOfDesk(const std::string& desk, std::string* site) {
+  site->clear();
+  v1::ListDesksResponse desks;
+  grpc::Status status = ListAllDesks("", &desks, /*as_caller=*/false);
+  if (!status.ok()) return status;
+  for (const v1::Desk& d : desks.desks()) {
+    if (d.name() == desk) *site = d.site();
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status Session::ZoneNameOfSite(const std::string& site,
+                                     std::string* zone_name) {
+  zone_name->clear();
+  if (!sites_) {
+    v1::ListSitesResponse sites;
+    grpc::Status status = ListAllSites(&sites, /*as_caller=*/false);
+    if (!status.ok()) return status;
+    sites_ = std::move(sites);
+  }
+  for (const v1::Site& s : sites_->sites()) {
+    if (s.name() == site) *zone_name = s.time_zone();
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status Session::ZoneNameOfDesk(const std::string& desk,
+                                     std::string* zone_name) {
+  *zone_name = global_.time_zone;
+  if (!zone_name->empty()) return grpc::Status::OK;
+  std::string site;
+  grpc::Status status = SiteOfDesk(desk, &site);
+  if (status.ok() && !site.empty()) status = ZoneNameOfSite(site, zone_name);
+  if (zone_name->empty()) *zone_name = kDefaultTimeZone;
+  return status;
+}
+
+Zone Session::DisplayZone(const std::string& site, const std::string& desk) {
+  std::string name = global_.time_zone;
+  if (name.empty() && (!site.empty() || !desk.empty())) {
+    grpc::Status status = site.empty() ? ZoneNameOfDesk(desk, &name)
+                                       : ZoneNameOfSite(site, &name);
+    if (!status.ok()) name.clear();
+  }
+  if (name.empty()) name = kDefaultTimeZone;
+  absl::StatusOr<Zone> zone = LoadZone(name);
+  if (zone.ok()) return *std::move(zone);
+  std::cerr << "warning: " << zone.status().message()
+            << "; times are shown in UTC\n";
+  return Zone{"UTC", absl::UTCTimeZone()};
+}
+
+}  // namespace accueil::cli

@@ -1,0 +1,108 @@
+// Session: one invocation's connection to the server, shared by the commands
+// of the `accueil` command-line client.
+//
+// It holds the stubs of the booking and access services, gives each call its
+// deadline (--timeout) and credentials (the caller's bearer token and the
+// agent's reason, as gRPC metadata), reports failures, and caches what it
+// looked up to show times in the site's zone.
+//
+//   Session session(global);
+//   grpc::ClientContext context;
+//   session.Prepare(&context);
+//   grpc::Status status = session.stub().GetAppointment(&context, request, &a);
+//   if (!status.ok()) return session.Fail(status);
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <google/protobuf/message.h>
+#include <grpcpp/grpcpp.h>
+
+#include "accueil/access/v1/access.grpc.pb.h"
+#include "accueil/booking/v1/booking.grpc.pb.h"
+#include "clients/cli/commands.h"
+#include "clients/cli/errors.h"
+#include "clients/cli/output.h"
+
+namespace accueil::cli {
+
+// Page size asked of List calls; the server may clamp it.
+inline constexpr int kPageSize = 100;
+
+// Report prints `report` on stderr and returns its exit code.
+int Report(const ErrorReport& report);
+
+// PrintJsonMessage prints `message` as JSON and returns the exit code.
+int PrintJsonMessage(const google::protobuf::Message& message);
+
+// RequestIdOrNew returns `given`, or a fresh random id when it is empty.
+absl::StatusOr<std::string> RequestIdOrNew(const std::string& given);
+
+// Not thread-safe.
+class Session {
+ public:
+  explicit Session(const GlobalOptions& global);
+
+  booking::v1::BookingService::Stub& stub() { return *booking_; }
+  access::v1::AccessService::Stub& access() { return *access_; }
+
+  // Prepare gives `context` the --timeout deadline and the credentials
+  // (authorization, x-agent-reason); call it once per call.
+  void Prepare(grpc::ClientContext* context) const;
+
+  // Fail reports a failed call on stderr and returns its exit code. A refusal
+  // gets a hint on how to sign in when that is the likely cause.
+  int Fail(const grpc::Status& status) const;
+
+  // FailMutation is Fail for a mutating call: when the server may or may not
+  // have acted, it names the request id that makes a retry safe.
+  int FailMutation(const grpc::Status& status,
+                   const std::string& request_id) const;
+
+  // ListAllSites appends every site, following next_page_token. A lookup
+  // (`as_caller` false) goes without the credentials: it is a public read,
+  // and must not fill the audit log with the agent's reason.
+  grpc::Status ListAllSites(booking::v1::ListSitesResponse* all,
+                            bool as_caller = true);
+
+  // ListAllDesks appends every desk of `parent` ("" for all sites).
+  grpc::Status ListAllDesks(const std::string& parent,
+                            booking::v1::ListDesksResponse* all,
+                            bool as_caller = true);
+
+  // The lookups below, made to show times in the right zone, are public
+  // reads: they go without the credentials.
+
+  // SiteOfDesk sets `site` to the desk's site, or "" if the desk is unknown.
+  grpc::Status SiteOfDesk(const std::string& desk, std::string* site);
+
+  // ZoneNameOfSite sets `zone_name` to the site's zone, or "" if unknown.
+  grpc::Status ZoneNameOfSite(const std::string& site, std::string* zone_name);
+
+  // ZoneNameOfDesk returns --tz, else the zone of the desk's site, else the
+  // default zone. Failed lookups are returned.
+  grpc::Status ZoneNameOfDesk(const std::string& desk, std::string* zone_name);
+
+  // DisplayZone returns the zone to show times of `site` (or of `desk`'s
+  // site when `site` is empty; the default zone when both are empty) in. It
+  // is only for display, after the call that mattered has succeeded: a
+  // failed lookup falls back to the default zone and a zone that cannot load
+  // to UTC, with a warning. The zone's name is printed next to the times, so
+  // neither fallback can mislead.
+  Zone DisplayZone(const std::string& site, const std::string& desk = "");
+
+ private:
+  ErrorReport Describe(const grpc::Status& status) const;
+  // PrepareLookup gives `context` the deadline only.
+  void PrepareLookup(grpc::ClientContext* context) const;
+
+  const GlobalOptions& global_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<booking::v1::BookingService::Stub> booking_;
+  std::unique_ptr<access::v1::AccessService::Stub> access_;
+  std::optional<booking::v1::ListSitesResponse> sites_;
+};
+
+}  // namespace accueil::cli

@@ -1,0 +1,825 @@
+#include "services/common/auth/dev_issuer.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <chrono>
+#include <cstring>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/config.h"
+#include "services/common/input/resource.h"
+#include "services/common/log.h"
+
+namespace accueil::auth {
+namespace {
+
+using Json = nlohmann::json;
+using Form = std::map<std::string, std::string>;
+
+constexpr char kDirectGrant[] = "urn:accueil:dev";
+constexpr char kDefaultSubject[] = "dev-agent";
+constexpr size_t kMaxFormFields = 100;
+constexpr int kThreads = 4;
+
+struct RoleChoice {
+  const char* name;
+  const char* label;
+};
+constexpr RoleChoice kRoles[] = {
+    {"LODGE_AGENT", "Agent de loge (accueil à l'entrée)"},
+    {"COUNTER_AGENT", "Agent de guichet"},
+    {"QUALITY_OFFICER", "Responsable qualité"},
+    {"ADMINISTRATOR", "Administrateur"},
+    {"SERVICE", "Compte de service"},
+};
+
+bool KnownRole(const std::string& role) {
+  for (const RoleChoice& r : kRoles) {
+    if (role == r.name) return true;
+  }
+  return false;
+}
+
+// ---- Encoding -------------------------------------------------------------
+
+// Dump never throws: invalid UTF-8 (from a client) is replaced.
+std::string Dump(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default:
+        // Control characters have no business in a page.
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += "\xEF\xBF\xBD";  // U+FFFD
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+// PercentEncode keeps RFC 3986 unreserved characters.
+std::string PercentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (absl::ascii_isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+absl::StatusOr<std::string> PercentDecode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      int hi = i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
+      int lo = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return absl::InvalidArgumentError("malformed percent-encoding");
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// ParseForm reads application/x-www-form-urlencoded text (also a query
+// string). A repeated parameter is an error (RFC 6749 section 3.1).
+absl::StatusOr<Form> ParseForm(std::string_view text) {
+  Form form;
+  size_t fields = 0;
+  while (!text.empty()) {
+    size_t amp = text.find('&');
+    std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    if (++fields > kMaxFormFields) return absl::InvalidArgumentError("too many parameters");
+    size_t eq = pair.find('=');
+    absl::StatusOr<std::string> key = PercentDecode(pair.substr(0, eq));
+    if (!key.ok()) return key.status();
+    absl::StatusOr<std::string> value = PercentDecode(
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    if (!value.ok()) return value.status();
+    if (!form.emplace(std::move(*key), std::move(*value)).second) {
+      return absl::InvalidArgumentError("a parameter is repeated");
+    }
+  }
+  return form;
+}
+
+std::string Get(const Form& form, const std::string& key) {
+  auto it = form.find(key);
+  return it == form.end() ? "" : it->second;
+}
+
+// ---- Validation -----------------------------------------------------------
+
+// Printable ASCII, space included, within [min, max] characters.
+bool Printable(const std::string& s, size_t min, size_t max) {
+  if (s.size() < min || s.size() > max) return false;
+  for (char c : s) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// ValidSubject: what AccessService.GrantRole accepts (printable ASCII, no
+// spaces), at most 100 characters, and not a name the Authenticator gives
+// to callers without a JWT ("public", "devices/{id}").
+bool ValidSubject(const std::string& s) {
+  if (!Printable(s, 1, 100) || s.find(' ') != std::string::npos) return false;
+  return s != "public" && !absl::StartsWith(s, "devices/");
+}
+
+// ParseSite: "" is every site (0), else "sites/N".
+bool ParseSite(const std::string& site, int64_t* id) {
+  if (site.empty()) {
+    *id = 0;
+    return true;
+  }
+  absl::StatusOr<int64_t> parsed = input::ParseResourceId(site, "sites", "site");
+  if (!parsed.ok()) return false;
+  *id = *parsed;
+  return true;
+}
+
+// PKCE code verifier / S256 challenge alphabet (RFC 7636 section 4.1).
+bool PkceText(const std::string& s, size_t min, size_t max) {
+  if (s.size() < min || s.size() > max) return false;
+  for (char c : s) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' &&
+        c != '_' && c != '~') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// LoopbackRedirect: an http URL whose host is 127.0.0.1, localhost or
+// [::1], without user information or fragment.
+bool LoopbackRedirect(const std::string& uri) {
+  if (uri.size() > 2000) return false;
+  for (char c : uri) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  std::string_view rest = uri;
+  if (rest.substr(0, 7) != "http://") return false;
+  rest.remove_prefix(7);
+  if (rest.find('#') != std::string_view::npos) return false;
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+  if (authority.find('@') != std::string_view::npos) return false;
+  std::string_view host = authority;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    host = authority.substr(0, close + 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return false;
+      port = after.substr(1);
+    }
+  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  std::string lower_host = absl::AsciiStrToLower(absl::string_view(host.data(), host.size()));
+  if (lower_host != "127.0.0.1" && lower_host != "localhost" && lower_host != "[::1]") {
+    return false;
+  }
+  if (authority.size() != host.size()) {  // a ':' was there: a port must follow
+    int value = 0;
+    if (port.empty() || port.size() > 5) return false;
+    for (char c : port) {
+      if (c < '0' || c > '9') return false;
+    }
+    if (!absl::SimpleAtoi(absl::string_view(port.data(), port.size()), &value) ||
+        value < 1 || value > 65535) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The authorization request: what GET /authorize receives, and what the
+// form sends back hidden.
+struct AuthRequest {
+  std::string client_id;
+  std::string redirect_uri;
+  std::string state;
+  std::string nonce;
+  std::string code_challenge;
+  std::string code_challenge_method;
+};
+
+// ParseAuthRequest returns the request or a French message for the page.
+absl::StatusOr<AuthRequest> ParseAuthRequest(const Form& form) {
+  auto bad = [](const std::string& message) { return absl::InvalidArgumentError(message); };
+  AuthRequest r;
+  r.redirect_uri = Get(form, "redirect_uri");
+  if (!LoopbackRedirect(r.redirect_uri)) {
+    return bad("redirect_uri doit être une URL http sur la boucle locale (127.0.0.1, "
+               "localhost ou [::1]), sans identifiants ni fragment.");
+  }
+  if (Get(form, "response_type") != "code") {
+    return bad("response_type doit valoir « code » (flux par code d'autorisation).");
+  }
+  r.client_id = Get(form, "client_id");
+  if (!Printable(r.client_id, 1, 100)) {
+    return bad("client_id est requis : 1 à 100 caractères ASCII imprimables.");
+  }
+  r.state = Get(form, "state");
+  if (!Printable(r.state, 1, 500)) {
+    return bad("state est requis : 1 à 500 caractères ASCII imprimables.");
+  }
+  r.nonce = Get(form, "nonce");
+  if (!Printable(r.nonce, 0, 500)) {
+    return bad("nonce : au plus 500 caractères ASCII imprimables.");
+  }
+  r.code_challenge = Get(form, "code_challenge");
+  r.code_challenge_method = Get(form, "code_challenge_method");
+  if (!r.code_challenge.empty() || !r.code_challenge_method.empty()) {
+    if (r.code_challenge_method != "S256") {
+      return bad("code_challenge_method : seule la méthode PKCE « S256 » est acceptée.");
+    }
+    if (!PkceText(r.code_challenge, 43, 128)) {
+      return bad("code_challenge : 43 à 128 caractères base64url.");
+    }
+  }
+  return r;
+}
+
+std::string WithQuery(const std::string& uri, const std::string& query) {
+  char last = uri.empty() ? '\0' : uri.back();
+  if (uri.find('?') == std::string::npos) return uri + "?" + query;
+  if (last == '?' || last == '&') return uri + query;
+  return uri + "&" + query;
+}
+
+std::string RandomToken() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
+  return absl::WebSafeBase64Escape(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+std::string S256(const std::string& verifier) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(verifier.data(), verifier.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    return "";
+  }
+  return absl::WebSafeBase64Escape(
+      absl::string_view(reinterpret_cast<const char*>(digest), len));
+}
+
+// Constant-time comparison of two strings (of public length).
+bool SameText(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// ---- Responses ------------------------------------------------------------
+
+void SendJson(httplib::Response& res, int status, const Json& body) {
+  res.status = status;
+  res.set_header("Pragma", "no-cache");
+  res.set_content(Dump(body), "application/json");
+}
+
+void OAuthError(httplib::Response& res, int status, const std::string& error,
+                const std::string& description) {
+  SendJson(res, status, {{"error", error}, {"error_description", description}});
+}
+
+void SendHtml(httplib::Response& res, int status, const std::string& html) {
+  res.status = status;
+  res.set_header("Content-Security-Policy",
+                 "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                 "base-uri 'none'");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_content(html, "text/html; charset=utf-8");
+}
+
+constexpr char kHead[] = R"(<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>%TITLE%</title>
+<style>
+body { font-family: system-ui, sans-serif; line-height: 1.5; margin: 0;
+       color: #161616; background: #fff; }
+main { max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.5rem; color: #8a1c00; }
+.warning { border-left: 4px solid #b34000; padding: .5rem 1rem; background: #fff4ec; }
+.error { border: 2px solid #ce0500; padding: .5rem 1rem; background: #fff4f4; }
+.field { margin: 1.25rem 0; }
+label { display: block; font-weight: bold; }
+.hint { display: block; color: #3a3a3a; font-size: .9rem; }
+input[type=text], select { font: inherit; padding: .4rem; width: 100%; max-width: 24rem;
+                           box-sizing: border-box; border: 1px solid #3a3a3a; }
+button { font: inherit; padding: .5rem 1.2rem; margin-right: .5rem; }
+:focus { outline: 3px solid #0a76f6; outline-offset: 2px; }
+code { word-break: break-all; }
+</style>
+</head>
+<body>
+<main>
+<h1>Émetteur de développement — ne pas utiliser en production</h1>
+<p class="warning">Ce serveur délivre des jetons de test sans vérifier aucune identité.
+Il n'existe que sur un poste de développement ou dans les tests.</p>
+)";
+
+constexpr char kFoot[] = "</main>\n</body>\n</html>\n";
+
+std::string Page(const std::string& title, const std::string& body) {
+  std::string head = kHead;
+  head.replace(head.find("%TITLE%"), 7, HtmlEscape(title));
+  return head + body + kFoot;
+}
+
+std::string ErrorPage(const std::string& message) {
+  return Page("Demande refusée — émetteur de développement",
+              absl::StrCat("<h2>La demande d'autorisation est refusée</h2>\n"
+                           "<p class=\"error\" role=\"alert\">",
+                           HtmlEscape(message), "</p>\n"));
+}
+
+struct Choices {
+  std::string subject = kDefaultSubject;
+  std::string role = "LODGE_AGENT";
+  std::string site;
+};
+
+// FormPage renders the sign-in form; `error` and `error_field` ("subject",
+// "role", "site") when the previous submission was refused.
+std::string FormPage(const AuthRequest& r, const Choices& c, const std::string& error = "",
+                     const std::string& error_field = "") {
+  std::string body;
+  absl::StrAppend(&body, "<p>L'application <strong>", HtmlEscape(r.client_id),
+                  "</strong> demande une connexion ; elle recevra la réponse à l'adresse "
+                  "<code>",
+                  HtmlEscape(r.redirect_uri), "</code>.</p>\n");
+  if (!error.empty()) {
+    absl::StrAppend(&body, "<div class=\"error\" role=\"alert\" id=\"error-summary\">"
+                           "<p><strong>Le formulaire contient une erreur :</strong> ",
+                    HtmlEscape(error), "</p></div>\n");
+  }
+  auto invalid = [&](const char* field) {
+    return error_field == field ? " aria-invalid=\"true\"" : "";
+  };
+  auto hidden = [&](const char* name, const std::string& value) {
+    return absl::StrCat("<input type=\"hidden\" name=\"", name, "\" value=\"",
+                        HtmlEscape(value), "\">\n");
+  };
+  absl::StrAppend(&body, "<form method=\"post\" action=\"/authorize\">\n",
+                  hidden("response_type", "code"), hidden("client_id", r.client_id),
+                  hidden("redirect_uri", r.redirect_uri), hidden("state", r.state));
+  if (!r.nonce.empty()) absl::StrAppend(&body, hidden("nonce", r.nonce));
+  if (!r.code_challenge.empty()) {
+    absl::StrAppend(&body, hidden("code_challenge", r.code_challenge),
+                    hidden("code_challenge_method", r.code_challenge_method));
+  }
+  absl::StrAppend(
+      &body,
+      "<div class=\"field\">\n<label for=\"subject\">Identifiant de l'agent</label>\n"
+      "<span class=\"hint\" id=\"subject-hint\">Le « sub » du jeton : 1 à 100 caractères "
+      "ASCII imprimables sans espace, par exemple dev-agent.</span>\n"
+      "<input type=\"text\" id=\"subject\" name=\"subject\" required maxlength=\"100\" "
+      "autocomplete=\"off\" spellcheck=\"false\" aria-describedby=\"subject-hint\"",
+      invalid("subject"), " value=\"", HtmlEscape(c.subject), "\">\n</div>\n");
+  absl::StrAppend(&body,
+                  "<div class=\"field\">\n<label for=\"role\">Rôle</label>\n"
+                  "<span class=\"hint\" id=\"role-hint\">Le rôle est enregistré dans "
+                  "access.role_bindings avant la délivrance du jeton.</span>\n"
+                  "<select id=\"role\" name=\"role\" aria-describedby=\"role-hint\"",
+                  invalid("role"), ">\n");
+  for (const RoleChoice& role : kRoles) {
+    absl::StrAppend(&body, "<option value=\"", role.name, "\"",
+                    c.role == role.name ? " selected" : "", ">", role.label, " (", role.name,
+                    ")</option>\n");
+  }
+  absl::StrAppend(
+      &body, "</select>\n</div>\n",
+      "<div class=\"field\">\n<label for=\"site\">Site</label>\n"
+      "<span class=\"hint\" id=\"site-hint\">Au format sites/N (par exemple sites/1), ou "
+      "vide pour tous les sites.</span>\n"
+      "<input type=\"text\" id=\"site\" name=\"site\" maxlength=\"64\" autocomplete=\"off\" "
+      "spellcheck=\"false\" aria-describedby=\"site-hint\"",
+      invalid("site"), " value=\"", HtmlEscape(c.site), "\">\n</div>\n",
+      "<button type=\"submit\" name=\"decision\" value=\"allow\">Se connecter</button>\n"
+      "<button type=\"submit\" name=\"decision\" value=\"deny\">Refuser</button>\n"
+      "</form>\n");
+  return Page("Connexion — émetteur de développement", body);
+}
+
+}  // namespace
+
+// ---- DevIssuer ------------------------------------------------------------
+
+DevIssuer::DevIssuer(std::string audience, db::Pool* pool, const Clock* clock,
+                     JwtSigner signer)
+    : audience_(std::move(audience)), pool_(pool), clock_(clock), signer_(std::move(signer)) {}
+
+absl::StatusOr<std::unique_ptr<DevIssuer>> DevIssuer::Start(const std::string& listen,
+                                                            const std::string& audience,
+                                                            db::Pool* pool,
+                                                            const Clock* clock) {
+  size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !IsLoopback(listen) ||
+      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "dev issuer: listen must be a loopback \"host:port\" (127.0.0.1:0), not \"", listen,
+        "\""));
+  }
+  if (audience.empty() || pool == nullptr || clock == nullptr) {
+    return absl::InvalidArgumentError("dev issuer: audience, pool and clock are required");
+  }
+  std::string kid = RandomToken().substr(0, 12);
+  if (kid.empty()) return absl::InternalError("dev issuer: no random bytes");
+  absl::StatusOr<JwtSigner> signer = JwtSigner::Generate("ES256", "dev-" + kid);
+  if (!signer.ok()) return signer.status();
+
+  std::unique_ptr<DevIssuer> d(new DevIssuer(audience, pool, clock, std::move(*signer)));
+  d->jwks_ = JwksDocument({&d->signer_});
+  absl::StatusOr<KeySet> keys = KeySet::FromJwks(d->jwks_);
+  if (!keys.ok()) return keys.status();
+  d->keys_.Set(std::move(*keys));
+  pool->Prepare("dev_issuer_bind",
+                "INSERT INTO access.role_bindings (subject, role, site_id, granted_by, "
+                "grant_time) VALUES ($1, $2, NULLIF($3::bigint, 0), 'dev-issuer', "
+                "$4::timestamptz) ON CONFLICT DO NOTHING");
+
+  d->host_ = listen.substr(0, colon);
+  std::string bind_host = d->host_;
+  if (bind_host.size() > 2 && bind_host.front() == '[' && bind_host.back() == ']') {
+    bind_host = bind_host.substr(1, bind_host.size() - 2);
+  }
+  d->server_ = std::make_unique<httplib::Server>();
+  httplib::Server& s = *d->server_;
+  s.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  s.set_payload_max_length(kMaxBodyBytes);
+  s.set_keep_alive_timeout(2);
+  s.set_read_timeout(5, 0);
+  s.set_write_timeout(5, 0);
+  s.set_default_headers({{"Cache-Control", "no-store"},
+                         {"X-Content-Type-Options", "nosniff"},
+                         {"Referrer-Policy", "no-referrer"}});
+
+  DevIssuer* self = d.get();
+  s.set_pre_routing_handler([self](const httplib::Request& req, httplib::Response& res) {
+    if (self->HostAllowed(req)) return httplib::Server::HandlerResponse::Unhandled;
+    OAuthError(res, 400, "invalid_request",
+               "the Host header must name the issuer's loopback address");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  // Answers the library makes itself (404, 413, malformed requests) get a
+  // JSON body too; a 413 becomes 400 like every other bad input.
+  s.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        if (res.status == 413) {
+          OAuthError(res, 400, "invalid_request", "the request body exceeds 16 KiB");
+        } else if (res.status == 404) {
+          OAuthError(res, 404, "not_found", "no such endpoint");
+        } else {
+          OAuthError(res, res.status, "invalid_request", "the request is malformed");
+        }
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  s.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        log::Error("dev_issuer.exception");
+        OAuthError(res, 500, "server_error", "internal error");
+      });
+
+  s.Get("/.well-known/openid-configuration",
+        [self](const httplib::Request& req, httplib::Response& res) {
+          self->Discovery(req, res);
+        });
+  s.Get("/jwks.json", [self](const httplib::Request&, httplib::Response& res) {
+    res.status = 200;
+    res.set_content(self->jwks_, "application/json");
+  });
+  s.Get("/authorize", [self](const httplib::Request& req, httplib::Response& res) {
+    self->AuthorizePage(req, res);
+  });
+
+  // POST bodies are read here, bounded: the library's own form parsing
+  // stops at 8 KiB with a bare 413, and merges query parameters in.
+  enum class Endpoint { kAuthorize, kToken };
+  auto post = [self](Endpoint endpoint) {
+    return [self, endpoint](const httplib::Request& req, httplib::Response& res,
+                            const httplib::ContentReader& reader) {
+      std::string body;
+      bool too_big = false;
+      bool read = reader([&](const char* data, size_t n) {
+        if (body.size() + n > kMaxBodyBytes) {
+          too_big = true;
+          return false;
+        }
+        body.append(data, n);
+        return true;
+      });
+      std::string problem;
+      absl::StatusOr<Form> form = Form();
+      if (too_big || res.status == 413) {
+        problem = "the request body exceeds 16 KiB";
+        res.set_header("Connection", "close");
+      } else if (!read) {
+        problem = "the request body could not be read";
+        res.set_header("Connection", "close");
+      } else if (!absl::StartsWithIgnoreCase(req.get_header_value("Content-Type"),
+                                             "application/x-www-form-urlencoded")) {
+        problem = "the body must be application/x-www-form-urlencoded";
+      } else if (form = ParseForm(body); !form.ok()) {
+        problem = absl::StrCat("the form is malformed: ", form.status().message());
+      }
+      if (endpoint == Endpoint::kToken) {
+        if (!problem.empty()) return OAuthError(res, 400, "invalid_request", problem);
+        return self->Token(*form, res);
+      }
+      if (!problem.empty()) {
+        return SendHtml(res, 400, ErrorPage(absl::StrCat("Requête invalide (", problem, ").")));
+      }
+      self->AuthorizeSubmit(*form, res);
+    };
+  };
+  s.Post("/authorize", post(Endpoint::kAuthorize));
+  s.Post("/token", post(Endpoint::kToken));
+
+  int bound = port == 0 ? s.bind_to_any_port(bind_host)
+                        : (s.bind_to_port(bind_host, port) ? port : -1);
+  if (bound <= 0) {
+    return absl::UnavailableError(absl::StrCat("dev issuer: cannot listen on ", listen));
+  }
+  d->port_ = bound;
+  d->issuer_ = absl::StrCat("http://", d->host_, ":", bound);
+  d->thread_ = std::thread([self] {
+    self->server_->listen_after_bind();
+    self->listen_returned_ = true;
+  });
+  // httplib's stop() does nothing until the server runs: wait for it, so
+  // that Stop() always ends the thread.
+  while (!s.is_running() && !d->listen_returned_) absl::SleepFor(absl::Milliseconds(1));
+  if (d->listen_returned_) {
+    return absl::UnavailableError(absl::StrCat("dev issuer: cannot serve on ", listen));
+  }
+  return d;
+}
+
+DevIssuer::~DevIssuer() { Stop(); }
+
+void DevIssuer::Stop() {
+  absl::MutexLock lock(&stop_mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_ != nullptr) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool DevIssuer::HostAllowed(const httplib::Request& req) const {
+  std::string host = absl::AsciiStrToLower(req.get_header_value("Host"));
+  std::string port = absl::StrCat(":", port_);
+  for (const char* name : {"127.0.0.1", "localhost", "[::1]"}) {
+    if (host == absl::StrCat(name, port)) return true;
+  }
+  return host == absl::AsciiStrToLower(host_) + port;
+}
+
+void DevIssuer::Discovery(const httplib::Request&, httplib::Response& res) const {
+  SendJson(res, 200,
+           {{"issuer", issuer_},
+            {"authorization_endpoint", issuer_ + "/authorize"},
+            {"token_endpoint", issuer_ + "/token"},
+            {"jwks_uri", issuer_ + "/jwks.json"},
+            {"response_types_supported", {"code"}},
+            {"subject_types_supported", {"public"}},
+            {"id_token_signing_alg_values_supported", {"ES256"}},
+            {"grant_types_supported", {"authorization_code", kDirectGrant}},
+            {"token_endpoint_auth_methods_supported", {"none"}},
+            {"code_challenge_methods_supported", {"S256"}},
+            {"scopes_supported", {"openid"}}});
+}
+
+void DevIssuer::AuthorizePage(const httplib::Request& req, httplib::Response& res) {
+  size_t q = req.target.find('?');
+  absl::StatusOr<Form> form = ParseForm(
+      q == std::string::npos ? std::string_view() : std::string_view(req.target).substr(q + 1));
+  if (!form.ok()) {
+    return SendHtml(res, 400, ErrorPage("Les paramètres de la requête sont mal formés "
+                                        "(encodage invalide ou paramètre répété)."));
+  }
+  absl::StatusOr<AuthRequest> r = ParseAuthRequest(*form);
+  if (!r.ok()) return SendHtml(res, 400, ErrorPage(std::string(r.status().message())));
+  SendHtml(res, 200, FormPage(*r, Choices()));
+}
+
+void DevIssuer::AuthorizeSubmit(const Form& form, httplib::Response& res) {
+  absl::StatusOr<AuthRequest> r = ParseAuthRequest(form);
+  if (!r.ok()) return SendHtml(res, 400, ErrorPage(std::string(r.status().message())));
+  std::string decision = Get(form, "decision");
+  if (decision == "deny") {
+    return res.set_redirect(
+        WithQuery(r->redirect_uri,
+                  absl::StrCat("error=access_denied&state=", PercentEncode(r->state))),
+        302);
+  }
+  Choices c{Get(form, "subject"), Get(form, "role"), Get(form, "site")};
+  int64_t site_id = 0;
+  if (!decision.empty() && decision != "allow") {
+    return SendHtml(res, 400, ErrorPage("decision doit valoir « allow » ou « deny »."));
+  }
+  if (!ValidSubject(c.subject)) {
+    return SendHtml(res, 400,
+                    FormPage(*r, c,
+                             "l'identifiant doit compter 1 à 100 caractères ASCII imprimables, "
+                             "sans espace (ni « public », ni « devices/… »).",
+                             "subject"));
+  }
+  if (!KnownRole(c.role)) {
+    c.role = "LODGE_AGENT";
+    return SendHtml(res, 400, FormPage(*r, c, "choisissez un rôle de la liste.", "role"));
+  }
+  if (!ParseSite(c.site, &site_id)) {
+    return SendHtml(
+        res, 400,
+        FormPage(*r, c, "le site doit être de la forme sites/N (N entier positif), ou vide.",
+                 "site"));
+  }
+  std::string code = RandomToken();
+  if (code.empty()) return SendHtml(res, 500, ErrorPage("Pas d'aléa disponible."));
+  absl::Time now = clock_->Now();
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = codes_.begin(); it != codes_.end();) {
+      it = it->second.expiry <= now ? codes_.erase(it) : std::next(it);
+    }
+    if (codes_.size() >= kMaxPendingCodes) {
+      return SendHtml(res, 503,
+                      ErrorPage("Trop de codes en attente : réessayez dans une minute."));
+    }
+    codes_[code] = PendingCode{c.subject,    c.role,  site_id,
+                               r->client_id, r->redirect_uri, r->nonce,
+                               r->code_challenge, now + kCodeLifetime};
+  }
+  res.set_redirect(WithQuery(r->redirect_uri, absl::StrCat("code=", code, "&state=",
+                                                           PercentEncode(r->state))),
+                   302);
+}
+
+void DevIssuer::Token(const Form& form, httplib::Response& res) {
+  std::string grant = Get(form, "grant_type");
+  if (grant.empty()) return OAuthError(res, 400, "invalid_request", "grant_type is required");
+  if (grant == "authorization_code") return TokenFromCode(form, res);
+  if (grant == kDirectGrant) return TokenDirect(form, res);
+  OAuthError(res, 400, "unsupported_grant_type",
+             absl::StrCat("grant_type must be authorization_code or ", kDirectGrant));
+}
+
+void DevIssuer::TokenFromCode(const Form& form, httplib::Response& res) {
+  std::string code = Get(form, "code");
+  std::string redirect_uri = Get(form, "redirect_uri");
+  if (code.empty()) return OAuthError(res, 400, "invalid_request", "code is required");
+  if (redirect_uri.empty()) {
+    return OAuthError(res, 400, "invalid_request", "redirect_uri is required");
+  }
+  PendingCode pending;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = codes_.find(code);
+    if (it == codes_.end()) {
+      return OAuthError(res, 400, "invalid_grant", "unknown, expired or already used code");
+    }
+    pending = std::move(it->second);
+    codes_.erase(it);  // single use, whatever happens next
+  }
+  if (pending.expiry <= clock_->Now()) {
+    return OAuthError(res, 400, "invalid_grant", "unknown, expired or already used code");
+  }
+  if (redirect_uri != pending.redirect_uri) {
+    return OAuthError(res, 400, "invalid_grant",
+                      "redirect_uri differs from the authorization request's");
+  }
+  if (form.count("client_id") != 0 && Get(form, "client_id") != pending.client_id) {
+    return OAuthError(res, 400, "invalid_grant",
+                      "client_id differs from the authorization request's");
+  }
+  if (!pending.code_challenge.empty()) {
+    std::string verifier = Get(form, "code_verifier");
+    if (!PkceText(verifier, 43, 128) || !SameText(S256(verifier), pending.code_challenge)) {
+      return OAuthError(res, 400, "invalid_grant",
+                        "code_verifier does not match the code_challenge");
+    }
+  }
+  Issue(pending.subject, pending.role, pending.site_id, pending.nonce, "authorization_code",
+        res);
+}
+
+void DevIssuer::TokenDirect(const Form& form, httplib::Response& res) {
+  std::string role = Get(form, "role");
+  std::string subject = form.count("subject") != 0 ? Get(form, "subject") : kDefaultSubject;
+  std::string nonce = Get(form, "nonce");
+  int64_t site_id = 0;
+  if (role.empty()) return OAuthError(res, 400, "invalid_request", "role is required");
+  if (!KnownRole(role)) {
+    return OAuthError(res, 400, "invalid_request",
+                      "role must be LODGE_AGENT, COUNTER_AGENT, QUALITY_OFFICER, "
+                      "ADMINISTRATOR or SERVICE");
+  }
+  if (!ParseSite(Get(form, "site"), &site_id)) {
+    return OAuthError(res, 400, "invalid_request",
+                      "site must be \"sites/N\" (N a positive integer), or empty for every site");
+  }
+  if (!ValidSubject(subject)) {
+    return OAuthError(res, 400, "invalid_request",
+                      "subject must be 1 to 100 printable ASCII characters without spaces, "
+                      "neither \"public\" nor \"devices/...\"");
+  }
+  if (!Printable(nonce, 0, 500)) {
+    return OAuthError(res, 400, "invalid_request",
+                      "nonce must be at most 500 printable ASCII characters");
+  }
+  Issue(subject, role, site_id, nonce, kDirectGrant, res);
+}
+
+void DevIssuer::Issue(const std::string& subject, const std::string& role, int64_t site_id,
+                      const std::string& nonce, const std::string& grant,
+                      httplib::Response& res) {
+  absl::Time now = clock_->Now();
+  absl::Status recorded = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    tx.exec_prepared("dev_issuer_bind", subject, role, site_id, db::SqlTime(now));
+    return absl::OkStatus();
+  });
+  if (!recorded.ok()) {
+    log::Error("dev_issuer.binding_failed", {{"error", std::string(recorded.message())}});
+    return OAuthError(res, 500, "server_error", "could not record the role binding");
+  }
+  int64_t iat = absl::ToUnixSeconds(now);
+  Json claims = {{"iss", issuer_},
+                 {"aud", audience_},
+                 {"sub", subject},
+                 {"iat", iat},
+                 {"nbf", iat},
+                 {"exp", iat + absl::ToInt64Seconds(kTokenLifetime)}};
+  if (!nonce.empty()) claims["nonce"] = nonce;
+  std::string token = signer_.Sign(Dump(claims));
+  log::Info("dev_issuer.token_issued",
+            {{"grant", grant},
+             {"role", role},
+             {"site", site_id == 0 ? std::string("*") : absl::StrCat("sites/", site_id)}});
+  SendJson(res, 200,
+           {{"access_token", token},
+            {"id_token", token},
+            {"token_type", "Bearer"},
+            {"expires_in", absl::ToInt64Seconds(kTokenLifetime)}});
+}
+
+}  // namespace accueil::auth
