@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "services/common/input/input.h"
 
 namespace accueil::cli {
 namespace {
@@ -25,7 +26,7 @@ namespace {
 // A token file larger than this is not a token.
 constexpr size_t kMaxTokenBytes = 16 * 1024;
 // The server refuses longer reasons.
-constexpr size_t kMaxReasonBytes = 500;
+constexpr size_t kMaxReasonChars = 500;
 
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
@@ -65,80 +66,6 @@ std::string DirectoryOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// Plain forms of the Latin-1 letters U+00C0..U+00FF.
-constexpr const char* kLatin1Letters[64] = {
-    "A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I",
-    "I", "I", "I", "D", "N", "O", "O",  "O", "O", "O", "x", "O", "U",
-    "U", "U", "U", "Y", "Th", "ss", "a", "a", "a", "a", "a", "a", "ae",
-    "c", "e", "e", "e", "e", "i", "i", "i", "i", "d", "n", "o", "o",
-    "o", "o", "o", "/", "o", "u", "u", "u", "u", "y", "th", "y"};
-
-// PlainForm returns the ASCII for a non-ASCII code point, or nullptr.
-const char* PlainForm(char32_t c) {
-  if (c >= 0xC0 && c <= 0xFF) return kLatin1Letters[c - 0xC0];
-  switch (c) {
-    case 0x00A0:  // no-break space
-    case 0x202F:  // narrow no-break space (before French ; : ! ?)
-    case 0x2009:  // thin space
-      return " ";
-    case 0x00AB:  // «
-    case 0x00BB:  // »
-    case 0x201C:  // “
-    case 0x201D:  // ”
-      return "\"";
-    case 0x2018:  // ‘
-    case 0x2019:  // ’
-      return "'";
-    case 0x2010:  // hyphen
-    case 0x2013:  // en dash
-    case 0x2014:  // em dash
-      return "-";
-    case 0x2026:  // …
-      return "...";
-    case 0x0152:  // Œ
-      return "OE";
-    case 0x0153:  // œ
-      return "oe";
-    case 0x0178:  // Ÿ
-      return "Y";
-    case 0x20AC:  // €
-      return "EUR";
-    default:
-      return nullptr;
-  }
-}
-
-// NextCodePoint decodes the UTF-8 sequence at text[*i] and advances *i;
-// false when it is not valid UTF-8.
-bool NextCodePoint(absl::string_view text, size_t* i, char32_t* out) {
-  const unsigned char lead = static_cast<unsigned char>(text[*i]);
-  int length = 0;
-  char32_t c = 0;
-  if (lead < 0x80) {
-    length = 1;
-    c = lead;
-  } else if ((lead & 0xE0) == 0xC0) {
-    length = 2;
-    c = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3;
-    c = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4;
-    c = lead & 0x07;
-  } else {
-    return false;
-  }
-  if (*i + length > text.size()) return false;
-  for (int k = 1; k < length; ++k) {
-    const unsigned char next = static_cast<unsigned char>(text[*i + k]);
-    if ((next & 0xC0) != 0x80) return false;
-    c = (c << 6) | (next & 0x3F);
-  }
-  *i += length;
-  *out = c;
-  return true;
-}
 
 // TokenSource names where a given token came from, for messages.
 std::string TokenSource(const std::string& token) {
@@ -309,39 +236,15 @@ absl::StatusOr<bool> DeleteToken(const TokenFile& file) {
 }
 
 absl::StatusOr<std::string> AgentReasonHeader(absl::string_view text) {
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    char32_t c = 0;
-    const size_t at = i;
-    if (!NextCodePoint(text, &i, &c)) {
-      return absl::InvalidArgumentError("the reason is not valid UTF-8 text");
-    }
-    if (c == '\n' || c == '\r') {
-      return absl::InvalidArgumentError("the reason must be a single line");
-    }
-    if (c == '\t') {
-      out.push_back(' ');
-    } else if (c < 0x20 || c == 0x7f) {
-      return absl::InvalidArgumentError(
-          "the reason must not hold control characters");
-    } else if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else if (const char* plain = PlainForm(c)) {
-      out.append(plain);
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the reason cannot hold \"", text.substr(at, i - at),
-          "\": it travels as gRPC metadata, which is plain ASCII (French "
-          "accented letters are written without their accents)"));
-    }
-  }
-  out = std::string(absl::StripAsciiWhitespace(out));
-  if (out.size() > kMaxReasonBytes) {
+  // The same rule the server applies: one line of text, any script.
+  absl::StatusOr<std::string> reason = input::ParseFreeText(
+      std::string(text), "reason", static_cast<int>(kMaxReasonChars));
+  if (!reason.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "the reason is too long: at most ", kMaxReasonBytes, " characters"));
+        "the reason must be one line of at most ", kMaxReasonChars,
+        " characters, without control characters"));
   }
-  return out;
+  return *reason;
 }
 
 absl::StatusOr<IssuedToken> RequestDevToken(const DevTokenRequest& request) {

@@ -52,11 +52,9 @@ absl::StatusOr<bool> DeleteToken(const TokenFile& file);
 // IsTokenText: what a bearer token may be (printable ASCII, no blanks).
 bool IsTokenText(absl::string_view token);
 
-// AgentReasonHeader turns an agent's reason into what x-agent-reason can
-// carry: gRPC metadata is printable ASCII, so French accented letters and
-// typographic quotes and dashes become their plain forms ("Pièce d'identité
-// vérifiée" -> "Piece d'identite verifiee"). Fails on other non-ASCII
-// characters, on line breaks, and beyond 500 bytes (the server's limit).
+// AgentReasonHeader checks an agent's reason as the server will: one line of
+// UTF-8 text (any script), at most 500 characters, no control characters.
+// It travels verbatim in the binary metadata x-agent-reason-bin.
 absl::StatusOr<std::string> AgentReasonHeader(absl::string_view text);
 
 // The development issuer's token endpoint (docs/security.md).

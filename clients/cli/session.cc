@@ -49,7 +49,7 @@ void Session::Prepare(grpc::ClientContext* context) const {
                          absl::StrCat("Bearer ", global_.token));
   }
   if (!global_.reason.empty()) {
-    context->AddMetadata("x-agent-reason", global_.reason);
+    context->AddMetadata("x-agent-reason-bin", global_.reason);
   }
 }
 

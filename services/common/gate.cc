@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "services/common/errors.h"
 #include "services/common/grpc_status.h"
+#include "services/common/input/input.h"
 #include "services/common/log.h"
 
 namespace accueil {
@@ -120,14 +121,19 @@ absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, 
   absl::StatusOr<auth::Caller> caller = authenticator_->Authenticate(*context);
   if (!caller.ok()) return caller.status();
   call.caller_ = std::move(*caller);
-  std::string reason = Meta(*context, "x-agent-reason");
+  // The agent's reason: x-agent-reason-bin carries UTF-8 (any script),
+  // x-agent-reason plain ASCII (gRPC metadata).
+  std::string reason = Meta(*context, "x-agent-reason-bin");
+  if (reason.empty()) reason = Meta(*context, "x-agent-reason");
   if (!reason.empty()) {
-    // Free text from an agent: bounded, single line, kept for the audit.
-    if (reason.size() > 500 || reason.find_first_of("\r\n") != std::string::npos) {
+    absl::StatusOr<std::string> text =
+        reason.size() > 2000 ? absl::InvalidArgumentError("too long")
+                             : input::ParseFreeText(reason, "x-agent-reason", 500);
+    if (!text.ok()) {
       return InvalidField("INVALID_AGENT_REASON", "x-agent-reason",
-                          "one line of at most 500 bytes");
+                          "one line of at most 500 characters");
     }
-    call.agent_reason_ = reason;
+    call.agent_reason_ = *text;
   }
   if (call.policy_.roles_size() == 0) {
     log::Error("rpc.no_policy", {{"method", method}});
@@ -145,12 +151,13 @@ absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, 
   for (const auth::Grant& g : call.caller_.grants) {
     if (Allows(call.policy_, g.role)) return absl::OkStatus();
   }
-  if (call.caller_.IsPublic()) {
+  if (!call.caller_.authenticated) {
     return Error(absl::StatusCode::kUnauthenticated, "AUTHENTICATION_REQUIRED",
                  "sign in to do this");
   }
   return Error(absl::StatusCode::kPermissionDenied, "ROLE_REQUIRED",
-               "your role does not allow this");
+               call.caller_.grants.empty() ? "your account holds no role"
+                                           : "your role does not allow this");
 }
 
 grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
@@ -188,13 +195,13 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
   } else {
     log::Info("rpc", line);
   }
-  if (!call.caller_.IsPublic()) Audit(method, call, status);
+  if (call.caller_.authenticated) Audit(method, call, status);
   return ToGrpcStatus(status);
 }
 
 void Gate::Audit(std::string_view method, const Call& call, const absl::Status& status) {
   // Calls between services are many and carry no agent decision.
-  bool only_service = true;
+  bool only_service = !call.caller_.grants.empty();
   for (const auth::Grant& g : call.caller_.grants) {
     only_service = only_service && g.role == access::v1::SERVICE;
   }

@@ -386,7 +386,7 @@ expect_exit 0 "cancel without --code, with --reason, as lodge agent" with_token 
 expect_exit 0 "admin audit --subject (lodge agent)" admin_cli admin audit --subject cli-test-lodge &&
   expect_text "audit: the arrival" out " cli-test-lodge +LODGE_AGENT@$site +MarkArrived +$served +- +OK$" &&
   expect_text "audit: the reason of the agent's show" out \
-    "GetAppointment +$appointment +Personne au guichet, piece d'identite verifiee +OK$" &&
+    "GetAppointment +$appointment +Personne au guichet, pièce d'identité vérifiée +OK$" &&
   expect_text "audit: the refused show (no reason)" out "GetAppointment .* INVALID_ARGUMENT$" &&
   expect_text "audit: the reset" out "ResetAccessCode +$appointment +Code perdu +OK$" &&
   expect_text "audit: the check-in" out "CheckInAppointment +appointments/[0-9]+ +- +OK$"

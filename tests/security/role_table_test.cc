@@ -141,3 +141,21 @@ TEST(RoleTable, BadCredentialsAreRefusedNotTreatedAsPublic) {
 
 }  // namespace
 }  // namespace accueil
+
+namespace accueil {
+namespace {
+
+TEST(RoleTable, ASignedInAccountWithoutRoleIsToldSo) {
+  auto server = testing::TestServer::Start();
+  std::string nobody = server->Token("nobody", {});
+  grpc::Status status = CallEmpty(server->Channel(nobody).get(),
+                                  "/accueil.booking.v1.BookingService/CreateSite");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ErrorReason(FromGrpcStatus(status)), "ROLE_REQUIRED");
+  EXPECT_EQ(server->database().Query(
+                "SELECT outcome FROM access.audit_log WHERE subject = 'nobody'"),
+            "PERMISSION_DENIED");
+}
+
+}  // namespace
+}  // namespace accueil

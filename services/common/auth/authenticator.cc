@@ -141,6 +141,7 @@ absl::StatusOr<Caller> Authenticator::FromJwt(std::string_view token) const {
   if (!claims.ok()) return claims.status();
   Caller caller;
   caller.subject = claims->subject;
+  caller.authenticated = true;
   absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     for (const auto& row : tx.exec_prepared("access_grants_of", caller.subject)) {
@@ -179,6 +180,7 @@ absl::StatusOr<Caller> Authenticator::FromDeviceToken(std::string_view token) co
     pqxx::result r = tx.exec_prepared("access_device_token", id);
     if (r.empty() || !Secrets::Equal(r[0][1].as<std::string>(), expected)) return bad;
     caller.subject = absl::StrCat("devices/", id);
+    caller.authenticated = true;
     caller.grants.push_back({access::v1::DEVICE, r[0][0].as<int64_t>()});
     return absl::OkStatus();
   });

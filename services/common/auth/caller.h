@@ -22,10 +22,14 @@ struct Caller {
   // "devices/{id}".
   std::string subject = "public";
   std::vector<Grant> grants;
+  // True when the caller presented a valid credential (it may still hold no
+  // role: then it is treated as the public, but refused as "no role").
+  bool authenticated = false;
   // Client identity for rate limits: the peer address, or the address a
   // trusted proxy forwarded.
   std::string client;
 
+  // IsPublic: no role anywhere (rate-limited like the public).
   bool IsPublic() const { return grants.empty(); }
   // Holds `role` on some site (or every site).
   bool Holds(Role role) const;
