@@ -29,6 +29,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/* Where the pods find their files. */}}
 {{- define "accueil.secretKeyPath" -}}/etc/accueil/secret/secret.key{{- end -}}
+{{- define "accueil.jwksPath" -}}/etc/accueil/oidc/jwks.json{{- end -}}
 
 {{/* Volumes shared by the server pods and the migration Job. */}}
 {{- define "accueil.volumes" -}}
@@ -48,6 +49,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
       - key: {{ .Values.database.caKey }}
         path: ca.crt
 {{- end }}
+{{- if .Values.auth.jwksConfigMap }}
+- name: oidc-jwks
+  configMap:
+    name: {{ .Values.auth.jwksConfigMap }}
+    items:
+      - key: {{ .Values.auth.jwksKey }}
+        path: jwks.json
+{{- end }}
 - name: tmp
   emptyDir:
     sizeLimit: 16Mi
@@ -60,6 +69,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if .Values.database.caSecret }}
 - name: db-ca
   mountPath: /etc/accueil/db-ca
+  readOnly: true
+{{- end }}
+{{- if .Values.auth.jwksConfigMap }}
+- name: oidc-jwks
+  mountPath: /etc/accueil/oidc
   readOnly: true
 {{- end }}
 - name: tmp
