@@ -29,6 +29,14 @@ export PG_EXTRA_OPTS="${PG_EXTRA_OPTS:--c fsync=off -c synchronous_commit=off -c
 pg_start "$PG_DIR"
 export ACCUEIL_PG_ADMIN_URL
 
+# First a few seconds of every fuzz target (fuzz/, scripts/fuzz.sh), then ctest,
+# whose summary line closes the output. Either failure fails the script.
+fuzz_status=0
+scripts/fuzz.sh 5 || fuzz_status=$?
+
 status=0
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 600 "$@" || status=$?
+if ((status == 0)); then
+  status=$fuzz_status
+fi
 exit "$status"

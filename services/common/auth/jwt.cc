@@ -27,6 +27,32 @@ absl::Status Unauthenticated(std::string_view reason, std::string_view message) 
   return Error(absl::StatusCode::kUnauthenticated, reason, message);
 }
 
+// Str returns the string member `key` of `object`, or "" when it is missing or
+// not a string: nlohmann's value(key, "") throws on a member of another type.
+std::string Str(const Json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// NumericDate reads a time claim (RFC 7519: seconds since the epoch, may be
+// fractional); false when it is not a number. Out-of-range values saturate
+// (converting such a double to int64_t would be undefined behaviour).
+bool NumericDate(const Json& value, absl::Time* out) {
+  if (value.is_number_unsigned()) {
+    const uint64_t seconds = value.get<uint64_t>();
+    *out = seconds > static_cast<uint64_t>(INT64_MAX)
+               ? absl::InfiniteFuture()
+               : absl::FromUnixSeconds(static_cast<int64_t>(seconds));
+  } else if (value.is_number_integer()) {
+    *out = absl::FromUnixSeconds(value.get<int64_t>());
+  } else if (value.is_number_float()) {
+    *out = absl::UnixEpoch() + absl::Seconds(value.get<double>());
+  } else {
+    return false;
+  }
+  return true;
+}
+
 bool B64(const std::string& in, std::string* out) {
   return absl::WebSafeBase64Unescape(in, out);
 }
@@ -135,7 +161,7 @@ absl::StatusOr<KeySet> KeySet::FromJwks(std::string_view text) {
       }
       key->pkey.reset(RsaKey(a, b));
     } else if (key->kty == "EC") {
-      if (jwk.value("crv", "") != "P-256" || !jwk.value("x", Json()).is_string() ||
+      if (Str(jwk, "crv") != "P-256" || !jwk.value("x", Json()).is_string() ||
           !jwk.value("y", Json()).is_string() ||
           !B64(jwk["x"].get<std::string>(), &a) || !B64(jwk["y"].get<std::string>(), &b)) {
         return bad;
@@ -171,11 +197,11 @@ absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, const KeySet&
   Json payload = Json::parse(payload_text, nullptr, false);
   if (!header.is_object() || !payload.is_object()) return malformed;
 
-  std::string alg = header.value("alg", "");
+  std::string alg = Str(header, "alg");
   if (alg != "RS256" && alg != "ES256") {
     return Unauthenticated("TOKEN_ALGORITHM", "only RS256 and ES256 tokens are accepted");
   }
-  const KeySet::Key* key = keys.Find(header.value("kid", ""));
+  const KeySet::Key* key = keys.Find(Str(header, "kid"));
   if (key == nullptr || (alg == "RS256") != (key->kty == "RSA")) {
     return Unauthenticated("TOKEN_UNKNOWN_KEY", "the token's key is not trusted");
   }
@@ -188,18 +214,19 @@ absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, const KeySet&
   if (!valid) return Unauthenticated("TOKEN_SIGNATURE", "the token's signature is wrong");
 
   // Claims: only now that the payload is known to come from the issuer.
-  if (!payload.value("exp", Json()).is_number()) return malformed;
-  absl::Time exp = absl::FromUnixSeconds(payload["exp"].get<int64_t>());
+  absl::Time exp;
+  if (!NumericDate(payload.value("exp", Json()), &exp)) return malformed;
   if (now > exp + options_.leeway) {
     return Unauthenticated("TOKEN_EXPIRED", "the token has expired");
   }
   if (payload.contains("nbf")) {
-    if (!payload["nbf"].is_number()) return malformed;
-    if (now + options_.leeway < absl::FromUnixSeconds(payload["nbf"].get<int64_t>())) {
+    absl::Time nbf;
+    if (!NumericDate(payload["nbf"], &nbf)) return malformed;
+    if (now + options_.leeway < nbf) {
       return Unauthenticated("TOKEN_NOT_YET_VALID", "the token is not valid yet");
     }
   }
-  if (payload.value("iss", "") != options_.issuer) {
+  if (Str(payload, "iss") != options_.issuer) {
     return Unauthenticated("TOKEN_ISSUER", "the token comes from another issuer");
   }
   bool audience_ok = false;
