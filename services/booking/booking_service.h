@@ -83,6 +83,10 @@ class BookingService final : public v1::BookingService::Service {
   grpc::Status MarkNoShow(grpc::ServerContext*,
                           const v1::TransitionAppointmentRequest*,
                           v1::Appointment*) override;
+  grpc::Status ExportPersonData(grpc::ServerContext*, const v1::ExportPersonDataRequest*,
+                                v1::ExportPersonDataResponse*) override;
+  grpc::Status ErasePersonData(grpc::ServerContext*, const v1::ErasePersonDataRequest*,
+                               v1::ErasePersonDataResponse*) override;
 
  private:
   // Catalogue (catalog.cc).
@@ -99,6 +103,9 @@ class BookingService final : public v1::BookingService::Service {
                               v1::ReleaseSlotsResponse*);
   absl::Status GetSite(int64_t id, v1::Site*);
   absl::Status GetDesk(int64_t id, v1::Desk*);
+  // AuthorizeDesk loads desk `id` and authorizes the caller on its site;
+  // returns the site id.
+  absl::StatusOr<int64_t> AuthorizeDesk(Call& call, int64_t id, v1::Desk* out);
 
   // Appointments (appointments.cc).
   absl::Status DoCreateAppointment(Call& call, const v1::CreateAppointmentRequest&,
@@ -118,6 +125,11 @@ class BookingService final : public v1::BookingService::Service {
   absl::Status DoTransition(Call& call, const char* method, const char* to,
                             const v1::TransitionAppointmentRequest&,
                             v1::Appointment*);
+  // Person rights (person_data.cc).
+  absl::Status DoExportPersonData(Call& call, const v1::ExportPersonDataRequest&,
+                                  v1::ExportPersonDataResponse*);
+  absl::Status DoErasePersonData(Call& call, const v1::ErasePersonDataRequest&,
+                                 v1::ErasePersonDataResponse*);
   // FillAppointment fills `out` from a booking.appointment_details row,
   // with the derived access code and check-in token; returns the code version.
   int FillAppointment(const pqxx::row& row, v1::Appointment* out) const;

@@ -143,6 +143,16 @@ absl::Status BookingService::GetDesk(int64_t id, v1::Desk* out) {
   });
 }
 
+absl::StatusOr<int64_t> BookingService::AuthorizeDesk(Call& call, int64_t desk,
+                                                      v1::Desk* out) {
+  if (absl::Status s = GetDesk(desk, out); !s.ok()) return s;
+  absl::StatusOr<int64_t> site = input::ParseResourceId(out->site(), "sites", "site");
+  if (!site.ok()) return site.status();
+  if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+  call.SetResource(out->name(), *site);
+  return *site;
+}
+
 absl::Status BookingService::DoListSites(Call&, const v1::ListSitesRequest& req,
                                          v1::ListSitesResponse* resp) {
   absl::StatusOr<int> size = input::ParsePageSize(req.page_size(), kDefaultPageSize,
@@ -340,11 +350,8 @@ absl::Status BookingService::DoUpdateDesk(Call& call, const v1::UpdateDeskReques
   }
   // Start from the stored desk, then apply the masked fields.
   v1::Desk current;
-  if (absl::Status s = GetDesk(*desk, &current); !s.ok()) return s;
-  absl::StatusOr<int64_t> desk_site = input::ParseResourceId(current.site(), "sites", "site");
+  absl::StatusOr<int64_t> desk_site = AuthorizeDesk(call, *desk, &current);
   if (!desk_site.ok()) return desk_site.status();
-  if (absl::Status s = call.AuthorizeSite(*desk_site); !s.ok()) return s;
-  call.SetResource(current.name(), *desk_site);
   for (const std::string& path : req.update_mask().paths()) {
     if (path == "display_name") {
       current.set_display_name(req.desk().display_name());
@@ -459,19 +466,12 @@ absl::Status BookingService::DoSetOpeningHours(Call& call, const v1::SetOpeningH
   }
   // Authorize before anything, replays included.
   v1::Desk current;
-  if (absl::Status s = GetDesk(*desk, &current); !s.ok()) return s;
-  absl::StatusOr<int64_t> desk_site = input::ParseResourceId(current.site(), "sites", "site");
+  absl::StatusOr<int64_t> desk_site = AuthorizeDesk(call, *desk, &current);
   if (!desk_site.ok()) return desk_site.status();
-  if (absl::Status s = call.AuthorizeSite(*desk_site); !s.ok()) return s;
-  call.SetResource(current.name(), *desk_site);
   absl::Time now = ctx_.clock->Now();
   absl::StatusOr<int64_t> id = RunMutation(
       *ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-        pqxx::result d = tx.exec_prepared("booking_get_desk", *desk);
-        if (d.empty()) {
-          return Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk");
-        }
-        int64_t site = d[0][1].as<int64_t>();
+        int64_t site = *desk_site;
         tx.exec_prepared("booking_clear_ranges", *desk);
         tx.exec_prepared("booking_clear_closures", *desk);
         for (const v1::WeeklyRange& r : hours.weekly()) {
@@ -527,14 +527,11 @@ absl::Status BookingService::DoReleaseSlots(Call& call, const v1::ReleaseSlotsRe
 
   // Read the desk's zone and hours, then generate in C++ (Abseil's zone rules).
   v1::Desk desk_proto;
-  if (absl::Status s = GetDesk(*desk, &desk_proto); !s.ok()) return s;
+  absl::StatusOr<int64_t> site_id = AuthorizeDesk(call, *desk, &desk_proto);
+  if (!site_id.ok()) return site_id.status();
   v1::OpeningHours hours;
   if (absl::Status s = DoGetOpeningHours(*desk, &hours); !s.ok()) return s;
   v1::Site site;
-  absl::StatusOr<int64_t> site_id = input::ParseResourceId(desk_proto.site(), "sites", "site");
-  if (!site_id.ok()) return site_id.status();
-  if (absl::Status s = call.AuthorizeSite(*site_id); !s.ok()) return s;
-  call.SetResource(desk_proto.name(), *site_id);
   if (absl::Status s = GetSite(*site_id, &site); !s.ok()) return s;
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(site.time_zone(), &zone)) {
