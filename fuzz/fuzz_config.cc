@@ -56,6 +56,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(service == "booking" || service == "access");
   }
   FUZZ_CHECK(!c.oidc_audience.empty());
+  // Never plaintext beyond loopback, never half a key pair.
+  FUZZ_CHECK(accueil::ValidateTransport(c).ok());
+  FUZZ_CHECK(!c.tls_cert_file.empty() || accueil::IsLoopback(c.listen));
   if (!c.dev_issuer_listen.empty()) {
     FUZZ_CHECK(accueil::IsLoopback(c.dev_issuer_listen) && accueil::IsLoopback(c.listen));
   }

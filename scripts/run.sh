@@ -184,6 +184,7 @@ cli=$BUILD_DIR/clients/cli/accueil
 cat <<EOF
 
 Accueil is running on $ADDRESS (pid $server_pid).
+It speaks plaintext gRPC, on loopback only; beyond loopback the server requires TLS (docs/security.md#transport).
   server log:   $LOG
   database:     accueil, PostgreSQL cluster in $PG_DIR (socket $PG_DIR/sock)
   sign-in:      development issuer on $ISSUER (anyone can sign in: never in production)

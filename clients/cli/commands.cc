@@ -750,6 +750,50 @@ int RunRelease(const GlobalOptions& global, const ReleaseOptions& options) {
   return kExitOk;
 }
 
+int RunPersonExport(const GlobalOptions& global, const PersonOptions& options) {
+  v1::ExportPersonDataRequest request;
+  request.set_site(options.site);
+  request.set_query(options.query);
+  Session session(global);
+  grpc::ClientContext context;
+  session.Prepare(&context);
+  v1::ExportPersonDataResponse response;
+  grpc::Status status = session.stub().ExportPersonData(&context, request, &response);
+  if (!status.ok()) return session.Fail(status);
+  if (global.json) return PrintJsonMessage(response);
+  if (response.appointments().empty()) {
+    std::cout << "No appointment of this person at " << options.site << ".\n";
+    return kExitOk;
+  }
+  Zone zone = session.DisplayZone(options.site);
+  for (int i = 0; i < response.appointments_size(); ++i) {
+    if (i > 0) std::cout << "\n";
+    PrintAppointment(response.appointments(i), zone, /*full=*/true);
+  }
+  return kExitOk;
+}
+
+int RunPersonErase(const GlobalOptions& global, const PersonOptions& options) {
+  absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
+  if (!request_id.ok())
+    return Report(LocalError(request_id.status().message()));
+  v1::ErasePersonDataRequest request;
+  request.set_site(options.site);
+  request.set_query(options.query);
+  request.set_request_id(*request_id);
+  Session session(global);
+  grpc::ClientContext context;
+  session.Prepare(&context);
+  v1::ErasePersonDataResponse response;
+  grpc::Status status = session.stub().ErasePersonData(&context, request, &response);
+  if (!status.ok()) return session.FailMutation(status, *request_id);
+  if (global.json) return PrintJsonMessage(response);
+  PrintFields(std::cout,
+              {{"site", options.site},
+               {"erased appointments", absl::StrCat(response.erased_appointment_count())}});
+  return kExitOk;
+}
+
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text) {
   absl::CivilDay day;
   // ParseCivilTime would read "2026-02-30" as March 2: insist on a round trip.

@@ -60,6 +60,19 @@ struct GlobalOptions {
   // Why an agent acts on a person's behalf, sent as x-agent-reason metadata
   // (--reason, ACCUEIL_REASON); already in the form AgentReasonHeader gives.
   std::string reason;
+  // Transport (docs/security.md#transport): plaintext unless `tls` (--tls,
+  // ACCUEIL_TLS=1); --ca, --cert and --key imply it. The server is verified
+  // against `tls_ca_file` (--ca, ACCUEIL_TLS_CA), else the system's roots;
+  // `tls_cert_file` and `tls_key_file` (--cert, --key, ACCUEIL_TLS_CERT,
+  // ACCUEIL_TLS_KEY) are this client's certificate for mutual TLS.
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Their PEM contents, read by LoadTlsFiles (session.h) after parsing.
+  std::string tls_ca_pem;
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
 
 struct DesksOptions {
@@ -220,6 +233,15 @@ int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options);
 int RunSetHours(const GlobalOptions& global, const HoursOptions& options);
 int RunShowHours(const GlobalOptions& global, const std::string& desk);
 int RunRelease(const GlobalOptions& global, const ReleaseOptions& options);
+
+// Person rights (commands.cc): administrators, with --reason.
+struct PersonOptions {
+  std::string site;   // "sites/{id}"
+  std::string query;  // the person's phone number or e-mail address
+  std::string request_id;
+};
+int RunPersonExport(const GlobalOptions& global, const PersonOptions& options);
+int RunPersonErase(const GlobalOptions& global, const PersonOptions& options);
 
 // Parsers of option values. main.cc uses them as validators, so that a bad
 // value is a usage error reported by the command-line parser.

@@ -10,6 +10,7 @@
 #include "clients/cli/credentials.h"
 #include "clients/cli/errors.h"
 #include "clients/cli/output.h"
+#include "clients/cli/session.h"
 
 namespace {
 
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
                "accueil");
   // Inherited by every subcommand added below; the root's own is set last.
   app.footer(
-      "Global options (--server, --json, --timeout, --tz, --token, --reason) "
+      "Global options (--server, --tls, --ca, --cert, --key, --json, --timeout, "
+      "--tz, --token, --reason) "
       "and exit codes: see 'accueil --help'.");
   app.fallthrough();
   app.failure_message([](const CLI::App* command, const CLI::Error& error) {
@@ -76,6 +78,25 @@ int main(int argc, char** argv) {
   app.add_option("--server", global.server, "Server address, HOST:PORT")
       ->envname("ACCUEIL_SERVER")
       ->capture_default_str();
+  app.add_flag("--tls", global.tls,
+               "Connect with TLS, verifying the server against the system's "
+               "roots or --ca (default without --ca, --cert: plaintext, as "
+               "on loopback)")
+      ->envname("ACCUEIL_TLS");
+  app.add_option("--ca", global.tls_ca_file,
+                 "CA certificates (PEM) to verify the server with; implies "
+                 "--tls")
+      ->envname("ACCUEIL_TLS_CA")
+      ->type_name("FILE");
+  app.add_option("--cert", global.tls_cert_file,
+                 "This client's certificate chain (PEM), for servers that "
+                 "require mutual TLS; implies --tls, needs --key")
+      ->envname("ACCUEIL_TLS_CERT")
+      ->type_name("FILE");
+  app.add_option("--key", global.tls_key_file,
+                 "The private key (PEM) of --cert")
+      ->envname("ACCUEIL_TLS_KEY")
+      ->type_name("FILE");
   app.add_flag("--json", global.json,
                "Print the response message as JSON instead of a table");
   app.add_option("--timeout", global.timeout_seconds,
@@ -136,7 +157,8 @@ int main(int argc, char** argv) {
       "The token is saved in ${ACCUEIL_TOKEN_FILE:-${XDG_CONFIG_HOME:-"
       "$HOME/.config}/accueil/token} (mode 600) and sent by every command "
       "until 'accueil logout'; --token or ACCUEIL_TOKEN take precedence.\n"
-      "Global options (--server, --json, --timeout, --tz, --token, --reason) "
+      "Global options (--server, --tls, --ca, --cert, --key, --json, --timeout, "
+      "--tz, --token, --reason) "
       "and exit codes: see 'accueil --help'.");
   on_run(login, [&] { return RunLogin(global, login_options); });
 
@@ -439,6 +461,36 @@ int main(int argc, char** argv) {
   RequestIdOption(release, &release_options.request_id);
   on_run(release, [&] { return RunRelease(global, release_options); });
 
+  // Person rights: export or erase one person's data at a site.
+  CLI::App* person = admin->add_subcommand(
+      "person",
+      "Export or erase a person's personal data at a site (GDPR; with "
+      "--reason, audited)");
+  person->require_subcommand(1);
+  PersonOptions person_options;
+  auto add_person_fields = [&person_options](CLI::App* command) {
+    command->add_option("--site", person_options.site, "Site, sites/{id}")
+        ->required();
+    command
+        ->add_option("--query", person_options.query,
+                     "The person's mobile phone number or e-mail address")
+        ->type_name("PHONE_OR_EMAIL")
+        ->required();
+  };
+  CLI::App* person_export = person->add_subcommand(
+      "export", "Show every appointment of the person at the site, with "
+                "their personal data");
+  add_person_fields(person_export);
+  on_run(person_export,
+         [&] { return RunPersonExport(global, person_options); });
+  CLI::App* person_erase = person->add_subcommand(
+      "erase",
+      "Erase the personal data of every appointment of the person at the "
+      "site (refused while one is still active: cancel it first)");
+  add_person_fields(person_erase);
+  RequestIdOption(person_erase, &person_options.request_id);
+  on_run(person_erase, [&] { return RunPersonErase(global, person_options); });
+
   // Access: roles, devices, audit.
   GrantOptions grant_options;
   CLI::App* grant = admin->add_subcommand(
@@ -538,6 +590,11 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   if (!run) return kExitUsage;
+  if (absl::Status tls = LoadTlsFiles(&global); !tls.ok()) {
+    std::cerr << "error: " << tls.message() << "\n";
+    return tls.code() == absl::StatusCode::kInvalidArgument ? kExitUsage
+                                                            : kExitFailure;
+  }
   // Every command but login and logout calls with the caller's credentials.
   if (!login->parsed() && !logout->parsed()) {
     if (absl::Status loaded = LoadCredentials(&global); !loaded.ok()) {

@@ -1,6 +1,8 @@
 #include "clients/cli/session.h"
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -30,10 +32,63 @@ absl::StatusOr<std::string> RequestIdOrNew(const std::string& given) {
   return NewRequestId();
 }
 
+namespace {
+
+absl::Status ReadPem(const std::string& option, const std::string& path,
+                     std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buffer;
+  if (!in || !(buffer << in.rdbuf()) || buffer.str().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(option, ": cannot read ", path));
+  }
+  *out = buffer.str();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status LoadTlsFiles(GlobalOptions* global) {
+  if (global->tls_cert_file.empty() != global->tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--cert and --key (ACCUEIL_TLS_CERT, ACCUEIL_TLS_KEY) go together");
+  }
+  if (!global->tls_ca_file.empty() || !global->tls_cert_file.empty()) {
+    global->tls = true;
+  }
+  if (!global->tls_ca_file.empty()) {
+    if (absl::Status s = ReadPem("--ca", global->tls_ca_file, &global->tls_ca_pem);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!global->tls_cert_file.empty()) {
+    if (absl::Status s =
+            ReadPem("--cert", global->tls_cert_file, &global->tls_cert_pem);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = ReadPem("--key", global->tls_key_file, &global->tls_key_pem);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(
+    const GlobalOptions& global) {
+  if (!global.tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = global.tls_ca_pem;  // empty: the system's roots
+  options.pem_private_key = global.tls_key_pem;
+  options.pem_cert_chain = global.tls_cert_pem;
+  return grpc::SslCredentials(options);
+}
+
 Session::Session(const GlobalOptions& global)
     : global_(global),
-      channel_(grpc::CreateChannel(global.server,
-                                   grpc::InsecureChannelCredentials())),
+      channel_(grpc::CreateChannel(global.server, ChannelCredentials(global))),
       booking_(v1::BookingService::NewStub(channel_)),
       access_(access::v1::AccessService::NewStub(channel_)) {}
 

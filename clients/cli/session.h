@@ -40,6 +40,16 @@ int PrintJsonMessage(const google::protobuf::Message& message);
 // RequestIdOrNew returns `given`, or a fresh random id when it is empty.
 absl::StatusOr<std::string> RequestIdOrNew(const std::string& given);
 
+// LoadTlsFiles checks the TLS options of `global` and reads the files they
+// name into its *_pem fields. InvalidArgument: inconsistent options (--cert
+// without --key); FailedPrecondition: a file cannot be read.
+absl::Status LoadTlsFiles(GlobalOptions* global);
+
+// ChannelCredentials are those `global` asks for: plaintext, TLS or mutual
+// TLS (after LoadTlsFiles).
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(
+    const GlobalOptions& global);
+
 // Not thread-safe.
 class Session {
  public:

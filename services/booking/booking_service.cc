@@ -108,6 +108,15 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare("booking_slot_site",
                "SELECT d.site_id FROM booking.slots s JOIN booking.desks d ON d.id = s.desk_id "
                "WHERE s.id = $1");
+  // Person rights: every appointment of one person at one site, by the
+  // keyed hash of the contact or the contact itself (0005_retention.sql).
+  pool.Prepare("booking_person_appointments",
+               "SELECT * FROM booking.appointment_details "
+               "WHERE id IN (SELECT booking.person_appointments($1, decode($2, 'hex'), $3, $4)) "
+               "ORDER BY start_micros, id");
+  pool.Prepare("booking_erase_person",
+               "SELECT booking.erase_person($1, decode($2, 'hex'), $3::timestamptz, $4, "
+               "decode($5, 'hex'), $6, $7)");
   pool.Prepare("booking_reschedule",
                "SELECT * FROM booking.reschedule_appointment("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5)");
@@ -163,6 +172,10 @@ ACCUEIL_HANDLE(CompleteAppointment, v1::TransitionAppointmentRequest, v1::Appoin
                DoTransition(call, "CompleteAppointment", "fulfilled", *req, resp))
 ACCUEIL_HANDLE(MarkNoShow, v1::TransitionAppointmentRequest, v1::Appointment,
                DoTransition(call, "MarkNoShow", "noshow", *req, resp))
+ACCUEIL_HANDLE(ExportPersonData, v1::ExportPersonDataRequest, v1::ExportPersonDataResponse,
+               DoExportPersonData(call, *req, resp))
+ACCUEIL_HANDLE(ErasePersonData, v1::ErasePersonDataRequest, v1::ErasePersonDataResponse,
+               DoErasePersonData(call, *req, resp))
 
 grpc::Status BookingService::GetOpeningHours(grpc::ServerContext* context,
                                              const v1::GetOpeningHoursRequest* req,

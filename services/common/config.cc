@@ -62,6 +62,17 @@ absl::Status Apply(const std::string& key, const std::string& value,
       return Invalid(key, "expected host:port");
     }
     c->listen = value;
+  } else if (key == "tls_cert_file") {
+    c->tls_cert_file = value;
+  } else if (key == "tls_key_file") {
+    c->tls_key_file = value;
+  } else if (key == "tls_client_ca_file") {
+    c->tls_client_ca_file = value;
+  } else if (key == "health_listen") {
+    if (!value.empty() && value.find(':') == std::string::npos) {
+      return Invalid(key, "expected host:port (or empty: none)");
+    }
+    c->health_listen = value;
   } else if (key == "database_url") {
     c->database_url = value;
   } else if (key == "database_pool_size") {
@@ -115,6 +126,8 @@ absl::Status Apply(const std::string& key, const std::string& value,
     return SetRate(key, value, &c->rate_limit_write_per_second);
   } else if (key == "bookings_per_client_per_hour") {
     return SetInt(key, value, 1, 100000, &c->bookings_per_client_per_hour);
+  } else if (key == "retention_days") {
+    return SetInt(key, value, 1, 3650, &c->retention_days);
   } else {
     return Invalid(key, "unknown key");
   }
@@ -126,9 +139,28 @@ constexpr const char* kKeys[] = {
     "migrate_on_start", "shutdown_grace_seconds", "services", "oidc_issuer",
     "oidc_audience", "oidc_jwks_file", "dev_issuer_listen", "trusted_proxies",
     "rate_limit_exempt", "rate_limit_read_per_second", "rate_limit_write_per_second",
-    "bookings_per_client_per_hour"};
+    "bookings_per_client_per_hour", "retention_days", "tls_cert_file", "tls_key_file",
+    "tls_client_ca_file", "health_listen"};
 
 }  // namespace
+
+absl::Status ValidateTransport(const ServerConfig& config) {
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    return Invalid(config.tls_cert_file.empty() ? "tls_cert_file" : "tls_key_file",
+                   "tls_cert_file and tls_key_file go together: set both or neither");
+  }
+  if (!config.tls_client_ca_file.empty() && config.tls_cert_file.empty()) {
+    return Invalid("tls_client_ca_file",
+                   "mutual TLS needs the server's own tls_cert_file and tls_key_file");
+  }
+  if (config.tls_cert_file.empty() && !IsLoopback(config.listen)) {
+    return Invalid("listen", absl::StrCat("refusing to serve beyond loopback without TLS (",
+                                          config.listen,
+                                          "): set tls_cert_file and tls_key_file, or "
+                                          "listen on 127.0.0.1"));
+  }
+  return absl::OkStatus();
+}
 
 bool IsLoopback(const std::string& host_port) {
   std::string host = host_port.substr(0, host_port.rfind(':'));
@@ -170,6 +202,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
   if (config.database_url.empty()) {
     return Invalid("database_url", "is required");
   }
+  if (absl::Status s = ValidateTransport(config); !s.ok()) return s;
   if (!config.dev_issuer_listen.empty() && !IsLoopback(config.listen)) {
     return Invalid("dev_issuer_listen",
                    "the development issuer is refused when the server listens "

@@ -23,7 +23,21 @@ namespace accueil {
 
 struct ServerConfig {
   // Address the gRPC services listen on ("127.0.0.1:50051"; port 0 picks one).
+  // Beyond loopback, TLS is required (ValidateTransport).
   std::string listen = "127.0.0.1:50051";
+  // TLS of the gRPC port (docs/security.md#transport): the server's
+  // certificate chain and private key, PEM; both or neither. The files are
+  // re-read while serving, so a renewed certificate needs no restart.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Mutual TLS: CA certificates (PEM) that clients' certificates must chain
+  // to. Set: every client must present a valid certificate. Needs
+  // tls_cert_file.
+  std::string tls_client_ca_file;
+  // A second, plaintext address serving only grpc.health.v1 (the same
+  // statuses as `listen`), for Kubernetes probes, which cannot do TLS:
+  // "0.0.0.0:8081". Empty: none.
+  std::string health_listen;
   // libpq connection string of the PostgreSQL database.
   std::string database_url;
   // Connections kept open to PostgreSQL by this process.
@@ -61,10 +75,17 @@ struct ServerConfig {
   // Addresses or CIDR blocks exempt from the public limits (digital access
   // point, partner associations).
   std::vector<std::string> rate_limit_exempt;
+  // Personal data is erased this many days after the appointment ended
+  // (docs/security.md, "Personal data"); statistics keep the rest.
+  int retention_days = 90;
 };
 
 // IsLoopback is true for "127.x.x.x:port", "localhost:port", "[::1]:port".
 bool IsLoopback(const std::string& host_port);
+
+// ValidateTransport refuses a configuration that would serve beyond loopback
+// without TLS, half a TLS key pair, or a client CA without TLS.
+absl::Status ValidateTransport(const ServerConfig& config);
 
 // EnvLookup returns the value of an environment variable, if set.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -51,5 +51,18 @@ TEST(Config, RequiresTheDatabase) {
   EXPECT_TRUE(ParseServerConfig("database_url = x\n", Env({})).ok());
 }
 
+TEST(Config, RetentionDaysDefaultsTo90AndIsOverridable) {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig("database_url = x\n", Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->retention_days, 90);
+  c = ParseServerConfig("database_url = x\nretention_days = 30\n",
+                        Env({{"ACCUEIL_RETENTION_DAYS", "45"}}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->retention_days, 45);
+  c = ParseServerConfig("database_url = x\nretention_days = 0\n", Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("retention_days"), absl::string_view::npos);
+}
+
 }  // namespace
 }  // namespace accueil

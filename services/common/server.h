@@ -48,16 +48,36 @@ struct HostedService {
 using ServiceFactory =
     std::function<absl::StatusOr<HostedService>(const ServiceContext&)>;
 
+class HealthMirror;
+
+// Transport options of a Server (docs/security.md#transport).
+struct ServerOptions {
+  // TLS: PEM files of the certificate chain and its private key; both empty:
+  // plaintext. They are checked at start, then re-read every
+  // `tls_refresh` (a renewed certificate is served without a restart).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Mutual TLS: clients must present a certificate chaining to these CAs.
+  std::string tls_client_ca_file;
+  absl::Duration tls_refresh = absl::Seconds(60);
+  // A second, plaintext address serving only grpc.health.v1 with the same
+  // statuses ("host:port", port 0 picks one); empty: none.
+  std::string health_listen;
+};
+
 // Server runs gRPC services with health checking and reflection.
 class Server {
  public:
   // Start listens on `address` ("host:port", port 0 picks a free one).
   static absl::StatusOr<std::unique_ptr<Server>> Start(
-      const std::string& address, std::vector<HostedService> services);
+      const std::string& address, std::vector<HostedService> services,
+      const ServerOptions& options = {});
   ~Server();
 
   // port is the port actually bound.
   int port() const { return port_; }
+  // health_port is the health-only port bound, 0 without health_listen.
+  int health_port() const { return health_port_; }
 
   // Shutdown marks the services not serving, waits up to `grace` for calls in
   // flight, then cancels what remains.
@@ -67,7 +87,10 @@ class Server {
   Server() = default;
   std::vector<HostedService> services_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HealthMirror> health_mirror_;
+  std::unique_ptr<grpc::Server> health_server_;
   int port_ = 0;
+  int health_port_ = 0;
 };
 
 // ServerMain parses `--config FILE` (and `migrate` as the first argument to

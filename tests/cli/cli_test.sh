@@ -417,6 +417,28 @@ expect_exit 0 "admin roles --subject after revoke" admin_cli admin roles --subje
 expect_exit 0 "admin roles --all" admin_cli admin roles --subject cli-test-alice --all &&
   expect_text "roles --all shows the revoked binding" out "^$binding +cli-test-alice .* [0-9]{2}:[0-9]{2}$"
 
+# Person rights: Awa Diallo (cancelled above) asks for her data, then its
+# erasure; administrators only, with a reason.
+expect_exit 3 "person export without --reason" admin_cli admin person export --site "$site" \
+  --query "06 12 34 56 78" &&
+  expect_text "person export: AGENT_REASON_REQUIRED" err "AGENT_REASON_REQUIRED"
+expect_exit 0 "person export" admin_cli admin person export --site "$site" \
+  --query "06 12 34 56 78" --reason "Demande RGPD" &&
+  expect_text "person export names the person" out "^name: +Awa Diallo$" &&
+  expect_text "person export shows the e-mail" out "^email: +awa@example.org$"
+expect_exit 6 "person erase as lodge agent is refused" with_token "$lodge" admin person erase \
+  --site "$site" --query awa@example.org --reason "Demande RGPD"
+expect_exit 0 "person erase" admin_cli admin person erase --site "$site" \
+  --query awa@example.org --reason "Demande RGPD" &&
+  expect_text "person erase counts" out "^erased appointments: +[1-9]$"
+expect_exit 0 "person export after erase" admin_cli admin person export --site "$site" \
+  --query "+33612345678" --reason "Demande RGPD" &&
+  if grep -q "Awa" "$work/out"; then fail "person export after erase still names Awa"; else
+    pass "person export after erase names nobody"; fi
+expect_exit 0 "person erase again" admin_cli admin person erase --site "$site" \
+  --query awa@example.org --reason "Demande RGPD" &&
+  expect_text "person erase again: nothing left" out "^erased appointments: +0$"
+
 # Devices.
 expect_exit 0 "admin device-create" admin_cli admin device-create --site "$site" --name "Borne loge entrée A" ||
   fatal "admin device-create"

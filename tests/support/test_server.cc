@@ -85,7 +85,7 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
   services.push_back(std::move(*booking::BookingService::Make(context)));
   services.push_back(std::move(*access::AccessService::Make(context)));
   absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start("127.0.0.1:0", std::move(services));
+      Server::Start("127.0.0.1:0", std::move(services), options.transport);
   Check(server.status(), "server");
   s->server_ = std::move(*server);
   return s;
@@ -101,6 +101,10 @@ TestServer::~TestServer() {
 
 std::string TestServer::address() const {
   return absl::StrCat("127.0.0.1:", server_->port());
+}
+
+std::string TestServer::health_address() const {
+  return absl::StrCat("127.0.0.1:", server_->health_port());
 }
 
 std::string TestServer::Token(const std::string& subject,

@@ -45,6 +45,10 @@ struct TestServerOptions {
   }();
   // Peers whose x-forwarded-for names the client.
   std::vector<std::string> trusted_proxies;
+  // Transport: TLS, mutual TLS, health port (default: plaintext, none).
+  // With TLS, Channel() and the stubs below do not apply: make a channel
+  // with TLS credentials to address().
+  ServerOptions transport;
 };
 
 class TestServer {
@@ -54,6 +58,8 @@ class TestServer {
   ~TestServer();
 
   std::string address() const;
+  // health_address is the plaintext health-only port (transport.health_listen).
+  std::string health_address() const;
 
   // Token grants `grants` (role, site id; 0 = every site) to `subject` in
   // the database and returns a JWT for it, signed by the test issuer.

@@ -30,6 +30,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/* Where the pods find their files. */}}
 {{- define "accueil.secretKeyPath" -}}/etc/accueil/secret/secret.key{{- end -}}
 {{- define "accueil.jwksPath" -}}/etc/accueil/oidc/jwks.json{{- end -}}
+{{- define "accueil.tlsDir" -}}/etc/accueil/tls{{- end -}}
+{{- define "accueil.tlsClientCaPath" -}}/etc/accueil/tls-client-ca/ca.crt{{- end -}}
 
 {{/* Volumes shared by the server pods and the migration Job. */}}
 {{- define "accueil.volumes" -}}

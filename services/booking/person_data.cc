@@ -1,0 +1,100 @@
+// Person rights (GDPR): export and erasure of one person's personal data at
+// one site, by an administrator of the site with a reason (the Gate audits
+// the call). The person is found by the keyed hash the booking keeps
+// (codes.h PersonKey) of the phone or e-mail given, or by that contact while
+// it is still held. SQL: db/migrations/0005_retention.sql.
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "services/booking/booking_service.h"
+#include "services/booking/codes.h"
+#include "services/common/errors.h"
+#include "services/common/idempotency.h"
+#include "services/common/input/input.h"
+#include "services/common/input/resource.h"
+
+namespace accueil::booking {
+namespace {
+
+// PersonQuery is the normalised contact of a request's `query` and the keyed
+// hash the booking computed from it.
+struct PersonQuery {
+  std::string phone;  // E.164, or empty
+  std::string email;  // lower-cased, or empty
+  std::string key_hex;
+};
+
+absl::StatusOr<PersonQuery> ParsePersonQuery(const Secrets& secrets, const std::string& raw) {
+  PersonQuery out;
+  if (raw.find('@') != std::string::npos) {
+    absl::StatusOr<std::string> email = input::ParseEmail(raw, "query");
+    if (!email.ok()) return email.status();
+    out.email = *email;
+  } else {
+    absl::StatusOr<std::string> phone = input::ParseMobilePhone(raw, "query");
+    if (!phone.ok()) {
+      return InvalidField("INVALID_QUERY", "query",
+                          "give the person's mobile phone number or e-mail address");
+    }
+    out.phone = *phone;
+  }
+  // The same identity as the booking's (appointments.cc ValidPerson).
+  out.key_hex = absl::BytesToHexString(
+      PersonKey(secrets, out.phone.empty() ? out.email : out.phone));
+  return out;
+}
+
+}  // namespace
+
+absl::Status BookingService::DoExportPersonData(Call& call,
+                                                const v1::ExportPersonDataRequest& req,
+                                                v1::ExportPersonDataResponse* resp) {
+  absl::StatusOr<int64_t> site = input::ParseResourceId(req.site(), "sites", "site");
+  if (!site.ok()) return site.status();
+  absl::StatusOr<PersonQuery> query = ParsePersonQuery(*ctx_.secrets, req.query());
+  if (!query.ok()) return query.status();
+  if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+  call.SetResource(absl::StrCat("sites/", *site), *site);
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    resp->Clear();
+    pqxx::result r = tx.exec_prepared("booking_person_appointments", *site, query->key_hex,
+                                      query->phone, query->email);
+    for (const pqxx::row& row : r) {
+      v1::Appointment* a = resp->add_appointments();
+      FillAppointment(row, a);
+      // The person's data, not the keys to their appointments: an export
+      // file must not let its reader cancel or check in.
+      a->clear_access_code();
+      a->clear_check_in_token();
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status BookingService::DoErasePersonData(Call& call,
+                                               const v1::ErasePersonDataRequest& req,
+                                               v1::ErasePersonDataResponse* resp) {
+  absl::StatusOr<int64_t> site = input::ParseResourceId(req.site(), "sites", "site");
+  if (!site.ok()) return site.status();
+  absl::StatusOr<PersonQuery> query = ParsePersonQuery(*ctx_.secrets, req.query());
+  if (!query.ok()) return query.status();
+  // booking.requests keeps a plain hash of the request: hash the keyed one
+  // instead, so that no hash of the erased phone or e-mail stays behind.
+  v1::ErasePersonDataRequest keyed = req;
+  keyed.set_query(query->key_hex);
+  absl::StatusOr<Idempotency> idem = ForRequest("ErasePersonData", keyed);
+  if (!idem.ok()) return idem.status();
+  if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+  call.SetResource(absl::StrCat("sites/", *site), *site);
+  absl::Time now = ctx_.clock->Now();
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    pqxx::row r = tx.exec_prepared1("booking_erase_person", idem->request_id, idem->hash_hex,
+                                    db::SqlTime(now), *site, query->key_hex, query->phone,
+                                    query->email);
+    resp->set_erased_appointment_count(r[0].as<int>());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace accueil::booking

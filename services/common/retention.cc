@@ -1,0 +1,108 @@
+#include "services/common/retention.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "absl/time/clock.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+
+namespace accueil::retention {
+namespace {
+
+// Every purge function of the schema: (p_now timestamptz, p_retention
+// interval) -> integer. Later services append theirs.
+constexpr const char* kPurgeFunctions[] = {
+    "booking.purge_personal_data",
+};
+
+}  // namespace
+
+absl::StatusOr<int> PurgeOnce(db::Pool& pool, absl::Time now, absl::Duration retention) {
+  int total = 0;
+  std::string interval = absl::StrCat(absl::ToInt64Seconds(retention), " seconds");
+  for (const char* function : kPurgeFunctions) {
+    absl::StatusOr<int> erased = pool.Run([&](pqxx::connection& c) -> absl::StatusOr<int> {
+      pqxx::work tx(c);
+      pqxx::row r = tx.exec_params1(
+          absl::StrCat("SELECT ", function, "($1::timestamptz, $2::interval)"),
+          db::SqlTime(now), interval);
+      int n = r[0].as<int>();
+      tx.commit();
+      return n;
+    });
+    if (!erased.ok()) {
+      log::Error("retention.purge_failed", {{"function", function}});
+      return erased.status();
+    }
+    log::Info("retention.purged", {{"function", function}, {"erased", absl::StrCat(*erased)}});
+    total += *erased;
+  }
+  return total;
+}
+
+int RunPurgeCommand(const std::string& database_url, int retention_days) {
+  absl::StatusOr<std::unique_ptr<db::Pool>> pool = db::Pool::Create(database_url, 1);
+  absl::StatusOr<int> erased =
+      pool.ok() ? PurgeOnce(**pool, absl::Now(), absl::Hours(24) * retention_days)
+                : absl::StatusOr<int>(pool.status());
+  if (!erased.ok()) {
+    std::fprintf(stderr, "accueil-server: purge: %s\n",
+                 std::string(erased.status().message()).c_str());
+    return 1;
+  }
+  log::Info("retention.done", {{"erased", absl::StrCat(*erased)},
+                               {"retention_days", absl::StrCat(retention_days)}});
+  return 0;
+}
+
+Purger::Purger(db::Pool* pool, const Clock* clock, PurgerOptions options)
+    : pool_(pool), clock_(clock), options_(options) {}
+
+Purger::~Purger() { Stop(); }
+
+void Purger::Start() {
+  if (thread_.joinable()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = false;
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Purger::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+int Purger::passes() const {
+  absl::MutexLock lock(&mu_);
+  return passes_;
+}
+
+void Purger::Loop() {
+  absl::Time next = clock_->Now();
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+    }
+    absl::Time now = clock_->Now();
+    if (now >= next) {
+      // A failed pass is logged and retried at the next one.
+      (void)PurgeOnce(*pool_, now, options_.retention);
+      next = now + options_.every;
+      absl::MutexLock lock(&mu_);
+      ++passes_;
+    }
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.poll);
+  }
+}
+
+}  // namespace accueil::retention

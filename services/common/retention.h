@@ -1,0 +1,72 @@
+// Retention of personal data: the purge that erases personal data once it is
+// no longer needed, keeping what the statistics need (docs/security.md,
+// "Personal data").
+//
+// One pass calls every purge function of the schema (booking's today; a
+// later service that stores personal data adds its own SQL function and
+// names it in kPurgeFunctions, retention.cc). It runs
+//   - as `accueil-server purge` (one pass, then exits: a Kubernetes CronJob),
+//   - and inside every server process, once an hour (Purger).
+// Passes are idempotent, so replicas running them concurrently do no harm.
+//
+//   accueil::retention::Purger purger(pool, &clock, {absl::Hours(24 * 90)});
+//   purger.Start();
+//   ...
+//   purger.Stop();
+#pragma once
+
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/common/clock.h"
+#include "services/common/db.h"
+
+namespace accueil::retention {
+
+// PurgeOnce erases the personal data of what ended more than `retention`
+// before `now`; returns the number of records (persons) erased.
+absl::StatusOr<int> PurgeOnce(db::Pool& pool, absl::Time now, absl::Duration retention);
+
+// RunPurgeCommand is `accueil-server purge`: one pass with the system clock
+// on its own connection, logs the count; returns the process exit code.
+int RunPurgeCommand(const std::string& database_url, int retention_days);
+
+struct PurgerOptions {
+  absl::Duration retention = absl::Hours(24 * 90);
+  // Time between passes, read on the injected clock.
+  absl::Duration every = absl::Hours(1);
+  // How often the thread looks at the clock (real time).
+  absl::Duration poll = absl::Seconds(30);
+};
+
+// Purger runs PurgeOnce at Start and then each time the clock has moved on
+// by `every`. Thread-safe; Stop (or the destructor) joins the thread.
+class Purger {
+ public:
+  Purger(db::Pool* pool, const Clock* clock, PurgerOptions options);
+  ~Purger();
+  Purger(const Purger&) = delete;
+  Purger& operator=(const Purger&) = delete;
+
+  void Start();
+  void Stop();
+  // Passes completed (for tests).
+  int passes() const;
+
+ private:
+  void Loop();
+
+  db::Pool* pool_;
+  const Clock* clock_;
+  PurgerOptions options_;
+  mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  int passes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread thread_;
+};
+
+}  // namespace accueil::retention

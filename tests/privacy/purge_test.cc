@@ -1,0 +1,178 @@
+// The retention purge: what ended more than retention_days ago loses its
+// personal data, what is recent or still active keeps it, and the figures
+// the statistics compute are the same before and after.
+#include <memory>
+
+#include "services/common/retention.h"
+#include "tests/privacy/privacy_fixture.h"
+
+namespace accueil::testing {
+namespace {
+
+constexpr absl::Duration kNinetyDays = absl::Hours(24 * 90);
+
+std::string Ids(const History& h, bool old) {
+  std::vector<const v1::Appointment*> list =
+      old ? std::vector<const v1::Appointment*>{&h.old_fulfilled, &h.old_cancelled,
+                                                &h.old_noshow, &h.old_wheelchair}
+          : std::vector<const v1::Appointment*>{&h.old_still_booked, &h.recent_fulfilled,
+                                                &h.recent_cancelled, &h.recent_booked};
+  std::string out;
+  for (const v1::Appointment* a : list) {
+    absl::StrAppend(&out, out.empty() ? "" : ",", IdOf(a->name()));
+  }
+  return out;
+}
+
+// Erased: no name, contact, note or cancel reason left, erase_time set.
+int64_t ErasedAmong(BookingWorld& world, const std::string& ids) {
+  return world.QueryInt(
+      "SELECT count(*) FROM booking.appointments a JOIN booking.persons p "
+      "ON p.id = a.person_id WHERE a.id IN (" + ids + ") AND p.given_name IS NULL "
+      "AND p.family_name IS NULL AND p.email IS NULL AND p.phone IS NULL "
+      "AND p.accessibility_note = '' AND a.cancel_reason IS NULL "
+      "AND p.erase_time IS NOT NULL");
+}
+
+// Anywhere in the rows of the tables that could hold it.
+int64_t Mentions(BookingWorld& world, const std::string& text) {
+  std::string like = absl::StrCat("'%", text, "%'");
+  return world.QueryInt(
+      "SELECT (SELECT count(*) FROM booking.persons t WHERE t::text LIKE " + like +
+      ") + (SELECT count(*) FROM booking.appointments t WHERE t::text LIKE " + like +
+      ") + (SELECT count(*) FROM events.log t WHERE t::text LIKE " + like +
+      ") + (SELECT count(*) FROM booking.requests t WHERE t::text LIKE " + like + ")");
+}
+
+std::unique_ptr<db::Pool> PoolFor(BookingWorld& world) {
+  absl::StatusOr<std::unique_ptr<db::Pool>> pool =
+      db::Pool::Create(world.server().database().url(), 1);
+  EXPECT_TRUE(pool.ok()) << pool.status();
+  return pool.ok() ? std::move(*pool) : nullptr;
+}
+
+bool WaitForPasses(const retention::Purger& purger, int passes) {
+  for (int i = 0; i < 2000 && purger.passes() < passes; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return purger.passes() >= passes;
+}
+
+TEST(Purge, TheHourlyPurgeErasesOldClosedAppointmentsOnly) {
+  BookingWorld world;
+  std::unique_ptr<db::Pool> pool = PoolFor(world);
+  ASSERT_NE(pool, nullptr);
+  retention::PurgerOptions options;
+  options.retention = kNinetyDays;
+  options.every = absl::Hours(1);
+  options.poll = absl::Milliseconds(5);
+  retention::Purger purger(pool.get(), &world.clock(), options);
+  std::string keys_before;
+  History h = BuildHistory(world, [&] {
+    // Right after the old appointments closed: nothing is old enough yet.
+    purger.Start();
+    ASSERT_TRUE(WaitForPasses(purger, 1));
+    EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.persons "
+                             "WHERE erase_time IS NOT NULL"), 0);
+    EXPECT_EQ(Mentions(world, "Cancel-secret-2"), 1);
+    EXPECT_EQ(Mentions(world, "Note-secret-5"), 1);
+  });
+  ASSERT_FALSE(HasFailure());
+  keys_before = world.Query(
+      "SELECT string_agg(id || ':' || encode(person_key, 'hex') || ':' || status || ':' || "
+      "companions || ':' || accessibility_need || ':' || channel, ',' ORDER BY id) "
+      "FROM booking.appointments");
+
+  int passes = purger.passes();
+  world.clock().Set(kSept20);
+  ASSERT_TRUE(WaitForPasses(purger, passes + 1));
+  purger.Stop();
+
+  EXPECT_EQ(ErasedAmong(world, Ids(h, /*old=*/true)), 4);
+  EXPECT_EQ(ErasedAmong(world, Ids(h, /*old=*/false)), 0);
+  for (int person : h.old_closed_persons()) {
+    EXPECT_EQ(Mentions(world, absl::StrCat("Durand-", person)), 0) << person;
+    EXPECT_EQ(Mentions(world, absl::StrFormat("personne.%d@", person)), 0) << person;
+    EXPECT_EQ(Mentions(world, PhoneOf(person)), 0) << person;
+  }
+  EXPECT_EQ(Mentions(world, "Cancel-secret-2"), 0);
+  EXPECT_EQ(Mentions(world, "Note-secret-5"), 0);
+  // Recent or still active: untouched.
+  for (int person : h.kept_persons()) {
+    EXPECT_EQ(world.QueryInt(absl::StrCat(
+                  "SELECT count(*) FROM booking.persons WHERE given_name = 'Camille' AND "
+                  "family_name = 'Durand-", person, "' AND phone = '", PhoneOf(person),
+                  "' AND email = 'personne.", person, "@example.org'")),
+              1)
+        << person;
+  }
+  EXPECT_EQ(world.Query(absl::StrCat("SELECT cancel_reason FROM booking.appointments "
+                                     "WHERE id = ", IdOf(h.recent_cancelled.name()))),
+            "Cancel-secret-7");
+  // What the statistics need stays, person_key included.
+  EXPECT_EQ(world.Query(
+                "SELECT string_agg(id || ':' || encode(person_key, 'hex') || ':' || status || "
+                "':' || companions || ':' || accessibility_need || ':' || channel, ',' "
+                "ORDER BY id) FROM booking.appointments"),
+            keys_before);
+
+  // The person reading their appointment now sees no personal data.
+  v1::Appointment read;
+  ASSERT_TRUE(RpcOk(world.Get(h.old_wheelchair, &read)));
+  EXPECT_EQ(read.person().family_name(), "");
+  EXPECT_EQ(read.person().phone(), "");
+  EXPECT_EQ(read.accessibility().need(), v1::WHEELCHAIR);
+  EXPECT_EQ(read.accessibility().note(), "");
+  EXPECT_EQ(read.companions(), 2);
+  EXPECT_EQ(read.status(), v1::FULFILLED);
+}
+
+TEST(Purge, FiguresAreEqualBeforeAndAfterAPurge) {
+  BookingWorld world;
+  History h = BuildHistory(world);
+  ASSERT_FALSE(HasFailure());
+  world.clock().Set(kSept20);
+  std::map<std::string, std::string> before = Figures(world);
+  // The history is not trivial: every figure has something to count.
+  EXPECT_EQ(before["no_show_rate"], "0.250000");
+  EXPECT_EQ(before["companions"], "2");
+  EXPECT_EQ(before["cancellations"], "2/late=2");
+  EXPECT_NE(before["accessibility"].find("wheelchair=1"), std::string::npos)
+      << before["accessibility"];
+  EXPECT_NE(before["by_status_desk_month"].find("2026-06/noshow=1"), std::string::npos)
+      << before["by_status_desk_month"];
+
+  std::unique_ptr<db::Pool> pool = PoolFor(world);
+  ASSERT_NE(pool, nullptr);
+  absl::StatusOr<int> erased = retention::PurgeOnce(*pool, world.clock().Now(), kNinetyDays);
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 4);
+  std::map<std::string, std::string> after = Figures(world);
+  for (const auto& [name, value] : before) {
+    EXPECT_EQ(after[name], value) << name;
+    EXPECT_FALSE(value.empty()) << name;
+  }
+  // A second pass erases nothing more and changes nothing.
+  erased = retention::PurgeOnce(*pool, world.clock().Now(), kNinetyDays);
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 0);
+  EXPECT_EQ(Figures(world), before);
+  EXPECT_EQ(ErasedAmong(world, Ids(h, /*old=*/false)), 0);
+}
+
+TEST(Purge, ALongerRetentionKeepsEverything) {
+  BookingWorld world;
+  History h = BuildHistory(world);
+  ASSERT_FALSE(HasFailure());
+  std::unique_ptr<db::Pool> pool = PoolFor(world);
+  ASSERT_NE(pool, nullptr);
+  absl::StatusOr<int> erased =
+      retention::PurgeOnce(*pool, kSept20, absl::Hours(24 * 365));
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 0);
+  EXPECT_EQ(Mentions(world, "Cancel-secret-2"), 1);
+  EXPECT_EQ(ErasedAmong(world, Ids(h, /*old=*/true)), 0);
+}
+
+}  // namespace
+}  // namespace accueil::testing
