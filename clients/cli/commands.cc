@@ -343,6 +343,27 @@ int RunSlots(const GlobalOptions& global, const SlotsOptions& options) {
   return kExitOk;
 }
 
+// MutateAppointment runs one call that changes an appointment and answers it,
+// then prints the answer (JSON or a record) and `note`, if any.
+template <typename Request>
+int MutateAppointment(const GlobalOptions& global, const std::string& request_id,
+                      grpc::Status (v1::BookingService::Stub::*method)(
+                          grpc::ClientContext*, const Request&, v1::Appointment*),
+                      const Request& request, bool full, const char* note) {
+  Session session(global);
+  grpc::ClientContext context;
+  session.Prepare(&context);
+  v1::Appointment appointment;
+  grpc::Status status = (session.stub().*method)(&context, request, &appointment);
+  if (!status.ok()) return session.FailMutation(status, request_id);
+  if (global.json) return PrintJsonMessage(appointment);
+  PrintAppointment(appointment,
+                   session.DisplayZone(appointment.site(), appointment.desk()),
+                   full);
+  if (note != nullptr) std::cout << note;
+  return kExitOk;
+}
+
 int RunBook(const GlobalOptions& global, const BookOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
   if (!request_id.ok())
@@ -366,20 +387,11 @@ int RunBook(const GlobalOptions& global, const BookOptions& options) {
   request.set_override_reason(options.override_reason);
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::Appointment appointment;
-  grpc::Status status =
-      session.stub().CreateAppointment(&context, request, &appointment);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(appointment);
-  PrintAppointment(appointment,
-                   session.DisplayZone(appointment.site(), appointment.desk()),
-                   /*full=*/false);
-  std::cout << "\nKeep the reference and the access code: both are needed to "
-               "change or cancel the appointment.\n";
-  return kExitOk;
+  return MutateAppointment(
+      global, *request_id, &v1::BookingService::Stub::CreateAppointment,
+      request, /*full=*/false,
+      "\nKeep the reference and the access code: both are needed to "
+      "change or cancel the appointment.\n");
 }
 
 int RunShow(const GlobalOptions& global, const AppointmentOptions& options) {
@@ -447,18 +459,9 @@ int RunMove(const GlobalOptions& global, const AppointmentOptions& options) {
   request.set_new_slot(options.new_slot);
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::Appointment appointment;
-  grpc::Status status =
-      session.stub().RescheduleAppointment(&context, request, &appointment);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(appointment);
-  PrintAppointment(appointment,
-                   session.DisplayZone(appointment.site(), appointment.desk()),
-                   /*full=*/false);
-  return kExitOk;
+  return MutateAppointment(global, *request_id,
+                           &v1::BookingService::Stub::RescheduleAppointment,
+                           request, /*full=*/false, nullptr);
 }
 
 int RunTransition(const GlobalOptions& global, Transition transition,
@@ -470,32 +473,26 @@ int RunTransition(const GlobalOptions& global, Transition transition,
   request.set_name(options.name);
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::Appointment appointment;
-  v1::BookingService::Stub& stub = session.stub();
-  grpc::Status status;
+  using Method = grpc::Status (v1::BookingService::Stub::*)(
+      grpc::ClientContext*, const v1::TransitionAppointmentRequest&,
+      v1::Appointment*);
+  Method method = &v1::BookingService::Stub::MarkArrived;
   switch (transition) {
     case Transition::kArrived:
-      status = stub.MarkArrived(&context, request, &appointment);
+      method = &v1::BookingService::Stub::MarkArrived;
       break;
     case Transition::kStart:
-      status = stub.StartService(&context, request, &appointment);
+      method = &v1::BookingService::Stub::StartService;
       break;
     case Transition::kComplete:
-      status = stub.CompleteAppointment(&context, request, &appointment);
+      method = &v1::BookingService::Stub::CompleteAppointment;
       break;
     case Transition::kNoShow:
-      status = stub.MarkNoShow(&context, request, &appointment);
+      method = &v1::BookingService::Stub::MarkNoShow;
       break;
   }
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(appointment);
-  PrintAppointment(appointment,
-                   session.DisplayZone(appointment.site(), appointment.desk()),
-                   /*full=*/false);
-  return kExitOk;
+  return MutateAppointment(global, *request_id, method, request, /*full=*/false,
+                           nullptr);
 }
 
 int RunCheckIn(const GlobalOptions& global, const CheckInOptions& options) {
@@ -506,18 +503,9 @@ int RunCheckIn(const GlobalOptions& global, const CheckInOptions& options) {
   request.set_check_in_token(options.check_in_token);
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::Appointment appointment;
-  grpc::Status status =
-      session.stub().CheckInAppointment(&context, request, &appointment);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(appointment);
-  PrintAppointment(appointment,
-                   session.DisplayZone(appointment.site(), appointment.desk()),
-                   /*full=*/false);
-  return kExitOk;
+  return MutateAppointment(global, *request_id,
+                           &v1::BookingService::Stub::CheckInAppointment,
+                           request, /*full=*/false, nullptr);
 }
 
 int RunResetCode(const GlobalOptions& global, const NameOptions& options) {
@@ -528,20 +516,11 @@ int RunResetCode(const GlobalOptions& global, const NameOptions& options) {
   request.set_name(options.name);
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::Appointment appointment;
-  grpc::Status status =
-      session.stub().ResetAccessCode(&context, request, &appointment);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(appointment);
-  PrintAppointment(appointment,
-                   session.DisplayZone(appointment.site(), appointment.desk()),
-                   /*full=*/false);
-  std::cout << "\nGive the person the new access code: the old code and the "
-               "old check-in token no longer work.\n";
-  return kExitOk;
+  return MutateAppointment(
+      global, *request_id, &v1::BookingService::Stub::ResetAccessCode, request,
+      /*full=*/false,
+      "\nGive the person the new access code: the old code and the "
+      "old check-in token no longer work.\n");
 }
 
 int RunCreateSite(const GlobalOptions& global,
