@@ -215,6 +215,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   for (HostedService& s : server->services_) {
     builder.RegisterService(s.service.get());
   }
+  // Handlers block on PostgreSQL. With gRPC's default of at most 2 pollers a
+  // completion queue, the server starts and stops a thread for almost every
+  // call (docs/benchmarks.md); keep enough threads polling instead.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 4);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(
