@@ -3,7 +3,9 @@
 --
 -- What is erased: the person's fields in booking.persons (names, e-mail,
 -- phone, accessibility note; erase_time says when) and the person's free
--- text on the appointment (cancel_reason). What stays, for the statistics:
+-- text on the appointment (cancel_reason) and the agent's override reason,
+-- which may name the person (kept as '' so the override still shows). What
+-- stays, for the statistics:
 -- the appointment row (status, times, slot, desk, site, channel, companions,
 -- accessibility category, preferred language) and person_key, the keyed hash
 -- behind "one active appointment per person and desk". The event log holds
@@ -23,11 +25,13 @@ RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   v_erased integer;
 BEGIN
-  UPDATE booking.appointments a SET cancel_reason = NULL
+  UPDATE booking.appointments a
+  SET cancel_reason = NULL,
+      override_reason = CASE WHEN a.override_reason IS NULL THEN NULL ELSE '' END
   FROM booking.slots s
   WHERE s.id = a.slot_id AND s.end_time < p_now - p_retention
     AND a.status NOT IN ('booked', 'arrived', 'in_service')
-    AND a.cancel_reason IS NOT NULL;
+    AND (a.cancel_reason IS NOT NULL OR a.override_reason <> '');
 
   UPDATE booking.persons p
   SET given_name = NULL, family_name = NULL, email = NULL, phone = NULL,
@@ -83,8 +87,10 @@ BEGIN
     PERFORM booking.raise('AC412', 'ACTIVE_APPOINTMENT_EXISTS', 'query',
       'this person still has an active appointment at this site; cancel it first');
   END IF;
-  UPDATE booking.appointments SET cancel_reason = NULL
-  WHERE id = ANY (v_ids) AND cancel_reason IS NOT NULL;
+  UPDATE booking.appointments
+  SET cancel_reason = NULL,
+      override_reason = CASE WHEN override_reason IS NULL THEN NULL ELSE '' END
+  WHERE id = ANY (v_ids) AND (cancel_reason IS NOT NULL OR override_reason <> '');
   UPDATE booking.persons p
   SET given_name = NULL, family_name = NULL, email = NULL, phone = NULL,
       accessibility_note = '', erase_time = p_now

@@ -174,5 +174,26 @@ TEST(Purge, ALongerRetentionKeepsEverything) {
   EXPECT_EQ(ErasedAmong(world, Ids(h, /*old=*/true)), 0);
 }
 
+TEST(Purge, AnAgentsOverrideReasonIsErasedButTheOverrideShows) {
+  BookingWorld world;
+  OpenedDesk open = world.OpenDesk(DeskOptions{});
+  ASSERT_FALSE(open.slots.empty());
+  v1::CreateAppointmentRequest req = BookingWorld::BookingRequest(open.slots[0].name(), 1);
+  req.set_channel(v1::AGENT);
+  req.set_override_reason("Override-secret: lost her permit");
+  v1::Appointment a;
+  ASSERT_TRUE(RpcOk(world.Book(req, &a)));
+  Serve(world, a.name());
+  std::unique_ptr<db::Pool> pool = PoolFor(world);
+  ASSERT_NE(pool, nullptr);
+  absl::StatusOr<int> erased = retention::PurgeOnce(*pool, kSept20, kNinetyDays);
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 1);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments "
+                           "WHERE override_reason LIKE '%Override-secret%'"),
+            0);
+  EXPECT_EQ(world.Query("SELECT override_reason = '' FROM booking.appointments"), "t");
+}
+
 }  // namespace
 }  // namespace accueil::testing
