@@ -252,22 +252,20 @@ int RunRoles(const GlobalOptions& global, const RolesOptions& options) {
 
   Session session(global);
   av1::ListRoleBindingsResponse all;
-  while (true) {
-    grpc::ClientContext context;
-    session.Prepare(&context);
-    av1::ListRoleBindingsResponse page;
-    grpc::Status status =
-        session.access().ListRoleBindings(&context, request, &page);
-    if (!status.ok()) return session.Fail(status);
-    for (av1::RoleBinding& binding : *page.mutable_role_bindings()) {
-      *all.add_role_bindings() = std::move(binding);
-    }
-    if (page.next_page_token().empty() ||
-        page.next_page_token() == request.page_token()) {
-      break;
-    }
-    request.set_page_token(page.next_page_token());
-  }
+  grpc::Status status = FollowPages<av1::ListRoleBindingsResponse>(
+      request,
+      [&](const auto& r, av1::ListRoleBindingsResponse* page) {
+        grpc::ClientContext context;
+        session.Prepare(&context);
+        return session.access().ListRoleBindings(&context, r, page);
+      },
+      [&](av1::ListRoleBindingsResponse& page) {
+        for (av1::RoleBinding& item : *page.mutable_role_bindings()) {
+          *all.add_role_bindings() = std::move(item);
+        }
+        return true;
+      });
+  if (!status.ok()) return session.Fail(status);
   if (global.json) return PrintJsonMessage(all);
   if (all.role_bindings().empty()) {
     std::cout << "No role bindings.\n";
@@ -347,22 +345,20 @@ int RunDevices(const GlobalOptions& global, const std::string& site) {
 
   Session session(global);
   av1::ListDeviceTokensResponse all;
-  while (true) {
-    grpc::ClientContext context;
-    session.Prepare(&context);
-    av1::ListDeviceTokensResponse page;
-    grpc::Status status =
-        session.access().ListDeviceTokens(&context, request, &page);
-    if (!status.ok()) return session.Fail(status);
-    for (av1::DeviceToken& device : *page.mutable_device_tokens()) {
-      *all.add_device_tokens() = std::move(device);
-    }
-    if (page.next_page_token().empty() ||
-        page.next_page_token() == request.page_token()) {
-      break;
-    }
-    request.set_page_token(page.next_page_token());
-  }
+  grpc::Status status = FollowPages<av1::ListDeviceTokensResponse>(
+      request,
+      [&](const auto& r, av1::ListDeviceTokensResponse* page) {
+        grpc::ClientContext context;
+        session.Prepare(&context);
+        return session.access().ListDeviceTokens(&context, r, page);
+      },
+      [&](av1::ListDeviceTokensResponse& page) {
+        for (av1::DeviceToken& item : *page.mutable_device_tokens()) {
+          *all.add_device_tokens() = std::move(item);
+        }
+        return true;
+      });
+  if (!status.ok()) return session.Fail(status);
   if (global.json) return PrintJsonMessage(all);
   if (all.device_tokens().empty()) {
     std::cout << "No devices.\n";
@@ -404,23 +400,20 @@ int RunAudit(const GlobalOptions& global, const AuditOptions& options) {
 
   Session session(global);
   av1::ListAuditEventsResponse all;
-  while (true) {
-    grpc::ClientContext context;
-    session.Prepare(&context);
-    av1::ListAuditEventsResponse page;
-    grpc::Status status =
-        session.access().ListAuditEvents(&context, request, &page);
-    if (!status.ok()) return session.Fail(status);
-    for (av1::AuditEvent& event : *page.mutable_audit_events()) {
-      *all.add_audit_events() = std::move(event);
-    }
-    if (options.limit > 0 && all.audit_events_size() >= options.limit) break;
-    if (page.next_page_token().empty() ||
-        page.next_page_token() == request.page_token()) {
-      break;
-    }
-    request.set_page_token(page.next_page_token());
-  }
+  grpc::Status status = FollowPages<av1::ListAuditEventsResponse>(
+      request,
+      [&](const auto& r, av1::ListAuditEventsResponse* page) {
+        grpc::ClientContext context;
+        session.Prepare(&context);
+        return session.access().ListAuditEvents(&context, r, page);
+      },
+      [&](av1::ListAuditEventsResponse& page) {
+        for (av1::AuditEvent& item : *page.mutable_audit_events()) {
+          *all.add_audit_events() = std::move(item);
+        }
+        return !(options.limit > 0 && all.audit_events_size() >= options.limit);
+      });
+  if (!status.ok()) return session.Fail(status);
   while (options.limit > 0 && all.audit_events_size() > options.limit) {
     all.mutable_audit_events()->RemoveLast();
   }

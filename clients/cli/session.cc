@@ -167,21 +167,17 @@ grpc::Status Session::ListAllSites(v1::ListSitesResponse* all,
                                    bool as_caller) {
   v1::ListSitesRequest request;
   request.set_page_size(kPageSize);
-  while (true) {
-    grpc::ClientContext context;
-    as_caller ? Prepare(&context) : PrepareLookup(&context);
-    v1::ListSitesResponse page;
-    grpc::Status status = booking_->ListSites(&context, request, &page);
-    if (!status.ok()) return status;
-    for (v1::Site& site : *page.mutable_sites())
-      *all->add_sites() = std::move(site);
-    // A token that does not move would loop forever: stop instead.
-    if (page.next_page_token().empty() ||
-        page.next_page_token() == request.page_token()) {
-      return grpc::Status::OK;
-    }
-    request.set_page_token(page.next_page_token());
-  }
+  return FollowPages<v1::ListSitesResponse>(
+      request,
+      [&](const v1::ListSitesRequest& r, v1::ListSitesResponse* page) {
+        grpc::ClientContext context;
+        as_caller ? Prepare(&context) : PrepareLookup(&context);
+        return booking_->ListSites(&context, r, page);
+      },
+      [&](v1::ListSitesResponse& page) {
+        for (v1::Site& site : *page.mutable_sites()) *all->add_sites() = std::move(site);
+        return true;
+      });
 }
 
 grpc::Status Session::ListAllDesks(const std::string& parent,
@@ -190,20 +186,17 @@ grpc::Status Session::ListAllDesks(const std::string& parent,
   v1::ListDesksRequest request;
   request.set_parent(parent);
   request.set_page_size(kPageSize);
-  while (true) {
-    grpc::ClientContext context;
-    as_caller ? Prepare(&context) : PrepareLookup(&context);
-    v1::ListDesksResponse page;
-    grpc::Status status = booking_->ListDesks(&context, request, &page);
-    if (!status.ok()) return status;
-    for (v1::Desk& desk : *page.mutable_desks())
-      *all->add_desks() = std::move(desk);
-    if (page.next_page_token().empty() ||
-        page.next_page_token() == request.page_token()) {
-      return grpc::Status::OK;
-    }
-    request.set_page_token(page.next_page_token());
-  }
+  return FollowPages<v1::ListDesksResponse>(
+      request,
+      [&](const v1::ListDesksRequest& r, v1::ListDesksResponse* page) {
+        grpc::ClientContext context;
+        as_caller ? Prepare(&context) : PrepareLookup(&context);
+        return booking_->ListDesks(&context, r, page);
+      },
+      [&](v1::ListDesksResponse& page) {
+        for (v1::Desk& desk : *page.mutable_desks()) *all->add_desks() = std::move(desk);
+        return true;
+      });
 }
 
 grpc::Status Session::SiteOfDesk(const std::string& desk, std::string* site) {

@@ -13,12 +13,12 @@
 //   if (!status.ok()) return session.Fail(status);
 #pragma once
 
+#include <google/protobuf/message.h>
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <google/protobuf/message.h>
-#include <grpcpp/grpcpp.h>
 
 #include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
@@ -114,5 +114,24 @@ class Session {
   std::unique_ptr<access::v1::AccessService::Stub> access_;
   std::optional<booking::v1::ListSitesResponse> sites_;
 };
+
+// FollowPages fetches every page of a List: `fetch(request, &page)` for each
+// page, `take(page)` to keep it (returning false stops early), until the
+// server gives no next_page_token, or the same one again (a token that does
+// not move would loop forever).
+template <typename Response, typename Request, typename Fetch, typename Take>
+grpc::Status FollowPages(Request request, Fetch fetch, Take take) {
+  while (true) {
+    Response page;
+    grpc::Status status = fetch(request, &page);
+    if (!status.ok()) return status;
+    if (!take(page)) return grpc::Status::OK;
+    if (page.next_page_token().empty() ||
+        page.next_page_token() == request.page_token()) {
+      return grpc::Status::OK;
+    }
+    request.set_page_token(page.next_page_token());
+  }
+}
 
 }  // namespace accueil::cli
