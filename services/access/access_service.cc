@@ -220,6 +220,9 @@ grpc::Status AccessService::ListRoleBindings(grpc::ServerContext* context,
                            [&](Call& call) -> absl::Status {
     absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
     if (!site.ok()) return site.status();
+    if (!req->subject().empty()) {
+      if (absl::Status s = ParseSubject(req->subject()).status(); !s.ok()) return s;
+    }
     if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
     std::string scope = absl::StrCat("bindings:", req->subject(), ":", *site, ":",
                                      req->include_revoked());
@@ -335,6 +338,17 @@ grpc::Status AccessService::ListAuditEvents(grpc::ServerContext* context,
       return InvalidField("INVALID_RESOURCE_NAME", "resource", "at most 100 characters");
     }
     if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+    // Times must be within what PostgreSQL stores (years 1 to 9999).
+    for (const auto& [ts, field] :
+         {std::pair{&req->start_time(), "start_time"}, {&req->end_time(), "end_time"}}) {
+      if (ts->seconds() < -62135596800 || ts->seconds() > 253402300799 ||
+          ts->nanos() < 0 || ts->nanos() > 999999999) {
+        return InvalidField("INVALID_TIME", field, "not a valid timestamp");
+      }
+    }
+    if (req->subject().size() > 200) {
+      return InvalidField("INVALID_SUBJECT", "subject", "at most 200 characters");
+    }
     absl::Time start = req->has_start_time()
                            ? absl::FromUnixSeconds(req->start_time().seconds())
                            : absl::UnixEpoch();

@@ -275,6 +275,18 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   ASSERT_GE(events.audit_events_size(), 3);
   EXPECT_EQ(events.audit_events(0).method(), "accueil.access.v1.AccessService.RevokeRole");
   EXPECT_EQ(events.audit_events(0).subject(), "admin-a");
+  audit.mutable_start_time()->set_seconds(int64_t{1} << 50);  // beyond year 9999
+  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
+                          &events),
+                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TIME", "start_time"));
+  audit.clear_start_time();
+  access::v1::ListRoleBindingsRequest bad_subject;
+  bad_subject.set_site(a_.site.name());
+  bad_subject.set_subject("with space");
+  access::v1::ListRoleBindingsResponse bindings;
+  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::ListRoleBindings,
+                          bad_subject, &bindings),
+                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_SUBJECT", "subject"));
   audit.set_site(b_.site.name());
   EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
                           &events),
