@@ -93,7 +93,8 @@ export PGDATABASE=$DB
 # 127.0.0.1, which is exempt from the per-address rate limits and booking cap (the
 # exemption the digital access point's machines get): one address cannot otherwise
 # book more than a few times an hour.
-head -c 48 /dev/urandom >"$PG_DIR/secret.key"
+printf 'accueil-keys 1\n%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n')" \
+  >"$PG_DIR/secret.key"
 chmod 600 "$PG_DIR/secret.key"
 ACCUEIL_DATABASE_URL="host=$PGHOST port=$PGPORT user=postgres dbname=$DB" \
   ACCUEIL_SECRET_KEY_FILE="$PG_DIR/secret.key" \

@@ -123,7 +123,9 @@ if [[ -z "$(psql "$ACCUEIL_PG_ADMIN_URL" -XtAq -c "SELECT 1 FROM pg_database WHE
 fi
 
 if [[ ! -s "$KEY" ]]; then
-  (umask 077 && head -c 48 /dev/urandom >"$KEY.tmp") && mv "$KEY.tmp" "$KEY"
+  # A key ring of one key (docs/operations.md#secrets).
+  (umask 077 && printf 'accueil-keys 1\n%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n')" \
+    >"$KEY.tmp") && mv "$KEY.tmp" "$KEY"
   say "created the server's secret key $KEY"
 fi
 chmod 600 "$KEY"

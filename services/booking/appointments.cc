@@ -2,6 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/booking/booking_service.h"
 #include "services/booking/codes.h"
+#include "services/common/person_key.h"
 #include "services/booking/proto_convert.h"
 #include "services/common/errors.h"
 #include "services/common/idempotency.h"
@@ -205,7 +206,12 @@ absl::Status BookingService::DoCreateAppointment(Call& call, const v1::CreateApp
   }
 
   absl::Time now = ctx_.clock->Now();
-  std::string person_key = HexOf(PersonKey(*ctx_.secrets, person->identity()));
+  // Stored under the signing key; the person's keys under older keys of the
+  // ring also count for the one-active-appointment rule until `rekey`.
+  std::vector<std::string> person_keys = PersonKeys(*ctx_.secrets, person->identity());
+  std::string person_key = HexOf(person_keys.front());
+  person_keys.erase(person_keys.begin());
+  std::string previous_keys = HexKeys(person_keys);
   // A fresh reference can collide with an existing one (1 in 10^12 per
   // booking); the unique constraint refuses it and we draw again.
   absl::Status status;
@@ -218,7 +224,7 @@ absl::Status BookingService::DoCreateAppointment(Call& call, const v1::CreateApp
           db::SqlTime(now), *slot, reference, person_key, person->given_name,
           person->family_name, person->email, person->phone, person->language,
           NeedToSql(need), *note, req.companions(), ChannelToSql(channel),
-          *override_reason);
+          *override_reason, previous_keys);
       FillAppointment(r, out);
       call.SetResource(out->name(), r[6].as<int64_t>());
       return absl::OkStatus();

@@ -84,7 +84,7 @@ void PrepareStatements(db::Pool& pool) {
                "SELECT * FROM booking.create_appointment("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, decode($6, 'hex'), "
                "$7, $8, NULLIF($9, ''), NULLIF($10, ''), $11, $12, $13, $14, $15, "
-               "NULLIF($16, ''))");
+               "NULLIF($16, ''), booking.keys_from_hex($17))");
   pool.Prepare("booking_transition",
                "SELECT * FROM booking.transition("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, NULLIF($6, ''))");
@@ -112,11 +112,11 @@ void PrepareStatements(db::Pool& pool) {
   // keyed hash of the contact or the contact itself (0005_retention.sql).
   pool.Prepare("booking_person_appointments",
                "SELECT * FROM booking.appointment_details "
-               "WHERE id IN (SELECT booking.person_appointments($1, decode($2, 'hex'), $3, $4)) "
+               "WHERE id IN (SELECT booking.person_appointments($1, booking.keys_from_hex($2), $3, $4)) "
                "ORDER BY start_micros, id");
   pool.Prepare("booking_erase_person",
                "SELECT booking.erase_person($1, decode($2, 'hex'), $3::timestamptz, $4, "
-               "decode($5, 'hex'), $6, $7)");
+               "booking.keys_from_hex($5), $6, $7)");
   pool.Prepare("booking_reschedule",
                "SELECT * FROM booking.reschedule_appointment("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5)");

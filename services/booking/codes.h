@@ -7,8 +7,9 @@
 //   - check-in token: "c1.<id>.<version>.<mac>" with a MAC under another
 //     purpose key; enough to check in at the lodge kiosk, never accepted to
 //     cancel; a reset (new version) revokes it with the access code.
-//   - person key: HMAC("person-key", E.164 phone or lower-cased e-mail), the
-//     identity behind "one active appointment per person and desk".
+// Codes and tokens are made with the signing key of the ring and accepted
+// under any of its keys (docs/security.md#secrets). The person key behind
+// "one active appointment per person and desk" is common/person_key.h.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +44,5 @@ struct CheckIn {
 // INVALID_CHECK_IN_TOKEN.
 absl::StatusOr<CheckIn> VerifyCheckInToken(const Secrets& secrets,
                                            std::string_view token);
-
-std::string PersonKey(const Secrets& secrets, std::string_view identity);
 
 }  // namespace accueil::booking

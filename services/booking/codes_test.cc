@@ -45,11 +45,21 @@ TEST(Codes, CheckInTokenVerifiesAndIsNotAnAccessCode) {
   EXPECT_NE(CheckInToken(s, 7, 2), token);
 }
 
-TEST(Codes, PersonKeyDependsOnTheSecret) {
-  EXPECT_EQ(PersonKey(Key(std::string(32, 'k')), "+33612345678"),
-            PersonKey(Key(std::string(32, 'k')), "+33612345678"));
-  EXPECT_NE(PersonKey(Key(std::string(32, 'k')), "+33612345678"),
-            PersonKey(Key(std::string(32, 'j')), "+33612345678"));
+TEST(Codes, OlderKeysOfTheRingStillVerify) {
+  Secrets old_only = Key(std::string(32, 'o'));
+  Secrets rotated = *Secrets::FromKeys({std::string(32, 'n'), std::string(32, 'o')});
+  Secrets new_only = Key(std::string(32, 'n'));
+  std::string code = AccessCode(old_only, 42, 1);
+  std::string token = CheckInToken(old_only, 42, 1);
+  EXPECT_TRUE(AccessCodeMatches(rotated, 42, 1, code));
+  EXPECT_TRUE(VerifyCheckInToken(rotated, token).ok());
+  // Made under the signing key now, and verified by it alone.
+  EXPECT_EQ(AccessCode(rotated, 42, 1), AccessCode(new_only, 42, 1));
+  EXPECT_TRUE(AccessCodeMatches(new_only, 42, 1, AccessCode(rotated, 42, 1)));
+  EXPECT_TRUE(VerifyCheckInToken(new_only, CheckInToken(rotated, 42, 1)).ok());
+  // Retired: no longer.
+  EXPECT_FALSE(AccessCodeMatches(new_only, 42, 1, code));
+  EXPECT_FALSE(VerifyCheckInToken(new_only, token).ok());
 }
 
 }  // namespace

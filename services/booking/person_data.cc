@@ -1,7 +1,7 @@
 // Person rights (GDPR): export and erasure of one person's personal data at
 // one site, by an administrator of the site with a reason (the Gate audits
 // the call). The person is found by the keyed hash the booking keeps
-// (codes.h PersonKey) of the phone or e-mail given, or by that contact while
+// (common/person_key.h) of the phone or e-mail given, or by that contact while
 // it is still held. SQL: db/migrations/0005_retention.sql.
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -11,16 +11,17 @@
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
 #include "services/common/input/resource.h"
+#include "services/common/person_key.h"
 
 namespace accueil::booking {
 namespace {
 
 // PersonQuery is the normalised contact of a request's `query` and the keyed
-// hash the booking computed from it.
+// hashes the booking computed from it, under every key of the ring.
 struct PersonQuery {
   std::string phone;  // E.164, or empty
   std::string email;  // lower-cased, or empty
-  std::string key_hex;
+  std::string keys_hex;  // comma-separated (booking.keys_from_hex)
 };
 
 absl::StatusOr<PersonQuery> ParsePersonQuery(const Secrets& secrets, const std::string& raw) {
@@ -38,8 +39,7 @@ absl::StatusOr<PersonQuery> ParsePersonQuery(const Secrets& secrets, const std::
     out.phone = *phone;
   }
   // The same identity as the booking's (appointments.cc ValidPerson).
-  out.key_hex = absl::BytesToHexString(
-      PersonKey(secrets, out.phone.empty() ? out.email : out.phone));
+  out.keys_hex = HexKeys(PersonKeys(secrets, out.phone.empty() ? out.email : out.phone));
   return out;
 }
 
@@ -57,7 +57,7 @@ absl::Status BookingService::DoExportPersonData(Call& call,
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     resp->Clear();
-    pqxx::result r = tx.exec_prepared("booking_person_appointments", *site, query->key_hex,
+    pqxx::result r = tx.exec_prepared("booking_person_appointments", *site, query->keys_hex,
                                       query->phone, query->email);
     for (const pqxx::row& row : r) {
       v1::Appointment* a = resp->add_appointments();
@@ -79,9 +79,10 @@ absl::Status BookingService::DoErasePersonData(Call& call,
   absl::StatusOr<PersonQuery> query = ParsePersonQuery(*ctx_.secrets, req.query());
   if (!query.ok()) return query.status();
   // booking.requests keeps a plain hash of the request: hash the keyed one
-  // instead, so that no hash of the erased phone or e-mail stays behind.
+  // instead (under the signing key: the first 64 hex digits), so that no
+  // hash of the erased phone or e-mail stays behind.
   v1::ErasePersonDataRequest keyed = req;
-  keyed.set_query(query->key_hex);
+  keyed.set_query(query->keys_hex.substr(0, 64));
   absl::StatusOr<Idempotency> idem = ForRequest("ErasePersonData", keyed);
   if (!idem.ok()) return idem.status();
   if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
@@ -90,7 +91,7 @@ absl::Status BookingService::DoErasePersonData(Call& call,
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     pqxx::row r = tx.exec_prepared1("booking_erase_person", idem->request_id, idem->hash_hex,
-                                    db::SqlTime(now), *site, query->key_hex, query->phone,
+                                    db::SqlTime(now), *site, query->keys_hex, query->phone,
                                     query->email);
     resp->set_erased_appointment_count(r[0].as<int>());
     return absl::OkStatus();

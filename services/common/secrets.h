@@ -1,12 +1,26 @@
-// Server secrets: one master key read from a file, from which each purpose
-// derives its own key, so a token made for one use never verifies for another.
+// Server secrets: a ring of master keys read from one file. Each purpose
+// derives its own key from a master key, so a token made for one use never
+// verifies for another. The first key of the ring signs; every key verifies,
+// which is how keys rotate without invalidating what the public already holds
+// (docs/security.md#secrets).
 //
 //   absl::StatusOr<accueil::Secrets> s = accueil::Secrets::Load(path);
-//   std::string mac = s->Mac("access-code", "appointment:42:v1");
+//   std::string mac = s->Mac("access-code", "42:1");          // first key
+//   for (const std::string& m : s->Macs("access-code", "42:1")) ...  // all
+//
+// Key file, either
+//   - a key ring (text):
+//       accueil-keys 1
+//       # the first key signs; the others only verify (rotation)
+//       <64 to 128 hex digits>
+//       <64 to 128 hex digits>
+//   - or, as before rotation existed, one raw key: the whole file, bytes as
+//     they are (at least 32).
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -15,22 +29,32 @@ namespace accueil {
 // Secrets is immutable after Load; thread-safe.
 class Secrets {
  public:
-  // Load reads the master key (at least 32 bytes; surrounding whitespace is
-  // part of it, so keep the file binary or one line of hex/base64).
-  static absl::StatusOr<Secrets> Load(const std::string& path);
-  // FromKey builds from key bytes (tests). At least 32 bytes.
-  static absl::StatusOr<Secrets> FromKey(std::string key);
+  // At most this many keys in a ring (each verification tries them all).
+  static constexpr size_t kMaxKeys = 4;
 
-  // Mac returns HMAC-SHA256 of `message` under the key for `purpose`
-  // (32 raw bytes).
+  static absl::StatusOr<Secrets> Load(const std::string& path);
+  // Parse reads the content of a key file (see above); `origin` names it in
+  // errors.
+  static absl::StatusOr<Secrets> Parse(std::string_view content, const std::string& origin);
+  // FromKey builds a ring of one key (tests). At least 32 bytes.
+  static absl::StatusOr<Secrets> FromKey(std::string key);
+  // FromKeys builds a ring, signing key first (tests).
+  static absl::StatusOr<Secrets> FromKeys(std::vector<std::string> keys);
+
+  // Mac returns HMAC-SHA256 of `message` under the signing key's key for
+  // `purpose` (32 raw bytes).
   std::string Mac(std::string_view purpose, std::string_view message) const;
+  // Macs returns the MAC under every key of the ring, signing key first: a
+  // value verifies if it equals any of them.
+  std::vector<std::string> Macs(std::string_view purpose, std::string_view message) const;
+  size_t key_count() const { return keys_.size(); }
 
   // Equal compares two MACs in constant time.
   static bool Equal(std::string_view a, std::string_view b);
 
  private:
-  explicit Secrets(std::string key) : key_(std::move(key)) {}
-  std::string key_;
+  explicit Secrets(std::vector<std::string> keys) : keys_(std::move(keys)) {}
+  std::vector<std::string> keys_;
 };
 
 }  // namespace accueil

@@ -24,6 +24,7 @@
 #include "services/common/auth/dev_issuer.h"
 #include "services/common/log.h"
 #include "services/common/migrate.h"
+#include "services/common/person_key.h"
 #include "services/common/retention.h"
 
 namespace accueil {
@@ -281,11 +282,13 @@ int Fail(const absl::Status& status) {
 }
 
 constexpr char kUsage[] =
-    "usage: %s [migrate | purge | grant-admin SUBJECT] [--config FILE]\n"
+    "usage: %s [migrate | purge | rekey | grant-admin SUBJECT] [--config FILE]\n"
     "  Runs the services named by the configuration (key `services`).\n"
     "  `migrate` applies pending database migrations and exits.\n"
     "  `purge` erases the personal data older than `retention_days` once and\n"
     "  exits (a CronJob; the server also purges every hour).\n"
+    "  `rekey` moves the person keys stored under older keys of the secret key\n"
+    "  ring to its signing key, once, and exits (docs/security.md#secrets).\n"
     "  `grant-admin SUBJECT` makes the OpenID subject an administrator of every\n"
     "  site (the first administrator; later ones are granted through the API).\n"
     "  Every key can be set by the environment: ACCUEIL_<KEY>.\n";
@@ -323,6 +326,7 @@ int ServerMain(int argc, char** argv,
   std::string config_path;
   bool migrate_only = false;
   bool purge_only = false;
+  bool rekey_only = false;
   std::string admin_subject;
   bool grant_admin = false;
   for (int i = 1; i < argc; ++i) {
@@ -333,6 +337,8 @@ int ServerMain(int argc, char** argv,
       migrate_only = true;
     } else if (arg == "purge" && i == 1) {
       purge_only = true;
+    } else if (arg == "rekey" && i == 1) {
+      rekey_only = true;
     } else if (arg == "grant-admin" && i == 1 && i + 1 < argc) {
       grant_admin = true;
       admin_subject = argv[++i];
@@ -360,7 +366,7 @@ int ServerMain(int argc, char** argv,
     }
   }
 
-  if (config->migrate_on_start || migrate_only || grant_admin) {
+  if (config->migrate_on_start || migrate_only || grant_admin || rekey_only) {
     absl::StatusOr<int> applied = db::Migrate(config->database_url);
     if (!applied.ok()) return Fail(applied.status());
     log::Info("migrations.done", {{"applied", absl::StrCat(*applied)}});
@@ -376,6 +382,7 @@ int ServerMain(int argc, char** argv,
   }
   absl::StatusOr<Secrets> secrets = Secrets::Load(config->secret_key_file);
   if (!secrets.ok()) return Fail(secrets.status());
+  if (rekey_only) return RunRekeyCommand(config->database_url, *secrets);
 
   // Block the signals before any thread starts, so that only sigwait below
   // receives them.
@@ -459,6 +466,7 @@ int ServerMain(int argc, char** argv,
                            : config->tls_client_ca_file.empty() ? "tls"
                                                                 : "mutual tls"},
              {"health_address", health_address},
+             {"secret_keys", absl::StrCat(secrets->key_count())},
              {"services", absl::StrJoin(config->services, ",")}});
 
   int signal = 0;

@@ -201,6 +201,13 @@ class BookingWorld {
         staff_stub_(server_->BookingStub(server_->StaffToken())) {}
 
   TestServer& server() { return *server_; }
+  // Restart restarts the server with another secret key ring (a rotation)
+  // and reconnects.
+  void Restart(Secrets secrets) {
+    server_->Restart(std::move(secrets));
+    stub_ = server_->BookingStub();
+    staff_stub_ = server_->BookingStub(server_->StaffToken());
+  }
   v1::BookingService::Stub& stub() { return *stub_; }
   ManualClock& clock() { return server_->clock(); }
 

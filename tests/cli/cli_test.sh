@@ -466,5 +466,24 @@ closed_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 expect_exit 8 "unreachable server" "$CLI_BIN" --server "127.0.0.1:$closed_port" --timeout 5 sites &&
   expect_text "unreachable server: the address is named" err "cannot reach the server at 127\.0\.0\.1:$closed_port"
 
+# Key rotation, the command of step 3 (docs/operations.md#secrets): the
+# server's raw key (the format before rings) becomes the second key of a ring
+# whose new first key signs; rekey moves the person keys still held.
+hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
+printf 'accueil-keys 1\n# rotated\n%s\n%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n')" \
+  "$(hex "$work/secret.key")" >"$work/ring.key"
+rekey() {
+  ACCUEIL_DATABASE_URL="$ACCUEIL_PG_ADMIN_URL dbname=$db" ACCUEIL_SECRET_KEY_FILE="$work/ring.key" \
+    ACCUEIL_LOG_LEVEL=warn "$SERVER_BIN" rekey
+}
+expect_exit 0 "accueil-server rekey" rekey &&
+  expect_text "rekey moves the person keys to the new key" out "^rekey: [1-9][0-9]* records with a contact, [1-9][0-9]* moved to the signing key, 0 conflicts$"
+expect_exit 0 "accueil-server rekey again" rekey &&
+  expect_text "rekey again moves nothing" out " 0 moved to the signing key"
+printf 'accueil-keys 1\nnot-a-key\n' >"$work/bad.key"
+expect_exit 1 "a malformed key ring is refused" env ACCUEIL_DATABASE_URL="$ACCUEIL_PG_ADMIN_URL dbname=$db" \
+  ACCUEIL_SECRET_KEY_FILE="$work/bad.key" "$SERVER_BIN" rekey &&
+  expect_text "the refusal names the file and line" err "bad\.key: line 2: a key is 64 to 128 hexadecimal digits"
+
 echo "cli_test: $steps steps, $failures failed"
 ((failures == 0))

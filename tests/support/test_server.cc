@@ -61,43 +61,55 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
   absl::StatusOr<Secrets> secrets =
       Secrets::FromKey("test-key-test-key-test-key-test-key-0123456789");
   std::unique_ptr<TestServer> s(new TestServer(options.now, std::move(*secrets)));
+  s->options_ = options;
   absl::StatusOr<auth::JwtSigner> signer = auth::JwtSigner::Generate("ES256", "test-1");
   Check(signer.status(), "signer");
   s->signer_ = std::make_unique<auth::JwtSigner>(std::move(*signer));
   s->keys_.Set(*auth::KeySet::FromJwks(auth::JwksDocument({s->signer_.get()})));
   s->database_ = TestDatabase::Create();
+  s->StartServices();
+  return s;
+}
+
+void TestServer::StartServices() {
   absl::StatusOr<std::unique_ptr<db::Pool>> pool =
-      db::Pool::Create(s->database_->url(), options.pool_size);
+      db::Pool::Create(database_->url(), options_.pool_size);
   Check(pool.status(), "pool");
-  s->pool_ = std::move(*pool);
-  s->authenticator_ = std::make_unique<auth::Authenticator>(
-      s->pool_.get(), &s->secrets_, &s->clock_, &s->keys_,
+  pool_ = std::move(*pool);
+  authenticator_ = std::make_unique<auth::Authenticator>(
+      pool_.get(), &secrets_, &clock_, &keys_,
       auth::AuthenticatorOptions{{kTestIssuer, kTestAudience, absl::Seconds(60)},
-                                 options.trusted_proxies});
-  absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(options.limits);
+                                 options_.trusted_proxies});
+  absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(options_.limits);
   Check(limiter.status(), "limiter");
-  s->limiter_ = std::move(*limiter);
-  s->gate_ = std::make_unique<Gate>(s->authenticator_.get(), s->limiter_.get(),
-                                    s->pool_.get(), &s->clock_);
-  ServiceContext context{s->pool_.get(), &s->clock_, &s->secrets_, s->gate_.get(),
-                         s->authenticator_.get()};
+  limiter_ = std::move(*limiter);
+  gate_ = std::make_unique<Gate>(authenticator_.get(), limiter_.get(), pool_.get(), &clock_);
+  ServiceContext context{pool_.get(), &clock_, &secrets_, gate_.get(), authenticator_.get()};
   std::vector<HostedService> services;
   services.push_back(std::move(*booking::BookingService::Make(context)));
   services.push_back(std::move(*access::AccessService::Make(context)));
   absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start("127.0.0.1:0", std::move(services), options.transport);
+      Server::Start("127.0.0.1:0", std::move(services), options_.transport);
   Check(server.status(), "server");
-  s->server_ = std::move(*server);
-  return s;
+  server_ = std::move(*server);
 }
 
-TestServer::~TestServer() {
+void TestServer::StopServices() {
   server_->Shutdown(absl::Seconds(1));
   server_.reset();
   gate_.reset();
+  limiter_.reset();
   authenticator_.reset();
   pool_.reset();
 }
+
+void TestServer::Restart(Secrets secrets) {
+  StopServices();
+  secrets_ = std::move(secrets);
+  StartServices();
+}
+
+TestServer::~TestServer() { StopServices(); }
 
 std::string TestServer::address() const {
   return absl::StrCat("127.0.0.1:", server_->port());

@@ -74,6 +74,11 @@ class TestServer {
       const std::string& token = "") const;
   std::shared_ptr<grpc::Channel> Channel(const std::string& token = "") const;
 
+  // Restart stops the services and starts them again on the same database
+  // with another secret key ring, as a rolling restart after a key rotation
+  // does; address() changes.
+  void Restart(Secrets secrets);
+
   ManualClock& clock() { return clock_; }
   const Secrets& secrets() const { return secrets_; }
   TestDatabase& database() { return *database_; }
@@ -82,6 +87,9 @@ class TestServer {
 
  private:
   TestServer(absl::Time now, Secrets secrets) : clock_(now), secrets_(std::move(secrets)) {}
+  void StartServices();
+  void StopServices();
+  TestServerOptions options_;
   ManualClock clock_;
   Secrets secrets_;
   std::unique_ptr<auth::JwtSigner> signer_;

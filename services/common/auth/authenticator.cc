@@ -102,6 +102,11 @@ Authenticator::Authenticator(db::Pool* pool, const Secrets* secrets, const Clock
   pool_->Prepare("access_device_token",
                  "SELECT site_id, encode(secret_hash, 'hex') FROM access.device_tokens "
                  "WHERE id = $1 AND revoke_time IS NULL");
+  // A token whose hash was made under an older key of the ring moves to the
+  // signing key when it is used, so that the older key can be retired.
+  pool_->Prepare("access_device_token_rehash",
+                 "UPDATE access.device_tokens SET secret_hash = decode($3, 'hex') "
+                 "WHERE id = $1 AND secret_hash = decode($2, 'hex')");
 }
 
 std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
@@ -173,12 +178,22 @@ absl::StatusOr<Caller> Authenticator::FromDeviceToken(std::string_view token) co
   if (token.size() > 200 || parts.size() != 3 || !absl::SimpleAtoi(parts[1], &id) || id <= 0) {
     return bad;
   }
-  std::string expected = absl::BytesToHexString(secrets_->Mac("device-token", parts[2]));
+  std::vector<std::string> expected = secrets_->Macs("device-token", parts[2]);
   Caller caller;
   absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     pqxx::result r = tx.exec_prepared("access_device_token", id);
-    if (r.empty() || !Secrets::Equal(r[0][1].as<std::string>(), expected)) return bad;
+    if (r.empty()) return bad;
+    std::string stored = r[0][1].as<std::string>();
+    int matched = -1;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      if (Secrets::Equal(stored, absl::BytesToHexString(expected[i]))) matched = static_cast<int>(i);
+    }
+    if (matched < 0) return bad;
+    if (matched > 0) {
+      tx.exec_prepared("access_device_token_rehash", id, stored,
+                       absl::BytesToHexString(expected[0]));
+    }
     caller.subject = absl::StrCat("devices/", id);
     caller.authenticated = true;
     caller.grants.push_back({access::v1::DEVICE, r[0][0].as<int64_t>()});

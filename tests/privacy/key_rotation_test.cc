@@ -1,0 +1,159 @@
+// Rotation of the secret key ring (docs/security.md#secrets): what the public
+// and the devices hold keeps working through a rotation, the one-active-
+// appointment rule holds across keys, and `rekey` moves person keys to the
+// new signing key so that the old key can be retired.
+#include "absl/strings/escaping.h"
+#include "services/common/person_key.h"
+#include "tests/privacy/privacy_fixture.h"
+
+namespace accueil::testing {
+namespace {
+
+template <typename Req, typename Resp, typename Stub>
+grpc::Status Do(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                const Req& req, Resp* resp) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  return (stub.*method)(&ctx, req, resp);
+}
+
+Secrets Ring(const std::vector<std::string>& keys) {
+  absl::StatusOr<Secrets> s = Secrets::FromKeys(keys);
+  EXPECT_TRUE(s.ok()) << s.status();
+  return *s;
+}
+
+const std::string kOld(40, 'o');
+const std::string kNew(40, 'n');
+
+class KeyRotation : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    world_.Restart(Ring({kOld}));
+    DeskOptions options;
+    options.last = absl::CivilDay(2026, 6, 9);
+    open_ = world_.OpenDesk(options);
+  }
+
+  // Kiosk creates a device token for the desk's site.
+  std::string Kiosk() {
+    auto access = world_.server().AccessStub(world_.server().StaffToken());
+    access::v1::CreateDeviceTokenRequest create;
+    create.set_site(open_.site.name());
+    create.set_display_name("Borne loge");
+    access::v1::DeviceToken token;
+    EXPECT_TRUE(RpcOk(Do(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create,
+                         &token)));
+    return token.token();
+  }
+
+  std::string StoredKey(const v1::Appointment& a) {
+    return world_.Query(absl::StrCat(
+        "SELECT encode(person_key, 'hex') FROM booking.appointments WHERE id = ", IdOf(a.name())));
+  }
+
+  BookingWorld world_;
+  OpenedDesk open_;
+};
+
+TEST_F(KeyRotation, WhatThePublicHoldsSurvivesTheRotation) {
+  v1::Appointment before, seen;
+  ASSERT_TRUE(RpcOk(world_.Book(open_.slots[0].name(), 1, &before)));
+  std::string kiosk = Kiosk();
+  std::string device_hash =
+      world_.Query("SELECT encode(secret_hash, 'hex') FROM access.device_tokens");
+
+  // Step 1: the new key joins the ring, verifying only. Step 2: it signs.
+  world_.Restart(Ring({kOld, kNew}));
+  ASSERT_TRUE(RpcOk(world_.Get(before, &seen)));
+  world_.Restart(Ring({kNew, kOld}));
+
+  // The access code of the confirmation e-mail still opens the appointment;
+  // what the service shows now is made under the new key, and opens it too.
+  ASSERT_TRUE(RpcOk(world_.Get(before, &seen)));
+  EXPECT_NE(seen.access_code(), before.access_code());
+  EXPECT_NE(seen.check_in_token(), before.check_in_token());
+  v1::Appointment again;
+  ASSERT_TRUE(RpcOk(world_.Get(seen, &again)));
+
+  // The kiosk's token still works, and its stored hash moves to the new key.
+  auto device = world_.server().BookingStub(kiosk);
+  v1::CheckInAppointmentRequest checkin;
+  checkin.set_check_in_token(before.check_in_token());  // the QR code of the e-mail
+  v1::Appointment arrived;
+  ASSERT_TRUE(RpcOk(Do(*device, &v1::BookingService::Stub::CheckInAppointment, checkin, &arrived)));
+  EXPECT_EQ(arrived.status(), v1::ARRIVED);
+  EXPECT_NE(world_.Query("SELECT encode(secret_hash, 'hex') FROM access.device_tokens"),
+            device_hash);
+
+  // Step 4: the old key retired. The old code no longer opens; the new one
+  // does; the kiosk, rehashed, still authenticates.
+  world_.Restart(Ring({kNew}));
+  EXPECT_TRUE(RpcFails(world_.Get(before, &again), grpc::StatusCode::PERMISSION_DENIED,
+                       "WRONG_ACCESS_CODE", "access_code"))
+      << "the old code must stop working with the retired key";
+  ASSERT_TRUE(RpcOk(world_.Get(seen, &again)));
+  device = world_.server().BookingStub(kiosk);
+  v1::ListSitesResponse sites;
+  EXPECT_TRUE(RpcOk(Do(*device, &v1::BookingService::Stub::ListSites, v1::ListSitesRequest(),
+                       &sites)));
+}
+
+TEST_F(KeyRotation, OneActiveAppointmentAcrossKeysAndRekey) {
+  v1::Appointment first, other, out;
+  ASSERT_TRUE(RpcOk(world_.Book(open_.slots[0].name(), 1, &first)));
+  ASSERT_TRUE(RpcOk(world_.Book(open_.slots[1].name(), 2, &other)));
+  std::string old_key = StoredKey(first);
+  world_.Restart(Ring({kNew, kOld}));
+
+  // Person 1's active appointment is stored under the old key: a second one
+  // is refused all the same; nothing is written.
+  int64_t count = world_.QueryInt("SELECT count(*) FROM booking.appointments");
+  EXPECT_TRUE(RpcFails(world_.Book(open_.slots[2].name(), 1, &out),
+                       grpc::StatusCode::FAILED_PRECONDITION, "ACTIVE_APPOINTMENT_EXISTS",
+                       "person"));
+  EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM booking.appointments"), count);
+
+  // A new person is stored under the new key.
+  v1::Appointment third;
+  ASSERT_TRUE(RpcOk(world_.Book(open_.slots[3].name(), 3, &third)));
+  EXPECT_EQ(StoredKey(third), absl::BytesToHexString(PersonKey(Ring({kNew}), PhoneOf(3))));
+
+  // The administrator finds person 1 under either key.
+  auto admin = world_.server().BookingStub(world_.server().StaffToken());
+  v1::ExportPersonDataRequest exp;
+  exp.set_site(open_.site.name());
+  exp.set_query(PhoneOf(1));
+  v1::ExportPersonDataResponse exported;
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-agent-reason", "person's request");
+    ASSERT_TRUE(RpcOk(admin->ExportPersonData(&ctx, exp, &exported)));
+  }
+  ASSERT_EQ(exported.appointments_size(), 1);
+
+  // rekey moves persons 1 and 2 (their contacts are held), not person 3.
+  absl::StatusOr<std::unique_ptr<db::Pool>> pool =
+      db::Pool::Create(world_.server().database().url(), 1);
+  ASSERT_TRUE(pool.ok());
+  absl::StatusOr<RekeyCounts> counts = RekeyOnce(**pool, Ring({kNew, kOld}));
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->examined, 3);
+  EXPECT_EQ(counts->moved, 2);
+  EXPECT_EQ(counts->conflicts, 0);
+  EXPECT_NE(StoredKey(first), old_key);
+  EXPECT_EQ(StoredKey(first), absl::BytesToHexString(PersonKey(Ring({kNew}), PhoneOf(1))));
+  counts = RekeyOnce(**pool, Ring({kNew, kOld}));
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->moved, 0);  // idempotent
+
+  // With the old key retired, the database's own unique index refuses the
+  // second appointment.
+  world_.Restart(Ring({kNew}));
+  EXPECT_TRUE(RpcFails(world_.Book(open_.slots[2].name(), 1, &out),
+                       grpc::StatusCode::FAILED_PRECONDITION, "ACTIVE_APPOINTMENT_EXISTS",
+                       "person"));
+}
+
+}  // namespace
+}  // namespace accueil::testing
