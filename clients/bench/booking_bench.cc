@@ -2,8 +2,8 @@
 //
 // Sets up through the real RPCs (CreateSite, CreateDesk, SetOpeningHours,
 // ReleaseSlots, ListSlots), as an administrator (--token-file), a desk open
-// day and night with many slots; then runs --clients threads that book
-// CreateAppointment back to back as the public, each call for a new person
+// day and night with many slots; then keeps --clients calls in flight that
+// book CreateAppointment back to back as the public, each call for a new person
 // (unique mobile number) on a slot spread evenly over the slot list, for
 // --warmup-seconds then --seconds. Prints calls/s, latency percentiles and
 // errors by reason; the last line is machine-readable:
@@ -341,12 +341,86 @@ double ProcessCpuSeconds() {
 
 uint64_t Gcd(uint64_t a, uint64_t b) { return b == 0 ? a : Gcd(b, a % b); }
 
+// The load: what every lane shares.
+struct Load {
+  v1::BookingService::Stub* stub;
+  grpc::CompletionQueue* cq;
+  const std::vector<std::string>* slots;
+  uint64_t stride;
+  uint64_t max_calls;
+  Clock::time_point window_start;
+  Clock::time_point window_end;
+  uint64_t counter = 0;
+};
+
+// Lane keeps one CreateAppointment in flight at a time, back to back, like
+// one pgbench client. Every lane's calls complete on one completion queue
+// that the main thread drains: one thread, no hand-offs, so that the load
+// client takes as little CPU as it can from the machine it shares with the
+// server and PostgreSQL.
+class Lane {
+ public:
+  explicit Lane(Load* load) : load_(load), rng_(SeededRng()) {
+    stats_.micros.reserve(1 << 16);
+    req_.mutable_person()->set_given_name("Camille");
+    req_.mutable_person()->set_family_name("Martin");
+    req_.mutable_person()->set_preferred_language("fr");
+    req_.mutable_accessibility()->set_need(v1::NONE);
+    req_.set_channel(v1::ONLINE);
+  }
+
+  const Stats& stats() const { return stats_; }
+
+  // Start starts the lane's next call; false once the run is over.
+  bool Start() {
+    begin_ = Clock::now();
+    uint64_t n = load_->counter++;
+    if (begin_ >= load_->window_end || n >= load_->max_calls) return false;
+    req_.set_slot((*load_->slots)[(n * load_->stride) % load_->slots->size()]);
+    req_.mutable_person()->set_phone(Phone(n));
+    req_.set_request_id(RandomHex(rng_, 16));
+    ctx_ = std::make_unique<grpc::ClientContext>();
+    ctx_->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    call_ = load_->stub->AsyncCreateAppointment(ctx_.get(), req_, load_->cq);
+    call_->Finish(&resp_, &status_, this);
+    return true;
+  }
+
+  // Finished records the call whose completion the queue returned.
+  void Finished() {
+    Clock::time_point end = Clock::now();
+    if (end < load_->window_start || end >= load_->window_end) return;
+    if (status_.ok()) {
+      ++stats_.ok;
+      stats_.micros.push_back(static_cast<uint32_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(end - begin_).count()));
+    } else {
+      ++stats_.errors[absl::StrCat(static_cast<int>(status_.error_code()), " ", Reason(status_))];
+    }
+  }
+
+ private:
+  Load* load_;
+  std::mt19937_64 rng_;
+  Stats stats_;
+  v1::CreateAppointmentRequest req_;
+  v1::Appointment resp_;
+  grpc::Status status_;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<v1::Appointment>> call_;
+  Clock::time_point begin_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o = ParseFlags(argc, argv);
+  // No transparent retries: every call is made once, as pgbench's
+  // --max-tries=1; a failure is counted, not hidden.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(o.server, grpc::InsecureChannelCredentials());
+      grpc::CreateCustomChannel(o.server, grpc::InsecureChannelCredentials(), args);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     Die(absl::StrCat("cannot connect to ", o.server));
   }
@@ -375,66 +449,74 @@ int main(int argc, char** argv) {
   while (Gcd(stride, n_slots) != 1) stride += 2;
   const uint64_t max_calls = n_slots * static_cast<uint64_t>(o.capacity);
 
-  std::atomic<uint64_t> counter{0};
+  grpc::CompletionQueue cq;
+  Load load;
+  load.stub = stub.get();
+  load.cq = &cq;
+  load.slots = &setup.slots;
+  load.stride = stride;
+  load.max_calls = max_calls;
   const Clock::time_point start = Clock::now();
-  const Clock::time_point window_start = start + std::chrono::seconds(o.warmup_seconds);
-  const Clock::time_point window_end = window_start + std::chrono::seconds(o.seconds);
-  std::vector<Stats> stats(o.clients);
-  std::vector<std::thread> threads;
+  load.window_start = start + std::chrono::seconds(o.warmup_seconds);
+  load.window_end = load.window_start + std::chrono::seconds(o.seconds);
+  std::vector<std::unique_ptr<Lane>> lanes;
+  int running = 0;
   for (int t = 0; t < o.clients; ++t) {
-    threads.emplace_back([&, t] {
-      Stats& st = stats[t];
-      std::mt19937_64 rng = SeededRng();
-      st.micros.reserve(1 << 16);
-      v1::CreateAppointmentRequest req;
-      req.mutable_person()->set_given_name("Camille");
-      req.mutable_person()->set_family_name("Martin");
-      req.mutable_person()->set_preferred_language("fr");
-      req.mutable_accessibility()->set_need(v1::NONE);
-      req.set_channel(v1::ONLINE);
-      v1::Appointment appointment;
-      for (;;) {
-        Clock::time_point begin = Clock::now();
-        if (begin >= window_end) break;
-        uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
-        if (n >= max_calls) break;
-        req.set_slot(setup.slots[(n * stride) % n_slots]);
-        req.mutable_person()->set_phone(Phone(n));
-        req.set_request_id(RandomHex(rng, 16));
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-        grpc::Status s = stub->CreateAppointment(&ctx, req, &appointment);
-        Clock::time_point end = Clock::now();
-        if (end < window_start || end >= window_end) continue;
-        if (s.ok()) {
-          ++st.ok;
-          st.micros.push_back(static_cast<uint32_t>(
-              std::chrono::duration_cast<std::chrono::microseconds>(end - begin).count()));
-        } else {
-          ++st.errors[absl::StrCat(static_cast<int>(s.error_code()), " ", Reason(s))];
-        }
-      }
-    });
+    lanes.push_back(std::make_unique<Lane>(&load));
+    if (lanes.back()->Start()) ++running;
   }
   // Window markers for scripts/bench.sh, which samples the server's and
   // PostgreSQL's CPU use over the window; the client measures its own, so that
   // the script can tell how the machine's cores were shared.
-  std::this_thread::sleep_until(window_start);
-  double cpu_start = ProcessCpuSeconds();
-  std::printf("window: start\n");
-  std::fflush(stdout);
-  std::this_thread::sleep_until(window_end);
-  double client_cpu = ProcessCpuSeconds() - cpu_start;
-  std::printf("window: end\n");
-  std::fflush(stdout);
-  for (std::thread& th : threads) th.join();
-  if (counter.load() >= max_calls) {
+  double cpu_start = 0;
+  double client_cpu = 0;
+  int marks = 0;  // 1 after "window: start", 2 after "window: end"
+  auto mark = [&] {
+    Clock::time_point now = Clock::now();
+    if (marks == 0 && now >= load.window_start) {
+      cpu_start = ProcessCpuSeconds();
+      std::printf("window: start\n");
+      std::fflush(stdout);
+      marks = 1;
+    }
+    if (marks == 1 && now >= load.window_end) {
+      client_cpu = ProcessCpuSeconds() - cpu_start;
+      std::printf("window: end\n");
+      std::fflush(stdout);
+      marks = 2;
+    }
+  };
+  while (running > 0 || marks < 2) {
+    Clock::time_point wake = marks == 0 ? load.window_start : load.window_end;
+    if (marks == 2) wake = Clock::now() + std::chrono::seconds(1);
+    void* tag = nullptr;
+    bool ok = false;
+    grpc::CompletionQueue::NextStatus next = cq.AsyncNext(
+        &tag, &ok,
+        std::chrono::system_clock::now() +
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(wake - Clock::now()));
+    if (next == grpc::CompletionQueue::GOT_EVENT) {
+      Lane* lane = static_cast<Lane*>(tag);
+      lane->Finished();
+      if (!lane->Start()) --running;
+    }
+    mark();
+  }
+  cq.Shutdown();
+  {
+    void* tag;
+    bool ok;
+    while (cq.Next(&tag, &ok)) {
+    }
+  }
+  if (load.counter >= max_calls) {
     std::fprintf(stderr, "accueil-bench: warning: every place of every slot was used; "
                          "use more --days\n");
   }
 
   Stats all;
-  for (Stats& st : stats) {
+  for (const auto& lane : lanes) {
+    const Stats& st = lane->stats();
     all.ok += st.ok;
     all.micros.insert(all.micros.end(), st.micros.begin(), st.micros.end());
     for (const auto& [reason, count] : st.errors) all.errors[reason] += count;

@@ -38,11 +38,14 @@ std::string FormatCheckIn(int64_t appointment_id, int version, const std::string
 }  // namespace
 
 std::string NewReference() {
+  // The alphabet has exactly 32 characters: 5 random bits pick one
+  // uniformly. One draw for the whole reference (each libsodium draw is a
+  // getrandom system call, on the booking path).
+  static_assert(input::kReferenceAlphabet.size() == 32);
+  unsigned char bytes[input::kReferenceLength];
+  randombytes_buf(bytes, sizeof bytes);
   std::string out;
-  for (int i = 0; i < input::kReferenceLength; ++i) {
-    out += input::kReferenceAlphabet[randombytes_uniform(
-        static_cast<uint32_t>(input::kReferenceAlphabet.size()))];
-  }
+  for (unsigned char b : bytes) out += input::kReferenceAlphabet[b & 31];
   return out;
 }
 

@@ -273,13 +273,16 @@ absl::StatusOr<std::string> ParseMobilePhone(std::string_view raw,
     return InvalidField(kInvalid, field,
                         "a phone number with an extension cannot receive SMS");
   }
-  if (!util.IsValidNumber(number)) {
+  // GetNumberType is UNKNOWN exactly when IsValidNumber is false (both match
+  // the number against its region's patterns): one match instead of two, on
+  // the booking path.
+  const PhoneNumberUtil::PhoneNumberType type = util.GetNumberType(number);
+  if (type == PhoneNumberUtil::UNKNOWN) {
     return InvalidField(kInvalid, field, "not a valid phone number");
   }
   // Reminders go out by SMS. FIXED_LINE_OR_MOBILE is what the metadata says
   // where the two cannot be told apart (e.g. the US): give it the benefit of
   // the doubt.
-  const PhoneNumberUtil::PhoneNumberType type = util.GetNumberType(number);
   if (type != PhoneNumberUtil::MOBILE &&
       type != PhoneNumberUtil::FIXED_LINE_OR_MOBILE) {
     return InvalidField("PHONE_NOT_MOBILE", field,
