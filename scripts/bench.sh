@@ -15,6 +15,9 @@
 #   BENCH_POOL    [8]   ACCUEIL_DATABASE_POOL_SIZE
 #   BENCH_LOG_LEVEL [warn]  ACCUEIL_LOG_LEVEL (info writes one access line per call)
 #   BENCH_PG_OPTS []    extra PostgreSQL options for a diagnostic run; fsync=off refused
+#   BENCH_LAYOUT [shared]  shared: every process on every core; isolated: PostgreSQL
+#                       alone on CPU 0, the server, accueil-bench and pgbench on the
+#                       other cores (the database on its own machine, as deployed)
 #   BENCH_OUT     [.local/bench-results/UTC-TIMESTAMP]  raw outputs
 #   BUILD_DIR     [build]
 set -euo pipefail
@@ -28,6 +31,7 @@ REPS=${BENCH_REPS:-3}
 DAYS=${BENCH_DAYS:-20}
 POOL=${BENCH_POOL:-8}
 LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
+LAYOUT=${BENCH_LAYOUT:-shared}
 OUT=${BENCH_OUT:-.local/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
 
 for v in CLIENTS SECONDS_RUN WARMUP REPS DAYS POOL; do
@@ -36,6 +40,19 @@ for v in CLIENTS SECONDS_RUN WARMUP REPS DAYS POOL; do
     exit 2
   fi
 done
+case "$LAYOUT" in
+  shared) ;;
+  isolated)
+    if (($(nproc) < 2)); then
+      echo "bench: BENCH_LAYOUT=isolated needs at least 2 cores" >&2
+      exit 2
+    fi
+    ;;
+  *)
+    echo "bench: BENCH_LAYOUT must be shared or isolated, got '$LAYOUT'" >&2
+    exit 2
+    ;;
+esac
 if [[ "${BENCH_PG_OPTS:-}" =~ fsync[[:space:]]*=[[:space:]]*(off|false|0) ]]; then
   echo "bench: benchmarks run with fsync on" >&2
   exit 2
@@ -81,6 +98,18 @@ pg_start "$PG_DIR"
 PG_DIR=$(cd "$PG_DIR" && pwd -P)
 PG_BIN=$(_pg_bindir "$PG_DIR/data")
 PGBENCH="$PG_BIN/pgbench"
+
+# Layout: with "isolated", the postmaster and the processes it has started move to
+# CPU 0 (backends forked later inherit it), and everything the script starts runs
+# on the other cores (PIN).
+PIN=()
+if [[ "$LAYOUT" == isolated ]]; then
+  postmaster=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+  for pid in "$postmaster" $(ps -o pid= --ppid "$postmaster"); do
+    taskset -a -p -c 0 "$pid" >/dev/null
+  done
+  PIN=(taskset -c "1-$(($(nproc) - 1))")
+fi
 DB=accueil_bench
 "$PG_BIN/createdb" "$DB"
 export PGDATABASE=$DB
@@ -103,7 +132,7 @@ ACCUEIL_DATABASE_URL="host=$PGHOST port=$PGPORT user=postgres dbname=$DB" \
   ACCUEIL_LOG_LEVEL="$LOG_LEVEL" \
   ACCUEIL_DEV_ISSUER_LISTEN=127.0.0.1:0 \
   ACCUEIL_RATE_LIMIT_EXEMPT=127.0.0.1 \
-  "$SERVER_BIN" 2>"$OUT/server.log" &
+  "${PIN[@]}" "$SERVER_BIN" 2>"$OUT/server.log" &
 server_pid=$!
 # The issuer's address is a warn line; the gRPC port is "server.started" (info), or
 # else the process's other listening socket.
@@ -218,7 +247,7 @@ SERVICE_SQL=(
   '"SELECT * FROM booking.create_appointment("'
   "\"\$1, decode(\$2, 'hex'), \$3::timestamptz, \$4, \$5, decode(\$6, 'hex'), \""
   "\"\$7, \$8, NULLIF(\$9, ''), NULLIF(\$10, ''), \$11, \$12, \$13, \$14, \$15, \""
-  "\"NULLIF(\$16, ''))\""
+  "\"NULLIF(\$16, ''), booking.keys_from_hex(\$17))\""
 )
 for fragment in "${SERVICE_SQL[@]}"; do
   if ! grep -qF -- "$fragment" services/booking/booking_service.cc; then
@@ -258,7 +287,7 @@ SELECT * FROM booking.create_appointment(
   decode(lpad(to_hex(:k1::bigint), 16, '0') || lpad(to_hex(:k2::bigint), 16, '0') ||
          lpad(to_hex(:k3::bigint), 16, '0') || lpad(to_hex(:k4::bigint), 16, '0'), 'hex'),
   :given_name, :family_name, NULLIF('', ''), NULLIF('+33' || :phone, ''),
-  'fr', 'none', '', 0, 'online', NULLIF('', ''));
+  'fr', 'none', '', 0, 'online', NULLIF('', ''), booking.keys_from_hex(''));
 EOF
 PAYLOAD_HASH=$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
 pgbench_index=0
@@ -268,7 +297,7 @@ run_pgbench() {
   local rc=0 log_args=()
   pgbench_index=$((pgbench_index + 1))
   [[ "$4" != - ]] && log_args=(-l --log-prefix="$4")
-  "$PGBENCH" -n -M prepared -c "$CLIENTS" -j 2 -T "$1" --max-tries=1 --failures-detailed \
+  "${PIN[@]}" "$PGBENCH" -n -M prepared -c "$CLIENTS" -j 2 -T "$1" --max-tries=1 --failures-detailed \
     "${log_args[@]}" -f "$PGB_SCRIPT" \
     -D n=0 -D ref_base=$((pgbench_index * (1 << 33))) \
     -D first_slot="$2" -D last_slot="$3" -D hash="$PAYLOAD_HASH" \
@@ -302,6 +331,7 @@ field() { # field NAME LINE: value of NAME=value in a RESULT/SETUP line
 
 echo "bench: machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
 echo "bench: $("$PG_BIN/postgres" --version); settings: $(psql -XAtc "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'full_page_writes', 'shared_buffers', 'max_wal_size')")"
+echo "bench: layout $LAYOUT$([[ "$LAYOUT" == isolated ]] && echo ": PostgreSQL on CPU 0, the rest on CPUs 1-$(($(nproc) - 1))")"
 echo "bench: server $address (pool $POOL, log level $LOG_LEVEL), $CLIENTS clients, ${WARMUP} s warm-up + ${SECONDS_RUN} s, $REPS repetitions, $DAYS days of slots per run"
 echo "bench: raw outputs in $OUT"
 
@@ -313,7 +343,7 @@ OTHER_LIMIT=15
 for ((rep = 1; rep <= REPS; rep++)); do
   # The service: accueil-bench sets up its own desk, warms up, then measures.
   svc_out="$OUT/service-$rep.txt"
-  "$BENCH_BIN" --server "$address" --token-file "$TOKEN_FILE" --clients "$CLIENTS" --seconds "$SECONDS_RUN" \
+  "${PIN[@]}" "$BENCH_BIN" --server "$address" --token-file "$TOKEN_FILE" --clients "$CLIENTS" --seconds "$SECONDS_RUN" \
     --warmup-seconds "$WARMUP" --days "$DAYS" >"$svc_out" 2>&1 &
   bench_pid=$!
   # CPU is sampled over the measured window: from the "window: start" line that
@@ -420,5 +450,5 @@ cpu_ratio=$(awk -v a="$svc_cpu_median" -v b="$pgb_cpu_median" 'BEGIN { printf "%
       echo "ratio service/pgbench over the ${#quiet_ratios[@]} undisturbed pair(s): ${quiet_ratios[*]} (median $quiet_ratio)"
     fi
   fi
-  echo "RESULT service_rps=$svc_median pgbench_tps=$pgb_median ratio=$ratio cpu_ratio=$cpu_ratio disturbed_runs=$disturbed quiet_pair_ratio=$quiet_ratio"
+  echo "RESULT layout=$LAYOUT service_rps=$svc_median pgbench_tps=$pgb_median ratio=$ratio cpu_ratio=$cpu_ratio disturbed_runs=$disturbed quiet_pair_ratio=$quiet_ratio"
 } | tee "$OUT/summary.txt"

@@ -347,6 +347,10 @@ int ServerMain(int argc, char** argv,
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
   }
+  // Abseil as Debian builds it checks every mutex acquisition for lock-order
+  // cycles (a debugging aid, a global graph under a global lock): the tests
+  // keep it, a serving process does not pay for it on every call.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::StatusOr<ServerConfig> config = LoadServerConfig(config_path, ProcessEnv);
   if (!config.ok()) return Fail(config.status());
   log::Init(config->log_level);
