@@ -341,9 +341,20 @@ double ProcessCpuSeconds() {
 
 uint64_t Gcd(uint64_t a, uint64_t b) { return b == 0 ? a : Gcd(b, a % b); }
 
+// LaneChannel is a connection of its own for one lane, as each pgbench client
+// has its own PostgreSQL connection (and as people reach the service from many
+// connections). No transparent retries: every call is made once, as pgbench's
+// --max-tries=1; a failure is counted, not hidden.
+std::shared_ptr<grpc::Channel> LaneChannel(const Options& o) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // Without it, channels to the same address share one connection.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(o.server, grpc::InsecureChannelCredentials(), args);
+}
+
 // The load: what every lane shares.
 struct Load {
-  v1::BookingService::Stub* stub;
   grpc::CompletionQueue* cq;
   const std::vector<std::string>* slots;
   uint64_t stride;
@@ -360,7 +371,8 @@ struct Load {
 // server and PostgreSQL.
 class Lane {
  public:
-  explicit Lane(Load* load) : load_(load), rng_(SeededRng()) {
+  Lane(Load* load, std::unique_ptr<v1::BookingService::Stub> stub)
+      : load_(load), stub_(std::move(stub)), rng_(SeededRng()) {
     stats_.micros.reserve(1 << 16);
     req_.mutable_person()->set_given_name("Camille");
     req_.mutable_person()->set_family_name("Martin");
@@ -381,7 +393,7 @@ class Lane {
     req_.set_request_id(RandomHex(rng_, 16));
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    call_ = load_->stub->AsyncCreateAppointment(ctx_.get(), req_, load_->cq);
+    call_ = stub_->AsyncCreateAppointment(ctx_.get(), req_, load_->cq);
     call_->Finish(&resp_, &status_, this);
     return true;
   }
@@ -401,6 +413,7 @@ class Lane {
 
  private:
   Load* load_;
+  std::unique_ptr<v1::BookingService::Stub> stub_;
   std::mt19937_64 rng_;
   Stats stats_;
   v1::CreateAppointmentRequest req_;
@@ -415,12 +428,9 @@ class Lane {
 
 int main(int argc, char** argv) {
   Options o = ParseFlags(argc, argv);
-  // No transparent retries: every call is made once, as pgbench's
-  // --max-tries=1; a failure is counted, not hidden.
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // The setup's channel; each lane of the load has its own (LaneChannel).
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(o.server, grpc::InsecureChannelCredentials(), args);
+      grpc::CreateChannel(o.server, grpc::InsecureChannelCredentials());
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     Die(absl::StrCat("cannot connect to ", o.server));
   }
@@ -451,7 +461,6 @@ int main(int argc, char** argv) {
 
   grpc::CompletionQueue cq;
   Load load;
-  load.stub = stub.get();
   load.cq = &cq;
   load.slots = &setup.slots;
   load.stride = stride;
@@ -462,7 +471,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Lane>> lanes;
   int running = 0;
   for (int t = 0; t < o.clients; ++t) {
-    lanes.push_back(std::make_unique<Lane>(&load));
+    lanes.push_back(std::make_unique<Lane>(&load, v1::BookingService::NewStub(LaneChannel(o))));
     if (lanes.back()->Start()) ++running;
   }
   // Window markers for scripts/bench.sh, which samples the server's and
