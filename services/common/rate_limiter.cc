@@ -1,11 +1,8 @@
 #include "services/common/rate_limiter.h"
 
-#include <arpa/inet.h>
-
 #include <cmath>
-#include <cstring>
+#include <optional>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/errors.h"
 
@@ -16,54 +13,26 @@ namespace {
 // flood of addresses).
 constexpr size_t kMaxTracked = 100000;
 
-bool ParseAddress(const std::string& text, unsigned char* bytes, int* length) {
-  if (inet_pton(AF_INET, text.c_str(), bytes) == 1) {
-    *length = 4;
-    return true;
-  }
-  if (inet_pton(AF_INET6, text.c_str(), bytes) == 1) {
-    *length = 16;
-    return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RateLimiter>> RateLimiter::Create(RateLimitOptions options) {
   std::unique_ptr<RateLimiter> limiter(new RateLimiter(options));
   for (const std::string& entry : options.exempt) {
-    Block block{};
-    std::string address = entry;
-    int prefix = -1;
-    if (size_t slash = entry.find('/'); slash != std::string::npos) {
-      address = entry.substr(0, slash);
-      if (!absl::SimpleAtoi(entry.substr(slash + 1), &prefix)) prefix = -2;
-    }
-    if (!ParseAddress(address, block.bytes, &block.length) || prefix < -1 ||
-        prefix > block.length * 8) {
+    absl::StatusOr<input::Cidr> block = input::ParseCidr(entry);
+    if (!block.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("rate limits: \"", entry, "\" is not an address or CIDR block"));
+          absl::StrCat("rate limits: ", block.status().message()));
     }
-    block.prefix = prefix == -1 ? block.length * 8 : prefix;
-    limiter->exempt_.push_back(block);
+    limiter->exempt_.push_back(*block);
   }
   return limiter;
 }
 
 bool RateLimiter::IsExempt(const std::string& client) const {
-  unsigned char bytes[16];
-  int length = 0;
-  if (!ParseAddress(client, bytes, &length)) return false;
-  for (const Block& block : exempt_) {
-    if (block.length != length) continue;
-    int whole = block.prefix / 8, rest = block.prefix % 8;
-    if (std::memcmp(block.bytes, bytes, static_cast<size_t>(whole)) != 0) continue;
-    if (rest != 0) {
-      unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
-      if ((block.bytes[whole] & mask) != (bytes[whole] & mask)) continue;
-    }
-    return true;
+  std::optional<input::IpAddress> address = input::ParseIpAddress(client);
+  if (!address) return false;
+  for (const input::Cidr& block : exempt_) {
+    if (input::Contains(block, *address)) return true;
   }
   return false;
 }

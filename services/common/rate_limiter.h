@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "accueil/access/v1/policy.pb.h"
+#include "services/common/input/cidr.h"
 
 namespace accueil {
 
@@ -47,11 +48,6 @@ class RateLimiter {
   bool IsExempt(const std::string& client) const;
 
  private:
-  struct Block {
-    unsigned char bytes[16];
-    int length;  // 4 or 16
-    int prefix;
-  };
   struct Bucket {
     double tokens;
     absl::Time updated;
@@ -63,7 +59,7 @@ class RateLimiter {
   void Forget(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RateLimitOptions options_;
-  std::vector<Block> exempt_;
+  std::vector<input::Cidr> exempt_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Bucket> reads_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Bucket> writes_ ABSL_GUARDED_BY(mu_);

@@ -73,7 +73,8 @@ TEST(RateLimiter, ExemptAddressesAndBlocks) {
 }
 
 TEST(RateLimiter, RefusesMalformedExemptions) {
-  for (const char* bad : {"10.0.0.0/33", "10.0.0/8", "example.org", "::1/129", "1.2.3.4/x"}) {
+  for (const char* bad :
+       {"10.0.0.0/33", "10.0.0/8", "example.org", "::1/129", "1.2.3.4/x", "10.0.0.0/-1"}) {
     RateLimitOptions o;
     o.exempt = {bad};
     EXPECT_FALSE(RateLimiter::Create(o).ok()) << bad;

@@ -9,10 +9,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "services/common/auth/credentials.h"
 #include "services/common/errors.h"
 #include "services/common/log.h"
 
@@ -115,8 +114,7 @@ std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
     if (peer != proxy) continue;
     std::string forwarded = Meta(context, "x-forwarded-for");
     if (forwarded.empty()) break;
-    std::vector<absl::string_view> hops = absl::StrSplit(forwarded, ',');
-    return std::string(absl::StripAsciiWhitespace(hops.back()));
+    return LastForwardedHop(forwarded);
   }
   return peer;
 }
@@ -129,7 +127,7 @@ absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContext& co
     if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
       return Unauthenticated("CREDENTIALS_MALFORMED", "expected: authorization: Bearer <token>");
     }
-    caller = absl::StartsWith(value, "dt1.")
+    caller = absl::StartsWith(value, kDeviceTokenPrefix)
                  ? FromDeviceToken(std::string_view(value.data(), value.size()))
                  : FromJwt(std::string_view(value.data(), value.size()));
   }
@@ -166,19 +164,16 @@ Authenticator::DeviceSecret Authenticator::NewDeviceToken(int64_t id) const {
   randombytes_buf(bytes, sizeof bytes);
   std::string secret = absl::WebSafeBase64Escape(
       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-  return {absl::StrCat("dt1.", id, ".", secret),
+  return {DeviceTokenText(id, secret),
           absl::BytesToHexString(secrets_->Mac("device-token", secret))};
 }
 
 absl::StatusOr<Caller> Authenticator::FromDeviceToken(std::string_view token) const {
-  absl::Status bad = Unauthenticated("DEVICE_TOKEN_INVALID", "the device token is not valid");
-  std::vector<std::string> parts =
-      absl::StrSplit(absl::string_view(token.data(), token.size()), '.');
-  int64_t id = 0;
-  if (token.size() > 200 || parts.size() != 3 || !absl::SimpleAtoi(parts[1], &id) || id <= 0) {
-    return bad;
-  }
-  std::vector<std::string> expected = secrets_->Macs("device-token", parts[2]);
+  absl::StatusOr<DeviceTokenParts> parts = ParseDeviceToken(token);
+  if (!parts.ok()) return parts.status();
+  const int64_t id = parts->id;
+  const absl::Status bad = DeviceTokenInvalid();
+  std::vector<std::string> expected = secrets_->Macs("device-token", parts->secret);
   Caller caller;
   absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);

@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/auth/form.h"
 #include "services/common/config.h"
 #include "services/common/input/resource.h"
 #include "services/common/log.h"
@@ -25,11 +26,9 @@ namespace accueil::auth {
 namespace {
 
 using Json = nlohmann::json;
-using Form = std::map<std::string, std::string>;
 
 constexpr char kDirectGrant[] = "urn:accueil:dev";
 constexpr char kDefaultSubject[] = "dev-agent";
-constexpr size_t kMaxFormFields = 100;
 constexpr int kThreads = 4;
 
 struct RoleChoice {
@@ -80,89 +79,7 @@ std::string HtmlEscape(std::string_view text) {
   return out;
 }
 
-// PercentEncode keeps RFC 3986 unreserved characters.
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (absl::ascii_isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    }
-  }
-  return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-absl::StatusOr<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%') {
-      int hi = i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
-      int lo = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return absl::InvalidArgumentError("malformed percent-encoding");
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// ParseForm reads application/x-www-form-urlencoded text (also a query
-// string). A repeated parameter is an error (RFC 6749 section 3.1).
-absl::StatusOr<Form> ParseForm(std::string_view text) {
-  Form form;
-  size_t fields = 0;
-  while (!text.empty()) {
-    size_t amp = text.find('&');
-    std::string_view pair = text.substr(0, amp);
-    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
-    if (pair.empty()) continue;
-    if (++fields > kMaxFormFields) return absl::InvalidArgumentError("too many parameters");
-    size_t eq = pair.find('=');
-    absl::StatusOr<std::string> key = PercentDecode(pair.substr(0, eq));
-    if (!key.ok()) return key.status();
-    absl::StatusOr<std::string> value = PercentDecode(
-        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!value.ok()) return value.status();
-    if (!form.emplace(std::move(*key), std::move(*value)).second) {
-      return absl::InvalidArgumentError("a parameter is repeated");
-    }
-  }
-  return form;
-}
-
-std::string Get(const Form& form, const std::string& key) {
-  auto it = form.find(key);
-  return it == form.end() ? "" : it->second;
-}
-
 // ---- Validation -----------------------------------------------------------
-
-// Printable ASCII, space included, within [min, max] characters.
-bool Printable(const std::string& s, size_t min, size_t max) {
-  if (s.size() < min || s.size() > max) return false;
-  for (char c : s) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
-}
 
 // ValidSubject: what AccessService.GrantRole accepts (printable ASCII, no
 // spaces), at most 100 characters, and not a name the Authenticator gives
@@ -182,112 +99,6 @@ bool ParseSite(const std::string& site, int64_t* id) {
   if (!parsed.ok()) return false;
   *id = *parsed;
   return true;
-}
-
-// PKCE code verifier / S256 challenge alphabet (RFC 7636 section 4.1).
-bool PkceText(const std::string& s, size_t min, size_t max) {
-  if (s.size() < min || s.size() > max) return false;
-  for (char c : s) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' &&
-        c != '_' && c != '~') {
-      return false;
-    }
-  }
-  return true;
-}
-
-// LoopbackRedirect: an http URL whose host is 127.0.0.1, localhost or
-// [::1], without user information or fragment.
-bool LoopbackRedirect(const std::string& uri) {
-  if (uri.size() > 2000) return false;
-  for (char c : uri) {
-    if (c <= 0x20 || c >= 0x7f) return false;
-  }
-  std::string_view rest = uri;
-  if (rest.substr(0, 7) != "http://") return false;
-  rest.remove_prefix(7);
-  if (rest.find('#') != std::string_view::npos) return false;
-  std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
-  if (authority.find('@') != std::string_view::npos) return false;
-  std::string_view host = authority;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return false;
-    host = authority.substr(0, close + 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return false;
-      port = after.substr(1);
-    }
-  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  std::string lower_host = absl::AsciiStrToLower(absl::string_view(host.data(), host.size()));
-  if (lower_host != "127.0.0.1" && lower_host != "localhost" && lower_host != "[::1]") {
-    return false;
-  }
-  if (authority.size() != host.size()) {  // a ':' was there: a port must follow
-    int value = 0;
-    if (port.empty() || port.size() > 5) return false;
-    for (char c : port) {
-      if (c < '0' || c > '9') return false;
-    }
-    if (!absl::SimpleAtoi(absl::string_view(port.data(), port.size()), &value) ||
-        value < 1 || value > 65535) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// The authorization request: what GET /authorize receives, and what the
-// form sends back hidden.
-struct AuthRequest {
-  std::string client_id;
-  std::string redirect_uri;
-  std::string state;
-  std::string nonce;
-  std::string code_challenge;
-  std::string code_challenge_method;
-};
-
-// ParseAuthRequest returns the request or a French message for the page.
-absl::StatusOr<AuthRequest> ParseAuthRequest(const Form& form) {
-  auto bad = [](const std::string& message) { return absl::InvalidArgumentError(message); };
-  AuthRequest r;
-  r.redirect_uri = Get(form, "redirect_uri");
-  if (!LoopbackRedirect(r.redirect_uri)) {
-    return bad("redirect_uri doit être une URL http sur la boucle locale (127.0.0.1, "
-               "localhost ou [::1]), sans identifiants ni fragment.");
-  }
-  if (Get(form, "response_type") != "code") {
-    return bad("response_type doit valoir « code » (flux par code d'autorisation).");
-  }
-  r.client_id = Get(form, "client_id");
-  if (!Printable(r.client_id, 1, 100)) {
-    return bad("client_id est requis : 1 à 100 caractères ASCII imprimables.");
-  }
-  r.state = Get(form, "state");
-  if (!Printable(r.state, 1, 500)) {
-    return bad("state est requis : 1 à 500 caractères ASCII imprimables.");
-  }
-  r.nonce = Get(form, "nonce");
-  if (!Printable(r.nonce, 0, 500)) {
-    return bad("nonce : au plus 500 caractères ASCII imprimables.");
-  }
-  r.code_challenge = Get(form, "code_challenge");
-  r.code_challenge_method = Get(form, "code_challenge_method");
-  if (!r.code_challenge.empty() || !r.code_challenge_method.empty()) {
-    if (r.code_challenge_method != "S256") {
-      return bad("code_challenge_method : seule la méthode PKCE « S256 » est acceptée.");
-    }
-    if (!PkceText(r.code_challenge, 43, 128)) {
-      return bad("code_challenge : 43 à 128 caractères base64url.");
-    }
-  }
-  return r;
 }
 
 std::string WithQuery(const std::string& uri, const std::string& query) {
@@ -664,14 +475,14 @@ void DevIssuer::AuthorizePage(const httplib::Request& req, httplib::Response& re
 void DevIssuer::AuthorizeSubmit(const Form& form, httplib::Response& res) {
   absl::StatusOr<AuthRequest> r = ParseAuthRequest(form);
   if (!r.ok()) return SendHtml(res, 400, ErrorPage(std::string(r.status().message())));
-  std::string decision = Get(form, "decision");
+  std::string decision = FormValue(form, "decision");
   if (decision == "deny") {
     return res.set_redirect(
         WithQuery(r->redirect_uri,
                   absl::StrCat("error=access_denied&state=", PercentEncode(r->state))),
         302);
   }
-  Choices c{Get(form, "subject"), Get(form, "role"), Get(form, "site")};
+  Choices c{FormValue(form, "subject"), FormValue(form, "role"), FormValue(form, "site")};
   int64_t site_id = 0;
   if (!decision.empty() && decision != "allow") {
     return SendHtml(res, 400, ErrorPage("decision doit valoir « allow » ou « deny »."));
@@ -715,7 +526,7 @@ void DevIssuer::AuthorizeSubmit(const Form& form, httplib::Response& res) {
 }
 
 void DevIssuer::Token(const Form& form, httplib::Response& res) {
-  std::string grant = Get(form, "grant_type");
+  std::string grant = FormValue(form, "grant_type");
   if (grant.empty()) return OAuthError(res, 400, "invalid_request", "grant_type is required");
   if (grant == "authorization_code") return TokenFromCode(form, res);
   if (grant == kDirectGrant) return TokenDirect(form, res);
@@ -724,8 +535,8 @@ void DevIssuer::Token(const Form& form, httplib::Response& res) {
 }
 
 void DevIssuer::TokenFromCode(const Form& form, httplib::Response& res) {
-  std::string code = Get(form, "code");
-  std::string redirect_uri = Get(form, "redirect_uri");
+  std::string code = FormValue(form, "code");
+  std::string redirect_uri = FormValue(form, "redirect_uri");
   if (code.empty()) return OAuthError(res, 400, "invalid_request", "code is required");
   if (redirect_uri.empty()) {
     return OAuthError(res, 400, "invalid_request", "redirect_uri is required");
@@ -747,12 +558,12 @@ void DevIssuer::TokenFromCode(const Form& form, httplib::Response& res) {
     return OAuthError(res, 400, "invalid_grant",
                       "redirect_uri differs from the authorization request's");
   }
-  if (form.count("client_id") != 0 && Get(form, "client_id") != pending.client_id) {
+  if (form.count("client_id") != 0 && FormValue(form, "client_id") != pending.client_id) {
     return OAuthError(res, 400, "invalid_grant",
                       "client_id differs from the authorization request's");
   }
   if (!pending.code_challenge.empty()) {
-    std::string verifier = Get(form, "code_verifier");
+    std::string verifier = FormValue(form, "code_verifier");
     if (!PkceText(verifier, 43, 128) || !SameText(S256(verifier), pending.code_challenge)) {
       return OAuthError(res, 400, "invalid_grant",
                         "code_verifier does not match the code_challenge");
@@ -763,9 +574,9 @@ void DevIssuer::TokenFromCode(const Form& form, httplib::Response& res) {
 }
 
 void DevIssuer::TokenDirect(const Form& form, httplib::Response& res) {
-  std::string role = Get(form, "role");
-  std::string subject = form.count("subject") != 0 ? Get(form, "subject") : kDefaultSubject;
-  std::string nonce = Get(form, "nonce");
+  std::string role = FormValue(form, "role");
+  std::string subject = form.count("subject") != 0 ? FormValue(form, "subject") : kDefaultSubject;
+  std::string nonce = FormValue(form, "nonce");
   int64_t site_id = 0;
   if (role.empty()) return OAuthError(res, 400, "invalid_request", "role is required");
   if (!KnownRole(role)) {
@@ -773,7 +584,7 @@ void DevIssuer::TokenDirect(const Form& form, httplib::Response& res) {
                       "role must be LODGE_AGENT, COUNTER_AGENT, QUALITY_OFFICER, "
                       "ADMINISTRATOR or SERVICE");
   }
-  if (!ParseSite(Get(form, "site"), &site_id)) {
+  if (!ParseSite(FormValue(form, "site"), &site_id)) {
     return OAuthError(res, 400, "invalid_request",
                       "site must be \"sites/N\" (N a positive integer), or empty for every site");
   }

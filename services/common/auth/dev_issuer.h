@@ -59,6 +59,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/auth/authenticator.h"
+#include "services/common/auth/form.h"
 #include "services/common/auth/signer.h"
 #include "services/common/clock.h"
 #include "services/common/db.h"
@@ -113,7 +114,6 @@ class DevIssuer {
     std::string code_challenge;  // S256, base64url; empty: no PKCE
     absl::Time expiry;
   };
-  using Form = std::map<std::string, std::string>;
 
   DevIssuer(std::string audience, db::Pool* pool, const Clock* clock, JwtSigner signer);
 
