@@ -30,6 +30,10 @@ inline std::string_view AsText(const uint8_t* data, size_t size) {
   return {reinterpret_cast<const char*>(data), size};
 }
 
+// AsciiSpace: the whitespace absl strips and skips (space, \t \n \v \f \r),
+// written out so that targets check absl-based parsers without absl.
+inline bool AsciiSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
 // CheckRefusal: a parser refused its input the documented way: `code`, one of
 // `reasons`, and the field the caller named (when `field` is not empty).
 inline void CheckRefusal(const absl::Status& status, absl::StatusCode code,

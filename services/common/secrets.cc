@@ -65,6 +65,14 @@ absl::StatusOr<Secrets> Secrets::FromKeys(std::vector<std::string> keys) {
         return absl::InvalidArgumentError(
             absl::StrCat("secret key ", i + 1, ": the same as key ", j + 1));
       }
+      // HMAC pads a short key with zero bytes (and hashes a long one): keys
+      // that differ only by trailing zero bytes are one key, and a rotation
+      // to it would rotate nothing. Compare what they sign.
+      if (MacUnder(keys[j], "distinct-keys", "") == MacUnder(keys[i], "distinct-keys", "")) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "secret key ", i + 1, ": signs as key ", j + 1,
+            " does (keys that differ only by trailing zero bytes are one HMAC key)"));
+      }
     }
   }
   return Secrets(std::move(keys));

@@ -45,6 +45,8 @@ TEST(Secrets, BadRingsAreRefusedWithTheLine) {
       {"accueil-keys 1\n" + std::string(130, 'a') + "\n", "line 2"},
       {"accueil-keys 1\n" + std::string(62, 'g') + "00\n", "line 2"},
       {"accueil-keys 1\n" + kHexA + "\n" + kHexA + "\n", "the same as key 1"},
+      // HMAC zero-pads keys: these two are one key.
+      {"accueil-keys 1\n" + kHexA + "\n" + kHexB + "\n" + kHexA + "00\n", "signs as key 1"},
       {"accueil-keys 1\n" + kHexA + "\n" + kHexB + "\n" + std::string(64, 'c') + "\n" +
            std::string(64, 'd') + "\n" + std::string(64, 'e') + "\n",
        "1 to 4 keys"},
