@@ -203,6 +203,20 @@ pg_ticks() {
   done
   echo "$total"
 }
+# pgbench's backends exit when it does; until the postmaster has reaped them their
+# CPU is in neither the postmaster's reaped-children counters nor, if one goes
+# between the two reads, a live child's. wait_backends_reaped COUNT waits (at most
+# 5 s) until the postmaster is back to COUNT children, none a zombie.
+wait_backends_reaped() {
+  local _
+  for _ in $(seq 50); do
+    if ! ps -o stat= --ppid "$POSTMASTER" | grep -q Z &&
+      (($(ps -o pid= --ppid "$POSTMASTER" | wc -l) <= $1)); then
+      return
+    fi
+    sleep 0.1
+  done
+}
 # The shell's own reaped children (pgbench is one) in ticks, into CHILD_TICKS: `times`
 # must run in this shell, not in a $(...) subshell whose counters start at zero.
 TIMES_FILE="$PG_DIR/times"
@@ -395,13 +409,16 @@ for ((rep = 1; rep <= REPS; rep++)); do
     echo "bench: slot ids of the pgbench desk are not contiguous: $setup" >&2
     exit 1
   fi
+  pg_children=$(ps -o pid= --ppid "$POSTMASTER" | wc -l)
   if ((WARMUP > 0)); then
     run_pgbench "$WARMUP" "$first" "$last" - "$OUT/pgbench-$rep-warmup.txt"
+    wait_backends_reaped "$pg_children"
   fi
   pgb_out="$OUT/pgbench-$rep.txt"
   read_children_ticks
   before=$(sample "$CHILD_TICKS")
   run_pgbench "$SECONDS_RUN" "$first" "$last" "$OUT/pgbench-$rep-log" "$pgb_out"
+  wait_backends_reaped "$pg_children"
   read_children_ticks
   after=$(sample "$CHILD_TICKS")
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$pgb_out")

@@ -80,6 +80,13 @@ absl::StatusOr<Secrets> Secrets::FromKeys(std::vector<std::string> keys) {
 
 absl::StatusOr<Secrets> Secrets::Parse(std::string_view content, const std::string& origin) {
   if (content.substr(0, kRingHeader.size()) != kRingHeader) {
+    // A ring whose header is not exactly ours (CRLF line ends, another
+    // version) would otherwise be read as one raw key: a different key, and
+    // every code already sent would stop verifying.
+    if (content.substr(0, kRingHeader.size() - 3) == kRingHeader.substr(0, kRingHeader.size() - 3)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin, ": line 1: expected exactly \"accueil-keys 1\" and Unix line ends"));
+    }
     // One raw key, as written before key rings existed.
     absl::StatusOr<Secrets> one = FromKey(std::string(content));
     if (!one.ok()) return absl::InvalidArgumentError(absl::StrCat(origin, ": ", one.status().message()));

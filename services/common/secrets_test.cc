@@ -38,6 +38,8 @@ TEST(Secrets, BadRingsAreRefusedWithTheLine) {
     std::string says;
   } cases[] = {
       {"accueil-keys 1\n", "1 to 4 keys"},
+      {"accueil-keys 1\r\n" + kHexA + "\r\n", "line 1: expected exactly"},
+      {"accueil-keys 2\n" + kHexA + "\n", "line 1: expected exactly"},
       {"accueil-keys 1\n# only comments\n", "1 to 4 keys"},
       {"accueil-keys 1\n" + kHexA + "\nnot-hex\n", "line 3"},
       {"accueil-keys 1\n" + kHexA.substr(0, 62) + "\n", "line 2"},

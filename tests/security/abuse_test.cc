@@ -63,6 +63,14 @@ TEST(Abuse, ForwardedAddressesCountOnlyBehindATrustedProxy) {
   // A client cannot escape by forging an earlier hop.
   EXPECT_TRUE(RpcFails(ListSitesFrom(*stub, "203.0.113.9, 198.51.100.1"),
                        grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED", ""));
+  // A last hop that is not an address counts as the proxy itself: malformed
+  // headers share the proxy's bucket, whatever they spell.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(RpcOk(ListSitesFrom(*stub, i % 2 ? "198.51.100.1, " : "not-an-address"))) << i;
+  }
+  EXPECT_TRUE(RpcFails(ListSitesFrom(*stub, "203.0.113.9, junk"),
+                       grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED", ""));
+  EXPECT_TRUE(RpcOk(ListSitesFrom(*stub, "198.51.100.3")));
 
   // Without a trusted proxy, the header is ignored: one bucket for the peer.
   auto direct = TestServer::Start(Strict());

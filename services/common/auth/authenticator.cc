@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "services/common/auth/credentials.h"
+#include "services/common/input/cidr.h"
 #include "services/common/errors.h"
 #include "services/common/log.h"
 
@@ -114,7 +115,11 @@ std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
     if (peer != proxy) continue;
     std::string forwarded = Meta(context, "x-forwarded-for");
     if (forwarded.empty()) break;
-    return LastForwardedHop(forwarded);
+    // What the proxy appended must be an address; else the proxy itself
+    // counts, rather than one bucket shared by every malformed header.
+    std::string hop = LastForwardedHop(forwarded);
+    if (!input::ParseIpAddress(hop)) break;
+    return hop;
   }
   return peer;
 }
