@@ -128,6 +128,8 @@ absl::Status Apply(const std::string& key, const std::string& value,
     return SetInt(key, value, 1, 100000, &c->bookings_per_client_per_hour);
   } else if (key == "retention_days") {
     return SetInt(key, value, 1, 3650, &c->retention_days);
+  } else if (key == "history_retention_days") {
+    return SetInt(key, value, 1, 3650, &c->history_retention_days);
   } else {
     return Invalid(key, "unknown key");
   }
@@ -139,7 +141,7 @@ constexpr const char* kKeys[] = {
     "migrate_on_start", "shutdown_grace_seconds", "services", "oidc_issuer",
     "oidc_audience", "oidc_jwks_file", "dev_issuer_listen", "trusted_proxies",
     "rate_limit_exempt", "rate_limit_read_per_second", "rate_limit_write_per_second",
-    "bookings_per_client_per_hour", "retention_days", "tls_cert_file", "tls_key_file",
+    "bookings_per_client_per_hour", "retention_days", "history_retention_days", "tls_cert_file", "tls_key_file",
     "tls_client_ca_file", "health_listen"};
 
 }  // namespace
@@ -211,6 +213,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
   if (!config.oidc_issuer.empty() && config.oidc_jwks_file.empty() &&
       config.dev_issuer_listen.empty()) {
     return Invalid("oidc_jwks_file", "is required with oidc_issuer");
+  }
+  if (config.history_retention_days < config.retention_days) {
+    return Invalid("history_retention_days",
+                   "must be at least retention_days: the person key outlives the "
+                   "personal data, not the other way round");
   }
   return config;
 }

@@ -78,6 +78,11 @@ struct ServerConfig {
   // Personal data is erased this many days after the appointment ended
   // (docs/security.md, "Personal data"); statistics keep the rest.
   int retention_days = 90;
+  // Days after an appointment during which its person key (the keyed hash
+  // that links a person's appointments: one active per desk, histories such
+  // as no-shows) still links it; then it is replaced by one that links to
+  // nothing. At least retention_days.
+  int history_retention_days = 365;
 };
 
 // IsLoopback is true for "127.x.x.x:port", "localhost:port", "[::1]:port".

@@ -64,5 +64,19 @@ TEST(Config, RetentionDaysDefaultsTo90AndIsOverridable) {
   EXPECT_NE(c.status().message().find("retention_days"), absl::string_view::npos);
 }
 
+TEST(Config, HistoryRetentionOutlivesThePersonalData) {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig("database_url = x\n", Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->history_retention_days, 365);
+  c = ParseServerConfig("database_url = x\nhistory_retention_days = 730\n", Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->history_retention_days, 730);
+  c = ParseServerConfig("database_url = x\nretention_days = 120\n",
+                        Env({{"ACCUEIL_HISTORY_RETENTION_DAYS", "100"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("history_retention_days"), absl::string_view::npos)
+      << c.status();
+}
+
 }  // namespace
 }  // namespace accueil

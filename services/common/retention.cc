@@ -13,18 +13,28 @@ namespace accueil::retention {
 namespace {
 
 // Every purge function of the schema: (p_now timestamptz, p_retention
-// interval) -> integer. Later services append theirs.
-constexpr const char* kPurgeFunctions[] = {
-    "booking.purge_personal_data",
+// interval) -> integer, with the horizon it is given. Later services append
+// theirs.
+enum class Horizon { kPersonalData, kHistory };
+struct PurgeFunction {
+  const char* name;
+  Horizon horizon;
+};
+constexpr PurgeFunction kPurgeFunctions[] = {
+    {"booking.purge_personal_data", Horizon::kPersonalData},
+    {"booking.unlink_person_keys", Horizon::kHistory},
 };
 
 }  // namespace
 
-absl::StatusOr<int> PurgeOnce(db::Pool& pool, absl::Time now, absl::Duration retention) {
-  int total = 0;
-  std::string interval = absl::StrCat(absl::ToInt64Seconds(retention), " seconds");
-  for (const char* function : kPurgeFunctions) {
-    absl::StatusOr<int> erased = pool.Run([&](pqxx::connection& c) -> absl::StatusOr<int> {
+absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now,
+                                      const Retention& retention) {
+  PurgeCounts counts;
+  for (const auto& [function, horizon] : kPurgeFunctions) {
+    const bool history = horizon == Horizon::kHistory;
+    std::string interval = absl::StrCat(
+        absl::ToInt64Seconds(history ? retention.history : retention.personal_data), " seconds");
+    absl::StatusOr<int> done = pool.Run([&](pqxx::connection& c) -> absl::StatusOr<int> {
       pqxx::work tx(c);
       pqxx::row r = tx.exec_params1(
           absl::StrCat("SELECT ", function, "($1::timestamptz, $2::interval)"),
@@ -33,28 +43,31 @@ absl::StatusOr<int> PurgeOnce(db::Pool& pool, absl::Time now, absl::Duration ret
       tx.commit();
       return n;
     });
-    if (!erased.ok()) {
+    if (!done.ok()) {
       log::Error("retention.purge_failed", {{"function", function}});
-      return erased.status();
+      return done.status();
     }
-    log::Info("retention.purged", {{"function", function}, {"erased", absl::StrCat(*erased)}});
-    total += *erased;
+    log::Info("retention.purged", {{"function", function}, {"records", absl::StrCat(*done)}});
+    (history ? counts.unlinked : counts.erased) += *done;
   }
-  return total;
+  return counts;
 }
 
-int RunPurgeCommand(const std::string& database_url, int retention_days) {
+int RunPurgeCommand(const std::string& database_url, const Retention& retention) {
   absl::StatusOr<std::unique_ptr<db::Pool>> pool = db::Pool::Create(database_url, 1);
-  absl::StatusOr<int> erased =
-      pool.ok() ? PurgeOnce(**pool, absl::Now(), absl::Hours(24) * retention_days)
-                : absl::StatusOr<int>(pool.status());
-  if (!erased.ok()) {
+  absl::StatusOr<PurgeCounts> counts =
+      pool.ok() ? PurgeOnce(**pool, absl::Now(), retention)
+                : absl::StatusOr<PurgeCounts>(pool.status());
+  if (!counts.ok()) {
     std::fprintf(stderr, "accueil-server: purge: %s\n",
-                 std::string(erased.status().message()).c_str());
+                 std::string(counts.status().message()).c_str());
     return 1;
   }
-  log::Info("retention.done", {{"erased", absl::StrCat(*erased)},
-                               {"retention_days", absl::StrCat(retention_days)}});
+  log::Info("retention.done",
+            {{"erased", absl::StrCat(counts->erased)},
+             {"unlinked", absl::StrCat(counts->unlinked)},
+             {"retention_days", absl::StrCat(absl::ToInt64Hours(retention.personal_data) / 24)},
+             {"history_retention_days", absl::StrCat(absl::ToInt64Hours(retention.history) / 24)}});
   return 0;
 }
 

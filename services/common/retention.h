@@ -1,6 +1,12 @@
 // Retention of personal data: the purge that erases personal data once it is
 // no longer needed, keeping what the statistics need (docs/security.md,
-// "Personal data").
+// "Personal data"). Two horizons:
+//   - personal data (names, contacts, free text): `personal_data` after the
+//     appointment (retention_days, default 90);
+//   - histories keyed by the person's keyed hash (person_key: who had an
+//     appointment before, no-shows per person): `history` after it
+//     (history_retention_days, default 365); then the key is replaced by one
+//     that links to nothing.
 //
 // One pass calls every purge function of the schema (booking's today; a
 // later service that stores personal data adds its own SQL function and
@@ -9,7 +15,7 @@
 //   - and inside every server process, once an hour (Purger).
 // Passes are idempotent, so replicas running them concurrently do no harm.
 //
-//   accueil::retention::Purger purger(pool, &clock, {absl::Hours(24 * 90)});
+//   accueil::retention::Purger purger(pool, &clock, {});
 //   purger.Start();
 //   ...
 //   purger.Stop();
@@ -27,16 +33,27 @@
 
 namespace accueil::retention {
 
-// PurgeOnce erases the personal data of what ended more than `retention`
-// before `now`; returns the number of records (persons) erased.
-absl::StatusOr<int> PurgeOnce(db::Pool& pool, absl::Time now, absl::Duration retention);
+struct Retention {
+  absl::Duration personal_data = absl::Hours(24 * 90);
+  absl::Duration history = absl::Hours(24 * 365);
+};
+
+struct PurgeCounts {
+  int erased = 0;    // records (persons) whose personal data was erased
+  int unlinked = 0;  // records whose person key now links to nothing
+};
+
+// PurgeOnce erases the personal data of what ended more than
+// `retention.personal_data` before `now`, and unlinks the person keys of what
+// ended more than `retention.history` before it.
+absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now, const Retention& retention);
 
 // RunPurgeCommand is `accueil-server purge`: one pass with the system clock
-// on its own connection, logs the count; returns the process exit code.
-int RunPurgeCommand(const std::string& database_url, int retention_days);
+// on its own connection, logs the counts; returns the process exit code.
+int RunPurgeCommand(const std::string& database_url, const Retention& retention);
 
 struct PurgerOptions {
-  absl::Duration retention = absl::Hours(24 * 90);
+  Retention retention;
   // Time between passes, read on the injected clock.
   absl::Duration every = absl::Hours(1);
   // How often the thread looks at the clock (real time).

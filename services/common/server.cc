@@ -281,11 +281,17 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+retention::Retention RetentionOf(const ServerConfig& config) {
+  return {absl::Hours(24) * config.retention_days,
+          absl::Hours(24) * config.history_retention_days};
+}
+
 constexpr char kUsage[] =
     "usage: %s [migrate | purge | rekey | grant-admin SUBJECT] [--config FILE]\n"
     "  Runs the services named by the configuration (key `services`).\n"
     "  `migrate` applies pending database migrations and exits.\n"
-    "  `purge` erases the personal data older than `retention_days` once and\n"
+    "  `purge` erases the personal data older than `retention_days` and unlinks\n"
+    "  the person keys older than `history_retention_days`, once, and\n"
     "  exits (a CronJob; the server also purges every hour).\n"
     "  `rekey` moves the person keys stored under older keys of the secret key\n"
     "  ring to its signing key, once, and exits (docs/security.md#secrets).\n"
@@ -378,7 +384,7 @@ int ServerMain(int argc, char** argv,
   }
   if (grant_admin) return GrantAdmin(config->database_url, admin_subject);
   if (purge_only) {
-    return retention::RunPurgeCommand(config->database_url, config->retention_days);
+    return retention::RunPurgeCommand(config->database_url, RetentionOf(*config));
   }
   if (config->secret_key_file.empty()) {
     return Fail(absl::InvalidArgumentError(
@@ -403,7 +409,7 @@ int ServerMain(int argc, char** argv,
   // Personal data older than retention_days is erased every hour
   // (docs/security.md, "Personal data"); stopped before the pool goes.
   retention::PurgerOptions purge_options;
-  purge_options.retention = absl::Hours(24) * config->retention_days;
+  purge_options.retention = RetentionOf(*config);
   retention::Purger purger(pool->get(), &clock, purge_options);
   purger.Start();
 

@@ -3,6 +3,8 @@
 // the statistics compute are the same before and after.
 #include <memory>
 
+#include "absl/strings/escaping.h"
+#include "services/common/person_key.h"
 #include "services/common/retention.h"
 #include "tests/privacy/privacy_fixture.h"
 
@@ -10,6 +12,9 @@ namespace accueil::testing {
 namespace {
 
 constexpr absl::Duration kNinetyDays = absl::Hours(24 * 90);
+constexpr absl::Duration kYear = absl::Hours(24 * 365);
+// The default horizons: personal data 90 days, person keys a year.
+const retention::Retention kDefault{kNinetyDays, kYear};
 
 std::string Ids(const History& h, bool old) {
   std::vector<const v1::Appointment*> list =
@@ -63,7 +68,7 @@ TEST(Purge, TheHourlyPurgeErasesOldClosedAppointmentsOnly) {
   std::unique_ptr<db::Pool> pool = PoolFor(world);
   ASSERT_NE(pool, nullptr);
   retention::PurgerOptions options;
-  options.retention = kNinetyDays;
+  options.retention = kDefault;
   options.every = absl::Hours(1);
   options.poll = absl::Milliseconds(5);
   retention::Purger purger(pool.get(), &world.clock(), options);
@@ -144,18 +149,20 @@ TEST(Purge, FiguresAreEqualBeforeAndAfterAPurge) {
 
   std::unique_ptr<db::Pool> pool = PoolFor(world);
   ASSERT_NE(pool, nullptr);
-  absl::StatusOr<int> erased = retention::PurgeOnce(*pool, world.clock().Now(), kNinetyDays);
-  ASSERT_TRUE(erased.ok()) << erased.status();
-  EXPECT_EQ(*erased, 4);
+  absl::StatusOr<retention::PurgeCounts> counts =
+      retention::PurgeOnce(*pool, world.clock().Now(), kDefault);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->erased, 4);
+  EXPECT_EQ(counts->unlinked, 0);
   std::map<std::string, std::string> after = Figures(world);
   for (const auto& [name, value] : before) {
     EXPECT_EQ(after[name], value) << name;
     EXPECT_FALSE(value.empty()) << name;
   }
   // A second pass erases nothing more and changes nothing.
-  erased = retention::PurgeOnce(*pool, world.clock().Now(), kNinetyDays);
-  ASSERT_TRUE(erased.ok()) << erased.status();
-  EXPECT_EQ(*erased, 0);
+  counts = retention::PurgeOnce(*pool, world.clock().Now(), kDefault);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->erased, 0);
   EXPECT_EQ(Figures(world), before);
   EXPECT_EQ(ErasedAmong(world, Ids(h, /*old=*/false)), 0);
 }
@@ -166,12 +173,52 @@ TEST(Purge, ALongerRetentionKeepsEverything) {
   ASSERT_FALSE(HasFailure());
   std::unique_ptr<db::Pool> pool = PoolFor(world);
   ASSERT_NE(pool, nullptr);
-  absl::StatusOr<int> erased =
-      retention::PurgeOnce(*pool, kSept20, absl::Hours(24 * 365));
-  ASSERT_TRUE(erased.ok()) << erased.status();
-  EXPECT_EQ(*erased, 0);
+  absl::StatusOr<retention::PurgeCounts> counts =
+      retention::PurgeOnce(*pool, kSept20, {kYear, kYear});
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->erased, 0);
+  EXPECT_EQ(counts->unlinked, 0);
   EXPECT_EQ(Mentions(world, "Cancel-secret-2"), 1);
   EXPECT_EQ(ErasedAmong(world, Ids(h, /*old=*/true)), 0);
+}
+
+TEST(Purge, PersonKeysLinkNothingAfterTheHistoryRetention) {
+  BookingWorld world;
+  History h = BuildHistory(world);
+  ASSERT_FALSE(HasFailure());
+  world.clock().Set(kSept20);
+  std::map<std::string, std::string> before = Figures(world);
+  auto stored_under_own_key = [&](int person) {
+    return world.QueryInt(absl::StrCat(
+        "SELECT count(*) FROM booking.appointments WHERE person_key = decode('",
+        absl::BytesToHexString(PersonKey(world.server().secrets(), PhoneOf(person))),
+        "', 'hex')"));
+  };
+  for (int person : {1, 2, 3, 4, 5, 6}) ASSERT_EQ(stored_under_own_key(person), 1) << person;
+
+  // 2026-06-02 ended 110 days before 2026-09-20: past a 100-day history
+  // horizon, not the September appointments.
+  std::unique_ptr<db::Pool> pool = PoolFor(world);
+  ASSERT_NE(pool, nullptr);
+  const retention::Retention horizons{kNinetyDays, absl::Hours(24 * 100)};
+  absl::StatusOr<retention::PurgeCounts> counts =
+      retention::PurgeOnce(*pool, kSept20, horizons);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->erased, 4);
+  EXPECT_EQ(counts->unlinked, 4);
+  for (int person : h.old_closed_persons()) EXPECT_EQ(stored_under_own_key(person), 0) << person;
+  // The still-booked one needs its key for the one-active rule; recent ones
+  // keep theirs.
+  for (int person : h.kept_persons()) EXPECT_EQ(stored_under_own_key(person), 1) << person;
+  // Unlinked keys link to nothing, not even to each other.
+  EXPECT_EQ(world.QueryInt("SELECT count(DISTINCT person_key) FROM booking.appointments "
+                           "WHERE person_key_unlinked"),
+            4);
+  // The figures are the same (these persons were distinct anyway).
+  EXPECT_EQ(Figures(world), before);
+  counts = retention::PurgeOnce(*pool, kSept20, horizons);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->unlinked, 0);
 }
 
 TEST(Purge, AnAgentsOverrideReasonIsErasedButTheOverrideShows) {
@@ -186,9 +233,9 @@ TEST(Purge, AnAgentsOverrideReasonIsErasedButTheOverrideShows) {
   Serve(world, a.name());
   std::unique_ptr<db::Pool> pool = PoolFor(world);
   ASSERT_NE(pool, nullptr);
-  absl::StatusOr<int> erased = retention::PurgeOnce(*pool, kSept20, kNinetyDays);
-  ASSERT_TRUE(erased.ok()) << erased.status();
-  EXPECT_EQ(*erased, 1);
+  absl::StatusOr<retention::PurgeCounts> counts = retention::PurgeOnce(*pool, kSept20, kDefault);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->erased, 1);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments "
                            "WHERE override_reason LIKE '%Override-secret%'"),
             0);
