@@ -15,9 +15,11 @@
 #   BENCH_POOL    [8]   ACCUEIL_DATABASE_POOL_SIZE
 #   BENCH_LOG_LEVEL [warn]  ACCUEIL_LOG_LEVEL (info writes one access line per call)
 #   BENCH_PG_OPTS []    extra PostgreSQL options for a diagnostic run; fsync=off refused
-#   BENCH_LAYOUT [shared]  shared: every process on every core; isolated: PostgreSQL
-#                       alone on CPU 0, the server, accueil-bench and pgbench on the
-#                       other cores (the database on its own machine, as deployed)
+#   BENCH_LAYOUT [both] isolated: PostgreSQL alone on CPU 0, the server, accueil-bench
+#                       and pgbench on the other cores (the database on its own
+#                       machine, as the Helm chart deploys it); shared: every process
+#                       on every core (the one-machine run command); both: the
+#                       isolated pairs, then the shared ones
 #   BENCH_OUT     [.local/bench-results/UTC-TIMESTAMP]  raw outputs
 #   BUILD_DIR     [build]
 set -euo pipefail
@@ -31,7 +33,7 @@ REPS=${BENCH_REPS:-3}
 DAYS=${BENCH_DAYS:-20}
 POOL=${BENCH_POOL:-8}
 LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
-LAYOUT=${BENCH_LAYOUT:-shared}
+LAYOUT=${BENCH_LAYOUT:-both}
 OUT=${BENCH_OUT:-.local/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}
 
 for v in CLIENTS SECONDS_RUN WARMUP REPS DAYS POOL; do
@@ -41,18 +43,18 @@ for v in CLIENTS SECONDS_RUN WARMUP REPS DAYS POOL; do
   fi
 done
 case "$LAYOUT" in
-  shared) ;;
-  isolated)
-    if (($(nproc) < 2)); then
-      echo "bench: BENCH_LAYOUT=isolated needs at least 2 cores" >&2
-      exit 2
-    fi
-    ;;
+  shared) LAYOUTS=(shared) ;;
+  isolated) LAYOUTS=(isolated) ;;
+  both) LAYOUTS=(isolated shared) ;;
   *)
-    echo "bench: BENCH_LAYOUT must be shared or isolated, got '$LAYOUT'" >&2
+    echo "bench: BENCH_LAYOUT must be isolated, shared or both, got '$LAYOUT'" >&2
     exit 2
     ;;
 esac
+if [[ "$LAYOUT" != shared ]] && (($(nproc) < 2)); then
+  echo "bench: the isolated layout needs at least 2 cores (BENCH_LAYOUT=shared)" >&2
+  exit 2
+fi
 if [[ "${BENCH_PG_OPTS:-}" =~ fsync[[:space:]]*=[[:space:]]*(off|false|0) ]]; then
   echo "bench: benchmarks run with fsync on" >&2
   exit 2
@@ -99,17 +101,9 @@ PG_DIR=$(cd "$PG_DIR" && pwd -P)
 PG_BIN=$(_pg_bindir "$PG_DIR/data")
 PGBENCH="$PG_BIN/pgbench"
 
-# Layout: with "isolated", the postmaster and the processes it has started move to
-# CPU 0 (backends forked later inherit it), and everything the script starts runs
-# on the other cores (PIN).
+# PIN prefixes what the script starts for the load (accueil-bench, pgbench): see
+# apply_layout.
 PIN=()
-if [[ "$LAYOUT" == isolated ]]; then
-  postmaster=$(head -n 1 "$PG_DIR/data/postmaster.pid")
-  for pid in "$postmaster" $(ps -o pid= --ppid "$postmaster"); do
-    taskset -a -p -c 0 "$pid" >/dev/null
-  done
-  PIN=(taskset -c "1-$(($(nproc) - 1))")
-fi
 DB=accueil_bench
 "$PG_BIN/createdb" "$DB"
 export PGDATABASE=$DB
@@ -132,7 +126,7 @@ ACCUEIL_DATABASE_URL="host=$PGHOST port=$PGPORT user=postgres dbname=$DB" \
   ACCUEIL_LOG_LEVEL="$LOG_LEVEL" \
   ACCUEIL_DEV_ISSUER_LISTEN=127.0.0.1:0 \
   ACCUEIL_RATE_LIMIT_EXEMPT=127.0.0.1 \
-  "${PIN[@]}" "$SERVER_BIN" 2>"$OUT/server.log" &
+  "$SERVER_BIN" 2>"$OUT/server.log" &
 server_pid=$!
 # The issuer's address is a warn line; the gRPC port is "server.started" (info), or
 # else the process's other listening socket.
@@ -345,127 +339,151 @@ field() { # field NAME LINE: value of NAME=value in a RESULT/SETUP line
 
 echo "bench: machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
 echo "bench: $("$PG_BIN/postgres" --version); settings: $(psql -XAtc "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'full_page_writes', 'shared_buffers', 'max_wal_size')")"
-echo "bench: layout $LAYOUT$([[ "$LAYOUT" == isolated ]] && echo ": PostgreSQL on CPU 0, the rest on CPUs 1-$(($(nproc) - 1))")"
 echo "bench: server $address (pool $POOL, log level $LOG_LEVEL), $CLIENTS clients, ${WARMUP} s warm-up + ${SECONDS_RUN} s, $REPS repetitions, $DAYS days of slots per run"
 echo "bench: raw outputs in $OUT"
 
-svc_rps=() pgb_rps=() svc_cpu=() pgb_cpu=() quiet_ratios=()
-table=()
-disturbed=0
-# Share of the machine taken by other processes above which a run is marked.
-OTHER_LIMIT=15
-for ((rep = 1; rep <= REPS; rep++)); do
-  # The service: accueil-bench sets up its own desk, warms up, then measures.
-  svc_out="$OUT/service-$rep.txt"
-  "${PIN[@]}" "$BENCH_BIN" --server "$address" --token-file "$TOKEN_FILE" --clients "$CLIENTS" --seconds "$SECONDS_RUN" \
-    --warmup-seconds "$WARMUP" --days "$DAYS" >"$svc_out" 2>&1 &
-  bench_pid=$!
-  # CPU is sampled over the measured window: from the "window: start" line that
-  # accueil-bench prints, for the window's length; the client reports its own.
-  before="" after=""
-  while kill -0 "$bench_pid" 2>/dev/null; do
-    if grep -q '^window: start' "$svc_out" 2>/dev/null; then
-      before=$(sample 0)
-      sleep "$SECONDS_RUN"
-      after=$(sample 0)
-      break
-    fi
-    sleep 0.01
+# apply_layout LAYOUT: moves the postmaster, the processes it has started and every
+# thread of the server to their cores (backends forked later inherit the
+# postmaster's), and sets PIN for the load.
+apply_layout() {
+  local all="0-$(($(nproc) - 1))" rest="1-$(($(nproc) - 1))" pg_cpus server_cpus pid
+  if [[ "$1" == isolated ]]; then pg_cpus=0 server_cpus=$rest; else pg_cpus=$all server_cpus=$all; fi
+  for pid in "$POSTMASTER" $(ps -o pid= --ppid "$POSTMASTER"); do
+    taskset -a -p -c "$pg_cpus" "$pid" >/dev/null 2>&1 || true # a backend may just have exited
   done
-  rc=0
-  wait "$bench_pid" || rc=$?
-  result=$(grep '^RESULT ' "$svc_out" || true)
-  if ((rc != 0)) || [[ -z "$result" || -z "$before" ]]; then
-    echo "bench: accueil-bench failed ($rc):" >&2
-    tail -n 20 "$svc_out" >&2
-    exit 1
-  fi
-  rps=$(field booking_rps "$result")
-  ok=$(field ok "$result")
-  svc_rps+=("$rps")
-  client_ticks=$(awk -v s="$(field client_cpu_s "$result")" -v tick="$TICK" \
-    'BEGIN { printf "%d\n", s * tick + 0.5 }')
-  after="${after% *} $client_ticks"
-  read -r busy pg srv cli other pg_us srv_us cli_us <<<"$(cpu_report "$before" "$after" "$ok")"
-  svc_line=$(printf '| %d | service | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s / %s | %s / %s / %s |' \
-    "$rep" "$rps" "$(field errors "$result")" "$(field mean_ms "$result")" "$(field p50_ms "$result")" \
-    "$(field p95_ms "$result")" "$(field p99_ms "$result")" "$busy" "$pg" "$srv" "$cli" "$other" \
-    "$pg_us" "$srv_us" "$cli_us")
-  svc_cpu+=("$((pg_us + srv_us + cli_us))")
-  svc_quiet=1
-  if ((other > OTHER_LIMIT)); then
-    svc_line+=" disturbed"
-    disturbed=$((disturbed + 1))
-    svc_quiet=0
-  fi
-  table+=("$svc_line")
-  echo "$svc_line"
+  taskset -a -p -c "$server_cpus" "$server_pid" >/dev/null
+  if [[ "$1" == isolated ]]; then PIN=(taskset -c "$rest"); else PIN=(); fi
+}
 
-  # pgbench: a fresh desk made through the service, the same statement, same clients.
-  setup=$("$BENCH_BIN" --server "$address" --token-file "$TOKEN_FILE" --setup-only --days "$DAYS")
-  first=$(field first_slot_id "$setup")
-  last=$(field last_slot_id "$setup")
-  if [[ "$(field contiguous "$setup")" != 1 ]]; then
-    echo "bench: slot ids of the pgbench desk are not contiguous: $setup" >&2
-    exit 1
-  fi
-  pg_children=$(ps -o pid= --ppid "$POSTMASTER" | wc -l)
-  if ((WARMUP > 0)); then
-    run_pgbench "$WARMUP" "$first" "$last" - "$OUT/pgbench-$rep-warmup.txt"
-    wait_backends_reaped "$pg_children"
-  fi
-  pgb_out="$OUT/pgbench-$rep.txt"
-  read_children_ticks
-  before=$(sample "$CHILD_TICKS")
-  run_pgbench "$SECONDS_RUN" "$first" "$last" "$OUT/pgbench-$rep-log" "$pgb_out"
-  wait_backends_reaped "$pg_children"
-  read_children_ticks
-  after=$(sample "$CHILD_TICKS")
-  tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$pgb_out")
-  tps=$(printf '%.1f' "${tps:-0}")
-  processed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$pgb_out")
-  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$pgb_out")
-  aborted=$(grep -cE 'client [0-9]+ script [0-9]+ aborted' "$pgb_out" || true)
-  awk '$3 ~ /^[0-9]+$/ { print $3 }' "$OUT/pgbench-$rep-log".* >"$OUT/pgbench-$rep-latency.txt"
-  read -r mean p50 p95 p99 <<<"$(percentiles "$OUT/pgbench-$rep-latency.txt")"
-  rm -f -- "$OUT/pgbench-$rep-log".*
-  pgb_rps+=("$tps")
-  read -r busy pg srv cli other pg_us srv_us cli_us <<<"$(cpu_report "$before" "$after" "${processed:-0}")"
-  pgb_line=$(printf '| %d | pgbench | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s / %s | %s / %s / %s |' \
-    "$rep" "$tps" "$((${failed:-0} + aborted))" "$mean" "$p50" "$p95" "$p99" "$busy" "$pg" "$srv" \
-    "$cli" "$other" "$pg_us" "$srv_us" "$cli_us")
-  pgb_cpu+=("$((pg_us + cli_us))")
-  if ((other > OTHER_LIMIT)); then
-    pgb_line+=" disturbed"
-    disturbed=$((disturbed + 1))
-  elif ((svc_quiet)); then
-    quiet_ratios+=("$(awk -v a="$rps" -v b="$tps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
-  fi
-  table+=("$pgb_line")
-  echo "$pgb_line"
-done
-
-svc_median=$(median "${svc_rps[@]}")
-pgb_median=$(median "${pgb_rps[@]}")
-ratio=$(awk -v a="$svc_median" -v b="$pgb_median" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-svc_cpu_median=$(median "${svc_cpu[@]}")
-pgb_cpu_median=$(median "${pgb_cpu[@]}")
-cpu_ratio=$(awk -v a="$svc_cpu_median" -v b="$pgb_cpu_median" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
-{
+# measure LAYOUT: BENCH_REPS service/pgbench pairs in that layout, their table and
+# summary, and one RESULT line.
+measure() {
+  local layout=$1
+  apply_layout "$layout"
   echo
-  echo "| rep | what | calls/s | errors | mean ms | p50 ms | p95 ms | p99 ms | CPU busy % of $(nproc) cores | CPU % pg / server / client / other | CPU us per call pg / server / client |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
-  printf '%s\n' "${table[@]}"
-  echo
-  echo "median service: $svc_median calls/s; median pgbench: $pgb_median calls/s; ratio service/pgbench: $ratio (target >= 0.7)"
-  echo "CPU per call (PostgreSQL + server + client), median: service $svc_cpu_median us, pgbench $pgb_cpu_median us; pgbench/service: $cpu_ratio (the throughput ratio a CPU-bound machine would show)"
-  quiet_ratio=-
-  if ((disturbed > 0)); then
-    echo "warning: $disturbed of $((2 * REPS)) runs marked disturbed: other processes took more than $OTHER_LIMIT% of the machine; rerun on a quiet machine"
-    if ((${#quiet_ratios[@]} > 0)); then
-      quiet_ratio=$(median "${quiet_ratios[@]}")
-      echo "ratio service/pgbench over the ${#quiet_ratios[@]} undisturbed pair(s): ${quiet_ratios[*]} (median $quiet_ratio)"
+  echo "bench: layout $layout$([[ "$layout" == isolated ]] && echo ": PostgreSQL on CPU 0, the server and the load on CPUs 1-$(($(nproc) - 1))")"
+  svc_rps=() pgb_rps=() svc_cpu=() pgb_cpu=() quiet_ratios=()
+  table=()
+  disturbed=0
+  # Share of the machine taken by other processes above which a run is marked.
+  OTHER_LIMIT=15
+  for ((rep = 1; rep <= REPS; rep++)); do
+    # The service: accueil-bench sets up its own desk, warms up, then measures.
+    svc_out="$OUT/$layout-service-$rep.txt"
+    "${PIN[@]}" "$BENCH_BIN" --server "$address" --token-file "$TOKEN_FILE" --clients "$CLIENTS" --seconds "$SECONDS_RUN" \
+      --warmup-seconds "$WARMUP" --days "$DAYS" >"$svc_out" 2>&1 &
+    bench_pid=$!
+    # CPU is sampled over the measured window: from the "window: start" line that
+    # accueil-bench prints, for the window's length; the client reports its own.
+    before="" after=""
+    while kill -0 "$bench_pid" 2>/dev/null; do
+      if grep -q '^window: start' "$svc_out" 2>/dev/null; then
+        before=$(sample 0)
+        sleep "$SECONDS_RUN"
+        after=$(sample 0)
+        break
+      fi
+      sleep 0.01
+    done
+    rc=0
+    wait "$bench_pid" || rc=$?
+    result=$(grep '^RESULT ' "$svc_out" || true)
+    if ((rc != 0)) || [[ -z "$result" || -z "$before" ]]; then
+      echo "bench: accueil-bench failed ($rc):" >&2
+      tail -n 20 "$svc_out" >&2
+      exit 1
     fi
-  fi
-  echo "RESULT layout=$LAYOUT service_rps=$svc_median pgbench_tps=$pgb_median ratio=$ratio cpu_ratio=$cpu_ratio disturbed_runs=$disturbed quiet_pair_ratio=$quiet_ratio"
-} | tee "$OUT/summary.txt"
+    rps=$(field booking_rps "$result")
+    ok=$(field ok "$result")
+    svc_rps+=("$rps")
+    client_ticks=$(awk -v s="$(field client_cpu_s "$result")" -v tick="$TICK" \
+      'BEGIN { printf "%d\n", s * tick + 0.5 }')
+    after="${after% *} $client_ticks"
+    read -r busy pg srv cli other pg_us srv_us cli_us <<<"$(cpu_report "$before" "$after" "$ok")"
+    svc_line=$(printf '| %d | service | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s / %s | %s / %s / %s |' \
+      "$rep" "$rps" "$(field errors "$result")" "$(field mean_ms "$result")" "$(field p50_ms "$result")" \
+      "$(field p95_ms "$result")" "$(field p99_ms "$result")" "$busy" "$pg" "$srv" "$cli" "$other" \
+      "$pg_us" "$srv_us" "$cli_us")
+    svc_cpu+=("$((pg_us + srv_us + cli_us))")
+    svc_quiet=1
+    if ((other > OTHER_LIMIT)); then
+      svc_line+=" disturbed"
+      disturbed=$((disturbed + 1))
+      svc_quiet=0
+    fi
+    table+=("$svc_line")
+    echo "$svc_line"
+
+    # pgbench: a fresh desk made through the service, the same statement, same clients.
+    setup=$("$BENCH_BIN" --server "$address" --token-file "$TOKEN_FILE" --setup-only --days "$DAYS")
+    first=$(field first_slot_id "$setup")
+    last=$(field last_slot_id "$setup")
+    if [[ "$(field contiguous "$setup")" != 1 ]]; then
+      echo "bench: slot ids of the pgbench desk are not contiguous: $setup" >&2
+      exit 1
+    fi
+    pg_children=$(ps -o pid= --ppid "$POSTMASTER" | wc -l)
+    if ((WARMUP > 0)); then
+      run_pgbench "$WARMUP" "$first" "$last" - "$OUT/$layout-pgbench-$rep-warmup.txt"
+      wait_backends_reaped "$pg_children"
+    fi
+    pgb_out="$OUT/$layout-pgbench-$rep.txt"
+    read_children_ticks
+    before=$(sample "$CHILD_TICKS")
+    run_pgbench "$SECONDS_RUN" "$first" "$last" "$OUT/$layout-pgbench-$rep-log" "$pgb_out"
+    wait_backends_reaped "$pg_children"
+    read_children_ticks
+    after=$(sample "$CHILD_TICKS")
+    tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$pgb_out")
+    tps=$(printf '%.1f' "${tps:-0}")
+    processed=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$pgb_out")
+    failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$pgb_out")
+    aborted=$(grep -cE 'client [0-9]+ script [0-9]+ aborted' "$pgb_out" || true)
+    awk '$3 ~ /^[0-9]+$/ { print $3 }' "$OUT/$layout-pgbench-$rep-log".* >"$OUT/$layout-pgbench-$rep-latency.txt"
+    read -r mean p50 p95 p99 <<<"$(percentiles "$OUT/$layout-pgbench-$rep-latency.txt")"
+    rm -f -- "$OUT/$layout-pgbench-$rep-log".*
+    pgb_rps+=("$tps")
+    read -r busy pg srv cli other pg_us srv_us cli_us <<<"$(cpu_report "$before" "$after" "${processed:-0}")"
+    pgb_line=$(printf '| %d | pgbench | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s / %s | %s / %s / %s |' \
+      "$rep" "$tps" "$((${failed:-0} + aborted))" "$mean" "$p50" "$p95" "$p99" "$busy" "$pg" "$srv" \
+      "$cli" "$other" "$pg_us" "$srv_us" "$cli_us")
+    pgb_cpu+=("$((pg_us + cli_us))")
+    if ((other > OTHER_LIMIT)); then
+      pgb_line+=" disturbed"
+      disturbed=$((disturbed + 1))
+    elif ((svc_quiet)); then
+      quiet_ratios+=("$(awk -v a="$rps" -v b="$tps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+    fi
+    table+=("$pgb_line")
+    echo "$pgb_line"
+  done
+
+  svc_median=$(median "${svc_rps[@]}")
+  pgb_median=$(median "${pgb_rps[@]}")
+  ratio=$(awk -v a="$svc_median" -v b="$pgb_median" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+  svc_cpu_median=$(median "${svc_cpu[@]}")
+  pgb_cpu_median=$(median "${pgb_cpu[@]}")
+  cpu_ratio=$(awk -v a="$svc_cpu_median" -v b="$pgb_cpu_median" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
+  {
+    echo
+    echo "| rep | what | calls/s | errors | mean ms | p50 ms | p95 ms | p99 ms | CPU busy % of $(nproc) cores | CPU % pg / server / client / other | CPU us per call pg / server / client |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    printf '%s\n' "${table[@]}"
+    echo
+    echo "median service: $svc_median calls/s; median pgbench: $pgb_median calls/s; ratio service/pgbench: $ratio (target >= 0.7)"
+    echo "CPU per call (PostgreSQL + server + client), median: service $svc_cpu_median us, pgbench $pgb_cpu_median us; pgbench/service: $cpu_ratio (the throughput ratio a CPU-bound machine would show)"
+    quiet_ratio=-
+    if ((disturbed > 0)); then
+      echo "warning: $disturbed of $((2 * REPS)) runs marked disturbed: other processes took more than $OTHER_LIMIT% of the machine; rerun on a quiet machine"
+      if ((${#quiet_ratios[@]} > 0)); then
+        quiet_ratio=$(median "${quiet_ratios[@]}")
+        echo "ratio service/pgbench over the ${#quiet_ratios[@]} undisturbed pair(s): ${quiet_ratios[*]} (median $quiet_ratio)"
+      fi
+    fi
+    echo "RESULT layout=$layout service_rps=$svc_median pgbench_tps=$pgb_median ratio=$ratio cpu_ratio=$cpu_ratio disturbed_runs=$disturbed quiet_pair_ratio=$quiet_ratio"
+  } | tee -a "$OUT/summary.txt"
+}
+
+for layout in "${LAYOUTS[@]}"; do
+  measure "$layout"
+done
