@@ -268,7 +268,7 @@ done
 PGB_SCRIPT="$OUT/create_appointment.sql"
 cat >"$PGB_SCRIPT" <<'EOF'
 \set n :n + 1
-\set ref ((:ref_base + :client_id * 1073741824 + :n) * 5039177) % 1099511627776
+\set ref (((:ref_base + :client_id * 1073741824 + :n) % 1099511627776) * 5039177) % 1099511627776
 \set c0 1 + :ref % 32
 \set c1 1 + (:ref / 32) % 32
 \set c2 1 + (:ref / 1024) % 32
@@ -283,7 +283,7 @@ cat >"$PGB_SCRIPT" <<'EOF'
 \set k2 random(0, 9223372036854775806)
 \set k3 random(0, 9223372036854775806)
 \set k4 random(0, 9223372036854775806)
-\set phone random(60000000, 68999999)
+\set phone random(600000000, 689999999)
 \set slot random(:first_slot, :last_slot)
 SELECT * FROM booking.create_appointment(
   lpad(to_hex(:r1::bigint), 16, '0') || lpad(to_hex(:r2::bigint), 16, '0'),
@@ -307,7 +307,7 @@ run_pgbench() {
   [[ "$4" != - ]] && log_args=(-l --log-prefix="$4")
   "${PIN[@]}" "$PGBENCH" -n -M prepared -c "$CLIENTS" -j 2 -T "$1" --max-tries=1 --failures-detailed \
     "${log_args[@]}" -f "$PGB_SCRIPT" \
-    -D n=0 -D ref_base=$((pgbench_index * (1 << 33))) \
+    -D n=0 -D ref_base=$((pgbench_index * CLIENTS * (1 << 30))) \
     -D first_slot="$2" -D last_slot="$3" -D hash="$PAYLOAD_HASH" \
     -D now="$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)" \
     -D alphabet=23456789ABCDEFGHJKLMNPQRSTUVWXYZ \

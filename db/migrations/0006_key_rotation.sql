@@ -7,15 +7,16 @@
 --   - the person-rights functions take the person's key under every key.
 -- Keys travel from the service as comma-separated hexadecimal text
 -- (booking.keys_from_hex), like every other bytea parameter.
+--
+-- The functions of 0002 and 0005 stay, with their old signatures, beside the
+-- new ones: pods of the previous release keep working while an upgrade rolls
+-- (docs/operations.md, "Upgrade"). A later migration drops them.
 
 CREATE FUNCTION booking.keys_from_hex(p_hex text) RETURNS bytea[]
 LANGUAGE sql IMMUTABLE AS $$
   SELECT coalesce(array_agg(decode(k, 'hex')), '{}')
   FROM unnest(string_to_array(nullif(p_hex, ''), ',')) AS k;
 $$;
-
-DROP FUNCTION booking.create_appointment(text, bytea, timestamptz, bigint, text, bytea,
-  text, text, text, text, text, text, text, integer, text, text);
 
 -- As in 0002_booking.sql, with the check above.
 CREATE FUNCTION booking.create_appointment(
@@ -43,7 +44,15 @@ BEGIN
   SELECT site_id INTO v_site FROM booking.desks WHERE id = v_slot.desk_id;
 
   -- The unique index sees only keys under the signing key; an appointment
-  -- still stored under an older key of the ring counts too.
+  -- still stored under an older key of the ring counts too. While a new
+  -- signing key rolls out, replicas store under different keys: the same
+  -- person's bookings then take one lock, on the least of their keys (the
+  -- same for every replica of the ring), so that the check below sees the
+  -- other's row.
+  IF p_override_reason IS NULL AND cardinality(p_previous_keys) > 0 THEN
+    PERFORM pg_advisory_xact_lock(4201, hashtext(encode(
+      (SELECT k FROM unnest(p_previous_keys || p_person_key) AS k ORDER BY k LIMIT 1), 'hex')));
+  END IF;
   IF p_override_reason IS NULL AND cardinality(p_previous_keys) > 0 AND EXISTS (
       SELECT 1 FROM booking.appointments
       WHERE desk_id = v_slot.desk_id AND person_key = ANY (p_previous_keys)
@@ -82,9 +91,6 @@ BEGIN
   -- comes back in the same round trip.
   RETURN QUERY SELECT * FROM booking.appointment_details WHERE id = v_id;
 END $$;
-
-DROP FUNCTION booking.erase_person(text, bytea, timestamptz, bigint, bytea, text, text);
-DROP FUNCTION booking.person_appointments(bigint, bytea, text, text);
 
 -- As in 0005_retention.sql, with the person's keys under every key.
 CREATE FUNCTION booking.person_appointments(p_site bigint, p_person_keys bytea[],
@@ -147,3 +153,8 @@ LANGUAGE sql STABLE AS $$
   WHERE a.id > p_after AND p.erase_time IS NULL
   ORDER BY a.id LIMIT p_limit;
 $$;
+
+-- Which key of the ring made a device token's hash (Secrets::KeyIds, 8
+-- hexadecimal digits; NULL: made before key ids): the tokens still under an
+-- old key are those to re-issue before the key retires.
+ALTER TABLE access.device_tokens ADD COLUMN key_id text;

@@ -115,7 +115,8 @@ void PrepareStatements(db::Pool& pool) {
                "created_by, create_time) VALUES ($1, $2, '\\x', $3, $4::timestamptz) "
                "RETURNING id");
   pool.Prepare("access_set_device_hash",
-               "UPDATE access.device_tokens SET secret_hash = decode($2, 'hex') WHERE id = $1");
+               "UPDATE access.device_tokens SET secret_hash = decode($2, 'hex'), key_id = $3 "
+               "WHERE id = $1");
   pool.Prepare("access_get_device", absl::StrCat(
       "SELECT ", kDeviceCols, " FROM access.device_tokens WHERE id = $1"));
   pool.Prepare("access_revoke_device", absl::StrCat(
@@ -265,7 +266,7 @@ grpc::Status AccessService::CreateDeviceToken(grpc::ServerContext* context,
       int64_t id = tx.exec_prepared1("access_insert_device", *site, *name, call.caller().subject,
                                      db::SqlTime(ctx_.clock->Now()))[0].as<int64_t>();
       auth::Authenticator::DeviceSecret secret = ctx_.authenticator->NewDeviceToken(id);
-      tx.exec_prepared("access_set_device_hash", id, secret.secret_hash);
+      tx.exec_prepared("access_set_device_hash", id, secret.secret_hash, secret.key_id);
       pqxx::row row = tx.exec_prepared1("access_get_device", id);
       tx.commit();
       DeviceFromRow(row, resp);

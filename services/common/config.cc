@@ -178,6 +178,8 @@ std::optional<std::string> ProcessEnv(const std::string& name) {
 absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
                                                const EnvLookup& env) {
   ServerConfig config;
+  // history_retention_days follows a longer retention_days unless given.
+  bool history_set = false;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
@@ -191,6 +193,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
     std::string key(absl::StripAsciiWhitespace(line.substr(0, eq)));
     std::string value(absl::StripAsciiWhitespace(line.substr(eq + 1)));
     if (absl::Status s = Apply(key, value, &config); !s.ok()) return s;
+    history_set |= key == "history_retention_days";
   }
   for (const char* key : kKeys) {
     std::string var = absl::StrCat("ACCUEIL_", absl::AsciiStrToUpper(key));
@@ -199,6 +202,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
         return absl::InvalidArgumentError(
             absl::StrCat(s.message(), " (from ", var, ")"));
       }
+      history_set |= std::string_view(key) == "history_retention_days";
     }
   }
   if (config.database_url.empty()) {
@@ -215,9 +219,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
     return Invalid("oidc_jwks_file", "is required with oidc_issuer");
   }
   if (config.history_retention_days < config.retention_days) {
-    return Invalid("history_retention_days",
-                   "must be at least retention_days: the person key outlives the "
-                   "personal data, not the other way round");
+    if (history_set) {
+      return Invalid("history_retention_days",
+                     "must be at least retention_days: the person key outlives the "
+                     "personal data, not the other way round");
+    }
+    config.history_retention_days = config.retention_days;
   }
   return config;
 }

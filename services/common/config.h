@@ -81,7 +81,8 @@ struct ServerConfig {
   // Days after an appointment during which its person key (the keyed hash
   // that links a person's appointments: one active per desk, histories such
   // as no-shows) still links it; then it is replaced by one that links to
-  // nothing. At least retention_days.
+  // nothing. At least retention_days; unset: 365, or retention_days if
+  // longer.
   int history_retention_days = 365;
 };
 

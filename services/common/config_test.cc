@@ -76,6 +76,10 @@ TEST(Config, HistoryRetentionOutlivesThePersonalData) {
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("history_retention_days"), absl::string_view::npos)
       << c.status();
+  // Unset, it follows a retention_days longer than its default.
+  c = ParseServerConfig("database_url = x\nretention_days = 400\n", Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->history_retention_days, 400);
 }
 
 }  // namespace

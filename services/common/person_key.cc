@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/common/log.h"
 
 namespace accueil {
@@ -31,15 +32,20 @@ absl::StatusOr<RekeyCounts> RekeyOnce(db::Pool& pool, const Secrets& secrets) {
   RekeyCounts counts;
   int64_t after = 0;
   for (;;) {
+    // Counted per batch and added once it is done: Run may retry the lambda.
+    RekeyCounts batch;
+    int64_t batch_after = after;
     absl::StatusOr<int> rows = pool.Run([&](pqxx::connection& c) -> absl::StatusOr<int> {
+      batch = RekeyCounts();
+      batch_after = after;
       pqxx::nontransaction tx(c);
       pqxx::result r = tx.exec_params(
           "SELECT id, encode(person_key, 'hex'), coalesce(phone, email) "
           "FROM booking.rekey_candidates($1, $2)",
           after, kBatch);
       for (const pqxx::row& row : r) {
-        after = row[0].as<int64_t>();
-        ++counts.examined;
+        batch_after = row[0].as<int64_t>();
+        ++batch.examined;
         std::string stored = row[1].as<std::string>();
         std::string wanted = absl::BytesToHexString(PersonKey(secrets, row[2].as<std::string>()));
         if (stored == wanted) continue;
@@ -49,21 +55,25 @@ absl::StatusOr<RekeyCounts> RekeyOnce(db::Pool& pool, const Secrets& secrets) {
           pqxx::result u = tx.exec_params(
               "UPDATE booking.appointments SET person_key = decode($2, 'hex') "
               "WHERE id = $1 AND person_key = decode($3, 'hex')",
-              after, wanted, stored);
-          counts.moved += static_cast<int>(u.affected_rows());
+              batch_after, wanted, stored);
+          batch.moved += static_cast<int>(u.affected_rows());
         } catch (const pqxx::unique_violation&) {
-          ++counts.conflicts;
+          ++batch.conflicts;
         }
       }
       return static_cast<int>(r.size());
     });
     if (!rows.ok()) return rows.status();
+    after = batch_after;
+    counts.examined += batch.examined;
+    counts.moved += batch.moved;
+    counts.conflicts += batch.conflicts;
     if (*rows < kBatch) break;
   }
   log::Info("rekey.pass", {{"examined", absl::StrCat(counts.examined)},
                            {"moved", absl::StrCat(counts.moved)},
                            {"conflicts", absl::StrCat(counts.conflicts)},
-                           {"keys", absl::StrCat(secrets.key_count())}});
+                           {"keys", absl::StrJoin(secrets.KeyIds(), ",")}});
   return counts;
 }
 
@@ -76,8 +86,9 @@ int RunRekeyCommand(const std::string& database_url, const Secrets& secrets) {
                  std::string(counts.status().message()).c_str());
     return 1;
   }
-  std::printf("rekey: %d records with a contact, %d moved to the signing key, %d conflicts\n",
-              counts->examined, counts->moved, counts->conflicts);
+  std::printf("rekey: %d records with a contact, %d moved to the signing key %s, %d conflicts\n",
+              counts->examined, counts->moved, secrets.KeyIds().front().c_str(),
+              counts->conflicts);
   return 0;
 }
 

@@ -81,11 +81,13 @@ absl::StatusOr<Secrets> Secrets::FromKeys(std::vector<std::string> keys) {
 absl::StatusOr<Secrets> Secrets::Parse(std::string_view content, const std::string& origin) {
   if (content.substr(0, kRingHeader.size()) != kRingHeader) {
     // A ring whose header is not exactly ours (CRLF line ends, another
-    // version) would otherwise be read as one raw key: a different key, and
-    // every code already sent would stop verifying.
-    if (content.substr(0, kRingHeader.size() - 3) == kRingHeader.substr(0, kRingHeader.size() - 3)) {
+    // version, a blank line, comment or byte-order mark before it) would
+    // otherwise be read as one raw key: a different key, and every code
+    // already sent would stop verifying.
+    if (content.find("accueil-keys") != std::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat(
-          origin, ": line 1: expected exactly \"accueil-keys 1\" and Unix line ends"));
+          origin, ": line 1: expected exactly \"accueil-keys 1\" as the first line "
+          "(nothing before it, Unix line ends)"));
     }
     // One raw key, as written before key rings existed.
     absl::StatusOr<Secrets> one = FromKey(std::string(content));
@@ -130,6 +132,14 @@ std::vector<std::string> Secrets::Macs(std::string_view purpose,
   std::vector<std::string> out;
   out.reserve(keys_.size());
   for (const std::string& key : keys_) out.push_back(MacUnder(key, purpose, message));
+  return out;
+}
+
+std::vector<std::string> Secrets::KeyIds() const {
+  std::vector<std::string> out;
+  for (const std::string& key : keys_) {
+    out.push_back(absl::BytesToHexString(MacUnder(key, "key-id", "").substr(0, 4)));
+  }
   return out;
 }
 

@@ -48,6 +48,11 @@ class Secrets {
   // value verifies if it equals any of them.
   std::vector<std::string> Macs(std::string_view purpose, std::string_view message) const;
   size_t key_count() const { return keys_.size(); }
+  // KeyIds names each key, signing key first: 8 hexadecimal digits of a MAC
+  // under it (reveals nothing of the key). Logged at start, printed by
+  // `rekey`, stored with device-token hashes: which key signs, which data
+  // still depends on an older one.
+  std::vector<std::string> KeyIds() const;
 
   // Equal compares two MACs in constant time.
   static bool Equal(std::string_view a, std::string_view b);

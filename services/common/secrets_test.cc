@@ -40,6 +40,8 @@ TEST(Secrets, BadRingsAreRefusedWithTheLine) {
       {"accueil-keys 1\n", "1 to 4 keys"},
       {"accueil-keys 1\r\n" + kHexA + "\r\n", "line 1: expected exactly"},
       {"accueil-keys 2\n" + kHexA + "\n", "line 1: expected exactly"},
+      {"\n# keys\naccueil-keys 1\n" + kHexA + "\n", "line 1: expected exactly"},
+      {"\xEF\xBB\xBF" "accueil-keys 1\n" + kHexA + "\n", "line 1: expected exactly"},
       {"accueil-keys 1\n# only comments\n", "1 to 4 keys"},
       {"accueil-keys 1\n" + kHexA + "\nnot-hex\n", "line 3"},
       {"accueil-keys 1\n" + kHexA.substr(0, 62) + "\n", "line 2"},
@@ -59,6 +61,18 @@ TEST(Secrets, BadRingsAreRefusedWithTheLine) {
     EXPECT_NE(s.status().message().find("/etc/accueil/keys"), std::string::npos) << s.status();
     EXPECT_NE(s.status().message().find(c.says), std::string::npos) << s.status();
   }
+}
+
+TEST(Secrets, KeyIdsNameEachKeySigningFirst) {
+  Secrets a = *Secrets::FromKey(std::string(32, 'a'));
+  Secrets b = *Secrets::FromKey(std::string(32, 'b'));
+  Secrets ring = *Secrets::FromKeys({std::string(32, 'b'), std::string(32, 'a')});
+  ASSERT_EQ(ring.KeyIds().size(), 2u);
+  EXPECT_EQ(ring.KeyIds()[0], b.KeyIds()[0]);
+  EXPECT_EQ(ring.KeyIds()[1], a.KeyIds()[0]);
+  EXPECT_NE(a.KeyIds()[0], b.KeyIds()[0]);
+  EXPECT_EQ(a.KeyIds()[0].size(), 8u);
+  EXPECT_EQ(a.KeyIds()[0].find_first_not_of("0123456789abcdef"), std::string::npos);
 }
 
 TEST(Secrets, EqualIsExact) {

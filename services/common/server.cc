@@ -376,7 +376,7 @@ int ServerMain(int argc, char** argv,
     }
   }
 
-  if (config->migrate_on_start || migrate_only || grant_admin || rekey_only) {
+  if (config->migrate_on_start || migrate_only || grant_admin) {
     absl::StatusOr<int> applied = db::Migrate(config->database_url);
     if (!applied.ok()) return Fail(applied.status());
     log::Info("migrations.done", {{"applied", absl::StrCat(*applied)}});
@@ -476,7 +476,7 @@ int ServerMain(int argc, char** argv,
                            : config->tls_client_ca_file.empty() ? "tls"
                                                                 : "mutual tls"},
              {"health_address", health_address},
-             {"secret_keys", absl::StrCat(secrets->key_count())},
+             {"secret_keys", absl::StrJoin(secrets->KeyIds(), ",")},
              {"services", absl::StrJoin(config->services, ",")}});
 
   int signal = 0;

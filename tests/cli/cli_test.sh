@@ -477,7 +477,7 @@ rekey() {
     ACCUEIL_LOG_LEVEL=warn "$SERVER_BIN" rekey
 }
 expect_exit 0 "accueil-server rekey" rekey &&
-  expect_text "rekey moves the person keys to the new key" out "^rekey: [1-9][0-9]* records with a contact, [1-9][0-9]* moved to the signing key, 0 conflicts$"
+  expect_text "rekey moves the person keys to the new key" out "^rekey: [1-9][0-9]* records with a contact, [1-9][0-9]* moved to the signing key [0-9a-f]{8}, 0 conflicts$"
 expect_exit 0 "accueil-server rekey again" rekey &&
   expect_text "rekey again moves nothing" out " 0 moved to the signing key"
 printf 'accueil-keys 1\nnot-a-key\n' >"$work/bad.key"

@@ -105,8 +105,8 @@ Authenticator::Authenticator(db::Pool* pool, const Secrets* secrets, const Clock
   // A token whose hash was made under an older key of the ring moves to the
   // signing key when it is used, so that the older key can be retired.
   pool_->Prepare("access_device_token_rehash",
-                 "UPDATE access.device_tokens SET secret_hash = decode($3, 'hex') "
-                 "WHERE id = $1 AND secret_hash = decode($2, 'hex')");
+                 "UPDATE access.device_tokens SET secret_hash = decode($3, 'hex'), "
+                 "key_id = $4 WHERE id = $1 AND secret_hash = decode($2, 'hex')");
 }
 
 std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
@@ -169,7 +169,7 @@ Authenticator::DeviceSecret Authenticator::NewDeviceToken(int64_t id) const {
   randombytes_buf(bytes, sizeof bytes);
   std::string secret = absl::WebSafeBase64Escape(
       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-  return {DeviceTokenText(id, secret),
+  return {secrets_->KeyIds().front(), DeviceTokenText(id, secret),
           absl::BytesToHexString(secrets_->Mac("device-token", secret))};
 }
 
@@ -192,7 +192,7 @@ absl::StatusOr<Caller> Authenticator::FromDeviceToken(std::string_view token) co
     if (matched < 0) return bad;
     if (matched > 0) {
       tx.exec_prepared("access_device_token_rehash", id, stored,
-                       absl::BytesToHexString(expected[0]));
+                       absl::BytesToHexString(expected[0]), secrets_->KeyIds().front());
     }
     caller.subject = absl::StrCat("devices/", id);
     caller.authenticated = true;

@@ -85,6 +85,7 @@ class Authenticator {
   // NewDeviceToken returns a fresh secret and the token text for device `id`,
   // and the keyed hash to store.
   struct DeviceSecret {
+    std::string key_id;  // of the signing key (Secrets::KeyIds)
     std::string token;
     std::string secret_hash;
   };
