@@ -252,19 +252,14 @@ int RunRoles(const GlobalOptions& global, const RolesOptions& options) {
 
   Session session(global);
   av1::ListRoleBindingsResponse all;
-  grpc::Status status = FollowPages<av1::ListRoleBindingsResponse>(
+  grpc::Status status = CollectPages(
       request,
       [&](const auto& r, av1::ListRoleBindingsResponse* page) {
         grpc::ClientContext context;
         session.Prepare(&context);
         return session.access().ListRoleBindings(&context, r, page);
       },
-      [&](av1::ListRoleBindingsResponse& page) {
-        for (av1::RoleBinding& item : *page.mutable_role_bindings()) {
-          *all.add_role_bindings() = std::move(item);
-        }
-        return true;
-      });
+      [](av1::ListRoleBindingsResponse& r) { return r.mutable_role_bindings(); }, &all);
   if (!status.ok()) return session.Fail(status);
   if (global.json) return PrintJsonMessage(all);
   if (all.role_bindings().empty()) {
@@ -345,19 +340,14 @@ int RunDevices(const GlobalOptions& global, const std::string& site) {
 
   Session session(global);
   av1::ListDeviceTokensResponse all;
-  grpc::Status status = FollowPages<av1::ListDeviceTokensResponse>(
+  grpc::Status status = CollectPages(
       request,
       [&](const auto& r, av1::ListDeviceTokensResponse* page) {
         grpc::ClientContext context;
         session.Prepare(&context);
         return session.access().ListDeviceTokens(&context, r, page);
       },
-      [&](av1::ListDeviceTokensResponse& page) {
-        for (av1::DeviceToken& item : *page.mutable_device_tokens()) {
-          *all.add_device_tokens() = std::move(item);
-        }
-        return true;
-      });
+      [](av1::ListDeviceTokensResponse& r) { return r.mutable_device_tokens(); }, &all);
   if (!status.ok()) return session.Fail(status);
   if (global.json) return PrintJsonMessage(all);
   if (all.device_tokens().empty()) {
@@ -400,23 +390,16 @@ int RunAudit(const GlobalOptions& global, const AuditOptions& options) {
 
   Session session(global);
   av1::ListAuditEventsResponse all;
-  grpc::Status status = FollowPages<av1::ListAuditEventsResponse>(
+  grpc::Status status = CollectPages(
       request,
       [&](const auto& r, av1::ListAuditEventsResponse* page) {
         grpc::ClientContext context;
         session.Prepare(&context);
         return session.access().ListAuditEvents(&context, r, page);
       },
-      [&](av1::ListAuditEventsResponse& page) {
-        for (av1::AuditEvent& item : *page.mutable_audit_events()) {
-          *all.add_audit_events() = std::move(item);
-        }
-        return !(options.limit > 0 && all.audit_events_size() >= options.limit);
-      });
+      [](av1::ListAuditEventsResponse& r) { return r.mutable_audit_events(); }, &all,
+      options.limit);
   if (!status.ok()) return session.Fail(status);
-  while (options.limit > 0 && all.audit_events_size() > options.limit) {
-    all.mutable_audit_events()->RemoveLast();
-  }
   if (global.json) return PrintJsonMessage(all);
   if (all.audit_events().empty()) {
     std::cout << "No audit events.\n";

@@ -304,24 +304,15 @@ int RunSlots(const GlobalOptions& global, const SlotsOptions& options) {
                                           : kPageSize);
 
   v1::ListSlotsResponse all;
-  while (true) {
-    grpc::ClientContext context;
-    session.Prepare(&context);
-    v1::ListSlotsResponse page;
-    grpc::Status status = session.stub().ListSlots(&context, request, &page);
-    if (!status.ok()) return session.Fail(status);
-    for (v1::Slot& slot : *page.mutable_slots())
-      *all.add_slots() = std::move(slot);
-    if (options.limit > 0 && all.slots_size() >= options.limit) break;
-    if (page.next_page_token().empty() ||
-        page.next_page_token() == request.page_token()) {
-      break;
-    }
-    request.set_page_token(page.next_page_token());
-  }
-  while (options.limit > 0 && all.slots_size() > options.limit) {
-    all.mutable_slots()->RemoveLast();
-  }
+  grpc::Status status = CollectPages(
+      request,
+      [&](const v1::ListSlotsRequest& r, v1::ListSlotsResponse* page) {
+        grpc::ClientContext context;
+        session.Prepare(&context);
+        return session.stub().ListSlots(&context, r, page);
+      },
+      [](v1::ListSlotsResponse& r) { return r.mutable_slots(); }, &all, options.limit);
+  if (!status.ok()) return session.Fail(status);
 
   if (global.json) return PrintJsonMessage(all);
   if (all.slots().empty()) {

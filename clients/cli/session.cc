@@ -167,17 +167,14 @@ grpc::Status Session::ListAllSites(v1::ListSitesResponse* all,
                                    bool as_caller) {
   v1::ListSitesRequest request;
   request.set_page_size(kPageSize);
-  return FollowPages<v1::ListSitesResponse>(
+  return CollectPages(
       request,
       [&](const v1::ListSitesRequest& r, v1::ListSitesResponse* page) {
         grpc::ClientContext context;
         as_caller ? Prepare(&context) : PrepareLookup(&context);
         return booking_->ListSites(&context, r, page);
       },
-      [&](v1::ListSitesResponse& page) {
-        for (v1::Site& site : *page.mutable_sites()) *all->add_sites() = std::move(site);
-        return true;
-      });
+      [](v1::ListSitesResponse& r) { return r.mutable_sites(); }, all);
 }
 
 grpc::Status Session::ListAllDesks(const std::string& parent,
@@ -186,17 +183,14 @@ grpc::Status Session::ListAllDesks(const std::string& parent,
   v1::ListDesksRequest request;
   request.set_parent(parent);
   request.set_page_size(kPageSize);
-  return FollowPages<v1::ListDesksResponse>(
+  return CollectPages(
       request,
       [&](const v1::ListDesksRequest& r, v1::ListDesksResponse* page) {
         grpc::ClientContext context;
         as_caller ? Prepare(&context) : PrepareLookup(&context);
         return booking_->ListDesks(&context, r, page);
       },
-      [&](v1::ListDesksResponse& page) {
-        for (v1::Desk& desk : *page.mutable_desks()) *all->add_desks() = std::move(desk);
-        return true;
-      });
+      [](v1::ListDesksResponse& r) { return r.mutable_desks(); }, all);
 }
 
 grpc::Status Session::SiteOfDesk(const std::string& desk, std::string* site) {

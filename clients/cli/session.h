@@ -134,4 +134,19 @@ grpc::Status FollowPages(Request request, Fetch fetch, Take take) {
   }
 }
 
+// CollectPages follows the pages and moves their items into `all`:
+// `items(response)` is the repeated field (e.g. `r.mutable_sites()`), the
+// same on a page and on `all`. With `limit` > 0, keeps the first `limit`
+// items and asks for no more pages.
+template <typename Response, typename Request, typename Fetch, typename Items>
+grpc::Status CollectPages(Request request, Fetch fetch, Items items, Response* all,
+                          int limit = 0) {
+  grpc::Status status = FollowPages<Response>(request, fetch, [&](Response& page) {
+    for (auto& item : *items(page)) *items(*all)->Add() = std::move(item);
+    return !(limit > 0 && items(*all)->size() >= limit);
+  });
+  while (limit > 0 && items(*all)->size() > limit) items(*all)->RemoveLast();
+  return status;
+}
+
 }  // namespace accueil::cli

@@ -1,13 +1,14 @@
 // Appointments: book, read, cancel, move, and the lifecycle transitions.
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "services/booking/booking_service.h"
 #include "services/booking/codes.h"
-#include "services/common/person_key.h"
 #include "services/booking/proto_convert.h"
 #include "services/common/errors.h"
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
 #include "services/common/input/resource.h"
+#include "services/common/person_key.h"
 
 namespace accueil::booking {
 namespace {
@@ -51,16 +52,6 @@ absl::StatusOr<ValidPerson> ValidatePerson(const v1::Person& p) {
   s = input::ParseLanguage(p.preferred_language(), "person.preferred_language");
   if (!s.ok()) return s.status();
   out.language = *s;
-  return out;
-}
-
-std::string HexOf(const std::string& bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
   return out;
 }
 
@@ -209,7 +200,7 @@ absl::Status BookingService::DoCreateAppointment(Call& call, const v1::CreateApp
   // Stored under the signing key; the person's keys under older keys of the
   // ring also count for the one-active-appointment rule until `rekey`.
   std::vector<std::string> person_keys = PersonKeys(*ctx_.secrets, person->identity());
-  std::string person_key = HexOf(person_keys.front());
+  std::string person_key = absl::BytesToHexString(person_keys.front());
   person_keys.erase(person_keys.begin());
   std::string previous_keys = HexKeys(person_keys);
   // A fresh reference can collide with an existing one (1 in 10^12 per
