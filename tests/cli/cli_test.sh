@@ -255,6 +255,8 @@ expect_text "admin release created slots" out "^slots created: +[1-9][0-9]*$"
 
 # Reading slots.
 expect_exit 0 "slots" cli slots --desk "$desk" && expect_text "slots lists slots" out "^slots/[0-9]+ +$day1 +09:00-09:30 +1/1"
+expect_exit 0 "slots --limit 3" cli slots --desk "$desk" --limit 3 &&
+  if (($(grep -c '^slots/' "$work/out") == 3)); then pass "slots --limit 3: three slots"; else fail "slots --limit 3: not three slots"; fi
 expect_exit 0 "slots on a closed day" cli slots --desk "$desk" --from "$day2" --to "$day2" &&
   expect_text "slots on a closed day: none" out "^No slots\.$"
 expect_exit 0 "slots --json" cli --json slots --desk "$desk" || fatal "slots --json"
