@@ -83,10 +83,6 @@ check_ports
 scripts/deps.sh
 scripts/build.sh
 
-if ! command -v python3 >/dev/null 2>&1; then
-  die "python3 is needed by scripts/demo.sh (apt-get install python3)"
-fi
-
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/errors.h"
+#include "services/common/proto_time.h"
 #include "services/common/gate.h"
 #include "services/common/input/input.h"
 #include "services/common/input/resource.h"
@@ -24,12 +25,7 @@ const std::string kDeviceCols = absl::StrCat(
     "id, site_id, display_name, ", Micros("create_time"), ", coalesce(",
     Micros("revoke_time"), ", 0)");
 
-google::protobuf::Timestamp Ts(int64_t micros) {
-  google::protobuf::Timestamp t;
-  t.set_seconds(micros / 1000000);
-  t.set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-  return t;
-}
+google::protobuf::Timestamp Ts(int64_t micros) { return ToProto(absl::FromUnixMicros(micros)); }
 
 std::string SiteName(int64_t site) { return site == 0 ? "" : absl::StrCat("sites/", site); }
 
@@ -339,28 +335,25 @@ grpc::Status AccessService::ListAuditEvents(grpc::ServerContext* context,
       return InvalidField("INVALID_RESOURCE_NAME", "resource", "at most 100 characters");
     }
     if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-    // Times must be within what PostgreSQL stores (years 1 to 9999).
     for (const auto& [ts, field] :
          {std::pair{&req->start_time(), "start_time"}, {&req->end_time(), "end_time"}}) {
-      if (ts->seconds() < -62135596800 || ts->seconds() > 253402300799 ||
-          ts->nanos() < 0 || ts->nanos() > 999999999) {
-        return InvalidField("INVALID_TIME", field, "not a valid timestamp");
-      }
+      if (!IsValidTimestamp(*ts)) return InvalidField("INVALID_TIME", field, "not a valid timestamp");
     }
     if (req->subject().size() > 200) {
       return InvalidField("INVALID_SUBJECT", "subject", "at most 200 characters");
     }
-    absl::Time start = req->has_start_time()
-                           ? absl::FromUnixSeconds(req->start_time().seconds())
-                           : absl::UnixEpoch();
-    absl::Time end = req->has_end_time() ? absl::FromUnixSeconds(req->end_time().seconds())
+    absl::Time start = req->has_start_time() ? FromProto(req->start_time()) : absl::UnixEpoch();
+    absl::Time end = req->has_end_time() ? FromProto(req->end_time())
                                          : ctx_.clock->Now() + absl::Hours(24);
     if (end <= start) {
       return InvalidField("INVALID_TIME_RANGE", "end_time", "end_time must be after start_time");
     }
-    std::string scope = absl::StrCat("audit:", req->subject(), ":", *site, ":",
-                                     req->resource(), ":", absl::ToUnixSeconds(start), ":",
-                                     absl::ToUnixSeconds(end));
+    // The window as the client asked for it: an unset end means "a day from
+    // now" on every page, an instant that moves between pages.
+    std::string scope = absl::StrCat(
+        "audit:", req->subject(), ":", *site, ":", req->resource(), ":",
+        absl::ToUnixMicros(start), ":",
+        req->has_end_time() ? absl::StrCat(absl::ToUnixMicros(end)) : "default");
     absl::StatusOr<Page> page = ParsePage(req->page_size(), req->page_token(), scope,
                                           std::numeric_limits<int64_t>::max());
     if (!page.ok()) return page.status();

@@ -11,15 +11,11 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "accueil/booking/v1/booking.pb.h"
+#include "services/common/proto_time.h"
 
 namespace accueil::booking {
 
 namespace v1 = ::accueil::booking::v1;
-
-absl::Time FromProto(const google::protobuf::Timestamp& t);
-google::protobuf::Timestamp ToProto(absl::Time t);
-// IsValidTimestamp: years 1-9999 and nanos in [0, 1e9), as protobuf defines.
-bool IsValidTimestamp(const google::protobuf::Timestamp& t);
 
 std::string KindToSql(v1::DeskKind kind);
 v1::DeskKind KindFromSql(const std::string& kind);

@@ -40,12 +40,11 @@ absl::Status BusinessError(const pqxx::sql_error& e) {
 }  // namespace
 
 bool IsRetryable(const std::exception& e) {
-  // libpqxx 6 throws serialization failures and deadlocks as
-  // transaction_rollback, which is not an sql_error.
-  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) return true;
-  const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
-  if (sql == nullptr) return false;
-  return sql->sqlstate() == "40001" || sql->sqlstate() == "40P01";
+  // Only what PostgreSQL rolled back for sure. Not the other
+  // transaction_rollback errors: statement_completion_unknown (40003) may have
+  // committed, and running the statement again could do it twice.
+  return dynamic_cast<const pqxx::serialization_failure*>(&e) != nullptr ||
+         dynamic_cast<const pqxx::deadlock_detected*>(&e) != nullptr;
 }
 
 absl::Status FromException(const std::exception& e) {

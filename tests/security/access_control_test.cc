@@ -275,6 +275,24 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   ASSERT_GE(events.audit_events_size(), 3);
   EXPECT_EQ(events.audit_events(0).method(), "accueil.access.v1.AccessService.RevokeRole");
   EXPECT_EQ(events.audit_events(0).subject(), "admin-a");
+  // Paging without an end time, the clock moving between pages: the second
+  // page is still the same listing.
+  audit.set_page_size(1);
+  access::v1::ListAuditEventsResponse first_page, second_page;
+  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
+                       &first_page)));
+  ASSERT_FALSE(first_page.next_page_token().empty());
+  world_.clock().Set(world_.clock().Now() + absl::Seconds(90));
+  audit.set_page_token(first_page.next_page_token());
+  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
+                       &second_page)));
+  ASSERT_EQ(second_page.audit_events_size(), 1);
+  // Newest first: page 1 is the audit row of the listing above, page 2 the
+  // RevokeRole before it.
+  EXPECT_EQ(first_page.audit_events(0).method(), "accueil.access.v1.AccessService.ListAuditEvents");
+  EXPECT_EQ(second_page.audit_events(0).method(), events.audit_events(0).method());
+  audit.clear_page_token();
+  audit.set_page_size(0);
   audit.mutable_start_time()->set_seconds(int64_t{1} << 50);  // beyond year 9999
   EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
                           &events),
