@@ -30,8 +30,6 @@ END $$;
 
 CREATE TRIGGER log_append_only BEFORE UPDATE OR DELETE ON events.log
   FOR EACH ROW EXECUTE FUNCTION events.forbid_change();
-CREATE TRIGGER log_no_truncate BEFORE TRUNCATE ON events.log
-  FOR EACH STATEMENT EXECUTE FUNCTION events.forbid_change();
 
 -- Where each consumer stands; updated in the consumer's own transaction.
 CREATE TABLE events.cursors (

@@ -286,15 +286,20 @@ absl::Status BookingService::DoSearchAppointments(Call& call,
     if (!n.ok()) return n.status();
     family = *n;
   }
-  absl::Time now = ctx_.clock->Now();
-  absl::Time from = req.has_start_time() ? FromProto(req.start_time()) : now - absl::Hours(24);
   if (req.has_start_time() && !IsValidTimestamp(req.start_time())) {
     return InvalidField("INVALID_TIME", "start_time", "not a valid timestamp");
   }
+  absl::Time from = req.has_start_time() ? FromProto(req.start_time())
+                                         : ctx_.clock->Now() - absl::Hours(24);
   absl::StatusOr<int> size = input::ParsePageSize(req.page_size(), 20, 100, "page_size");
   if (!size.ok()) return size.status();
-  std::string scope = absl::StrCat("search:", *site, ":", absl::ToUnixMicros(from), ":",
-                                   phone, ":", email, ":", family);
+  // The search as the client asked for it: an unset start means "a day ago"
+  // on every page, an instant that moves between pages (the keyset position
+  // carries the order).
+  std::string scope = absl::StrCat(
+      "search:", *site, ":",
+      req.has_start_time() ? absl::StrCat(absl::ToUnixMicros(from)) : "default", ":", phone,
+      ":", email, ":", family);
   int64_t after_micros = absl::ToUnixMicros(from) - 1, after_id = 0;
   if (!req.page_token().empty()) {
     auto keys = input::DecodePageToken(req.page_token(), scope, 2, "page_token");
@@ -309,8 +314,10 @@ absl::Status BookingService::DoSearchAppointments(Call& call,
     resp->Clear();
     pqxx::result r = tx.exec_prepared("booking_search_appointments", *site, phone, email,
                                       family, after_micros, after_id, *size + 1);
+    // Without access codes or check-in tokens: an agent acts without them and
+    // issues a new code with ResetAccessCode; a list of codes has no use.
     for (int i = 0; i < static_cast<int>(r.size()) && i < *size; ++i) {
-      FillAppointment(r[i], resp->add_appointments());
+      AppointmentFromRow(r[i], resp->add_appointments());
     }
     if (static_cast<int>(r.size()) > *size) {
       const auto& last = r[*size - 1];

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/booking/booking_service.h"
 #include "services/booking/codes.h"
+#include "services/booking/proto_convert.h"
 #include "services/common/errors.h"
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
@@ -59,14 +60,9 @@ absl::Status BookingService::DoExportPersonData(Call& call,
     resp->Clear();
     pqxx::result r = tx.exec_prepared("booking_person_appointments", *site, query->keys_hex,
                                       query->phone, query->email);
-    for (const pqxx::row& row : r) {
-      v1::Appointment* a = resp->add_appointments();
-      FillAppointment(row, a);
-      // The person's data, not the keys to their appointments: an export
-      // file must not let its reader cancel or check in.
-      a->clear_access_code();
-      a->clear_check_in_token();
-    }
+    // The person's data, not the keys to their appointments (no access code,
+    // no check-in token): an export file must not let its reader act.
+    for (const pqxx::row& row : r) AppointmentFromRow(row, resp->add_appointments());
     return absl::OkStatus();
   });
 }

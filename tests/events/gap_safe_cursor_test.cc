@@ -184,5 +184,21 @@ TEST(GapSafeCursor, ConsumerCursorPersistsAndLocks) {
   EXPECT_TRUE(ReadEvents(tx, cursor, 10).empty());
 }
 
+TEST(EventLog, IsAppendOnly) {
+  auto db = testing::TestDatabase::Create();
+  pqxx::connection c(db->url());
+  {
+    pqxx::work tx(c);
+    Append(tx, "kept");
+    tx.commit();
+  }
+  for (const char* sql : {"UPDATE events.log SET subject = 'changed'", "DELETE FROM events.log",
+                          "TRUNCATE events.log"}) {
+    pqxx::work tx(c);
+    EXPECT_THROW(tx.exec(sql), pqxx::sql_error) << sql;
+  }
+  EXPECT_EQ(db->Query("SELECT string_agg(subject, ',') FROM events.log"), "kept");
+}
+
 }  // namespace
 }  // namespace accueil::events

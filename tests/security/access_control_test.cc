@@ -338,7 +338,27 @@ TEST_F(AccessControlTest, AgentsSearchAPersonsAppointmentsOnTheirSite) {
     for (const auto& a : found.appointments()) names.push_back(a.name());
     EXPECT_NE(std::find(names.begin(), names.end(), first.name()), names.end()) << query;
     EXPECT_EQ(std::find(names.begin(), names.end(), second.name()), names.end()) << query;
+    for (const auto& a : found.appointments()) {
+      EXPECT_EQ(a.access_code(), "") << "a search hands out no codes";
+      EXPECT_EQ(a.check_in_token(), "");
+    }
   }
+  // Paging, the clock moving between pages (no start_time: "a day ago").
+  req.set_query("Durand");
+  req.set_page_size(1);
+  v1::SearchAppointmentsResponse page1, page2;
+  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &page1,
+                       "paging")));
+  ASSERT_EQ(page1.appointments_size(), 1);
+  ASSERT_FALSE(page1.next_page_token().empty());
+  world_.clock().Set(world_.clock().Now() + absl::Seconds(90));
+  req.set_page_token(page1.next_page_token());
+  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &page2,
+                       "paging")));
+  ASSERT_EQ(page2.appointments_size(), 1);
+  EXPECT_NE(page2.appointments(0).name(), page1.appointments(0).name());
+  req.clear_page_token();
+  req.set_page_size(0);
   req.set_query("%");
   ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
                        "wildcards are literal")));
@@ -353,7 +373,7 @@ TEST_F(AccessControlTest, AgentsSearchAPersonsAppointmentsOnTheirSite) {
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'lodge-a' "
                             "AND method LIKE '%SearchAppointments'"),
-            6);
+            8);
 }
 
 }  // namespace

@@ -36,10 +36,27 @@ absl::StatusOr<int64_t> ParseResourceId(std::string_view raw,
   return id;
 }
 
+namespace {
+
+// ScopeDigest stands for the scope in a token: FNV-1a, 64 bits, in hex. A
+// token then has a bounded size and carries none of the query's text (a
+// searched name or e-mail address), whatever characters it holds. Not a
+// secret: the scope only stops a token being replayed on another listing.
+std::string ScopeDigest(std::string_view scope) {
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : scope) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return absl::StrCat(absl::Hex(hash, absl::kZeroPad16));
+}
+
+}  // namespace
+
 std::string EncodePageToken(std::string_view scope,
                             const std::vector<int64_t>& keys) {
   return absl::WebSafeBase64Escape(
-      absl::StrCat("v1|", A(scope), "|", absl::StrJoin(keys, "|")));
+      absl::StrCat("v2|", ScopeDigest(scope), "|", absl::StrJoin(keys, "|")));
 }
 
 absl::StatusOr<std::vector<int64_t>> DecodePageToken(std::string_view token,
@@ -54,7 +71,7 @@ absl::StatusOr<std::vector<int64_t>> DecodePageToken(std::string_view token,
     return bad;
   }
   std::vector<absl::string_view> parts = absl::StrSplit(text, '|');
-  if (parts.size() != key_count + 2 || parts[0] != "v1" || parts[1] != A(scope)) {
+  if (parts.size() != key_count + 2 || parts[0] != "v2" || parts[1] != ScopeDigest(scope)) {
     return bad;
   }
   std::vector<int64_t> keys(key_count);

@@ -22,8 +22,9 @@ absl::StatusOr<int64_t> ParseResourceId(std::string_view raw,
                                         std::string_view field);
 
 // EncodePageToken makes an opaque token holding the keyset position `keys`
-// of a listing identified by `scope` (the query's fixed parameters), so a
-// token cannot be replayed against another listing.
+// of a listing identified by `scope` (the query's fixed parameters, any
+// text: the token holds a digest of it), so a token cannot be replayed
+// against another listing.
 std::string EncodePageToken(std::string_view scope,
                             const std::vector<int64_t>& keys);
 
