@@ -352,7 +352,7 @@ TEST(RescheduleTest, CrossingMovesInSqlNeverDeadlock) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(deadlocks.load(), 0) << first_error;
   EXPECT_EQ(other_errors.load(), 0) << first_error;
-  EXPECT_EQ(moves.load(), 2 * kPairs * kRounds - deadlocks.load() - other_errors.load());
+  EXPECT_EQ(moves.load(), 2 * kPairs * kRounds);
   EXPECT_EQ(world.InconsistentSlots(), 0);
   EXPECT_EQ(world.QueryInt("SELECT sum(booked) FROM booking.slots"), 2 * kPairs);
 }

@@ -128,6 +128,9 @@ field() {
 # credentials.
 unset ACCUEIL_SERVER ACCUEIL_TOKEN ACCUEIL_TOKEN_FILE ACCUEIL_REASON ACCUEIL_ACCESS_CODE \
   ACCUEIL_DEV_ISSUER XDG_CONFIG_HOME
+# Nor the tester's saved token (~/.config/accueil/token).
+export HOME="$work/home"
+mkdir -p "$HOME"
 
 # cli: the public, without a token (the token file does not exist).
 cli() {

@@ -3,6 +3,7 @@
 // appointment rule holds across keys, and `rekey` moves person keys to the
 // new signing key so that the old key can be retired.
 #include "absl/strings/escaping.h"
+#include <atomic>
 #include <thread>
 
 #include <pqxx/pqxx>
@@ -133,6 +134,8 @@ TEST_F(KeyRotation, MixedRingsDuringThePromotionStillAllowOneActive) {
   pqxx::work first(first_replica);
   book(first, open_.slots[0], "MXXEDAAA", by_old, by_new);  // ring [old, new]
   std::string second_outcome;
+  std::atomic<bool> second_done{false};
+  const int second_pid = second_replica.backendpid();
   std::thread second([&] {
     try {
       pqxx::work tx(second_replica);
@@ -142,10 +145,17 @@ TEST_F(KeyRotation, MixedRingsDuringThePromotionStillAllowOneActive) {
     } catch (const std::exception& e) {
       second_outcome = e.what();
     }
+    second_done = true;
   });
-  // Let the second reach the database while the first is still open (without
-  // the lock it would book then), then commit the first.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The first stays open until the second waits for its lock (without the
+  // lock the second would book meanwhile, and finish).
+  bool waited = false;
+  for (int i = 0; i < 2000 && !waited && !second_done; ++i) {
+    waited = world_.Query(absl::StrCat("SELECT wait_event_type FROM pg_stat_activity "
+                                       "WHERE pid = ", second_pid)) == "Lock";
+    if (!waited) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(waited) << "the second booking did not wait for the first";
   first.commit();
   second.join();
   EXPECT_NE(second_outcome.find("ACTIVE_APPOINTMENT_EXISTS"), std::string::npos)

@@ -23,8 +23,8 @@ class StderrCapture {
  public:
   StderrCapture() {
     std::fflush(stderr);
-    char path[] = "/tmp/accueil_log_privacy_XXXXXX";
-    int fd = mkstemp(path);
+    std::string path = ::testing::TempDir() + "accueil_log_privacy_XXXXXX";
+    int fd = mkstemp(path.data());
     if (fd < 0) return;
     path_ = path;
     saved_ = dup(2);
