@@ -10,8 +10,18 @@ namespace accueil {
 namespace {
 
 // Clients tracked before idle ones are forgotten (bounded memory under a
-// flood of addresses).
+// flood of addresses), and how often at most the maps are swept then.
 constexpr size_t kMaxTracked = 100000;
+constexpr absl::Duration kSweepEvery = absl::Seconds(10);
+
+// ClientKey: what the limits count by. An IPv6 address counts as its /64.
+std::string ClientKey(const std::string& client,
+                      const std::optional<input::IpAddress>& address) {
+  if (!address || address->length != 16) return client;
+  std::string key = "v6/64:";
+  for (int i = 0; i < 8; ++i) absl::StrAppend(&key, absl::Hex(address->bytes[i], absl::kZeroPad2));
+  return key;
+}
 
 }  // namespace
 
@@ -29,7 +39,10 @@ absl::StatusOr<std::unique_ptr<RateLimiter>> RateLimiter::Create(RateLimitOption
 }
 
 bool RateLimiter::IsExempt(const std::string& client) const {
-  std::optional<input::IpAddress> address = input::ParseIpAddress(client);
+  return IsExempt(input::ParseIpAddress(client));
+}
+
+bool RateLimiter::IsExempt(const std::optional<input::IpAddress>& address) const {
   if (!address) return false;
   for (const input::Cidr& block : exempt_) {
     if (input::Contains(block, *address)) return true;
@@ -58,19 +71,26 @@ absl::Status RateLimiter::Take(absl::flat_hash_map<std::string, Bucket>& buckets
       absl::Milliseconds(std::ceil(wait * 1000)));
 }
 
-void RateLimiter::Forget(absl::Time now) {
-  if (reads_.size() + writes_.size() + bookings_.size() < kMaxTracked) return;
-  // Forgetting a bucket only hands that client a fresh burst; the hourly
-  // booking windows are kept unless expired.
-  reads_.clear();
-  writes_.clear();
-  for (auto it = bookings_.begin(); it != bookings_.end();) {
-    if (it->second.empty() || now - it->second.back() > absl::Hours(1)) {
-      bookings_.erase(it++);
-    } else {
-      ++it;
-    }
+void RateLimiter::Sweep(absl::Time now) {
+  if (reads_.size() + writes_.size() + bookings_.size() < kMaxTracked || now < next_sweep_) {
+    return;
   }
+  next_sweep_ = now + kSweepEvery;
+  // Only what the client would find again anyway: a bucket that has filled
+  // up since, a booking window whose bookings have all left the hour. A
+  // client that is still limited stays limited, however many others come.
+  auto full = [&](const Bucket& b, double rate, double burst) {
+    return b.tokens + absl::ToDoubleSeconds(now - b.updated) * rate >= burst;
+  };
+  absl::erase_if(reads_, [&](const auto& kv) {
+    return full(kv.second, options_.read_per_second, options_.read_burst);
+  });
+  absl::erase_if(writes_, [&](const auto& kv) {
+    return full(kv.second, options_.write_per_second, options_.write_burst);
+  });
+  absl::erase_if(bookings_, [&](const auto& kv) {
+    return kv.second.empty() || now - kv.second.back() >= absl::Hours(1);
+  });
 }
 
 absl::Status RateLimiter::Admit(const std::string& client, access::v1::RateLimit kind,
@@ -78,14 +98,16 @@ absl::Status RateLimiter::Admit(const std::string& client, access::v1::RateLimit
   if (kind != access::v1::READ && kind != access::v1::WRITE && kind != access::v1::BOOKING) {
     return absl::OkStatus();
   }
-  if (IsExempt(client)) return absl::OkStatus();
+  std::optional<input::IpAddress> address = input::ParseIpAddress(client);
+  if (IsExempt(address)) return absl::OkStatus();
+  const std::string key = ClientKey(client, address);
   absl::MutexLock lock(&mu_);
-  Forget(now);
+  Sweep(now);
   if (kind == access::v1::READ) {
-    return Take(reads_, client, options_.read_per_second, options_.read_burst, now);
+    return Take(reads_, key, options_.read_per_second, options_.read_burst, now);
   }
   if (kind == access::v1::BOOKING) {
-    std::deque<absl::Time>& times = bookings_[client];
+    std::deque<absl::Time>& times = bookings_[key];
     while (!times.empty() && now - times.front() >= absl::Hours(1)) times.pop_front();
     if (static_cast<int>(times.size()) >= options_.bookings_per_hour) {
       return WithRetryDelay(
@@ -93,11 +115,11 @@ absl::Status RateLimiter::Admit(const std::string& client, access::v1::RateLimit
                 "too many bookings from this address this hour"),
           times.front() + absl::Hours(1) - now);
     }
-    absl::Status s = Take(writes_, client, options_.write_per_second, options_.write_burst, now);
+    absl::Status s = Take(writes_, key, options_.write_per_second, options_.write_burst, now);
     if (s.ok()) times.push_back(now);
     return s;
   }
-  return Take(writes_, client, options_.write_per_second, options_.write_burst, now);
+  return Take(writes_, key, options_.write_per_second, options_.write_burst, now);
 }
 
 }  // namespace accueil

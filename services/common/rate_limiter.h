@@ -8,11 +8,14 @@
 // - Exempt clients (the digital access point's machines, partner
 //   associations' addresses: mediators book for many people), by IP address
 //   or CIDR block.
+// - An IPv6 client is its /64 (one subscriber gets a whole /64: counting each
+//   address apart would hand out 2^64 budgets).
 // Refusals are RESOURCE_EXHAUSTED with reason RATE_LIMITED or
 // BOOKING_CAP_REACHED and a RetryInfo delay.
 #pragma once
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,10 +56,11 @@ class RateLimiter {
     absl::Time updated;
   };
   explicit RateLimiter(RateLimitOptions options) : options_(std::move(options)) {}
+  bool IsExempt(const std::optional<input::IpAddress>& address) const;
   absl::Status Take(absl::flat_hash_map<std::string, Bucket>& buckets,
                     const std::string& client, double rate, double burst, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Forget(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Sweep(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RateLimitOptions options_;
   std::vector<input::Cidr> exempt_;
@@ -64,6 +68,7 @@ class RateLimiter {
   absl::flat_hash_map<std::string, Bucket> reads_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Bucket> writes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::deque<absl::Time>> bookings_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace accueil

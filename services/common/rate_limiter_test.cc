@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "services/common/errors.h"
 
 namespace accueil {
@@ -70,6 +71,30 @@ TEST(RateLimiter, ExemptAddressesAndBlocks) {
   EXPECT_FALSE(l->IsExempt("192.0.2.10"));
   EXPECT_FALSE(l->IsExempt("2001:db9::1"));
   EXPECT_FALSE(l->IsExempt("not an address"));
+}
+
+TEST(RateLimiter, AnIpv6ClientIsItsSlash64) {
+  auto l = Limiter();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(l->Admit(absl::StrCat("2001:db8:1:2::", i + 1), READ, kT0).ok()) << i;
+  }
+  EXPECT_FALSE(l->Admit("2001:db8:1:2:ffff::9", READ, kT0).ok());  // same /64
+  EXPECT_TRUE(l->Admit("2001:db8:1:3::1", READ, kT0).ok());        // next /64
+}
+
+TEST(RateLimiter, AFloodOfAddressesDoesNotLiftALimit) {
+  auto l = Limiter();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(l->Admit("192.0.2.1", READ, kT0).ok());
+  ASSERT_FALSE(l->Admit("192.0.2.1", READ, kT0).ok());
+  // More distinct clients than the limiter tracks before sweeping.
+  for (int i = 0; i < 120000; ++i) {
+    (void)l->Admit(absl::StrCat("10.", i >> 16, ".", (i >> 8) & 255, ".", i & 255), READ,
+                   kT0 + absl::Milliseconds(1));
+  }
+  EXPECT_EQ(ErrorReason(l->Admit("192.0.2.1", READ, kT0 + absl::Milliseconds(2))),
+            "RATE_LIMITED");
+  // Once refilled, it may be forgotten, and it is admitted again.
+  EXPECT_TRUE(l->Admit("192.0.2.1", READ, kT0 + absl::Seconds(20)).ok());
 }
 
 TEST(RateLimiter, RefusesMalformedExemptions) {
