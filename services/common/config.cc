@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "services/common/input/cidr.h"
 
 namespace accueil {
 namespace {
@@ -165,8 +166,19 @@ absl::Status ValidateTransport(const ServerConfig& config) {
 }
 
 bool IsLoopback(const std::string& host_port) {
-  std::string host = host_port.substr(0, host_port.rfind(':'));
-  return absl::StartsWith(host, "127.") || host == "localhost" || host == "[::1]";
+  size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos) return false;
+  std::string_view host = std::string_view(host_port).substr(0, colon);
+  if (host == "localhost") return true;
+  // An address, not a name that merely starts like one ("127.example.org").
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::optional<input::IpAddress> address = input::ParseIpAddress(host);
+  if (!address) return false;
+  static const input::Cidr kV4 = *input::ParseCidr("127.0.0.0/8");
+  static const input::Cidr kV6 = *input::ParseCidr("::1/128");
+  return input::Contains(kV4, *address) || input::Contains(kV6, *address);
 }
 
 std::optional<std::string> ProcessEnv(const std::string& name) {
@@ -217,6 +229,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
   if (!config.oidc_issuer.empty() && config.oidc_jwks_file.empty() &&
       config.dev_issuer_listen.empty()) {
     return Invalid("oidc_jwks_file", "is required with oidc_issuer");
+  }
+  // Without an expected issuer, a token without `iss` would pass the check.
+  if (!config.oidc_jwks_file.empty() && config.oidc_issuer.empty() &&
+      config.dev_issuer_listen.empty()) {
+    return Invalid("oidc_issuer", "is required with oidc_jwks_file");
   }
   if (config.history_retention_days < config.retention_days) {
     if (history_set) {

@@ -64,6 +64,28 @@ TEST(Config, RetentionDaysDefaultsTo90AndIsOverridable) {
   EXPECT_NE(c.status().message().find("retention_days"), absl::string_view::npos);
 }
 
+TEST(Config, TokensNeedAnIssuerAndItsKeys) {
+  EXPECT_TRUE(ParseServerConfig("database_url = x\noidc_issuer = https://idp\n"
+                                "oidc_jwks_file = /k\n", Env({})).ok());
+  absl::StatusOr<ServerConfig> c =
+      ParseServerConfig("database_url = x\noidc_jwks_file = /k\n", Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("oidc_issuer"), absl::string_view::npos) << c.status();
+  c = ParseServerConfig("database_url = x\noidc_issuer = https://idp\n", Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("oidc_jwks_file"), absl::string_view::npos) << c.status();
+}
+
+TEST(Config, LoopbackIsAnAddressNotAPrefix) {
+  for (const char* yes : {"127.0.0.1:50051", "127.8.9.10:0", "localhost:1", "[::1]:50051"}) {
+    EXPECT_TRUE(IsLoopback(yes)) << yes;
+  }
+  for (const char* no : {"127.example.org:50051", "0.0.0.0:50051", "[::]:1", "10.0.0.1:1",
+                         "127.0.0.1", "localhost.example:1"}) {
+    EXPECT_FALSE(IsLoopback(no)) << no;
+  }
+}
+
 TEST(Config, HistoryRetentionOutlivesThePersonalData) {
   absl::StatusOr<ServerConfig> c = ParseServerConfig("database_url = x\n", Env({}));
   ASSERT_TRUE(c.ok()) << c.status();

@@ -1,5 +1,6 @@
 #include "services/common/errors.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 
@@ -63,6 +64,12 @@ std::optional<absl::Duration> ErrorRetryDelay(const absl::Status& status) {
   std::string text = Payload(status, kRetryKey);
   if (text.empty() || !absl::SimpleAtoi(text, &ms)) return std::nullopt;
   return absl::Milliseconds(ms);
+}
+
+std::string CodeName(absl::StatusCode code) {
+  std::string name = absl::StatusCodeToString(code);
+  for (char& c : name) c = c == ' ' ? '_' : absl::ascii_toupper(static_cast<unsigned char>(c));
+  return name;
 }
 
 }  // namespace accueil

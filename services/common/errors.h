@@ -41,6 +41,8 @@ absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
 
 // ErrorReason returns the reason attached to `status`, or "" if none.
 std::string ErrorReason(const absl::Status& status);
+// CodeName is the code in the form reasons take: "PERMISSION_DENIED".
+std::string CodeName(absl::StatusCode code);
 
 // ErrorField returns the offending field attached to `status`, or "".
 std::string ErrorField(const absl::Status& status);

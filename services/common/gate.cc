@@ -29,19 +29,14 @@ bool IsSafeToken(std::string_view id, size_t max) {
   return true;
 }
 
-std::string Meta(const grpc::ServerContext& context, const char* key) {
-  auto it = context.client_metadata().find(key);
-  if (it == context.client_metadata().end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
-// PolicyOf reads the method's option; a method without one gets an empty
-// policy, which admits nobody.
-access::v1::AccessPolicy PolicyOf(std::string_view method) {
+// PolicyOf reads the method's option (it lives as long as the generated
+// descriptors: no copy per call); a method without one gets an empty policy,
+// which admits nobody.
+const access::v1::AccessPolicy& PolicyOf(std::string_view method) {
   const google::protobuf::MethodDescriptor* m =
       google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
           std::string(method));
-  if (m == nullptr) return {};
+  if (m == nullptr) return access::v1::AccessPolicy::default_instance();
   return m->options().GetExtension(access::v1::access);
 }
 
@@ -68,7 +63,7 @@ absl::Status Call::AuthorizeSite(int64_t site_id) {
   site_checked_ = true;
   if (resource_site_ == 0) resource_site_ = site_id;
   bool allowed = false;
-  for (int r : policy_.roles()) {
+  for (int r : policy_->roles()) {
     allowed = allowed || r == access::v1::PUBLIC ||
               caller_.HoldsOn(static_cast<Role>(r), site_id);
   }
@@ -77,7 +72,7 @@ absl::Status Call::AuthorizeSite(int64_t site_id) {
                  site_id == 0 ? "this needs a role on every site"
                               : "your role does not cover this site");
   }
-  if (policy_.agent_reason_required() && IsAgent() && agent_reason_.empty()) {
+  if (policy_->agent_reason_required() && IsAgent() && agent_reason_.empty()) {
     return InvalidField("AGENT_REASON_REQUIRED", "x-agent-reason",
                         "say why you act on this person's behalf");
   }
@@ -100,7 +95,7 @@ absl::Status Call::AuthorizeAgent(int64_t site_id) {
     return Error(absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED",
                  "your role does not cover this site");
   }
-  if (policy_.agent_reason_required() && agent_reason_.empty()) {
+  if (policy_->agent_reason_required() && agent_reason_.empty()) {
     return InvalidField("AGENT_REASON_REQUIRED", "x-agent-reason",
                         "say why you act on this person's behalf");
   }
@@ -117,14 +112,14 @@ Gate::Gate(auth::Authenticator* authenticator, RateLimiter* limiter, db::Pool* p
 }
 
 absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, Call& call) {
-  call.policy_ = PolicyOf(method);
+  call.policy_ = &PolicyOf(method);
   absl::StatusOr<auth::Caller> caller = authenticator_->Authenticate(*context);
   if (!caller.ok()) return caller.status();
   call.caller_ = std::move(*caller);
   // The agent's reason: x-agent-reason-bin carries UTF-8 (any script),
   // x-agent-reason plain ASCII (gRPC metadata).
-  std::string reason = Meta(*context, "x-agent-reason-bin");
-  if (reason.empty()) reason = Meta(*context, "x-agent-reason");
+  std::string reason = auth::ClientMetadata(*context, "x-agent-reason-bin");
+  if (reason.empty()) reason = auth::ClientMetadata(*context, "x-agent-reason");
   if (!reason.empty()) {
     absl::StatusOr<std::string> text =
         reason.size() > 2000 ? absl::InvalidArgumentError("too long")
@@ -135,21 +130,21 @@ absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, 
     }
     call.agent_reason_ = *text;
   }
-  if (call.policy_.roles_size() == 0) {
+  if (call.policy_->roles_size() == 0) {
     log::Error("rpc.no_policy", {{"method", method}});
     return Error(absl::StatusCode::kPermissionDenied, "NO_POLICY",
                  "this method declares no access policy");
   }
   if (call.caller_.IsPublic() && limiter_ != nullptr) {
-    if (absl::Status s = limiter_->Admit(call.caller_.client, call.policy_.rate_limit(),
+    if (absl::Status s = limiter_->Admit(call.caller_.client, call.policy_->rate_limit(),
                                          clock_->Now());
         !s.ok()) {
       return s;
     }
   }
-  if (Allows(call.policy_, access::v1::PUBLIC)) return absl::OkStatus();
+  if (Allows(*call.policy_, access::v1::PUBLIC)) return absl::OkStatus();
   for (const auth::Grant& g : call.caller_.grants) {
-    if (Allows(call.policy_, g.role)) return absl::OkStatus();
+    if (Allows(*call.policy_, g.role)) return absl::OkStatus();
   }
   if (!call.caller_.authenticated) {
     return Error(absl::StatusCode::kUnauthenticated, "AUTHENTICATION_REQUIRED",
@@ -164,7 +159,7 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
                           const std::function<absl::Status(Call&)>& handler) {
   absl::Time start = absl::Now();
   Call call;
-  std::string client_id = Meta(*context, "x-request-id");
+  std::string client_id = auth::ClientMetadata(*context, "x-request-id");
   call.request_id_ = IsSafeToken(client_id, 64) ? client_id : NewRequestId();
   context->AddInitialMetadata("x-request-id", call.request_id_);
 
@@ -177,7 +172,7 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
                                    {"method", method}, {"what", e.what()}});
       status = Error(absl::StatusCode::kInternal, "INTERNAL", "internal error");
     }
-    if (status.ok() && call.policy_.site_scoped() && !call.site_checked_) {
+    if (status.ok() && call.policy_->site_scoped() && !call.site_checked_) {
       // Deny by default: a site-scoped handler must say which site it touched.
       log::Error("rpc.site_unchecked", {{"method", method}});
       status = Error(absl::StatusCode::kInternal, "SITE_UNCHECKED", "internal error");
@@ -206,8 +201,7 @@ void Gate::Audit(std::string_view method, const Call& call, const absl::Status& 
     only_service = only_service && g.role == access::v1::SERVICE;
   }
   if (only_service) return;
-  std::string outcome(absl::StatusCodeToString(status.code()));
-  for (char& c : outcome) c = c == ' ' ? '_' : static_cast<char>(absl::ascii_toupper(c));
+  std::string outcome = CodeName(status.code());
   absl::Status written = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     tx.exec_prepared("access_audit", db::SqlTime(clock_->Now()), call.caller_.subject,

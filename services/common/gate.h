@@ -42,10 +42,6 @@ namespace accueil {
 class Call {
  public:
   const auth::Caller& caller() const { return caller_; }
-  const access::v1::AccessPolicy& policy() const { return policy_; }
-  const std::string& request_id() const { return request_id_; }
-  // The reason an agent gave (x-agent-reason metadata), or "".
-  const std::string& agent_reason() const { return agent_reason_; }
 
   // AuthorizeSite: the caller must hold one of the policy's roles on
   // `site_id` (0: the call needs a grant on every site, e.g. CreateSite).
@@ -71,7 +67,7 @@ class Call {
  private:
   friend class Gate;
   auth::Caller caller_;
-  access::v1::AccessPolicy policy_;
+  const access::v1::AccessPolicy* policy_ = &access::v1::AccessPolicy::default_instance();
   std::string request_id_;
   std::string agent_reason_;
   std::string resource_;

@@ -13,18 +13,12 @@ grpc::StatusCode ToGrpcCode(absl::StatusCode code) {
   return static_cast<grpc::StatusCode>(static_cast<int>(code));
 }
 
-std::string DefaultReason(absl::StatusCode code) {
-  std::string name = absl::StatusCodeToString(code);
-  for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(std::toupper(c));
-  return name;
-}
-
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   std::string reason = ErrorReason(status);
-  if (reason.empty()) reason = DefaultReason(status.code());
+  if (reason.empty()) reason = CodeName(status.code());
   std::string field = ErrorField(status);
 
   google::rpc::Status details;

@@ -135,12 +135,10 @@ std::vector<std::string> Secrets::Macs(std::string_view purpose,
   return out;
 }
 
-std::vector<std::string> Secrets::KeyIds() const {
-  std::vector<std::string> out;
+Secrets::Secrets(std::vector<std::string> keys) : keys_(std::move(keys)) {
   for (const std::string& key : keys_) {
-    out.push_back(absl::BytesToHexString(MacUnder(key, "key-id", "").substr(0, 4)));
+    key_ids_.push_back(absl::BytesToHexString(MacUnder(key, "key-id", "").substr(0, 4)));
   }
-  return out;
 }
 
 bool Secrets::Equal(std::string_view a, std::string_view b) {

@@ -52,14 +52,15 @@ class Secrets {
   // under it (reveals nothing of the key). Logged at start, printed by
   // `rekey`, stored with device-token hashes: which key signs, which data
   // still depends on an older one.
-  std::vector<std::string> KeyIds() const;
+  const std::vector<std::string>& KeyIds() const { return key_ids_; }
 
   // Equal compares two MACs in constant time.
   static bool Equal(std::string_view a, std::string_view b);
 
  private:
-  explicit Secrets(std::vector<std::string> keys) : keys_(std::move(keys)) {}
+  explicit Secrets(std::vector<std::string> keys);
   std::vector<std::string> keys_;
+  std::vector<std::string> key_ids_;
 };
 
 }  // namespace accueil

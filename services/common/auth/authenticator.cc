@@ -23,12 +23,6 @@ absl::Status Unauthenticated(std::string_view reason, std::string_view message) 
   return Error(absl::StatusCode::kUnauthenticated, reason, message);
 }
 
-std::string Meta(const grpc::ServerContext& context, const char* key) {
-  auto it = context.client_metadata().find(key);
-  if (it == context.client_metadata().end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
 // PeerAddress reads "ipv4:1.2.3.4:5678" / "ipv6:[::1]:5678" as the address.
 std::string PeerAddress(const std::string& peer) {
   absl::string_view p = peer;
@@ -92,6 +86,12 @@ std::shared_ptr<const KeySet> StaticKeys::Keys() {
   return keys_;
 }
 
+std::string ClientMetadata(const grpc::ServerContext& context, const char* key) {
+  auto it = context.client_metadata().find(key);
+  if (it == context.client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
 Authenticator::Authenticator(db::Pool* pool, const Secrets* secrets, const Clock* clock,
                              KeyProvider* keys, AuthenticatorOptions options)
     : pool_(pool), secrets_(secrets), clock_(clock), keys_(keys),
@@ -113,7 +113,7 @@ std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
   std::string peer = PeerAddress(context.peer());
   for (const std::string& proxy : options_.trusted_proxies) {
     if (peer != proxy) continue;
-    std::string forwarded = Meta(context, "x-forwarded-for");
+    std::string forwarded = ClientMetadata(context, "x-forwarded-for");
     if (forwarded.empty()) break;
     // What the proxy appended must be an address; else the proxy itself
     // counts, rather than one bucket shared by every malformed header.
@@ -125,7 +125,7 @@ std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
 }
 
 absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContext& context) const {
-  std::string header = Meta(context, "authorization");
+  std::string header = ClientMetadata(context, "authorization");
   absl::StatusOr<Caller> caller = Caller();
   if (!header.empty()) {
     absl::string_view value = header;

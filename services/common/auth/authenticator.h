@@ -74,6 +74,9 @@ struct AuthenticatorOptions {
 };
 
 // Authenticator is thread-safe.
+// ClientMetadata is the value of the request header `key` ("" when absent).
+std::string ClientMetadata(const grpc::ServerContext& context, const char* key);
+
 class Authenticator {
  public:
   // `keys` may be null: then JWTs are refused (device tokens still work).
