@@ -189,6 +189,25 @@ TEST(Abuse, RepeatedWrongAccessCodesLockTheReference) {
   EXPECT_TRUE(RpcOk(world.Get(booked, &out)));
 }
 
+TEST(Abuse, ANewAccessCodeEndsTheLock) {
+  BookingWorld world;
+  OpenedDesk open = world.OpenDesk(DeskOptions{});
+  v1::Appointment booked, out;
+  ASSERT_TRUE(RpcOk(world.Book(open.slots[0].name(), 1, &booked)));
+  v1::Appointment wrong = booked;
+  wrong.set_access_code(booked.access_code() == "22222222" ? "33333333" : "22222222");
+  for (int i = 0; i < 5; ++i) (void)world.Get(wrong, &out);
+  ASSERT_TRUE(RpcFails(world.Get(booked, &out), grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       "ACCESS_CODE_LOCKED", "access_code"));
+  // The person calls the prefecture: an agent gives a new code, usable at once.
+  v1::ResetAccessCodeRequest reset;
+  reset.set_name(booked.name());
+  v1::Appointment renewed;
+  ASSERT_TRUE(RpcOk(world.Call(&v1::BookingService::Stub::ResetAccessCode, reset, &renewed)));
+  EXPECT_TRUE(RpcOk(world.Get(renewed, &out)));
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.code_failures"), 0);
+}
+
 TEST(Abuse, FailuresSpreadOverTimeDoNotLock) {
   BookingWorld world;
   OpenedDesk open = world.OpenDesk(DeskOptions{});
