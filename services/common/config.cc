@@ -119,6 +119,11 @@ absl::Status Apply(const std::string& key, const std::string& value,
     c->dev_issuer_listen = value;
   } else if (key == "trusted_proxies") {
     c->trusted_proxies = List(value);
+    for (const std::string& proxy : c->trusted_proxies) {
+      if (!input::ParseCidr(proxy).ok()) {
+        return Invalid(key, absl::StrCat("\"", proxy, "\" is not an IP address or CIDR block"));
+      }
+    }
   } else if (key == "rate_limit_exempt") {
     c->rate_limit_exempt = List(value);
   } else if (key == "rate_limit_read_per_second") {

@@ -76,6 +76,16 @@ TEST(Config, TokensNeedAnIssuerAndItsKeys) {
   EXPECT_NE(c.status().message().find("oidc_jwks_file"), absl::string_view::npos) << c.status();
 }
 
+TEST(Config, TrustedProxiesAreAddressesOrBlocks) {
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      "database_url = x\ntrusted_proxies = 10.0.0.1, 10.1.0.0/16, 2001:db8::/32\n", Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->trusted_proxies.size(), 3u);
+  c = ParseServerConfig("database_url = x\ntrusted_proxies = proxy.example\n", Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("trusted_proxies"), absl::string_view::npos) << c.status();
+}
+
 TEST(Config, LoopbackIsAnAddressNotAPrefix) {
   for (const char* yes : {"127.0.0.1:50051", "127.8.9.10:0", "localhost:1", "[::1]:50051"}) {
     EXPECT_TRUE(IsLoopback(yes)) << yes;

@@ -53,7 +53,7 @@ TEST(Abuse, ForwardedAddressesCountOnlyBehindATrustedProxy) {
   // Behind the trusted proxy (the test's own loopback peer), each forwarded
   // client has its own bucket; the last hop is the one the proxy saw.
   TestServerOptions behind_proxy = Strict();
-  behind_proxy.trusted_proxies = {"127.0.0.1"};
+  behind_proxy.trusted_proxies = {"192.0.2.0/24", "127.0.0.0/8"};  // blocks, as configured
   auto server = TestServer::Start(behind_proxy);
   auto stub = server->BookingStub();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(RpcOk(ListSitesFrom(*stub, "198.51.100.1"))) << i;

@@ -96,6 +96,10 @@ Authenticator::Authenticator(db::Pool* pool, const Secrets* secrets, const Clock
                              KeyProvider* keys, AuthenticatorOptions options)
     : pool_(pool), secrets_(secrets), clock_(clock), keys_(keys),
       options_(std::move(options)), verifier_(options_.verifier) {
+  for (const std::string& proxy : options_.trusted_proxies) {
+    absl::StatusOr<input::Cidr> block = input::ParseCidr(proxy);
+    if (block.ok()) trusted_proxies_.push_back(*block);
+  }
   pool_->Prepare("access_grants_of",
                  "SELECT role, coalesce(site_id, 0) FROM access.role_bindings "
                  "WHERE subject = $1 AND revoke_time IS NULL");
@@ -111,8 +115,11 @@ Authenticator::Authenticator(db::Pool* pool, const Secrets* secrets, const Clock
 
 std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
   std::string peer = PeerAddress(context.peer());
-  for (const std::string& proxy : options_.trusted_proxies) {
-    if (peer != proxy) continue;
+  if (trusted_proxies_.empty()) return peer;
+  std::optional<input::IpAddress> address = input::ParseIpAddress(peer);
+  if (!address) return peer;
+  for (const input::Cidr& proxy : trusted_proxies_) {
+    if (!input::Contains(proxy, *address)) continue;
     std::string forwarded = ClientMetadata(context, "x-forwarded-for");
     if (forwarded.empty()) break;
     // What the proxy appended must be an address; else the proxy itself

@@ -25,6 +25,7 @@
 #include "services/common/auth/jwt.h"
 #include "services/common/clock.h"
 #include "services/common/db.h"
+#include "services/common/input/cidr.h"
 #include "services/common/secrets.h"
 
 namespace accueil::auth {
@@ -69,14 +70,15 @@ class StaticKeys final : public KeyProvider {
 
 struct AuthenticatorOptions {
   VerifierOptions verifier;
-  // Peer IP addresses whose x-forwarded-for is believed.
+  // Peers (IP addresses or CIDR blocks, as input::ParseCidr reads them;
+  // the configuration refuses others) whose x-forwarded-for is believed.
   std::vector<std::string> trusted_proxies;
 };
 
-// Authenticator is thread-safe.
 // ClientMetadata is the value of the request header `key` ("" when absent).
 std::string ClientMetadata(const grpc::ServerContext& context, const char* key);
 
+// Authenticator is thread-safe.
 class Authenticator {
  public:
   // `keys` may be null: then JWTs are refused (device tokens still work).
@@ -104,6 +106,7 @@ class Authenticator {
   const Clock* clock_;
   KeyProvider* keys_;
   AuthenticatorOptions options_;
+  std::vector<input::Cidr> trusted_proxies_;
   JwtVerifier verifier_;
 };
 
