@@ -59,24 +59,29 @@ std::string NewRequestId() {
       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
-absl::Status Call::AuthorizeSite(int64_t site_id) {
+absl::Status Call::Authorize(int64_t site_id, const std::function<bool(Role)>& role_allowed,
+                             bool reason_needed) {
   site_checked_ = true;
   if (resource_site_ == 0) resource_site_ = site_id;
   bool allowed = false;
-  for (int r : policy_->roles()) {
-    allowed = allowed || r == access::v1::PUBLIC ||
-              caller_.HoldsOn(static_cast<Role>(r), site_id);
+  for (int r = access::v1::Role_MIN; r <= access::v1::Role_MAX && !allowed; ++r) {
+    allowed = access::v1::Role_IsValid(r) && role_allowed(static_cast<Role>(r)) &&
+              (r == access::v1::PUBLIC || caller_.HoldsOn(static_cast<Role>(r), site_id));
   }
   if (!allowed) {
     return Error(absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED",
                  site_id == 0 ? "this needs a role on every site"
                               : "your role does not cover this site");
   }
-  if (policy_->agent_reason_required() && IsAgent() && agent_reason_.empty()) {
+  if (reason_needed && policy_->agent_reason_required() && agent_reason_.empty()) {
     return InvalidField("AGENT_REASON_REQUIRED", "x-agent-reason",
                         "say why you act on this person's behalf");
   }
   return absl::OkStatus();
+}
+
+absl::Status Call::AuthorizeSite(int64_t site_id) {
+  return Authorize(site_id, [&](Role r) { return Allows(*policy_, r); }, IsAgent());
 }
 
 bool Call::IsAgent() const {
@@ -87,19 +92,13 @@ bool Call::IsAgent() const {
 }
 
 absl::Status Call::AuthorizeAgent(int64_t site_id) {
-  site_checked_ = true;
-  if (resource_site_ == 0) resource_site_ = site_id;
-  bool allowed = false;
-  for (Role r : kAgentRoles) allowed = allowed || caller_.HoldsOn(r, site_id);
-  if (!allowed) {
-    return Error(absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED",
-                 "your role does not cover this site");
-  }
-  if (policy_->agent_reason_required() && agent_reason_.empty()) {
-    return InvalidField("AGENT_REASON_REQUIRED", "x-agent-reason",
-                        "say why you act on this person's behalf");
-  }
-  return absl::OkStatus();
+  return Authorize(
+      site_id,
+      [](Role r) {
+        return std::find(std::begin(kAgentRoles), std::end(kAgentRoles), r) !=
+               std::end(kAgentRoles);
+      },
+      /*reason_needed=*/true);
 }
 
 Gate::Gate(auth::Authenticator* authenticator, RateLimiter* limiter, db::Pool* pool,

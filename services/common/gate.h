@@ -66,6 +66,10 @@ class Call {
 
  private:
   friend class Gate;
+  // Authorize: a role `role_allowed` admits, held on `site_id` (PUBLIC needs
+  // none), and the agent's reason when `reason_needed` and the policy asks.
+  absl::Status Authorize(int64_t site_id, const std::function<bool(access::v1::Role)>& role_allowed,
+                         bool reason_needed);
   auth::Caller caller_;
   const access::v1::AccessPolicy* policy_ = &access::v1::AccessPolicy::default_instance();
   std::string request_id_;

@@ -245,7 +245,6 @@ absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, const KeySet&
   claims.issuer = options_.issuer;
   claims.subject = payload["sub"].get<std::string>();
   claims.expiry = exp;
-  claims.payload_json = payload.dump();
   return claims;
 }
 

@@ -42,8 +42,6 @@ struct Claims {
   std::string issuer;
   std::string subject;
   absl::Time expiry;
-  // The whole payload, for claims a caller needs (JSON text).
-  std::string payload_json;
 };
 
 struct VerifierOptions {
