@@ -77,6 +77,17 @@ inline ::testing::AssertionResult RpcOk(const grpc::Status& status) {
 }
 
 // RpcFails checks the code, the reason and the field ("" = no field).
+// CallOn runs one unary RPC on `stub` with a 30-second deadline and, if
+// given, the agent's reason (x-agent-reason).
+template <typename Req, typename Resp, typename Stub>
+grpc::Status CallOn(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                    const Req& req, Resp* resp, const std::string& reason = "") {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!reason.empty()) ctx.AddMetadata("x-agent-reason", reason);
+  return (stub.*method)(&ctx, req, resp);
+}
+
 inline ::testing::AssertionResult RpcFails(const grpc::Status& status,
                                            grpc::StatusCode code,
                                            const std::string& reason,
@@ -232,11 +243,8 @@ class BookingWorld {
   grpc::Status Call(grpc::Status (v1::BookingService::Stub::*method)(
                         grpc::ClientContext*, const Req&, Resp*),
                     const Req& req, Resp* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     bool staff = IsStaffRequest(req);
-    if (staff) ctx.AddMetadata("x-agent-reason", "test fixture");
-    return ((staff ? staff_stub_ : stub_).get()->*method)(&ctx, req, resp);
+    return CallOn(staff ? *staff_stub_ : *stub_, method, req, resp, staff ? "test fixture" : "");
   }
 
   template <typename Req>

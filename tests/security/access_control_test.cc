@@ -14,15 +14,6 @@ using access::v1::LODGE_AGENT;
 
 int64_t SiteId(const v1::Site& site) { return std::stoll(site.name().substr(6)); }
 
-template <typename Req, typename Resp, typename Stub>
-grpc::Status Do(Stub& stub,
-                grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
-                const Req& req, Resp* resp, const std::string& reason = "") {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  if (!reason.empty()) ctx.AddMetadata("x-agent-reason", reason);
-  return (stub.*method)(&ctx, req, resp);
-}
 
 class AccessControlTest : public ::testing::Test {
  protected:
@@ -49,16 +40,16 @@ TEST_F(AccessControlTest, AdministratorsActOnlyOnTheirSites) {
   req.mutable_desk()->set_capacity_per_slot(1);
   v1::Desk desk;
   req.set_parent(b_.site.name());
-  EXPECT_TRUE(RpcFails(Do(*admin_a, &v1::BookingService::Stub::CreateDesk, req, &desk),
+  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &v1::BookingService::Stub::CreateDesk, req, &desk),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   req.set_parent(a_.site.name());
-  EXPECT_TRUE(RpcOk(Do(*admin_a, &v1::BookingService::Stub::CreateDesk, req, &desk)));
+  EXPECT_TRUE(RpcOk(CallOn(*admin_a, &v1::BookingService::Stub::CreateDesk, req, &desk)));
   // Creating a site needs a grant on every site.
   v1::CreateSiteRequest site;
   site.mutable_site()->set_display_name("Sous-préfecture");
   site.mutable_site()->set_time_zone("Europe/Paris");
   v1::Site created;
-  EXPECT_TRUE(RpcFails(Do(*admin_a, &v1::BookingService::Stub::CreateSite, site, &created),
+  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &v1::BookingService::Stub::CreateSite, site, &created),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   v1::ReleaseSlotsRequest release;
   release.set_desk(b_.desk.name());
@@ -66,7 +57,7 @@ TEST_F(AccessControlTest, AdministratorsActOnlyOnTheirSites) {
   *release.mutable_end_date() = Date(2026, 6, 9);
   v1::ReleaseSlotsResponse released;
   EXPECT_TRUE(RpcFails(
-      Do(*admin_a, &v1::BookingService::Stub::ReleaseSlots, release, &released),
+      CallOn(*admin_a, &v1::BookingService::Stub::ReleaseSlots, release, &released),
       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM booking.slots WHERE local_date = '2026-06-09'"),
             0);
@@ -81,13 +72,13 @@ TEST_F(AccessControlTest, AgentsMoveTheLifecycleOnlyOnTheirSiteAndRole) {
   v1::TransitionAppointmentRequest t;
   t.set_name(in_b.name());
   v1::Appointment out;
-  EXPECT_TRUE(RpcFails(Do(*lodge_a, &v1::BookingService::Stub::MarkArrived, t, &out),
+  EXPECT_TRUE(RpcFails(CallOn(*lodge_a, &v1::BookingService::Stub::MarkArrived, t, &out),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
-  EXPECT_TRUE(RpcFails(Do(*counter_b, &v1::BookingService::Stub::MarkArrived, t, &out),
+  EXPECT_TRUE(RpcFails(CallOn(*counter_b, &v1::BookingService::Stub::MarkArrived, t, &out),
                        grpc::StatusCode::PERMISSION_DENIED, "ROLE_REQUIRED", ""));
-  EXPECT_TRUE(RpcOk(Do(*lodge_b, &v1::BookingService::Stub::MarkArrived, t, &out)));
+  EXPECT_TRUE(RpcOk(CallOn(*lodge_b, &v1::BookingService::Stub::MarkArrived, t, &out)));
   EXPECT_EQ(out.status(), v1::ARRIVED);
-  EXPECT_TRUE(RpcOk(Do(*counter_b, &v1::BookingService::Stub::StartService, t, &out)));
+  EXPECT_TRUE(RpcOk(CallOn(*counter_b, &v1::BookingService::Stub::StartService, t, &out)));
   EXPECT_EQ(out.status(), v1::IN_SERVICE);
 }
 
@@ -99,28 +90,28 @@ TEST_F(AccessControlTest, AgentsFindCancelAndMoveWithoutCodeButWithAReason) {
   v1::GetAppointmentRequest get;
   get.set_reference(booked.reference());
   v1::Appointment out;
-  EXPECT_TRUE(RpcFails(Do(*lodge_a, &v1::BookingService::Stub::GetAppointment, get, &out),
+  EXPECT_TRUE(RpcFails(CallOn(*lodge_a, &v1::BookingService::Stub::GetAppointment, get, &out),
                        grpc::StatusCode::INVALID_ARGUMENT, "AGENT_REASON_REQUIRED",
                        "x-agent-reason"));
-  EXPECT_TRUE(RpcFails(Do(*lodge_b, &v1::BookingService::Stub::GetAppointment, get, &out,
+  EXPECT_TRUE(RpcFails(CallOn(*lodge_b, &v1::BookingService::Stub::GetAppointment, get, &out,
                           "telephone call"),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   // The public without code gets nothing.
   EXPECT_TRUE(RpcFails(world_.Call(&v1::BookingService::Stub::GetAppointment, get, &out),
                        grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ACCESS_CODE",
                        "access_code"));
-  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::GetAppointment, get, &out,
+  ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::GetAppointment, get, &out,
                        "person at the lodge lost the e-mail")));
   EXPECT_EQ(out.name(), booked.name());
   v1::RescheduleAppointmentRequest move;
   move.set_reference(booked.reference());
   move.set_new_slot(a_.slots[1].name());
-  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::RescheduleAppointment, move, &out,
+  ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::RescheduleAppointment, move, &out,
                        "asked by phone")));
   EXPECT_EQ(out.slot(), a_.slots[1].name());
   v1::CancelAppointmentRequest cancel;
   cancel.set_reference(booked.reference());
-  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::CancelAppointment, cancel, &out,
+  ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::CancelAppointment, cancel, &out,
                        "asked by phone")));
   EXPECT_EQ(out.status(), v1::CANCELLED);
   // Every agent action is in the audit log with who, what, on which and why.
@@ -141,14 +132,14 @@ TEST_F(AccessControlTest, OnlyAgentsBookThroughTheSubstituteChannel) {
   req.set_channel(v1::AGENT);
   v1::Appointment out;
   auto public_stub = world_.server().BookingStub();
-  EXPECT_TRUE(RpcFails(Do(*public_stub, &v1::BookingService::Stub::CreateAppointment, req, &out),
+  EXPECT_TRUE(RpcFails(CallOn(*public_stub, &v1::BookingService::Stub::CreateAppointment, req, &out),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   auto lodge_b = As("lodge-b", {{LODGE_AGENT, SiteId(b_.site)}});
-  EXPECT_TRUE(RpcFails(Do(*lodge_b, &v1::BookingService::Stub::CreateAppointment, req, &out,
+  EXPECT_TRUE(RpcFails(CallOn(*lodge_b, &v1::BookingService::Stub::CreateAppointment, req, &out,
                           "walk-in"),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   auto lodge_a = As("lodge-a", {{LODGE_AGENT, SiteId(a_.site)}});
-  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::CreateAppointment, req, &out,
+  ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::CreateAppointment, req, &out,
                        "walk-in without internet")));
   EXPECT_EQ(out.channel(), v1::AGENT);
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM booking.appointments"), 1);
@@ -163,10 +154,10 @@ TEST_F(AccessControlTest, DeviceTokensCheckInOnTheirSiteAndCanBeRevoked) {
   create.set_site(a_.site.name());
   create.set_display_name("Borne loge A");
   access::v1::DeviceToken kiosk_b, kiosk_a;
-  ASSERT_TRUE(RpcOk(Do(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create,
+  ASSERT_TRUE(RpcOk(CallOn(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create,
                        &kiosk_a)));
   create.set_site(b_.site.name());
-  ASSERT_TRUE(RpcOk(Do(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create,
+  ASSERT_TRUE(RpcOk(CallOn(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create,
                        &kiosk_b)));
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.device_tokens WHERE "
                             "encode(secret_hash, 'escape') LIKE '%" + kiosk_a.token() + "%'"),
@@ -176,27 +167,27 @@ TEST_F(AccessControlTest, DeviceTokensCheckInOnTheirSiteAndCanBeRevoked) {
   checkin.set_check_in_token(booked.check_in_token());
   v1::Appointment out;
   auto wrong_site = world_.server().BookingStub(kiosk_b.token());
-  EXPECT_TRUE(RpcFails(Do(*wrong_site, &v1::BookingService::Stub::CheckInAppointment, checkin,
+  EXPECT_TRUE(RpcFails(CallOn(*wrong_site, &v1::BookingService::Stub::CheckInAppointment, checkin,
                           &out),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   // A device cannot cancel, even knowing the reference.
   auto kiosk = world_.server().BookingStub(kiosk_a.token());
   v1::TransitionAppointmentRequest t;
   t.set_name(booked.name());
-  EXPECT_TRUE(RpcFails(Do(*kiosk, &v1::BookingService::Stub::MarkNoShow, t, &out),
+  EXPECT_TRUE(RpcFails(CallOn(*kiosk, &v1::BookingService::Stub::MarkNoShow, t, &out),
                        grpc::StatusCode::PERMISSION_DENIED, "ROLE_REQUIRED", ""));
-  ASSERT_TRUE(RpcOk(Do(*kiosk, &v1::BookingService::Stub::CheckInAppointment, checkin, &out)));
+  ASSERT_TRUE(RpcOk(CallOn(*kiosk, &v1::BookingService::Stub::CheckInAppointment, checkin, &out)));
   EXPECT_EQ(out.status(), v1::ARRIVED);
 
   access::v1::RevokeDeviceTokenRequest revoke;
   revoke.set_name(kiosk_a.name());
   access::v1::DeviceToken revoked;
-  ASSERT_TRUE(RpcOk(Do(*access, &access::v1::AccessService::Stub::RevokeDeviceToken, revoke,
+  ASSERT_TRUE(RpcOk(CallOn(*access, &access::v1::AccessService::Stub::RevokeDeviceToken, revoke,
                        &revoked)));
   EXPECT_TRUE(revoked.has_revoke_time());
   v1::ListSitesRequest list;
   v1::ListSitesResponse sites;
-  EXPECT_TRUE(RpcFails(Do(*kiosk, &v1::BookingService::Stub::ListSites, list, &sites),
+  EXPECT_TRUE(RpcFails(CallOn(*kiosk, &v1::BookingService::Stub::ListSites, list, &sites),
                        grpc::StatusCode::UNAUTHENTICATED, "DEVICE_TOKEN_INVALID", ""));
 }
 
@@ -234,43 +225,43 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   grant.set_role(LODGE_AGENT);
   grant.set_site(a_.site.name());
   access::v1::RoleBinding binding, again;
-  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &binding)));
-  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again)));
+  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &binding)));
+  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again)));
   EXPECT_EQ(again.name(), binding.name());  // granting twice is one binding
   EXPECT_EQ(binding.granted_by(), "admin-a");
   grant.set_site(b_.site.name());
-  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again),
+  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   grant.set_site("");
-  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again),
+  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   grant.set_site(a_.site.name());
   grant.set_role(access::v1::PUBLIC);
-  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again),
+  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again),
                        grpc::StatusCode::INVALID_ARGUMENT, "ROLE_NOT_GRANTABLE", "role"));
 
   // The new agent can act at once; after the revocation, no longer.
   std::string agent_token = world_.server().Token("new-agent", {});
   auto access_agent = world_.server().AccessStub(agent_token);
   access::v1::Caller me;
-  ASSERT_TRUE(RpcOk(Do(*access_agent, &access::v1::AccessService::Stub::WhoAmI,
+  ASSERT_TRUE(RpcOk(CallOn(*access_agent, &access::v1::AccessService::Stub::WhoAmI,
                        access::v1::WhoAmIRequest(), &me)));
   ASSERT_EQ(me.grants_size(), 1);
   EXPECT_EQ(me.grants(0).role(), LODGE_AGENT);
   access::v1::RevokeRoleRequest revoke;
   revoke.set_name(binding.name());
   access::v1::RoleBinding revoked;
-  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::RevokeRole, revoke, &revoked)));
+  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::RevokeRole, revoke, &revoked)));
   EXPECT_TRUE(revoked.has_revoke_time());
   access::v1::Caller fresh;
-  ASSERT_TRUE(RpcOk(Do(*access_agent, &access::v1::AccessService::Stub::WhoAmI,
+  ASSERT_TRUE(RpcOk(CallOn(*access_agent, &access::v1::AccessService::Stub::WhoAmI,
                        access::v1::WhoAmIRequest(), &fresh)));
   EXPECT_EQ(fresh.grants_size(), 0);
 
   access::v1::ListAuditEventsRequest audit;
   audit.set_site(a_.site.name());
   access::v1::ListAuditEventsResponse events;
-  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
+  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
                        &events)));
   ASSERT_GE(events.audit_events_size(), 3);
   EXPECT_EQ(events.audit_events(0).method(), "accueil.access.v1.AccessService.RevokeRole");
@@ -279,12 +270,12 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   // page is still the same listing.
   audit.set_page_size(1);
   access::v1::ListAuditEventsResponse first_page, second_page;
-  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
+  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
                        &first_page)));
   ASSERT_FALSE(first_page.next_page_token().empty());
   world_.clock().Set(world_.clock().Now() + absl::Seconds(90));
   audit.set_page_token(first_page.next_page_token());
-  ASSERT_TRUE(RpcOk(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
+  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
                        &second_page)));
   ASSERT_EQ(second_page.audit_events_size(), 1);
   // Newest first: page 1 is the audit row of the listing above, page 2 the
@@ -294,7 +285,7 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   audit.clear_page_token();
   audit.set_page_size(0);
   audit.mutable_start_time()->set_seconds(int64_t{1} << 50);  // beyond year 9999
-  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
+  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
                           &events),
                        grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TIME", "start_time"));
   audit.clear_start_time();
@@ -302,11 +293,11 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   bad_subject.set_site(a_.site.name());
   bad_subject.set_subject("with space");
   access::v1::ListRoleBindingsResponse bindings;
-  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::ListRoleBindings,
+  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::ListRoleBindings,
                           bad_subject, &bindings),
                        grpc::StatusCode::INVALID_ARGUMENT, "INVALID_SUBJECT", "subject"));
   audit.set_site(b_.site.name());
-  EXPECT_TRUE(RpcFails(Do(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
+  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
                           &events),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
 }
@@ -331,7 +322,7 @@ TEST_F(AccessControlTest, AgentsSearchAPersonsAppointmentsOnTheirSite) {
        {PersonNumber(1).phone(), absl::AsciiStrToUpper(PersonNumber(1).email()),
         PersonNumber(1).family_name().substr(0, 3)}) {
     req.set_query(query);
-    ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
+    ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
                          "person without reference at the lodge")))
         << query;
     std::vector<std::string> names;
@@ -347,28 +338,28 @@ TEST_F(AccessControlTest, AgentsSearchAPersonsAppointmentsOnTheirSite) {
   req.set_query("Durand");
   req.set_page_size(1);
   v1::SearchAppointmentsResponse page1, page2;
-  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &page1,
+  ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &page1,
                        "paging")));
   ASSERT_EQ(page1.appointments_size(), 1);
   ASSERT_FALSE(page1.next_page_token().empty());
   world_.clock().Set(world_.clock().Now() + absl::Seconds(90));
   req.set_page_token(page1.next_page_token());
-  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &page2,
+  ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &page2,
                        "paging")));
   ASSERT_EQ(page2.appointments_size(), 1);
   EXPECT_NE(page2.appointments(0).name(), page1.appointments(0).name());
   req.clear_page_token();
   req.set_page_size(0);
   req.set_query("%");
-  ASSERT_TRUE(RpcOk(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
+  ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
                        "wildcards are literal")));
   EXPECT_EQ(found.appointments_size(), 0);
   req.set_query(PersonNumber(1).phone());
-  EXPECT_TRUE(RpcFails(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found),
+  EXPECT_TRUE(RpcFails(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found),
                        grpc::StatusCode::INVALID_ARGUMENT, "AGENT_REASON_REQUIRED",
                        "x-agent-reason"));
   req.set_site(b_.site.name());
-  EXPECT_TRUE(RpcFails(Do(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
+  EXPECT_TRUE(RpcFails(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
                           "curious"),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'lodge-a' "
