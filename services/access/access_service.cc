@@ -198,7 +198,9 @@ grpc::Status AccessService::RevokeRole(grpc::ServerContext* context,
       pqxx::work tx(c);
       pqxx::result r = tx.exec_prepared("access_get_binding", *id);
       if (r.empty()) {
-        return Error(absl::StatusCode::kNotFound, "ROLE_BINDING_NOT_FOUND", "no such binding");
+        return WithField(
+            Error(absl::StatusCode::kNotFound, "ROLE_BINDING_NOT_FOUND", "no such binding"),
+            "name");
       }
       if (absl::Status s = call.AuthorizeSite(r[0][3].as<int64_t>()); !s.ok()) return s;
       r = tx.exec_prepared("access_revoke_binding", *id, db::SqlTime(ctx_.clock->Now()));
@@ -284,7 +286,8 @@ grpc::Status AccessService::RevokeDeviceToken(grpc::ServerContext* context,
       pqxx::work tx(c);
       pqxx::result r = tx.exec_prepared("access_get_device", *id);
       if (r.empty()) {
-        return Error(absl::StatusCode::kNotFound, "DEVICE_NOT_FOUND", "no such device");
+        return WithField(Error(absl::StatusCode::kNotFound, "DEVICE_NOT_FOUND", "no such device"),
+                         "name");
       }
       if (absl::Status s = call.AuthorizeSite(r[0][1].as<int64_t>()); !s.ok()) return s;
       pqxx::row row = tx.exec_prepared1("access_revoke_device", *id,

@@ -102,6 +102,8 @@ class BookingService final : public v1::BookingService::Service {
   absl::Status DoReleaseSlots(Call& call, const v1::ReleaseSlotsRequest&,
                               v1::ReleaseSlotsResponse*);
   absl::Status GetSite(int64_t id, v1::Site*);
+  // SiteExists: OK, or NOT_FOUND SITE_NOT_FOUND on field `site`.
+  absl::Status SiteExists(int64_t id);
   absl::Status GetDesk(int64_t id, v1::Desk*);
   // AuthorizeDesk loads desk `id` and authorizes the caller on its site;
   // returns the site id.

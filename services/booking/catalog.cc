@@ -132,6 +132,12 @@ absl::Status BookingService::GetSite(int64_t id, v1::Site* out) {
   });
 }
 
+absl::Status BookingService::SiteExists(int64_t id) {
+  v1::Site ignored;
+  absl::Status s = GetSite(id, &ignored);
+  return s.code() == absl::StatusCode::kNotFound ? WithField(s, "site") : s;
+}
+
 absl::Status BookingService::GetDesk(int64_t id, v1::Desk* out) {
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);

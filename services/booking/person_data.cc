@@ -55,6 +55,7 @@ absl::Status BookingService::DoExportPersonData(Call& call,
   if (!query.ok()) return query.status();
   if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
   call.SetResource(absl::StrCat("sites/", *site), *site);
+  if (absl::Status s = SiteExists(*site); !s.ok()) return s;
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     resp->Clear();
@@ -83,6 +84,9 @@ absl::Status BookingService::DoErasePersonData(Call& call,
   if (!idem.ok()) return idem.status();
   if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
   call.SetResource(absl::StrCat("sites/", *site), *site);
+  // Else an erasure at a site that does not exist would be recorded and
+  // announced (person.erased) as if it had found nothing.
+  if (absl::Status s = SiteExists(*site); !s.ok()) return s;
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);

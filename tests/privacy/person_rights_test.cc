@@ -51,6 +51,22 @@ class PersonRights : public ::testing::Test {
   std::unique_ptr<v1::BookingService::Stub> admin_;
 };
 
+TEST_F(PersonRights, AnUnknownSiteIsNotFoundAndNothingIsRecorded) {
+  auto everywhere = world_.server().BookingStub(world_.server().StaffToken());
+  v1::ExportPersonDataResponse exported;
+  EXPECT_TRUE(RpcFails(Export(*everywhere, PhoneOf(1), &exported, "demande RGPD", "sites/999999"),
+                       grpc::StatusCode::NOT_FOUND, "SITE_NOT_FOUND", "site"));
+  int64_t events = world_.QueryInt("SELECT count(*) FROM events.log");
+  v1::ErasePersonDataRequest req;
+  req.set_site("sites/999999");
+  req.set_query(PhoneOf(1));
+  v1::ErasePersonDataResponse erased;
+  EXPECT_TRUE(RpcFails(CallOn(*everywhere, &v1::BookingService::Stub::ErasePersonData, req,
+                              &erased, "demande RGPD"),
+                       grpc::StatusCode::NOT_FOUND, "SITE_NOT_FOUND", "site"));
+  EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM events.log"), events);
+}
+
 TEST_F(PersonRights, ExportEraseAndAudit) {
   // Person 1: one cancelled and one active appointment here, one at another
   // site; person 2 at the same desk.

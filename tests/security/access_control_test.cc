@@ -251,6 +251,11 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   access::v1::RevokeRoleRequest revoke;
   revoke.set_name(binding.name());
   access::v1::RoleBinding revoked;
+  access::v1::RevokeRoleRequest unknown = revoke;
+  unknown.set_name("roleBindings/999999");
+  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::RevokeRole, unknown,
+                              &revoked),
+                       grpc::StatusCode::NOT_FOUND, "ROLE_BINDING_NOT_FOUND", "name"));
   ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::RevokeRole, revoke, &revoked)));
   EXPECT_TRUE(revoked.has_revoke_time());
   access::v1::Caller fresh;
