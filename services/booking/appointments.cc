@@ -67,16 +67,29 @@ int BookingService::FillAppointment(const pqxx::row& row, v1::Appointment* out) 
 }
 
 absl::Status BookingService::LoadAppointment(int64_t id, const std::string& reference,
-                                             v1::Appointment* out, int* code_version) {
+                                             v1::Appointment* out, int* code_version,
+                                             bool check_code_lock) {
+  absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     pqxx::result r = id > 0 ? tx.exec_prepared("booking_get_appointment", id)
                             : tx.exec_prepared("booking_get_appointment_by_reference",
-                                               reference);
+                                               reference, db::SqlTime(now));
     if (r.empty()) {
       return WithField(Error(absl::StatusCode::kNotFound, "APPOINTMENT_NOT_FOUND",
                              "no appointment with this reference"),
                        id > 0 ? "name" : "reference");
+    }
+    if (check_code_lock && id == 0) {
+      int64_t locked_until = r[0][r[0].size() - 1].as<int64_t>();
+      if (locked_until != 0) {
+        return WithRetryDelay(
+            WithField(Error(absl::StatusCode::kResourceExhausted, "ACCESS_CODE_LOCKED",
+                            "too many wrong access codes for this reference; wait and retry, "
+                            "or ask at the prefecture"),
+                      "access_code"),
+            absl::FromUnixMicros(locked_until) - now);
+      }
     }
     int version = FillAppointment(r[0], out);
     if (code_version != nullptr) *code_version = version;
@@ -104,22 +117,11 @@ absl::StatusOr<int64_t> BookingService::Authorize(Call& call,
   }
   absl::StatusOr<std::string> code = input::ParseAccessCode(raw_code, "access_code");
   if (!code.ok()) return code.status();
-  absl::Time now = ctx_.clock->Now();
-  absl::Status locked = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    pqxx::result r = tx.exec_prepared("booking_code_locked_until", *reference,
-                                      db::SqlTime(now));
-    if (r.empty()) return absl::OkStatus();
-    return WithRetryDelay(
-        WithField(Error(absl::StatusCode::kResourceExhausted, "ACCESS_CODE_LOCKED",
-                        "too many wrong access codes for this reference; wait and retry, "
-                        "or ask at the prefecture"),
-                  "access_code"),
-        absl::FromUnixMicros(r[0][0].as<int64_t>()) - now);
-  });
-  if (!locked.ok()) return locked;
   int version = 0;
-  if (absl::Status s = LoadAppointment(0, *reference, out, &version); !s.ok()) return s;
+  if (absl::Status s = LoadAppointment(0, *reference, out, &version, /*check_code_lock=*/true);
+      !s.ok()) {
+    return s;
+  }
   absl::StatusOr<int64_t> id = input::ParseResourceId(out->name(), "appointments", "name");
   if (!id.ok()) return id.status();
   if (!AccessCodeMatches(*ctx_.secrets, *id, version, *code)) {
@@ -127,7 +129,8 @@ absl::StatusOr<int64_t> BookingService::Authorize(Call& call,
     // Count the failure (shared by replicas): enough of them lock the reference.
     absl::Status noted = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::nontransaction tx(c);
-      tx.exec_prepared("booking_note_code_failure", *reference, db::SqlTime(now));
+      tx.exec_prepared("booking_note_code_failure", *reference,
+                       db::SqlTime(ctx_.clock->Now()));
       return absl::OkStatus();
     });
     if (!noted.ok()) return noted;

@@ -78,8 +78,13 @@ void PrepareStatements(db::Pool& pool) {
   // (AppointmentFromRow), so a mutation answers in its one round trip.
   pool.Prepare("booking_get_appointment",
                "SELECT * FROM booking.appointment_details WHERE id = $1");
-  pool.Prepare("booking_get_appointment_by_reference",
-               "SELECT * FROM booking.appointment_details WHERE reference = $1");
+  // With, after the appointment's columns, until when its access code is
+  // locked against guessing (0: not locked): one round trip for both.
+  pool.Prepare("booking_get_appointment_by_reference", absl::StrCat(
+      "SELECT d.*, coalesce(", Micros("f.locked_until"), ", 0) "
+      "FROM booking.appointment_details d LEFT JOIN booking.code_failures f "
+      "ON f.reference = d.reference AND f.locked_until > $2::timestamptz "
+      "WHERE d.reference = $1"));
   pool.Prepare("booking_create_appointment",
                "SELECT * FROM booking.create_appointment("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, decode($6, 'hex'), "
@@ -91,9 +96,6 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare("booking_reset_access_code",
                "SELECT * FROM booking.reset_access_code("
                "$1, decode($2, 'hex'), $3::timestamptz, $4)");
-  pool.Prepare("booking_code_locked_until", absl::StrCat(
-      "SELECT ", Micros("locked_until"), " FROM booking.code_failures "
-      "WHERE reference = $1 AND locked_until > $2::timestamptz"));
   pool.Prepare("booking_note_code_failure", absl::StrCat(
       "SELECT ", Micros("l"), " FROM booking.note_code_failure($1, $2::timestamptz) AS l"));
   // Agents' search: one site, from a start time, by exact phone, exact

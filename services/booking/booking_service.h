@@ -135,9 +135,12 @@ class BookingService final : public v1::BookingService::Service {
   // FillAppointment fills `out` from a booking.appointment_details row,
   // with the derived access code and check-in token; returns the code version.
   int FillAppointment(const pqxx::row& row, v1::Appointment* out) const;
-  // LoadAppointment fills `out` from the database (id > 0) or by reference.
+  // LoadAppointment fills `out` from the database (id > 0) or by reference;
+  // with `check_code_lock` (by reference), a reference locked against
+  // guessing is RESOURCE_EXHAUSTED ACCESS_CODE_LOCKED, in the same query.
   absl::Status LoadAppointment(int64_t id, const std::string& reference,
-                               v1::Appointment* out, int* code_version);
+                               v1::Appointment* out, int* code_version,
+                               bool check_code_lock = false);
   // Authorize loads the appointment by reference and checks the access code
   // (with the lock against guessing), or, without a code, that the caller is
   // an agent of the appointment's site with a reason.
