@@ -202,6 +202,11 @@ int RunWhoAmI(const GlobalOptions& global) {
   return kExitOk;
 }
 
+// PrintBindingIn prints a binding in its site's time zone.
+void PrintBindingIn(Session& session, const av1::RoleBinding& binding) {
+  PrintBinding(binding, session.DisplayZone(binding.site()));
+}
+
 int RunGrant(const GlobalOptions& global, const GrantOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
   if (!request_id.ok())
@@ -211,16 +216,8 @@ int RunGrant(const GlobalOptions& global, const GrantOptions& options) {
   request.set_role(FromWord(RoleWords(), options.role));
   request.set_site(options.site);
   request.set_request_id(*request_id);
-
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  av1::RoleBinding binding;
-  grpc::Status status = session.access().GrantRole(&context, request, &binding);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(binding);
-  PrintBinding(binding, session.DisplayZone(binding.site()));
-  return kExitOk;
+  return Mutate(global, *request_id, &Session::access, &av1::AccessService::Stub::GrantRole,
+                request, PrintBindingIn);
 }
 
 int RunRevoke(const GlobalOptions& global, const NameOptions& options) {
@@ -231,16 +228,8 @@ int RunRevoke(const GlobalOptions& global, const NameOptions& options) {
   request.set_name(options.name);
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  av1::RoleBinding binding;
-  grpc::Status status =
-      session.access().RevokeRole(&context, request, &binding);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(binding);
-  PrintBinding(binding, session.DisplayZone(binding.site()));
-  return kExitOk;
+  return Mutate(global, *request_id, &Session::access, &av1::AccessService::Stub::RevokeRole,
+                request, PrintBindingIn);
 }
 
 int RunRoles(const GlobalOptions& global, const RolesOptions& options) {
@@ -321,16 +310,11 @@ int RunRevokeDevice(const GlobalOptions& global, const NameOptions& options) {
   request.set_name(options.name);
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  av1::DeviceToken device;
-  grpc::Status status =
-      session.access().RevokeDeviceToken(&context, request, &device);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(device);
-  PrintDevice(device, session.DisplayZone(device.site()));
-  return kExitOk;
+  return Mutate(global, *request_id, &Session::access,
+                &av1::AccessService::Stub::RevokeDeviceToken, request,
+                [](Session& session, const av1::DeviceToken& device) {
+                  PrintDevice(device, session.DisplayZone(device.site()));
+                });
 }
 
 int RunDevices(const GlobalOptions& global, const std::string& site) {

@@ -341,18 +341,13 @@ int MutateAppointment(const GlobalOptions& global, const std::string& request_id
                       grpc::Status (v1::BookingService::Stub::*method)(
                           grpc::ClientContext*, const Request&, v1::Appointment*),
                       const Request& request, bool full, const char* note) {
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::Appointment appointment;
-  grpc::Status status = (session.stub().*method)(&context, request, &appointment);
-  if (!status.ok()) return session.FailMutation(status, request_id);
-  if (global.json) return PrintJsonMessage(appointment);
-  PrintAppointment(appointment,
-                   session.DisplayZone(appointment.site(), appointment.desk()),
-                   full);
-  if (note != nullptr) std::cout << note;
-  return kExitOk;
+  return Mutate(global, request_id, &Session::stub, method, request,
+                [&](Session& session, const v1::Appointment& appointment) {
+                  PrintAppointment(appointment,
+                                   session.DisplayZone(appointment.site(), appointment.desk()),
+                                   full);
+                  if (note != nullptr) std::cout << note;
+                });
 }
 
 int RunBook(const GlobalOptions& global, const BookOptions& options) {
@@ -425,18 +420,9 @@ int RunCancel(const GlobalOptions& global, const AppointmentOptions& options) {
   request.set_reason(options.reason);
   request.set_request_id(*request_id);
 
-  Session session(call_global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::Appointment appointment;
-  grpc::Status status =
-      session.stub().CancelAppointment(&context, request, &appointment);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(appointment);
-  PrintAppointment(appointment,
-                   session.DisplayZone(appointment.site(), appointment.desk()),
-                   /*full=*/false);
-  return kExitOk;
+  return MutateAppointment(call_global, *request_id,
+                           &v1::BookingService::Stub::CancelAppointment, request,
+                           /*full=*/false, nullptr);
 }
 
 int RunMove(const GlobalOptions& global, const AppointmentOptions& options) {
@@ -525,15 +511,8 @@ int RunCreateSite(const GlobalOptions& global,
   request.mutable_site()->set_time_zone(options.time_zone);
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::Site site;
-  grpc::Status status = session.stub().CreateSite(&context, request, &site);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(site);
-  PrintSite(site);
-  return kExitOk;
+  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::CreateSite,
+                request, [](Session&, const v1::Site& site) { PrintSite(site); });
 }
 
 int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options) {
@@ -559,15 +538,8 @@ int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options) {
   }
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::Desk created;
-  grpc::Status status = session.stub().CreateDesk(&context, request, &created);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(created);
-  PrintDesk(created);
-  return kExitOk;
+  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::CreateDesk,
+                request, [](Session&, const v1::Desk& desk) { PrintDesk(desk); });
 }
 
 int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options) {
@@ -613,15 +585,8 @@ int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options) {
   }
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::Desk updated;
-  grpc::Status status = session.stub().UpdateDesk(&context, request, &updated);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(updated);
-  PrintDesk(updated);
-  return kExitOk;
+  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::UpdateDesk,
+                request, [](Session&, const v1::Desk& desk) { PrintDesk(desk); });
 }
 
 int RunSetHours(const GlobalOptions& global, const HoursOptions& options) {
@@ -643,16 +608,9 @@ int RunSetHours(const GlobalOptions& global, const HoursOptions& options) {
   }
   request.set_request_id(*request_id);
 
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::OpeningHours saved;
-  grpc::Status status =
-      session.stub().SetOpeningHours(&context, request, &saved);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(saved);
-  PrintOpeningHours(saved);
-  return kExitOk;
+  return Mutate(global, *request_id, &Session::stub,
+                &v1::BookingService::Stub::SetOpeningHours, request,
+                [](Session&, const v1::OpeningHours& saved) { PrintOpeningHours(saved); });
 }
 
 int RunShowHours(const GlobalOptions& global, const std::string& desk) {
@@ -751,17 +709,13 @@ int RunPersonErase(const GlobalOptions& global, const PersonOptions& options) {
   request.set_site(options.site);
   request.set_query(options.query);
   request.set_request_id(*request_id);
-  Session session(global);
-  grpc::ClientContext context;
-  session.Prepare(&context);
-  v1::ErasePersonDataResponse response;
-  grpc::Status status = session.stub().ErasePersonData(&context, request, &response);
-  if (!status.ok()) return session.FailMutation(status, *request_id);
-  if (global.json) return PrintJsonMessage(response);
-  PrintFields(std::cout,
-              {{"site", options.site},
-               {"erased appointments", absl::StrCat(response.erased_appointment_count())}});
-  return kExitOk;
+  return Mutate(global, *request_id, &Session::stub,
+                &v1::BookingService::Stub::ErasePersonData, request,
+                [&](Session&, const v1::ErasePersonDataResponse& response) {
+                  PrintFields(std::cout, {{"site", options.site},
+                                          {"erased appointments",
+                                           absl::StrCat(response.erased_appointment_count())}});
+                });
 }
 
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text) {

@@ -149,4 +149,23 @@ grpc::Status CollectPages(Request request, Fetch fetch, Items items, Response* a
   return status;
 }
 
+// Mutate runs one call that changes something, under `request_id`: a failure
+// is reported with FailMutation (which tells whether a retry is safe), the
+// answer printed as JSON with --json, else by `print(session, answer)`.
+//   Mutate(global, id, &Session::access, &AccessService::Stub::RevokeRole, req, print);
+template <typename Stub, typename Request, typename Response, typename Print>
+int Mutate(const GlobalOptions& global, const std::string& request_id, Stub& (Session::*stub)(),
+           grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+           const Request& request, Print print) {
+  Session session(global);
+  grpc::ClientContext context;
+  session.Prepare(&context);
+  Response response;
+  grpc::Status status = ((session.*stub)().*method)(&context, request, &response);
+  if (!status.ok()) return session.FailMutation(status, request_id);
+  if (global.json) return PrintJsonMessage(response);
+  print(session, response);
+  return kExitOk;
+}
+
 }  // namespace accueil::cli
