@@ -15,13 +15,12 @@
 #include "services/common/errors.h"
 
 // FUZZ_CHECK(cond) aborts with the failed condition when `cond` is false.
-#define FUZZ_CHECK(cond)                                                      \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      std::fprintf(stderr, "FUZZ_CHECK failed: %s (%s:%d)\n", #cond, __FILE__, \
-                   __LINE__);                                                 \
-      std::abort();                                                           \
-    }                                                                         \
+#define FUZZ_CHECK(cond)                                                                  \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      std::fprintf(stderr, "FUZZ_CHECK failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                       \
+    }                                                                                     \
   } while (0)
 
 namespace accueil::fuzz {
@@ -37,8 +36,7 @@ inline bool AsciiSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 // CheckRefusal: a parser refused its input the documented way: `code`, one of
 // `reasons`, and the field the caller named (when `field` is not empty).
 inline void CheckRefusal(const absl::Status& status, absl::StatusCode code,
-                         std::initializer_list<std::string_view> reasons,
-                         std::string_view field) {
+                         std::initializer_list<std::string_view> reasons, std::string_view field) {
   FUZZ_CHECK(!status.ok());
   FUZZ_CHECK(status.code() == code);
   const std::string reason = ErrorReason(status);

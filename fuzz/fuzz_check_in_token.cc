@@ -35,8 +35,8 @@ const Secrets* g_secrets = nullptr;
 const Secrets* g_other = nullptr;
 
 void CheckRefused(const absl::StatusOr<booking::CheckIn>& check_in) {
-  CheckRefusal(check_in.status(), absl::StatusCode::kInvalidArgument,
-               {"INVALID_CHECK_IN_TOKEN"}, "check_in_token");
+  CheckRefusal(check_in.status(), absl::StatusCode::kInvalidArgument, {"INVALID_CHECK_IN_TOKEN"},
+               "check_in_token");
 }
 
 }  // namespace
@@ -53,8 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::StatusOr<booking::CheckIn> check_in = booking::VerifyCheckInToken(*g_secrets, raw);
   if (check_in.ok()) {
     FUZZ_CHECK(check_in->appointment_id > 0 && check_in->version > 0);
-    FUZZ_CHECK(booking::CheckInToken(*g_secrets, check_in->appointment_id,
-                                     check_in->version) == raw);
+    FUZZ_CHECK(booking::CheckInToken(*g_secrets, check_in->appointment_id, check_in->version) ==
+               raw);
   } else {
     CheckRefused(check_in);
   }
@@ -73,8 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   CheckRefused(booking::VerifyCheckInToken(*g_other, token));
 
-  const std::string forged = absl::StrCat("c1.", id, ".", version, ".",
-                                          std::string(AsText(data + 12, size - 12)));
+  const std::string forged =
+      absl::StrCat("c1.", id, ".", version, ".", std::string(AsText(data + 12, size - 12)));
   if (forged != token) CheckRefused(booking::VerifyCheckInToken(*g_secrets, forged));
 
   const std::string code = booking::AccessCode(*g_secrets, id, version);

@@ -91,8 +91,8 @@ void CheckAddress(std::string_view text, std::string_view block_text) {
   FUZZ_CHECK(Contains(self, *address));
 
   char printed[INET6_ADDRSTRLEN];
-  FUZZ_CHECK(inet_ntop(address->length == 4 ? AF_INET : AF_INET6, address->bytes.data(),
-                       printed, sizeof printed) != nullptr);
+  FUZZ_CHECK(inet_ntop(address->length == 4 ? AF_INET : AF_INET6, address->bytes.data(), printed,
+                       sizeof printed) != nullptr);
   const std::optional<IpAddress> again = ParseIpAddress(printed);
   FUZZ_CHECK(again && again->length == address->length && again->bytes == address->bytes);
 

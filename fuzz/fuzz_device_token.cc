@@ -29,8 +29,7 @@ using accueil::fuzz::AsciiSpace;
 using accueil::fuzz::CheckRefusal;
 
 void CheckRefused(const absl::StatusOr<DeviceTokenParts>& parts) {
-  CheckRefusal(parts.status(), absl::StatusCode::kUnauthenticated, {"DEVICE_TOKEN_INVALID"},
-               "");
+  CheckRefusal(parts.status(), absl::StatusCode::kUnauthenticated, {"DEVICE_TOKEN_INVALID"}, "");
 }
 
 // DecimalId: the value of "[spaces][+]digits[spaces]", -1 for anything else

@@ -24,8 +24,7 @@ std::string_view Trim(std::string_view s) {
 
 bool Forbidden(char32_t cp) {
   return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
-         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
-         cp == 0xFEFF;
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
 }
 
 // Counts the code points of `s` if it is well-formed UTF-8 without a
@@ -51,8 +50,7 @@ long CountAllowed(std::string_view s) {
                (b0 == 0xED && in(b1, 0x80, 0x9F))) {
       if (!in(b2, 0x80, 0xBF)) return -1;
       cp = ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F), n = 3;
-    } else if ((b0 == 0xF0 && in(b1, 0x90, 0xBF)) ||
-               (in(b0, 0xF1, 0xF3) && in(b1, 0x80, 0xBF)) ||
+    } else if ((b0 == 0xF0 && in(b1, 0x90, 0xBF)) || (in(b0, 0xF1, 0xF3) && in(b1, 0x80, 0xBF)) ||
                (b0 == 0xF4 && in(b1, 0x80, 0x8F))) {
       if (!in(b2, 0x80, 0xBF) || !in(b3, 0x80, 0xBF)) return -1;
       cp = ((b0 & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F);
@@ -100,14 +98,12 @@ void CheckName(std::string_view raw) {
     return;
   }
   FUZZ_CHECK(*name == trimmed);
-  const absl::StatusOr<std::string> again =
-      accueil::input::ParseName(*name, "person.given_name");
+  const absl::StatusOr<std::string> again = accueil::input::ParseName(*name, "person.given_name");
   FUZZ_CHECK(again.ok() && *again == *name);
 }
 
 void CheckFreeText(std::string_view raw, int max_chars) {
-  const absl::StatusOr<std::string> text =
-      accueil::input::ParseFreeText(raw, "note", max_chars);
+  const absl::StatusOr<std::string> text = accueil::input::ParseFreeText(raw, "note", max_chars);
   const std::string_view trimmed = Trim(raw);
   const long chars = CountAllowed(trimmed);
   const bool expected = chars >= 0 && chars <= (max_chars > 0 ? max_chars : 0);
@@ -117,16 +113,15 @@ void CheckFreeText(std::string_view raw, int max_chars) {
     return;
   }
   FUZZ_CHECK(*text == trimmed);
-  const absl::StatusOr<std::string> again =
-      accueil::input::ParseFreeText(*text, "note", max_chars);
+  const absl::StatusOr<std::string> again = accueil::input::ParseFreeText(*text, "note", max_chars);
   FUZZ_CHECK(again.ok() && *again == *text);
 }
 
 void CheckLanguage(std::string_view raw) {
   const absl::StatusOr<std::string> language = accueil::input::ParseLanguage(raw, "language");
   if (!language.ok()) {
-    CheckRefusal(language.status(), absl::StatusCode::kInvalidArgument,
-                 {"UNSUPPORTED_LANGUAGE"}, "language");
+    CheckRefusal(language.status(), absl::StatusCode::kInvalidArgument, {"UNSUPPORTED_LANGUAGE"},
+                 "language");
     return;
   }
   bool supported = false;

@@ -35,8 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(hop.find(',') == std::string::npos);
   FUZZ_CHECK(hop.empty() || (!AsciiSpace(hop.front()) && !AsciiSpace(hop.back())));
   const size_t comma = header.rfind(',');
-  const std::string_view last =
-      comma == std::string_view::npos ? header : header.substr(comma + 1);
+  const std::string_view last = comma == std::string_view::npos ? header : header.substr(comma + 1);
   size_t begin = 0, end = last.size();
   while (begin < end && AsciiSpace(last[begin])) ++begin;
   while (end > begin && AsciiSpace(last[end - 1])) --end;

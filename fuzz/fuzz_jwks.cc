@@ -36,8 +36,8 @@ std::string Token(const std::string& header) {
 void Run(std::string_view jwks) {
   const absl::StatusOr<KeySet> keys = KeySet::FromJwks(jwks);
   if (!keys.ok()) {
-    accueil::fuzz::CheckRefusal(keys.status(), absl::StatusCode::kInvalidArgument,
-                                {"INVALID_JWKS"}, "");
+    accueil::fuzz::CheckRefusal(keys.status(), absl::StatusCode::kInvalidArgument, {"INVALID_JWKS"},
+                                "");
     return;
   }
   size_t kids = 0;

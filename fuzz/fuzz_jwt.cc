@@ -66,8 +66,8 @@ EVP_PKEY* ReadKey(const char* pem) {
 const KeySet* MakeKeySet(EVP_PKEY* ec) {
   unsigned char point[65];
   size_t length = 0;
-  FUZZ_CHECK(EVP_PKEY_get_octet_string_param(ec, OSSL_PKEY_PARAM_PUB_KEY, point,
-                                             sizeof point, &length) == 1 &&
+  FUZZ_CHECK(EVP_PKEY_get_octet_string_param(ec, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point,
+                                             &length) == 1 &&
              length == 65 && point[0] == 0x04);
   const std::string_view xy(reinterpret_cast<const char*>(point) + 1, 64);
   const std::string jwks = std::string(R"({"keys":[{"kty":"EC","crv":"P-256","kid":"ec","x":")") +
@@ -87,8 +87,7 @@ std::string SignEs256(std::string_view data) {
   FUZZ_CHECK(ctx != nullptr &&
              EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, g_signing_key) == 1 &&
              EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(der.data()), &length,
-                            reinterpret_cast<const unsigned char*>(data.data()),
-                            data.size()) == 1);
+                            reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1);
   EVP_MD_CTX_free(ctx);
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
   ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(length));

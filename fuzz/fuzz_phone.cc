@@ -26,8 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 1; i < e164.size(); ++i) {
     FUZZ_CHECK(e164[i] >= '0' && e164[i] <= '9');
   }
-  const absl::StatusOr<std::string> again =
-      accueil::input::ParseMobilePhone(e164, "person.phone");
+  const absl::StatusOr<std::string> again = accueil::input::ParseMobilePhone(e164, "person.phone");
   FUZZ_CHECK(again.ok() && *again == e164);
   return 0;
 }

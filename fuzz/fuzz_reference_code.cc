@@ -24,10 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::StatusOr<std::string> code = ParseAccessCode(raw, "access_code");
   FUZZ_CHECK(reference.ok() == code.ok());
   if (!reference.ok()) {
-    CheckRefusal(reference.status(), absl::StatusCode::kInvalidArgument,
-                 {"INVALID_REFERENCE"}, "reference");
-    CheckRefusal(code.status(), absl::StatusCode::kInvalidArgument,
-                 {"INVALID_ACCESS_CODE"}, "access_code");
+    CheckRefusal(reference.status(), absl::StatusCode::kInvalidArgument, {"INVALID_REFERENCE"},
+                 "reference");
+    CheckRefusal(code.status(), absl::StatusCode::kInvalidArgument, {"INVALID_ACCESS_CODE"},
+                 "access_code");
     return 0;
   }
   FUZZ_CHECK(*reference == *code);

@@ -100,8 +100,8 @@ Options ParseFlags(int argc, char** argv) {
     auto number = [&](int min, int max) {
       int n = 0;
       if (!absl::SimpleAtoi(value, &n) || n < min || n > max) {
-        Die(absl::StrCat(arg, ": expected an integer in [", min, ", ", max, "], got \"",
-                         value, "\""));
+        Die(absl::StrCat(arg, ": expected an integer in [", min, ", ", max, "], got \"", value,
+                         "\""));
       }
       return n;
     };
@@ -147,8 +147,8 @@ std::string Reason(const grpc::Status& status) {
 }
 
 std::string Describe(const grpc::Status& status) {
-  return absl::StrCat("code ", static_cast<int>(status.error_code()), " ",
-                      Reason(status), ": ", status.error_message());
+  return absl::StrCat("code ", static_cast<int>(status.error_code()), " ", Reason(status), ": ",
+                      status.error_message());
 }
 
 // RandomHex returns 2*bytes hex digits from a per-thread generator (request
@@ -287,8 +287,7 @@ Setup SetUp(v1::BookingService::Stub& stub, const Options& o) {
   v1::ListSlotsRequest list_req;
   list_req.set_desk(desk.name());
   list_req.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
-  list_req.mutable_end_time()->set_seconds(
-      absl::ToUnixSeconds(absl::FromCivil(last + 2, zone)));
+  list_req.mutable_end_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(last + 2, zone)));
   list_req.set_page_size(500);
   for (;;) {
     v1::ListSlotsResponse page;
@@ -317,8 +316,7 @@ Setup SetUp(v1::BookingService::Stub& stub, const Options& o) {
 // +336 then a digit libphonenumber accepts after 6 (0-2, 4-8), then 7 digits.
 std::string Phone(uint64_t n) {
   static const char kSecond[] = "01245678";
-  return absl::StrFormat("+336%c%07d", kSecond[(n / 10000000) % 8],
-                         static_cast<int>(n % 10000000));
+  return absl::StrFormat("+336%c%07d", kSecond[(n / 10000000) % 8], static_cast<int>(n % 10000000));
 }
 
 struct Stats {
@@ -438,17 +436,16 @@ int main(int argc, char** argv) {
 
   Setup setup = SetUp(*stub, o);
   if (o.setup_only) {
-    std::printf("SETUP site=%s desk=%s slots=%zu first_slot_id=%" PRId64
-                " last_slot_id=%" PRId64 " contiguous=%d\n",
+    std::printf("SETUP site=%s desk=%s slots=%zu first_slot_id=%" PRId64 " last_slot_id=%" PRId64
+                " contiguous=%d\n",
                 setup.site.c_str(), setup.desk.c_str(), setup.slots.size(), setup.first_id,
                 setup.last_id, setup.contiguous ? 1 : 0);
     return 0;
   }
   std::printf("accueil-bench: server %s, %d clients, %d s warm-up + %d s measured\n",
               o.server.c_str(), o.clients, o.warmup_seconds, o.seconds);
-  std::printf("setup: %s %s, %zu slots (%d days x %d min, capacity %d)\n",
-              setup.site.c_str(), setup.desk.c_str(), setup.slots.size(), o.days,
-              o.slot_minutes, o.capacity);
+  std::printf("setup: %s %s, %zu slots (%d days x %d min, capacity %d)\n", setup.site.c_str(),
+              setup.desk.c_str(), setup.slots.size(), o.days, o.slot_minutes, o.capacity);
   std::fflush(stdout);
 
   // Call n books slot (n * stride) mod N: a stride coprime with N visits every
@@ -519,8 +516,9 @@ int main(int argc, char** argv) {
     }
   }
   if (load.counter >= max_calls) {
-    std::fprintf(stderr, "accueil-bench: warning: every place of every slot was used; "
-                         "use more --days\n");
+    std::fprintf(stderr,
+                 "accueil-bench: warning: every place of every slot was used; "
+                 "use more --days\n");
   }
 
   Stats all;
@@ -534,16 +532,14 @@ int main(int argc, char** argv) {
   uint64_t errors = 0;
   for (const auto& [reason, count] : all.errors) errors += count;
   double rps = static_cast<double>(all.ok) / o.seconds;
-  double mean = all.micros.empty()
-                    ? 0
-                    : std::accumulate(all.micros.begin(), all.micros.end(), 0.0) /
-                          static_cast<double>(all.micros.size()) / 1000.0;
+  double mean = all.micros.empty() ? 0
+                                   : std::accumulate(all.micros.begin(), all.micros.end(), 0.0) /
+                                         static_cast<double>(all.micros.size()) / 1000.0;
   std::printf("calls: %" PRIu64 " ok, %" PRIu64 " errors in %d s\n", all.ok, errors, o.seconds);
   std::printf("throughput: %.1f calls/s\n", rps);
   std::printf("latency ms: mean %.2f  p50 %.2f  p95 %.2f  p99 %.2f  max %.2f\n", mean,
               Percentile(all.micros, 0.50), Percentile(all.micros, 0.95),
-              Percentile(all.micros, 0.99),
-              all.micros.empty() ? 0.0 : all.micros.back() / 1000.0);
+              Percentile(all.micros, 0.99), all.micros.empty() ? 0.0 : all.micros.back() / 1000.0);
   if (all.errors.empty()) {
     std::printf("errors by reason: none\n");
   } else {
@@ -556,7 +552,7 @@ int main(int argc, char** argv) {
               all.ok > 0 ? client_cpu * 1e6 / static_cast<double>(all.ok) : 0.0);
   std::printf("RESULT booking_rps=%.1f ok=%" PRIu64 " errors=%" PRIu64
               " mean_ms=%.2f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f client_cpu_s=%.3f\n",
-              rps, all.ok, errors, mean, Percentile(all.micros, 0.50),
-              Percentile(all.micros, 0.95), Percentile(all.micros, 0.99), client_cpu);
+              rps, all.ok, errors, mean, Percentile(all.micros, 0.50), Percentile(all.micros, 0.95),
+              Percentile(all.micros, 0.99), client_cpu);
   return all.ok > 0 ? 0 : 1;
 }

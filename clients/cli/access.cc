@@ -26,9 +26,8 @@ namespace av1 = ::accueil::access::v1;
 // Failed reports a local failure with the exit code of its status code (the
 // same numbering as gRPC's).
 int Failed(const absl::Status& status) {
-  return Report(
-      ErrorReport{ExitCodeFor(static_cast<grpc::StatusCode>(status.code())),
-                  absl::StrCat("error: ", status.message(), "\n")});
+  return Report(ErrorReport{ExitCodeFor(static_cast<grpc::StatusCode>(status.code())),
+                            absl::StrCat("error: ", status.message(), "\n")});
 }
 
 // At returns "2026-12-01 09:20 (Europe/Paris)".
@@ -47,9 +46,7 @@ std::string ShortMethod(const std::string& method) {
   return cut == std::string::npos ? method : method.substr(cut + 1);
 }
 
-std::string OrDash(const std::string& text) {
-  return text.empty() ? "-" : text;
-}
+std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; }
 
 // AccueilTokenSet: a token in the environment overrides the saved one.
 bool AccueilTokenSet() {
@@ -67,14 +64,13 @@ grpc::Status WhoAmI(Session& session, av1::Caller* caller) {
 void PrintCaller(const av1::Caller& caller, const std::string& credentials) {
   std::vector<Field> fields = {{"subject", caller.subject()}};
   for (const av1::RoleGrant& grant : caller.grants()) {
-    fields.emplace_back("role", absl::StrCat(RoleWord(grant.role()), " on ",
-                                             SiteWord(grant.site())));
+    fields.emplace_back("role",
+                        absl::StrCat(RoleWord(grant.role()), " on ", SiteWord(grant.site())));
   }
   if (caller.grants().empty()) {
-    fields.emplace_back("roles", credentials.empty()
-                                     ? "none: the public"
-                                     : "none (the server knows no role of "
-                                       "this subject)");
+    fields.emplace_back("roles", credentials.empty() ? "none: the public"
+                                                     : "none (the server knows no role of "
+                                                       "this subject)");
   }
   fields.emplace_back("credentials", credentials.empty() ? "none" : credentials);
   PrintFields(std::cout, fields);
@@ -82,12 +78,9 @@ void PrintCaller(const av1::Caller& caller, const std::string& credentials) {
 
 void PrintBinding(const av1::RoleBinding& binding, const Zone& zone) {
   std::vector<Field> fields = {
-      {"binding", binding.name()},
-      {"subject", binding.subject()},
-      {"role", RoleWord(binding.role())},
-      {"site", SiteWord(binding.site())},
-      {"granted by", binding.granted_by()},
-      {"granted", At(binding.grant_time(), zone)},
+      {"binding", binding.name()},          {"subject", binding.subject()},
+      {"role", RoleWord(binding.role())},   {"site", SiteWord(binding.site())},
+      {"granted by", binding.granted_by()}, {"granted", At(binding.grant_time(), zone)},
   };
   if (IsSet(binding.revoke_time())) {
     fields.emplace_back("revoked", At(binding.revoke_time(), zone));
@@ -113,23 +106,22 @@ void PrintDevice(const av1::DeviceToken& device, const Zone& zone) {
 
 int RunLogin(const GlobalOptions& global, const LoginOptions& options) {
   if (!options.dev) {
-    return Report(UsageError(
-        "only the development issuer is supported here: accueil login --dev "
-        "--role ROLE (agents of a real identity provider pass its token with "
-        "--token or ACCUEIL_TOKEN)"));
+    return Report(
+        UsageError("only the development issuer is supported here: accueil login --dev "
+                   "--role ROLE (agents of a real identity provider pass its token with "
+                   "--token or ACCUEIL_TOKEN)"));
   }
   const av1::Role role = FromWord(RoleWords(), options.role);
   if (role == av1::ROLE_UNSPECIFIED) {
-    return Report(UsageError("--role: expected one of lodge, counter, "
-                             "quality, admin, service"));
+    return Report(
+        UsageError("--role: expected one of lodge, counter, "
+                   "quality, admin, service"));
   }
   DevTokenRequest request;
   request.issuer = options.issuer;
   request.role = av1::Role_Name(role);
   request.site = options.site;
-  request.subject = options.subject.empty()
-                        ? absl::StrCat("dev-", options.role)
-                        : options.subject;
+  request.subject = options.subject.empty() ? absl::StrCat("dev-", options.role) : options.subject;
   request.timeout_seconds = global.timeout_seconds;
   absl::StatusOr<IssuedToken> issued = RequestDevToken(request);
   if (!issued.ok()) return Failed(issued.status());
@@ -142,8 +134,7 @@ int RunLogin(const GlobalOptions& global, const LoginOptions& options) {
 
   absl::StatusOr<TokenFile> file = TokenFilePath();
   if (!file.ok()) return Report(LocalError(file.status().message()));
-  if (absl::Status saved = SaveToken(*file, issued->access_token);
-      !saved.ok()) {
+  if (absl::Status saved = SaveToken(*file, issued->access_token); !saved.ok()) {
     return Report(LocalError(saved.message()));
   }
 
@@ -162,10 +153,8 @@ int RunLogin(const GlobalOptions& global, const LoginOptions& options) {
   std::string saved = absl::StrCat("token saved in ", file->path);
   if (issued->expires_in_seconds > 0) {
     const Zone zone = session.DisplayZone(options.site);
-    absl::StrAppend(
-        &saved, ", valid until ",
-        At(ToTimestamp(absl::Now() + absl::Seconds(issued->expires_in_seconds)),
-           zone));
+    absl::StrAppend(&saved, ", valid until ",
+                    At(ToTimestamp(absl::Now() + absl::Seconds(issued->expires_in_seconds)), zone));
   }
   std::cout << "Signed in with the development issuer (" << saved << ").\n\n";
   PrintCaller(caller, signed_in.token_source);
@@ -182,8 +171,8 @@ int RunLogout(const GlobalOptions& global) {
   absl::StatusOr<bool> deleted = DeleteToken(*file);
   if (!deleted.ok()) return Report(LocalError(deleted.status().message()));
   if (!global.json) {
-    std::cout << (*deleted ? "Signed out: removed " : "No token to remove in ")
-              << file->path << ".\n";
+    std::cout << (*deleted ? "Signed out: removed " : "No token to remove in ") << file->path
+              << ".\n";
   }
   if (AccueilTokenSet()) {
     std::cerr << "note: ACCUEIL_TOKEN is set: calls still carry that token "
@@ -209,8 +198,7 @@ void PrintBindingIn(Session& session, const av1::RoleBinding& binding) {
 
 int RunGrant(const GlobalOptions& global, const GrantOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   av1::GrantRoleRequest request;
   request.set_subject(options.subject);
   request.set_role(FromWord(RoleWords(), options.role));
@@ -222,8 +210,7 @@ int RunGrant(const GlobalOptions& global, const GrantOptions& options) {
 
 int RunRevoke(const GlobalOptions& global, const NameOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   av1::RevokeRoleRequest request;
   request.set_name(options.name);
   request.set_request_id(*request_id);
@@ -256,26 +243,23 @@ int RunRoles(const GlobalOptions& global, const RolesOptions& options) {
     return kExitOk;
   }
   const Zone zone = session.DisplayZone(options.site);
-  std::vector<std::string> headers = {
-      "BINDING",    "SUBJECT", "ROLE", "SITE",
-      "GRANTED BY", absl::StrCat("GRANTED (", zone.name, ")")};
+  std::vector<std::string> headers = {"BINDING",    "SUBJECT",
+                                      "ROLE",       "SITE",
+                                      "GRANTED BY", absl::StrCat("GRANTED (", zone.name, ")")};
   if (options.all) headers.push_back("REVOKED");
   Table table(headers);
   for (const av1::RoleBinding& binding : all.role_bindings()) {
     table.AddRow({binding.name(), binding.subject(), RoleWord(binding.role()),
                   SiteWord(binding.site()), binding.granted_by(),
-                  FormatTime(binding.grant_time(), zone),
-                  FormatTime(binding.revoke_time(), zone)});
+                  FormatTime(binding.grant_time(), zone), FormatTime(binding.revoke_time(), zone)});
   }
   table.Print(std::cout);
   return kExitOk;
 }
 
-int RunCreateDevice(const GlobalOptions& global,
-                    const DeviceOptions& options) {
+int RunCreateDevice(const GlobalOptions& global, const DeviceOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   av1::CreateDeviceTokenRequest request;
   request.set_site(options.site);
   request.set_display_name(options.display_name);
@@ -285,8 +269,7 @@ int RunCreateDevice(const GlobalOptions& global,
   grpc::ClientContext context;
   session.Prepare(&context);
   av1::DeviceToken device;
-  grpc::Status status =
-      session.access().CreateDeviceToken(&context, request, &device);
+  grpc::Status status = session.access().CreateDeviceToken(&context, request, &device);
   if (!status.ok()) return session.FailMutation(status, *request_id);
   const std::string warning = absl::StrCat(
       "Store the token now, in the device's configuration: it is shown only "
@@ -304,15 +287,13 @@ int RunCreateDevice(const GlobalOptions& global,
 
 int RunRevokeDevice(const GlobalOptions& global, const NameOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   av1::RevokeDeviceTokenRequest request;
   request.set_name(options.name);
   request.set_request_id(*request_id);
 
-  return Mutate(global, *request_id, &Session::access,
-                &av1::AccessService::Stub::RevokeDeviceToken, request,
-                [](Session& session, const av1::DeviceToken& device) {
+  return Mutate(global, *request_id, &Session::access, &av1::AccessService::Stub::RevokeDeviceToken,
+                request, [](Session& session, const av1::DeviceToken& device) {
                   PrintDevice(device, session.DisplayZone(device.site()));
                 });
 }
@@ -339,11 +320,9 @@ int RunDevices(const GlobalOptions& global, const std::string& site) {
     return kExitOk;
   }
   const Zone zone = session.DisplayZone(site);
-  Table table({"DEVICE", "NAME", absl::StrCat("CREATED (", zone.name, ")"),
-               "REVOKED"});
+  Table table({"DEVICE", "NAME", absl::StrCat("CREATED (", zone.name, ")"), "REVOKED"});
   for (const av1::DeviceToken& device : all.device_tokens()) {
-    table.AddRow({device.name(), device.display_name(),
-                  FormatTime(device.create_time(), zone),
+    table.AddRow({device.name(), device.display_name(), FormatTime(device.create_time(), zone),
                   FormatTime(device.revoke_time(), zone)});
   }
   table.Print(std::cout);
@@ -357,8 +336,7 @@ int RunAudit(const GlobalOptions& global, const AuditOptions& options) {
   request.set_resource(options.resource);
   std::optional<absl::Time> from;
   std::optional<absl::Time> to;
-  for (auto [text, time] :
-       {std::pair(&options.from, &from), std::pair(&options.to, &to)}) {
+  for (auto [text, time] : {std::pair(&options.from, &from), std::pair(&options.to, &to)}) {
     if (text->empty()) continue;
     absl::StatusOr<absl::Time> parsed = ParseRfc3339(*text);
     if (!parsed.ok()) return Report(UsageError(parsed.status().message()));
@@ -369,8 +347,7 @@ int RunAudit(const GlobalOptions& global, const AuditOptions& options) {
   }
   if (from) *request.mutable_start_time() = ToTimestamp(*from);
   if (to) *request.mutable_end_time() = ToTimestamp(*to);
-  request.set_page_size(options.limit > 0 ? std::min(options.limit, kPageSize)
-                                          : kPageSize);
+  request.set_page_size(options.limit > 0 ? std::min(options.limit, kPageSize) : kPageSize);
 
   Session session(global);
   av1::ListAuditEventsResponse all;
@@ -390,15 +367,12 @@ int RunAudit(const GlobalOptions& global, const AuditOptions& options) {
     return kExitOk;
   }
   const Zone zone = session.DisplayZone(options.site);
-  Table table({absl::StrCat("TIME (", zone.name, ")"), "SUBJECT", "ROLES",
-               "METHOD", "RESOURCE", "REASON", "OUTCOME"});
+  Table table({absl::StrCat("TIME (", zone.name, ")"), "SUBJECT", "ROLES", "METHOD", "RESOURCE",
+               "REASON", "OUTCOME"});
   for (const av1::AuditEvent& event : all.audit_events()) {
-    table.AddRow({absl::FormatTime("%Y-%m-%d %H:%M:%S", ToTime(event.time()),
-                                   zone.tz),
-                  event.subject(),
-                  OrDash(event.roles()), ShortMethod(event.method()),
-                  OrDash(event.resource()), OrDash(event.reason()),
-                  event.outcome()});
+    table.AddRow({absl::FormatTime("%Y-%m-%d %H:%M:%S", ToTime(event.time()), zone.tz),
+                  event.subject(), OrDash(event.roles()), ShortMethod(event.method()),
+                  OrDash(event.resource()), OrDash(event.reason()), event.outcome()});
   }
   table.Print(std::cout);
   return kExitOk;

@@ -28,12 +28,11 @@ namespace {
 
 namespace v1 = ::accueil::booking::v1;
 
-constexpr std::array<absl::string_view, 8> kWeekdays = {
-    "", "mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+constexpr std::array<absl::string_view, 8> kWeekdays = {"",    "mon", "tue", "wed",
+                                                        "thu", "fri", "sat", "sun"};
 
 std::string WeekdayWord(int iso_weekday) {
-  if (iso_weekday >= 1 && iso_weekday <= 7)
-    return std::string(kWeekdays[iso_weekday]);
+  if (iso_weekday >= 1 && iso_weekday <= 7) return std::string(kWeekdays[iso_weekday]);
   return absl::StrCat("day ", iso_weekday);
 }
 
@@ -63,8 +62,7 @@ void PrintDesk(const v1::Desk& desk) {
   for (const v1::DeskInstructions& instructions : desk.instructions()) {
     const std::string lang = instructions.language();
     if (!instructions.instructions().empty()) {
-      fields.emplace_back(absl::StrCat("instructions [", lang, "]"),
-                          instructions.instructions());
+      fields.emplace_back(absl::StrCat("instructions [", lang, "]"), instructions.instructions());
     }
     for (const std::string& document : instructions.documents()) {
       fields.emplace_back(absl::StrCat("document [", lang, "]"), document);
@@ -75,8 +73,7 @@ void PrintDesk(const v1::Desk& desk) {
 
 // PrintAppointment prints what the person needs; `full` adds the person and
 // the booking details (for `show`, where the user asked for them).
-void PrintAppointment(const v1::Appointment& appointment, const Zone& zone,
-                      bool full) {
+void PrintAppointment(const v1::Appointment& appointment, const Zone& zone, bool full) {
   std::vector<Field> fields = {
       {"appointment", appointment.name()},
       {"reference", appointment.reference()},
@@ -85,35 +82,29 @@ void PrintAppointment(const v1::Appointment& appointment, const Zone& zone,
     fields.emplace_back("access code", appointment.access_code());
   }
   fields.emplace_back("status", ToWord(StatusWords(), appointment.status()));
-  fields.emplace_back("time",
-                      absl::StrCat(FormatSpan(appointment.start_time(),
-                                              appointment.end_time(), zone),
-                                   " (", zone.name, ")"));
+  fields.emplace_back(
+      "time", absl::StrCat(FormatSpan(appointment.start_time(), appointment.end_time(), zone), " (",
+                           zone.name, ")"));
   fields.emplace_back("desk", appointment.desk());
   if (full) {
     const v1::Person& person = appointment.person();
     fields.emplace_back("site", appointment.site());
     fields.emplace_back("slot", appointment.slot());
-    fields.emplace_back(
-        "name", absl::StrCat(person.given_name(), " ", person.family_name()));
+    fields.emplace_back("name", absl::StrCat(person.given_name(), " ", person.family_name()));
     if (!person.email().empty()) fields.emplace_back("email", person.email());
     if (!person.phone().empty()) fields.emplace_back("phone", person.phone());
     if (!person.preferred_language().empty()) {
       fields.emplace_back("language", person.preferred_language());
     }
-    if (appointment.accessibility().need() !=
-        v1::ACCESSIBILITY_NEED_UNSPECIFIED) {
-      fields.emplace_back(
-          "accessibility",
-          ToWord(AccessibilityWords(), appointment.accessibility().need()));
+    if (appointment.accessibility().need() != v1::ACCESSIBILITY_NEED_UNSPECIFIED) {
+      fields.emplace_back("accessibility",
+                          ToWord(AccessibilityWords(), appointment.accessibility().need()));
     }
     if (!appointment.accessibility().note().empty()) {
-      fields.emplace_back("accessibility note",
-                          appointment.accessibility().note());
+      fields.emplace_back("accessibility note", appointment.accessibility().note());
     }
     fields.emplace_back("companions", absl::StrCat(appointment.companions()));
-    fields.emplace_back("channel",
-                        ToWord(ChannelWords(), appointment.channel()));
+    fields.emplace_back("channel", ToWord(ChannelWords(), appointment.channel()));
     fields.emplace_back("booked", FormatTime(appointment.create_time(), zone));
     fields.emplace_back("updated", FormatTime(appointment.update_time(), zone));
   }
@@ -128,8 +119,7 @@ void PrintAppointment(const v1::Appointment& appointment, const Zone& zone,
 
 void PrintOpeningHours(const v1::OpeningHours& hours) {
   std::cout << "desk: " << hours.desk() << "\n\n";
-  std::vector<v1::WeeklyRange> weekly(hours.weekly().begin(),
-                                      hours.weekly().end());
+  std::vector<v1::WeeklyRange> weekly(hours.weekly().begin(), hours.weekly().end());
   std::sort(weekly.begin(), weekly.end(), [](const auto& a, const auto& b) {
     return std::pair(a.iso_weekday(), a.start_minute()) <
            std::pair(b.iso_weekday(), b.start_minute());
@@ -139,19 +129,16 @@ void PrintOpeningHours(const v1::OpeningHours& hours) {
   } else {
     Table table({"DAY", "OPEN", "CLOSE"});
     for (const v1::WeeklyRange& range : weekly) {
-      table.AddRow({WeekdayWord(range.iso_weekday()),
-                    FormatMinute(range.start_minute()),
+      table.AddRow({WeekdayWord(range.iso_weekday()), FormatMinute(range.start_minute()),
                     FormatMinute(range.end_minute())});
     }
     table.Print(std::cout);
   }
   if (hours.closures_size() > 0) {
-    std::vector<v1::Closure> closures(hours.closures().begin(),
-                                      hours.closures().end());
-    std::sort(closures.begin(), closures.end(),
-              [](const auto& a, const auto& b) {
-                return FormatDate(a.date()) < FormatDate(b.date());
-              });
+    std::vector<v1::Closure> closures(hours.closures().begin(), hours.closures().end());
+    std::sort(closures.begin(), closures.end(), [](const auto& a, const auto& b) {
+      return FormatDate(a.date()) < FormatDate(b.date());
+    });
     std::cout << '\n';
     Table table({"CLOSED ON", "REASON"});
     for (const v1::Closure& closure : closures) {
@@ -164,11 +151,9 @@ void PrintOpeningHours(const v1::OpeningHours& hours) {
 // Instructions groups "LANG=TEXT" and "LANG=DOCUMENT" values by language, in
 // the order languages first appear.
 absl::StatusOr<std::vector<v1::DeskInstructions>> Instructions(
-    const std::vector<std::string>& instructions,
-    const std::vector<std::string>& documents) {
+    const std::vector<std::string>& instructions, const std::vector<std::string>& documents) {
   std::vector<v1::DeskInstructions> out;
-  auto for_language =
-      [&out](const std::string& language) -> v1::DeskInstructions& {
+  auto for_language = [&out](const std::string& language) -> v1::DeskInstructions& {
     for (v1::DeskInstructions& entry : out) {
       if (entry.language() == language) return entry;
     }
@@ -176,19 +161,17 @@ absl::StatusOr<std::vector<v1::DeskInstructions>> Instructions(
     return out.back();
   };
   for (const std::string& value : instructions) {
-    absl::StatusOr<std::pair<std::string, std::string>> parsed =
-        ParseLanguageText(value);
+    absl::StatusOr<std::pair<std::string, std::string>> parsed = ParseLanguageText(value);
     if (!parsed.ok()) return parsed.status();
     v1::DeskInstructions& entry = for_language(parsed->first);
     if (!entry.instructions().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--instructions given twice for language \"", parsed->first, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--instructions given twice for language \"", parsed->first, "\""));
     }
     entry.set_instructions(parsed->second);
   }
   for (const std::string& value : documents) {
-    absl::StatusOr<std::pair<std::string, std::string>> parsed =
-        ParseLanguageText(value);
+    absl::StatusOr<std::pair<std::string, std::string>> parsed = ParseLanguageText(value);
     if (!parsed.ok()) return parsed.status();
     for_language(parsed->first).add_documents(parsed->second);
   }
@@ -199,14 +182,12 @@ absl::StatusOr<std::vector<v1::DeskInstructions>> Instructions(
 std::optional<int> ParseMinute(absl::string_view text) {
   int hours = 0;
   int minutes = 0;
-  if (text.size() != 5 || text[2] != ':' ||
-      !absl::SimpleAtoi(text.substr(0, 2), &hours) ||
-      !absl::SimpleAtoi(text.substr(3, 2), &minutes) ||
-      !absl::ascii_isdigit(text[0]) || !absl::ascii_isdigit(text[3])) {
+  if (text.size() != 5 || text[2] != ':' || !absl::SimpleAtoi(text.substr(0, 2), &hours) ||
+      !absl::SimpleAtoi(text.substr(3, 2), &minutes) || !absl::ascii_isdigit(text[0]) ||
+      !absl::ascii_isdigit(text[3])) {
     return std::nullopt;
   }
-  if (minutes > 59 || hours > 24 || (hours == 24 && minutes != 0))
-    return std::nullopt;
+  if (minutes > 59 || hours > 24 || (hours == 24 && minutes != 0)) return std::nullopt;
   return hours * 60 + minutes;
 }
 
@@ -238,8 +219,7 @@ int RunSites(const GlobalOptions& global) {
   }
   Table table({"SITE", "NAME", "TIME ZONE", "ADDRESS"});
   for (const v1::Site& site : sites.sites()) {
-    table.AddRow(
-        {site.name(), site.display_name(), site.time_zone(), site.address()});
+    table.AddRow({site.name(), site.display_name(), site.time_zone(), site.address()});
   }
   table.Print(std::cout);
   return kExitOk;
@@ -258,8 +238,7 @@ int RunDesks(const GlobalOptions& global, const DesksOptions& options) {
   Table table({"DESK", "SITE", "NAME", "KIND", "SLOT", "CAPACITY"});
   for (const v1::Desk& desk : desks.desks()) {
     table.AddRow({desk.name(), desk.site(), desk.display_name(),
-                  ToWord(DeskKindWords(), desk.kind()),
-                  Minutes(desk.slot_duration()),
+                  ToWord(DeskKindWords(), desk.kind()), Minutes(desk.slot_duration()),
                   absl::StrCat(desk.capacity_per_slot())});
   }
   table.Print(std::cout);
@@ -269,15 +248,13 @@ int RunDesks(const GlobalOptions& global, const DesksOptions& options) {
 int RunSlots(const GlobalOptions& global, const SlotsOptions& options) {
   std::optional<absl::CivilDay> from;
   std::optional<absl::CivilDay> to;
-  for (auto [text, day] :
-       {std::pair(&options.from, &from), std::pair(&options.to, &to)}) {
+  for (auto [text, day] : {std::pair(&options.from, &from), std::pair(&options.to, &to)}) {
     if (text->empty()) continue;
     absl::StatusOr<absl::CivilDay> parsed = ParseDay(*text);
     if (!parsed.ok()) return Report(UsageError(parsed.status().message()));
     *day = *parsed;
   }
-  if (from && to && *to < *from)
-    return Report(UsageError("--to is before --from"));
+  if (from && to && *to < *from) return Report(UsageError("--to is before --from"));
 
   Session session(global);
   // Days are the site's local days, so the zone is needed before the call;
@@ -294,14 +271,9 @@ int RunSlots(const GlobalOptions& global, const SlotsOptions& options) {
 
   v1::ListSlotsRequest request;
   request.set_desk(options.desk);
-  if (from)
-    *request.mutable_start_time() =
-        ToTimestamp(absl::FromCivil(*from, zone.tz));
-  if (to)
-    *request.mutable_end_time() =
-        ToTimestamp(absl::FromCivil(*to + 1, zone.tz));
-  request.set_page_size(options.limit > 0 ? std::min(options.limit, kPageSize)
-                                          : kPageSize);
+  if (from) *request.mutable_start_time() = ToTimestamp(absl::FromCivil(*from, zone.tz));
+  if (to) *request.mutable_end_time() = ToTimestamp(absl::FromCivil(*to + 1, zone.tz));
+  request.set_page_size(options.limit > 0 ? std::min(options.limit, kPageSize) : kPageSize);
 
   v1::ListSlotsResponse all;
   grpc::Status status = CollectPages(
@@ -319,16 +291,14 @@ int RunSlots(const GlobalOptions& global, const SlotsOptions& options) {
     std::cout << "No slots.\n";
     return kExitOk;
   }
-  Table table(
-      {"SLOT", "DATE", absl::StrCat("TIME (", zone.name, ")"), "AVAILABLE"});
+  Table table({"SLOT", "DATE", absl::StrCat("TIME (", zone.name, ")"), "AVAILABLE"});
   for (const v1::Slot& slot : all.slots()) {
     const absl::Time start = ToTime(slot.start_time());
     const absl::Time end = ToTime(slot.end_time());
-    table.AddRow(
-        {slot.name(), absl::FormatTime("%Y-%m-%d", start, zone.tz),
-         absl::StrCat(absl::FormatTime("%H:%M", start, zone.tz), "-",
-                      absl::FormatTime("%H:%M", end, zone.tz)),
-         absl::StrCat(slot.remaining_capacity(), "/", slot.capacity())});
+    table.AddRow({slot.name(), absl::FormatTime("%Y-%m-%d", start, zone.tz),
+                  absl::StrCat(absl::FormatTime("%H:%M", start, zone.tz), "-",
+                               absl::FormatTime("%H:%M", end, zone.tz)),
+                  absl::StrCat(slot.remaining_capacity(), "/", slot.capacity())});
   }
   table.Print(std::cout);
   return kExitOk;
@@ -338,8 +308,9 @@ int RunSlots(const GlobalOptions& global, const SlotsOptions& options) {
 // then prints the answer (JSON or a record) and `note`, if any.
 template <typename Request>
 int MutateAppointment(const GlobalOptions& global, const std::string& request_id,
-                      grpc::Status (v1::BookingService::Stub::*method)(
-                          grpc::ClientContext*, const Request&, v1::Appointment*),
+                      grpc::Status (v1::BookingService::Stub::*method)(grpc::ClientContext*,
+                                                                       const Request&,
+                                                                       v1::Appointment*),
                       const Request& request, bool full, const char* note) {
   return Mutate(global, request_id, &Session::stub, method, request,
                 [&](Session& session, const v1::Appointment& appointment) {
@@ -352,8 +323,7 @@ int MutateAppointment(const GlobalOptions& global, const std::string& request_id
 
 int RunBook(const GlobalOptions& global, const BookOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
 
   v1::CreateAppointmentRequest request;
   request.set_slot(options.slot);
@@ -373,11 +343,10 @@ int RunBook(const GlobalOptions& global, const BookOptions& options) {
   request.set_override_reason(options.override_reason);
   request.set_request_id(*request_id);
 
-  return MutateAppointment(
-      global, *request_id, &v1::BookingService::Stub::CreateAppointment,
-      request, /*full=*/false,
-      "\nKeep the reference and the access code: both are needed to "
-      "change or cancel the appointment.\n");
+  return MutateAppointment(global, *request_id, &v1::BookingService::Stub::CreateAppointment,
+                           request, /*full=*/false,
+                           "\nKeep the reference and the access code: both are needed to "
+                           "change or cancel the appointment.\n");
 }
 
 int RunShow(const GlobalOptions& global, const AppointmentOptions& options) {
@@ -390,12 +359,10 @@ int RunShow(const GlobalOptions& global, const AppointmentOptions& options) {
   grpc::ClientContext context;
   session.Prepare(&context);
   v1::Appointment appointment;
-  grpc::Status status =
-      session.stub().GetAppointment(&context, request, &appointment);
+  grpc::Status status = session.stub().GetAppointment(&context, request, &appointment);
   if (!status.ok()) return session.Fail(status);
   if (global.json) return PrintJsonMessage(appointment);
-  PrintAppointment(appointment,
-                   session.DisplayZone(appointment.site(), appointment.desk()),
+  PrintAppointment(appointment, session.DisplayZone(appointment.site(), appointment.desk()),
                    /*full=*/true);
   return kExitOk;
 }
@@ -405,54 +372,48 @@ int RunCancel(const GlobalOptions& global, const AppointmentOptions& options) {
   // An agent cancelling for the person may give one reason for both: the
   // cancellation's, and the agent's own when none was given globally.
   GlobalOptions call_global = global;
-  if (options.access_code.empty() && call_global.reason.empty() &&
-      !options.reason.empty()) {
+  if (options.access_code.empty() && call_global.reason.empty() && !options.reason.empty()) {
     absl::StatusOr<std::string> header = AgentReasonHeader(options.reason);
     if (!header.ok()) return Report(UsageError(header.status().message()));
     call_global.reason = *std::move(header);
   }
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   v1::CancelAppointmentRequest request;
   request.set_reference(options.reference);
   request.set_access_code(options.access_code);
   request.set_reason(options.reason);
   request.set_request_id(*request_id);
 
-  return MutateAppointment(call_global, *request_id,
-                           &v1::BookingService::Stub::CancelAppointment, request,
+  return MutateAppointment(call_global, *request_id, &v1::BookingService::Stub::CancelAppointment,
+                           request,
                            /*full=*/false, nullptr);
 }
 
 int RunMove(const GlobalOptions& global, const AppointmentOptions& options) {
   if (auto error = WithoutCodeError(global, options)) return Report(*error);
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   v1::RescheduleAppointmentRequest request;
   request.set_reference(options.reference);
   request.set_access_code(options.access_code);
   request.set_new_slot(options.new_slot);
   request.set_request_id(*request_id);
 
-  return MutateAppointment(global, *request_id,
-                           &v1::BookingService::Stub::RescheduleAppointment,
+  return MutateAppointment(global, *request_id, &v1::BookingService::Stub::RescheduleAppointment,
                            request, /*full=*/false, nullptr);
 }
 
 int RunTransition(const GlobalOptions& global, Transition transition,
                   const TransitionOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   v1::TransitionAppointmentRequest request;
   request.set_name(options.name);
   request.set_request_id(*request_id);
 
   using Method = grpc::Status (v1::BookingService::Stub::*)(
-      grpc::ClientContext*, const v1::TransitionAppointmentRequest&,
-      v1::Appointment*);
+      grpc::ClientContext*, const v1::TransitionAppointmentRequest&, v1::Appointment*);
   Method method = &v1::BookingService::Stub::MarkArrived;
   switch (transition) {
     case Transition::kArrived:
@@ -468,61 +429,52 @@ int RunTransition(const GlobalOptions& global, Transition transition,
       method = &v1::BookingService::Stub::MarkNoShow;
       break;
   }
-  return MutateAppointment(global, *request_id, method, request, /*full=*/false,
-                           nullptr);
+  return MutateAppointment(global, *request_id, method, request, /*full=*/false, nullptr);
 }
 
 int RunCheckIn(const GlobalOptions& global, const CheckInOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   v1::CheckInAppointmentRequest request;
   request.set_check_in_token(options.check_in_token);
   request.set_request_id(*request_id);
 
-  return MutateAppointment(global, *request_id,
-                           &v1::BookingService::Stub::CheckInAppointment,
+  return MutateAppointment(global, *request_id, &v1::BookingService::Stub::CheckInAppointment,
                            request, /*full=*/false, nullptr);
 }
 
 int RunResetCode(const GlobalOptions& global, const NameOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   v1::ResetAccessCodeRequest request;
   request.set_name(options.name);
   request.set_request_id(*request_id);
 
-  return MutateAppointment(
-      global, *request_id, &v1::BookingService::Stub::ResetAccessCode, request,
-      /*full=*/false,
-      "\nGive the person the new access code: the old code and the "
-      "old check-in token no longer work.\n");
+  return MutateAppointment(global, *request_id, &v1::BookingService::Stub::ResetAccessCode, request,
+                           /*full=*/false,
+                           "\nGive the person the new access code: the old code and the "
+                           "old check-in token no longer work.\n");
 }
 
-int RunCreateSite(const GlobalOptions& global,
-                  const CreateSiteOptions& options) {
+int RunCreateSite(const GlobalOptions& global, const CreateSiteOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   v1::CreateSiteRequest request;
   request.mutable_site()->set_display_name(options.display_name);
   request.mutable_site()->set_address(options.address);
   request.mutable_site()->set_time_zone(options.time_zone);
   request.set_request_id(*request_id);
 
-  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::CreateSite,
-                request, [](Session&, const v1::Site& site) { PrintSite(site); });
+  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::CreateSite, request,
+                [](Session&, const v1::Site& site) { PrintSite(site); });
 }
 
 int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   absl::StatusOr<std::vector<v1::DeskInstructions>> instructions =
       Instructions(options.instructions, options.documents);
-  if (!instructions.ok())
-    return Report(UsageError(instructions.status().message()));
+  if (!instructions.ok()) return Report(UsageError(instructions.status().message()));
 
   v1::CreateDeskRequest request;
   request.set_parent(options.site);
@@ -530,26 +482,23 @@ int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options) {
   desk.set_site(options.site);
   desk.set_display_name(options.display_name.value_or(""));
   desk.set_kind(FromWord(DeskKindWords(), options.kind.value_or("")));
-  desk.mutable_slot_duration()->set_seconds(
-      int64_t{options.slot_minutes.value_or(0)} * 60);
+  desk.mutable_slot_duration()->set_seconds(int64_t{options.slot_minutes.value_or(0)} * 60);
   desk.set_capacity_per_slot(options.capacity.value_or(1));
   for (v1::DeskInstructions& entry : *instructions) {
     *desk.add_instructions() = std::move(entry);
   }
   request.set_request_id(*request_id);
 
-  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::CreateDesk,
-                request, [](Session&, const v1::Desk& desk) { PrintDesk(desk); });
+  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::CreateDesk, request,
+                [](Session&, const v1::Desk& desk) { PrintDesk(desk); });
 }
 
 int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   absl::StatusOr<std::vector<v1::DeskInstructions>> instructions =
       Instructions(options.instructions, options.documents);
-  if (!instructions.ok())
-    return Report(UsageError(instructions.status().message()));
+  if (!instructions.ok()) return Report(UsageError(instructions.status().message()));
 
   v1::UpdateDeskRequest request;
   v1::Desk& desk = *request.mutable_desk();
@@ -564,8 +513,7 @@ int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options) {
     mask.add_paths("kind");
   }
   if (options.slot_minutes) {
-    desk.mutable_slot_duration()->set_seconds(int64_t{*options.slot_minutes} *
-                                              60);
+    desk.mutable_slot_duration()->set_seconds(int64_t{*options.slot_minutes} * 60);
     mask.add_paths("slot_duration");
   }
   if (options.capacity) {
@@ -579,20 +527,19 @@ int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options) {
     mask.add_paths("instructions");
   }
   if (mask.paths().empty()) {
-    return Report(UsageError(
-        "nothing to update: give --name, --kind, --slot-minutes, --capacity, "
-        "--instructions or --documents"));
+    return Report(
+        UsageError("nothing to update: give --name, --kind, --slot-minutes, --capacity, "
+                   "--instructions or --documents"));
   }
   request.set_request_id(*request_id);
 
-  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::UpdateDesk,
-                request, [](Session&, const v1::Desk& desk) { PrintDesk(desk); });
+  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::UpdateDesk, request,
+                [](Session&, const v1::Desk& desk) { PrintDesk(desk); });
 }
 
 int RunSetHours(const GlobalOptions& global, const HoursOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   v1::SetOpeningHoursRequest request;
   v1::OpeningHours& hours = *request.mutable_opening_hours();
   hours.set_desk(options.desk);
@@ -608,9 +555,8 @@ int RunSetHours(const GlobalOptions& global, const HoursOptions& options) {
   }
   request.set_request_id(*request_id);
 
-  return Mutate(global, *request_id, &Session::stub,
-                &v1::BookingService::Stub::SetOpeningHours, request,
-                [](Session&, const v1::OpeningHours& saved) { PrintOpeningHours(saved); });
+  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::SetOpeningHours,
+                request, [](Session&, const v1::OpeningHours& saved) { PrintOpeningHours(saved); });
 }
 
 int RunShowHours(const GlobalOptions& global, const std::string& desk) {
@@ -620,8 +566,7 @@ int RunShowHours(const GlobalOptions& global, const std::string& desk) {
   grpc::ClientContext context;
   session.Prepare(&context);
   v1::OpeningHours hours;
-  grpc::Status status =
-      session.stub().GetOpeningHours(&context, request, &hours);
+  grpc::Status status = session.stub().GetOpeningHours(&context, request, &hours);
   if (!status.ok()) return session.Fail(status);
   if (global.json) return PrintJsonMessage(hours);
   PrintOpeningHours(hours);
@@ -638,8 +583,7 @@ int RunRelease(const GlobalOptions& global, const ReleaseOptions& options) {
     return Report(UsageError("--window needs --at (the start of the window)"));
   }
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
 
   v1::ReleaseSlotsRequest request;
   request.set_desk(options.desk);
@@ -651,8 +595,7 @@ int RunRelease(const GlobalOptions& global, const ReleaseOptions& options) {
     *request.mutable_release_time() = ToTimestamp(*at);
   }
   if (options.window_minutes > 0) {
-    request.mutable_release_window()->set_seconds(
-        int64_t{options.window_minutes} * 60);
+    request.mutable_release_window()->set_seconds(int64_t{options.window_minutes} * 60);
   }
   request.set_request_id(*request_id);
 
@@ -660,21 +603,18 @@ int RunRelease(const GlobalOptions& global, const ReleaseOptions& options) {
   grpc::ClientContext context;
   session.Prepare(&context);
   v1::ReleaseSlotsResponse response;
-  grpc::Status status =
-      session.stub().ReleaseSlots(&context, request, &response);
+  grpc::Status status = session.stub().ReleaseSlots(&context, request, &response);
   if (!status.ok()) return session.FailMutation(status, *request_id);
   if (global.json) return PrintJsonMessage(response);
   std::string release = "at once";
   if (response.has_release_time()) {
     const Zone zone = session.DisplayZone("", options.desk);
-    release = absl::StrCat(FormatTime(response.release_time(), zone), " (",
-                           zone.name, ")");
+    release = absl::StrCat(FormatTime(response.release_time(), zone), " (", zone.name, ")");
   }
-  PrintFields(std::cout,
-              {{"desk", options.desk},
-               {"days", absl::StrCat(options.from, " to ", options.to)},
-               {"slots created", absl::StrCat(response.created_slot_count())},
-               {"bookable from", release}});
+  PrintFields(std::cout, {{"desk", options.desk},
+                          {"days", absl::StrCat(options.from, " to ", options.to)},
+                          {"slots created", absl::StrCat(response.created_slot_count())},
+                          {"bookable from", release}});
   return kExitOk;
 }
 
@@ -703,15 +643,13 @@ int RunPersonExport(const GlobalOptions& global, const PersonOptions& options) {
 
 int RunPersonErase(const GlobalOptions& global, const PersonOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok())
-    return Report(LocalError(request_id.status().message()));
+  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   v1::ErasePersonDataRequest request;
   request.set_site(options.site);
   request.set_query(options.query);
   request.set_request_id(*request_id);
-  return Mutate(global, *request_id, &Session::stub,
-                &v1::BookingService::Stub::ErasePersonData, request,
-                [&](Session&, const v1::ErasePersonDataResponse& response) {
+  return Mutate(global, *request_id, &Session::stub, &v1::BookingService::Stub::ErasePersonData,
+                request, [&](Session&, const v1::ErasePersonDataResponse& response) {
                   PrintFields(std::cout, {{"site", options.site},
                                           {"erased appointments",
                                            absl::StrCat(response.erased_appointment_count())}});
@@ -731,12 +669,10 @@ absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text) {
 
 absl::StatusOr<v1::WeeklyRange> ParseWeeklyRange(absl::string_view text) {
   auto invalid = [text] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", text,
-        "\" is not an opening range (expected e.g. \"mon 09:00-12:00\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not an opening range (expected e.g. \"mon 09:00-12:00\")"));
   };
-  std::vector<absl::string_view> parts =
-      absl::StrSplit(text, ' ', absl::SkipEmpty());
+  std::vector<absl::string_view> parts = absl::StrSplit(text, ' ', absl::SkipEmpty());
   if (parts.size() != 2) return invalid();
   const std::string day = absl::AsciiStrToLower(parts[0]);
   auto weekday = std::find(kWeekdays.begin() + 1, kWeekdays.end(), day);
@@ -760,9 +696,8 @@ absl::StatusOr<v1::WeeklyRange> ParseWeeklyRange(absl::string_view text) {
 absl::StatusOr<v1::Closure> ParseClosure(absl::string_view text) {
   absl::StatusOr<absl::CivilDay> day = ParseDay(text.substr(0, 10));
   if (!day.ok() || (text.size() > 10 && text[10] != ':')) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", text,
-        "\" is not a closure (expected YYYY-MM-DD or YYYY-MM-DD:reason)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not a closure (expected YYYY-MM-DD or YYYY-MM-DD:reason)"));
   }
   v1::Closure closure;
   *closure.mutable_date() = ToDate(*day);
@@ -770,15 +705,11 @@ absl::StatusOr<v1::Closure> ParseClosure(absl::string_view text) {
   return closure;
 }
 
-absl::StatusOr<std::pair<std::string, std::string>> ParseLanguageText(
-    absl::string_view text) {
-  std::pair<std::string, std::string> parsed =
-      absl::StrSplit(text, absl::MaxSplits('=', 1));
-  if (parsed.first.empty() || parsed.second.empty() ||
-      text.find('=') == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", text,
-        "\" is not LANG=TEXT (e.g. \"fr=Venez 10 minutes avant\")"));
+absl::StatusOr<std::pair<std::string, std::string>> ParseLanguageText(absl::string_view text) {
+  std::pair<std::string, std::string> parsed = absl::StrSplit(text, absl::MaxSplits('=', 1));
+  if (parsed.first.empty() || parsed.second.empty() || text.find('=') == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not LANG=TEXT (e.g. \"fr=Venez 10 minutes avant\")"));
   }
   return parsed;
 }
@@ -787,9 +718,8 @@ absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view text) {
   absl::Time time;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", text,
-        "\" is not an RFC 3339 time (e.g. 2026-11-02T08:00:00+01:00)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not an RFC 3339 time (e.g. 2026-11-02T08:00:00+01:00)"));
   }
   return time;
 }
@@ -798,12 +728,10 @@ absl::StatusOr<std::string> NewRequestId() {
   std::array<unsigned char, 16> bytes;
   std::ifstream urandom("/dev/urandom", std::ios::binary);
   if (!urandom.read(reinterpret_cast<char*>(bytes.data()), bytes.size())) {
-    return absl::UnavailableError(
-        "cannot read /dev/urandom to make a request id");
+    return absl::UnavailableError("cannot read /dev/urandom to make a request id");
   }
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
-  bytes[8] =
-      static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
   std::string id;
   for (size_t i = 0; i < bytes.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) id.push_back('-');

@@ -82,9 +82,8 @@ struct DesksOptions {
 struct SlotsOptions {
   std::string desk;
   std::string from;  // YYYY-MM-DD, first local day; empty: now
-  std::string
-      to;  // YYYY-MM-DD, last local day (inclusive); empty: server default
-  int limit = 0;  // 0: all
+  std::string to;    // YYYY-MM-DD, last local day (inclusive); empty: server default
+  int limit = 0;     // 0: all
 };
 
 struct BookOptions {
@@ -166,12 +165,12 @@ struct ReleaseOptions {
 
 // Signing in (access.cc).
 struct LoginOptions {
-  bool dev = false;  // only the development issuer is supported
+  bool dev = false;                        // only the development issuer is supported
   std::string issuer = kDefaultDevIssuer;  // URL; "http://" may be omitted
   std::string role;                        // a word of RoleWords()
   std::string site;                        // "sites/{id}"; empty: every site
   std::string subject;                     // empty: "dev-<role>"
-  bool print = false;  // print the token instead of saving it
+  bool print = false;                      // print the token instead of saving it
 };
 
 // Administration of access (access.cc).
@@ -226,8 +225,7 @@ int RunTransition(const GlobalOptions& global, Transition transition,
                   const TransitionOptions& options);
 int RunCheckIn(const GlobalOptions& global, const CheckInOptions& options);
 int RunResetCode(const GlobalOptions& global, const NameOptions& options);
-int RunCreateSite(const GlobalOptions& global,
-                  const CreateSiteOptions& options);
+int RunCreateSite(const GlobalOptions& global, const CreateSiteOptions& options);
 int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options);
 int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options);
 int RunSetHours(const GlobalOptions& global, const HoursOptions& options);
@@ -251,15 +249,13 @@ absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text);
 
 // ParseWeeklyRange parses "mon 09:00-12:00" (mon..sun, HH:MM, end may be
 // 24:00).
-absl::StatusOr<booking::v1::WeeklyRange> ParseWeeklyRange(
-    absl::string_view text);
+absl::StatusOr<booking::v1::WeeklyRange> ParseWeeklyRange(absl::string_view text);
 
 // ParseClosure parses "2026-12-25" or "2026-12-25:reason".
 absl::StatusOr<booking::v1::Closure> ParseClosure(absl::string_view text);
 
 // ParseLanguageText parses "LANG=TEXT" into its two parts; LANG is non-empty.
-absl::StatusOr<std::pair<std::string, std::string>> ParseLanguageText(
-    absl::string_view text);
+absl::StatusOr<std::pair<std::string, std::string>> ParseLanguageText(absl::string_view text);
 
 // ParseRfc3339 parses "2026-11-02T08:00:00+01:00" (or "...Z").
 absl::StatusOr<absl::Time> ParseRfc3339(absl::string_view text);

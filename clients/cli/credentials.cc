@@ -44,8 +44,7 @@ absl::Status MakeDirectories(const std::string& dir) {
   struct stat st;
   if (stat(dir.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return absl::OkStatus();
-    return absl::FailedPreconditionError(
-        absl::StrCat(dir, " exists and is not a directory"));
+    return absl::FailedPreconditionError(absl::StrCat(dir, " exists and is not a directory"));
   }
   const size_t slash = dir.find_last_of('/');
   if (slash != std::string::npos && slash > 0) {
@@ -66,7 +65,6 @@ std::string DirectoryOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
-
 // TokenSource names where a given token came from, for messages.
 std::string TokenSource(const std::string& token) {
   return Env("ACCUEIL_TOKEN") == token ? "ACCUEIL_TOKEN" : "--token";
@@ -83,8 +81,7 @@ std::pair<std::string, std::string> IssuerUrl(std::string url) {
   return {url.substr(0, path), prefix};
 }
 
-std::string StringField(const google::protobuf::Struct& object,
-                        const std::string& key) {
+std::string StringField(const google::protobuf::Struct& object, const std::string& key) {
   auto it = object.fields().find(key);
   if (it == object.fields().end() ||
       it->second.kind_case() != google::protobuf::Value::kStringValue) {
@@ -150,8 +147,7 @@ absl::Status LoadCredentials(GlobalOptions* global) {
     global->token_source = TokenSource(global->token);
     if (!IsTokenText(global->token)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(global->token_source,
-                       ": not a token (printable characters, no blanks)"));
+          absl::StrCat(global->token_source, ": not a token (printable characters, no blanks)"));
     }
     return absl::OkStatus();
   }
@@ -187,8 +183,7 @@ absl::Status LoadCredentials(GlobalOptions* global) {
   }
   if ((st.st_mode & 077) != 0) {
     std::cerr << "warning: the token file " << file->path
-              << " can be read by other users: chmod 600 " << file->path
-              << "\n";
+              << " can be read by other users: chmod 600 " << file->path << "\n";
   }
   global->token = std::move(token);
   global->token_source = absl::StrCat("token file ", file->path);
@@ -206,10 +201,8 @@ absl::Status SaveToken(const TokenFile& file, absl::string_view token) {
   }
   // Written beside the file and renamed over it, so that a reader never sees
   // half a token and the file is never readable by others.
-  const std::string temp =
-      absl::StrCat(file.path, ".", static_cast<long>(getpid()), ".tmp");
-  const int fd = open(temp.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const std::string temp = absl::StrCat(file.path, ".", static_cast<long>(getpid()), ".tmp");
+  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("create", temp);
   const std::string content = absl::StrCat(token, "\n");
   size_t done = 0;
@@ -237,12 +230,12 @@ absl::StatusOr<bool> DeleteToken(const TokenFile& file) {
 
 absl::StatusOr<std::string> AgentReasonHeader(absl::string_view text) {
   // The same rule the server applies: one line of text, any script.
-  absl::StatusOr<std::string> reason = input::ParseFreeText(
-      std::string(text), "reason", static_cast<int>(kMaxReasonChars));
+  absl::StatusOr<std::string> reason =
+      input::ParseFreeText(std::string(text), "reason", static_cast<int>(kMaxReasonChars));
   if (!reason.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the reason must be one line of at most ", kMaxReasonChars,
-        " characters, without control characters"));
+    return absl::InvalidArgumentError(absl::StrCat("the reason must be one line of at most ",
+                                                   kMaxReasonChars,
+                                                   " characters, without control characters"));
   }
   return *reason;
 }
@@ -251,17 +244,15 @@ absl::StatusOr<IssuedToken> RequestDevToken(const DevTokenRequest& request) {
   const auto [base, prefix] = IssuerUrl(request.issuer);
   if (!absl::StartsWith(base, "http://") && !absl::StartsWith(base, "https://")) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--issuer: \"", request.issuer,
-        "\" is not an http:// URL (e.g. http://127.0.0.1:50052)"));
+        "--issuer: \"", request.issuer, "\" is not an http:// URL (e.g. http://127.0.0.1:50052)"));
   }
   httplib::Client client(base);
   if (!client.is_valid()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--issuer: \"", request.issuer,
-        "\" is not a URL (e.g. http://127.0.0.1:50052)"));
+        "--issuer: \"", request.issuer, "\" is not a URL (e.g. http://127.0.0.1:50052)"));
   }
-  const auto timeout = std::chrono::microseconds(
-      static_cast<int64_t>(request.timeout_seconds * 1e6));
+  const auto timeout =
+      std::chrono::microseconds(static_cast<int64_t>(request.timeout_seconds * 1e6));
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
@@ -275,32 +266,28 @@ absl::StatusOr<IssuedToken> RequestDevToken(const DevTokenRequest& request) {
   httplib::Result result = client.Post(absl::StrCat(prefix, "/token"), params);
   if (!result) {
     return absl::UnavailableError(absl::StrCat(
-        "cannot reach the development issuer at ", endpoint, ": ",
-        Describe(result.error()),
+        "cannot reach the development issuer at ", endpoint, ": ", Describe(result.error()),
         " (is the server running with dev_issuer_listen set? scripts/run.sh "
         "sets it)"));
   }
 
   google::protobuf::Struct body;
-  const bool json =
-      google::protobuf::util::JsonStringToMessage(result->body, &body).ok();
+  const bool json = google::protobuf::util::JsonStringToMessage(result->body, &body).ok();
   if (result->status == 200) {
     IssuedToken issued;
     issued.access_token = json ? StringField(body, "access_token") : "";
     if (!IsTokenText(issued.access_token)) {
-      return absl::UnknownError(absl::StrCat(
-          "the development issuer at ", endpoint, " answered no access_token"));
+      return absl::UnknownError(
+          absl::StrCat("the development issuer at ", endpoint, " answered no access_token"));
     }
     if (auto it = body.fields().find("expires_in");
         it != body.fields().end() &&
         it->second.kind_case() == google::protobuf::Value::kNumberValue) {
-      issued.expires_in_seconds =
-          static_cast<int64_t>(it->second.number_value());
+      issued.expires_in_seconds = static_cast<int64_t>(it->second.number_value());
     }
     return issued;
   }
-  std::string message =
-      json ? Printable(StringField(body, "error_description")) : "";
+  std::string message = json ? Printable(StringField(body, "error_description")) : "";
   const std::string error = json ? Printable(StringField(body, "error")) : "";
   if (message.empty()) {
     message = absl::StrCat("HTTP ", result->status, " from ", endpoint);

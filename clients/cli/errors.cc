@@ -17,8 +17,7 @@ namespace {
 struct Details {
   std::string reason;
   std::vector<std::pair<std::string, std::string>> metadata;  // sorted by key
-  std::vector<std::pair<std::string, std::string>>
-      fields;  // field, description
+  std::vector<std::pair<std::string, std::string>> fields;    // field, description
   bool has_retry_delay = false;
   absl::Duration retry_delay;
 };
@@ -30,8 +29,7 @@ Details ParseDetails(const std::string& serialized) {
     return details;
   }
   for (const google::protobuf::Any& any : rpc_status.details()) {
-    if (google::rpc::ErrorInfo info;
-        any.Is<google::rpc::ErrorInfo>() && any.UnpackTo(&info)) {
+    if (google::rpc::ErrorInfo info; any.Is<google::rpc::ErrorInfo>() && any.UnpackTo(&info)) {
       details.reason = info.reason();
       details.metadata.assign(info.metadata().begin(), info.metadata().end());
       std::sort(details.metadata.begin(), details.metadata.end());
@@ -169,8 +167,7 @@ absl::string_view StatusCodeName(grpc::StatusCode code) {
   }
 }
 
-ErrorReport DescribeRpcError(const grpc::Status& status,
-                             absl::string_view server) {
+ErrorReport DescribeRpcError(const grpc::Status& status, absl::string_view server) {
   ErrorReport report;
   report.exit_code = ExitCodeFor(status.error_code());
   if (status.ok()) return report;
@@ -183,25 +180,22 @@ ErrorReport DescribeRpcError(const grpc::Status& status,
   // which address was tried, since a wrong --server is the usual cause.
   if (details.reason.empty()) {
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      message = absl::StrCat("cannot reach the server at ", server,
-                             message.empty() ? "" : ": ", message);
+      message =
+          absl::StrCat("cannot reach the server at ", server, message.empty() ? "" : ": ", message);
     } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      message = absl::StrCat("no answer from ", server,
-                             " before the deadline (see --timeout)");
+      message = absl::StrCat("no answer from ", server, " before the deadline (see --timeout)");
     }
   }
   if (message.empty()) {
-    message =
-        status.error_code() == grpc::StatusCode::UNIMPLEMENTED
-            ? "the server does not offer this call (is it an older version?)"
-            : "the call failed";
+    message = status.error_code() == grpc::StatusCode::UNIMPLEMENTED
+                  ? "the server does not offer this call (is it an older version?)"
+                  : "the call failed";
   }
 
   // With a single offending field the reason belongs to that field; with
   // several it is the request's as a whole.
   const bool reason_on_field = details.fields.size() == 1;
-  std::string reason =
-      details.reason.empty() ? code_name : Printable(details.reason);
+  std::string reason = details.reason.empty() ? code_name : Printable(details.reason);
   if (reason_on_field && details.fields.front().second == message) {
     message = std::string(Headline(status.error_code()));
   }
@@ -212,8 +206,7 @@ ErrorReport DescribeRpcError(const grpc::Status& status,
   absl::StrAppend(&report.text, "\n");
 
   for (const auto& [field, description] : details.fields) {
-    absl::StrAppend(&report.text, "  ",
-                    field.empty() ? "(request)" : Printable(field), ": ",
+    absl::StrAppend(&report.text, "  ", field.empty() ? "(request)" : Printable(field), ": ",
                     Printable(description));
     if (reason_on_field && !details.reason.empty()) {
       absl::StrAppend(&report.text, " (", reason, ")");
@@ -224,17 +217,14 @@ ErrorReport DescribeRpcError(const grpc::Status& status,
     absl::StrAppend(&report.text, "  details: ",
                     absl::StrJoin(details.metadata, ", ",
                                   [](std::string* out, const auto& entry) {
-                                    absl::StrAppend(out, Printable(entry.first),
-                                                    "=",
+                                    absl::StrAppend(out, Printable(entry.first), "=",
                                                     Printable(entry.second));
                                   }),
                     "\n");
   }
   if (details.has_retry_delay) {
-    absl::StrAppend(
-        &report.text, "  retry after ",
-        absl::FormatDuration(absl::Ceil(details.retry_delay, absl::Seconds(1))),
-        "\n");
+    absl::StrAppend(&report.text, "  retry after ",
+                    absl::FormatDuration(absl::Ceil(details.retry_delay, absl::Seconds(1))), "\n");
   }
   return report;
 }

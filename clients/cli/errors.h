@@ -26,14 +26,13 @@ namespace accueil::cli {
 
 // Exit codes. Stable: scripts depend on them.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;   // anything not listed below
-inline constexpr int kExitUsage = 2;     // bad command line
-inline constexpr int kExitInvalid = 3;   // INVALID_ARGUMENT, OUT_OF_RANGE
-inline constexpr int kExitNotFound = 4;  // NOT_FOUND
-inline constexpr int kExitConflict =
-    5;  // FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED
-inline constexpr int kExitDenied = 6;     // PERMISSION_DENIED, UNAUTHENTICATED
-inline constexpr int kExitExhausted = 7;  // RESOURCE_EXHAUSTED
+inline constexpr int kExitFailure = 1;      // anything not listed below
+inline constexpr int kExitUsage = 2;        // bad command line
+inline constexpr int kExitInvalid = 3;      // INVALID_ARGUMENT, OUT_OF_RANGE
+inline constexpr int kExitNotFound = 4;     // NOT_FOUND
+inline constexpr int kExitConflict = 5;     // FAILED_PRECONDITION, ALREADY_EXISTS, ABORTED
+inline constexpr int kExitDenied = 6;       // PERMISSION_DENIED, UNAUTHENTICATED
+inline constexpr int kExitExhausted = 7;    // RESOURCE_EXHAUSTED
 inline constexpr int kExitUnavailable = 8;  // UNAVAILABLE, DEADLINE_EXCEEDED
 
 // ExitCodeFor returns the exit code for a gRPC status code (kExitOk for OK).
@@ -62,8 +61,7 @@ struct ErrorReport {
 // the server could not be reached. Details that do not parse are ignored,
 // never fatal. Contains only what the server answered: nothing from the
 // request is echoed.
-ErrorReport DescribeRpcError(const grpc::Status& status,
-                             absl::string_view server);
+ErrorReport DescribeRpcError(const grpc::Status& status, absl::string_view server);
 
 // ErrorReason returns the ErrorInfo reason of a failed call
 // ("WRONG_ACCESS_CODE"), or "" when the server sent none.

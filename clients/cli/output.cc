@@ -25,9 +25,9 @@ std::string Printable(std::string text) {
 
 // Width in code points: UTF-8 continuation bytes take no column.
 size_t DisplayWidth(absl::string_view text) {
-  return static_cast<size_t>(std::count_if(
-      text.begin(), text.end(),
-      [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
 }
 
 void PrintPadded(std::ostream& out, const std::string& cell, size_t width) {
@@ -51,8 +51,7 @@ void Table::AddRow(std::vector<std::string> cells) {
 
 void Table::Print(std::ostream& out) const {
   std::vector<size_t> widths;
-  for (const std::string& header : headers_)
-    widths.push_back(DisplayWidth(header));
+  for (const std::string& header : headers_) widths.push_back(DisplayWidth(header));
   for (const auto& row : rows_) {
     for (size_t i = 0; i < row.size(); ++i) {
       widths[i] = std::max(widths[i], DisplayWidth(row[i]));
@@ -75,8 +74,7 @@ void Table::Print(std::ostream& out) const {
 
 void PrintFields(std::ostream& out, const std::vector<Field>& fields) {
   size_t width = 0;
-  for (const auto& [label, value] : fields)
-    width = std::max(width, DisplayWidth(label));
+  for (const auto& [label, value] : fields) width = std::max(width, DisplayWidth(label));
   for (const auto& [label, value] : fields) {
     if (value.empty()) {
       out << label << ":\n";  // no trailing blanks
@@ -92,8 +90,7 @@ bool PrintJson(std::ostream& out, const google::protobuf::Message& message) {
   options.always_print_primitive_fields = true;
   options.add_whitespace = true;
   std::string json;
-  if (!google::protobuf::util::MessageToJsonString(message, &json, options)
-           .ok()) {
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {
     return false;
   }
   out << json;
@@ -105,24 +102,22 @@ absl::StatusOr<Zone> LoadZone(absl::string_view name) {
   Zone zone;
   zone.name = std::string(name);
   if (name.empty() || !absl::LoadTimeZone(zone.name, &zone.tz)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot load time zone \"", name,
-                     "\" (unknown zone name, or tzdata is not installed)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot load time zone \"", name, "\" (unknown zone name, or tzdata is not installed)"));
   }
   return zone;
 }
 
 absl::Time ToTime(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixSeconds(timestamp.seconds()) +
-         absl::Nanoseconds(timestamp.nanos());
+  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
 }
 
 google::protobuf::Timestamp ToTimestamp(absl::Time time) {
   google::protobuf::Timestamp timestamp;
   const int64_t seconds = absl::ToUnixSeconds(time);
   timestamp.set_seconds(seconds);
-  timestamp.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+  timestamp.set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
   return timestamp;
 }
 
@@ -134,15 +129,13 @@ google::type::Date ToDate(absl::CivilDay day) {
   return date;
 }
 
-std::string FormatTime(const google::protobuf::Timestamp& timestamp,
-                       const Zone& zone) {
+std::string FormatTime(const google::protobuf::Timestamp& timestamp, const Zone& zone) {
   if (IsUnset(timestamp)) return "-";
   return absl::FormatTime("%Y-%m-%d %H:%M", ToTime(timestamp), zone.tz);
 }
 
 std::string FormatSpan(const google::protobuf::Timestamp& start,
-                       const google::protobuf::Timestamp& end,
-                       const Zone& zone) {
+                       const google::protobuf::Timestamp& end, const Zone& zone) {
   if (IsUnset(end)) return FormatTime(start, zone);
   if (IsUnset(start)) return absl::StrCat("- ", FormatTime(end, zone));
   const absl::CivilDay start_day = absl::ToCivilDay(ToTime(start), zone.tz);
@@ -150,8 +143,7 @@ std::string FormatSpan(const google::protobuf::Timestamp& start,
   // A slot ending exactly at midnight still reads as one day: "23:40-00:00".
   const bool same_day =
       start_day == end_day ||
-      (end_day == start_day + 1 &&
-       absl::FormatTime("%H:%M", ToTime(end), zone.tz) == "00:00");
+      (end_day == start_day + 1 && absl::FormatTime("%H:%M", ToTime(end), zone.tz) == "00:00");
   if (same_day) {
     return absl::StrCat(FormatTime(start, zone), "-",
                         absl::FormatTime("%H:%M", ToTime(end), zone.tz));
@@ -160,8 +152,7 @@ std::string FormatSpan(const google::protobuf::Timestamp& start,
 }
 
 std::string FormatDate(const google::type::Date& date) {
-  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
-                         date.day());
+  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(), date.day());
 }
 
 std::string FormatMinute(int minute) {
@@ -203,19 +194,16 @@ const Vocabulary<v1::Channel>& ChannelWords() {
 
 const Vocabulary<v1::AppointmentStatus>& StatusWords() {
   static const auto* const words = new Vocabulary<v1::AppointmentStatus>{
-      {"booked", v1::BOOKED},         {"arrived", v1::ARRIVED},
-      {"in-service", v1::IN_SERVICE}, {"fulfilled", v1::FULFILLED},
-      {"cancelled", v1::CANCELLED},   {"no-show", v1::NOSHOW},
+      {"booked", v1::BOOKED},       {"arrived", v1::ARRIVED},     {"in-service", v1::IN_SERVICE},
+      {"fulfilled", v1::FULFILLED}, {"cancelled", v1::CANCELLED}, {"no-show", v1::NOSHOW},
   };
   return *words;
 }
 
 const Vocabulary<access::v1::Role>& RoleWords() {
   static const auto* const words = new Vocabulary<access::v1::Role>{
-      {"lodge", access::v1::LODGE_AGENT},
-      {"counter", access::v1::COUNTER_AGENT},
-      {"quality", access::v1::QUALITY_OFFICER},
-      {"admin", access::v1::ADMINISTRATOR},
+      {"lodge", access::v1::LODGE_AGENT},       {"counter", access::v1::COUNTER_AGENT},
+      {"quality", access::v1::QUALITY_OFFICER}, {"admin", access::v1::ADMINISTRATOR},
       {"service", access::v1::SERVICE},
   };
   return *words;
@@ -232,8 +220,6 @@ std::string RoleWord(access::v1::Role role) {
   }
 }
 
-std::string SiteWord(const std::string& site) {
-  return site.empty() ? "every site" : site;
-}
+std::string SiteWord(const std::string& site) { return site.empty() ? "every site" : site; }
 
 }  // namespace accueil::cli

@@ -78,14 +78,12 @@ google::protobuf::Timestamp ToTimestamp(absl::Time time);
 google::type::Date ToDate(absl::CivilDay day);
 
 // FormatTime returns "2026-12-01 09:20" in `zone`; "-" when unset (epoch).
-std::string FormatTime(const google::protobuf::Timestamp& timestamp,
-                       const Zone& zone);
+std::string FormatTime(const google::protobuf::Timestamp& timestamp, const Zone& zone);
 
 // FormatSpan returns "2026-12-01 09:20-09:40", or both full times when the
 // span crosses midnight.
 std::string FormatSpan(const google::protobuf::Timestamp& start,
-                       const google::protobuf::Timestamp& end,
-                       const Zone& zone);
+                       const google::protobuf::Timestamp& end, const Zone& zone);
 
 // FormatDate returns "2026-12-25".
 std::string FormatDate(const google::type::Date& date);

@@ -34,13 +34,11 @@ absl::StatusOr<std::string> RequestIdOrNew(const std::string& given) {
 
 namespace {
 
-absl::Status ReadPem(const std::string& option, const std::string& path,
-                     std::string* out) {
+absl::Status ReadPem(const std::string& option, const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream buffer;
   if (!in || !(buffer << in.rdbuf()) || buffer.str().empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(option, ": cannot read ", path));
+    return absl::FailedPreconditionError(absl::StrCat(option, ": cannot read ", path));
   }
   *out = buffer.str();
   return absl::OkStatus();
@@ -57,27 +55,22 @@ absl::Status LoadTlsFiles(GlobalOptions* global) {
     global->tls = true;
   }
   if (!global->tls_ca_file.empty()) {
-    if (absl::Status s = ReadPem("--ca", global->tls_ca_file, &global->tls_ca_pem);
-        !s.ok()) {
+    if (absl::Status s = ReadPem("--ca", global->tls_ca_file, &global->tls_ca_pem); !s.ok()) {
       return s;
     }
   }
   if (!global->tls_cert_file.empty()) {
-    if (absl::Status s =
-            ReadPem("--cert", global->tls_cert_file, &global->tls_cert_pem);
-        !s.ok()) {
+    if (absl::Status s = ReadPem("--cert", global->tls_cert_file, &global->tls_cert_pem); !s.ok()) {
       return s;
     }
-    if (absl::Status s = ReadPem("--key", global->tls_key_file, &global->tls_key_pem);
-        !s.ok()) {
+    if (absl::Status s = ReadPem("--key", global->tls_key_file, &global->tls_key_pem); !s.ok()) {
       return s;
     }
   }
   return absl::OkStatus();
 }
 
-std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(
-    const GlobalOptions& global) {
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const GlobalOptions& global) {
   if (!global.tls) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = global.tls_ca_pem;  // empty: the system's roots
@@ -93,15 +86,13 @@ Session::Session(const GlobalOptions& global)
       access_(access::v1::AccessService::NewStub(channel_)) {}
 
 void Session::PrepareLookup(grpc::ClientContext* context) const {
-  context->set_deadline(absl::ToChronoTime(
-      absl::Now() + absl::Seconds(global_.timeout_seconds)));
+  context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(global_.timeout_seconds)));
 }
 
 void Session::Prepare(grpc::ClientContext* context) const {
   PrepareLookup(context);
   if (!global_.token.empty()) {
-    context->AddMetadata("authorization",
-                         absl::StrCat("Bearer ", global_.token));
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", global_.token));
   }
   if (!global_.reason.empty()) {
     context->AddMetadata("x-agent-reason-bin", global_.reason);
@@ -122,12 +113,11 @@ ErrorReport Session::Describe(const grpc::Status& status) const {
                       "(agents sign in again with 'accueil login')\n");
     }
   } else if (reason == "ROLE_REQUIRED" || reason == "SITE_NOT_ALLOWED") {
-    absl::StrAppend(&report.text,
-                    global_.token.empty()
-                        ? "  you are calling as the public: sign in with "
-                          "'accueil login' to act as an agent\n"
-                        : "  'accueil whoami' shows your roles and their "
-                          "sites\n");
+    absl::StrAppend(&report.text, global_.token.empty()
+                                      ? "  you are calling as the public: sign in with "
+                                        "'accueil login' to act as an agent\n"
+                                      : "  'accueil whoami' shows your roles and their "
+                                        "sites\n");
   } else if (reason == "AGENT_REASON_REQUIRED") {
     absl::StrAppend(&report.text,
                     "  acting for a person without their access code: say "
@@ -136,12 +126,9 @@ ErrorReport Session::Describe(const grpc::Status& status) const {
   return report;
 }
 
-int Session::Fail(const grpc::Status& status) const {
-  return Report(Describe(status));
-}
+int Session::Fail(const grpc::Status& status) const { return Report(Describe(status)); }
 
-int Session::FailMutation(const grpc::Status& status,
-                          const std::string& request_id) const {
+int Session::FailMutation(const grpc::Status& status, const std::string& request_id) const {
   ErrorReport report = Describe(status);
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
@@ -151,11 +138,10 @@ int Session::FailMutation(const grpc::Status& status,
     case grpc::StatusCode::CANCELLED:
     case grpc::StatusCode::UNKNOWN:
     case grpc::StatusCode::INTERNAL:
-      absl::StrAppend(
-          &report.text,
-          "  to retry without doing it twice, repeat the command with "
-          "--request-id ",
-          request_id, "\n");
+      absl::StrAppend(&report.text,
+                      "  to retry without doing it twice, repeat the command with "
+                      "--request-id ",
+                      request_id, "\n");
       break;
     default:
       break;
@@ -163,8 +149,7 @@ int Session::FailMutation(const grpc::Status& status,
   return Report(report);
 }
 
-grpc::Status Session::ListAllSites(v1::ListSitesResponse* all,
-                                   bool as_caller) {
+grpc::Status Session::ListAllSites(v1::ListSitesResponse* all, bool as_caller) {
   v1::ListSitesRequest request;
   request.set_page_size(kPageSize);
   return CollectPages(
@@ -177,8 +162,7 @@ grpc::Status Session::ListAllSites(v1::ListSitesResponse* all,
       [](v1::ListSitesResponse& r) { return r.mutable_sites(); }, all);
 }
 
-grpc::Status Session::ListAllDesks(const std::string& parent,
-                                   v1::ListDesksResponse* all,
+grpc::Status Session::ListAllDesks(const std::string& parent, v1::ListDesksResponse* all,
                                    bool as_caller) {
   v1::ListDesksRequest request;
   request.set_parent(parent);
@@ -204,8 +188,7 @@ grpc::Status Session::SiteOfDesk(const std::string& desk, std::string* site) {
   return grpc::Status::OK;
 }
 
-grpc::Status Session::ZoneNameOfSite(const std::string& site,
-                                     std::string* zone_name) {
+grpc::Status Session::ZoneNameOfSite(const std::string& site, std::string* zone_name) {
   zone_name->clear();
   if (!sites_) {
     v1::ListSitesResponse sites;
@@ -219,8 +202,7 @@ grpc::Status Session::ZoneNameOfSite(const std::string& site,
   return grpc::Status::OK;
 }
 
-grpc::Status Session::ZoneNameOfDesk(const std::string& desk,
-                                     std::string* zone_name) {
+grpc::Status Session::ZoneNameOfDesk(const std::string& desk, std::string* zone_name) {
   *zone_name = global_.time_zone;
   if (!zone_name->empty()) return grpc::Status::OK;
   std::string site;
@@ -233,15 +215,13 @@ grpc::Status Session::ZoneNameOfDesk(const std::string& desk,
 Zone Session::DisplayZone(const std::string& site, const std::string& desk) {
   std::string name = global_.time_zone;
   if (name.empty() && (!site.empty() || !desk.empty())) {
-    grpc::Status status = site.empty() ? ZoneNameOfDesk(desk, &name)
-                                       : ZoneNameOfSite(site, &name);
+    grpc::Status status = site.empty() ? ZoneNameOfDesk(desk, &name) : ZoneNameOfSite(site, &name);
     if (!status.ok()) name.clear();
   }
   if (name.empty()) name = kDefaultTimeZone;
   absl::StatusOr<Zone> zone = LoadZone(name);
   if (zone.ok()) return *std::move(zone);
-  std::cerr << "warning: " << zone.status().message()
-            << "; times are shown in UTC\n";
+  std::cerr << "warning: " << zone.status().message() << "; times are shown in UTC\n";
   return Zone{"UTC", absl::UTCTimeZone()};
 }
 

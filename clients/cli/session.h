@@ -47,8 +47,7 @@ absl::Status LoadTlsFiles(GlobalOptions* global);
 
 // ChannelCredentials are those `global` asks for: plaintext, TLS or mutual
 // TLS (after LoadTlsFiles).
-std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(
-    const GlobalOptions& global);
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const GlobalOptions& global);
 
 // Not thread-safe.
 class Session {
@@ -68,18 +67,15 @@ class Session {
 
   // FailMutation is Fail for a mutating call: when the server may or may not
   // have acted, it names the request id that makes a retry safe.
-  int FailMutation(const grpc::Status& status,
-                   const std::string& request_id) const;
+  int FailMutation(const grpc::Status& status, const std::string& request_id) const;
 
   // ListAllSites appends every site, following next_page_token. A lookup
   // (`as_caller` false) goes without the credentials: it is a public read,
   // and must not fill the audit log with the agent's reason.
-  grpc::Status ListAllSites(booking::v1::ListSitesResponse* all,
-                            bool as_caller = true);
+  grpc::Status ListAllSites(booking::v1::ListSitesResponse* all, bool as_caller = true);
 
   // ListAllDesks appends every desk of `parent` ("" for all sites).
-  grpc::Status ListAllDesks(const std::string& parent,
-                            booking::v1::ListDesksResponse* all,
+  grpc::Status ListAllDesks(const std::string& parent, booking::v1::ListDesksResponse* all,
                             bool as_caller = true);
 
   // The lookups below, made to show times in the right zone, are public
@@ -126,8 +122,7 @@ grpc::Status FollowPages(Request request, Fetch fetch, Take take) {
     grpc::Status status = fetch(request, &page);
     if (!status.ok()) return status;
     if (!take(page)) return grpc::Status::OK;
-    if (page.next_page_token().empty() ||
-        page.next_page_token() == request.page_token()) {
+    if (page.next_page_token().empty() || page.next_page_token() == request.page_token()) {
       return grpc::Status::OK;
     }
     request.set_page_token(page.next_page_token());
@@ -139,8 +134,7 @@ grpc::Status FollowPages(Request request, Fetch fetch, Take take) {
 // same on a page and on `all`. With `limit` > 0, keeps the first `limit`
 // items and asks for no more pages.
 template <typename Response, typename Request, typename Fetch, typename Items>
-grpc::Status CollectPages(Request request, Fetch fetch, Items items, Response* all,
-                          int limit = 0) {
+grpc::Status CollectPages(Request request, Fetch fetch, Items items, Response* all, int limit = 0) {
   grpc::Status status = FollowPages<Response>(request, fetch, [&](Response& page) {
     for (auto& item : *items(page)) *items(*all)->Add() = std::move(item);
     return !(limit > 0 && items(*all)->size() >= limit);

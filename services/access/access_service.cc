@@ -17,13 +17,12 @@ constexpr int kMaxPageSize = 500;
 
 // Binding columns: id, subject, role, site (0 = every), granted_by,
 // grant (micros), revoke (micros, 0 = active).
-const std::string kBindingCols = absl::StrCat(
-    "id, subject, role, coalesce(site_id, 0), granted_by, ", Micros("grant_time"),
-    ", coalesce(", Micros("revoke_time"), ", 0)");
+const std::string kBindingCols =
+    absl::StrCat("id, subject, role, coalesce(site_id, 0), granted_by, ", Micros("grant_time"),
+                 ", coalesce(", Micros("revoke_time"), ", 0)");
 // Device columns: id, site, display_name, create (micros), revoke (micros).
-const std::string kDeviceCols = absl::StrCat(
-    "id, site_id, display_name, ", Micros("create_time"), ", coalesce(",
-    Micros("revoke_time"), ", 0)");
+const std::string kDeviceCols = absl::StrCat("id, site_id, display_name, ", Micros("create_time"),
+                                             ", coalesce(", Micros("revoke_time"), ", 0)");
 
 google::protobuf::Timestamp Ts(int64_t micros) { return ToProto(absl::FromUnixMicros(micros)); }
 
@@ -90,22 +89,30 @@ absl::StatusOr<Page> ParsePage(int32_t page_size, const std::string& token,
 }
 
 void PrepareStatements(db::Pool& pool) {
-  pool.Prepare("access_insert_binding", absl::StrCat(
-      "INSERT INTO access.role_bindings (subject, role, site_id, granted_by, grant_time) "
-      "VALUES ($1, $2, NULLIF($3, 0), $4, $5::timestamptz) ON CONFLICT DO NOTHING "
-      "RETURNING ", kBindingCols));
-  pool.Prepare("access_active_binding", absl::StrCat(
-      "SELECT ", kBindingCols, " FROM access.role_bindings WHERE subject = $1 "
-      "AND role = $2 AND coalesce(site_id, 0) = $3 AND revoke_time IS NULL"));
-  pool.Prepare("access_get_binding", absl::StrCat(
-      "SELECT ", kBindingCols, " FROM access.role_bindings WHERE id = $1"));
-  pool.Prepare("access_revoke_binding", absl::StrCat(
-      "UPDATE access.role_bindings SET revoke_time = coalesce(revoke_time, $2::timestamptz) "
-      "WHERE id = $1 RETURNING ", kBindingCols));
-  pool.Prepare("access_list_bindings", absl::StrCat(
-      "SELECT ", kBindingCols, " FROM access.role_bindings "
-      "WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR site_id = $2) "
-      "AND ($3 OR revoke_time IS NULL) AND id > $4 ORDER BY id LIMIT $5"));
+  pool.Prepare(
+      "access_insert_binding",
+      absl::StrCat(
+          "INSERT INTO access.role_bindings (subject, role, site_id, granted_by, grant_time) "
+          "VALUES ($1, $2, NULLIF($3, 0), $4, $5::timestamptz) ON CONFLICT DO NOTHING "
+          "RETURNING ",
+          kBindingCols));
+  pool.Prepare("access_active_binding",
+               absl::StrCat("SELECT ", kBindingCols,
+                            " FROM access.role_bindings WHERE subject = $1 "
+                            "AND role = $2 AND coalesce(site_id, 0) = $3 AND revoke_time IS NULL"));
+  pool.Prepare("access_get_binding",
+               absl::StrCat("SELECT ", kBindingCols, " FROM access.role_bindings WHERE id = $1"));
+  pool.Prepare(
+      "access_revoke_binding",
+      absl::StrCat(
+          "UPDATE access.role_bindings SET revoke_time = coalesce(revoke_time, $2::timestamptz) "
+          "WHERE id = $1 RETURNING ",
+          kBindingCols));
+  pool.Prepare("access_list_bindings",
+               absl::StrCat("SELECT ", kBindingCols,
+                            " FROM access.role_bindings "
+                            "WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR site_id = $2) "
+                            "AND ($3 OR revoke_time IS NULL) AND id > $4 ORDER BY id LIMIT $5"));
   pool.Prepare("access_insert_device",
                "INSERT INTO access.device_tokens (site_id, display_name, secret_hash, "
                "created_by, create_time) VALUES ($1, $2, '\\x', $3, $4::timestamptz) "
@@ -113,20 +120,27 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare("access_set_device_hash",
                "UPDATE access.device_tokens SET secret_hash = decode($2, 'hex'), key_id = $3 "
                "WHERE id = $1");
-  pool.Prepare("access_get_device", absl::StrCat(
-      "SELECT ", kDeviceCols, " FROM access.device_tokens WHERE id = $1"));
-  pool.Prepare("access_revoke_device", absl::StrCat(
-      "UPDATE access.device_tokens SET revoke_time = coalesce(revoke_time, $2::timestamptz) "
-      "WHERE id = $1 RETURNING ", kDeviceCols));
-  pool.Prepare("access_list_devices", absl::StrCat(
-      "SELECT ", kDeviceCols, " FROM access.device_tokens WHERE site_id = $1 AND id > $2 "
-      "ORDER BY id LIMIT $3"));
-  pool.Prepare("access_list_audit", absl::StrCat(
-      "SELECT id, ", Micros("time"), ", subject, roles, method, resource, "
-      "coalesce(site_id, 0), reason, outcome FROM access.audit_log "
-      "WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR site_id = $2) "
-      "AND ($3 = '' OR resource = $3) AND time >= $4::timestamptz AND time < $5::timestamptz "
-      "AND id < $6 ORDER BY id DESC LIMIT $7"));
+  pool.Prepare("access_get_device",
+               absl::StrCat("SELECT ", kDeviceCols, " FROM access.device_tokens WHERE id = $1"));
+  pool.Prepare(
+      "access_revoke_device",
+      absl::StrCat(
+          "UPDATE access.device_tokens SET revoke_time = coalesce(revoke_time, $2::timestamptz) "
+          "WHERE id = $1 RETURNING ",
+          kDeviceCols));
+  pool.Prepare("access_list_devices",
+               absl::StrCat("SELECT ", kDeviceCols,
+                            " FROM access.device_tokens WHERE site_id = $1 AND id > $2 "
+                            "ORDER BY id LIMIT $3"));
+  pool.Prepare(
+      "access_list_audit",
+      absl::StrCat(
+          "SELECT id, ", Micros("time"),
+          ", subject, roles, method, resource, "
+          "coalesce(site_id, 0), reason, outcome FROM access.audit_log "
+          "WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR site_id = $2) "
+          "AND ($3 = '' OR resource = $3) AND time >= $4::timestamptz AND time < $5::timestamptz "
+          "AND id < $6 ORDER BY id DESC LIMIT $7"));
 }
 
 }  // namespace
@@ -144,246 +158,251 @@ grpc::Status AccessService::WhoAmI(grpc::ServerContext* context, const v1::WhoAm
                                    v1::Caller* resp) {
   return ctx_.gate->Handle(context, "accueil.access.v1.AccessService.WhoAmI",
                            [&](Call& call) -> absl::Status {
-    resp->set_subject(call.caller().subject);
-    for (const auth::Grant& g : call.caller().grants) {
-      v1::RoleGrant* grant = resp->add_grants();
-      grant->set_role(g.role);
-      grant->set_site(SiteName(g.site_id));
-    }
-    return absl::OkStatus();
-  });
+                             resp->set_subject(call.caller().subject);
+                             for (const auth::Grant& g : call.caller().grants) {
+                               v1::RoleGrant* grant = resp->add_grants();
+                               grant->set_role(g.role);
+                               grant->set_site(SiteName(g.site_id));
+                             }
+                             return absl::OkStatus();
+                           });
 }
 
-grpc::Status AccessService::GrantRole(grpc::ServerContext* context,
-                                      const v1::GrantRoleRequest* req, v1::RoleBinding* resp) {
-  return ctx_.gate->Handle(context, "accueil.access.v1.AccessService.GrantRole",
-                           [&](Call& call) -> absl::Status {
-    absl::StatusOr<std::string> subject = ParseSubject(req->subject());
-    if (!subject.ok()) return subject.status();
-    v1::Role role = req->role();
-    if (role != v1::LODGE_AGENT && role != v1::COUNTER_AGENT && role != v1::QUALITY_OFFICER &&
-        role != v1::ADMINISTRATOR && role != v1::SERVICE) {
-      return InvalidField("ROLE_NOT_GRANTABLE", "role",
-                          "grant LODGE_AGENT, COUNTER_AGENT, QUALITY_OFFICER, "
-                          "ADMINISTRATOR or SERVICE (devices get device tokens)");
-    }
-    absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
-    if (!site.ok()) return site.status();
-    if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-    std::string role_name = v1::Role_Name(role);
-    // Granting what is already granted answers the existing binding, so a
-    // retry is harmless.
-    return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-      pqxx::nontransaction tx(c);
-      pqxx::result r = tx.exec_prepared("access_insert_binding", *subject, role_name, *site,
-                                        call.caller().subject, db::SqlTime(ctx_.clock->Now()));
-      if (r.empty()) r = tx.exec_prepared("access_active_binding", *subject, role_name, *site);
-      if (r.empty()) {
-        return Error(absl::StatusCode::kAborted, "CONCURRENT_UPDATE", "retry the request");
-      }
-      BindingFromRow(r[0], resp);
-      call.SetResource(resp->name(), *site);
-      return absl::OkStatus();
-    });
-  });
+grpc::Status AccessService::GrantRole(grpc::ServerContext* context, const v1::GrantRoleRequest* req,
+                                      v1::RoleBinding* resp) {
+  return ctx_.gate->Handle(
+      context, "accueil.access.v1.AccessService.GrantRole", [&](Call& call) -> absl::Status {
+        absl::StatusOr<std::string> subject = ParseSubject(req->subject());
+        if (!subject.ok()) return subject.status();
+        v1::Role role = req->role();
+        if (role != v1::LODGE_AGENT && role != v1::COUNTER_AGENT && role != v1::QUALITY_OFFICER &&
+            role != v1::ADMINISTRATOR && role != v1::SERVICE) {
+          return InvalidField("ROLE_NOT_GRANTABLE", "role",
+                              "grant LODGE_AGENT, COUNTER_AGENT, QUALITY_OFFICER, "
+                              "ADMINISTRATOR or SERVICE (devices get device tokens)");
+        }
+        absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
+        if (!site.ok()) return site.status();
+        if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+        std::string role_name = v1::Role_Name(role);
+        // Granting what is already granted answers the existing binding, so a
+        // retry is harmless.
+        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+          pqxx::nontransaction tx(c);
+          pqxx::result r = tx.exec_prepared("access_insert_binding", *subject, role_name, *site,
+                                            call.caller().subject, db::SqlTime(ctx_.clock->Now()));
+          if (r.empty()) r = tx.exec_prepared("access_active_binding", *subject, role_name, *site);
+          if (r.empty()) {
+            return Error(absl::StatusCode::kAborted, "CONCURRENT_UPDATE", "retry the request");
+          }
+          BindingFromRow(r[0], resp);
+          call.SetResource(resp->name(), *site);
+          return absl::OkStatus();
+        });
+      });
 }
 
 grpc::Status AccessService::RevokeRole(grpc::ServerContext* context,
                                        const v1::RevokeRoleRequest* req, v1::RoleBinding* resp) {
-  return ctx_.gate->Handle(context, "accueil.access.v1.AccessService.RevokeRole",
-                           [&](Call& call) -> absl::Status {
-    absl::StatusOr<int64_t> id = input::ParseResourceId(req->name(), "roleBindings", "name");
-    if (!id.ok()) return id.status();
-    return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-      pqxx::work tx(c);
-      pqxx::result r = tx.exec_prepared("access_get_binding", *id);
-      if (r.empty()) {
-        return WithField(
-            Error(absl::StatusCode::kNotFound, "ROLE_BINDING_NOT_FOUND", "no such binding"),
-            "name");
-      }
-      if (absl::Status s = call.AuthorizeSite(r[0][3].as<int64_t>()); !s.ok()) return s;
-      r = tx.exec_prepared("access_revoke_binding", *id, db::SqlTime(ctx_.clock->Now()));
-      tx.commit();
-      BindingFromRow(r[0], resp);
-      call.SetResource(resp->name(), r[0][3].as<int64_t>());
-      return absl::OkStatus();
-    });
-  });
+  return ctx_.gate->Handle(
+      context, "accueil.access.v1.AccessService.RevokeRole", [&](Call& call) -> absl::Status {
+        absl::StatusOr<int64_t> id = input::ParseResourceId(req->name(), "roleBindings", "name");
+        if (!id.ok()) return id.status();
+        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+          pqxx::work tx(c);
+          pqxx::result r = tx.exec_prepared("access_get_binding", *id);
+          if (r.empty()) {
+            return WithField(
+                Error(absl::StatusCode::kNotFound, "ROLE_BINDING_NOT_FOUND", "no such binding"),
+                "name");
+          }
+          if (absl::Status s = call.AuthorizeSite(r[0][3].as<int64_t>()); !s.ok()) return s;
+          r = tx.exec_prepared("access_revoke_binding", *id, db::SqlTime(ctx_.clock->Now()));
+          tx.commit();
+          BindingFromRow(r[0], resp);
+          call.SetResource(resp->name(), r[0][3].as<int64_t>());
+          return absl::OkStatus();
+        });
+      });
 }
 
 grpc::Status AccessService::ListRoleBindings(grpc::ServerContext* context,
                                              const v1::ListRoleBindingsRequest* req,
                                              v1::ListRoleBindingsResponse* resp) {
-  return ctx_.gate->Handle(context, "accueil.access.v1.AccessService.ListRoleBindings",
-                           [&](Call& call) -> absl::Status {
-    absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
-    if (!site.ok()) return site.status();
-    if (!req->subject().empty()) {
-      if (absl::Status s = ParseSubject(req->subject()).status(); !s.ok()) return s;
-    }
-    if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-    std::string scope = absl::StrCat("bindings:", req->subject(), ":", *site, ":",
-                                     req->include_revoked());
-    absl::StatusOr<Page> page = ParsePage(req->page_size(), req->page_token(), scope, 0);
-    if (!page.ok()) return page.status();
-    return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-      pqxx::nontransaction tx(c);
-      pqxx::result r = tx.exec_prepared("access_list_bindings", req->subject(), *site,
-                                        req->include_revoked(), page->after, page->size + 1);
-      for (int i = 0; i < static_cast<int>(r.size()) && i < page->size; ++i) {
-        BindingFromRow(r[i], resp->add_role_bindings());
-      }
-      if (static_cast<int>(r.size()) > page->size) {
-        resp->set_next_page_token(
-            input::EncodePageToken(scope, {r[page->size - 1][0].as<int64_t>()}));
-      }
-      return absl::OkStatus();
-    });
-  });
+  return ctx_.gate->Handle(
+      context, "accueil.access.v1.AccessService.ListRoleBindings", [&](Call& call) -> absl::Status {
+        absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
+        if (!site.ok()) return site.status();
+        if (!req->subject().empty()) {
+          if (absl::Status s = ParseSubject(req->subject()).status(); !s.ok()) return s;
+        }
+        if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+        std::string scope =
+            absl::StrCat("bindings:", req->subject(), ":", *site, ":", req->include_revoked());
+        absl::StatusOr<Page> page = ParsePage(req->page_size(), req->page_token(), scope, 0);
+        if (!page.ok()) return page.status();
+        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+          pqxx::nontransaction tx(c);
+          pqxx::result r = tx.exec_prepared("access_list_bindings", req->subject(), *site,
+                                            req->include_revoked(), page->after, page->size + 1);
+          for (int i = 0; i < static_cast<int>(r.size()) && i < page->size; ++i) {
+            BindingFromRow(r[i], resp->add_role_bindings());
+          }
+          if (static_cast<int>(r.size()) > page->size) {
+            resp->set_next_page_token(
+                input::EncodePageToken(scope, {r[page->size - 1][0].as<int64_t>()}));
+          }
+          return absl::OkStatus();
+        });
+      });
 }
 
 grpc::Status AccessService::CreateDeviceToken(grpc::ServerContext* context,
                                               const v1::CreateDeviceTokenRequest* req,
                                               v1::DeviceToken* resp) {
-  return ctx_.gate->Handle(context, "accueil.access.v1.AccessService.CreateDeviceToken",
-                           [&](Call& call) -> absl::Status {
-    absl::StatusOr<int64_t> site = input::ParseResourceId(req->site(), "sites", "site");
-    if (!site.ok()) return site.status();
-    absl::StatusOr<std::string> name =
-        input::ParseFreeText(req->display_name(), "display_name", 200);
-    if (!name.ok()) return name.status();
-    if (name->empty()) {
-      return InvalidField("INVALID_TEXT", "display_name", "name the device");
-    }
-    if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-    // Only the keyed hash is kept, so a retry cannot answer the same token:
-    // it makes another one (revoke the unused one).
-    return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-      pqxx::work tx(c);
-      int64_t id = tx.exec_prepared1("access_insert_device", *site, *name, call.caller().subject,
-                                     db::SqlTime(ctx_.clock->Now()))[0].as<int64_t>();
-      auth::Authenticator::DeviceSecret secret = ctx_.authenticator->NewDeviceToken(id);
-      tx.exec_prepared("access_set_device_hash", id, secret.secret_hash, secret.key_id);
-      pqxx::row row = tx.exec_prepared1("access_get_device", id);
-      tx.commit();
-      DeviceFromRow(row, resp);
-      resp->set_token(secret.token);
-      call.SetResource(resp->name(), *site);
-      return absl::OkStatus();
-    });
-  });
+  return ctx_.gate->Handle(
+      context, "accueil.access.v1.AccessService.CreateDeviceToken",
+      [&](Call& call) -> absl::Status {
+        absl::StatusOr<int64_t> site = input::ParseResourceId(req->site(), "sites", "site");
+        if (!site.ok()) return site.status();
+        absl::StatusOr<std::string> name =
+            input::ParseFreeText(req->display_name(), "display_name", 200);
+        if (!name.ok()) return name.status();
+        if (name->empty()) {
+          return InvalidField("INVALID_TEXT", "display_name", "name the device");
+        }
+        if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+        // Only the keyed hash is kept, so a retry cannot answer the same token:
+        // it makes another one (revoke the unused one).
+        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+          pqxx::work tx(c);
+          int64_t id = tx.exec_prepared1("access_insert_device", *site, *name,
+                                         call.caller().subject, db::SqlTime(ctx_.clock->Now()))[0]
+                           .as<int64_t>();
+          auth::Authenticator::DeviceSecret secret = ctx_.authenticator->NewDeviceToken(id);
+          tx.exec_prepared("access_set_device_hash", id, secret.secret_hash, secret.key_id);
+          pqxx::row row = tx.exec_prepared1("access_get_device", id);
+          tx.commit();
+          DeviceFromRow(row, resp);
+          resp->set_token(secret.token);
+          call.SetResource(resp->name(), *site);
+          return absl::OkStatus();
+        });
+      });
 }
 
 grpc::Status AccessService::RevokeDeviceToken(grpc::ServerContext* context,
                                               const v1::RevokeDeviceTokenRequest* req,
                                               v1::DeviceToken* resp) {
-  return ctx_.gate->Handle(context, "accueil.access.v1.AccessService.RevokeDeviceToken",
-                           [&](Call& call) -> absl::Status {
-    absl::StatusOr<int64_t> id = input::ParseResourceId(req->name(), "devices", "name");
-    if (!id.ok()) return id.status();
-    return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-      pqxx::work tx(c);
-      pqxx::result r = tx.exec_prepared("access_get_device", *id);
-      if (r.empty()) {
-        return WithField(Error(absl::StatusCode::kNotFound, "DEVICE_NOT_FOUND", "no such device"),
-                         "name");
-      }
-      if (absl::Status s = call.AuthorizeSite(r[0][1].as<int64_t>()); !s.ok()) return s;
-      pqxx::row row = tx.exec_prepared1("access_revoke_device", *id,
-                                        db::SqlTime(ctx_.clock->Now()));
-      tx.commit();
-      DeviceFromRow(row, resp);
-      call.SetResource(resp->name(), row[1].as<int64_t>());
-      return absl::OkStatus();
-    });
-  });
+  return ctx_.gate->Handle(
+      context, "accueil.access.v1.AccessService.RevokeDeviceToken",
+      [&](Call& call) -> absl::Status {
+        absl::StatusOr<int64_t> id = input::ParseResourceId(req->name(), "devices", "name");
+        if (!id.ok()) return id.status();
+        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+          pqxx::work tx(c);
+          pqxx::result r = tx.exec_prepared("access_get_device", *id);
+          if (r.empty()) {
+            return WithField(
+                Error(absl::StatusCode::kNotFound, "DEVICE_NOT_FOUND", "no such device"), "name");
+          }
+          if (absl::Status s = call.AuthorizeSite(r[0][1].as<int64_t>()); !s.ok()) return s;
+          pqxx::row row =
+              tx.exec_prepared1("access_revoke_device", *id, db::SqlTime(ctx_.clock->Now()));
+          tx.commit();
+          DeviceFromRow(row, resp);
+          call.SetResource(resp->name(), row[1].as<int64_t>());
+          return absl::OkStatus();
+        });
+      });
 }
 
 grpc::Status AccessService::ListDeviceTokens(grpc::ServerContext* context,
                                              const v1::ListDeviceTokensRequest* req,
                                              v1::ListDeviceTokensResponse* resp) {
-  return ctx_.gate->Handle(context, "accueil.access.v1.AccessService.ListDeviceTokens",
-                           [&](Call& call) -> absl::Status {
-    absl::StatusOr<int64_t> site = input::ParseResourceId(req->site(), "sites", "site");
-    if (!site.ok()) return site.status();
-    if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-    std::string scope = absl::StrCat("devices:", *site);
-    absl::StatusOr<Page> page = ParsePage(req->page_size(), req->page_token(), scope, 0);
-    if (!page.ok()) return page.status();
-    return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-      pqxx::nontransaction tx(c);
-      pqxx::result r = tx.exec_prepared("access_list_devices", *site, page->after,
-                                        page->size + 1);
-      for (int i = 0; i < static_cast<int>(r.size()) && i < page->size; ++i) {
-        DeviceFromRow(r[i], resp->add_device_tokens());
-      }
-      if (static_cast<int>(r.size()) > page->size) {
-        resp->set_next_page_token(
-            input::EncodePageToken(scope, {r[page->size - 1][0].as<int64_t>()}));
-      }
-      return absl::OkStatus();
-    });
-  });
+  return ctx_.gate->Handle(
+      context, "accueil.access.v1.AccessService.ListDeviceTokens", [&](Call& call) -> absl::Status {
+        absl::StatusOr<int64_t> site = input::ParseResourceId(req->site(), "sites", "site");
+        if (!site.ok()) return site.status();
+        if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+        std::string scope = absl::StrCat("devices:", *site);
+        absl::StatusOr<Page> page = ParsePage(req->page_size(), req->page_token(), scope, 0);
+        if (!page.ok()) return page.status();
+        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+          pqxx::nontransaction tx(c);
+          pqxx::result r =
+              tx.exec_prepared("access_list_devices", *site, page->after, page->size + 1);
+          for (int i = 0; i < static_cast<int>(r.size()) && i < page->size; ++i) {
+            DeviceFromRow(r[i], resp->add_device_tokens());
+          }
+          if (static_cast<int>(r.size()) > page->size) {
+            resp->set_next_page_token(
+                input::EncodePageToken(scope, {r[page->size - 1][0].as<int64_t>()}));
+          }
+          return absl::OkStatus();
+        });
+      });
 }
 
 grpc::Status AccessService::ListAuditEvents(grpc::ServerContext* context,
                                             const v1::ListAuditEventsRequest* req,
                                             v1::ListAuditEventsResponse* resp) {
-  return ctx_.gate->Handle(context, "accueil.access.v1.AccessService.ListAuditEvents",
-                           [&](Call& call) -> absl::Status {
-    absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
-    if (!site.ok()) return site.status();
-    if (req->resource().size() > 100) {
-      return InvalidField("INVALID_RESOURCE_NAME", "resource", "at most 100 characters");
-    }
-    if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-    for (const auto& [ts, field] :
-         {std::pair{&req->start_time(), "start_time"}, {&req->end_time(), "end_time"}}) {
-      if (!IsValidTimestamp(*ts)) return InvalidField("INVALID_TIME", field, "not a valid timestamp");
-    }
-    if (req->subject().size() > 200) {
-      return InvalidField("INVALID_SUBJECT", "subject", "at most 200 characters");
-    }
-    absl::Time start = req->has_start_time() ? FromProto(req->start_time()) : absl::UnixEpoch();
-    absl::Time end = req->has_end_time() ? FromProto(req->end_time())
-                                         : ctx_.clock->Now() + absl::Hours(24);
-    if (end <= start) {
-      return InvalidField("INVALID_TIME_RANGE", "end_time", "end_time must be after start_time");
-    }
-    // The window as the client asked for it: an unset end means "a day from
-    // now" on every page, an instant that moves between pages.
-    std::string scope = absl::StrCat(
-        "audit:", req->subject(), ":", *site, ":", req->resource(), ":",
-        absl::ToUnixMicros(start), ":",
-        req->has_end_time() ? absl::StrCat(absl::ToUnixMicros(end)) : "default");
-    absl::StatusOr<Page> page = ParsePage(req->page_size(), req->page_token(), scope,
-                                          std::numeric_limits<int64_t>::max());
-    if (!page.ok()) return page.status();
-    return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-      pqxx::nontransaction tx(c);
-      pqxx::result r = tx.exec_prepared("access_list_audit", req->subject(), *site,
-                                        req->resource(), db::SqlTime(start), db::SqlTime(end),
-                                        page->after, page->size + 1);
-      for (int i = 0; i < static_cast<int>(r.size()) && i < page->size; ++i) {
-        v1::AuditEvent* e = resp->add_audit_events();
-        e->set_name(absl::StrCat("auditEvents/", r[i][0].as<int64_t>()));
-        *e->mutable_time() = Ts(r[i][1].as<int64_t>());
-        e->set_subject(r[i][2].as<std::string>());
-        e->set_roles(r[i][3].as<std::string>());
-        e->set_method(r[i][4].as<std::string>());
-        e->set_resource(r[i][5].as<std::string>());
-        e->set_site(SiteName(r[i][6].as<int64_t>()));
-        e->set_reason(r[i][7].as<std::string>());
-        e->set_outcome(r[i][8].as<std::string>());
-      }
-      if (static_cast<int>(r.size()) > page->size) {
-        resp->set_next_page_token(
-            input::EncodePageToken(scope, {r[page->size - 1][0].as<int64_t>()}));
-      }
-      return absl::OkStatus();
-    });
-  });
+  return ctx_.gate->Handle(
+      context, "accueil.access.v1.AccessService.ListAuditEvents", [&](Call& call) -> absl::Status {
+        absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
+        if (!site.ok()) return site.status();
+        if (req->resource().size() > 100) {
+          return InvalidField("INVALID_RESOURCE_NAME", "resource", "at most 100 characters");
+        }
+        if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+        for (const auto& [ts, field] :
+             {std::pair{&req->start_time(), "start_time"}, {&req->end_time(), "end_time"}}) {
+          if (!IsValidTimestamp(*ts))
+            return InvalidField("INVALID_TIME", field, "not a valid timestamp");
+        }
+        if (req->subject().size() > 200) {
+          return InvalidField("INVALID_SUBJECT", "subject", "at most 200 characters");
+        }
+        absl::Time start = req->has_start_time() ? FromProto(req->start_time()) : absl::UnixEpoch();
+        absl::Time end =
+            req->has_end_time() ? FromProto(req->end_time()) : ctx_.clock->Now() + absl::Hours(24);
+        if (end <= start) {
+          return InvalidField("INVALID_TIME_RANGE", "end_time",
+                              "end_time must be after start_time");
+        }
+        // The window as the client asked for it: an unset end means "a day from
+        // now" on every page, an instant that moves between pages.
+        std::string scope =
+            absl::StrCat("audit:", req->subject(), ":", *site, ":", req->resource(), ":",
+                         absl::ToUnixMicros(start), ":",
+                         req->has_end_time() ? absl::StrCat(absl::ToUnixMicros(end)) : "default");
+        absl::StatusOr<Page> page = ParsePage(req->page_size(), req->page_token(), scope,
+                                              std::numeric_limits<int64_t>::max());
+        if (!page.ok()) return page.status();
+        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+          pqxx::nontransaction tx(c);
+          pqxx::result r =
+              tx.exec_prepared("access_list_audit", req->subject(), *site, req->resource(),
+                               db::SqlTime(start), db::SqlTime(end), page->after, page->size + 1);
+          for (int i = 0; i < static_cast<int>(r.size()) && i < page->size; ++i) {
+            v1::AuditEvent* e = resp->add_audit_events();
+            e->set_name(absl::StrCat("auditEvents/", r[i][0].as<int64_t>()));
+            *e->mutable_time() = Ts(r[i][1].as<int64_t>());
+            e->set_subject(r[i][2].as<std::string>());
+            e->set_roles(r[i][3].as<std::string>());
+            e->set_method(r[i][4].as<std::string>());
+            e->set_resource(r[i][5].as<std::string>());
+            e->set_site(SiteName(r[i][6].as<int64_t>()));
+            e->set_reason(r[i][7].as<std::string>());
+            e->set_outcome(r[i][8].as<std::string>());
+          }
+          if (static_cast<int>(r.size()) > page->size) {
+            resp->set_next_page_token(
+                input::EncodePageToken(scope, {r[page->size - 1][0].as<int64_t>()}));
+          }
+          return absl::OkStatus();
+        });
+      });
 }
 
 }  // namespace accueil::access

@@ -2,6 +2,5 @@
 #include "services/access/access_service.h"
 
 int main(int argc, char** argv) {
-  return accueil::ServerMain(argc, argv,
-                             {{"access", accueil::access::AccessService::Make}});
+  return accueil::ServerMain(argc, argv, {{"access", accueil::access::AccessService::Make}});
 }

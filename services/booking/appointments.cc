@@ -73,8 +73,8 @@ absl::Status BookingService::LoadAppointment(int64_t id, const std::string& refe
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     pqxx::result r = id > 0 ? tx.exec_prepared("booking_get_appointment", id)
-                            : tx.exec_prepared("booking_get_appointment_by_reference",
-                                               reference, db::SqlTime(now));
+                            : tx.exec_prepared("booking_get_appointment_by_reference", reference,
+                                               db::SqlTime(now));
     if (r.empty()) {
       return WithField(Error(absl::StatusCode::kNotFound, "APPOINTMENT_NOT_FOUND",
                              "no appointment with this reference"),
@@ -97,8 +97,7 @@ absl::Status BookingService::LoadAppointment(int64_t id, const std::string& refe
   });
 }
 
-absl::StatusOr<int64_t> BookingService::Authorize(Call& call,
-                                                  const std::string& raw_reference,
+absl::StatusOr<int64_t> BookingService::Authorize(Call& call, const std::string& raw_reference,
                                                   const std::string& raw_code,
                                                   v1::Appointment* out) {
   absl::StatusOr<std::string> reference = input::ParseReference(raw_reference, "reference");
@@ -129,8 +128,7 @@ absl::StatusOr<int64_t> BookingService::Authorize(Call& call,
     // Count the failure (shared by replicas): enough of them lock the reference.
     absl::Status noted = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::nontransaction tx(c);
-      tx.exec_prepared("booking_note_code_failure", *reference,
-                       db::SqlTime(ctx_.clock->Now()));
+      tx.exec_prepared("booking_note_code_failure", *reference, db::SqlTime(ctx_.clock->Now()));
       return absl::OkStatus();
     });
     if (!noted.ok()) return noted;
@@ -143,8 +141,7 @@ absl::StatusOr<int64_t> BookingService::Authorize(Call& call,
   return *id;
 }
 
-absl::Status BookingService::AuthorizeOnAppointment(Call& call, int64_t id,
-                                                    int* code_version) {
+absl::Status BookingService::AuthorizeOnAppointment(Call& call, int64_t id, int* code_version) {
   v1::Appointment current;
   if (absl::Status s = LoadAppointment(id, "", &current, code_version); !s.ok()) return s;
   absl::StatusOr<int64_t> site = input::ParseResourceId(current.site(), "sites", "site");
@@ -153,7 +150,8 @@ absl::Status BookingService::AuthorizeOnAppointment(Call& call, int64_t id,
   return call.AuthorizeSite(*site);
 }
 
-absl::Status BookingService::DoCreateAppointment(Call& call, const v1::CreateAppointmentRequest& req,
+absl::Status BookingService::DoCreateAppointment(Call& call,
+                                                 const v1::CreateAppointmentRequest& req,
                                                  v1::Appointment* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("CreateAppointment", req);
   if (!idem.ok()) return idem.status();
@@ -166,8 +164,8 @@ absl::Status BookingService::DoCreateAppointment(Call& call, const v1::CreateApp
     return InvalidField("INVALID_ACCESSIBILITY_NEED", "accessibility.need",
                         "unknown accessibility need");
   }
-  absl::StatusOr<std::string> note = input::ParseFreeText(
-      req.accessibility().note(), "accessibility.note", kMaxNoteChars);
+  absl::StatusOr<std::string> note =
+      input::ParseFreeText(req.accessibility().note(), "accessibility.note", kMaxNoteChars);
   if (!note.ok()) return note.status();
   if (req.companions() < 0 || req.companions() > kMaxCompanions) {
     return InvalidField("INVALID_COMPANIONS", "companions",
@@ -178,8 +176,8 @@ absl::Status BookingService::DoCreateAppointment(Call& call, const v1::CreateApp
     return InvalidField("INVALID_CHANNEL", "channel", "unknown channel");
   }
   if (channel == v1::CHANNEL_UNSPECIFIED) channel = v1::ONLINE;
-  absl::StatusOr<std::string> override_reason = input::ParseFreeText(
-      req.override_reason(), "override_reason", kMaxNoteChars);
+  absl::StatusOr<std::string> override_reason =
+      input::ParseFreeText(req.override_reason(), "override_reason", kMaxNoteChars);
   if (!override_reason.ok()) return override_reason.status();
   if (!override_reason->empty() && channel != v1::AGENT) {
     return InvalidField("OVERRIDE_NOT_ALLOWED", "override_reason",
@@ -214,11 +212,10 @@ absl::Status BookingService::DoCreateAppointment(Call& call, const v1::CreateApp
     status = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::nontransaction tx(c);
       pqxx::row r = tx.exec_prepared1(
-          "booking_create_appointment", idem->request_id, idem->hash_hex,
-          db::SqlTime(now), *slot, reference, person_key, person->given_name,
-          person->family_name, person->email, person->phone, person->language,
-          NeedToSql(need), *note, req.companions(), ChannelToSql(channel),
-          *override_reason, previous_keys);
+          "booking_create_appointment", idem->request_id, idem->hash_hex, db::SqlTime(now), *slot,
+          reference, person_key, person->given_name, person->family_name, person->email,
+          person->phone, person->language, NeedToSql(need), *note, req.companions(),
+          ChannelToSql(channel), *override_reason, previous_keys);
       FillAppointment(r, out);
       call.SetResource(out->name(), r[6].as<int64_t>());
       return absl::OkStatus();
@@ -228,18 +225,17 @@ absl::Status BookingService::DoCreateAppointment(Call& call, const v1::CreateApp
   return status;
 }
 
-absl::Status BookingService::DoGetAppointment(Call& call,
-                                              const v1::GetAppointmentRequest& req,
+absl::Status BookingService::DoGetAppointment(Call& call, const v1::GetAppointmentRequest& req,
                                               v1::Appointment* out) {
   return Authorize(call, req.reference(), req.access_code(), out).status();
 }
 
-absl::Status BookingService::DoCancelAppointment(Call& call, const v1::CancelAppointmentRequest& req,
+absl::Status BookingService::DoCancelAppointment(Call& call,
+                                                 const v1::CancelAppointmentRequest& req,
                                                  v1::Appointment* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("CancelAppointment", req);
   if (!idem.ok()) return idem.status();
-  absl::StatusOr<std::string> reason =
-      input::ParseFreeText(req.reason(), "reason", kMaxNoteChars);
+  absl::StatusOr<std::string> reason = input::ParseFreeText(req.reason(), "reason", kMaxNoteChars);
   if (!reason.ok()) return reason.status();
   absl::StatusOr<int64_t> id = Authorize(call, req.reference(), req.access_code(), out);
   if (!id.ok()) return id.status();
@@ -247,13 +243,15 @@ absl::Status BookingService::DoCancelAppointment(Call& call, const v1::CancelApp
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     FillAppointment(tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
-                      db::SqlTime(now), *id, "cancelled", *reason), out);
+                                      db::SqlTime(now), *id, "cancelled", *reason),
+                    out);
     return absl::OkStatus();
   });
 }
 
-absl::Status BookingService::DoRescheduleAppointment(
-    Call& call, const v1::RescheduleAppointmentRequest& req, v1::Appointment* out) {
+absl::Status BookingService::DoRescheduleAppointment(Call& call,
+                                                     const v1::RescheduleAppointmentRequest& req,
+                                                     v1::Appointment* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("RescheduleAppointment", req);
   if (!idem.ok()) return idem.status();
   absl::StatusOr<int64_t> new_slot = input::ParseResourceId(req.new_slot(), "slots", "new_slot");
@@ -264,7 +262,8 @@ absl::Status BookingService::DoRescheduleAppointment(
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     FillAppointment(tx.exec_prepared1("booking_reschedule", idem->request_id, idem->hash_hex,
-                      db::SqlTime(now), *id, *new_slot), out);
+                                      db::SqlTime(now), *id, *new_slot),
+                    out);
     return absl::OkStatus();
   });
 }
@@ -292,17 +291,17 @@ absl::Status BookingService::DoSearchAppointments(Call& call,
   if (req.has_start_time() && !IsValidTimestamp(req.start_time())) {
     return InvalidField("INVALID_TIME", "start_time", "not a valid timestamp");
   }
-  absl::Time from = req.has_start_time() ? FromProto(req.start_time())
-                                         : ctx_.clock->Now() - absl::Hours(24);
+  absl::Time from =
+      req.has_start_time() ? FromProto(req.start_time()) : ctx_.clock->Now() - absl::Hours(24);
   absl::StatusOr<int> size = input::ParsePageSize(req.page_size(), 20, 100, "page_size");
   if (!size.ok()) return size.status();
   // The search as the client asked for it: an unset start means "a day ago"
   // on every page, an instant that moves between pages (the keyset position
   // carries the order).
-  std::string scope = absl::StrCat(
-      "search:", *site, ":",
-      req.has_start_time() ? absl::StrCat(absl::ToUnixMicros(from)) : "default", ":", phone,
-      ":", email, ":", family);
+  std::string scope =
+      absl::StrCat("search:", *site, ":",
+                   req.has_start_time() ? absl::StrCat(absl::ToUnixMicros(from)) : "default", ":",
+                   phone, ":", email, ":", family);
   int64_t after_micros = absl::ToUnixMicros(from) - 1, after_id = 0;
   if (!req.page_token().empty()) {
     auto keys = input::DecodePageToken(req.page_token(), scope, 2, "page_token");
@@ -315,8 +314,8 @@ absl::Status BookingService::DoSearchAppointments(Call& call,
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     resp->Clear();
-    pqxx::result r = tx.exec_prepared("booking_search_appointments", *site, phone, email,
-                                      family, after_micros, after_id, *size + 1);
+    pqxx::result r = tx.exec_prepared("booking_search_appointments", *site, phone, email, family,
+                                      after_micros, after_id, *size + 1);
     // Without access codes or check-in tokens: an agent acts without them and
     // issues a new code with ResetAccessCode; a list of codes has no use.
     for (int i = 0; i < static_cast<int>(r.size()) && i < *size; ++i) {
@@ -324,15 +323,14 @@ absl::Status BookingService::DoSearchAppointments(Call& call,
     }
     if (static_cast<int>(r.size()) > *size) {
       const auto& last = r[*size - 1];
-      resp->set_next_page_token(input::EncodePageToken(
-          scope, {last[7].as<int64_t>(), last[0].as<int64_t>()}));
+      resp->set_next_page_token(
+          input::EncodePageToken(scope, {last[7].as<int64_t>(), last[0].as<int64_t>()}));
     }
     return absl::OkStatus();
   });
 }
 
-absl::Status BookingService::DoResetAccessCode(Call& call,
-                                               const v1::ResetAccessCodeRequest& req,
+absl::Status BookingService::DoResetAccessCode(Call& call, const v1::ResetAccessCodeRequest& req,
                                                v1::Appointment* out) {
   absl::StatusOr<Idempotency> idem = ForRequest("ResetAccessCode", req);
   if (!idem.ok()) return idem.status();
@@ -342,8 +340,8 @@ absl::Status BookingService::DoResetAccessCode(Call& call,
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_reset_access_code", idem->request_id,
-                                      idem->hash_hex, db::SqlTime(now), *id),
+    FillAppointment(tx.exec_prepared1("booking_reset_access_code", idem->request_id, idem->hash_hex,
+                                      db::SqlTime(now), *id),
                     out);
     return absl::OkStatus();
   });

@@ -13,23 +13,24 @@ using db::Micros;
 
 // Every SQL statement of the service, prepared once per connection.
 void PrepareStatements(db::Pool& pool) {
-  const std::string site_cols = absl::StrCat(
-      "id, display_name, address, time_zone, ", Micros("create_time"));
+  const std::string site_cols =
+      absl::StrCat("id, display_name, address, time_zone, ", Micros("create_time"));
   const std::string desk_cols =
       "id, site_id, display_name, kind, slot_minutes, capacity_per_slot, "
       "instructions::text";
   pool.Prepare("booking_get_site",
                absl::StrCat("SELECT ", site_cols, " FROM booking.sites WHERE id = $1"));
-  pool.Prepare("booking_list_sites",
-               absl::StrCat("SELECT ", site_cols, " FROM booking.sites WHERE id > $1 "
-                            "ORDER BY id LIMIT $2"));
+  pool.Prepare("booking_list_sites", absl::StrCat("SELECT ", site_cols,
+                                                  " FROM booking.sites WHERE id > $1 "
+                                                  "ORDER BY id LIMIT $2"));
   pool.Prepare("booking_insert_site",
                "INSERT INTO booking.sites (display_name, address, time_zone, create_time) "
                "VALUES ($1, $2, $3, $4::timestamptz) RETURNING id");
   pool.Prepare("booking_get_desk",
                absl::StrCat("SELECT ", desk_cols, " FROM booking.desks WHERE id = $1"));
   pool.Prepare("booking_list_desks",
-               absl::StrCat("SELECT ", desk_cols, " FROM booking.desks "
+               absl::StrCat("SELECT ", desk_cols,
+                            " FROM booking.desks "
                             "WHERE ($1 = 0 OR site_id = $1) AND id > $2 ORDER BY id LIMIT $3"));
   pool.Prepare("booking_insert_desk",
                "INSERT INTO booking.desks (site_id, display_name, kind, slot_minutes, "
@@ -50,23 +51,25 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare("booking_clear_closures", "DELETE FROM booking.closures WHERE desk_id = $1");
   pool.Prepare("booking_insert_range",
                "INSERT INTO booking.opening_ranges VALUES ($1, $2, $3, $4)");
-  pool.Prepare("booking_insert_closure",
-               "INSERT INTO booking.closures VALUES ($1, $2::date, $3)");
+  pool.Prepare("booking_insert_closure", "INSERT INTO booking.closures VALUES ($1, $2::date, $3)");
   // Bookable: released, in the future, not full, not on a closed day.
-  pool.Prepare("booking_list_slots", absl::StrCat(
-      "SELECT s.id, s.desk_id, ", Micros("s.start_time"), ", ", Micros("s.end_time"),
-      ", s.local_date::text, s.capacity, s.capacity - s.booked "
-      "FROM booking.slots s "
-      "WHERE s.desk_id = $1 AND s.release_time <= $2::timestamptz "
-      "  AND s.start_time > $2::timestamptz AND s.start_time >= $3::timestamptz "
-      "  AND s.start_time < $4::timestamptz AND s.booked < s.capacity "
-      "  AND (s.start_time, s.id) > ($5::timestamptz, $6) "
-      "  AND NOT EXISTS (SELECT 1 FROM booking.closures c "
-      "                  WHERE c.desk_id = s.desk_id AND c.day = s.local_date) "
-      "ORDER BY s.start_time, s.id LIMIT $7"));
-  pool.Prepare("booking_release_slots", absl::StrCat(
-      "SELECT created, ", Micros("release_time"), " FROM booking.release_slots("
-      "$1, decode($2, 'hex'), $3::timestamptz, $4, $5::bigint[], $6::timestamptz)"));
+  pool.Prepare(
+      "booking_list_slots",
+      absl::StrCat("SELECT s.id, s.desk_id, ", Micros("s.start_time"), ", ", Micros("s.end_time"),
+                   ", s.local_date::text, s.capacity, s.capacity - s.booked "
+                   "FROM booking.slots s "
+                   "WHERE s.desk_id = $1 AND s.release_time <= $2::timestamptz "
+                   "  AND s.start_time > $2::timestamptz AND s.start_time >= $3::timestamptz "
+                   "  AND s.start_time < $4::timestamptz AND s.booked < s.capacity "
+                   "  AND (s.start_time, s.id) > ($5::timestamptz, $6) "
+                   "  AND NOT EXISTS (SELECT 1 FROM booking.closures c "
+                   "                  WHERE c.desk_id = s.desk_id AND c.day = s.local_date) "
+                   "ORDER BY s.start_time, s.id LIMIT $7"));
+  pool.Prepare(
+      "booking_release_slots",
+      absl::StrCat("SELECT created, ", Micros("release_time"),
+                   " FROM booking.release_slots("
+                   "$1, decode($2, 'hex'), $3::timestamptz, $4, $5::bigint[], $6::timestamptz)"));
   pool.Prepare("booking_claim_request",
                "SELECT (booking.claim_request($1, decode($2, 'hex'), $3::timestamptz)"
                " ->> 'id')::bigint");
@@ -80,11 +83,12 @@ void PrepareStatements(db::Pool& pool) {
                "SELECT * FROM booking.appointment_details WHERE id = $1");
   // With, after the appointment's columns, until when its access code is
   // locked against guessing (0: not locked): one round trip for both.
-  pool.Prepare("booking_get_appointment_by_reference", absl::StrCat(
-      "SELECT d.*, coalesce(", Micros("f.locked_until"), ", 0) "
-      "FROM booking.appointment_details d LEFT JOIN booking.code_failures f "
-      "ON f.reference = d.reference AND f.locked_until > $2::timestamptz "
-      "WHERE d.reference = $1"));
+  pool.Prepare("booking_get_appointment_by_reference",
+               absl::StrCat("SELECT d.*, coalesce(", Micros("f.locked_until"),
+                            ", 0) "
+                            "FROM booking.appointment_details d LEFT JOIN booking.code_failures f "
+                            "ON f.reference = d.reference AND f.locked_until > $2::timestamptz "
+                            "WHERE d.reference = $1"));
   pool.Prepare("booking_create_appointment",
                "SELECT * FROM booking.create_appointment("
                "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, decode($6, 'hex'), "
@@ -96,8 +100,9 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare("booking_reset_access_code",
                "SELECT * FROM booking.reset_access_code("
                "$1, decode($2, 'hex'), $3::timestamptz, $4)");
-  pool.Prepare("booking_note_code_failure", absl::StrCat(
-      "SELECT ", Micros("l"), " FROM booking.note_code_failure($1, $2::timestamptz) AS l"));
+  pool.Prepare("booking_note_code_failure",
+               absl::StrCat("SELECT ", Micros("l"),
+                            " FROM booking.note_code_failure($1, $2::timestamptz) AS l"));
   // Agents' search: one site, from a start time, by exact phone, exact
   // e-mail or family-name prefix (case-insensitive).
   pool.Prepare("booking_search_appointments",
@@ -112,10 +117,11 @@ void PrepareStatements(db::Pool& pool) {
                "WHERE s.id = $1");
   // Person rights: every appointment of one person at one site, by the
   // keyed hash of the contact or the contact itself (0005_retention.sql).
-  pool.Prepare("booking_person_appointments",
-               "SELECT * FROM booking.appointment_details "
-               "WHERE id IN (SELECT booking.person_appointments($1, booking.keys_from_hex($2), $3, $4)) "
-               "ORDER BY start_micros, id");
+  pool.Prepare(
+      "booking_person_appointments",
+      "SELECT * FROM booking.appointment_details "
+      "WHERE id IN (SELECT booking.person_appointments($1, booking.keys_from_hex($2), $3, $4)) "
+      "ORDER BY start_micros, id");
   pool.Prepare("booking_erase_person",
                "SELECT booking.erase_person($1, decode($2, 'hex'), $3::timestamptz, $4, "
                "booking.keys_from_hex($5), $6, $7)");
@@ -135,16 +141,19 @@ absl::StatusOr<HostedService> BookingService::Make(const ServiceContext& context
                        v1::BookingService::service_full_name()};
 }
 
-#define ACCUEIL_HANDLE(Method, Request, Response, Body)                      \
-  grpc::Status BookingService::Method(grpc::ServerContext* context,          \
-                                      const Request* req, Response* resp) {  \
-    return ctx_.gate->Handle(context, "accueil.booking.v1.BookingService." #Method, \
-                             [&](Call& call) { return Body; });               \
+#define ACCUEIL_HANDLE(Method, Request, Response, Body)                                 \
+  grpc::Status BookingService::Method(grpc::ServerContext* context, const Request* req, \
+                                      Response* resp) {                                 \
+    return ctx_.gate->Handle(context, "accueil.booking.v1.BookingService." #Method,     \
+                             [&](Call& call) { return Body; });                         \
   }
 
-ACCUEIL_HANDLE(ListSites, v1::ListSitesRequest, v1::ListSitesResponse, DoListSites(call, *req, resp))
-ACCUEIL_HANDLE(ListDesks, v1::ListDesksRequest, v1::ListDesksResponse, DoListDesks(call, *req, resp))
-ACCUEIL_HANDLE(ListSlots, v1::ListSlotsRequest, v1::ListSlotsResponse, DoListSlots(call, *req, resp))
+ACCUEIL_HANDLE(ListSites, v1::ListSitesRequest, v1::ListSitesResponse,
+               DoListSites(call, *req, resp))
+ACCUEIL_HANDLE(ListDesks, v1::ListDesksRequest, v1::ListDesksResponse,
+               DoListDesks(call, *req, resp))
+ACCUEIL_HANDLE(ListSlots, v1::ListSlotsRequest, v1::ListSlotsResponse,
+               DoListSlots(call, *req, resp))
 ACCUEIL_HANDLE(CreateSite, v1::CreateSiteRequest, v1::Site, DoCreateSite(call, *req, resp))
 ACCUEIL_HANDLE(CreateDesk, v1::CreateDeskRequest, v1::Desk, DoCreateDesk(call, *req, resp))
 ACCUEIL_HANDLE(UpdateDesk, v1::UpdateDeskRequest, v1::Desk, DoUpdateDesk(call, *req, resp))
@@ -160,8 +169,8 @@ ACCUEIL_HANDLE(CancelAppointment, v1::CancelAppointmentRequest, v1::Appointment,
                DoCancelAppointment(call, *req, resp))
 ACCUEIL_HANDLE(RescheduleAppointment, v1::RescheduleAppointmentRequest, v1::Appointment,
                DoRescheduleAppointment(call, *req, resp))
-ACCUEIL_HANDLE(SearchAppointments, v1::SearchAppointmentsRequest,
-               v1::SearchAppointmentsResponse, DoSearchAppointments(call, *req, resp))
+ACCUEIL_HANDLE(SearchAppointments, v1::SearchAppointmentsRequest, v1::SearchAppointmentsResponse,
+               DoSearchAppointments(call, *req, resp))
 ACCUEIL_HANDLE(ResetAccessCode, v1::ResetAccessCodeRequest, v1::Appointment,
                DoResetAccessCode(call, *req, resp))
 ACCUEIL_HANDLE(CheckInAppointment, v1::CheckInAppointmentRequest, v1::Appointment,
@@ -182,12 +191,12 @@ ACCUEIL_HANDLE(ErasePersonData, v1::ErasePersonDataRequest, v1::ErasePersonDataR
 grpc::Status BookingService::GetOpeningHours(grpc::ServerContext* context,
                                              const v1::GetOpeningHoursRequest* req,
                                              v1::OpeningHours* resp) {
-  return ctx_.gate->Handle(context, "accueil.booking.v1.BookingService.GetOpeningHours",
-                           [&](Call&) -> absl::Status {
-    absl::StatusOr<int64_t> desk = input::ParseResourceId(req->desk(), "desks", "desk");
-    if (!desk.ok()) return desk.status();
-    return DoGetOpeningHours(*desk, resp);
-  });
+  return ctx_.gate->Handle(
+      context, "accueil.booking.v1.BookingService.GetOpeningHours", [&](Call&) -> absl::Status {
+        absl::StatusOr<int64_t> desk = input::ParseResourceId(req->desk(), "desks", "desk");
+        if (!desk.ok()) return desk.status();
+        return DoGetOpeningHours(*desk, resp);
+      });
 }
 
 #undef ACCUEIL_HANDLE

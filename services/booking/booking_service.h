@@ -37,51 +37,36 @@ class BookingService final : public v1::BookingService::Service {
                          v1::ListDesksResponse*) override;
   grpc::Status ListSlots(grpc::ServerContext*, const v1::ListSlotsRequest*,
                          v1::ListSlotsResponse*) override;
-  grpc::Status CreateSite(grpc::ServerContext*, const v1::CreateSiteRequest*,
-                          v1::Site*) override;
-  grpc::Status CreateDesk(grpc::ServerContext*, const v1::CreateDeskRequest*,
-                          v1::Desk*) override;
-  grpc::Status UpdateDesk(grpc::ServerContext*, const v1::UpdateDeskRequest*,
-                          v1::Desk*) override;
-  grpc::Status GetOpeningHours(grpc::ServerContext*,
-                               const v1::GetOpeningHoursRequest*,
+  grpc::Status CreateSite(grpc::ServerContext*, const v1::CreateSiteRequest*, v1::Site*) override;
+  grpc::Status CreateDesk(grpc::ServerContext*, const v1::CreateDeskRequest*, v1::Desk*) override;
+  grpc::Status UpdateDesk(grpc::ServerContext*, const v1::UpdateDeskRequest*, v1::Desk*) override;
+  grpc::Status GetOpeningHours(grpc::ServerContext*, const v1::GetOpeningHoursRequest*,
                                v1::OpeningHours*) override;
-  grpc::Status SetOpeningHours(grpc::ServerContext*,
-                               const v1::SetOpeningHoursRequest*,
+  grpc::Status SetOpeningHours(grpc::ServerContext*, const v1::SetOpeningHoursRequest*,
                                v1::OpeningHours*) override;
-  grpc::Status ReleaseSlots(grpc::ServerContext*,
-                            const v1::ReleaseSlotsRequest*,
+  grpc::Status ReleaseSlots(grpc::ServerContext*, const v1::ReleaseSlotsRequest*,
                             v1::ReleaseSlotsResponse*) override;
-  grpc::Status CreateAppointment(grpc::ServerContext*,
-                                 const v1::CreateAppointmentRequest*,
+  grpc::Status CreateAppointment(grpc::ServerContext*, const v1::CreateAppointmentRequest*,
                                  v1::Appointment*) override;
-  grpc::Status GetAppointment(grpc::ServerContext*,
-                              const v1::GetAppointmentRequest*,
+  grpc::Status GetAppointment(grpc::ServerContext*, const v1::GetAppointmentRequest*,
                               v1::Appointment*) override;
-  grpc::Status CancelAppointment(grpc::ServerContext*,
-                                 const v1::CancelAppointmentRequest*,
+  grpc::Status CancelAppointment(grpc::ServerContext*, const v1::CancelAppointmentRequest*,
                                  v1::Appointment*) override;
-  grpc::Status RescheduleAppointment(grpc::ServerContext*,
-                                     const v1::RescheduleAppointmentRequest*,
+  grpc::Status RescheduleAppointment(grpc::ServerContext*, const v1::RescheduleAppointmentRequest*,
                                      v1::Appointment*) override;
   grpc::Status SearchAppointments(grpc::ServerContext*, const v1::SearchAppointmentsRequest*,
                                   v1::SearchAppointmentsResponse*) override;
   grpc::Status ResetAccessCode(grpc::ServerContext*, const v1::ResetAccessCodeRequest*,
                                v1::Appointment*) override;
-  grpc::Status CheckInAppointment(grpc::ServerContext*,
-                                  const v1::CheckInAppointmentRequest*,
+  grpc::Status CheckInAppointment(grpc::ServerContext*, const v1::CheckInAppointmentRequest*,
                                   v1::Appointment*) override;
-  grpc::Status MarkArrived(grpc::ServerContext*,
-                           const v1::TransitionAppointmentRequest*,
+  grpc::Status MarkArrived(grpc::ServerContext*, const v1::TransitionAppointmentRequest*,
                            v1::Appointment*) override;
-  grpc::Status StartService(grpc::ServerContext*,
-                            const v1::TransitionAppointmentRequest*,
+  grpc::Status StartService(grpc::ServerContext*, const v1::TransitionAppointmentRequest*,
                             v1::Appointment*) override;
-  grpc::Status CompleteAppointment(grpc::ServerContext*,
-                                   const v1::TransitionAppointmentRequest*,
+  grpc::Status CompleteAppointment(grpc::ServerContext*, const v1::TransitionAppointmentRequest*,
                                    v1::Appointment*) override;
-  grpc::Status MarkNoShow(grpc::ServerContext*,
-                          const v1::TransitionAppointmentRequest*,
+  grpc::Status MarkNoShow(grpc::ServerContext*, const v1::TransitionAppointmentRequest*,
                           v1::Appointment*) override;
   grpc::Status ExportPersonData(grpc::ServerContext*, const v1::ExportPersonDataRequest*,
                                 v1::ExportPersonDataResponse*) override;
@@ -97,8 +82,7 @@ class BookingService final : public v1::BookingService::Service {
   absl::Status DoCreateDesk(Call& call, const v1::CreateDeskRequest&, v1::Desk*);
   absl::Status DoUpdateDesk(Call& call, const v1::UpdateDeskRequest&, v1::Desk*);
   absl::Status DoGetOpeningHours(int64_t desk_id, v1::OpeningHours*);
-  absl::Status DoSetOpeningHours(Call& call, const v1::SetOpeningHoursRequest&,
-                                 v1::OpeningHours*);
+  absl::Status DoSetOpeningHours(Call& call, const v1::SetOpeningHoursRequest&, v1::OpeningHours*);
   absl::Status DoReleaseSlots(Call& call, const v1::ReleaseSlotsRequest&,
                               v1::ReleaseSlotsResponse*);
   absl::Status GetSite(int64_t id, v1::Site*);
@@ -112,21 +96,17 @@ class BookingService final : public v1::BookingService::Service {
   // Appointments (appointments.cc).
   absl::Status DoCreateAppointment(Call& call, const v1::CreateAppointmentRequest&,
                                    v1::Appointment*);
-  absl::Status DoGetAppointment(Call& call, const v1::GetAppointmentRequest&,
-                                v1::Appointment*);
+  absl::Status DoGetAppointment(Call& call, const v1::GetAppointmentRequest&, v1::Appointment*);
   absl::Status DoCancelAppointment(Call& call, const v1::CancelAppointmentRequest&,
                                    v1::Appointment*);
-  absl::Status DoRescheduleAppointment(Call& call, 
-      const v1::RescheduleAppointmentRequest&, v1::Appointment*);
+  absl::Status DoRescheduleAppointment(Call& call, const v1::RescheduleAppointmentRequest&,
+                                       v1::Appointment*);
   absl::Status DoSearchAppointments(Call& call, const v1::SearchAppointmentsRequest&,
                                     v1::SearchAppointmentsResponse*);
-  absl::Status DoResetAccessCode(Call& call, const v1::ResetAccessCodeRequest&,
-                                 v1::Appointment*);
-  absl::Status DoCheckIn(Call& call, const v1::CheckInAppointmentRequest&,
-                         v1::Appointment*);
+  absl::Status DoResetAccessCode(Call& call, const v1::ResetAccessCodeRequest&, v1::Appointment*);
+  absl::Status DoCheckIn(Call& call, const v1::CheckInAppointmentRequest&, v1::Appointment*);
   absl::Status DoTransition(Call& call, const char* method, const char* to,
-                            const v1::TransitionAppointmentRequest&,
-                            v1::Appointment*);
+                            const v1::TransitionAppointmentRequest&, v1::Appointment*);
   // Person rights (person_data.cc).
   absl::Status DoExportPersonData(Call& call, const v1::ExportPersonDataRequest&,
                                   v1::ExportPersonDataResponse*);
@@ -138,15 +118,13 @@ class BookingService final : public v1::BookingService::Service {
   // LoadAppointment fills `out` from the database (id > 0) or by reference;
   // with `check_code_lock` (by reference), a reference locked against
   // guessing is RESOURCE_EXHAUSTED ACCESS_CODE_LOCKED, in the same query.
-  absl::Status LoadAppointment(int64_t id, const std::string& reference,
-                               v1::Appointment* out, int* code_version,
-                               bool check_code_lock = false);
+  absl::Status LoadAppointment(int64_t id, const std::string& reference, v1::Appointment* out,
+                               int* code_version, bool check_code_lock = false);
   // Authorize loads the appointment by reference and checks the access code
   // (with the lock against guessing), or, without a code, that the caller is
   // an agent of the appointment's site with a reason.
   absl::StatusOr<int64_t> Authorize(Call& call, const std::string& raw_reference,
-                                    const std::string& raw_code,
-                                    v1::Appointment* out);
+                                    const std::string& raw_code, v1::Appointment* out);
   // AuthorizeOnAppointment loads appointment `id` and checks the caller's
   // site-scoped role on its site.
   absl::Status AuthorizeOnAppointment(Call& call, int64_t id, int* code_version);

@@ -1,7 +1,6 @@
 // Sites, desks, opening hours and slots: administration and public listing.
 #include <sodium.h>
 
-
 #include <nlohmann/json.hpp>
 
 #include "absl/container/flat_hash_set.h"
@@ -28,8 +27,8 @@ absl::StatusOr<std::string> ParseTimeZoneName(const std::string& raw) {
   absl::TimeZone zone;
   bool plausible = !raw.empty() && raw.size() <= 64;
   for (char c : raw) {
-    plausible = plausible && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-                              c == '/' || c == '_' || c == '-' || c == '+');
+    plausible = plausible && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' ||
+                              c == '_' || c == '-' || c == '+');
   }
   if (!plausible || !absl::LoadTimeZone(raw, &zone)) {
     return InvalidField("INVALID_TIME_ZONE", "site.time_zone",
@@ -47,8 +46,7 @@ absl::Status ValidateKind(v1::DeskKind kind) {
 
 absl::StatusOr<int> ParseSlotMinutes(const google::protobuf::Duration& d) {
   int64_t seconds = d.seconds();
-  if (d.nanos() != 0 || seconds % 60 != 0 || seconds < 5 * 60 ||
-      seconds > 480 * 60) {
+  if (d.nanos() != 0 || seconds % 60 != 0 || seconds < 5 * 60 || seconds > 480 * 60) {
     return InvalidField("INVALID_SLOT_DURATION", "desk.slot_duration",
                         "a whole number of minutes between 5 and 480");
   }
@@ -67,8 +65,7 @@ absl::Status ValidateCapacity(int capacity) {
 absl::StatusOr<std::string> InstructionsJson(
     const google::protobuf::RepeatedPtrField<v1::DeskInstructions>& list) {
   if (list.size() > 20) {
-    return InvalidField("INVALID_INSTRUCTIONS", "desk.instructions",
-                        "at most 20 languages");
+    return InvalidField("INVALID_INSTRUCTIONS", "desk.instructions", "at most 20 languages");
   }
   absl::flat_hash_set<std::string> seen;
   nlohmann::json items = nlohmann::json::array();
@@ -78,12 +75,10 @@ absl::StatusOr<std::string> InstructionsJson(
         input::ParseLanguage(list[i].language(), prefix + ".language");
     if (!lang.ok()) return lang.status();
     if (!seen.insert(*lang).second) {
-      return InvalidField("DUPLICATE_LANGUAGE", prefix + ".language",
-                          "one entry per language");
+      return InvalidField("DUPLICATE_LANGUAGE", prefix + ".language", "one entry per language");
     }
     if (list[i].documents_size() > 30) {
-      return InvalidField("INVALID_INSTRUCTIONS", prefix + ".documents",
-                          "at most 30 documents");
+      return InvalidField("INVALID_INSTRUCTIONS", prefix + ".documents", "at most 30 documents");
     }
     nlohmann::json docs = nlohmann::json::array();
     for (int j = 0; j < list[i].documents_size(); ++j) {
@@ -95,12 +90,11 @@ absl::StatusOr<std::string> InstructionsJson(
     // Instructions may span lines: each line is checked as text.
     const std::string& text = list[i].instructions();
     if (text.size() > 4000) {
-      return InvalidField("INVALID_TEXT", prefix + ".instructions",
-                          "at most 4000 bytes");
+      return InvalidField("INVALID_TEXT", prefix + ".instructions", "at most 4000 bytes");
     }
     for (absl::string_view line : absl::StrSplit(text, '\n')) {
-      absl::StatusOr<std::string> ok = input::ParseFreeText(
-          std::string(line), prefix + ".instructions", 2000);
+      absl::StatusOr<std::string> ok =
+          input::ParseFreeText(std::string(line), prefix + ".instructions", 2000);
       if (!ok.ok()) return ok.status();
     }
     items.push_back({{"language", *lang}, {"documents", docs}, {"instructions", text}});
@@ -108,8 +102,7 @@ absl::StatusOr<std::string> InstructionsJson(
   return items.dump();
 }
 
-absl::StatusOr<absl::CivilDay> ParseDate(const google::type::Date& date,
-                                         std::string_view field) {
+absl::StatusOr<absl::CivilDay> ParseDate(const google::type::Date& date, std::string_view field) {
   absl::CivilDay day(date.year(), date.month(), date.day());
   if (date.year() < 2000 || date.year() > 2200 || day.year() != date.year() ||
       day.month() != date.month() || day.day() != date.day()) {
@@ -149,8 +142,7 @@ absl::Status BookingService::GetDesk(int64_t id, v1::Desk* out) {
   });
 }
 
-absl::StatusOr<int64_t> BookingService::AuthorizeDesk(Call& call, int64_t desk,
-                                                      v1::Desk* out) {
+absl::StatusOr<int64_t> BookingService::AuthorizeDesk(Call& call, int64_t desk, v1::Desk* out) {
   if (absl::Status s = GetDesk(desk, out); !s.ok()) return s;
   absl::StatusOr<int64_t> site = input::ParseResourceId(out->site(), "sites", "site");
   if (!site.ok()) return site.status();
@@ -161,8 +153,8 @@ absl::StatusOr<int64_t> BookingService::AuthorizeDesk(Call& call, int64_t desk,
 
 absl::Status BookingService::DoListSites(Call&, const v1::ListSitesRequest& req,
                                          v1::ListSitesResponse* resp) {
-  absl::StatusOr<int> size = input::ParsePageSize(req.page_size(), kDefaultPageSize,
-                                                  kMaxPageSize, "page_size");
+  absl::StatusOr<int> size =
+      input::ParsePageSize(req.page_size(), kDefaultPageSize, kMaxPageSize, "page_size");
   if (!size.ok()) return size.status();
   int64_t after = 0;
   if (!req.page_token().empty()) {
@@ -177,8 +169,7 @@ absl::Status BookingService::DoListSites(Call&, const v1::ListSitesRequest& req,
       SiteFromRow(r[i], resp->add_sites());
     }
     if (static_cast<int>(r.size()) > *size) {
-      resp->set_next_page_token(
-          input::EncodePageToken("sites", {r[*size - 1][0].as<int64_t>()}));
+      resp->set_next_page_token(input::EncodePageToken("sites", {r[*size - 1][0].as<int64_t>()}));
     }
     return absl::OkStatus();
   });
@@ -192,8 +183,8 @@ absl::Status BookingService::DoListDesks(Call&, const v1::ListDesksRequest& req,
     if (!id.ok()) return id.status();
     site = *id;
   }
-  absl::StatusOr<int> size = input::ParsePageSize(req.page_size(), kDefaultPageSize,
-                                                  kMaxPageSize, "page_size");
+  absl::StatusOr<int> size =
+      input::ParsePageSize(req.page_size(), kDefaultPageSize, kMaxPageSize, "page_size");
   if (!size.ok()) return size.status();
   std::string scope = absl::StrCat("desks:", site);
   int64_t after = 0;
@@ -209,8 +200,7 @@ absl::Status BookingService::DoListDesks(Call&, const v1::ListDesksRequest& req,
       if (absl::Status s = DeskFromRow(r[i], resp->add_desks()); !s.ok()) return s;
     }
     if (static_cast<int>(r.size()) > *size) {
-      resp->set_next_page_token(
-          input::EncodePageToken(scope, {r[*size - 1][0].as<int64_t>()}));
+      resp->set_next_page_token(input::EncodePageToken(scope, {r[*size - 1][0].as<int64_t>()}));
     }
     return absl::OkStatus();
   });
@@ -222,8 +212,7 @@ absl::Status BookingService::DoListSlots(Call&, const v1::ListSlotsRequest& req,
   if (!desk.ok()) return desk.status();
   absl::Time now = ctx_.clock->Now();
   absl::Time start = req.has_start_time() ? FromProto(req.start_time()) : now;
-  absl::Time end = req.has_end_time() ? FromProto(req.end_time())
-                                      : start + absl::Hours(24 * 42);
+  absl::Time end = req.has_end_time() ? FromProto(req.end_time()) : start + absl::Hours(24 * 42);
   if (req.has_start_time() && !IsValidTimestamp(req.start_time())) {
     return InvalidField("INVALID_TIME", "start_time", "not a valid timestamp");
   }
@@ -236,16 +225,15 @@ absl::Status BookingService::DoListSlots(Call&, const v1::ListSlotsRequest& req,
   if (end - start > absl::Hours(24 * 400)) {
     return InvalidField("INVALID_TIME_RANGE", "end_time", "at most 400 days at once");
   }
-  absl::StatusOr<int> size = input::ParsePageSize(req.page_size(), kDefaultPageSize,
-                                                  kMaxPageSize, "page_size");
+  absl::StatusOr<int> size =
+      input::ParsePageSize(req.page_size(), kDefaultPageSize, kMaxPageSize, "page_size");
   if (!size.ok()) return size.status();
   // The scope is the window as the client asked for it: an unset start means
   // "now" on every page, and that instant moves between pages (the keyset
   // position keeps the order; slots already started drop out anyway).
   std::string scope = absl::StrCat(
-      "slots:", *desk, ":",
-      req.has_start_time() ? absl::StrCat(absl::ToUnixMicros(start)) : "now", ":",
-      req.has_end_time() ? absl::StrCat(absl::ToUnixMicros(end)) : "default");
+      "slots:", *desk, ":", req.has_start_time() ? absl::StrCat(absl::ToUnixMicros(start)) : "now",
+      ":", req.has_end_time() ? absl::StrCat(absl::ToUnixMicros(end)) : "default");
   int64_t after_micros = 0, after_id = 0;
   if (!req.page_token().empty()) {
     auto keys = input::DecodePageToken(req.page_token(), scope, 2, "page_token");
@@ -261,16 +249,15 @@ absl::Status BookingService::DoListSlots(Call&, const v1::ListSlotsRequest& req,
     }
     resp->Clear();
     pqxx::result r = tx.exec_prepared(
-        "booking_list_slots", *desk, db::SqlTime(now), db::SqlTime(start),
-        db::SqlTime(end), db::SqlTime(absl::FromUnixMicros(after_micros)),
-        after_id, *size + 1);
+        "booking_list_slots", *desk, db::SqlTime(now), db::SqlTime(start), db::SqlTime(end),
+        db::SqlTime(absl::FromUnixMicros(after_micros)), after_id, *size + 1);
     for (int i = 0; i < static_cast<int>(r.size()) && i < *size; ++i) {
       SlotFromRow(r[i], resp->add_slots());
     }
     if (static_cast<int>(r.size()) > *size) {
       const auto& last = r[*size - 1];
-      resp->set_next_page_token(input::EncodePageToken(
-          scope, {last[2].as<int64_t>(), last[0].as<int64_t>()}));
+      resp->set_next_page_token(
+          input::EncodePageToken(scope, {last[2].as<int64_t>(), last[0].as<int64_t>()}));
     }
     return absl::OkStatus();
   });
@@ -293,11 +280,11 @@ absl::Status BookingService::DoCreateSite(Call& call, const v1::CreateSiteReques
   if (!zone.ok()) return zone.status();
   if (absl::Status s = call.AuthorizeSite(0); !s.ok()) return s;
   absl::Time now = ctx_.clock->Now();
-  absl::StatusOr<int64_t> id = RunMutation(
-      *ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-        int64_t site = tx.exec_prepared1("booking_insert_site", *name, *address,
-                                         *zone, db::SqlTime(now))[0]
-                           .as<int64_t>();
+  absl::StatusOr<int64_t> id =
+      RunMutation(*ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+        int64_t site =
+            tx.exec_prepared1("booking_insert_site", *name, *address, *zone, db::SqlTime(now))[0]
+                .as<int64_t>();
         AppendEvent(tx, "site.created", absl::StrCat("sites/", site), site, now,
                     absl::StrCat("{\"site\":", site, "}"));
         call.SetResource(absl::StrCat("sites/", site), site);
@@ -327,15 +314,15 @@ absl::Status BookingService::DoCreateDesk(Call& call, const v1::CreateDeskReques
   if (!instructions.ok()) return instructions.status();
   if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
   absl::Time now = ctx_.clock->Now();
-  absl::StatusOr<int64_t> id = RunMutation(
-      *ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+  absl::StatusOr<int64_t> id =
+      RunMutation(*ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
         if (tx.exec_prepared("booking_get_site", *site).empty()) {
           return Error(absl::StatusCode::kNotFound, "SITE_NOT_FOUND", "no such site");
         }
-        int64_t desk = tx.exec_prepared1("booking_insert_desk", *site, *name,
-                                         KindToSql(req.desk().kind()), *minutes,
-                                         req.desk().capacity_per_slot(), *instructions)[0]
-                           .as<int64_t>();
+        int64_t desk =
+            tx.exec_prepared1("booking_insert_desk", *site, *name, KindToSql(req.desk().kind()),
+                              *minutes, req.desk().capacity_per_slot(), *instructions)[0]
+                .as<int64_t>();
         call.SetResource(absl::StrCat("desks/", desk), *site);
         AppendEvent(tx, "desk.created", absl::StrCat("desks/", desk), *site, now,
                     absl::StrCat("{\"desk\":", desk, ",\"site\":", *site, "}"));
@@ -388,16 +375,16 @@ absl::Status BookingService::DoUpdateDesk(Call& call, const v1::UpdateDeskReques
   absl::StatusOr<std::string> instructions = InstructionsJson(current.instructions());
   if (!instructions.ok()) return instructions.status();
   absl::Time now = ctx_.clock->Now();
-  absl::StatusOr<int64_t> id = RunMutation(
-      *ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-        pqxx::result r = tx.exec_prepared("booking_update_desk", *desk, *name,
-                                          KindToSql(current.kind()), *minutes,
-                                          current.capacity_per_slot(), *instructions);
+  absl::StatusOr<int64_t> id =
+      RunMutation(*ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+        pqxx::result r =
+            tx.exec_prepared("booking_update_desk", *desk, *name, KindToSql(current.kind()),
+                             *minutes, current.capacity_per_slot(), *instructions);
         if (r.empty()) {
           return Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk");
         }
-        AppendEvent(tx, "desk.updated", absl::StrCat("desks/", *desk),
-                    r[0][0].as<int64_t>(), now, absl::StrCat("{\"desk\":", *desk, "}"));
+        AppendEvent(tx, "desk.updated", absl::StrCat("desks/", *desk), r[0][0].as<int64_t>(), now,
+                    absl::StrCat("{\"desk\":", *desk, "}"));
         return *desk;
       });
   if (!id.ok()) return id.status();
@@ -475,22 +462,20 @@ absl::Status BookingService::DoSetOpeningHours(Call& call, const v1::SetOpeningH
   absl::StatusOr<int64_t> desk_site = AuthorizeDesk(call, *desk, &current);
   if (!desk_site.ok()) return desk_site.status();
   absl::Time now = ctx_.clock->Now();
-  absl::StatusOr<int64_t> id = RunMutation(
-      *ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+  absl::StatusOr<int64_t> id =
+      RunMutation(*ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
         int64_t site = *desk_site;
         tx.exec_prepared("booking_clear_ranges", *desk);
         tx.exec_prepared("booking_clear_closures", *desk);
         for (const v1::WeeklyRange& r : hours.weekly()) {
-          tx.exec_prepared("booking_insert_range", *desk, r.iso_weekday(),
-                           r.start_minute(), r.end_minute());
+          tx.exec_prepared("booking_insert_range", *desk, r.iso_weekday(), r.start_minute(),
+                           r.end_minute());
         }
         for (const auto& [day, reason] : closures) {
-          tx.exec_prepared("booking_insert_closure", *desk, absl::FormatCivilTime(day),
-                           reason);
+          tx.exec_prepared("booking_insert_closure", *desk, absl::FormatCivilTime(day), reason);
         }
         AppendEvent(tx, "desk.hours_changed", absl::StrCat("desks/", *desk), site, now,
-                    absl::StrCat("{\"desk\":", *desk, ",\"closures\":", closures.size(),
-                                 "}"));
+                    absl::StrCat("{\"desk\":", *desk, ",\"closures\":", closures.size(), "}"));
         return *desk;
       });
   if (!id.ok()) return id.status();
@@ -553,8 +538,7 @@ absl::Status BookingService::DoReleaseSlots(Call& call, const v1::ReleaseSlotsRe
     closed.insert(absl::CivilDay(c.date().year(), c.date().month(), c.date().day()));
   }
   std::vector<absl::Time> starts = GenerateSlotStarts(
-      zone, weekly, closed, *first, *last,
-      absl::Seconds(desk_proto.slot_duration().seconds()));
+      zone, weekly, closed, *first, *last, absl::Seconds(desk_proto.slot_duration().seconds()));
   std::vector<std::string> seconds;
   seconds.reserve(starts.size());
   for (absl::Time t : starts) seconds.push_back(absl::StrCat(absl::ToUnixSeconds(t)));
@@ -562,9 +546,8 @@ absl::Status BookingService::DoReleaseSlots(Call& call, const v1::ReleaseSlotsRe
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     pqxx::row r = tx.exec_prepared1(
-        "booking_release_slots", idem->request_id, idem->hash_hex, db::SqlTime(now),
-        *desk, absl::StrCat("{", absl::StrJoin(seconds, ","), "}"),
-        db::SqlTime(release));
+        "booking_release_slots", idem->request_id, idem->hash_hex, db::SqlTime(now), *desk,
+        absl::StrCat("{", absl::StrJoin(seconds, ","), "}"), db::SqlTime(release));
     resp->set_created_slot_count(r[0].as<int>());
     *resp->mutable_release_time() = ToProto(absl::FromUnixMicros(r[1].as<int64_t>()));
     return absl::OkStatus();

@@ -49,15 +49,13 @@ std::string NewReference() {
   return out;
 }
 
-std::string AccessCode(const Secrets& secrets, int64_t appointment_id,
-                       int version) {
-  return Encode(secrets.Mac("access-code",
-                            absl::StrCat(appointment_id, ":", version)),
+std::string AccessCode(const Secrets& secrets, int64_t appointment_id, int version) {
+  return Encode(secrets.Mac("access-code", absl::StrCat(appointment_id, ":", version)),
                 input::kReferenceLength);
 }
 
-bool AccessCodeMatches(const Secrets& secrets, int64_t appointment_id,
-                       int version, std::string_view code) {
+bool AccessCodeMatches(const Secrets& secrets, int64_t appointment_id, int version,
+                       std::string_view code) {
   // Every key of the ring: a code given before a rotation still opens.
   bool match = false;
   for (const std::string& mac :
@@ -67,16 +65,14 @@ bool AccessCodeMatches(const Secrets& secrets, int64_t appointment_id,
   return match;
 }
 
-std::string CheckInToken(const Secrets& secrets, int64_t appointment_id,
-                         int version) {
+std::string CheckInToken(const Secrets& secrets, int64_t appointment_id, int version) {
   return FormatCheckIn(appointment_id, version,
                        secrets.Mac("check-in", absl::StrCat(appointment_id, ":", version)));
 }
 
-absl::StatusOr<CheckIn> VerifyCheckInToken(const Secrets& secrets,
-                                           std::string_view token) {
-  absl::Status bad = InvalidField("INVALID_CHECK_IN_TOKEN", "check_in_token",
-                                  "the check-in code is not valid");
+absl::StatusOr<CheckIn> VerifyCheckInToken(const Secrets& secrets, std::string_view token) {
+  absl::Status bad =
+      InvalidField("INVALID_CHECK_IN_TOKEN", "check_in_token", "the check-in code is not valid");
   std::vector<absl::string_view> parts =
       absl::StrSplit(absl::string_view(token.data(), token.size()), '.');
   CheckIn out{0, 0};
@@ -93,6 +89,5 @@ absl::StatusOr<CheckIn> VerifyCheckInToken(const Secrets& secrets,
   if (!match) return bad;
   return out;
 }
-
 
 }  // namespace accueil::booking

@@ -24,16 +24,14 @@ namespace accueil::booking {
 // NewReference draws a reference from a cryptographic source.
 std::string NewReference();
 
-std::string AccessCode(const Secrets& secrets, int64_t appointment_id,
-                       int version);
+std::string AccessCode(const Secrets& secrets, int64_t appointment_id, int version);
 
 // AccessCodeMatches compares in constant time. `code` is already normalised
 // (input::ParseAccessCode).
-bool AccessCodeMatches(const Secrets& secrets, int64_t appointment_id,
-                       int version, std::string_view code);
+bool AccessCodeMatches(const Secrets& secrets, int64_t appointment_id, int version,
+                       std::string_view code);
 
-std::string CheckInToken(const Secrets& secrets, int64_t appointment_id,
-                         int version);
+std::string CheckInToken(const Secrets& secrets, int64_t appointment_id, int version);
 
 struct CheckIn {
   int64_t appointment_id;
@@ -42,7 +40,6 @@ struct CheckIn {
 
 // VerifyCheckInToken checks the MAC, or INVALID_ARGUMENT
 // INVALID_CHECK_IN_TOKEN.
-absl::StatusOr<CheckIn> VerifyCheckInToken(const Secrets& secrets,
-                                           std::string_view token);
+absl::StatusOr<CheckIn> VerifyCheckInToken(const Secrets& secrets, std::string_view token);
 
 }  // namespace accueil::booking

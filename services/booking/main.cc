@@ -2,6 +2,5 @@
 #include "services/booking/booking_service.h"
 
 int main(int argc, char** argv) {
-  return accueil::ServerMain(argc, argv,
-                             {{"booking", accueil::booking::BookingService::Make}});
+  return accueil::ServerMain(argc, argv, {{"booking", accueil::booking::BookingService::Make}});
 }

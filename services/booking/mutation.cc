@@ -10,25 +10,22 @@ absl::StatusOr<int64_t> RunMutation(
     const std::function<absl::StatusOr<int64_t>(pqxx::work&)>& change) {
   return pool.Run([&](pqxx::connection& c) -> absl::StatusOr<int64_t> {
     pqxx::work tx(c);
-    pqxx::row prev = tx.exec_prepared1("booking_claim_request", idem.request_id,
-                                       idem.hash_hex, db::SqlTime(now));
+    pqxx::row prev = tx.exec_prepared1("booking_claim_request", idem.request_id, idem.hash_hex,
+                                       db::SqlTime(now));
     if (!prev[0].is_null()) {
       return prev[0].as<int64_t>();  // replay: the first answer
     }
     absl::StatusOr<int64_t> id = change(tx);
     if (!id.ok()) return id.status();  // tx rolls back: nothing changed
-    tx.exec_prepared("booking_finish_request", idem.request_id,
-                     absl::StrCat("{\"id\":", *id, "}"));
+    tx.exec_prepared("booking_finish_request", idem.request_id, absl::StrCat("{\"id\":", *id, "}"));
     tx.commit();
     return *id;
   });
 }
 
-void AppendEvent(pqxx::work& tx, const std::string& type,
-                 const std::string& subject, int64_t site, absl::Time now,
-                 const std::string& payload_json) {
-  tx.exec_prepared("booking_append_event", type, subject, site,
-                   db::SqlTime(now), payload_json);
+void AppendEvent(pqxx::work& tx, const std::string& type, const std::string& subject, int64_t site,
+                 absl::Time now, const std::string& payload_json) {
+  tx.exec_prepared("booking_append_event", type, subject, site, db::SqlTime(now), payload_json);
 }
 
 }  // namespace accueil::booking

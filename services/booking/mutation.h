@@ -24,8 +24,7 @@ absl::StatusOr<int64_t> RunMutation(
     const std::function<absl::StatusOr<int64_t>(pqxx::work&)>& change);
 
 // AppendEvent writes one event in `tx` (events.log, docs/events.md).
-void AppendEvent(pqxx::work& tx, const std::string& type,
-                 const std::string& subject, int64_t site, absl::Time now,
-                 const std::string& payload_json);
+void AppendEvent(pqxx::work& tx, const std::string& type, const std::string& subject, int64_t site,
+                 absl::Time now, const std::string& payload_json);
 
 }  // namespace accueil::booking

@@ -20,8 +20,8 @@ namespace {
 // PersonQuery is the normalised contact of a request's `query` and the keyed
 // hashes the booking computed from it, under every key of the ring.
 struct PersonQuery {
-  std::string phone;  // E.164, or empty
-  std::string email;  // lower-cased, or empty
+  std::string phone;     // E.164, or empty
+  std::string email;     // lower-cased, or empty
   std::string keys_hex;  // comma-separated (booking.keys_from_hex)
 };
 
@@ -46,8 +46,7 @@ absl::StatusOr<PersonQuery> ParsePersonQuery(const Secrets& secrets, const std::
 
 }  // namespace
 
-absl::Status BookingService::DoExportPersonData(Call& call,
-                                                const v1::ExportPersonDataRequest& req,
+absl::Status BookingService::DoExportPersonData(Call& call, const v1::ExportPersonDataRequest& req,
                                                 v1::ExportPersonDataResponse* resp) {
   absl::StatusOr<int64_t> site = input::ParseResourceId(req.site(), "sites", "site");
   if (!site.ok()) return site.status();
@@ -68,8 +67,7 @@ absl::Status BookingService::DoExportPersonData(Call& call,
   });
 }
 
-absl::Status BookingService::DoErasePersonData(Call& call,
-                                               const v1::ErasePersonDataRequest& req,
+absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePersonDataRequest& req,
                                                v1::ErasePersonDataResponse* resp) {
   absl::StatusOr<int64_t> site = input::ParseResourceId(req.site(), "sites", "site");
   if (!site.ok()) return site.status();
@@ -90,9 +88,9 @@ absl::Status BookingService::DoErasePersonData(Call& call,
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    pqxx::row r = tx.exec_prepared1("booking_erase_person", idem->request_id, idem->hash_hex,
-                                    db::SqlTime(now), *site, query->keys_hex, query->phone,
-                                    query->email);
+    pqxx::row r =
+        tx.exec_prepared1("booking_erase_person", idem->request_id, idem->hash_hex,
+                          db::SqlTime(now), *site, query->keys_hex, query->phone, query->email);
     resp->set_erased_appointment_count(r[0].as<int>());
     return absl::OkStatus();
   });

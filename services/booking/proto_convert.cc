@@ -27,11 +27,16 @@ absl::Time MicrosAt(const pqxx::row& row, int i) {
 
 std::string KindToSql(v1::DeskKind kind) {
   switch (kind) {
-    case v1::RESIDENCE_PERMIT_FIRST_APPLICATION: return "first_application";
-    case v1::RESIDENCE_PERMIT_RENEWAL: return "renewal";
-    case v1::RESIDENCE_PERMIT_COLLECTION: return "collection";
-    case v1::DIGITAL_ACCESS_POINT: return "digital_access_point";
-    default: return "other";
+    case v1::RESIDENCE_PERMIT_FIRST_APPLICATION:
+      return "first_application";
+    case v1::RESIDENCE_PERMIT_RENEWAL:
+      return "renewal";
+    case v1::RESIDENCE_PERMIT_COLLECTION:
+      return "collection";
+    case v1::DIGITAL_ACCESS_POINT:
+      return "digital_access_point";
+    default:
+      return "other";
   }
 }
 
@@ -45,13 +50,20 @@ v1::DeskKind KindFromSql(const std::string& kind) {
 
 std::string NeedToSql(v1::AccessibilityNeed need) {
   switch (need) {
-    case v1::WHEELCHAIR: return "wheelchair";
-    case v1::REDUCED_MOBILITY: return "reduced_mobility";
-    case v1::VISUAL: return "visual";
-    case v1::HEARING: return "hearing";
-    case v1::COGNITIVE: return "cognitive";
-    case v1::OTHER_NEED: return "other";
-    default: return "none";
+    case v1::WHEELCHAIR:
+      return "wheelchair";
+    case v1::REDUCED_MOBILITY:
+      return "reduced_mobility";
+    case v1::VISUAL:
+      return "visual";
+    case v1::HEARING:
+      return "hearing";
+    case v1::COGNITIVE:
+      return "cognitive";
+    case v1::OTHER_NEED:
+      return "other";
+    default:
+      return "none";
   }
 }
 
@@ -67,9 +79,12 @@ v1::AccessibilityNeed NeedFromSql(const std::string& need) {
 
 std::string ChannelToSql(v1::Channel channel) {
   switch (channel) {
-    case v1::AGENT: return "agent";
-    case v1::CONVOCATION: return "convocation";
-    default: return "online";
+    case v1::AGENT:
+      return "agent";
+    case v1::CONVOCATION:
+      return "convocation";
+    default:
+      return "online";
   }
 }
 

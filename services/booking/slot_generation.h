@@ -32,9 +32,10 @@ int IsoWeekday(absl::CivilDay day);
 // GenerateSlotStarts returns the start of every slot of `slot_length` that
 // fits inside a range, for each local day of [first, last] not in `closed`,
 // sorted.
-std::vector<absl::Time> GenerateSlotStarts(
-    const absl::TimeZone& zone, const std::vector<WeeklyRange>& weekly,
-    const absl::flat_hash_set<absl::CivilDay>& closed, absl::CivilDay first,
-    absl::CivilDay last, absl::Duration slot_length);
+std::vector<absl::Time> GenerateSlotStarts(const absl::TimeZone& zone,
+                                           const std::vector<WeeklyRange>& weekly,
+                                           const absl::flat_hash_set<absl::CivilDay>& closed,
+                                           absl::CivilDay first, absl::CivilDay last,
+                                           absl::Duration slot_length);
 
 }  // namespace accueil::booking

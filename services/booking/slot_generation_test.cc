@@ -12,15 +12,13 @@ absl::TimeZone Paris() {
   return zone;
 }
 
-std::string Utc(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M", t, absl::UTCTimeZone());
-}
+std::string Utc(absl::Time t) { return absl::FormatTime("%Y-%m-%d %H:%M", t, absl::UTCTimeZone()); }
 
 TEST(SlotGeneration, MorningSlotsFollowTheWinterAndSummerOffsets) {
   // Friday 2026-03-27 is UTC+1, Monday 2026-03-30 is UTC+2.
   std::vector<absl::Time> starts = GenerateSlotStarts(
-      Paris(), {{5, 9 * 60, 10 * 60}, {1, 9 * 60, 10 * 60}}, {},
-      absl::CivilDay(2026, 3, 27), absl::CivilDay(2026, 3, 30), absl::Minutes(30));
+      Paris(), {{5, 9 * 60, 10 * 60}, {1, 9 * 60, 10 * 60}}, {}, absl::CivilDay(2026, 3, 27),
+      absl::CivilDay(2026, 3, 30), absl::Minutes(30));
   ASSERT_EQ(starts.size(), 4u);
   EXPECT_EQ(Utc(starts[0]), "2026-03-27 08:00");
   EXPECT_EQ(Utc(starts[1]), "2026-03-27 08:30");
@@ -30,9 +28,9 @@ TEST(SlotGeneration, MorningSlotsFollowTheWinterAndSummerOffsets) {
 
 TEST(SlotGeneration, MarchGapShortensARangeThatCrossesIt) {
   // Sunday 2026-03-29: 02:00 local jumps to 03:00. 01:00-04:00 is 2 real hours.
-  std::vector<absl::Time> starts = GenerateSlotStarts(
-      Paris(), {{7, 60, 4 * 60}}, {}, absl::CivilDay(2026, 3, 29),
-      absl::CivilDay(2026, 3, 29), absl::Minutes(30));
+  std::vector<absl::Time> starts =
+      GenerateSlotStarts(Paris(), {{7, 60, 4 * 60}}, {}, absl::CivilDay(2026, 3, 29),
+                         absl::CivilDay(2026, 3, 29), absl::Minutes(30));
   ASSERT_EQ(starts.size(), 4u);
   EXPECT_EQ(Utc(starts[0]), "2026-03-29 00:00");  // 01:00 +01
   EXPECT_EQ(Utc(starts[1]), "2026-03-29 00:30");  // 01:30 +01
@@ -42,9 +40,9 @@ TEST(SlotGeneration, MarchGapShortensARangeThatCrossesIt) {
 
 TEST(SlotGeneration, OctoberRepeatLengthensARangeThatCrossesIt) {
   // Sunday 2026-10-25: 03:00 local goes back to 02:00. 01:00-04:00 is 4 real hours.
-  std::vector<absl::Time> starts = GenerateSlotStarts(
-      Paris(), {{7, 60, 4 * 60}}, {}, absl::CivilDay(2026, 10, 25),
-      absl::CivilDay(2026, 10, 25), absl::Hours(1));
+  std::vector<absl::Time> starts =
+      GenerateSlotStarts(Paris(), {{7, 60, 4 * 60}}, {}, absl::CivilDay(2026, 10, 25),
+                         absl::CivilDay(2026, 10, 25), absl::Hours(1));
   ASSERT_EQ(starts.size(), 4u);
   EXPECT_EQ(Utc(starts[0]), "2026-10-24 23:00");  // 01:00 +02
   EXPECT_EQ(Utc(starts[3]), "2026-10-25 02:00");  // 03:00 +01
@@ -54,9 +52,9 @@ TEST(SlotGeneration, OctoberRepeatLengthensARangeThatCrossesIt) {
 }
 
 TEST(SlotGeneration, StartInsideTheGapMeansTheEndOfTheGap) {
-  std::vector<absl::Time> starts = GenerateSlotStarts(
-      Paris(), {{7, 2 * 60 + 30, 4 * 60}}, {}, absl::CivilDay(2026, 3, 29),
-      absl::CivilDay(2026, 3, 29), absl::Minutes(30));
+  std::vector<absl::Time> starts =
+      GenerateSlotStarts(Paris(), {{7, 2 * 60 + 30, 4 * 60}}, {}, absl::CivilDay(2026, 3, 29),
+                         absl::CivilDay(2026, 3, 29), absl::Minutes(30));
   ASSERT_EQ(starts.size(), 2u);
   EXPECT_EQ(Utc(starts[0]), "2026-03-29 01:00");  // 03:00 +02
 }
@@ -73,9 +71,9 @@ TEST(SlotGeneration, ClosedDaysAndOtherWeekdaysHaveNoSlots) {
 }
 
 TEST(SlotGeneration, ASlotMustEndInsideItsRange) {
-  std::vector<absl::Time> starts = GenerateSlotStarts(
-      Paris(), {{1, 9 * 60, 9 * 60 + 50}}, {}, absl::CivilDay(2026, 6, 1),
-      absl::CivilDay(2026, 6, 1), absl::Minutes(20));
+  std::vector<absl::Time> starts =
+      GenerateSlotStarts(Paris(), {{1, 9 * 60, 9 * 60 + 50}}, {}, absl::CivilDay(2026, 6, 1),
+                         absl::CivilDay(2026, 6, 1), absl::Minutes(20));
   EXPECT_EQ(starts.size(), 2u);  // 09:00, 09:20; 09:40 would end at 10:00
 }
 

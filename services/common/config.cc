@@ -18,24 +18,20 @@ namespace accueil {
 namespace {
 
 absl::Status Invalid(const std::string& key, const std::string& why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("configuration: ", key, ": ", why));
+  return absl::InvalidArgumentError(absl::StrCat("configuration: ", key, ": ", why));
 }
 
-absl::Status SetInt(const std::string& key, const std::string& value, int min,
-                    int max, int* out) {
+absl::Status SetInt(const std::string& key, const std::string& value, int min, int max, int* out) {
   if (!absl::SimpleAtoi(value, out) || *out < min || *out > max) {
-    return Invalid(key, absl::StrCat("expected an integer in [", min, ", ",
-                                     max, "], got \"", value, "\""));
+    return Invalid(
+        key, absl::StrCat("expected an integer in [", min, ", ", max, "], got \"", value, "\""));
   }
   return absl::OkStatus();
 }
 
-absl::Status SetBool(const std::string& key, const std::string& value,
-                     bool* out) {
+absl::Status SetBool(const std::string& key, const std::string& value, bool* out) {
   if (!absl::SimpleAtob(value, out)) {
-    return Invalid(key, absl::StrCat("expected true or false, got \"", value,
-                                     "\""));
+    return Invalid(key, absl::StrCat("expected true or false, got \"", value, "\""));
   }
   return absl::OkStatus();
 }
@@ -56,8 +52,7 @@ absl::Status SetRate(const std::string& key, const std::string& value, double* o
 }
 
 // Apply sets one key; the list of keys here is the documented configuration.
-absl::Status Apply(const std::string& key, const std::string& value,
-                   ServerConfig* c) {
+absl::Status Apply(const std::string& key, const std::string& value, ServerConfig* c) {
   if (key == "listen") {
     if (value.find(':') == std::string::npos) {
       return Invalid(key, "expected host:port");
@@ -101,8 +96,8 @@ absl::Status Apply(const std::string& key, const std::string& value,
     c->services = List(value);
     for (const std::string& service : c->services) {
       if (service != "booking" && service != "access") {
-        return Invalid(key, absl::StrCat("unknown service \"", service,
-                                         "\" (known: booking, access)"));
+        return Invalid(key,
+                       absl::StrCat("unknown service \"", service, "\" (known: booking, access)"));
       }
     }
   } else if (key == "oidc_issuer") {
@@ -142,13 +137,29 @@ absl::Status Apply(const std::string& key, const std::string& value,
   return absl::OkStatus();
 }
 
-constexpr const char* kKeys[] = {
-    "listen", "database_url", "database_pool_size", "secret_key_file", "log_level",
-    "migrate_on_start", "shutdown_grace_seconds", "services", "oidc_issuer",
-    "oidc_audience", "oidc_jwks_file", "dev_issuer_listen", "trusted_proxies",
-    "rate_limit_exempt", "rate_limit_read_per_second", "rate_limit_write_per_second",
-    "bookings_per_client_per_hour", "retention_days", "history_retention_days", "tls_cert_file", "tls_key_file",
-    "tls_client_ca_file", "health_listen"};
+constexpr const char* kKeys[] = {"listen",
+                                 "database_url",
+                                 "database_pool_size",
+                                 "secret_key_file",
+                                 "log_level",
+                                 "migrate_on_start",
+                                 "shutdown_grace_seconds",
+                                 "services",
+                                 "oidc_issuer",
+                                 "oidc_audience",
+                                 "oidc_jwks_file",
+                                 "dev_issuer_listen",
+                                 "trusted_proxies",
+                                 "rate_limit_exempt",
+                                 "rate_limit_read_per_second",
+                                 "rate_limit_write_per_second",
+                                 "bookings_per_client_per_hour",
+                                 "retention_days",
+                                 "history_retention_days",
+                                 "tls_cert_file",
+                                 "tls_key_file",
+                                 "tls_client_ca_file",
+                                 "health_listen"};
 
 }  // namespace
 
@@ -162,10 +173,10 @@ absl::Status ValidateTransport(const ServerConfig& config) {
                    "mutual TLS needs the server's own tls_cert_file and tls_key_file");
   }
   if (config.tls_cert_file.empty() && !IsLoopback(config.listen)) {
-    return Invalid("listen", absl::StrCat("refusing to serve beyond loopback without TLS (",
-                                          config.listen,
-                                          "): set tls_cert_file and tls_key_file, or "
-                                          "listen on 127.0.0.1"));
+    return Invalid("listen",
+                   absl::StrCat("refusing to serve beyond loopback without TLS (", config.listen,
+                                "): set tls_cert_file and tls_key_file, or "
+                                "listen on 127.0.0.1"));
   }
   return absl::OkStatus();
 }
@@ -192,8 +203,7 @@ std::optional<std::string> ProcessEnv(const std::string& name) {
   return std::string(value);
 }
 
-absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
-                                               const EnvLookup& env) {
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text, const EnvLookup& env) {
   ServerConfig config;
   // history_retention_days follows a longer retention_days unless given.
   bool history_set = false;
@@ -204,8 +214,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
     if (line.empty()) continue;
     size_t eq = line.find('=');
     if (eq == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "configuration: line ", line_number, ": expected key = value"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("configuration: line ", line_number, ": expected key = value"));
     }
     std::string key(absl::StripAsciiWhitespace(line.substr(0, eq)));
     std::string value(absl::StripAsciiWhitespace(line.substr(eq + 1)));
@@ -216,8 +226,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
     std::string var = absl::StrCat("ACCUEIL_", absl::AsciiStrToUpper(key));
     if (std::optional<std::string> value = env(var)) {
       if (absl::Status s = Apply(key, *value, &config); !s.ok()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(s.message(), " (from ", var, ")"));
+        return absl::InvalidArgumentError(absl::StrCat(s.message(), " (from ", var, ")"));
       }
       history_set |= std::string_view(key) == "history_retention_days";
     }
@@ -251,14 +260,12 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
   return config;
 }
 
-absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path,
-                                              const EnvLookup& env) {
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path, const EnvLookup& env) {
   std::string text;
   if (!path.empty()) {
     std::ifstream in(path);
     if (!in) {
-      return absl::NotFoundError(
-          absl::StrCat("configuration: cannot read ", path));
+      return absl::NotFoundError(absl::StrCat("configuration: cannot read ", path));
     }
     std::ostringstream buffer;
     buffer << in.rdbuf();

@@ -101,12 +101,10 @@ std::optional<std::string> ProcessEnv(const std::string& name);
 
 // ParseServerConfig reads `text` (the file's content, may be empty), applies
 // environment overrides and validates the result.
-absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text,
-                                               const EnvLookup& env);
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text, const EnvLookup& env);
 
 // LoadServerConfig reads `path` (empty: no file, defaults and environment
 // only) and parses it as ParseServerConfig does.
-absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path,
-                                              const EnvLookup& env);
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path, const EnvLookup& env);
 
 }  // namespace accueil

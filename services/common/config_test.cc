@@ -66,7 +66,9 @@ TEST(Config, RetentionDaysDefaultsTo90AndIsOverridable) {
 
 TEST(Config, TokensNeedAnIssuerAndItsKeys) {
   EXPECT_TRUE(ParseServerConfig("database_url = x\noidc_issuer = https://idp\n"
-                                "oidc_jwks_file = /k\n", Env({})).ok());
+                                "oidc_jwks_file = /k\n",
+                                Env({}))
+                  .ok());
   absl::StatusOr<ServerConfig> c =
       ParseServerConfig("database_url = x\noidc_jwks_file = /k\n", Env({}));
   ASSERT_FALSE(c.ok());

@@ -23,16 +23,14 @@ absl::StatusCode CodeOf(absl::string_view sqlstate) {
 absl::Status BusinessError(const pqxx::sql_error& e) {
   absl::string_view text = e.what();
   text = text.substr(0, text.find('\n'));
-  if (size_t colon = text.find(':'); colon != absl::string_view::npos &&
-                                     absl::StartsWith(text, "ERROR")) {
+  if (size_t colon = text.find(':');
+      colon != absl::string_view::npos && absl::StartsWith(text, "ERROR")) {
     text.remove_prefix(colon + 1);
   }
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-  std::vector<absl::string_view> parts =
-      absl::StrSplit(text, absl::MaxSplits('|', 2));
+  std::vector<absl::string_view> parts = absl::StrSplit(text, absl::MaxSplits('|', 2));
   parts.resize(3);
-  absl::Status status = Error(CodeOf(e.sqlstate()), std::string(parts[0]),
-                              std::string(parts[2]));
+  absl::Status status = Error(CodeOf(e.sqlstate()), std::string(parts[0]), std::string(parts[2]));
   if (!parts[1].empty()) status = WithField(status, std::string(parts[1]));
   return status;
 }
@@ -73,8 +71,7 @@ absl::Status FromException(const std::exception& e) {
   return Error(absl::StatusCode::kInternal, "INTERNAL", "internal error");
 }
 
-absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(const std::string& url,
-                                                   int size) {
+absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(const std::string& url, int size) {
   std::unique_ptr<Pool> pool(new Pool(url));
   for (int i = 0; i < size; ++i) {
     absl::StatusOr<std::unique_ptr<pqxx::connection>> c = pool->Open();
@@ -105,10 +102,9 @@ void Pool::Prepare(const std::string& name, const std::string& sql) {
 
 absl::StatusOr<Pool::Conn> Pool::Take() {
   absl::MutexLock lock(&mu_);
-  if (!mu_.AwaitWithTimeout(
-          absl::Condition(
-              +[](std::deque<Conn>* idle) { return !idle->empty(); }, &idle_),
-          kAcquireTimeout)) {
+  if (!mu_.AwaitWithTimeout(absl::Condition(
+                                +[](std::deque<Conn>* idle) { return !idle->empty(); }, &idle_),
+                            kAcquireTimeout)) {
     return Error(absl::StatusCode::kUnavailable, "DATABASE_BUSY",
                  "no database connection became free in time; retry later");
   }

@@ -52,8 +52,7 @@ class Pool {
  public:
   // Create opens `size` connections to `url`; fails with UNAVAILABLE if the
   // database cannot be reached.
-  static absl::StatusOr<std::unique_ptr<Pool>> Create(const std::string& url,
-                                                      int size);
+  static absl::StatusOr<std::unique_ptr<Pool>> Create(const std::string& url, int size);
   ~Pool();
 
   // Prepare registers a named statement on every connection, now and after
@@ -85,8 +84,7 @@ class Pool {
   const std::string url_;
   absl::Mutex mu_;
   std::deque<Conn> idle_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::pair<std::string, std::string>> statements_
-      ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<std::string, std::string>> statements_ ABSL_GUARDED_BY(mu_);
 };
 
 template <typename Fn>

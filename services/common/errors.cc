@@ -22,8 +22,7 @@ std::string Payload(const absl::Status& status, const char* key) {
 
 }  // namespace
 
-absl::Status Error(absl::StatusCode code, std::string_view reason,
-                   std::string_view message) {
+absl::Status Error(absl::StatusCode code, std::string_view reason, std::string_view message) {
   return WithReason(absl::Status(code, View(message)), reason);
 }
 
@@ -34,8 +33,7 @@ absl::Status WithReason(absl::Status status, std::string_view reason) {
 
 absl::Status InvalidField(std::string_view reason, std::string_view field,
                           std::string_view message) {
-  return WithField(Error(absl::StatusCode::kInvalidArgument, reason, message),
-                   field);
+  return WithField(Error(absl::StatusCode::kInvalidArgument, reason, message), field);
 }
 
 absl::Status WithField(absl::Status status, std::string_view field) {
@@ -45,19 +43,14 @@ absl::Status WithField(absl::Status status, std::string_view field) {
 
 absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
   if (!status.ok()) {
-    status.SetPayload(kRetryKey,
-                      absl::Cord(std::to_string(absl::ToInt64Milliseconds(delay))));
+    status.SetPayload(kRetryKey, absl::Cord(std::to_string(absl::ToInt64Milliseconds(delay))));
   }
   return status;
 }
 
-std::string ErrorReason(const absl::Status& status) {
-  return Payload(status, kReasonKey);
-}
+std::string ErrorReason(const absl::Status& status) { return Payload(status, kReasonKey); }
 
-std::string ErrorField(const absl::Status& status) {
-  return Payload(status, kFieldKey);
-}
+std::string ErrorField(const absl::Status& status) { return Payload(status, kFieldKey); }
 
 std::optional<absl::Duration> ErrorRetryDelay(const absl::Status& status) {
   int64_t ms = 0;

@@ -22,8 +22,7 @@ namespace accueil {
 
 // Error returns a status with `code`, the message and the machine-readable
 // `reason` (UPPER_SNAKE_CASE).
-absl::Status Error(absl::StatusCode code, std::string_view reason,
-                   std::string_view message);
+absl::Status Error(absl::StatusCode code, std::string_view reason, std::string_view message);
 
 // InvalidField returns INVALID_ARGUMENT with `reason` and the offending
 // `field` path ("person.phone").

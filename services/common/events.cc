@@ -2,8 +2,7 @@
 
 namespace accueil::events {
 
-std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after,
-                              int limit) {
+std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, int limit) {
   pqxx::result r = tx.exec_params(
       "SELECT txid::text, position, type, source, subject, coalesce(site_id, 0), "
       "  (extract(epoch from occurred_time) * 1000000)::bigint, payload::text "
@@ -30,9 +29,8 @@ std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after,
 }
 
 Cursor LockCursor(pqxx::transaction_base& tx, const std::string& consumer) {
-  tx.exec_params(
-      "INSERT INTO events.cursors (consumer) VALUES ($1) ON CONFLICT DO NOTHING",
-      consumer);
+  tx.exec_params("INSERT INTO events.cursors (consumer) VALUES ($1) ON CONFLICT DO NOTHING",
+                 consumer);
   pqxx::row row = tx.exec_params1(
       "SELECT txid::text, position FROM events.cursors WHERE consumer = $1 "
       "FOR UPDATE",
@@ -40,8 +38,7 @@ Cursor LockCursor(pqxx::transaction_base& tx, const std::string& consumer) {
   return Cursor{row[0].as<std::string>(), row[1].as<int64_t>()};
 }
 
-void SaveCursor(pqxx::transaction_base& tx, const std::string& consumer,
-                const Cursor& cursor) {
+void SaveCursor(pqxx::transaction_base& tx, const std::string& consumer, const Cursor& cursor) {
   tx.exec_params(
       "UPDATE events.cursors SET txid = $2::xid8, position = $3, "
       "update_time = now() WHERE consumer = $1",

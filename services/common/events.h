@@ -51,8 +51,7 @@ struct Event {
 
 // ReadEvents returns up to `limit` events after `after` that are safe to
 // read (see above), oldest first.
-std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after,
-                              int limit);
+std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, int limit);
 
 // LockCursor returns the consumer's cursor (the beginning for a new
 // consumer) and locks it until `tx` ends, so that two replicas of one
@@ -60,7 +59,6 @@ std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after,
 Cursor LockCursor(pqxx::transaction_base& tx, const std::string& consumer);
 
 // SaveCursor records the consumer's progress in `tx`.
-void SaveCursor(pqxx::transaction_base& tx, const std::string& consumer,
-                const Cursor& cursor);
+void SaveCursor(pqxx::transaction_base& tx, const std::string& consumer, const Cursor& cursor);
 
 }  // namespace accueil::events

@@ -21,8 +21,7 @@ using access::v1::Role;
 bool IsSafeToken(std::string_view id, size_t max) {
   if (id.empty() || id.size() > max) return false;
   for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' &&
-        c != '.') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
       return false;
     }
   }
@@ -34,8 +33,7 @@ bool IsSafeToken(std::string_view id, size_t max) {
 // which admits nobody.
 const access::v1::AccessPolicy& PolicyOf(std::string_view method) {
   const google::protobuf::MethodDescriptor* m =
-      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-          std::string(method));
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(std::string(method));
   if (m == nullptr) return access::v1::AccessPolicy::default_instance();
   return m->options().GetExtension(access::v1::access);
 }
@@ -69,9 +67,9 @@ absl::Status Call::Authorize(int64_t site_id, const std::function<bool(Role)>& r
               (r == access::v1::PUBLIC || caller_.HoldsOn(static_cast<Role>(r), site_id));
   }
   if (!allowed) {
-    return Error(absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED",
-                 site_id == 0 ? "this needs a role on every site"
-                              : "your role does not cover this site");
+    return Error(
+        absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED",
+        site_id == 0 ? "this needs a role on every site" : "your role does not cover this site");
   }
   if (reason_needed && policy_->agent_reason_required() && agent_reason_.empty()) {
     return InvalidField("AGENT_REASON_REQUIRED", "x-agent-reason",
@@ -81,7 +79,8 @@ absl::Status Call::Authorize(int64_t site_id, const std::function<bool(Role)>& r
 }
 
 absl::Status Call::AuthorizeSite(int64_t site_id) {
-  return Authorize(site_id, [&](Role r) { return Allows(*policy_, r); }, IsAgent());
+  return Authorize(
+      site_id, [&](Role r) { return Allows(*policy_, r); }, IsAgent());
 }
 
 bool Call::IsAgent() const {
@@ -120,9 +119,9 @@ absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, 
   std::string reason = auth::ClientMetadata(*context, "x-agent-reason-bin");
   if (reason.empty()) reason = auth::ClientMetadata(*context, "x-agent-reason");
   if (!reason.empty()) {
-    absl::StatusOr<std::string> text =
-        reason.size() > 2000 ? absl::InvalidArgumentError("too long")
-                             : input::ParseFreeText(reason, "x-agent-reason", 500);
+    absl::StatusOr<std::string> text = reason.size() > 2000
+                                           ? absl::InvalidArgumentError("too long")
+                                           : input::ParseFreeText(reason, "x-agent-reason", 500);
     if (!text.ok()) {
       return InvalidField("INVALID_AGENT_REASON", "x-agent-reason",
                           "one line of at most 500 characters");
@@ -135,8 +134,8 @@ absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, 
                  "this method declares no access policy");
   }
   if (call.caller_.IsPublic() && limiter_ != nullptr) {
-    if (absl::Status s = limiter_->Admit(call.caller_.client, call.policy_->rate_limit(),
-                                         clock_->Now());
+    if (absl::Status s =
+            limiter_->Admit(call.caller_.client, call.policy_->rate_limit(), clock_->Now());
         !s.ok()) {
       return s;
     }
@@ -149,9 +148,9 @@ absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, 
     return Error(absl::StatusCode::kUnauthenticated, "AUTHENTICATION_REQUIRED",
                  "sign in to do this");
   }
-  return Error(absl::StatusCode::kPermissionDenied, "ROLE_REQUIRED",
-               call.caller_.grants.empty() ? "your account holds no role"
-                                           : "your role does not allow this");
+  return Error(
+      absl::StatusCode::kPermissionDenied, "ROLE_REQUIRED",
+      call.caller_.grants.empty() ? "your account holds no role" : "your role does not allow this");
 }
 
 grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
@@ -167,8 +166,8 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
     try {
       status = handler(call);
     } catch (const std::exception& e) {
-      log::Error("rpc.exception", {{"request_id", call.request_id_},
-                                   {"method", method}, {"what", e.what()}});
+      log::Error("rpc.exception",
+                 {{"request_id", call.request_id_}, {"method", method}, {"what", e.what()}});
       status = Error(absl::StatusCode::kInternal, "INTERNAL", "internal error");
     }
     if (status.ok() && call.policy_->site_scoped() && !call.site_checked_) {
@@ -182,8 +181,7 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
   std::string reason = ErrorReason(status);
   // One access line per call: method, outcome, duration; never the content.
   auto line = {log::Field{"request_id", call.request_id_}, log::Field{"method", method},
-               log::Field{"code", code}, log::Field{"reason", reason},
-               log::Field{"ms", millis}};
+               log::Field{"code", code}, log::Field{"reason", reason}, log::Field{"ms", millis}};
   if (status.code() == absl::StatusCode::kInternal) {
     log::Error("rpc", line);
   } else {

@@ -11,8 +11,7 @@ namespace {
 
 TEST(GrpcStatus, CarriesReasonFieldAndRetryAsAip193Details) {
   absl::Status s = WithRetryDelay(
-      InvalidField("INVALID_PHONE_NUMBER", "person.phone", "not a phone number"),
-      absl::Seconds(3));
+      InvalidField("INVALID_PHONE_NUMBER", "person.phone", "not a phone number"), absl::Seconds(3));
   grpc::Status g = ToGrpcStatus(s);
   EXPECT_EQ(g.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(g.error_message(), "not a phone number");

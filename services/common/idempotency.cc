@@ -13,8 +13,8 @@
 
 namespace accueil {
 
-absl::StatusOr<Idempotency> ForRequest(
-    std::string_view method, const google::protobuf::Message& request) {
+absl::StatusOr<Idempotency> ForRequest(std::string_view method,
+                                       const google::protobuf::Message& request) {
   const google::protobuf::FieldDescriptor* field =
       request.GetDescriptor()->FindFieldByName("request_id");
   Idempotency out;
@@ -45,10 +45,9 @@ absl::StatusOr<Idempotency> ForRequest(
     rest->SerializeToCodedStream(&coded);
   }
   unsigned char hash[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()),
-                     bytes.size());
-  out.hash_hex = absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(hash), sizeof hash));
+  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  out.hash_hex =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(hash), sizeof hash));
   return out;
 }
 

@@ -43,11 +43,21 @@ std::string JsonEscape(std::string_view text) {
   out.reserve(text.size());
   for (unsigned char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -61,7 +71,9 @@ std::string JsonEscape(std::string_view text) {
   return out;
 }
 
-void Debug(std::string_view e, std::initializer_list<Field> f) { Write(spdlog::level::debug, e, f); }
+void Debug(std::string_view e, std::initializer_list<Field> f) {
+  Write(spdlog::level::debug, e, f);
+}
 void Info(std::string_view e, std::initializer_list<Field> f) { Write(spdlog::level::info, e, f); }
 void Warn(std::string_view e, std::initializer_list<Field> f) { Write(spdlog::level::warn, e, f); }
 void Error(std::string_view e, std::initializer_list<Field> f) { Write(spdlog::level::err, e, f); }

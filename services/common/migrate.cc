@@ -18,16 +18,14 @@ constexpr int64_t kMigrationLockKey = 0x4163637565696c;  // "Accueil"
 
 std::string Checksum(const std::string& sql) {
   unsigned char hash[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(sql.data()),
-                     sql.size());
+  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(sql.data()), sql.size());
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(hash), sizeof hash));
 }
 
 }  // namespace
 
-absl::StatusOr<int> Migrate(const std::string& url,
-                            const std::vector<Migration>& migrations) {
+absl::StatusOr<int> Migrate(const std::string& url, const std::vector<Migration>& migrations) {
   try {
     pqxx::connection conn(url);
     {
@@ -45,10 +43,9 @@ absl::StatusOr<int> Migrate(const std::string& url,
     std::map<int, std::pair<std::string, std::string>> applied;
     {
       pqxx::nontransaction tx(conn);
-      for (const auto& row : tx.exec(
-               "SELECT version, name, checksum FROM accueil_meta.schema_migrations")) {
-        applied[row[0].as<int>()] = {row[1].as<std::string>(),
-                                     row[2].as<std::string>()};
+      for (const auto& row :
+           tx.exec("SELECT version, name, checksum FROM accueil_meta.schema_migrations")) {
+        applied[row[0].as<int>()] = {row[1].as<std::string>(), row[2].as<std::string>()};
       }
     }
     int count = 0;
@@ -57,9 +54,9 @@ absl::StatusOr<int> Migrate(const std::string& url,
       std::string sum = Checksum(m.sql);
       if (auto it = applied.find(m.version); it != applied.end()) {
         if (it->second.second != sum) {
-          status = absl::FailedPreconditionError(absl::StrCat(
-              "migration ", m.name,
-              " was changed after it was applied; add a new migration instead"));
+          status = absl::FailedPreconditionError(
+              absl::StrCat("migration ", m.name,
+                           " was changed after it was applied; add a new migration instead"));
           break;
         }
         continue;

@@ -30,7 +30,6 @@ const std::vector<Migration>& EmbeddedMigrations();
 // Migrate applies the pending `migrations` to the database at `url` and
 // returns how many it applied.
 absl::StatusOr<int> Migrate(const std::string& url,
-                            const std::vector<Migration>& migrations =
-                                EmbeddedMigrations());
+                            const std::vector<Migration>& migrations = EmbeddedMigrations());
 
 }  // namespace accueil::db

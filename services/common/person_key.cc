@@ -87,8 +87,7 @@ int RunRekeyCommand(const std::string& database_url, const Secrets& secrets) {
     return 1;
   }
   std::printf("rekey: %d records with a contact, %d moved to the signing key %s, %d conflicts\n",
-              counts->examined, counts->moved, secrets.KeyIds().front().c_str(),
-              counts->conflicts);
+              counts->examined, counts->moved, secrets.KeyIds().front().c_str(), counts->conflicts);
   return 0;
 }
 

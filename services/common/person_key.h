@@ -28,9 +28,9 @@ std::vector<std::string> PersonKeys(const Secrets& secrets, std::string_view ide
 std::string HexKeys(const std::vector<std::string>& keys);
 
 struct RekeyCounts {
-  int examined = 0;  // records whose contact is still held
-  int moved = 0;     // stored under an older key, now under the signing key
-  int conflicts = 0; // left as they were: moving would break a uniqueness rule
+  int examined = 0;   // records whose contact is still held
+  int moved = 0;      // stored under an older key, now under the signing key
+  int conflicts = 0;  // left as they were: moving would break a uniqueness rule
 };
 
 // RekeyOnce moves every person key it can to the signing key. Idempotent;

@@ -23,8 +23,7 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
 bool IsValidTimestamp(const google::protobuf::Timestamp& t) {
   constexpr int64_t kMin = -62135596800;  // 0001-01-01T00:00:00Z
   constexpr int64_t kMax = 253402300799;  // 9999-12-31T23:59:59Z
-  return t.seconds() >= kMin && t.seconds() <= kMax && t.nanos() >= 0 &&
-         t.nanos() < 1000000000;
+  return t.seconds() >= kMin && t.seconds() <= kMax && t.nanos() >= 0 && t.nanos() < 1000000000;
 }
 
 }  // namespace accueil

@@ -15,8 +15,7 @@ constexpr size_t kMaxTracked = 100000;
 constexpr absl::Duration kSweepEvery = absl::Seconds(10);
 
 // ClientKey: what the limits count by. An IPv6 address counts as its /64.
-std::string ClientKey(const std::string& client,
-                      const std::optional<input::IpAddress>& address) {
+std::string ClientKey(const std::string& client, const std::optional<input::IpAddress>& address) {
   if (!address || address->length != 16) return client;
   std::string key = "v6/64:";
   for (int i = 0; i < 8; ++i) absl::StrAppend(&key, absl::Hex(address->bytes[i], absl::kZeroPad2));
@@ -30,8 +29,7 @@ absl::StatusOr<std::unique_ptr<RateLimiter>> RateLimiter::Create(RateLimitOption
   for (const std::string& entry : options.exempt) {
     absl::StatusOr<input::Cidr> block = input::ParseCidr(entry);
     if (!block.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("rate limits: ", block.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("rate limits: ", block.status().message()));
     }
     limiter->exempt_.push_back(*block);
   }
@@ -65,10 +63,9 @@ absl::Status RateLimiter::Take(absl::flat_hash_map<std::string, Bucket>& buckets
     return absl::OkStatus();
   }
   double wait = (1 - b.tokens) / rate;
-  return WithRetryDelay(
-      Error(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
-            "too many requests from this address; retry later"),
-      absl::Milliseconds(std::ceil(wait * 1000)));
+  return WithRetryDelay(Error(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
+                              "too many requests from this address; retry later"),
+                        absl::Milliseconds(std::ceil(wait * 1000)));
 }
 
 void RateLimiter::Sweep(absl::Time now) {
@@ -110,10 +107,9 @@ absl::Status RateLimiter::Admit(const std::string& client, access::v1::RateLimit
     std::deque<absl::Time>& times = bookings_[key];
     while (!times.empty() && now - times.front() >= absl::Hours(1)) times.pop_front();
     if (static_cast<int>(times.size()) >= options_.bookings_per_hour) {
-      return WithRetryDelay(
-          Error(absl::StatusCode::kResourceExhausted, "BOOKING_CAP_REACHED",
-                "too many bookings from this address this hour"),
-          times.front() + absl::Hours(1) - now);
+      return WithRetryDelay(Error(absl::StatusCode::kResourceExhausted, "BOOKING_CAP_REACHED",
+                                  "too many bookings from this address this hour"),
+                            times.front() + absl::Hours(1) - now);
     }
     absl::Status s = Take(writes_, key, options_.write_per_second, options_.write_burst, now);
     if (s.ok()) times.push_back(now);

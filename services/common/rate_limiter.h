@@ -57,9 +57,8 @@ class RateLimiter {
   };
   explicit RateLimiter(RateLimitOptions options) : options_(std::move(options)) {}
   bool IsExempt(const std::optional<input::IpAddress>& address) const;
-  absl::Status Take(absl::flat_hash_map<std::string, Bucket>& buckets,
-                    const std::string& client, double rate, double burst, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Take(absl::flat_hash_map<std::string, Bucket>& buckets, const std::string& client,
+                    double rate, double burst, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Sweep(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RateLimitOptions options_;

@@ -91,8 +91,7 @@ TEST(RateLimiter, AFloodOfAddressesDoesNotLiftALimit) {
     (void)l->Admit(absl::StrCat("10.", i >> 16, ".", (i >> 8) & 255, ".", i & 255), READ,
                    kT0 + absl::Milliseconds(1));
   }
-  EXPECT_EQ(ErrorReason(l->Admit("192.0.2.1", READ, kT0 + absl::Milliseconds(2))),
-            "RATE_LIMITED");
+  EXPECT_EQ(ErrorReason(l->Admit("192.0.2.1", READ, kT0 + absl::Milliseconds(2))), "RATE_LIMITED");
   // Once refilled, it may be forgotten, and it is admitted again.
   EXPECT_TRUE(l->Admit("192.0.2.1", READ, kT0 + absl::Seconds(20)).ok());
 }

@@ -27,8 +27,7 @@ constexpr PurgeFunction kPurgeFunctions[] = {
 
 }  // namespace
 
-absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now,
-                                      const Retention& retention) {
+absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now, const Retention& retention) {
   PurgeCounts counts;
   for (const auto& [function, horizon] : kPurgeFunctions) {
     const bool history = horizon == Horizon::kHistory;
@@ -36,9 +35,9 @@ absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now,
         absl::ToInt64Seconds(history ? retention.history : retention.personal_data), " seconds");
     absl::StatusOr<int> done = pool.Run([&](pqxx::connection& c) -> absl::StatusOr<int> {
       pqxx::work tx(c);
-      pqxx::row r = tx.exec_params1(
-          absl::StrCat("SELECT ", function, "($1::timestamptz, $2::interval)"),
-          db::SqlTime(now), interval);
+      pqxx::row r =
+          tx.exec_params1(absl::StrCat("SELECT ", function, "($1::timestamptz, $2::interval)"),
+                          db::SqlTime(now), interval);
       int n = r[0].as<int>();
       tx.commit();
       return n;
@@ -55,9 +54,8 @@ absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now,
 
 int RunPurgeCommand(const std::string& database_url, const Retention& retention) {
   absl::StatusOr<std::unique_ptr<db::Pool>> pool = db::Pool::Create(database_url, 1);
-  absl::StatusOr<PurgeCounts> counts =
-      pool.ok() ? PurgeOnce(**pool, absl::Now(), retention)
-                : absl::StatusOr<PurgeCounts>(pool.status());
+  absl::StatusOr<PurgeCounts> counts = pool.ok() ? PurgeOnce(**pool, absl::Now(), retention)
+                                                 : absl::StatusOr<PurgeCounts>(pool.status());
   if (!counts.ok()) {
     std::fprintf(stderr, "accueil-server: purge: %s\n",
                  std::string(counts.status().message()).c_str());

@@ -22,14 +22,14 @@ std::string MacUnder(const std::string& master, std::string_view purpose,
   crypto_auth_hmacsha256_state state;
   crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(master.data()),
                               master.size());
-  crypto_auth_hmacsha256_update(
-      &state, reinterpret_cast<const unsigned char*>(purpose.data()), purpose.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(purpose.data()),
+                                purpose.size());
   crypto_auth_hmacsha256_final(&state, purpose_key);
 
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
   crypto_auth_hmacsha256_init(&state, purpose_key, sizeof purpose_key);
-  crypto_auth_hmacsha256_update(
-      &state, reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
   crypto_auth_hmacsha256_final(&state, mac);
   sodium_memzero(purpose_key, sizeof purpose_key);
   return std::string(reinterpret_cast<const char*>(mac), sizeof mac);
@@ -69,9 +69,9 @@ absl::StatusOr<Secrets> Secrets::FromKeys(std::vector<std::string> keys) {
       // that differ only by trailing zero bytes are one key, and a rotation
       // to it would rotate nothing. Compare what they sign.
       if (MacUnder(keys[j], "distinct-keys", "") == MacUnder(keys[i], "distinct-keys", "")) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "secret key ", i + 1, ": signs as key ", j + 1,
-            " does (keys that differ only by trailing zero bytes are one HMAC key)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("secret key ", i + 1, ": signs as key ", j + 1,
+                         " does (keys that differ only by trailing zero bytes are one HMAC key)"));
       }
     }
   }
@@ -85,13 +85,15 @@ absl::StatusOr<Secrets> Secrets::Parse(std::string_view content, const std::stri
     // otherwise be read as one raw key: a different key, and every code
     // already sent would stop verifying.
     if (content.find("accueil-keys") != std::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          origin, ": line 1: expected exactly \"accueil-keys 1\" as the first line "
-          "(nothing before it, Unix line ends)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin,
+                       ": line 1: expected exactly \"accueil-keys 1\" as the first line "
+                       "(nothing before it, Unix line ends)"));
     }
     // One raw key, as written before key rings existed.
     absl::StatusOr<Secrets> one = FromKey(std::string(content));
-    if (!one.ok()) return absl::InvalidArgumentError(absl::StrCat(origin, ": ", one.status().message()));
+    if (!one.ok())
+      return absl::InvalidArgumentError(absl::StrCat(origin, ": ", one.status().message()));
     return one;
   }
   std::vector<std::string> keys;
@@ -101,7 +103,8 @@ absl::StatusOr<Secrets> Secrets::Parse(std::string_view content, const std::stri
     ++line_number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line.front() == '#') continue;
-    if (line.size() < 64 || line.size() > 128 || line.size() % 2 != 0 || !IsHex(std::string_view(line.data(), line.size()))) {
+    if (line.size() < 64 || line.size() > 128 || line.size() % 2 != 0 ||
+        !IsHex(std::string_view(line.data(), line.size()))) {
       return absl::InvalidArgumentError(absl::StrCat(
           origin, ": line ", line_number,
           ": a key is 64 to 128 hexadecimal digits (32 to 64 bytes), e.g. `openssl rand -hex 32`"));
@@ -109,7 +112,8 @@ absl::StatusOr<Secrets> Secrets::Parse(std::string_view content, const std::stri
     keys.push_back(absl::HexStringToBytes(line));
   }
   absl::StatusOr<Secrets> ring = FromKeys(std::move(keys));
-  if (!ring.ok()) return absl::InvalidArgumentError(absl::StrCat(origin, ": ", ring.status().message()));
+  if (!ring.ok())
+    return absl::InvalidArgumentError(absl::StrCat(origin, ": ", ring.status().message()));
   return ring;
 }
 
@@ -127,8 +131,7 @@ std::string Secrets::Mac(std::string_view purpose, std::string_view message) con
   return MacUnder(keys_.front(), purpose, message);
 }
 
-std::vector<std::string> Secrets::Macs(std::string_view purpose,
-                                       std::string_view message) const {
+std::vector<std::string> Secrets::Macs(std::string_view purpose, std::string_view message) const {
   std::vector<std::string> out;
   out.reserve(keys_.size());
   for (const std::string& key : keys_) out.push_back(MacUnder(key, purpose, message));

@@ -41,7 +41,10 @@ TEST(Secrets, BadRingsAreRefusedWithTheLine) {
       {"accueil-keys 1\r\n" + kHexA + "\r\n", "line 1: expected exactly"},
       {"accueil-keys 2\n" + kHexA + "\n", "line 1: expected exactly"},
       {"\n# keys\naccueil-keys 1\n" + kHexA + "\n", "line 1: expected exactly"},
-      {"\xEF\xBB\xBF" "accueil-keys 1\n" + kHexA + "\n", "line 1: expected exactly"},
+      {"\xEF\xBB\xBF"
+       "accueil-keys 1\n" +
+           kHexA + "\n",
+       "line 1: expected exactly"},
       {"accueil-keys 1\n# only comments\n", "1 to 4 keys"},
       {"accueil-keys 1\n" + kHexA + "\nnot-hex\n", "line 3"},
       {"accueil-keys 1\n" + kHexA.substr(0, 62) + "\n", "line 2"},

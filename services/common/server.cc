@@ -52,8 +52,7 @@ class HealthMirror final : public grpc::health::v1::Health::Service {
     changed_.SignalAll();
   }
 
-  grpc::Status Check(grpc::ServerContext*,
-                     const grpc::health::v1::HealthCheckRequest* request,
+  grpc::Status Check(grpc::ServerContext*, const grpc::health::v1::HealthCheckRequest* request,
                      Response* response) override {
     absl::MutexLock lock(&mu_);
     auto it = statuses_.find(request->service());
@@ -102,8 +101,7 @@ absl::StatusOr<std::string> ReadPem(const char* key, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream buffer;
   if (!in || !(buffer << in.rdbuf())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("tls: ", key, ": cannot read ", path));
+    return absl::FailedPreconditionError(absl::StrCat("tls: ", key, ": cannot read ", path));
   }
   return buffer.str();
 }
@@ -130,27 +128,25 @@ absl::Status CheckTlsFiles(const ServerOptions& o) {
   EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
   absl::Status status;
   if (cert == nullptr) {
-    status = absl::FailedPreconditionError(absl::StrCat(
-        "tls: tls_cert_file: no PEM certificate in ", o.tls_cert_file));
-  } else if (key == nullptr) {
-    status = absl::FailedPreconditionError(absl::StrCat(
-        "tls: tls_key_file: no PEM private key in ", o.tls_key_file));
-  } else if (X509_check_private_key(cert, key) != 1) {
     status = absl::FailedPreconditionError(
-        absl::StrCat("tls: the key ", o.tls_key_file,
-                     " does not match the certificate ", o.tls_cert_file));
+        absl::StrCat("tls: tls_cert_file: no PEM certificate in ", o.tls_cert_file));
+  } else if (key == nullptr) {
+    status = absl::FailedPreconditionError(
+        absl::StrCat("tls: tls_key_file: no PEM private key in ", o.tls_key_file));
+  } else if (X509_check_private_key(cert, key) != 1) {
+    status = absl::FailedPreconditionError(absl::StrCat(
+        "tls: the key ", o.tls_key_file, " does not match the certificate ", o.tls_cert_file));
   }
   X509_free(cert);
   EVP_PKEY_free(key);
   if (status.ok() && !o.tls_client_ca_file.empty()) {
-    absl::StatusOr<std::string> ca_pem =
-        ReadPem("tls_client_ca_file", o.tls_client_ca_file);
+    absl::StatusOr<std::string> ca_pem = ReadPem("tls_client_ca_file", o.tls_client_ca_file);
     if (!ca_pem.ok()) return ca_pem.status();
     Bio ca_bio = MemoryBio(*ca_pem);
     X509* ca = PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr);
     if (ca == nullptr) {
-      status = absl::FailedPreconditionError(absl::StrCat(
-          "tls: tls_client_ca_file: no PEM certificate in ", o.tls_client_ca_file));
+      status = absl::FailedPreconditionError(
+          absl::StrCat("tls: tls_client_ca_file: no PEM certificate in ", o.tls_client_ca_file));
     }
     X509_free(ca);
   }
@@ -160,8 +156,7 @@ absl::Status CheckTlsFiles(const ServerOptions& o) {
 
 // Credentials of the service port: plaintext, TLS, or mutual TLS. The
 // certificate provider re-reads the files every tls_refresh.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
-    const ServerOptions& o) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& o) {
   if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
     return absl::InvalidArgumentError(
         "tls: tls_cert_file and tls_key_file go together: set both or neither");
@@ -193,19 +188,17 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
 class WithoutPlugins : public grpc::ServerBuilderOption {
  public:
   void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(
-      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
     plugins->clear();
   }
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const std::string& address, std::vector<HostedService> services,
-    const ServerOptions& options) {
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      Credentials(options);
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address,
+                                                      std::vector<HostedService> services,
+                                                      const ServerOptions& options) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -223,8 +216,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", address));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
   }
   if (!options.health_listen.empty()) {
     server->health_mirror_ = std::make_unique<HealthMirror>();
@@ -235,15 +227,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     health_builder.SetOption(
         std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(nullptr));
     health_builder.RegisterService(server->health_mirror_.get());
-    health_builder.AddListeningPort(options.health_listen,
-                                    grpc::InsecureServerCredentials(),
+    health_builder.AddListeningPort(options.health_listen, grpc::InsecureServerCredentials(),
                                     &server->health_port_);
     server->health_server_ = health_builder.BuildAndStart();
     if (server->health_server_ == nullptr || server->health_port_ == 0) {
       server->health_server_.reset();
       server->Shutdown(absl::ZeroDuration());
-      return absl::UnavailableError(absl::StrCat(
-          "cannot listen on ", options.health_listen, " (health_listen)"));
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options.health_listen, " (health_listen)"));
     }
   }
   grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService();
@@ -276,14 +267,12 @@ void Server::Shutdown(absl::Duration grace) {
 namespace {
 
 int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "accueil-server: %s\n",
-               std::string(status.message()).c_str());
+  std::fprintf(stderr, "accueil-server: %s\n", std::string(status.message()).c_str());
   return 1;
 }
 
 retention::Retention RetentionOf(const ServerConfig& config) {
-  return {absl::Hours(24) * config.retention_days,
-          absl::Hours(24) * config.history_retention_days};
+  return {absl::Hours(24) * config.retention_days, absl::Hours(24) * config.history_retention_days};
 }
 
 constexpr char kUsage[] =
@@ -327,8 +316,7 @@ int GrantAdmin(const std::string& url, const std::string& subject) {
 
 }  // namespace
 
-int ServerMain(int argc, char** argv,
-               const std::map<std::string, ServiceFactory>& factories) {
+int ServerMain(int argc, char** argv, const std::map<std::string, ServiceFactory>& factories) {
   std::string config_path;
   bool migrate_only = false;
   bool purge_only = false;
@@ -363,16 +351,16 @@ int ServerMain(int argc, char** argv,
   // Without tzdata Abseil silently means UTC: refuse instead.
   absl::TimeZone paris;
   if (!absl::LoadTimeZone("Europe/Paris", &paris)) {
-    return Fail(absl::FailedPreconditionError(
-        "time zone data is missing (install the tzdata package)"));
+    return Fail(
+        absl::FailedPreconditionError("time zone data is missing (install the tzdata package)"));
   }
   if (config->services.empty()) {
     for (const auto& [name, factory] : factories) config->services.push_back(name);
   }
   for (const std::string& name : config->services) {
     if (factories.count(name) == 0) {
-      return Fail(absl::InvalidArgumentError(absl::StrCat(
-          "configuration: services: this binary does not host \"", name, "\"")));
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("configuration: services: this binary does not host \"", name, "\"")));
     }
   }
 
@@ -387,8 +375,7 @@ int ServerMain(int argc, char** argv,
     return retention::RunPurgeCommand(config->database_url, RetentionOf(*config));
   }
   if (config->secret_key_file.empty()) {
-    return Fail(absl::InvalidArgumentError(
-        "configuration: secret_key_file: is required to serve"));
+    return Fail(absl::InvalidArgumentError("configuration: secret_key_file: is required to serve"));
   }
   absl::StatusOr<Secrets> secrets = Secrets::Load(config->secret_key_file);
   if (!secrets.ok()) return Fail(secrets.status());
@@ -424,9 +411,9 @@ int ServerMain(int argc, char** argv,
     if (!issuer.ok()) return Fail(issuer.status());
     dev_issuer = std::move(*issuer);
     oidc_issuer = dev_issuer->issuer();
-    log::Warn("dev_issuer.started",
-              {{"address", oidc_issuer},
-               {"message", "development issuer enabled: never in production"}});
+    log::Warn(
+        "dev_issuer.started",
+        {{"address", oidc_issuer}, {"message", "development issuer enabled: never in production"}});
   } else if (!config->oidc_jwks_file.empty()) {
     absl::StatusOr<std::unique_ptr<auth::JwksFileKeys>> file =
         auth::JwksFileKeys::Load(config->oidc_jwks_file);
@@ -435,8 +422,7 @@ int ServerMain(int argc, char** argv,
   }
   auth::Authenticator authenticator(
       pool->get(), &*secrets, &clock, dev_issuer ? dev_issuer->keys() : keys.get(),
-      {{oidc_issuer, config->oidc_audience, absl::Seconds(60)},
-       config->trusted_proxies});
+      {{oidc_issuer, config->oidc_audience, absl::Seconds(60)}, config->trusted_proxies});
   RateLimitOptions limits;
   limits.read_per_second = config->rate_limit_read_per_second;
   limits.write_per_second = config->rate_limit_write_per_second;
@@ -466,18 +452,16 @@ int ServerMain(int argc, char** argv,
   std::string host = config->listen.substr(0, config->listen.rfind(':'));
   std::string health_address = "none";
   if (!config->health_listen.empty()) {
-    health_address = absl::StrCat(
-        config->health_listen.substr(0, config->health_listen.rfind(':')), ":",
-        (*server)->health_port());
+    health_address = absl::StrCat(config->health_listen.substr(0, config->health_listen.rfind(':')),
+                                  ":", (*server)->health_port());
   }
-  log::Info("server.started",
-            {{"address", absl::StrCat(host, ":", (*server)->port())},
-             {"transport", config->tls_cert_file.empty()        ? "plaintext (loopback)"
-                           : config->tls_client_ca_file.empty() ? "tls"
-                                                                : "mutual tls"},
-             {"health_address", health_address},
-             {"secret_keys", absl::StrJoin(secrets->KeyIds(), ",")},
-             {"services", absl::StrJoin(config->services, ",")}});
+  log::Info("server.started", {{"address", absl::StrCat(host, ":", (*server)->port())},
+                               {"transport", config->tls_cert_file.empty() ? "plaintext (loopback)"
+                                             : config->tls_client_ca_file.empty() ? "tls"
+                                                                                  : "mutual tls"},
+                               {"health_address", health_address},
+                               {"secret_keys", absl::StrJoin(secrets->KeyIds(), ",")},
+                               {"services", absl::StrJoin(config->services, ",")}});
 
   int signal = 0;
   sigwait(&signals, &signal);

@@ -45,8 +45,7 @@ struct HostedService {
   std::string full_name;  // e.g. "accueil.booking.v1.BookingService"
 };
 
-using ServiceFactory =
-    std::function<absl::StatusOr<HostedService>(const ServiceContext&)>;
+using ServiceFactory = std::function<absl::StatusOr<HostedService>(const ServiceContext&)>;
 
 class HealthMirror;
 
@@ -69,9 +68,9 @@ struct ServerOptions {
 class Server {
  public:
   // Start listens on `address` ("host:port", port 0 picks a free one).
-  static absl::StatusOr<std::unique_ptr<Server>> Start(
-      const std::string& address, std::vector<HostedService> services,
-      const ServerOptions& options = {});
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const std::string& address,
+                                                       std::vector<HostedService> services,
+                                                       const ServerOptions& options = {});
   ~Server();
 
   // port is the port actually bound.
@@ -97,7 +96,6 @@ class Server {
 // only apply migrations), loads and validates the configuration, connects,
 // migrates if configured, starts the services named in the configuration
 // that `factories` provides, and runs until SIGINT or SIGTERM.
-int ServerMain(int argc, char** argv,
-               const std::map<std::string, ServiceFactory>& factories);
+int ServerMain(int argc, char** argv, const std::map<std::string, ServiceFactory>& factories);
 
 }  // namespace accueil

@@ -73,8 +73,8 @@ std::string RawPost(int port, const std::string& path, const std::string& body) 
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
     std::string request = absl::StrCat(
         "POST ", path, " HTTP/1.1\r\nHost: 127.0.0.1:", port,
-        "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ",
-        body.size(), "\r\nConnection: close\r\n\r\n", body);
+        "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ", body.size(),
+        "\r\nConnection: close\r\n\r\n", body);
     if (send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size())) {
       char buf[4096];
       for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, n);
@@ -88,8 +88,7 @@ std::string S256(const std::string& verifier) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(verifier.data(), verifier.size(), digest, &len, EVP_sha256(), nullptr);
-  return absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(digest), len));
+  return absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 // PayloadOf reads the claims of a token (already verified by the test).
@@ -132,16 +131,17 @@ class DevIssuerTest : public ::testing::Test {
 
   std::string AuthorizeQuery(const std::string& redirect, const std::string& state,
                              const std::vector<std::pair<std::string, std::string>>& more = {}) {
-    std::vector<std::pair<std::string, std::string>> params = {
-        {"response_type", "code"}, {"client_id", "accueil-cli"},
-        {"redirect_uri", redirect}, {"state", state}};
+    std::vector<std::pair<std::string, std::string>> params = {{"response_type", "code"},
+                                                               {"client_id", "accueil-cli"},
+                                                               {"redirect_uri", redirect},
+                                                               {"state", state}};
     params.insert(params.end(), more.begin(), more.end());
     return Query(params);
   }
 
   // Submits the sign-in form; returns the redirect location ("" if none).
-  std::string Approve(const std::string& subject, const std::string& role,
-                      const std::string& site, const std::string& state = "st-1",
+  std::string Approve(const std::string& subject, const std::string& role, const std::string& site,
+                      const std::string& state = "st-1",
                       const std::vector<std::pair<std::string, std::string>>& more = {}) {
     std::vector<std::pair<std::string, std::string>> form = {
         {"subject", subject}, {"role", role}, {"site", site}, {"decision", "allow"}};
@@ -248,29 +248,37 @@ TEST_F(DevIssuerTest, AuthorizePageIsAnAccessibleFrenchForm) {
             std::string::npos);
   const std::string& html = r->body;
   for (const char* part :
-       {"<html lang=\"fr\">", "<title>",
+       {"<html lang=\"fr\">",
+        "<title>",
         "<h1>Émetteur de développement — ne pas utiliser en production</h1>",
         "<form method=\"post\" action=\"/authorize\">",
-        "<label for=\"subject\">", "id=\"subject\" name=\"subject\"", "value=\"dev-agent\"",
-        "<label for=\"role\">", "<select id=\"role\" name=\"role\"",
-        "<option value=\"LODGE_AGENT\"", "<option value=\"COUNTER_AGENT\"",
-        "<option value=\"QUALITY_OFFICER\"", "<option value=\"ADMINISTRATOR\"",
-        "<option value=\"SERVICE\"", "<label for=\"site\">", "id=\"site\" name=\"site\"",
+        "<label for=\"subject\">",
+        "id=\"subject\" name=\"subject\"",
+        "value=\"dev-agent\"",
+        "<label for=\"role\">",
+        "<select id=\"role\" name=\"role\"",
+        "<option value=\"LODGE_AGENT\"",
+        "<option value=\"COUNTER_AGENT\"",
+        "<option value=\"QUALITY_OFFICER\"",
+        "<option value=\"ADMINISTRATOR\"",
+        "<option value=\"SERVICE\"",
+        "<label for=\"site\">",
+        "id=\"site\" name=\"site\"",
         "<input type=\"hidden\" name=\"state\" value=\"s-1\">",
         "<input type=\"hidden\" name=\"nonce\" value=\"n-1\">",
         "<input type=\"hidden\" name=\"redirect_uri\" value=\"http://127.0.0.1:9/callback\">",
-        "name=\"decision\" value=\"allow\"", "name=\"decision\" value=\"deny\""}) {
+        "name=\"decision\" value=\"allow\"",
+        "name=\"decision\" value=\"deny\""}) {
     EXPECT_NE(html.find(part), std::string::npos) << part;
   }
 }
 
 TEST_F(DevIssuerTest, AuthorizePageEscapesWhatItEchoes) {
   httplib::Result r = client_->Get(
-      ("/authorize?" +
-       Query({{"response_type", "code"},
-              {"client_id", "<script>alert(1)</script>"},
-              {"redirect_uri", "http://localhost:8080/cb?x=\"><b>&y=1"},
-              {"state", "\"><img src=x onerror=alert(1)>"}}))
+      ("/authorize?" + Query({{"response_type", "code"},
+                              {"client_id", "<script>alert(1)</script>"},
+                              {"redirect_uri", "http://localhost:8080/cb?x=\"><b>&y=1"},
+                              {"state", "\"><img src=x onerror=alert(1)>"}}))
           .c_str());
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
@@ -288,8 +296,7 @@ TEST_F(DevIssuerTest, RefusesRedirectsOffLoopback) {
         "http://user@127.0.0.1/cb", "http://127.0.0.1:9/cb#fragment", "http://localhost:99999/",
         "http://127.0.0.1:/cb", "http://[::2]:9/cb", "http://127.0.0.2/cb", "javascript:alert(1)",
         "//127.0.0.1/cb", "http://127.0.0.1 /cb", ""}) {
-    httplib::Result r =
-        client_->Get(("/authorize?" + AuthorizeQuery(redirect, "s-1")).c_str());
+    httplib::Result r = client_->Get(("/authorize?" + AuthorizeQuery(redirect, "s-1")).c_str());
     ASSERT_TRUE(r) << redirect;
     EXPECT_EQ(r->status, 400) << redirect;
     EXPECT_NE(r->body.find("redirect_uri doit être une URL http sur la boucle locale"),
@@ -297,9 +304,9 @@ TEST_F(DevIssuerTest, RefusesRedirectsOffLoopback) {
         << redirect;
     EXPECT_EQ(r->body.find("<form"), std::string::npos) << redirect;
 
-    httplib::Result post = PostForm(
-        "/authorize", AuthorizeQuery(redirect, "s-1") +
-                          "&subject=a&role=LODGE_AGENT&site=&decision=allow");
+    httplib::Result post =
+        PostForm("/authorize", AuthorizeQuery(redirect, "s-1") +
+                                   "&subject=a&role=LODGE_AGENT&site=&decision=allow");
     ASSERT_TRUE(post) << redirect;
     EXPECT_EQ(post->status, 400) << redirect;
     EXPECT_FALSE(post->has_header("Location")) << redirect;
@@ -315,14 +322,17 @@ TEST_F(DevIssuerTest, RefusesRedirectsOffLoopback) {
 TEST_F(DevIssuerTest, RefusesMalformedAuthorizationRequests) {
   for (const std::string& query :
        {Query({{"client_id", "c"}, {"redirect_uri", kRedirect}, {"state", "s"}}),
-        Query({{"response_type", "token"}, {"client_id", "c"}, {"redirect_uri", kRedirect},
+        Query({{"response_type", "token"},
+               {"client_id", "c"},
+               {"redirect_uri", kRedirect},
                {"state", "s"}}),
         Query({{"response_type", "code"}, {"redirect_uri", kRedirect}, {"state", "s"}}),
         Query({{"response_type", "code"}, {"client_id", "c"}, {"redirect_uri", kRedirect}}),
-        AuthorizeQuery(kRedirect, "s", {{"code_challenge", std::string(43, 'a')},
-                                        {"code_challenge_method", "plain"}}),
-        AuthorizeQuery(kRedirect, "s", {{"code_challenge", "short"},
-                                        {"code_challenge_method", "S256"}}),
+        AuthorizeQuery(
+            kRedirect, "s",
+            {{"code_challenge", std::string(43, 'a')}, {"code_challenge_method", "plain"}}),
+        AuthorizeQuery(kRedirect, "s",
+                       {{"code_challenge", "short"}, {"code_challenge_method", "S256"}}),
         AuthorizeQuery(kRedirect, "s", {{"state", "again"}}),
         AuthorizeQuery(kRedirect, "s") + "&x=%zz",
         AuthorizeQuery(kRedirect, std::string(501, 's'))}) {
@@ -336,10 +346,10 @@ TEST_F(DevIssuerTest, RefusesMalformedAuthorizationRequests) {
 TEST_F(DevIssuerTest, CodeFlowIssuesAVerifiableTokenOnce) {
   // The state comes back percent-encoded, as sent.
   std::string state = "state with spaces & symbols=?";
-  std::string raw = RawPost(
-      issuer_->port(), "/authorize",
-      AuthorizeQuery(kRedirect, state, {{"nonce", "nonce-123"}}) +
-          "&subject=agent-7&role=COUNTER_AGENT&site=sites%2F3&decision=allow");
+  std::string raw =
+      RawPost(issuer_->port(), "/authorize",
+              AuthorizeQuery(kRedirect, state, {{"nonce", "nonce-123"}}) +
+                  "&subject=agent-7&role=COUNTER_AGENT&site=sites%2F3&decision=allow");
   ASSERT_EQ(raw.rfind("HTTP/1.1 302", 0), 0u) << raw;
   size_t at = raw.find("\r\nLocation: ");
   ASSERT_NE(at, std::string::npos) << raw;
@@ -397,8 +407,8 @@ TEST_F(DevIssuerTest, CodeIsBoundToItsRedirectAndClient) {
   EXPECT_EQ(status, 400);
   EXPECT_EQ(json["error"], "invalid_grant");
   // The refused attempt used the code up.
-  auto [retry, retry_json] = TokenRequest(Query(
-      {{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", kRedirect}}));
+  auto [retry, retry_json] = TokenRequest(
+      Query({{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", kRedirect}}));
   EXPECT_EQ(retry, 400);
   EXPECT_EQ(retry_json["error"], "invalid_grant");
 
@@ -416,16 +426,16 @@ TEST_F(DevIssuerTest, CodeExpiresAfterSixtySeconds) {
   std::string code = QueryValue(Approve("agent-9", "LODGE_AGENT", ""), "code");
   ASSERT_NE(code, "");
   clock_.Advance(absl::Seconds(61));
-  auto [status, json] = TokenRequest(Query(
-      {{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", kRedirect}}));
+  auto [status, json] = TokenRequest(
+      Query({{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", kRedirect}}));
   EXPECT_EQ(status, 400);
   EXPECT_EQ(json["error"], "invalid_grant");
 }
 
 TEST_F(DevIssuerTest, PkceVerifierMustMatchTheChallenge) {
   std::string verifier = "verifier-" + std::string(50, 'v');
-  std::vector<std::pair<std::string, std::string>> pkce = {
-      {"code_challenge", S256(verifier)}, {"code_challenge_method", "S256"}};
+  std::vector<std::pair<std::string, std::string>> pkce = {{"code_challenge", S256(verifier)},
+                                                           {"code_challenge_method", "S256"}};
   std::string code = QueryValue(Approve("agent-pkce", "LODGE_AGENT", "", "s", pkce), "code");
   ASSERT_NE(code, "");
   auto [bad, bad_json] = TokenRequest(Query({{"grant_type", "authorization_code"},
@@ -436,8 +446,8 @@ TEST_F(DevIssuerTest, PkceVerifierMustMatchTheChallenge) {
   EXPECT_EQ(bad_json["error"], "invalid_grant");
 
   code = QueryValue(Approve("agent-pkce", "LODGE_AGENT", "", "s", pkce), "code");
-  auto [missing, missing_json] = TokenRequest(Query(
-      {{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", kRedirect}}));
+  auto [missing, missing_json] = TokenRequest(
+      Query({{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", kRedirect}}));
   EXPECT_EQ(missing, 400);
 
   code = QueryValue(Approve("agent-pkce", "LODGE_AGENT", "", "s", pkce), "code");
@@ -449,8 +459,8 @@ TEST_F(DevIssuerTest, PkceVerifierMustMatchTheChallenge) {
 }
 
 TEST_F(DevIssuerTest, DenyRedirectsWithAccessDenied) {
-  httplib::Result r = PostForm("/authorize", AuthorizeQuery(kRedirect, "s-9") +
-                                                 "&subject=x&role=SERVICE&decision=deny");
+  httplib::Result r = PostForm(
+      "/authorize", AuthorizeQuery(kRedirect, "s-9") + "&subject=x&role=SERVICE&decision=deny");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 302);
   std::string location = r->get_header_value("Location");
@@ -494,9 +504,9 @@ TEST_F(DevIssuerTest, DirectGrantIssuesAndBindsIdempotently) {
   EXPECT_EQ(Bindings("cli-admin"), "ADMINISTRATOR@*@dev-issuer,LODGE_AGENT@sites/12@dev-issuer");
 
   // Subject defaults to dev-agent; a body between 8 and 16 KiB is accepted.
-  auto [status, json] = TokenRequest(
-      Query({{"grant_type", "urn:accueil:dev"}, {"role", "SERVICE"},
-             {"padding", std::string(12000, 'p')}}));
+  auto [status, json] = TokenRequest(Query({{"grant_type", "urn:accueil:dev"},
+                                            {"role", "SERVICE"},
+                                            {"padding", std::string(12000, 'p')}}));
   ASSERT_EQ(status, 200) << json.dump();
   absl::StatusOr<auth::Claims> claims = Verify(json["access_token"]);
   ASSERT_TRUE(claims.ok()) << claims.status();
@@ -600,8 +610,8 @@ TEST_F(DevIssuerTest, ServesConcurrentClients) {
       for (int i = 0; i < 10; ++i) {
         httplib::Result r = client.Post(
             "/token",
-            absl::StrCat("grant_type=urn%3Aaccueil%3Adev&role=COUNTER_AGENT&site=sites%2F",
-                         t + 1, "&subject=concurrent"),
+            absl::StrCat("grant_type=urn%3Aaccueil%3Adev&role=COUNTER_AGENT&site=sites%2F", t + 1,
+                         "&subject=concurrent"),
             "application/x-www-form-urlencoded");
         if (r && r->status == 200) ++ok;
       }
@@ -628,9 +638,8 @@ TEST_F(DevIssuerTest, StopEndsServing) {
 TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
   absl::StatusOr<Secrets> secrets = Secrets::FromKey(std::string(48, 'k'));
   ASSERT_TRUE(secrets.ok());
-  auth::Authenticator authenticator(
-      pool_, &*secrets, &clock_, issuer_->keys(),
-      {{issuer_->issuer(), kAudience, absl::Seconds(60)}, {}});
+  auth::Authenticator authenticator(pool_, &*secrets, &clock_, issuer_->keys(),
+                                    {{issuer_->issuer(), kAudience, absl::Seconds(60)}, {}});
   RateLimitOptions limits;
   limits.exempt = {"127.0.0.1", "::1"};
   absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(limits);
@@ -653,8 +662,8 @@ TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
 
   // Code flow, then the direct grant adds a second role.
   std::string code = QueryValue(Approve("e2e-agent", "LODGE_AGENT", "sites/4"), "code");
-  auto [status, json] = TokenRequest(Query(
-      {{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", kRedirect}}));
+  auto [status, json] = TokenRequest(
+      Query({{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", kRedirect}}));
   ASSERT_EQ(status, 200) << json.dump();
   std::string token = json["access_token"];
   DirectToken("e2e-agent", "QUALITY_OFFICER", "");

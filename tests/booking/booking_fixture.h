@@ -67,8 +67,8 @@ inline RpcError Explain(const grpc::Status& status) {
 }
 
 inline std::ostream& operator<<(std::ostream& os, const RpcError& e) {
-  return os << "code=" << static_cast<int>(e.code) << " reason=" << e.reason
-            << " field=" << e.field << " message=\"" << e.message << "\"";
+  return os << "code=" << static_cast<int>(e.code) << " reason=" << e.reason << " field=" << e.field
+            << " message=\"" << e.message << "\"";
 }
 
 inline ::testing::AssertionResult RpcOk(const grpc::Status& status) {
@@ -80,7 +80,8 @@ inline ::testing::AssertionResult RpcOk(const grpc::Status& status) {
 // CallOn runs one unary RPC on `stub` with a 30-second deadline and, if
 // given, the agent's reason (x-agent-reason).
 template <typename Req, typename Resp, typename Stub>
-grpc::Status CallOn(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+grpc::Status CallOn(Stub& stub,
+                    grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
                     const Req& req, Resp* resp, const std::string& reason = "") {
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -88,17 +89,15 @@ grpc::Status CallOn(Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext
   return (stub.*method)(&ctx, req, resp);
 }
 
-inline ::testing::AssertionResult RpcFails(const grpc::Status& status,
-                                           grpc::StatusCode code,
-                                           const std::string& reason,
-                                           const std::string& field) {
+inline ::testing::AssertionResult RpcFails(const grpc::Status& status, grpc::StatusCode code,
+                                           const std::string& reason, const std::string& field) {
   RpcError e = Explain(status);
   if (e.code == code && e.reason == reason && e.field == field) {
     return ::testing::AssertionSuccess();
   }
   return ::testing::AssertionFailure()
-         << "expected code=" << static_cast<int>(code) << " reason=" << reason
-         << " field=" << field << ", got " << e;
+         << "expected code=" << static_cast<int>(code) << " reason=" << reason << " field=" << field
+         << ", got " << e;
 }
 
 // ---------------------------------------------------------------- values
@@ -135,8 +134,8 @@ inline std::string Utc(absl::Time t) {
 
 inline std::string Utc(const google::protobuf::Timestamp& t) { return Utc(FromTs(t)); }
 
-inline v1::WeeklyRange Range(int iso_weekday, int start_hour, int start_min,
-                             int end_hour, int end_min) {
+inline v1::WeeklyRange Range(int iso_weekday, int start_hour, int start_min, int end_hour,
+                             int end_min) {
   v1::WeeklyRange r;
   r.set_iso_weekday(iso_weekday);
   r.set_start_minute(start_hour * 60 + start_min);
@@ -240,8 +239,8 @@ class BookingWorld {
   // lodge and counter agent on every site, with a reason); what a person
   // does goes as the public.
   template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (v1::BookingService::Stub::*method)(
-                        grpc::ClientContext*, const Req&, Resp*),
+  grpc::Status Call(grpc::Status (v1::BookingService::Stub::*method)(grpc::ClientContext*,
+                                                                     const Req&, Resp*),
                     const Req& req, Resp* resp) {
     bool staff = IsStaffRequest(req);
     return CallOn(staff ? *staff_stub_ : *stub_, method, req, resp, staff ? "test fixture" : "");
@@ -274,8 +273,7 @@ class BookingWorld {
     return Call(&v1::BookingService::Stub::CreateSite, req, out);
   }
 
-  grpc::Status CreateDesk(const std::string& site, int slot_minutes, int capacity,
-                          v1::Desk* out) {
+  grpc::Status CreateDesk(const std::string& site, int slot_minutes, int capacity, v1::Desk* out) {
     v1::CreateDeskRequest req;
     req.set_parent(site);
     req.mutable_desk()->set_display_name("Titres de séjour");
@@ -313,9 +311,8 @@ class BookingWorld {
 
   // ListAllSlots follows next_page_token; reports a failure and returns what
   // it has if a page fails.
-  std::vector<v1::Slot> ListAllSlots(const std::string& desk, absl::Time start,
-                                     absl::Time end, int page_size = 500,
-                                     int* pages = nullptr) {
+  std::vector<v1::Slot> ListAllSlots(const std::string& desk, absl::Time start, absl::Time end,
+                                     int page_size = 500, int* pages = nullptr) {
     std::vector<v1::Slot> out;
     std::string token;
     int count = 0;
@@ -435,8 +432,8 @@ class BookingWorld {
   using TransitionMethod = grpc::Status (v1::BookingService::Stub::*)(
       grpc::ClientContext*, const v1::TransitionAppointmentRequest&, v1::Appointment*);
 
-  grpc::Status Transition(TransitionMethod method, const std::string& name,
-                          v1::Appointment* out, const std::string& request_id = "") {
+  grpc::Status Transition(TransitionMethod method, const std::string& name, v1::Appointment* out,
+                          const std::string& request_id = "") {
     v1::TransitionAppointmentRequest req;
     req.set_name(name);
     req.set_request_id(request_id);

@@ -132,9 +132,9 @@ TEST(ConcurrentBookingTest, APlaceFreedByACancellationGoesToExactlyOneRacer) {
   EXPECT_EQ(ok.load(), 1);
   EXPECT_EQ(full.load(), 63);
   EXPECT_EQ(other.load(), 0);
-  EXPECT_EQ(world.QueryInt("SELECT booked FROM booking.slots WHERE id = " +
-                           std::to_string(IdOf(slot))),
-            1);
+  EXPECT_EQ(
+      world.QueryInt("SELECT booked FROM booking.slots WHERE id = " + std::to_string(IdOf(slot))),
+      1);
   EXPECT_EQ(world.InconsistentSlots(), 0);
 }
 
@@ -198,9 +198,9 @@ TEST(ConcurrentBookingTest, ConcurrentCancellationsGiveThePlaceBackOnce) {
   EXPECT_EQ(ok.load(), 1);
   EXPECT_EQ(illegal.load(), 11);
   EXPECT_EQ(other.load(), 0);
-  EXPECT_EQ(world.QueryInt("SELECT booked FROM booking.slots WHERE id = " +
-                           std::to_string(IdOf(slot))),
-            2);
+  EXPECT_EQ(
+      world.QueryInt("SELECT booked FROM booking.slots WHERE id = " + std::to_string(IdOf(slot))),
+      2);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM events.log "
                            "WHERE type = 'appointment.cancelled'"),
             1);

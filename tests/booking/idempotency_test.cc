@@ -123,8 +123,8 @@ TEST_F(IdempotencyTest, ConcurrentRetriesOfOneRequestMakeOneAppointment) {
 
 TEST_F(IdempotencyTest, SameRequestIdWithAnotherPayloadIsRefusedAndChangesNothing) {
   v1::Appointment first;
-  ASSERT_TRUE(RpcOk(world_.Book(
-      BookingWorld::BookingRequest(open_.slots[0].name(), 1, "shared-id"), &first)));
+  ASSERT_TRUE(RpcOk(
+      world_.Book(BookingWorld::BookingRequest(open_.slots[0].name(), 1, "shared-id"), &first)));
   const std::string snapshot = Snapshot();
 
   // Another person, another slot.
@@ -139,8 +139,8 @@ TEST_F(IdempotencyTest, SameRequestIdWithAnotherPayloadIsRefusedAndChangesNothin
   EXPECT_TRUE(RpcFails(world_.Book(changed, &out), grpc::StatusCode::INVALID_ARGUMENT,
                        "REQUEST_ID_REUSED", "request_id"));
   // The same id on another method.
-  EXPECT_TRUE(RpcFails(world_.Cancel(first, &out, "shared-id"),
-                       grpc::StatusCode::INVALID_ARGUMENT, "REQUEST_ID_REUSED", "request_id"));
+  EXPECT_TRUE(RpcFails(world_.Cancel(first, &out, "shared-id"), grpc::StatusCode::INVALID_ARGUMENT,
+                       "REQUEST_ID_REUSED", "request_id"));
   EXPECT_TRUE(RpcFails(
       world_.Transition(&v1::BookingService::Stub::MarkArrived, first.name(), &out, "shared-id"),
       grpc::StatusCode::INVALID_ARGUMENT, "REQUEST_ID_REUSED", "request_id"));
@@ -221,17 +221,16 @@ TEST_F(IdempotencyTest, RetriedRescheduleIsReplayedOnce) {
 TEST_F(IdempotencyTest, RetriedTransitionIsReplayedOnce) {
   v1::Appointment a, out;
   ASSERT_TRUE(RpcOk(world_.Book(open_.slots[6].name(), 6, &a)));
-  ASSERT_TRUE(RpcOk(
-      world_.Transition(&v1::BookingService::Stub::MarkArrived, a.name(), &out, "arrive-1")));
+  ASSERT_TRUE(
+      RpcOk(world_.Transition(&v1::BookingService::Stub::MarkArrived, a.name(), &out, "arrive-1")));
   EXPECT_EQ(out.status(), v1::ARRIVED);
-  ASSERT_TRUE(RpcOk(
-      world_.Transition(&v1::BookingService::Stub::MarkArrived, a.name(), &out, "arrive-1")));
+  ASSERT_TRUE(
+      RpcOk(world_.Transition(&v1::BookingService::Stub::MarkArrived, a.name(), &out, "arrive-1")));
   EXPECT_EQ(out.status(), v1::ARRIVED);
   EXPECT_EQ(Events("appointment.arrived"), 1);
   // Without the id, a second MarkArrived is a new, illegal, transition.
-  EXPECT_TRUE(RpcFails(
-      world_.Transition(&v1::BookingService::Stub::MarkArrived, a.name(), &out),
-      grpc::StatusCode::FAILED_PRECONDITION, "ILLEGAL_TRANSITION", "status"));
+  EXPECT_TRUE(RpcFails(world_.Transition(&v1::BookingService::Stub::MarkArrived, a.name(), &out),
+                       grpc::StatusCode::FAILED_PRECONDITION, "ILLEGAL_TRANSITION", "status"));
 }
 
 TEST_F(IdempotencyTest, RetriedAdministrationIsReplayed) {
@@ -244,7 +243,8 @@ TEST_F(IdempotencyTest, RetriedAdministrationIsReplayed) {
   EXPECT_EQ(again.create_time().seconds(), first.create_time().seconds());
   EXPECT_EQ(Count("booking.sites"), sites + 1);
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM events.log WHERE type = 'site.created' "
-                            "AND subject = '" + first.name() + "'"),
+                            "AND subject = '" +
+                            first.name() + "'"),
             1);
   EXPECT_TRUE(RpcFails(world_.CreateSite("Indian/Reunion", &again, "site-0001"),
                        grpc::StatusCode::INVALID_ARGUMENT, "REQUEST_ID_REUSED", "request_id"));
@@ -293,7 +293,8 @@ TEST_F(IdempotencyTest, RetriedAdministrationIsReplayed) {
   EXPECT_EQ(r3.created_slot_count(), 0);
   EXPECT_EQ(Count("booking.slots"), slots);
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM events.log WHERE type = 'slots.released' "
-                            "AND subject = '" + desk.name() + "'"),
+                            "AND subject = '" +
+                            desk.name() + "'"),
             2);
 }
 
@@ -311,7 +312,8 @@ TEST_F(IdempotencyTest, RetriedWindowedReleaseKeepsItsInstant) {
   ASSERT_TRUE(RpcOk(world_.Call(&v1::BookingService::Stub::SetOpeningHours, hours, &h2)));
   EXPECT_EQ(h2.weekly_size(), 1);
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM events.log WHERE type = "
-                            "'desk.hours_changed' AND subject = '" + desk.name() + "'"),
+                            "'desk.hours_changed' AND subject = '" +
+                            desk.name() + "'"),
             1);
 
   v1::ReleaseSlotsRequest release;
@@ -330,7 +332,8 @@ TEST_F(IdempotencyTest, RetriedWindowedReleaseKeepsItsInstant) {
   }
   EXPECT_EQ(instants.size(), 1u);
   EXPECT_EQ(world_.QueryInt("SELECT count(DISTINCT release_time) FROM booking.slots "
-                            "WHERE desk_id = " + std::to_string(IdOf(desk.name()))),
+                            "WHERE desk_id = " +
+                            std::to_string(IdOf(desk.name()))),
             1);
   EXPECT_EQ(world_.QueryInt("SELECT extract(epoch FROM min(release_time))::bigint "
                             "FROM booking.slots WHERE desk_id = " +

@@ -32,8 +32,10 @@ class LifecycleTest : public ::testing::Test {
 
   // Event types about one appointment, oldest first.
   std::string EventsOf(const v1::Appointment& a) {
-    return world_.Query("SELECT string_agg(type, ',' ORDER BY position) FROM events.log "
-                        "WHERE subject = '" + a.name() + "'");
+    return world_.Query(
+        "SELECT string_agg(type, ',' ORDER BY position) FROM events.log "
+        "WHERE subject = '" +
+        a.name() + "'");
   }
 
   v1::AppointmentStatus StatusOf(const v1::Appointment& a) {
@@ -94,8 +96,8 @@ TEST_F(LifecycleTest, BookedArrivedInServiceFulfilled) {
             "appointment.booked,appointment.arrived,appointment.in_service,"
             "appointment.fulfilled");
   EXPECT_EQ(world_.Query("SELECT string_agg(payload->>'from_status', ',' ORDER BY position) "
-                         "FROM events.log WHERE subject = '" + a.name() +
-                         "' AND type <> 'appointment.booked'"),
+                         "FROM events.log WHERE subject = '" +
+                         a.name() + "' AND type <> 'appointment.booked'"),
             "booked,arrived,in_service");
 }
 
@@ -265,10 +267,12 @@ TEST_F(LifecycleTest, OneActiveAppointmentPerPersonAndDesk) {
   ASSERT_TRUE(RpcOk(world_.Book(Slot(9), 1, &out)));
 
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM booking.appointments a "
-                            "WHERE a.desk_id = " + std::to_string(IdOf(open_.desk.name())) +
+                            "WHERE a.desk_id = " +
+                            std::to_string(IdOf(open_.desk.name())) +
                             " AND a.status IN ('booked', 'arrived', 'in_service') "
                             "AND a.person_key = (SELECT person_key FROM booking.appointments "
-                            "WHERE id = " + std::to_string(IdOf(first.name())) + ")"),
+                            "WHERE id = " +
+                            std::to_string(IdOf(first.name())) + ")"),
             1);
   EXPECT_EQ(world_.InconsistentSlots(), 0);
 }
@@ -348,9 +352,9 @@ TEST_F(LifecycleTest, NoBookingBeforeTheRelease) {
 
   // Not offered and not bookable yet.
   EXPECT_TRUE(Listed(desk.name()).empty());
-  const std::string slot = world_.Query(
-      "SELECT 'slots/' || min(id) FROM booking.slots WHERE desk_id = " +
-      std::to_string(IdOf(desk.name())));
+  const std::string slot =
+      world_.Query("SELECT 'slots/' || min(id) FROM booking.slots WHERE desk_id = " +
+                   std::to_string(IdOf(desk.name())));
   v1::Appointment out;
   EXPECT_TRUE(RpcFails(world_.Book(slot, 1, &out), grpc::StatusCode::FAILED_PRECONDITION,
                        "SLOT_NOT_RELEASED", "slot"));
@@ -385,11 +389,11 @@ TEST_F(LifecycleTest, NoBookingBeforeTheRelease) {
   const absl::Time drawn = FromTs(released.release_time());
   EXPECT_GE(drawn, from);
   EXPECT_LT(drawn, from + absl::Hours(1));
-  EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM booking.slots WHERE desk_id = " +
-                            std::to_string(IdOf(windowed.name())) +
-                            " AND release_time = to_timestamp(" +
-                            std::to_string(absl::ToUnixSeconds(drawn)) + ")"),
-            2);
+  EXPECT_EQ(
+      world_.QueryInt("SELECT count(*) FROM booking.slots WHERE desk_id = " +
+                      std::to_string(IdOf(windowed.name())) + " AND release_time = to_timestamp(" +
+                      std::to_string(absl::ToUnixSeconds(drawn)) + ")"),
+      2);
   world_.clock().Set(drawn - absl::Seconds(1));
   EXPECT_TRUE(Listed(windowed.name()).empty());
   world_.clock().Set(drawn);
@@ -402,8 +406,8 @@ TEST_F(LifecycleTest, NoBookingOnAClosedDay) {
 
   // The desk closes on Tuesday 2026-06-02 after its slots were released.
   v1::OpeningHours hours;
-  ASSERT_TRUE(RpcOk(world_.SetHours(open_.desk.name(), {Range(2, 9, 0, 19, 0)},
-                                    {Date(2026, 6, 2)}, &hours)));
+  ASSERT_TRUE(RpcOk(
+      world_.SetHours(open_.desk.name(), {Range(2, 9, 0, 19, 0)}, {Date(2026, 6, 2)}, &hours)));
   ASSERT_EQ(hours.closures_size(), 1);
   EXPECT_EQ(DateText(hours.closures(0).date()), "2026-06-02");
 
@@ -473,16 +477,17 @@ TEST_F(LifecycleTest, EveryChangeIsLoggedWithoutPersonalData) {
             "appointment.booked,appointment.rescheduled,appointment.cancelled,"
             "appointment.booked,appointment.arrived,appointment.in_service,"
             "appointment.fulfilled");
-  EXPECT_EQ(world_.Query("SELECT string_agg(subject, ',' ORDER BY position) FROM events.log "
-                         "WHERE type LIKE 'appointment.%'"),
-            absl::StrJoin({a.name(), a.name(), a.name(), b.name(), b.name(), b.name(), b.name()},
-                          ","));
+  EXPECT_EQ(
+      world_.Query("SELECT string_agg(subject, ',' ORDER BY position) FROM events.log "
+                   "WHERE type LIKE 'appointment.%'"),
+      absl::StrJoin({a.name(), a.name(), a.name(), b.name(), b.name(), b.name(), b.name()}, ","));
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM events.log WHERE site_id = " +
                             std::to_string(IdOf(open_.site.name()))),
             11);
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM events.log WHERE source <> 'booking'"), 0);
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM events.log WHERE occurred_time <> "
-                            "to_timestamp(" + std::to_string(absl::ToUnixSeconds(kJune1)) + ")"),
+                            "to_timestamp(" +
+                            std::to_string(absl::ToUnixSeconds(kJune1)) + ")"),
             0);
 
   // Nothing the person told us, and no secret, is in the log.

@@ -102,8 +102,8 @@ TEST(RescheduleTest, RefusedMovesLeaveTheAppointmentUntouched) {
                        grpc::StatusCode::FAILED_PRECONDITION, "SLOT_FULL", "new_slot"));
   EXPECT_TRUE(RpcFails(world.Reschedule(a, other.slots[3].name(), &out),
                        grpc::StatusCode::INVALID_ARGUMENT, "SLOT_OTHER_DESK", "new_slot"));
-  EXPECT_TRUE(RpcFails(world.Reschedule(a, "slots/999999", &out),
-                       grpc::StatusCode::NOT_FOUND, "SLOT_NOT_FOUND", "new_slot"));
+  EXPECT_TRUE(RpcFails(world.Reschedule(a, "slots/999999", &out), grpc::StatusCode::NOT_FOUND,
+                       "SLOT_NOT_FOUND", "new_slot"));
   EXPECT_TRUE(RpcFails(world.Reschedule(a, open.slots[0].name(), &out),
                        grpc::StatusCode::INVALID_ARGUMENT, "SAME_SLOT", "new_slot"));
   EXPECT_TRUE(RpcFails(world.Reschedule(c, open.slots[5].name(), &out),
@@ -120,8 +120,7 @@ TEST(RescheduleTest, RefusedMovesLeaveTheAppointmentUntouched) {
   EXPECT_TRUE(RpcFails(world.Reschedule(b, open.slots[0].name(), &out),
                        grpc::StatusCode::FAILED_PRECONDITION, "SLOT_IN_PAST", "new_slot"));
   EXPECT_TRUE(RpcFails(world.Reschedule(a, open.slots[6].name(), &out),
-                       grpc::StatusCode::FAILED_PRECONDITION, "APPOINTMENT_STARTED",
-                       "reference"));
+                       grpc::StatusCode::FAILED_PRECONDITION, "APPOINTMENT_STARTED", "reference"));
   EXPECT_EQ(state(), before);
 
   v1::Appointment fetched;
@@ -199,8 +198,7 @@ TEST(RescheduleTest, ManyMoversIntoOneFreePlaceExactlyOneWins) {
   // One appointment per person, no more, no less.
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'booked'"),
             kPeople);
-  EXPECT_EQ(world.QueryInt("SELECT count(DISTINCT person_key) FROM booking.appointments"),
-            kPeople);
+  EXPECT_EQ(world.QueryInt("SELECT count(DISTINCT person_key) FROM booking.appointments"), kPeople);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.persons"), kPeople);
   EXPECT_EQ(world.QueryInt("SELECT sum(booked) FROM booking.slots"), kPeople);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM events.log "
@@ -310,8 +308,8 @@ TEST(RescheduleTest, CrossingMovesInSqlNeverDeadlock) {
     ids[i] = IdOf(a.name());
     slot_of[i] = IdOf(a.slot());
   }
-  const std::string now = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", world.clock().Now(),
-                                           absl::UTCTimeZone());
+  const std::string now =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", world.clock().Now(), absl::UTCTimeZone());
   const std::string url = world.server().database().url();
 
   constexpr int kRounds = 40;
@@ -330,9 +328,10 @@ TEST(RescheduleTest, CrossingMovesInSqlNeverDeadlock) {
       for (int round = 0; round < kRounds; ++round) {
         try {
           pqxx::nontransaction tx(c);
-          tx.exec_params("SELECT id FROM booking.reschedule_appointment("
-                         "$1, '\\x01'::bytea, $2::timestamptz, $3, $4)",
-                         absl::StrCat("raw-", i, "-", round), now, ids[i], theirs);
+          tx.exec_params(
+              "SELECT id FROM booking.reschedule_appointment("
+              "$1, '\\x01'::bytea, $2::timestamptz, $3, $4)",
+              absl::StrCat("raw-", i, "-", round), now, ids[i], theirs);
           std::swap(mine, theirs);
           moves.fetch_add(1);
         } catch (const std::exception& e) {

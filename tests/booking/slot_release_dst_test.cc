@@ -59,8 +59,8 @@ Released Open(BookingWorld& world, const std::string& zone, absl::CivilDay first
   }
   EXPECT_EQ(out.open.site.time_zone(), zone);
   EXPECT_TRUE(RpcOk(world.CreateDesk(out.open.site.name(), 30, 1, &out.open.desk)));
-  EXPECT_TRUE(RpcOk(
-      world.SetHours(out.open.desk.name(), {Range(1, 9, 0, 10, 0), Range(7, 1, 0, 4, 0)})));
+  EXPECT_TRUE(
+      RpcOk(world.SetHours(out.open.desk.name(), {Range(1, 9, 0, 10, 0), Range(7, 1, 0, 4, 0)})));
   v1::ReleaseSlotsResponse released;
   EXPECT_TRUE(RpcOk(world.Release(out.open.desk.name(), first, last, &released)));
   out.created = released.created_slot_count();
@@ -71,28 +71,38 @@ Released Open(BookingWorld& world, const std::string& zone, absl::CivilDay first
 
 TEST(SlotReleaseDstTest, MarchChangeInParis) {
   BookingWorld world(At(2026, 3, 1, 8, 0));
-  Released r = Open(world, "Europe/Paris", absl::CivilDay(2026, 3, 16),
-                    absl::CivilDay(2026, 4, 5));
+  Released r = Open(world, "Europe/Paris", absl::CivilDay(2026, 3, 16), absl::CivilDay(2026, 4, 5));
   EXPECT_EQ(r.created, 22);
   EXPECT_EQ(Describe(r.open.slots),
             (std::vector<std::string>{
                 // Monday 16 March, UTC+1: 09:00 Paris is 08:00Z.
-                "2026-03-16T08:00:00Z@2026-03-16", "2026-03-16T08:30:00Z@2026-03-16",
+                "2026-03-16T08:00:00Z@2026-03-16",
+                "2026-03-16T08:30:00Z@2026-03-16",
                 // Sunday 22 March, UTC+1: 01:00-04:00 is three hours, six slots.
-                "2026-03-22T00:00:00Z@2026-03-22", "2026-03-22T00:30:00Z@2026-03-22",
-                "2026-03-22T01:00:00Z@2026-03-22", "2026-03-22T01:30:00Z@2026-03-22",
-                "2026-03-22T02:00:00Z@2026-03-22", "2026-03-22T02:30:00Z@2026-03-22",
-                "2026-03-23T08:00:00Z@2026-03-23", "2026-03-23T08:30:00Z@2026-03-23",
+                "2026-03-22T00:00:00Z@2026-03-22",
+                "2026-03-22T00:30:00Z@2026-03-22",
+                "2026-03-22T01:00:00Z@2026-03-22",
+                "2026-03-22T01:30:00Z@2026-03-22",
+                "2026-03-22T02:00:00Z@2026-03-22",
+                "2026-03-22T02:30:00Z@2026-03-22",
+                "2026-03-23T08:00:00Z@2026-03-23",
+                "2026-03-23T08:30:00Z@2026-03-23",
                 // Sunday 29 March: 02:00 becomes 03:00, 01:00-04:00 lasts two
                 // hours: four slots, 01:00 and 01:30 +01, then 03:00 and 03:30 +02.
-                "2026-03-29T00:00:00Z@2026-03-29", "2026-03-29T00:30:00Z@2026-03-29",
-                "2026-03-29T01:00:00Z@2026-03-29", "2026-03-29T01:30:00Z@2026-03-29",
+                "2026-03-29T00:00:00Z@2026-03-29",
+                "2026-03-29T00:30:00Z@2026-03-29",
+                "2026-03-29T01:00:00Z@2026-03-29",
+                "2026-03-29T01:30:00Z@2026-03-29",
                 // Monday 30 March, UTC+2: 09:00 Paris is 07:00Z.
-                "2026-03-30T07:00:00Z@2026-03-30", "2026-03-30T07:30:00Z@2026-03-30",
+                "2026-03-30T07:00:00Z@2026-03-30",
+                "2026-03-30T07:30:00Z@2026-03-30",
                 // Sunday 5 April, UTC+2: 01:00 Paris is 23:00Z the day before.
-                "2026-04-04T23:00:00Z@2026-04-05", "2026-04-04T23:30:00Z@2026-04-05",
-                "2026-04-05T00:00:00Z@2026-04-05", "2026-04-05T00:30:00Z@2026-04-05",
-                "2026-04-05T01:00:00Z@2026-04-05", "2026-04-05T01:30:00Z@2026-04-05",
+                "2026-04-04T23:00:00Z@2026-04-05",
+                "2026-04-04T23:30:00Z@2026-04-05",
+                "2026-04-05T00:00:00Z@2026-04-05",
+                "2026-04-05T00:30:00Z@2026-04-05",
+                "2026-04-05T01:00:00Z@2026-04-05",
+                "2026-04-05T01:30:00Z@2026-04-05",
             }));
   ExpectWellFormed(r.open.slots, Zone("Europe/Paris"), absl::Minutes(30));
   // The database holds the same local days.
@@ -107,25 +117,34 @@ TEST(SlotReleaseDstTest, MarchChangeInParis) {
 
 TEST(SlotReleaseDstTest, OctoberChangeInParis) {
   BookingWorld world(At(2026, 10, 1, 8, 0));
-  Released r = Open(world, "Europe/Paris", absl::CivilDay(2026, 10, 19),
-                    absl::CivilDay(2026, 11, 1));
+  Released r =
+      Open(world, "Europe/Paris", absl::CivilDay(2026, 10, 19), absl::CivilDay(2026, 11, 1));
   EXPECT_EQ(r.created, 18);
   EXPECT_EQ(Describe(r.open.slots),
             (std::vector<std::string>{
                 // Monday 19 October, UTC+2.
-                "2026-10-19T07:00:00Z@2026-10-19", "2026-10-19T07:30:00Z@2026-10-19",
+                "2026-10-19T07:00:00Z@2026-10-19",
+                "2026-10-19T07:30:00Z@2026-10-19",
                 // Sunday 25 October: 03:00 goes back to 02:00, 01:00-04:00 lasts
                 // four hours, eight slots, from 23:00Z the day before.
-                "2026-10-24T23:00:00Z@2026-10-25", "2026-10-24T23:30:00Z@2026-10-25",
-                "2026-10-25T00:00:00Z@2026-10-25", "2026-10-25T00:30:00Z@2026-10-25",
-                "2026-10-25T01:00:00Z@2026-10-25", "2026-10-25T01:30:00Z@2026-10-25",
-                "2026-10-25T02:00:00Z@2026-10-25", "2026-10-25T02:30:00Z@2026-10-25",
+                "2026-10-24T23:00:00Z@2026-10-25",
+                "2026-10-24T23:30:00Z@2026-10-25",
+                "2026-10-25T00:00:00Z@2026-10-25",
+                "2026-10-25T00:30:00Z@2026-10-25",
+                "2026-10-25T01:00:00Z@2026-10-25",
+                "2026-10-25T01:30:00Z@2026-10-25",
+                "2026-10-25T02:00:00Z@2026-10-25",
+                "2026-10-25T02:30:00Z@2026-10-25",
                 // Monday 26 October, UTC+1.
-                "2026-10-26T08:00:00Z@2026-10-26", "2026-10-26T08:30:00Z@2026-10-26",
+                "2026-10-26T08:00:00Z@2026-10-26",
+                "2026-10-26T08:30:00Z@2026-10-26",
                 // Sunday 1 November, UTC+1.
-                "2026-11-01T00:00:00Z@2026-11-01", "2026-11-01T00:30:00Z@2026-11-01",
-                "2026-11-01T01:00:00Z@2026-11-01", "2026-11-01T01:30:00Z@2026-11-01",
-                "2026-11-01T02:00:00Z@2026-11-01", "2026-11-01T02:30:00Z@2026-11-01",
+                "2026-11-01T00:00:00Z@2026-11-01",
+                "2026-11-01T00:30:00Z@2026-11-01",
+                "2026-11-01T01:00:00Z@2026-11-01",
+                "2026-11-01T01:30:00Z@2026-11-01",
+                "2026-11-01T02:00:00Z@2026-11-01",
+                "2026-11-01T02:30:00Z@2026-11-01",
             }));
   ExpectWellFormed(r.open.slots, Zone("Europe/Paris"), absl::Minutes(30));
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.slots WHERE local_date = '2026-10-25'"),
@@ -160,24 +179,28 @@ TEST(SlotReleaseDstTest, ZonesWithoutDaylightSaving) {
 
   // La Réunion, UTC+4 all year: the same hours in March and October, and a
   // Sunday's first slots fall on Saturday in UTC.
-  Released reunion = Open(world, "Indian/Reunion", absl::CivilDay(2026, 3, 23),
-                          absl::CivilDay(2026, 3, 30));
+  Released reunion =
+      Open(world, "Indian/Reunion", absl::CivilDay(2026, 3, 23), absl::CivilDay(2026, 3, 30));
   EXPECT_EQ(reunion.created, 10);
-  EXPECT_EQ(Describe(reunion.open.slots),
-            (std::vector<std::string>{
-                "2026-03-23T05:00:00Z@2026-03-23", "2026-03-23T05:30:00Z@2026-03-23",
-                "2026-03-28T21:00:00Z@2026-03-29", "2026-03-28T21:30:00Z@2026-03-29",
-                "2026-03-28T22:00:00Z@2026-03-29", "2026-03-28T22:30:00Z@2026-03-29",
-                "2026-03-28T23:00:00Z@2026-03-29", "2026-03-28T23:30:00Z@2026-03-29",
-                "2026-03-30T05:00:00Z@2026-03-30", "2026-03-30T05:30:00Z@2026-03-30",
-            }));
+  EXPECT_EQ(Describe(reunion.open.slots), (std::vector<std::string>{
+                                              "2026-03-23T05:00:00Z@2026-03-23",
+                                              "2026-03-23T05:30:00Z@2026-03-23",
+                                              "2026-03-28T21:00:00Z@2026-03-29",
+                                              "2026-03-28T21:30:00Z@2026-03-29",
+                                              "2026-03-28T22:00:00Z@2026-03-29",
+                                              "2026-03-28T22:30:00Z@2026-03-29",
+                                              "2026-03-28T23:00:00Z@2026-03-29",
+                                              "2026-03-28T23:30:00Z@2026-03-29",
+                                              "2026-03-30T05:00:00Z@2026-03-30",
+                                              "2026-03-30T05:30:00Z@2026-03-30",
+                                          }));
   ExpectWellFormed(reunion.open.slots, Zone("Indian/Reunion"), absl::Minutes(30));
   v1::ReleaseSlotsResponse october;
   ASSERT_TRUE(RpcOk(world.Release(reunion.open.desk.name(), absl::CivilDay(2026, 10, 25),
                                   absl::CivilDay(2026, 10, 26), &october)));
   EXPECT_EQ(october.created_slot_count(), 8);
-  std::vector<v1::Slot> autumn = world.ListAllSlots(
-      reunion.open.desk.name(), At(2026, 10, 24, 0, 0), At(2026, 10, 27, 0, 0));
+  std::vector<v1::Slot> autumn =
+      world.ListAllSlots(reunion.open.desk.name(), At(2026, 10, 24, 0, 0), At(2026, 10, 27, 0, 0));
   ASSERT_EQ(autumn.size(), 8u);
   EXPECT_EQ(Utc(autumn.front().start_time()), "2026-10-24T21:00:00Z");
   EXPECT_EQ(DateText(autumn.front().local_date()), "2026-10-25");
@@ -209,8 +232,7 @@ TEST(SlotReleaseDstTest, ZonesWithoutDaylightSaving) {
 
 TEST(SlotReleaseDstTest, PagingReturnsEverySlotOnceInOrder) {
   BookingWorld world(At(2026, 3, 1, 8, 0));
-  Released r = Open(world, "Europe/Paris", absl::CivilDay(2026, 3, 2),
-                    absl::CivilDay(2026, 4, 26));
+  Released r = Open(world, "Europe/Paris", absl::CivilDay(2026, 3, 2), absl::CivilDay(2026, 4, 26));
   ASSERT_GT(r.created, 50);
   // A second desk at the same hours interleaves in time but must not leak
   // into the listing.
@@ -285,8 +307,7 @@ TEST(SlotReleaseDstTest, PagingReturnsEverySlotOnceInOrder) {
 // page token must still work on the next call, when "now" has moved on.
 TEST(SlotReleaseDstTest, PagingTheDefaultWindowSurvivesTheClockMoving) {
   BookingWorld world(At(2026, 3, 1, 8, 0));
-  Released r = Open(world, "Europe/Paris", absl::CivilDay(2026, 3, 2),
-                    absl::CivilDay(2026, 3, 29));
+  Released r = Open(world, "Europe/Paris", absl::CivilDay(2026, 3, 2), absl::CivilDay(2026, 3, 29));
   ASSERT_EQ(r.created, 30);  // 4 Mondays x 2 + 3 Sundays x 6 + 4 on 29 March
   v1::ListSlotsRequest req;
   req.set_desk(r.open.desk.name());

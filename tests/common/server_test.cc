@@ -13,8 +13,8 @@ using grpc::health::v1::HealthCheckResponse;
 
 TEST(Server, ReportsEachServiceServingThroughGrpcHealth) {
   auto server = testing::TestServer::Start();
-  auto health = Health::NewStub(
-      grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
+  auto health =
+      Health::NewStub(grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
   for (const char* service : {"", "accueil.booking.v1.BookingService"}) {
     grpc::ClientContext ctx;
     HealthCheckRequest req;

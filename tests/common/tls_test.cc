@@ -104,8 +104,8 @@ Identity Issue(const std::string& common_name, Kind kind, const Identity* issuer
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
                              reinterpret_cast<const unsigned char*>("Accueil test"), -1, -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                             -1, -1, 0);
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
   X509* issuer_cert = issuer ? issuer->cert.get() : c;
   EVP_PKEY* issuer_key = issuer ? issuer->key.get() : id.key.get();
   X509_set_issuer_name(c, X509_get_subject_name(issuer_cert));
@@ -176,8 +176,7 @@ struct Pki {
 
 // --- Clients --------------------------------------------------------------
 
-std::shared_ptr<grpc::Channel> TlsChannel(const std::string& address,
-                                          const std::string& root_pem,
+std::shared_ptr<grpc::Channel> TlsChannel(const std::string& address, const std::string& root_pem,
                                           const Identity* client = nullptr) {
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = root_pem;
@@ -254,8 +253,7 @@ TEST(Tls, MutualTlsRequiresAClientCertificateFromTheClientCa) {
 
   grpc::Status none = ListSites(TlsChannel(server->address(), pki.ca.cert_pem));
   EXPECT_FALSE(none.ok()) << "no client certificate";
-  grpc::Status other =
-      ListSites(TlsChannel(server->address(), pki.ca.cert_pem, &pki.other_client));
+  grpc::Status other = ListSites(TlsChannel(server->address(), pki.ca.cert_pem, &pki.other_client));
   EXPECT_FALSE(other.ok()) << "a client certificate from another CA";
   EXPECT_FALSE(ListSites(PlainChannel(server->address())).ok());
 
@@ -268,8 +266,8 @@ TEST(Tls, HealthPortAnswersInPlaintextWithTheSameStatusesAndNothingElse) {
   auto server = testing::TestServer::Start(WithTls(WriteServerFiles(dir, pki.server, &pki.ca)));
   ASSERT_NE(server->health_address(), "127.0.0.1:0");
   auto health = Health::NewStub(PlainChannel(server->health_address()));
-  for (const char* service : {"", "accueil.booking.v1.BookingService",
-                              "accueil.access.v1.AccessService"}) {
+  for (const char* service :
+       {"", "accueil.booking.v1.BookingService", "accueil.access.v1.AccessService"}) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
     HealthCheckRequest req;
@@ -295,8 +293,8 @@ TEST(Tls, HealthPortReportsNotServingOnceShutdownBegins) {
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start("127.0.0.1:0", std::move(none), options);
   ASSERT_TRUE(server.ok()) << server.status();
-  auto health = Health::NewStub(
-      PlainChannel("127.0.0.1:" + std::to_string((*server)->health_port())));
+  auto health =
+      Health::NewStub(PlainChannel("127.0.0.1:" + std::to_string((*server)->health_port())));
   grpc::ClientContext ctx;
   HealthCheckRequest req;
   HealthCheckResponse resp;
@@ -399,11 +397,11 @@ TEST(TransportConfig, RefusesToServeBeyondLoopbackWithoutTls) {
   EXPECT_NE(parsed.status().message().find("refusing to serve beyond loopback without TLS"),
             absl::string_view::npos)
       << parsed.status();
-  parsed = ParseServerConfig(
-      "listen = 0.0.0.0:50051\ndatabase_url = x\nhealth_listen = 0.0.0.0:8081\n",
-      Env({{"ACCUEIL_TLS_CERT_FILE", "/tls/tls.crt"},
-           {"ACCUEIL_TLS_KEY_FILE", "/tls/tls.key"},
-           {"ACCUEIL_TLS_CLIENT_CA_FILE", "/tls/ca.crt"}}));
+  parsed =
+      ParseServerConfig("listen = 0.0.0.0:50051\ndatabase_url = x\nhealth_listen = 0.0.0.0:8081\n",
+                        Env({{"ACCUEIL_TLS_CERT_FILE", "/tls/tls.crt"},
+                             {"ACCUEIL_TLS_KEY_FILE", "/tls/tls.key"},
+                             {"ACCUEIL_TLS_CLIENT_CA_FILE", "/tls/ca.crt"}}));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->tls_cert_file, "/tls/tls.crt");
   EXPECT_EQ(parsed->tls_key_file, "/tls/tls.key");
@@ -423,8 +421,7 @@ TEST(TransportConfig, RefusesHalfAKeyPairAndAClientCaWithoutTls) {
   EXPECT_NE(c.status().message().find("tls_cert_file"), absl::string_view::npos) << c.status();
   c = parse("tls_client_ca_file = /tls/ca.crt\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("tls_client_ca_file"), absl::string_view::npos)
-      << c.status();
+  EXPECT_NE(c.status().message().find("tls_client_ca_file"), absl::string_view::npos) << c.status();
   c = parse("health_listen = 8081\n");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("health_listen"), absl::string_view::npos);

@@ -40,8 +40,7 @@ std::vector<std::string> Drain(pqxx::connection& c, Cursor* cursor) {
 // DrainAtLeast reads until `n` events arrived (or 30 s pass). Delivery waits
 // for the oldest transaction running anywhere on the cluster, and other
 // tests share the cluster, so "committed" does not mean "readable at once".
-std::vector<std::string> DrainAtLeast(pqxx::connection& c, Cursor* cursor,
-                                      size_t n) {
+std::vector<std::string> DrainAtLeast(pqxx::connection& c, Cursor* cursor, size_t n) {
   std::vector<std::string> subjects;
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (subjects.size() < n && absl::Now() < deadline) {
@@ -67,8 +66,7 @@ TEST(GapSafeCursor, WaitsForAnEarlierTransactionThatCommitsLast) {
   // A position-based reader would deliver "fast" now and skip "slow" later.
   EXPECT_TRUE(Drain(reader, &cursor).empty());
   slow.commit();
-  EXPECT_EQ(DrainAtLeast(reader, &cursor, 2),
-            (std::vector<std::string>{"slow", "fast"}));
+  EXPECT_EQ(DrainAtLeast(reader, &cursor, 2), (std::vector<std::string>{"slow", "fast"}));
   EXPECT_TRUE(Drain(reader, &cursor).empty());
 }
 

@@ -15,7 +15,6 @@
 namespace accueil::testing {
 namespace {
 
-
 Secrets Ring(const std::vector<std::string>& keys) {
   absl::StatusOr<Secrets> s = Secrets::FromKeys(keys);
   EXPECT_TRUE(s.ok()) << s.status();
@@ -41,8 +40,8 @@ class KeyRotation : public ::testing::Test {
     create.set_site(open_.site.name());
     create.set_display_name("Borne loge");
     access::v1::DeviceToken token;
-    EXPECT_TRUE(RpcOk(CallOn(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create,
-                         &token)));
+    EXPECT_TRUE(RpcOk(
+        CallOn(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create, &token)));
     return token.token();
   }
 
@@ -61,8 +60,7 @@ TEST_F(KeyRotation, WhatThePublicHoldsSurvivesTheRotation) {
   std::string kiosk = Kiosk();
   std::string device_hash =
       world_.Query("SELECT encode(secret_hash, 'hex') FROM access.device_tokens");
-  EXPECT_EQ(world_.Query("SELECT key_id FROM access.device_tokens"),
-            Ring({kOld}).KeyIds().front());
+  EXPECT_EQ(world_.Query("SELECT key_id FROM access.device_tokens"), Ring({kOld}).KeyIds().front());
 
   // Step 1: the new key joins the ring, verifying only. Step 2: it signs.
   world_.Restart(Ring({kOld, kNew}));
@@ -82,12 +80,12 @@ TEST_F(KeyRotation, WhatThePublicHoldsSurvivesTheRotation) {
   v1::CheckInAppointmentRequest checkin;
   checkin.set_check_in_token(before.check_in_token());  // the QR code of the e-mail
   v1::Appointment arrived;
-  ASSERT_TRUE(RpcOk(CallOn(*device, &v1::BookingService::Stub::CheckInAppointment, checkin, &arrived)));
+  ASSERT_TRUE(
+      RpcOk(CallOn(*device, &v1::BookingService::Stub::CheckInAppointment, checkin, &arrived)));
   EXPECT_EQ(arrived.status(), v1::ARRIVED);
   EXPECT_NE(world_.Query("SELECT encode(secret_hash, 'hex') FROM access.device_tokens"),
             device_hash);
-  EXPECT_EQ(world_.Query("SELECT key_id FROM access.device_tokens"),
-            Ring({kNew}).KeyIds().front());
+  EXPECT_EQ(world_.Query("SELECT key_id FROM access.device_tokens"), Ring({kNew}).KeyIds().front());
 
   // Step 4: the old key retired. The old code no longer opens; the new one
   // does; the kiosk, rehashed, still authenticates.
@@ -98,13 +96,12 @@ TEST_F(KeyRotation, WhatThePublicHoldsSurvivesTheRotation) {
   ASSERT_TRUE(RpcOk(world_.Get(seen, &again)));
   device = world_.server().BookingStub(kiosk);
   v1::ListSitesResponse sites;
-  EXPECT_TRUE(RpcOk(CallOn(*device, &v1::BookingService::Stub::ListSites, v1::ListSitesRequest(),
-                       &sites)));
+  EXPECT_TRUE(
+      RpcOk(CallOn(*device, &v1::BookingService::Stub::ListSites, v1::ListSitesRequest(), &sites)));
   // The QR code of the first e-mail no longer checks in.
-  EXPECT_TRUE(RpcFails(CallOn(*device, &v1::BookingService::Stub::CheckInAppointment, checkin,
-                          &arrived),
-                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_CHECK_IN_TOKEN",
-                       "check_in_token"));
+  EXPECT_TRUE(
+      RpcFails(CallOn(*device, &v1::BookingService::Stub::CheckInAppointment, checkin, &arrived),
+               grpc::StatusCode::INVALID_ARGUMENT, "INVALID_CHECK_IN_TOKEN", "check_in_token"));
 }
 
 // Two replicas in the middle of step 2, one still signing with the old key
@@ -119,8 +116,8 @@ TEST_F(KeyRotation, MixedRingsDuringThePromotionStillAllowOneActive) {
         "SELECT * FROM booking.create_appointment($1, decode($2, 'hex'), $3::timestamptz, $4, "
         "$5, decode($6, 'hex'), 'Camille', 'Durand-1', NULL, $7, 'fr', 'none', '', 0, "
         "'online', NULL, booking.keys_from_hex($8))",
-        "mixed-" + reference, std::string(64, '0'), "2026-06-01T08:00:00Z",
-        IdOf(slot.name()), reference, key, PhoneOf(1), previous);
+        "mixed-" + reference, std::string(64, '0'), "2026-06-01T08:00:00Z", IdOf(slot.name()),
+        reference, key, PhoneOf(1), previous);
   };
   pqxx::connection first_replica(world_.server().database().url());
   pqxx::connection second_replica(world_.server().database().url());
@@ -145,14 +142,14 @@ TEST_F(KeyRotation, MixedRingsDuringThePromotionStillAllowOneActive) {
   bool waited = false;
   for (int i = 0; i < 2000 && !waited && !second_done; ++i) {
     waited = world_.Query(absl::StrCat("SELECT wait_event_type FROM pg_stat_activity "
-                                       "WHERE pid = ", second_pid)) == "Lock";
+                                       "WHERE pid = ",
+                                       second_pid)) == "Lock";
     if (!waited) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_TRUE(waited) << "the second booking did not wait for the first";
   first.commit();
   second.join();
-  EXPECT_NE(second_outcome.find("ACTIVE_APPOINTMENT_EXISTS"), std::string::npos)
-      << second_outcome;
+  EXPECT_NE(second_outcome.find("ACTIVE_APPOINTMENT_EXISTS"), std::string::npos) << second_outcome;
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM booking.appointments"), 1);
 }
 

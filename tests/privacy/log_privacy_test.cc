@@ -53,9 +53,9 @@ class StderrCapture {
   std::string text_;
 };
 
-grpc::Status AsStaff(BookingWorld& world, const std::string& token,
-                     const std::function<grpc::Status(v1::BookingService::Stub&,
-                                                      grpc::ClientContext&)>& call) {
+grpc::Status AsStaff(
+    BookingWorld& world, const std::string& token,
+    const std::function<grpc::Status(v1::BookingService::Stub&, grpc::ClientContext&)>& call) {
   auto stub = world.server().BookingStub(token);
   grpc::ClientContext ctx;
   ctx.AddMetadata("x-agent-reason", "guichet 3");
@@ -65,9 +65,9 @@ grpc::Status AsStaff(BookingWorld& world, const std::string& token,
 TEST(LogPrivacy, NoLogLineCarriesPersonalData) {
   log::Init("trace");
   std::vector<std::string> secrets = {
-      "Zéphyrine", "Zephyrine", "Quintabelle", "QUINTABELLE", "quintabelle",
-      "+33612345678", "0612345678", "06 12 34 56 78", "612345678",
-      "zephyrine.quintabelle@example.org", "Fauteuil-Quintabelle", "Annulation-Quintabelle",
+      "Zéphyrine", "Zephyrine", "Quintabelle", "QUINTABELLE", "quintabelle", "+33612345678",
+      "0612345678", "06 12 34 56 78", "612345678", "zephyrine.quintabelle@example.org",
+      "Fauteuil-Quintabelle", "Annulation-Quintabelle",
       // The second person, given only an e-mail.
       "Barthélémy", "Oyelaran", "b.oyelaran@example.net", "+33798765432", "0798765432"};
   std::string log_text;
@@ -197,8 +197,8 @@ TEST(LogPrivacy, NoLogLineCarriesPersonalData) {
     ASSERT_FALSE(secret.empty());
     size_t at = log_text.find(secret);
     EXPECT_EQ(at, std::string::npos)
-        << "the log holds \"" << secret << "\": "
-        << log_text.substr(at == std::string::npos ? 0 : (at < 200 ? 0 : at - 200), 400);
+        << "the log holds \"" << secret
+        << "\": " << log_text.substr(at == std::string::npos ? 0 : (at < 200 ? 0 : at - 200), 400);
   }
 }
 

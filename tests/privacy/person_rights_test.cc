@@ -17,8 +17,8 @@ class PersonRights : public ::testing::Test {
     open_ = world_.OpenDesk(options);
     other_site_ = world_.OpenDesk(options);
     site_id_ = IdOf(open_.site.name());
-    admin_ = world_.server().BookingStub(
-        world_.server().Token("admin-a", {{ADMINISTRATOR, site_id_}}));
+    admin_ =
+        world_.server().BookingStub(world_.server().Token("admin-a", {{ADMINISTRATOR, site_id_}}));
   }
 
   grpc::Status Export(v1::BookingService::Stub& stub, const std::string& query,
@@ -61,9 +61,9 @@ TEST_F(PersonRights, AnUnknownSiteIsNotFoundAndNothingIsRecorded) {
   req.set_site("sites/999999");
   req.set_query(PhoneOf(1));
   v1::ErasePersonDataResponse erased;
-  EXPECT_TRUE(RpcFails(CallOn(*everywhere, &v1::BookingService::Stub::ErasePersonData, req,
-                              &erased, "demande RGPD"),
-                       grpc::StatusCode::NOT_FOUND, "SITE_NOT_FOUND", "site"));
+  EXPECT_TRUE(RpcFails(
+      CallOn(*everywhere, &v1::BookingService::Stub::ErasePersonData, req, &erased, "demande RGPD"),
+      grpc::StatusCode::NOT_FOUND, "SITE_NOT_FOUND", "site"));
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM events.log"), events);
 }
 
@@ -115,8 +115,9 @@ TEST_F(PersonRights, ExportEraseAndAudit) {
   EXPECT_EQ(erased.erased_appointment_count(), 2);
   EXPECT_EQ(world_.QueryInt(absl::StrCat(
                 "SELECT count(*) FROM booking.appointments a JOIN booking.persons p ON "
-                "p.id = a.person_id WHERE a.id IN (", IdOf(cancelled.name()), ",",
-                IdOf(active.name()), ") AND p.given_name IS NULL AND p.family_name IS NULL "
+                "p.id = a.person_id WHERE a.id IN (",
+                IdOf(cancelled.name()), ",", IdOf(active.name()),
+                ") AND p.given_name IS NULL AND p.family_name IS NULL "
                 "AND p.phone IS NULL AND p.email IS NULL AND p.accessibility_note = '' "
                 "AND a.cancel_reason IS NULL AND p.erase_time IS NOT NULL")),
             2);
@@ -124,8 +125,8 @@ TEST_F(PersonRights, ExportEraseAndAudit) {
   for (const v1::Appointment* a : {&other, &elsewhere}) {
     EXPECT_EQ(world_.QueryInt(absl::StrCat(
                   "SELECT count(*) FROM booking.appointments a JOIN booking.persons p ON "
-                  "p.id = a.person_id WHERE a.id = ", IdOf(a->name()),
-                  " AND p.given_name = 'Camille' AND p.erase_time IS NULL")),
+                  "p.id = a.person_id WHERE a.id = ",
+                  IdOf(a->name()), " AND p.given_name = 'Camille' AND p.erase_time IS NULL")),
               1)
         << a->name();
   }
@@ -145,7 +146,8 @@ TEST_F(PersonRights, ExportEraseAndAudit) {
   // Audited, with the reason.
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'admin-a' "
                             "AND method LIKE '%ErasePersonData' AND reason = 'Demande RGPD 12' "
-                            "AND outcome = 'OK' AND resource = '" + open_.site.name() + "'"),
+                            "AND outcome = 'OK' AND resource = '" +
+                            open_.site.name() + "'"),
             1);
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'admin-a' "
                             "AND method LIKE '%ExportPersonData' AND reason = 'Demande RGPD 12'"),
@@ -178,13 +180,12 @@ TEST_F(PersonRights, OnlyAnAdministratorOfTheSiteWithAReason) {
   EXPECT_TRUE(RpcFails(Export(*admin_, PhoneOf(1), &exported, ""),
                        grpc::StatusCode::INVALID_ARGUMENT, "AGENT_REASON_REQUIRED",
                        "x-agent-reason"));
-  EXPECT_TRUE(RpcFails(Erase(*admin_, PhoneOf(1), &erased, ""),
-                       grpc::StatusCode::INVALID_ARGUMENT, "AGENT_REASON_REQUIRED",
-                       "x-agent-reason"));
+  EXPECT_TRUE(RpcFails(Erase(*admin_, PhoneOf(1), &erased, ""), grpc::StatusCode::INVALID_ARGUMENT,
+                       "AGENT_REASON_REQUIRED", "x-agent-reason"));
   EXPECT_TRUE(RpcFails(Export(*admin_, PhoneOf(1), &exported, "RGPD", other_site_.site.name()),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
-  auto lodge = world_.server().BookingStub(
-      world_.server().Token("lodge-a", {{LODGE_AGENT, site_id_}}));
+  auto lodge =
+      world_.server().BookingStub(world_.server().Token("lodge-a", {{LODGE_AGENT, site_id_}}));
   EXPECT_TRUE(RpcFails(Export(*lodge, PhoneOf(1), &exported, "RGPD"),
                        grpc::StatusCode::PERMISSION_DENIED, "ROLE_REQUIRED", ""));
   EXPECT_TRUE(RpcFails(Erase(*world_.server().BookingStub(), PhoneOf(1), &erased, "RGPD"),

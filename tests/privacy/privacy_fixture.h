@@ -16,22 +16,22 @@ namespace accueil::testing {
 //   recent_*: 2026-09-15 and 2026-09-29.
 struct History {
   OpenedDesk open;
-  v1::Appointment old_fulfilled;        // person 1
-  v1::Appointment old_cancelled;        // person 2, reason "Cancel-secret-2"
-  v1::Appointment old_noshow;           // person 3
-  v1::Appointment old_still_booked;     // person 4, never closed: active
-  v1::Appointment old_wheelchair;       // person 5, note "Note-secret-5", 2 companions
-  v1::Appointment recent_fulfilled;     // person 6
-  v1::Appointment recent_cancelled;     // person 7, reason "Cancel-secret-7"
-  v1::Appointment recent_booked;        // person 8, in the future
+  v1::Appointment old_fulfilled;     // person 1
+  v1::Appointment old_cancelled;     // person 2, reason "Cancel-secret-2"
+  v1::Appointment old_noshow;        // person 3
+  v1::Appointment old_still_booked;  // person 4, never closed: active
+  v1::Appointment old_wheelchair;    // person 5, note "Note-secret-5", 2 companions
+  v1::Appointment recent_fulfilled;  // person 6
+  v1::Appointment recent_cancelled;  // person 7, reason "Cancel-secret-7"
+  v1::Appointment recent_booked;     // person 8, in the future
   std::vector<int> old_closed_persons() const { return {1, 2, 3, 5}; }
   std::vector<int> kept_persons() const { return {4, 6, 7, 8}; }
 };
 
 // When the purge runs in these tests; with 90 days of retention it erases
 // the closed appointments of 2026-06-02 only.
-inline const absl::Time kSept20 = absl::FromCivil(absl::CivilHour(2026, 9, 20, 8),
-                                                  absl::UTCTimeZone());
+inline const absl::Time kSept20 =
+    absl::FromCivil(absl::CivilHour(2026, 9, 20, 8), absl::UTCTimeZone());
 
 inline const v1::Slot* SlotOn(const OpenedDesk& open, const std::string& day, int index) {
   int seen = 0;
@@ -42,10 +42,9 @@ inline const v1::Slot* SlotOn(const OpenedDesk& open, const std::string& day, in
   return nullptr;
 }
 
-inline void BookOn(BookingWorld& world, const OpenedDesk& open, const std::string& day,
-                   int index, int person, v1::Appointment* out,
-                   v1::AccessibilityNeed need = v1::NONE, const std::string& note = "",
-                   int companions = 0) {
+inline void BookOn(BookingWorld& world, const OpenedDesk& open, const std::string& day, int index,
+                   int person, v1::Appointment* out, v1::AccessibilityNeed need = v1::NONE,
+                   const std::string& note = "", int companions = 0) {
   const v1::Slot* slot = SlotOn(open, day, index);
   if (slot == nullptr) return;
   v1::CreateAppointmentRequest req = BookingWorld::BookingRequest(slot->name(), person);
@@ -59,14 +58,13 @@ inline void Serve(BookingWorld& world, const std::string& name) {
   v1::Appointment out;
   EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::MarkArrived, name, &out)));
   EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::StartService, name, &out)));
-  EXPECT_TRUE(
-      RpcOk(world.Transition(&v1::BookingService::Stub::CompleteAppointment, name, &out)));
+  EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::CompleteAppointment, name, &out)));
 }
 
 // BuildHistory leaves the clock at 2026-09-15T18:00Z; `between` runs when
 // the old appointments are closed, before the clock jumps to September.
-inline History BuildHistory(BookingWorld& world,
-                            const std::function<void()>& between = [] {}) {
+inline History BuildHistory(
+    BookingWorld& world, const std::function<void()>& between = [] {}) {
   History h;
   DeskOptions options;
   options.first = absl::CivilDay(2026, 6, 2);
@@ -78,15 +76,14 @@ inline History BuildHistory(BookingWorld& world,
   BookOn(world, h.open, "2026-06-02", 1, 2, &h.old_cancelled);
   BookOn(world, h.open, "2026-06-02", 2, 3, &h.old_noshow);
   BookOn(world, h.open, "2026-06-02", 3, 4, &h.old_still_booked);
-  BookOn(world, h.open, "2026-06-02", 4, 5, &h.old_wheelchair, v1::WHEELCHAIR,
-         "Note-secret-5", 2);
+  BookOn(world, h.open, "2026-06-02", 4, 5, &h.old_wheelchair, v1::WHEELCHAIR, "Note-secret-5", 2);
   EXPECT_TRUE(RpcOk(world.Cancel(h.old_cancelled, &out, "", "Cancel-secret-2")));
   // After the day: serve, mark the no-show.
   world.clock().Set(absl::FromCivil(absl::CivilHour(2026, 6, 2, 18), absl::UTCTimeZone()));
   Serve(world, h.old_fulfilled.name());
   Serve(world, h.old_wheelchair.name());
-  EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::MarkNoShow,
-                                     h.old_noshow.name(), &out)));
+  EXPECT_TRUE(
+      RpcOk(world.Transition(&v1::BookingService::Stub::MarkNoShow, h.old_noshow.name(), &out)));
   between();
   // September.
   world.clock().Set(absl::FromCivil(absl::CivilHour(2026, 9, 14, 8), absl::UTCTimeZone()));
@@ -102,37 +99,40 @@ inline History BuildHistory(BookingWorld& world,
 // Figures computes the indicators the statistics derive from what the purge
 // keeps, each as one line of text.
 inline std::map<std::string, std::string> Figures(BookingWorld& world) {
-  const std::string from =
-      " FROM booking.appointments a JOIN booking.slots s ON s.id = a.slot_id ";
+  const std::string from = " FROM booking.appointments a JOIN booking.slots s ON s.id = a.slot_id ";
   std::map<std::string, std::string> out;
   out["by_status_desk_month"] = world.Query(
       "SELECT string_agg(desk_id || '/' || month || '/' || status || '=' || n, ',' "
       "ORDER BY desk_id, month, status) FROM (SELECT a.desk_id, "
-      "to_char(s.local_date, 'YYYY-MM') AS month, a.status, count(*) AS n" + from +
-      "GROUP BY 1, 2, 3) t");
+      "to_char(s.local_date, 'YYYY-MM') AS month, a.status, count(*) AS n" +
+      from + "GROUP BY 1, 2, 3) t");
   out["no_show_rate"] = world.Query(
       "SELECT round(count(*) FILTER (WHERE a.status = 'noshow')::numeric / "
-      "nullif(count(*) FILTER (WHERE a.status IN ('fulfilled', 'noshow')), 0), 6)" + from);
+      "nullif(count(*) FILTER (WHERE a.status IN ('fulfilled', 'noshow')), 0), 6)" +
+      from);
   out["mean_delay_minutes"] = world.Query(
       "SELECT round(avg(extract(epoch FROM s.start_time - a.create_time) / 60)::numeric, 3)" +
       from + "WHERE a.status <> 'cancelled'");
   out["cancellations"] = world.Query(
       "SELECT count(*) || '/late=' || count(*) FILTER (WHERE a.update_time > "
-      "s.start_time - interval '24 hours')" + from + "WHERE a.status = 'cancelled'");
-  out["companions"] = world.Query("SELECT sum(a.companions)" + from +
-                                  "WHERE a.status = 'fulfilled'");
+      "s.start_time - interval '24 hours')" +
+      from + "WHERE a.status = 'cancelled'");
+  out["companions"] =
+      world.Query("SELECT sum(a.companions)" + from + "WHERE a.status = 'fulfilled'");
   out["accessibility"] = world.Query(
       "SELECT string_agg(need || '=' || n, ',' ORDER BY need) FROM (SELECT "
-      "a.accessibility_need AS need, count(*) AS n" + from + "GROUP BY 1) t");
+      "a.accessibility_need AS need, count(*) AS n" +
+      from + "GROUP BY 1) t");
   out["channels"] = world.Query(
       "SELECT string_agg(channel || '=' || n, ',' ORDER BY channel) FROM (SELECT "
-      "a.channel, count(*) AS n" + from + "GROUP BY 1) t");
+      "a.channel, count(*) AS n" +
+      from + "GROUP BY 1) t");
   out["languages"] = world.Query(
       "SELECT string_agg(l || '=' || n, ',' ORDER BY l) FROM (SELECT "
       "p.preferred_language AS l, count(*) AS n FROM booking.appointments a "
       "JOIN booking.persons p ON p.id = a.person_id GROUP BY 1) t");
-  out["distinct_persons"] = world.Query(
-      "SELECT count(DISTINCT person_key) FROM booking.appointments");
+  out["distinct_persons"] =
+      world.Query("SELECT count(DISTINCT person_key) FROM booking.appointments");
   out["events"] = world.Query(
       "SELECT string_agg(type || '=' || n, ',' ORDER BY type) FROM (SELECT type, "
       "count(*) AS n FROM events.log GROUP BY 1) t");

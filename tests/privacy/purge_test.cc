@@ -18,8 +18,8 @@ const retention::Retention kDefault{kNinetyDays, kYear};
 
 std::string Ids(const History& h, bool old) {
   std::vector<const v1::Appointment*> list =
-      old ? std::vector<const v1::Appointment*>{&h.old_fulfilled, &h.old_cancelled,
-                                                &h.old_noshow, &h.old_wheelchair}
+      old ? std::vector<const v1::Appointment*>{&h.old_fulfilled, &h.old_cancelled, &h.old_noshow,
+                                                &h.old_wheelchair}
           : std::vector<const v1::Appointment*>{&h.old_still_booked, &h.recent_fulfilled,
                                                 &h.recent_cancelled, &h.recent_booked};
   std::string out;
@@ -33,7 +33,9 @@ std::string Ids(const History& h, bool old) {
 int64_t ErasedAmong(BookingWorld& world, const std::string& ids) {
   return world.QueryInt(
       "SELECT count(*) FROM booking.appointments a JOIN booking.persons p "
-      "ON p.id = a.person_id WHERE a.id IN (" + ids + ") AND p.given_name IS NULL "
+      "ON p.id = a.person_id WHERE a.id IN (" +
+      ids +
+      ") AND p.given_name IS NULL "
       "AND p.family_name IS NULL AND p.email IS NULL AND p.phone IS NULL "
       "AND p.accessibility_note = '' AND a.cancel_reason IS NULL "
       "AND p.erase_time IS NOT NULL");
@@ -78,7 +80,8 @@ TEST(Purge, TheHourlyPurgeErasesOldClosedAppointmentsOnly) {
     purger.Start();
     ASSERT_TRUE(WaitForPasses(purger, 1));
     EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.persons "
-                             "WHERE erase_time IS NOT NULL"), 0);
+                             "WHERE erase_time IS NOT NULL"),
+              0);
     EXPECT_EQ(Mentions(world, "Cancel-secret-2"), 1);
     EXPECT_EQ(Mentions(world, "Note-secret-5"), 1);
     // Stopped while BuildHistory moves the clock on: the pass that erases
@@ -111,20 +114,22 @@ TEST(Purge, TheHourlyPurgeErasesOldClosedAppointmentsOnly) {
   for (int person : h.kept_persons()) {
     EXPECT_EQ(world.QueryInt(absl::StrCat(
                   "SELECT count(*) FROM booking.persons WHERE given_name = 'Camille' AND "
-                  "family_name = 'Durand-", person, "' AND phone = '", PhoneOf(person),
-                  "' AND email = 'personne.", person, "@example.org'")),
+                  "family_name = 'Durand-",
+                  person, "' AND phone = '", PhoneOf(person), "' AND email = 'personne.", person,
+                  "@example.org'")),
               1)
         << person;
   }
   EXPECT_EQ(world.Query(absl::StrCat("SELECT cancel_reason FROM booking.appointments "
-                                     "WHERE id = ", IdOf(h.recent_cancelled.name()))),
+                                     "WHERE id = ",
+                                     IdOf(h.recent_cancelled.name()))),
             "Cancel-secret-7");
   // What the statistics need stays, person_key included.
-  EXPECT_EQ(world.Query(
-                "SELECT string_agg(id || ':' || encode(person_key, 'hex') || ':' || status || "
-                "':' || companions || ':' || accessibility_need || ':' || channel, ',' "
-                "ORDER BY id) FROM booking.appointments"),
-            keys_before);
+  EXPECT_EQ(
+      world.Query("SELECT string_agg(id || ':' || encode(person_key, 'hex') || ':' || status || "
+                  "':' || companions || ':' || accessibility_need || ':' || channel, ',' "
+                  "ORDER BY id) FROM booking.appointments"),
+      keys_before);
 
   // The person reading their appointment now sees no personal data.
   v1::Appointment read;
@@ -196,8 +201,7 @@ TEST(Purge, PersonKeysLinkNothingAfterTheHistoryRetention) {
   auto stored_under_own_key = [&](int person) {
     return world.QueryInt(absl::StrCat(
         "SELECT count(*) FROM booking.appointments WHERE person_key = decode('",
-        absl::BytesToHexString(PersonKey(world.server().secrets(), PhoneOf(person))),
-        "', 'hex')"));
+        absl::BytesToHexString(PersonKey(world.server().secrets(), PhoneOf(person))), "', 'hex')"));
   };
   for (int person : {1, 2, 3, 4, 5, 6}) ASSERT_EQ(stored_under_own_key(person), 1) << person;
 
@@ -206,8 +210,7 @@ TEST(Purge, PersonKeysLinkNothingAfterTheHistoryRetention) {
   std::unique_ptr<db::Pool> pool = PoolFor(world);
   ASSERT_NE(pool, nullptr);
   const retention::Retention horizons{kNinetyDays, absl::Hours(24 * 100)};
-  absl::StatusOr<retention::PurgeCounts> counts =
-      retention::PurgeOnce(*pool, kSept20, horizons);
+  absl::StatusOr<retention::PurgeCounts> counts = retention::PurgeOnce(*pool, kSept20, horizons);
   ASSERT_TRUE(counts.ok()) << counts.status();
   EXPECT_EQ(counts->erased, 4);
   EXPECT_EQ(counts->unlinked, 4);

@@ -57,8 +57,8 @@ TEST(Abuse, ForwardedAddressesCountOnlyBehindATrustedProxy) {
   auto server = TestServer::Start(behind_proxy);
   auto stub = server->BookingStub();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(RpcOk(ListSitesFrom(*stub, "198.51.100.1"))) << i;
-  EXPECT_TRUE(RpcFails(ListSitesFrom(*stub, "198.51.100.1"),
-                       grpc::StatusCode::RESOURCE_EXHAUSTED, "RATE_LIMITED", ""));
+  EXPECT_TRUE(RpcFails(ListSitesFrom(*stub, "198.51.100.1"), grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       "RATE_LIMITED", ""));
   EXPECT_TRUE(RpcOk(ListSitesFrom(*stub, "198.51.100.2")));
   // A client cannot escape by forging an earlier hop.
   EXPECT_TRUE(RpcFails(ListSitesFrom(*stub, "203.0.113.9, 198.51.100.1"),
@@ -152,8 +152,8 @@ TEST(Abuse, BookingsPerClientPerHourAreCapped) {
   server->clock().Advance(absl::Hours(1));
   grpc::ClientContext ctx;
   v1::Appointment out;
-  EXPECT_TRUE(RpcOk(bot->CreateAppointment(
-      &ctx, BookingWorld::BookingRequest(slots.slots(0).name(), 9), &out)));
+  EXPECT_TRUE(RpcOk(
+      bot->CreateAppointment(&ctx, BookingWorld::BookingRequest(slots.slots(0).name(), 9), &out)));
 }
 
 TEST(Abuse, RepeatedWrongAccessCodesLockTheReference) {
@@ -172,8 +172,8 @@ TEST(Abuse, RepeatedWrongAccessCodesLockTheReference) {
   }
   // Locked: even the right code waits, and the answer says how long.
   grpc::Status locked = world.Get(booked, &out);
-  EXPECT_TRUE(RpcFails(locked, grpc::StatusCode::RESOURCE_EXHAUSTED, "ACCESS_CODE_LOCKED",
-                       "access_code"));
+  EXPECT_TRUE(
+      RpcFails(locked, grpc::StatusCode::RESOURCE_EXHAUSTED, "ACCESS_CODE_LOCKED", "access_code"));
   std::optional<absl::Duration> delay = ErrorRetryDelay(FromGrpcStatus(locked));
   ASSERT_TRUE(delay.has_value());
   EXPECT_EQ(*delay, absl::Minutes(15) - absl::Seconds(30));

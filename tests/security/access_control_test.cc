@@ -14,7 +14,6 @@ using access::v1::LODGE_AGENT;
 
 int64_t SiteId(const v1::Site& site) { return std::stoll(site.name().substr(6)); }
 
-
 class AccessControlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -56,9 +55,9 @@ TEST_F(AccessControlTest, AdministratorsActOnlyOnTheirSites) {
   *release.mutable_start_date() = Date(2026, 6, 9);
   *release.mutable_end_date() = Date(2026, 6, 9);
   v1::ReleaseSlotsResponse released;
-  EXPECT_TRUE(RpcFails(
-      CallOn(*admin_a, &v1::BookingService::Stub::ReleaseSlots, release, &released),
-      grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_TRUE(
+      RpcFails(CallOn(*admin_a, &v1::BookingService::Stub::ReleaseSlots, release, &released),
+               grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM booking.slots WHERE local_date = '2026-06-09'"),
             0);
 }
@@ -93,30 +92,31 @@ TEST_F(AccessControlTest, AgentsFindCancelAndMoveWithoutCodeButWithAReason) {
   EXPECT_TRUE(RpcFails(CallOn(*lodge_a, &v1::BookingService::Stub::GetAppointment, get, &out),
                        grpc::StatusCode::INVALID_ARGUMENT, "AGENT_REASON_REQUIRED",
                        "x-agent-reason"));
-  EXPECT_TRUE(RpcFails(CallOn(*lodge_b, &v1::BookingService::Stub::GetAppointment, get, &out,
-                          "telephone call"),
-                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_TRUE(RpcFails(
+      CallOn(*lodge_b, &v1::BookingService::Stub::GetAppointment, get, &out, "telephone call"),
+      grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   // The public without code gets nothing.
   EXPECT_TRUE(RpcFails(world_.Call(&v1::BookingService::Stub::GetAppointment, get, &out),
-                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ACCESS_CODE",
-                       "access_code"));
+                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ACCESS_CODE", "access_code"));
   ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::GetAppointment, get, &out,
-                       "person at the lodge lost the e-mail")));
+                           "person at the lodge lost the e-mail")));
   EXPECT_EQ(out.name(), booked.name());
   v1::RescheduleAppointmentRequest move;
   move.set_reference(booked.reference());
   move.set_new_slot(a_.slots[1].name());
   ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::RescheduleAppointment, move, &out,
-                       "asked by phone")));
+                           "asked by phone")));
   EXPECT_EQ(out.slot(), a_.slots[1].name());
   v1::CancelAppointmentRequest cancel;
   cancel.set_reference(booked.reference());
   ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::CancelAppointment, cancel, &out,
-                       "asked by phone")));
+                           "asked by phone")));
   EXPECT_EQ(out.status(), v1::CANCELLED);
   // Every agent action is in the audit log with who, what, on which and why.
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'lodge-a' "
-                            "AND resource = '" + booked.name() + "' AND outcome = 'OK' "
+                            "AND resource = '" +
+                            booked.name() +
+                            "' AND outcome = 'OK' "
                             "AND reason <> ''"),
             3);
   EXPECT_EQ(world_.Query("SELECT method FROM access.audit_log WHERE subject = 'lodge-a' "
@@ -132,15 +132,16 @@ TEST_F(AccessControlTest, OnlyAgentsBookThroughTheSubstituteChannel) {
   req.set_channel(v1::AGENT);
   v1::Appointment out;
   auto public_stub = world_.server().BookingStub();
-  EXPECT_TRUE(RpcFails(CallOn(*public_stub, &v1::BookingService::Stub::CreateAppointment, req, &out),
-                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_TRUE(
+      RpcFails(CallOn(*public_stub, &v1::BookingService::Stub::CreateAppointment, req, &out),
+               grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   auto lodge_b = As("lodge-b", {{LODGE_AGENT, SiteId(b_.site)}});
-  EXPECT_TRUE(RpcFails(CallOn(*lodge_b, &v1::BookingService::Stub::CreateAppointment, req, &out,
-                          "walk-in"),
-                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_TRUE(
+      RpcFails(CallOn(*lodge_b, &v1::BookingService::Stub::CreateAppointment, req, &out, "walk-in"),
+               grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   auto lodge_a = As("lodge-a", {{LODGE_AGENT, SiteId(a_.site)}});
   ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::CreateAppointment, req, &out,
-                       "walk-in without internet")));
+                           "walk-in without internet")));
   EXPECT_EQ(out.channel(), v1::AGENT);
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM booking.appointments"), 1);
 }
@@ -154,22 +155,23 @@ TEST_F(AccessControlTest, DeviceTokensCheckInOnTheirSiteAndCanBeRevoked) {
   create.set_site(a_.site.name());
   create.set_display_name("Borne loge A");
   access::v1::DeviceToken kiosk_b, kiosk_a;
-  ASSERT_TRUE(RpcOk(CallOn(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create,
-                       &kiosk_a)));
+  ASSERT_TRUE(RpcOk(
+      CallOn(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create, &kiosk_a)));
   create.set_site(b_.site.name());
-  ASSERT_TRUE(RpcOk(CallOn(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create,
-                       &kiosk_b)));
+  ASSERT_TRUE(RpcOk(
+      CallOn(*access, &access::v1::AccessService::Stub::CreateDeviceToken, create, &kiosk_b)));
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.device_tokens WHERE "
-                            "encode(secret_hash, 'escape') LIKE '%" + kiosk_a.token() + "%'"),
+                            "encode(secret_hash, 'escape') LIKE '%" +
+                            kiosk_a.token() + "%'"),
             0);  // only a keyed hash is stored
 
   v1::CheckInAppointmentRequest checkin;
   checkin.set_check_in_token(booked.check_in_token());
   v1::Appointment out;
   auto wrong_site = world_.server().BookingStub(kiosk_b.token());
-  EXPECT_TRUE(RpcFails(CallOn(*wrong_site, &v1::BookingService::Stub::CheckInAppointment, checkin,
-                          &out),
-                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_TRUE(
+      RpcFails(CallOn(*wrong_site, &v1::BookingService::Stub::CheckInAppointment, checkin, &out),
+               grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   // A device cannot cancel, even knowing the reference.
   auto kiosk = world_.server().BookingStub(kiosk_a.token());
   v1::TransitionAppointmentRequest t;
@@ -182,8 +184,8 @@ TEST_F(AccessControlTest, DeviceTokensCheckInOnTheirSiteAndCanBeRevoked) {
   access::v1::RevokeDeviceTokenRequest revoke;
   revoke.set_name(kiosk_a.name());
   access::v1::DeviceToken revoked;
-  ASSERT_TRUE(RpcOk(CallOn(*access, &access::v1::AccessService::Stub::RevokeDeviceToken, revoke,
-                       &revoked)));
+  ASSERT_TRUE(RpcOk(
+      CallOn(*access, &access::v1::AccessService::Stub::RevokeDeviceToken, revoke, &revoked)));
   EXPECT_TRUE(revoked.has_revoke_time());
   v1::ListSitesRequest list;
   v1::ListSitesResponse sites;
@@ -206,14 +208,15 @@ TEST_F(AccessControlTest, ResetAccessCodeRevokesTheOldCodeAndCheckInToken) {
   EXPECT_TRUE(RpcOk(world_.Get(renewed, &out)));
   v1::CheckInAppointmentRequest old_checkin;
   old_checkin.set_check_in_token(booked.check_in_token());
-  EXPECT_TRUE(RpcFails(
-      world_.Call(&v1::BookingService::Stub::CheckInAppointment, old_checkin, &out),
-      grpc::StatusCode::INVALID_ARGUMENT, "CHECK_IN_TOKEN_REVOKED", "check_in_token"));
+  EXPECT_TRUE(
+      RpcFails(world_.Call(&v1::BookingService::Stub::CheckInAppointment, old_checkin, &out),
+               grpc::StatusCode::INVALID_ARGUMENT, "CHECK_IN_TOKEN_REVOKED", "check_in_token"));
   v1::CheckInAppointmentRequest checkin;
   checkin.set_check_in_token(renewed.check_in_token());
   EXPECT_TRUE(RpcOk(world_.Call(&v1::BookingService::Stub::CheckInAppointment, checkin, &out)));
   EXPECT_EQ(world_.Query("SELECT string_agg(type, ',' ORDER BY position) FROM events.log "
-                         "WHERE subject = '" + booked.name() + "'"),
+                         "WHERE subject = '" +
+                         booked.name() + "'"),
             "appointment.booked,appointment.access_reset,appointment.arrived");
 }
 
@@ -225,7 +228,8 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   grant.set_role(LODGE_AGENT);
   grant.set_site(a_.site.name());
   access::v1::RoleBinding binding, again;
-  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &binding)));
+  ASSERT_TRUE(
+      RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &binding)));
   ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::GrantRole, grant, &again)));
   EXPECT_EQ(again.name(), binding.name());  // granting twice is one binding
   EXPECT_EQ(binding.granted_by(), "admin-a");
@@ -245,7 +249,7 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   auto access_agent = world_.server().AccessStub(agent_token);
   access::v1::Caller me;
   ASSERT_TRUE(RpcOk(CallOn(*access_agent, &access::v1::AccessService::Stub::WhoAmI,
-                       access::v1::WhoAmIRequest(), &me)));
+                           access::v1::WhoAmIRequest(), &me)));
   ASSERT_EQ(me.grants_size(), 1);
   EXPECT_EQ(me.grants(0).role(), LODGE_AGENT);
   access::v1::RevokeRoleRequest revoke;
@@ -253,21 +257,22 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   access::v1::RoleBinding revoked;
   access::v1::RevokeRoleRequest unknown = revoke;
   unknown.set_name("roleBindings/999999");
-  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::RevokeRole, unknown,
-                              &revoked),
-                       grpc::StatusCode::NOT_FOUND, "ROLE_BINDING_NOT_FOUND", "name"));
-  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::RevokeRole, revoke, &revoked)));
+  EXPECT_TRUE(
+      RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::RevokeRole, unknown, &revoked),
+               grpc::StatusCode::NOT_FOUND, "ROLE_BINDING_NOT_FOUND", "name"));
+  ASSERT_TRUE(
+      RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::RevokeRole, revoke, &revoked)));
   EXPECT_TRUE(revoked.has_revoke_time());
   access::v1::Caller fresh;
   ASSERT_TRUE(RpcOk(CallOn(*access_agent, &access::v1::AccessService::Stub::WhoAmI,
-                       access::v1::WhoAmIRequest(), &fresh)));
+                           access::v1::WhoAmIRequest(), &fresh)));
   EXPECT_EQ(fresh.grants_size(), 0);
 
   access::v1::ListAuditEventsRequest audit;
   audit.set_site(a_.site.name());
   access::v1::ListAuditEventsResponse events;
-  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
-                       &events)));
+  ASSERT_TRUE(
+      RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit, &events)));
   ASSERT_GE(events.audit_events_size(), 3);
   EXPECT_EQ(events.audit_events(0).method(), "accueil.access.v1.AccessService.RevokeRole");
   EXPECT_EQ(events.audit_events(0).subject(), "admin-a");
@@ -275,13 +280,13 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   // page is still the same listing.
   audit.set_page_size(1);
   access::v1::ListAuditEventsResponse first_page, second_page;
-  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
-                       &first_page)));
+  ASSERT_TRUE(RpcOk(
+      CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit, &first_page)));
   ASSERT_FALSE(first_page.next_page_token().empty());
   world_.clock().Set(world_.clock().Now() + absl::Seconds(90));
   audit.set_page_token(first_page.next_page_token());
-  ASSERT_TRUE(RpcOk(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
-                       &second_page)));
+  ASSERT_TRUE(RpcOk(
+      CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit, &second_page)));
   ASSERT_EQ(second_page.audit_events_size(), 1);
   // Newest first: page 1 is the audit row of the listing above, page 2 the
   // RevokeRole before it.
@@ -290,21 +295,21 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   audit.clear_page_token();
   audit.set_page_size(0);
   audit.mutable_start_time()->set_seconds(int64_t{1} << 50);  // beyond year 9999
-  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
-                          &events),
-                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TIME", "start_time"));
+  EXPECT_TRUE(
+      RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit, &events),
+               grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TIME", "start_time"));
   audit.clear_start_time();
   access::v1::ListRoleBindingsRequest bad_subject;
   bad_subject.set_site(a_.site.name());
   bad_subject.set_subject("with space");
   access::v1::ListRoleBindingsResponse bindings;
-  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::ListRoleBindings,
-                          bad_subject, &bindings),
-                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_SUBJECT", "subject"));
+  EXPECT_TRUE(RpcFails(
+      CallOn(*admin_a, &access::v1::AccessService::Stub::ListRoleBindings, bad_subject, &bindings),
+      grpc::StatusCode::INVALID_ARGUMENT, "INVALID_SUBJECT", "subject"));
   audit.set_site(b_.site.name());
-  EXPECT_TRUE(RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit,
-                          &events),
-                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_TRUE(
+      RpcFails(CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit, &events),
+               grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
 }
 
 }  // namespace
@@ -328,7 +333,7 @@ TEST_F(AccessControlTest, AgentsSearchAPersonsAppointmentsOnTheirSite) {
         PersonNumber(1).family_name().substr(0, 3)}) {
     req.set_query(query);
     ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
-                         "person without reference at the lodge")))
+                             "person without reference at the lodge")))
         << query;
     std::vector<std::string> names;
     for (const auto& a : found.appointments()) names.push_back(a.name());
@@ -343,30 +348,30 @@ TEST_F(AccessControlTest, AgentsSearchAPersonsAppointmentsOnTheirSite) {
   req.set_query("Durand");
   req.set_page_size(1);
   v1::SearchAppointmentsResponse page1, page2;
-  ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &page1,
-                       "paging")));
+  ASSERT_TRUE(RpcOk(
+      CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &page1, "paging")));
   ASSERT_EQ(page1.appointments_size(), 1);
   ASSERT_FALSE(page1.next_page_token().empty());
   world_.clock().Set(world_.clock().Now() + absl::Seconds(90));
   req.set_page_token(page1.next_page_token());
-  ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &page2,
-                       "paging")));
+  ASSERT_TRUE(RpcOk(
+      CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &page2, "paging")));
   ASSERT_EQ(page2.appointments_size(), 1);
   EXPECT_NE(page2.appointments(0).name(), page1.appointments(0).name());
   req.clear_page_token();
   req.set_page_size(0);
   req.set_query("%");
   ASSERT_TRUE(RpcOk(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
-                       "wildcards are literal")));
+                           "wildcards are literal")));
   EXPECT_EQ(found.appointments_size(), 0);
   req.set_query(PersonNumber(1).phone());
   EXPECT_TRUE(RpcFails(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found),
                        grpc::StatusCode::INVALID_ARGUMENT, "AGENT_REASON_REQUIRED",
                        "x-agent-reason"));
   req.set_site(b_.site.name());
-  EXPECT_TRUE(RpcFails(CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found,
-                          "curious"),
-                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_TRUE(RpcFails(
+      CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found, "curious"),
+      grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'lodge-a' "
                             "AND method LIKE '%SearchAppointments'"),
             8);

@@ -60,8 +60,7 @@ grpc::Status CallEmpty(grpc::Channel* channel, const std::string& method) {
 
 bool Refused(const grpc::Status& status) {
   std::string reason = ErrorReason(FromGrpcStatus(status));
-  return reason == "ROLE_REQUIRED" || reason == "AUTHENTICATION_REQUIRED" ||
-         reason == "NO_POLICY";
+  return reason == "ROLE_REQUIRED" || reason == "AUTHENTICATION_REQUIRED" || reason == "NO_POLICY";
 }
 
 TEST(RoleTable, EveryMethodAdmitsExactlyTheRolesItDeclares) {
@@ -96,8 +95,7 @@ TEST(RoleTable, EveryMethodAdmitsExactlyTheRolesItDeclares) {
     ASSERT_NE(service, nullptr) << name << " is in proto/ but not linked into the test server";
     for (int i = 0; i < service->method_count(); ++i) {
       const google::protobuf::MethodDescriptor* method = service->method(i);
-      const access::v1::AccessPolicy& policy =
-          method->options().GetExtension(access::v1::access);
+      const access::v1::AccessPolicy& policy = method->options().GetExtension(access::v1::access);
       EXPECT_GT(policy.roles_size(), 0) << method->full_name() << " declares no access policy";
       std::set<int> allowed(policy.roles().begin(), policy.roles().end());
       bool open = allowed.count(access::v1::PUBLIC) > 0;
@@ -133,8 +131,8 @@ TEST(RoleTable, BadCredentialsAreRefusedNotTreatedAsPublic) {
   auth::JwtSigner stranger = *auth::JwtSigner::Generate("ES256", "test-1");
   std::string forged = stranger.Sign(
       R"({"iss":"https://issuer.test","aud":"accueil","sub":"test-staff","exp":9999999999})");
-  grpc::Status status = CallEmpty(server->Channel(forged).get(),
-                                  "/accueil.booking.v1.BookingService/CreateSite");
+  grpc::Status status =
+      CallEmpty(server->Channel(forged).get(), "/accueil.booking.v1.BookingService/CreateSite");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(ErrorReason(FromGrpcStatus(status)), "TOKEN_SIGNATURE");
 }
@@ -148,13 +146,13 @@ namespace {
 TEST(RoleTable, ASignedInAccountWithoutRoleIsToldSo) {
   auto server = testing::TestServer::Start();
   std::string nobody = server->Token("nobody", {});
-  grpc::Status status = CallEmpty(server->Channel(nobody).get(),
-                                  "/accueil.booking.v1.BookingService/CreateSite");
+  grpc::Status status =
+      CallEmpty(server->Channel(nobody).get(), "/accueil.booking.v1.BookingService/CreateSite");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(ErrorReason(FromGrpcStatus(status)), "ROLE_REQUIRED");
-  EXPECT_EQ(server->database().Query(
-                "SELECT outcome FROM access.audit_log WHERE subject = 'nobody'"),
-            "PERMISSION_DENIED");
+  EXPECT_EQ(
+      server->database().Query("SELECT outcome FROM access.audit_log WHERE subject = 'nobody'"),
+      "PERMISSION_DENIED");
 }
 
 }  // namespace

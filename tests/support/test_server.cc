@@ -111,16 +111,13 @@ void TestServer::Restart(Secrets secrets) {
 
 TestServer::~TestServer() { StopServices(); }
 
-std::string TestServer::address() const {
-  return absl::StrCat("127.0.0.1:", server_->port());
-}
+std::string TestServer::address() const { return absl::StrCat("127.0.0.1:", server_->port()); }
 
 std::string TestServer::health_address() const {
   return absl::StrCat("127.0.0.1:", server_->health_port());
 }
 
-std::string TestServer::Token(const std::string& subject,
-                              const std::vector<auth::Grant>& grants) {
+std::string TestServer::Token(const std::string& subject, const std::vector<auth::Grant>& grants) {
   pqxx::connection c(database_->url());
   pqxx::work tx(c);
   for (const auth::Grant& g : grants) {
@@ -131,8 +128,10 @@ std::string TestServer::Token(const std::string& subject,
   }
   tx.commit();
   int64_t now = absl::ToUnixSeconds(clock_.Now());
-  nlohmann::json payload = {{"iss", kTestIssuer}, {"aud", kTestAudience},
-                            {"sub", subject},     {"iat", now},
+  nlohmann::json payload = {{"iss", kTestIssuer},
+                            {"aud", kTestAudience},
+                            {"sub", subject},
+                            {"iat", now},
                             {"exp", now + 400 * 24 * 3600}};
   return signer_->Sign(payload.dump());
 }
@@ -150,8 +149,7 @@ std::shared_ptr<grpc::Channel> TestServer::Channel(const std::string& token) con
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> f;
   f.push_back(std::make_unique<BearerFactory>(token));
   return grpc::experimental::CreateCustomChannelWithInterceptors(
-      address(), grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),
-      std::move(f));
+      address(), grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(f));
 }
 
 std::unique_ptr<booking::v1::BookingService::Stub> TestServer::BookingStub(

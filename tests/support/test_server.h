@@ -70,8 +70,7 @@ class TestServer {
   // Stubs whose calls carry `authorization: Bearer <token>` ("" = public).
   std::unique_ptr<booking::v1::BookingService::Stub> BookingStub(
       const std::string& token = "") const;
-  std::unique_ptr<access::v1::AccessService::Stub> AccessStub(
-      const std::string& token = "") const;
+  std::unique_ptr<access::v1::AccessService::Stub> AccessStub(const std::string& token = "") const;
   std::shared_ptr<grpc::Channel> Channel(const std::string& token = "") const;
 
   // Restart stops the services and starts them again on the same database

@@ -94,8 +94,12 @@ std::string ClientMetadata(const grpc::ServerContext& context, const char* key) 
 
 Authenticator::Authenticator(db::Pool* pool, const Secrets* secrets, const Clock* clock,
                              KeyProvider* keys, AuthenticatorOptions options)
-    : pool_(pool), secrets_(secrets), clock_(clock), keys_(keys),
-      options_(std::move(options)), verifier_(options_.verifier) {
+    : pool_(pool),
+      secrets_(secrets),
+      clock_(clock),
+      keys_(keys),
+      options_(std::move(options)),
+      verifier_(options_.verifier) {
   for (const std::string& proxy : options_.trusted_proxies) {
     absl::StatusOr<input::Cidr> block = input::ParseCidr(proxy);
     if (block.ok()) trusted_proxies_.push_back(*block);
@@ -194,7 +198,8 @@ absl::StatusOr<Caller> Authenticator::FromDeviceToken(std::string_view token) co
     std::string stored = r[0][1].as<std::string>();
     int matched = -1;
     for (size_t i = 0; i < expected.size(); ++i) {
-      if (Secrets::Equal(stored, absl::BytesToHexString(expected[i]))) matched = static_cast<int>(i);
+      if (Secrets::Equal(stored, absl::BytesToHexString(expected[i])))
+        matched = static_cast<int>(i);
     }
     if (matched < 0) return bad;
     if (matched > 0) {

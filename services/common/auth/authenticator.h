@@ -82,8 +82,8 @@ std::string ClientMetadata(const grpc::ServerContext& context, const char* key);
 class Authenticator {
  public:
   // `keys` may be null: then JWTs are refused (device tokens still work).
-  Authenticator(db::Pool* pool, const Secrets* secrets, const Clock* clock,
-                KeyProvider* keys, AuthenticatorOptions options);
+  Authenticator(db::Pool* pool, const Secrets* secrets, const Clock* clock, KeyProvider* keys,
+                AuthenticatorOptions options);
 
   absl::StatusOr<Caller> Authenticate(const grpc::ServerContext& context) const;
 

@@ -16,8 +16,7 @@ absl::Status DeviceTokenInvalid() {
 }
 
 std::string DeviceTokenText(int64_t id, std::string_view secret) {
-  return absl::StrCat(kDeviceTokenPrefix, id, ".",
-                      absl::string_view(secret.data(), secret.size()));
+  return absl::StrCat(kDeviceTokenPrefix, id, ".", absl::string_view(secret.data(), secret.size()));
 }
 
 absl::StatusOr<DeviceTokenParts> ParseDeviceToken(std::string_view token) {

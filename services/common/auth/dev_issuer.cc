@@ -62,11 +62,21 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
       default:
         // Control characters have no business in a page.
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
@@ -121,8 +131,7 @@ std::string S256(const std::string& verifier) {
   if (EVP_Digest(verifier.data(), verifier.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
     return "";
   }
-  return absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(digest), len));
+  return absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 // Constant-time comparison of two strings (of public length).
@@ -217,16 +226,17 @@ std::string FormPage(const AuthRequest& r, const Choices& c, const std::string& 
                   "<code>",
                   HtmlEscape(r.redirect_uri), "</code>.</p>\n");
   if (!error.empty()) {
-    absl::StrAppend(&body, "<div class=\"error\" role=\"alert\" id=\"error-summary\">"
-                           "<p><strong>Le formulaire contient une erreur :</strong> ",
+    absl::StrAppend(&body,
+                    "<div class=\"error\" role=\"alert\" id=\"error-summary\">"
+                    "<p><strong>Le formulaire contient une erreur :</strong> ",
                     HtmlEscape(error), "</p></div>\n");
   }
   auto invalid = [&](const char* field) {
     return error_field == field ? " aria-invalid=\"true\"" : "";
   };
   auto hidden = [&](const char* name, const std::string& value) {
-    return absl::StrCat("<input type=\"hidden\" name=\"", name, "\" value=\"",
-                        HtmlEscape(value), "\">\n");
+    return absl::StrCat("<input type=\"hidden\" name=\"", name, "\" value=\"", HtmlEscape(value),
+                        "\">\n");
   };
   absl::StrAppend(&body, "<form method=\"post\" action=\"/authorize\">\n",
                   hidden("response_type", "code"), hidden("client_id", r.client_id),
@@ -273,21 +283,18 @@ std::string FormPage(const AuthRequest& r, const Choices& c, const std::string& 
 
 // ---- DevIssuer ------------------------------------------------------------
 
-DevIssuer::DevIssuer(std::string audience, db::Pool* pool, const Clock* clock,
-                     JwtSigner signer)
+DevIssuer::DevIssuer(std::string audience, db::Pool* pool, const Clock* clock, JwtSigner signer)
     : audience_(std::move(audience)), pool_(pool), clock_(clock), signer_(std::move(signer)) {}
 
 absl::StatusOr<std::unique_ptr<DevIssuer>> DevIssuer::Start(const std::string& listen,
                                                             const std::string& audience,
-                                                            db::Pool* pool,
-                                                            const Clock* clock) {
+                                                            db::Pool* pool, const Clock* clock) {
   size_t colon = listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos || !IsLoopback(listen) ||
       !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 || port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "dev issuer: listen must be a loopback \"host:port\" (127.0.0.1:0), not \"", listen,
-        "\""));
+        "dev issuer: listen must be a loopback \"host:port\" (127.0.0.1:0), not \"", listen, "\""));
   }
   if (audience.empty() || pool == nullptr || clock == nullptr) {
     return absl::InvalidArgumentError("dev issuer: audience, pool and clock are required");
@@ -332,8 +339,8 @@ absl::StatusOr<std::unique_ptr<DevIssuer>> DevIssuer::Start(const std::string& l
   });
   // Answers the library makes itself (404, 413, malformed requests) get a
   // JSON body too; a 413 becomes 400 like every other bad input.
-  s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
+  s.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         if (res.status == 413) {
           OAuthError(res, 400, "invalid_request", "the request body exceeds 16 KiB");
@@ -344,16 +351,13 @@ absl::StatusOr<std::unique_ptr<DevIssuer>> DevIssuer::Start(const std::string& l
         }
         return httplib::Server::HandlerResponse::Handled;
       }));
-  s.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        log::Error("dev_issuer.exception");
-        OAuthError(res, 500, "server_error", "internal error");
-      });
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    log::Error("dev_issuer.exception");
+    OAuthError(res, 500, "server_error", "internal error");
+  });
 
   s.Get("/.well-known/openid-configuration",
-        [self](const httplib::Request& req, httplib::Response& res) {
-          self->Discovery(req, res);
-        });
+        [self](const httplib::Request& req, httplib::Response& res) { self->Discovery(req, res); });
   s.Get("/jwks.json", [self](const httplib::Request&, httplib::Response& res) {
     res.status = 200;
     res.set_content(self->jwks_, "application/json");
@@ -405,8 +409,8 @@ absl::StatusOr<std::unique_ptr<DevIssuer>> DevIssuer::Start(const std::string& l
   s.Post("/authorize", post(Endpoint::kAuthorize));
   s.Post("/token", post(Endpoint::kToken));
 
-  int bound = port == 0 ? s.bind_to_any_port(bind_host)
-                        : (s.bind_to_port(bind_host, port) ? port : -1);
+  int bound =
+      port == 0 ? s.bind_to_any_port(bind_host) : (s.bind_to_port(bind_host, port) ? port : -1);
   if (bound <= 0) {
     return absl::UnavailableError(absl::StrCat("dev issuer: cannot listen on ", listen));
   }
@@ -464,8 +468,9 @@ void DevIssuer::AuthorizePage(const httplib::Request& req, httplib::Response& re
   absl::StatusOr<Form> form = ParseForm(
       q == std::string::npos ? std::string_view() : std::string_view(req.target).substr(q + 1));
   if (!form.ok()) {
-    return SendHtml(res, 400, ErrorPage("Les paramètres de la requête sont mal formés "
-                                        "(encodage invalide ou paramètre répété)."));
+    return SendHtml(res, 400,
+                    ErrorPage("Les paramètres de la requête sont mal formés "
+                              "(encodage invalide ou paramètre répété)."));
   }
   absl::StatusOr<AuthRequest> r = ParseAuthRequest(*form);
   if (!r.ok()) return SendHtml(res, 400, ErrorPage(std::string(r.status().message())));
@@ -477,10 +482,9 @@ void DevIssuer::AuthorizeSubmit(const Form& form, httplib::Response& res) {
   if (!r.ok()) return SendHtml(res, 400, ErrorPage(std::string(r.status().message())));
   std::string decision = FormValue(form, "decision");
   if (decision == "deny") {
-    return res.set_redirect(
-        WithQuery(r->redirect_uri,
-                  absl::StrCat("error=access_denied&state=", PercentEncode(r->state))),
-        302);
+    return res.set_redirect(WithQuery(r->redirect_uri, absl::StrCat("error=access_denied&state=",
+                                                                    PercentEncode(r->state))),
+                            302);
   }
   Choices c{FormValue(form, "subject"), FormValue(form, "role"), FormValue(form, "site")};
   int64_t site_id = 0;
@@ -513,16 +517,14 @@ void DevIssuer::AuthorizeSubmit(const Form& form, httplib::Response& res) {
       it = it->second.expiry <= now ? codes_.erase(it) : std::next(it);
     }
     if (codes_.size() >= kMaxPendingCodes) {
-      return SendHtml(res, 503,
-                      ErrorPage("Trop de codes en attente : réessayez dans une minute."));
+      return SendHtml(res, 503, ErrorPage("Trop de codes en attente : réessayez dans une minute."));
     }
-    codes_[code] = PendingCode{c.subject,    c.role,  site_id,
-                               r->client_id, r->redirect_uri, r->nonce,
-                               r->code_challenge, now + kCodeLifetime};
+    codes_[code] = PendingCode{c.subject,       c.role,   site_id,           r->client_id,
+                               r->redirect_uri, r->nonce, r->code_challenge, now + kCodeLifetime};
   }
-  res.set_redirect(WithQuery(r->redirect_uri, absl::StrCat("code=", code, "&state=",
-                                                           PercentEncode(r->state))),
-                   302);
+  res.set_redirect(
+      WithQuery(r->redirect_uri, absl::StrCat("code=", code, "&state=", PercentEncode(r->state))),
+      302);
 }
 
 void DevIssuer::Token(const Form& form, httplib::Response& res) {
@@ -569,8 +571,7 @@ void DevIssuer::TokenFromCode(const Form& form, httplib::Response& res) {
                         "code_verifier does not match the code_challenge");
     }
   }
-  Issue(pending.subject, pending.role, pending.site_id, pending.nonce, "authorization_code",
-        res);
+  Issue(pending.subject, pending.role, pending.site_id, pending.nonce, "authorization_code", res);
 }
 
 void DevIssuer::TokenDirect(const Form& form, httplib::Response& res) {
@@ -601,8 +602,7 @@ void DevIssuer::TokenDirect(const Form& form, httplib::Response& res) {
 }
 
 void DevIssuer::Issue(const std::string& subject, const std::string& role, int64_t site_id,
-                      const std::string& nonce, const std::string& grant,
-                      httplib::Response& res) {
+                      const std::string& nonce, const std::string& grant, httplib::Response& res) {
   absl::Time now = clock_->Now();
   absl::Status recorded = pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
@@ -614,12 +614,9 @@ void DevIssuer::Issue(const std::string& subject, const std::string& role, int64
     return OAuthError(res, 500, "server_error", "could not record the role binding");
   }
   int64_t iat = absl::ToUnixSeconds(now);
-  Json claims = {{"iss", issuer_},
-                 {"aud", audience_},
-                 {"sub", subject},
-                 {"iat", iat},
-                 {"nbf", iat},
-                 {"exp", iat + absl::ToInt64Seconds(kTokenLifetime)}};
+  Json claims = {{"iss", issuer_}, {"aud", audience_},
+                 {"sub", subject}, {"iat", iat},
+                 {"nbf", iat},     {"exp", iat + absl::ToInt64Seconds(kTokenLifetime)}};
   if (!nonce.empty()) claims["nonce"] = nonce;
   std::string token = signer_.Sign(Dump(claims));
   log::Info("dev_issuer.token_issued",

@@ -86,8 +86,7 @@ class DevIssuer {
   // the tokens' "aud".
   static absl::StatusOr<std::unique_ptr<DevIssuer>> Start(const std::string& listen,
                                                           const std::string& audience,
-                                                          db::Pool* pool,
-                                                          const Clock* clock);
+                                                          db::Pool* pool, const Clock* clock);
   ~DevIssuer();
   DevIssuer(const DevIssuer&) = delete;
   DevIssuer& operator=(const DevIssuer&) = delete;

@@ -66,8 +66,8 @@ absl::StatusOr<Form> ParseForm(std::string_view text) {
     size_t eq = pair.find('=');
     absl::StatusOr<std::string> key = PercentDecode(pair.substr(0, eq));
     if (!key.ok()) return key.status();
-    absl::StatusOr<std::string> value = PercentDecode(
-        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    absl::StatusOr<std::string> value =
+        PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
     if (!value.ok()) return value.status();
     if (!form.emplace(std::move(*key), std::move(*value)).second) {
       return absl::InvalidArgumentError("a parameter is repeated");
@@ -92,8 +92,8 @@ bool Printable(const std::string& s, size_t min, size_t max) {
 bool PkceText(const std::string& s, size_t min, size_t max) {
   if (s.size() < min || s.size() > max) return false;
   for (char c : s) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' &&
-        c != '_' && c != '~') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_' &&
+        c != '~') {
       return false;
     }
   }
@@ -136,8 +136,8 @@ bool LoopbackRedirect(const std::string& uri) {
     for (char c : port) {
       if (c < '0' || c > '9') return false;
     }
-    if (!absl::SimpleAtoi(absl::string_view(port.data(), port.size()), &value) ||
-        value < 1 || value > 65535) {
+    if (!absl::SimpleAtoi(absl::string_view(port.data(), port.size()), &value) || value < 1 ||
+        value > 65535) {
       return false;
     }
   }
@@ -149,8 +149,9 @@ absl::StatusOr<AuthRequest> ParseAuthRequest(const Form& form) {
   AuthRequest r;
   r.redirect_uri = FormValue(form, "redirect_uri");
   if (!LoopbackRedirect(r.redirect_uri)) {
-    return bad("redirect_uri doit être une URL http sur la boucle locale (127.0.0.1, "
-               "localhost ou [::1]), sans identifiants ni fragment.");
+    return bad(
+        "redirect_uri doit être une URL http sur la boucle locale (127.0.0.1, "
+        "localhost ou [::1]), sans identifiants ni fragment.");
   }
   if (FormValue(form, "response_type") != "code") {
     return bad("response_type doit valoir « code » (flux par code d'autorisation).");

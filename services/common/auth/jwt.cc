@@ -53,9 +53,7 @@ bool NumericDate(const Json& value, absl::Time* out) {
   return true;
 }
 
-bool B64(const std::string& in, std::string* out) {
-  return absl::WebSafeBase64Unescape(in, out);
-}
+bool B64(const std::string& in, std::string* out) { return absl::WebSafeBase64Unescape(in, out); }
 
 // PublicKey builds an EVP_PKEY from OSSL parameters.
 EVP_PKEY* FromParams(const char* type, OSSL_PARAM* params) {
@@ -92,10 +90,8 @@ EVP_PKEY* P256Key(const std::string& x, const std::string& y) {
   std::string point = "\x04" + x + y;  // uncompressed SEC1 point
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   EVP_PKEY* pkey = nullptr;
-  if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-                                             "prime256v1", 0) &&
-      OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                       point.size())) {
+  if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
+      OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size())) {
     OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
     if (params != nullptr) pkey = FromParams("EC", params);
     OSSL_PARAM_free(params);
@@ -128,12 +124,9 @@ bool RawToDer(const std::string& raw, std::string* der) {
 
 bool VerifySha256(EVP_PKEY* key, const std::string& data, const std::string& sig) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx != nullptr &&
-            EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()),
-                             sig.size(),
-                             reinterpret_cast<const unsigned char*>(data.data()),
-                             data.size()) == 1;
+  bool ok = ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                             reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
@@ -141,8 +134,8 @@ bool VerifySha256(EVP_PKEY* key, const std::string& data, const std::string& sig
 }  // namespace
 
 absl::StatusOr<KeySet> KeySet::FromJwks(std::string_view text) {
-  absl::Status bad = Error(absl::StatusCode::kInvalidArgument, "INVALID_JWKS",
-                           "the JWKS document is not valid");
+  absl::Status bad =
+      Error(absl::StatusCode::kInvalidArgument, "INVALID_JWKS", "the JWKS document is not valid");
   Json doc = Json::parse(text.begin(), text.end(), nullptr, false);
   if (!doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array()) return bad;
   KeySet set;
@@ -162,8 +155,8 @@ absl::StatusOr<KeySet> KeySet::FromJwks(std::string_view text) {
       key->pkey.reset(RsaKey(a, b));
     } else if (key->kty == "EC") {
       if (Str(jwk, "crv") != "P-256" || !jwk.value("x", Json()).is_string() ||
-          !jwk.value("y", Json()).is_string() ||
-          !B64(jwk["x"].get<std::string>(), &a) || !B64(jwk["y"].get<std::string>(), &b)) {
+          !jwk.value("y", Json()).is_string() || !B64(jwk["x"].get<std::string>(), &a) ||
+          !B64(jwk["y"].get<std::string>(), &b)) {
         return bad;
       }
       key->pkey.reset(P256Key(a, b));
@@ -189,8 +182,7 @@ absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, const KeySet&
       absl::StrSplit(absl::string_view(token.data(), token.size()), '.');
   if (parts.size() != 3) return malformed;
   std::string header_text, payload_text, signature;
-  if (!B64(parts[0], &header_text) || !B64(parts[1], &payload_text) ||
-      !B64(parts[2], &signature)) {
+  if (!B64(parts[0], &header_text) || !B64(parts[1], &payload_text) || !B64(parts[2], &signature)) {
     return malformed;
   }
   Json header = Json::parse(header_text, nullptr, false);
@@ -209,8 +201,7 @@ absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, const KeySet&
   std::string der;
   bool valid = alg == "RS256"
                    ? VerifySha256(key->pkey.get(), signed_part, signature)
-                   : RawToDer(signature, &der) &&
-                         VerifySha256(key->pkey.get(), signed_part, der);
+                   : RawToDer(signature, &der) && VerifySha256(key->pkey.get(), signed_part, der);
   if (!valid) return Unauthenticated("TOKEN_SIGNATURE", "the token's signature is wrong");
 
   // Claims: only now that the payload is known to come from the issuer.
@@ -233,7 +224,8 @@ absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, const KeySet&
   const Json& aud = payload.value("aud", Json());
   if (aud.is_string()) audience_ok = aud.get<std::string>() == options_.audience;
   if (aud.is_array()) {
-    for (const Json& a : aud) audience_ok |= a.is_string() && a.get<std::string>() == options_.audience;
+    for (const Json& a : aud)
+      audience_ok |= a.is_string() && a.get<std::string>() == options_.audience;
   }
   if (!audience_ok) {
     return Unauthenticated("TOKEN_AUDIENCE", "the token is meant for another audience");

@@ -54,8 +54,7 @@ struct VerifierOptions {
 class JwtVerifier {
  public:
   explicit JwtVerifier(VerifierOptions options) : options_(std::move(options)) {}
-  absl::StatusOr<Claims> Verify(std::string_view token, const KeySet& keys,
-                                absl::Time now) const;
+  absl::StatusOr<Claims> Verify(std::string_view token, const KeySet& keys, absl::Time now) const;
 
  private:
   VerifierOptions options_;

@@ -21,9 +21,9 @@ namespace {
 const absl::Time kNow = absl::FromUnixSeconds(1800000000);
 
 std::string Payload(nlohmann::json overrides = {}) {
-  nlohmann::json p = {{"iss", "https://issuer.test"}, {"aud", "accueil"},
-                      {"sub", "agent-7"}, {"exp", 1800000000 + 300},
-                      {"nbf", 1800000000 - 10}, {"iat", 1800000000 - 10}};
+  nlohmann::json p = {
+      {"iss", "https://issuer.test"}, {"aud", "accueil"},       {"sub", "agent-7"},
+      {"exp", 1800000000 + 300},      {"nbf", 1800000000 - 10}, {"iat", 1800000000 - 10}};
   for (auto& [k, v] : overrides.items()) p[k] = v;
   return p.dump();
 }
@@ -72,10 +72,11 @@ TEST_P(JwtTest, RefusesBadSignatureAndUnknownKey) {
   // A payload swapped under a valid signature.
   std::string good = signer_->Sign(Payload());
   std::string forged_payload = signer_->Sign(Payload({{"sub", "admin"}}));
-  std::string spliced = good.substr(0, good.find('.')) +
-                        forged_payload.substr(forged_payload.find('.'),
-                                              forged_payload.rfind('.') - forged_payload.find('.')) +
-                        good.substr(good.rfind('.'));
+  std::string spliced =
+      good.substr(0, good.find('.')) +
+      forged_payload.substr(forged_payload.find('.'),
+                            forged_payload.rfind('.') - forged_payload.find('.')) +
+      good.substr(good.rfind('.'));
   EXPECT_EQ(Reason(spliced, keys_), "TOKEN_SIGNATURE");
   EXPECT_EQ(Reason("not.a.jwt", keys_), "TOKEN_MALFORMED");
   EXPECT_EQ(Reason("", keys_), "TOKEN_MALFORMED");
@@ -108,7 +109,9 @@ TEST(Jwt, RefusesNoneAndHmacAlgorithms) {
 TEST(Jwt, RefusesMalformedJwks) {
   EXPECT_FALSE(KeySet::FromJwks("").ok());
   EXPECT_FALSE(KeySet::FromJwks(R"({"keys": [{"kty": "RSA"}]})").ok());
-  EXPECT_FALSE(KeySet::FromJwks(R"({"keys": [{"kty": "EC", "kid": "a", "crv": "P-256", "x": "AA", "y": "AA"}]})").ok());
+  EXPECT_FALSE(KeySet::FromJwks(
+                   R"({"keys": [{"kty": "EC", "kid": "a", "crv": "P-256", "x": "AA", "y": "AA"}]})")
+                   .ok());
   EXPECT_EQ(KeySet::FromJwks(R"({"keys": [{"kty": "oct", "kid": "a", "k": "AA"}]})")->size(), 0u);
 }
 
@@ -122,9 +125,7 @@ TEST(JwksFile, ReloadsWhenTheFileChangesAndKeepsKeysOnABadFile) {
   std::string path = ::testing::TempDir() + "/jwks-" + std::to_string(getpid()) + ".json";
   JwtSigner old_key = *JwtSigner::Generate("RS256", "old");
   JwtSigner new_key = *JwtSigner::Generate("ES256", "new");
-  auto write = [&](const std::string& text) {
-    std::ofstream(path, std::ios::trunc) << text;
-  };
+  auto write = [&](const std::string& text) { std::ofstream(path, std::ios::trunc) << text; };
   write(JwksDocument({&old_key}));
   absl::StatusOr<std::unique_ptr<JwksFileKeys>> keys = JwksFileKeys::Load(path);
   ASSERT_TRUE(keys.ok()) << keys.status();

@@ -24,8 +24,7 @@ std::string BnParam(EVP_PKEY* key, const char* name) {
 
 }  // namespace
 
-absl::StatusOr<JwtSigner> JwtSigner::Generate(const std::string& alg,
-                                              const std::string& kid) {
+absl::StatusOr<JwtSigner> JwtSigner::Generate(const std::string& alg, const std::string& kid) {
   EVP_PKEY* key = nullptr;
   if (alg == "RS256") {
     key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048));
@@ -45,8 +44,7 @@ std::string JwtSigner::Sign(const std::string& payload_json) const {
   size_t len = 0;
   std::string sig;
   if (EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_.get()) == 1 &&
-      EVP_DigestSign(ctx, nullptr, &len,
-                     reinterpret_cast<const unsigned char*>(input.data()),
+      EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
                      input.size()) == 1) {
     sig.resize(len);
     EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
@@ -61,8 +59,7 @@ std::string JwtSigner::Sign(const std::string& payload_json) const {
     std::string raw(64, '\0');
     if (ecdsa != nullptr) {
       BN_bn2binpad(ECDSA_SIG_get0_r(ecdsa), reinterpret_cast<unsigned char*>(raw.data()), 32);
-      BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa),
-                   reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
+      BN_bn2binpad(ECDSA_SIG_get0_s(ecdsa), reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
       ECDSA_SIG_free(ecdsa);
     }
     sig = raw;
@@ -79,8 +76,7 @@ std::string JwtSigner::PublicJwk() const {
   } else {
     unsigned char point[65];
     size_t len = 0;
-    EVP_PKEY_get_octet_string_param(key_.get(), OSSL_PKEY_PARAM_PUB_KEY, point,
-                                    sizeof point, &len);
+    EVP_PKEY_get_octet_string_param(key_.get(), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len);
     jwk["kty"] = "EC";
     jwk["crv"] = "P-256";
     jwk["x"] = B64(std::string(reinterpret_cast<char*>(point) + 1, 32));

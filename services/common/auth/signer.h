@@ -21,8 +21,7 @@ namespace accueil::auth {
 class JwtSigner {
  public:
   // Generate makes a fresh key: "RS256" (RSA 2048) or "ES256" (P-256).
-  static absl::StatusOr<JwtSigner> Generate(const std::string& alg,
-                                            const std::string& kid);
+  static absl::StatusOr<JwtSigner> Generate(const std::string& alg, const std::string& kid);
   // Sign returns header.payload.signature for the JSON `payload`.
   std::string Sign(const std::string& payload_json) const;
   // PublicJwk returns the public key as one JWK (JSON object text).

@@ -33,8 +33,8 @@ absl::StatusOr<Cidr> ParseCidr(std::string_view text) {
   if (size_t slash = text.find('/'); slash != std::string_view::npos) {
     address_text = text.substr(0, slash);
     std::string_view digits = text.substr(slash + 1);
-    prefix_ok = absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &prefix) &&
-                prefix >= 0;
+    prefix_ok =
+        absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &prefix) && prefix >= 0;
   }
   std::optional<IpAddress> address = ParseIpAddress(address_text);
   if (!address || !prefix_ok || prefix > address->length * 8) {
@@ -47,8 +47,8 @@ absl::StatusOr<Cidr> ParseCidr(std::string_view text) {
 bool Contains(const Cidr& block, const IpAddress& address) {
   if (block.address.length != address.length) return false;
   const int whole = block.prefix / 8, rest = block.prefix % 8;
-  if (std::memcmp(block.address.bytes.data(), address.bytes.data(),
-                  static_cast<size_t>(whole)) != 0) {
+  if (std::memcmp(block.address.bytes.data(), address.bytes.data(), static_cast<size_t>(whole)) !=
+      0) {
     return false;
   }
   if (rest == 0) return true;

@@ -68,7 +68,7 @@ bool DecodeUtf8(std::string_view s, size_t* pos, char32_t* cp) {
     if ((next & 0xC0) != 0x80) return false;
     value = (value << 6) | (next & 0x3F);
   }
-  if (value < minimum) return false;                    // overlong
+  if (value < minimum) return false;                     // overlong
   if (value >= 0xD800 && value <= 0xDFFF) return false;  // surrogate
   if (value > 0x10FFFF) return false;
   *cp = value;
@@ -86,9 +86,8 @@ bool DecodeUtf8(std::string_view s, size_t* pos, char32_t* cp) {
 // - U+FEFF (byte order mark / zero-width no-break space): invisible, and
 //   makes two names that look equal compare different.
 bool IsForbidden(char32_t cp) {
-  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 ||
-         cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
-         (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
 }
 
 enum class TextProblem { kNone, kBadUtf8, kForbidden, kTooLong };
@@ -120,8 +119,7 @@ constexpr size_t kMaxLabelLength = 63;   // RFC 1035
 
 bool IsAtext(char c) {
   if (absl::ascii_isalnum(static_cast<unsigned char>(c))) return true;
-  return std::string_view("!#$%&'*+/=?^_`{|}~-").find(c) !=
-         std::string_view::npos;
+  return std::string_view("!#$%&'*+/=?^_`{|}~-").find(c) != std::string_view::npos;
 }
 
 // A dot-atom (RFC 5322 section 3.2.3): atext characters in runs separated by
@@ -177,10 +175,8 @@ constexpr size_t kMaxCodeInputBytes = 32;
 // Shared by references and access codes: drop the separators people type or
 // copy ("ABCD-2345", "abcd 2345"), raise lower case, then require exactly
 // kReferenceLength characters of kReferenceAlphabet.
-absl::StatusOr<std::string> ParseCode(std::string_view raw,
-                                      std::string_view field,
-                                      std::string_view reason,
-                                      std::string_view what) {
+absl::StatusOr<std::string> ParseCode(std::string_view raw, std::string_view field,
+                                      std::string_view reason, std::string_view what) {
   // Bounded before any work: the normalised form is short, so a long input
   // can only be garbage.
   if (raw.size() > kMaxCodeInputBytes) {
@@ -193,45 +189,40 @@ absl::StatusOr<std::string> ParseCode(std::string_view raw,
     const char upper = absl::ascii_toupper(static_cast<unsigned char>(c));
     if (kReferenceAlphabet.find(upper) == std::string_view::npos) {
       return InvalidField(reason, field,
-                          std::string(what) +
-                              " may only contain the letters and digits " +
-                              std::string(kReferenceAlphabet) +
-                              " (no 0, O, 1 or I)");
+                          std::string(what) + " may only contain the letters and digits " +
+                              std::string(kReferenceAlphabet) + " (no 0, O, 1 or I)");
     }
     code.push_back(upper);
   }
   if (code.size() != static_cast<size_t>(kReferenceLength)) {
-    return InvalidField(reason, field,
-                        std::string(what) + " must have " +
-                            std::to_string(kReferenceLength) + " characters");
+    return InvalidField(
+        reason, field,
+        std::string(what) + " must have " + std::to_string(kReferenceLength) + " characters");
   }
   return code;
 }
 
 // Shared by names and free text once the limits are known.
-absl::Status TextError(TextProblem problem, std::string_view reason,
-                       std::string_view field, size_t max_chars) {
+absl::Status TextError(TextProblem problem, std::string_view reason, std::string_view field,
+                       size_t max_chars) {
   switch (problem) {
     case TextProblem::kNone:
       return absl::OkStatus();
     case TextProblem::kBadUtf8:
       return InvalidField(reason, field, "not valid UTF-8");
     case TextProblem::kForbidden:
-      return InvalidField(
-          reason, field,
-          "contains a control, line break or bidirectional-override character");
+      return InvalidField(reason, field,
+                          "contains a control, line break or bidirectional-override character");
     case TextProblem::kTooLong:
-      return InvalidField(
-          reason, field,
-          "longer than " + std::to_string(max_chars) + " characters");
+      return InvalidField(reason, field,
+                          "longer than " + std::to_string(max_chars) + " characters");
   }
   return InvalidField(reason, field, "invalid text");  // not reached
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> ParseMobilePhone(std::string_view raw,
-                                             std::string_view field) {
+absl::StatusOr<std::string> ParseMobilePhone(std::string_view raw, std::string_view field) {
   constexpr std::string_view kInvalid = "INVALID_PHONE_NUMBER";
   if (raw.empty()) {
     return InvalidField(kInvalid, field, "a phone number is required");
@@ -243,8 +234,7 @@ absl::StatusOr<std::string> ParseMobilePhone(std::string_view raw,
   }
   size_t chars;
   if (CheckText(raw, kMaxPhoneBytes, &chars) != TextProblem::kNone) {
-    return InvalidField(kInvalid, field,
-                        "contains characters not allowed in a phone number");
+    return InvalidField(kInvalid, field, "contains characters not allowed in a phone number");
   }
 
   // libphonenumber reads letters as keypad digits ("06 12 34 AB CD" becomes
@@ -253,8 +243,7 @@ absl::StatusOr<std::string> ParseMobilePhone(std::string_view raw,
   // refuse it rather than store a number nobody typed.
   for (char c : raw) {
     if (absl::ascii_isalpha(static_cast<unsigned char>(c))) {
-      return InvalidField(kInvalid, field,
-                          "a phone number may not contain letters");
+      return InvalidField(kInvalid, field, "a phone number may not contain letters");
     }
   }
 
@@ -263,15 +252,13 @@ absl::StatusOr<std::string> ParseMobilePhone(std::string_view raw,
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
   // Numbers without "+" or "00" are read as French: "06 12 34 56 78".
-  if (util.Parse(std::string(raw), "FR", &number) !=
-      PhoneNumberUtil::NO_PARSING_ERROR) {
+  if (util.Parse(std::string(raw), "FR", &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
     return InvalidField(kInvalid, field, "not a phone number");
   }
   // E.164 has no room for an extension, and dropping it silently would store
   // a different number from the one typed.
   if (number.has_extension()) {
-    return InvalidField(kInvalid, field,
-                        "a phone number with an extension cannot receive SMS");
+    return InvalidField(kInvalid, field, "a phone number with an extension cannot receive SMS");
   }
   // GetNumberType is UNKNOWN exactly when IsValidNumber is false (both match
   // the number against its region's patterns): one match instead of two, on
@@ -283,8 +270,7 @@ absl::StatusOr<std::string> ParseMobilePhone(std::string_view raw,
   // Reminders go out by SMS. FIXED_LINE_OR_MOBILE is what the metadata says
   // where the two cannot be told apart (e.g. the US): give it the benefit of
   // the doubt.
-  if (type != PhoneNumberUtil::MOBILE &&
-      type != PhoneNumberUtil::FIXED_LINE_OR_MOBILE) {
+  if (type != PhoneNumberUtil::MOBILE && type != PhoneNumberUtil::FIXED_LINE_OR_MOBILE) {
     return InvalidField("PHONE_NOT_MOBILE", field,
                         "not a mobile number: text messages cannot reach it");
   }
@@ -293,8 +279,7 @@ absl::StatusOr<std::string> ParseMobilePhone(std::string_view raw,
   return e164;
 }
 
-absl::StatusOr<std::string> ParseEmail(std::string_view raw,
-                                       std::string_view field) {
+absl::StatusOr<std::string> ParseEmail(std::string_view raw, std::string_view field) {
   constexpr std::string_view kInvalid = "INVALID_EMAIL";
   const std::string_view trimmed = TrimSpaces(raw);
   if (trimmed.empty()) {
@@ -309,15 +294,12 @@ absl::StatusOr<std::string> ParseEmail(std::string_view raw,
   for (char c : trimmed) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7F) {
-      return InvalidField(kInvalid, field,
-                          "e-mail address contains a character not allowed");
+      return InvalidField(kInvalid, field, "e-mail address contains a character not allowed");
     }
   }
   const size_t at = trimmed.find('@');
-  if (at == std::string_view::npos ||
-      trimmed.find('@', at + 1) != std::string_view::npos) {
-    return InvalidField(kInvalid, field,
-                        "an e-mail address has exactly one '@'");
+  if (at == std::string_view::npos || trimmed.find('@', at + 1) != std::string_view::npos) {
+    return InvalidField(kInvalid, field, "an e-mail address has exactly one '@'");
   }
   // Lower-cased whole: the domain is case-insensitive, and treating the local
   // part the same way avoids two accounts for "Zoe@x.fr" and "zoe@x.fr".
@@ -325,18 +307,15 @@ absl::StatusOr<std::string> ParseEmail(std::string_view raw,
   const std::string_view local = std::string_view(address).substr(0, at);
   const std::string_view domain = std::string_view(address).substr(at + 1);
   if (local.size() > kMaxLocalLength || !IsDotAtom(local)) {
-    return InvalidField(kInvalid, field,
-                        "the part before '@' is not a valid mailbox name");
+    return InvalidField(kInvalid, field, "the part before '@' is not a valid mailbox name");
   }
   if (!IsDomain(domain)) {
-    return InvalidField(kInvalid, field,
-                        "the part after '@' is not a valid domain");
+    return InvalidField(kInvalid, field, "the part after '@' is not a valid domain");
   }
   return address;
 }
 
-absl::StatusOr<std::string> ParseName(std::string_view raw,
-                                      std::string_view field) {
+absl::StatusOr<std::string> ParseName(std::string_view raw, std::string_view field) {
   constexpr std::string_view kInvalid = "INVALID_NAME";
   constexpr size_t kMaxNameChars = 100;
   const std::string_view name = TrimSpaces(raw);
@@ -349,8 +328,7 @@ absl::StatusOr<std::string> ParseName(std::string_view raw,
   return std::string(name);
 }
 
-absl::StatusOr<std::string> ParseFreeText(std::string_view raw,
-                                          std::string_view field,
+absl::StatusOr<std::string> ParseFreeText(std::string_view raw, std::string_view field,
                                           int max_chars) {
   constexpr std::string_view kInvalid = "INVALID_TEXT";
   // A negative limit is a caller bug; read it as "nothing allowed" rather
@@ -368,14 +346,13 @@ absl::StatusOr<std::string> ParseFreeText(std::string_view raw,
 const std::vector<std::string>& SupportedLanguages() {
   // French first: the default. The others are the languages most asked for
   // at prefecture desks. Never destroyed, so safe to use during shutdown.
-  static const auto* const kLanguages = new std::vector<std::string>{
-      "fr", "en", "ar", "es", "pt", "it", "de", "ro",
-      "ru", "uk", "tr", "zh", "fa", "ps", "ta", "bn"};
+  static const auto* const kLanguages =
+      new std::vector<std::string>{"fr", "en", "ar", "es", "pt", "it", "de", "ro",
+                                   "ru", "uk", "tr", "zh", "fa", "ps", "ta", "bn"};
   return *kLanguages;
 }
 
-absl::StatusOr<std::string> ParseLanguage(std::string_view raw,
-                                          std::string_view field) {
+absl::StatusOr<std::string> ParseLanguage(std::string_view raw, std::string_view field) {
   if (raw.empty()) return std::string("fr");
   const std::string code = ToLowerAscii(raw);
   for (const std::string& supported : SupportedLanguages()) {
@@ -383,17 +360,14 @@ absl::StatusOr<std::string> ParseLanguage(std::string_view raw,
   }
   return InvalidField(
       "UNSUPPORTED_LANGUAGE", field,
-      "unsupported language; supported: " +
-          absl::StrJoin(SupportedLanguages(), ", "));
+      "unsupported language; supported: " + absl::StrJoin(SupportedLanguages(), ", "));
 }
 
-absl::StatusOr<std::string> ParseReference(std::string_view raw,
-                                           std::string_view field) {
+absl::StatusOr<std::string> ParseReference(std::string_view raw, std::string_view field) {
   return ParseCode(raw, field, "INVALID_REFERENCE", "a reference");
 }
 
-absl::StatusOr<std::string> ParseAccessCode(std::string_view raw,
-                                            std::string_view field) {
+absl::StatusOr<std::string> ParseAccessCode(std::string_view raw, std::string_view field) {
   return ParseCode(raw, field, "INVALID_ACCESS_CODE", "an access code");
 }
 

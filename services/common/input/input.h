@@ -25,51 +25,43 @@ namespace accueil::input {
 // without a country prefix are read as French. Returns E.164 ("+33612345678").
 // Reasons: INVALID_PHONE_NUMBER (unparseable or not a valid number),
 // PHONE_NOT_MOBILE (valid but cannot receive SMS).
-absl::StatusOr<std::string> ParseMobilePhone(std::string_view raw,
-                                             std::string_view field);
+absl::StatusOr<std::string> ParseMobilePhone(std::string_view raw, std::string_view field);
 
 // ParseEmail checks the syntax of an address (ASCII local part and domain,
 // at most 254 characters, a dot in the domain) and lower-cases it.
 // Reason: INVALID_EMAIL.
-absl::StatusOr<std::string> ParseEmail(std::string_view raw,
-                                       std::string_view field);
+absl::StatusOr<std::string> ParseEmail(std::string_view raw, std::string_view field);
 
 // ParseName accepts a given or family name: valid UTF-8, any script, 1 to 100
 // characters after trimming surrounding spaces, no control characters.
 // Reason: INVALID_NAME.
-absl::StatusOr<std::string> ParseName(std::string_view raw,
-                                      std::string_view field);
+absl::StatusOr<std::string> ParseName(std::string_view raw, std::string_view field);
 
 // ParseFreeText accepts optional single-line text (may be empty): surrounding
 // spaces trimmed, valid UTF-8, at most `max_chars` characters, no control
 // characters and no line breaks. Reason: INVALID_TEXT.
-absl::StatusOr<std::string> ParseFreeText(std::string_view raw,
-                                          std::string_view field,
+absl::StatusOr<std::string> ParseFreeText(std::string_view raw, std::string_view field,
                                           int max_chars);
 
 // ParseLanguage accepts a supported language code, case-insensitive; empty
 // means "fr". Reason: UNSUPPORTED_LANGUAGE.
-absl::StatusOr<std::string> ParseLanguage(std::string_view raw,
-                                          std::string_view field);
+absl::StatusOr<std::string> ParseLanguage(std::string_view raw, std::string_view field);
 
 // SupportedLanguages lists the codes ParseLanguage accepts.
 const std::vector<std::string>& SupportedLanguages();
 
 // kReferenceAlphabet has no 0/O/1/I so that a reference read aloud or typed
 // from paper is unambiguous.
-inline constexpr std::string_view kReferenceAlphabet =
-    "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+inline constexpr std::string_view kReferenceAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 inline constexpr int kReferenceLength = 8;
 
 // ParseReference normalises a reference typed by a person: spaces and dashes
 // dropped, lower case raised, then exactly 8 characters of the alphabet.
 // Reason: INVALID_REFERENCE.
-absl::StatusOr<std::string> ParseReference(std::string_view raw,
-                                           std::string_view field);
+absl::StatusOr<std::string> ParseReference(std::string_view raw, std::string_view field);
 
 // ParseAccessCode does the same for an access code (8 characters of the same
 // alphabet). Reason: INVALID_ACCESS_CODE.
-absl::StatusOr<std::string> ParseAccessCode(std::string_view raw,
-                                            std::string_view field);
+absl::StatusOr<std::string> ParseAccessCode(std::string_view raw, std::string_view field);
 
 }  // namespace accueil::input

@@ -15,14 +15,12 @@ absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
 
 }  // namespace
 
-absl::StatusOr<int64_t> ParseResourceId(std::string_view raw,
-                                        std::string_view collection,
+absl::StatusOr<int64_t> ParseResourceId(std::string_view raw, std::string_view collection,
                                         std::string_view field) {
   int64_t id = 0;
   std::string_view rest = raw;
   bool ok = raw.size() <= 64 && rest.size() > collection.size() + 1 &&
-            rest.substr(0, collection.size()) == collection &&
-            rest[collection.size()] == '/';
+            rest.substr(0, collection.size()) == collection && rest[collection.size()] == '/';
   if (ok) {
     rest.remove_prefix(collection.size() + 1);
     for (char c : rest) ok = ok && c >= '0' && c <= '9';
@@ -30,8 +28,7 @@ absl::StatusOr<int64_t> ParseResourceId(std::string_view raw,
   }
   if (!ok) {
     return InvalidField("INVALID_RESOURCE_NAME", field,
-                        absl::StrCat("expected a name like \"", A(collection),
-                                     "/123\""));
+                        absl::StrCat("expected a name like \"", A(collection), "/123\""));
   }
   return id;
 }
@@ -53,19 +50,15 @@ std::string ScopeDigest(std::string_view scope) {
 
 }  // namespace
 
-std::string EncodePageToken(std::string_view scope,
-                            const std::vector<int64_t>& keys) {
+std::string EncodePageToken(std::string_view scope, const std::vector<int64_t>& keys) {
   return absl::WebSafeBase64Escape(
       absl::StrCat("v2|", ScopeDigest(scope), "|", absl::StrJoin(keys, "|")));
 }
 
-absl::StatusOr<std::vector<int64_t>> DecodePageToken(std::string_view token,
-                                                     std::string_view scope,
-                                                     size_t key_count,
-                                                     std::string_view field) {
-  absl::Status bad = InvalidField(
-      "INVALID_PAGE_TOKEN", field,
-      "the page token is malformed or belongs to another listing");
+absl::StatusOr<std::vector<int64_t>> DecodePageToken(std::string_view token, std::string_view scope,
+                                                     size_t key_count, std::string_view field) {
+  absl::Status bad = InvalidField("INVALID_PAGE_TOKEN", field,
+                                  "the page token is malformed or belongs to another listing");
   std::string text;
   if (token.size() > 512 || !absl::WebSafeBase64Unescape(A(token), &text)) {
     return bad;
@@ -81,11 +74,9 @@ absl::StatusOr<std::vector<int64_t>> DecodePageToken(std::string_view token,
   return keys;
 }
 
-absl::StatusOr<int> ParsePageSize(int requested, int fallback, int max,
-                                  std::string_view field) {
+absl::StatusOr<int> ParsePageSize(int requested, int fallback, int max, std::string_view field) {
   if (requested < 0) {
-    return InvalidField("INVALID_PAGE_SIZE", field,
-                        "page_size must not be negative");
+    return InvalidField("INVALID_PAGE_SIZE", field, "page_size must not be negative");
   }
   if (requested == 0) return fallback;
   return requested > max ? max : requested;
