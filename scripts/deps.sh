@@ -13,7 +13,7 @@ PACKAGES=(
   golang-github-gogo-googleapis-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev
   tzdata ca-certificates
   python3 curl iproute2
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14
 )
 
 missing=()

@@ -7,6 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 
 scripts/deps.sh
+# The layout of the C++ files (.clang-format) is checked first; a failure fails the
+# script at the end, after the tests have run.
+format_status=0
+scripts/format.sh --check || format_status=$?
 scripts/build.sh
 
 # shellcheck source=scripts/pg.sh
@@ -38,5 +42,8 @@ status=0
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 600 "$@" || status=$?
 if ((status == 0)); then
   status=$fuzz_status
+fi
+if ((status == 0)); then
+  status=$format_status
 fi
 exit "$status"
