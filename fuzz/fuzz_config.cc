@@ -39,7 +39,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return it->second;
   };
 
-  const absl::StatusOr<accueil::ServerConfig> config = accueil::ParseServerConfig(text, lookup);
+  // Two module sections, as the server binary declares them: their keys
+  // (`booking_address`, ...) are accepted and `services` may name them.
+  accueil::ConfigSection booking("booking");
+  accueil::ConfigSection access("access");
+  const absl::StatusOr<accueil::ServerConfig> config =
+      accueil::ParseServerConfig(text, lookup, {&booking, &access});
   if (!config.ok()) {
     FUZZ_CHECK(config.status().code() == absl::StatusCode::kInvalidArgument);
     FUZZ_CHECK(absl::StartsWith(config.status().message(), "configuration: "));
@@ -54,6 +59,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(c.shutdown_grace >= absl::ZeroDuration() && c.shutdown_grace <= absl::Hours(1));
   for (const std::string& service : c.services) {
     FUZZ_CHECK(service == "booking" || service == "access");
+  }
+  for (const accueil::ConfigSection* section : {&booking, &access}) {
+    FUZZ_CHECK(section->address().empty() || section->address().find(':') != std::string::npos);
   }
   FUZZ_CHECK(!c.oidc_audience.empty());
   // Never plaintext beyond loopback, never half a key pair.

@@ -1,6 +1,8 @@
 #include "services/access/access_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "accueil/booking/v1/booking.grpc.pb.h"
+#include "services/common/peers.h"
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
 #include "services/common/gate.h"
@@ -145,13 +147,31 @@ void PrepareStatements(db::Pool& pool) {
 
 }  // namespace
 
-AccessService::AccessService(const ServiceContext& context) : ctx_(context) {
+AccessService::AccessService(const ServiceContext& context, Directory* directory)
+    : ctx_(context), directory_(directory) {
   PrepareStatements(*ctx_.pool);
 }
 
-absl::StatusOr<HostedService> AccessService::Make(const ServiceContext& context) {
-  return HostedService{std::make_unique<AccessService>(context),
-                       v1::AccessService::service_full_name()};
+absl::Status AccessService::SiteExists(const Call& call, int64_t id) {
+  if (id == 0) return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ctx_.peers->Channel("booking");
+  if (!channel.ok()) return channel.status();
+  grpc::ClientContext context;
+  call.Downstream(&context, "GetSite");
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  booking::v1::GetSiteRequest request;
+  request.set_name(SiteName(id));
+  booking::v1::Site site;
+  grpc::Status s =
+      booking::v1::BookingService::NewStub(*channel)->GetSite(&context, request, &site);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return WithField(Error(absl::StatusCode::kNotFound, "SITE_NOT_FOUND", "no such site"), "site");
+  }
+  if (!s.ok()) {
+    return Error(absl::StatusCode::kUnavailable, "PEER_UNAVAILABLE",
+                 "the booking module could not say whether the site exists; retry");
+  }
+  return absl::OkStatus();
 }
 
 grpc::Status AccessService::WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,
@@ -184,6 +204,7 @@ grpc::Status AccessService::GrantRole(grpc::ServerContext* context, const v1::Gr
         absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
         if (!site.ok()) return site.status();
         if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+        if (absl::Status s = SiteExists(call, *site); !s.ok()) return s;
         std::string role_name = v1::Role_Name(role);
         // Granting what is already granted answers the existing binding, so a
         // retry is harmless.
@@ -272,6 +293,7 @@ grpc::Status AccessService::CreateDeviceToken(grpc::ServerContext* context,
           return InvalidField("INVALID_TEXT", "display_name", "name the device");
         }
         if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+        if (absl::Status s = SiteExists(call, *site); !s.ok()) return s;
         // Only the keyed hash is kept, so a retry cannot answer the same token:
         // it makes another one (revoke the unused one).
         return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
@@ -279,7 +301,7 @@ grpc::Status AccessService::CreateDeviceToken(grpc::ServerContext* context,
           int64_t id = tx.exec_prepared1("access_insert_device", *site, *name,
                                          call.caller().subject, db::SqlTime(ctx_.clock->Now()))[0]
                            .as<int64_t>();
-          auth::Authenticator::DeviceSecret secret = ctx_.authenticator->NewDeviceToken(id);
+          Directory::DeviceSecret secret = directory_->NewDeviceToken(id);
           tx.exec_prepared("access_set_device_hash", id, secret.secret_hash, secret.key_id);
           pqxx::row row = tx.exec_prepared1("access_get_device", id);
           tx.commit();

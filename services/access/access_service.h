@@ -6,6 +6,7 @@
 #pragma once
 
 #include "accueil/access/v1/access.grpc.pb.h"
+#include "services/access/directory.h"
 #include "services/common/server.h"
 
 namespace accueil::access {
@@ -14,8 +15,8 @@ namespace v1 = ::accueil::access::v1;
 
 class AccessService final : public v1::AccessService::Service {
  public:
-  explicit AccessService(const ServiceContext& context);
-  static absl::StatusOr<HostedService> Make(const ServiceContext& context);
+  // `directory` makes device tokens.
+  AccessService(const ServiceContext& context, Directory* directory);
 
   grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*, v1::Caller*) override;
   grpc::Status GrantRole(grpc::ServerContext*, const v1::GrantRoleRequest*,
@@ -34,7 +35,13 @@ class AccessService final : public v1::AccessService::Service {
                                v1::ListAuditEventsResponse*) override;
 
  private:
+  // SiteExists asks the booking module, which owns sites, through its API:
+  // NOT_FOUND SITE_NOT_FOUND on field `site` when site `id` does not exist
+  // (0, every site, always does).
+  absl::Status SiteExists(const Call& call, int64_t id);
+
   ServiceContext ctx_;
+  Directory* directory_;
 };
 
 }  // namespace accueil::access

@@ -136,11 +136,6 @@ BookingService::BookingService(const ServiceContext& context) : ctx_(context) {
   PrepareStatements(*ctx_.pool);
 }
 
-absl::StatusOr<HostedService> BookingService::Make(const ServiceContext& context) {
-  return HostedService{std::make_unique<BookingService>(context),
-                       v1::BookingService::service_full_name()};
-}
-
 #define ACCUEIL_HANDLE(Method, Request, Response, Body)                                 \
   grpc::Status BookingService::Method(grpc::ServerContext* context, const Request* req, \
                                       Response* resp) {                                 \
@@ -150,6 +145,7 @@ absl::StatusOr<HostedService> BookingService::Make(const ServiceContext& context
 
 ACCUEIL_HANDLE(ListSites, v1::ListSitesRequest, v1::ListSitesResponse,
                DoListSites(call, *req, resp))
+ACCUEIL_HANDLE(GetSite, v1::GetSiteRequest, v1::Site, DoGetSite(call, *req, resp))
 ACCUEIL_HANDLE(ListDesks, v1::ListDesksRequest, v1::ListDesksResponse,
                DoListDesks(call, *req, resp))
 ACCUEIL_HANDLE(ListSlots, v1::ListSlotsRequest, v1::ListSlotsResponse,

@@ -6,8 +6,7 @@
 // holds the invariants). Time comes from the injected Clock and is passed to
 // SQL, so tests decide what "now" is. Thread-safe: no mutable state.
 //
-//   BookingService service(ServiceContext{pool, clock, secrets});
-//   builder.RegisterService(&service);
+//   The booking module (module.h) serves it: BookingService service(context);
 #pragma once
 
 #include <cstdint>
@@ -28,11 +27,9 @@ class BookingService final : public v1::BookingService::Service {
  public:
   explicit BookingService(const ServiceContext& context);
 
-  // Make is the factory ServerMain uses.
-  static absl::StatusOr<HostedService> Make(const ServiceContext& context);
-
   grpc::Status ListSites(grpc::ServerContext*, const v1::ListSitesRequest*,
                          v1::ListSitesResponse*) override;
+  grpc::Status GetSite(grpc::ServerContext*, const v1::GetSiteRequest*, v1::Site*) override;
   grpc::Status ListDesks(grpc::ServerContext*, const v1::ListDesksRequest*,
                          v1::ListDesksResponse*) override;
   grpc::Status ListSlots(grpc::ServerContext*, const v1::ListSlotsRequest*,
@@ -85,6 +82,7 @@ class BookingService final : public v1::BookingService::Service {
   absl::Status DoSetOpeningHours(Call& call, const v1::SetOpeningHoursRequest&, v1::OpeningHours*);
   absl::Status DoReleaseSlots(Call& call, const v1::ReleaseSlotsRequest&,
                               v1::ReleaseSlotsResponse*);
+  absl::Status DoGetSite(Call& call, const v1::GetSiteRequest&, v1::Site*);
   absl::Status GetSite(int64_t id, v1::Site*);
   // SiteExists: OK, or NOT_FOUND SITE_NOT_FOUND on field `site`.
   absl::Status SiteExists(int64_t id);

@@ -125,6 +125,13 @@ absl::Status BookingService::GetSite(int64_t id, v1::Site* out) {
   });
 }
 
+absl::Status BookingService::DoGetSite(Call&, const v1::GetSiteRequest& req, v1::Site* out) {
+  absl::StatusOr<int64_t> id = input::ParseResourceId(req.name(), "sites", "name");
+  if (!id.ok()) return id.status();
+  absl::Status s = GetSite(*id, out);
+  return s.code() == absl::StatusCode::kNotFound ? WithField(s, "name") : s;
+}
+
 absl::Status BookingService::SiteExists(int64_t id) {
   v1::Site ignored;
   absl::Status s = GetSite(id, &ignored);

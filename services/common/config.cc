@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <map>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -17,26 +16,13 @@
 namespace accueil {
 namespace {
 
-absl::Status Invalid(const std::string& key, const std::string& why) {
+absl::Status Invalid(absl::string_view key, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("configuration: ", key, ": ", why));
 }
 
-absl::Status SetInt(const std::string& key, const std::string& value, int min, int max, int* out) {
-  if (!absl::SimpleAtoi(value, out) || *out < min || *out > max) {
-    return Invalid(
-        key, absl::StrCat("expected an integer in [", min, ", ", max, "], got \"", value, "\""));
-  }
-  return absl::OkStatus();
-}
+absl::Status Why(absl::string_view why) { return absl::InvalidArgumentError(why); }
 
-absl::Status SetBool(const std::string& key, const std::string& value, bool* out) {
-  if (!absl::SimpleAtob(value, out)) {
-    return Invalid(key, absl::StrCat("expected true or false, got \"", value, "\""));
-  }
-  return absl::OkStatus();
-}
-
-std::vector<std::string> List(const std::string& value) {
+std::vector<std::string> Items(const std::string& value) {
   std::vector<std::string> out;
   for (absl::string_view item : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
     out.emplace_back(absl::StripAsciiWhitespace(item));
@@ -44,124 +30,241 @@ std::vector<std::string> List(const std::string& value) {
   return out;
 }
 
-absl::Status SetRate(const std::string& key, const std::string& value, double* out) {
-  if (!absl::SimpleAtod(value, out) || !(*out > 0) || *out > 1e6) {
-    return Invalid(key, absl::StrCat("expected a positive number, got \"", value, "\""));
-  }
-  return absl::OkStatus();
+std::string Code(absl::string_view text) { return absl::StrCat("`", text, "`"); }
+
+absl::Status HostPort(const std::string& value) {
+  return value.find(':') == std::string::npos ? Why("expected host:port") : absl::OkStatus();
 }
 
-// Apply sets one key; the list of keys here is the documented configuration.
-absl::Status Apply(const std::string& key, const std::string& value, ServerConfig* c) {
-  if (key == "listen") {
-    if (value.find(':') == std::string::npos) {
-      return Invalid(key, "expected host:port");
-    }
-    c->listen = value;
-  } else if (key == "tls_cert_file") {
-    c->tls_cert_file = value;
-  } else if (key == "tls_key_file") {
-    c->tls_key_file = value;
-  } else if (key == "tls_client_ca_file") {
-    c->tls_client_ca_file = value;
-  } else if (key == "health_listen") {
-    if (!value.empty() && value.find(':') == std::string::npos) {
-      return Invalid(key, "expected host:port (or empty: none)");
-    }
-    c->health_listen = value;
-  } else if (key == "database_url") {
-    c->database_url = value;
-  } else if (key == "database_pool_size") {
-    return SetInt(key, value, 1, 256, &c->database_pool_size);
-  } else if (key == "secret_key_file") {
-    c->secret_key_file = value;
-  } else if (key == "log_level") {
-    static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
-    for (const char* level : kLevels) {
-      if (value == level) {
-        c->log_level = value;
-        return absl::OkStatus();
-      }
-    }
-    return Invalid(key, "expected trace, debug, info, warn or error");
-  } else if (key == "migrate_on_start") {
-    return SetBool(key, value, &c->migrate_on_start);
-  } else if (key == "shutdown_grace_seconds") {
-    int seconds = 0;
-    if (absl::Status s = SetInt(key, value, 0, 3600, &seconds); !s.ok()) {
-      return s;
-    }
-    c->shutdown_grace = absl::Seconds(seconds);
-  } else if (key == "services") {
-    c->services = List(value);
-    for (const std::string& service : c->services) {
-      if (service != "booking" && service != "access") {
-        return Invalid(key,
-                       absl::StrCat("unknown service \"", service, "\" (known: booking, access)"));
-      }
-    }
-  } else if (key == "oidc_issuer") {
-    c->oidc_issuer = value;
-  } else if (key == "oidc_audience") {
-    if (value.empty()) return Invalid(key, "must not be empty");
-    c->oidc_audience = value;
-  } else if (key == "oidc_jwks_file") {
-    c->oidc_jwks_file = value;
-  } else if (key == "dev_issuer_listen") {
-    if (!value.empty() && !IsLoopback(value)) {
-      return Invalid(key, "the development issuer only listens on loopback");
-    }
-    c->dev_issuer_listen = value;
-  } else if (key == "trusted_proxies") {
-    c->trusted_proxies = List(value);
-    for (const std::string& proxy : c->trusted_proxies) {
-      if (!input::ParseCidr(proxy).ok()) {
-        return Invalid(key, absl::StrCat("\"", proxy, "\" is not an IP address or CIDR block"));
-      }
-    }
-  } else if (key == "rate_limit_exempt") {
-    c->rate_limit_exempt = List(value);
-  } else if (key == "rate_limit_read_per_second") {
-    return SetRate(key, value, &c->rate_limit_read_per_second);
-  } else if (key == "rate_limit_write_per_second") {
-    return SetRate(key, value, &c->rate_limit_write_per_second);
-  } else if (key == "bookings_per_client_per_hour") {
-    return SetInt(key, value, 1, 100000, &c->bookings_per_client_per_hour);
-  } else if (key == "retention_days") {
-    return SetInt(key, value, 1, 3650, &c->retention_days);
-  } else if (key == "history_retention_days") {
-    return SetInt(key, value, 1, 3650, &c->history_retention_days);
-  } else {
-    return Invalid(key, "unknown key");
-  }
-  return absl::OkStatus();
+absl::Status HostPortOrEmpty(const std::string& value) {
+  return value.empty() ? absl::OkStatus() : HostPort(value);
 }
 
-constexpr const char* kKeys[] = {"listen",
-                                 "database_url",
-                                 "database_pool_size",
-                                 "secret_key_file",
-                                 "log_level",
-                                 "migrate_on_start",
-                                 "shutdown_grace_seconds",
-                                 "services",
-                                 "oidc_issuer",
-                                 "oidc_audience",
-                                 "oidc_jwks_file",
-                                 "dev_issuer_listen",
-                                 "trusted_proxies",
-                                 "rate_limit_exempt",
-                                 "rate_limit_read_per_second",
-                                 "rate_limit_write_per_second",
-                                 "bookings_per_client_per_hour",
-                                 "retention_days",
-                                 "history_retention_days",
-                                 "tls_cert_file",
-                                 "tls_key_file",
-                                 "tls_client_ca_file",
-                                 "health_listen"};
+// The common keys, in the order of the documentation table.
+void DeclareCommon(ServerConfig* c, ConfigSection& s) {
+  s.Text("listen", &c->listen,
+         "gRPC address `host:port`; port 0 picks a free one (logged in the `server.started` "
+         "line). In a container: `0.0.0.0:50051`, which needs TLS: beyond loopback without "
+         "`tls_cert_file`, the server refuses to start",
+         HostPort);
+  s.Text("tls_cert_file", &c->tls_cert_file,
+         "the server's certificate chain, PEM; with `tls_key_file`. Re-read every 60 s: renewal "
+         "needs no restart ([security.md](security.md#transport))");
+  s.Text("tls_key_file", &c->tls_key_file, "the private key of `tls_cert_file`, PEM");
+  s.Text("tls_client_ca_file", &c->tls_client_ca_file,
+         "mutual TLS: clients must present a certificate from these CAs (PEM); needs the two "
+         "above");
+  s.Text("health_listen", &c->health_listen,
+         "plaintext address serving only `grpc.health.v1` with the service port's statuses, for "
+         "probes: `0.0.0.0:8081`",
+         HostPortOrEmpty);
+  s.Text("database_url", &c->database_url, "libpq connection string or `postgresql://` URI");
+  s.Default("required");
+  s.Int("database_pool_size", &c->database_pool_size, 1, 256, "connections per process, 1-256");
+  s.Text("secret_key_file", &c->secret_key_file,
+         "the server's key ring: access codes, check-in tokens, device tokens and person keys "
+         "are keyed hashes under it (see [Secrets](#secrets))");
+  s.Default("required to serve");
+  s.Text("log_level", &c->log_level,
+         "`trace`, `debug`, `info`, `warn`, `error`; JSON lines on stderr",
+         [](const std::string& value) {
+           for (const char* level : {"trace", "debug", "info", "warn", "error"}) {
+             if (value == level) return absl::OkStatus();
+           }
+           return Why("expected trace, debug, info, warn or error");
+         });
+  s.Bool("migrate_on_start", &c->migrate_on_start,
+         "apply pending migrations before serving (`accueil-server migrate` only migrates and "
+         "exits); `false` on Kubernetes");
+  s.Seconds("shutdown_grace_seconds", &c->shutdown_grace, 3600,
+            "how long a stop (SIGTERM, SIGINT) waits for calls in flight, 0-3600");
+  s.List("services", &c->services,
+         "comma-separated modules this process serves (their gRPC services and workers); the "
+         "modules are listed in [architecture.md](architecture.md#modules)");
+  s.Default("every module of the binary");
+  s.Text("oidc_issuer", &c->oidc_issuer,
+         "the agents' OpenID Connect provider: the expected issuer "
+         "([security.md](security.md#tokens)); needs `oidc_jwks_file`");
+  s.Text("oidc_audience", &c->oidc_audience, "the audience agents' tokens must name",
+         [](const std::string& value) {
+           return value.empty() ? Why("must not be empty") : absl::OkStatus();
+         });
+  s.Text("oidc_jwks_file", &c->oidc_jwks_file,
+         "the provider's JWKS saved in a file (reloaded when it changes)");
+  s.Text("dev_issuer_listen", &c->dev_issuer_listen,
+         "development only: `127.0.0.1:PORT` (port 0 picks one, logged in the "
+         "`dev_issuer.started` line) starts the development OpenID Connect issuer, for "
+         "`accueil login --dev`; refused unless the server listens on loopback",
+         [](const std::string& value) {
+           return value.empty() || IsLoopback(value)
+                      ? absl::OkStatus()
+                      : Why("the development issuer only listens on loopback");
+         });
+  s.List("trusted_proxies", &c->trusted_proxies,
+         "comma-separated proxy addresses or CIDR blocks whose `x-forwarded-for` names the "
+         "client; anything else is refused at start",
+         [](const std::string& proxy) {
+           return input::ParseCidr(proxy).ok()
+                      ? absl::OkStatus()
+                      : Why(absl::StrCat("\"", proxy, "\" is not an IP address or CIDR block"));
+         });
+  s.Rate("rate_limit_read_per_second", &c->rate_limit_read_per_second,
+         "public reads per second and client address ([security.md](security.md#abuse))");
+  s.Rate("rate_limit_write_per_second", &c->rate_limit_write_per_second,
+         "public writes per second and client address");
+  s.Int("bookings_per_client_per_hour", &c->bookings_per_client_per_hour, 1, 100000,
+        "cap of public bookings per client address and hour (well-formed requests only)");
+  s.List("rate_limit_exempt", &c->rate_limit_exempt,
+         "comma-separated addresses or CIDR blocks exempt from the public limits (digital "
+         "access point, partner associations)");
+  s.Int("retention_days", &c->retention_days, 1, 3650,
+        "days after an appointment ended (and was closed) before its personal data is erased, "
+        "in every module, by the server every hour or by `accueil-server purge` (one pass, for "
+        "a CronJob); 1-3650 ([security.md](security.md#personal-data))");
+  s.Int("history_retention_days", &c->history_retention_days, 1, 3650,
+        "days after it before person keys (which link a person's records) are unlinked, by "
+        "the same passes; at least `retention_days`");
+  s.Default("`365` (or `retention_days` if longer)");
+  s.Validate([c, &s] {
+    if (c->database_url.empty()) return Invalid("database_url", "is required");
+    if (absl::Status s = ValidateTransport(*c); !s.ok()) return s;
+    if (!c->dev_issuer_listen.empty() && !IsLoopback(c->listen)) {
+      return Invalid("dev_issuer_listen",
+                     "the development issuer is refused when the server listens beyond "
+                     "loopback");
+    }
+    if (!c->oidc_issuer.empty() && c->oidc_jwks_file.empty() && c->dev_issuer_listen.empty()) {
+      return Invalid("oidc_jwks_file", "is required with oidc_issuer");
+    }
+    // Without an expected issuer, a token without `iss` would pass the check.
+    if (!c->oidc_jwks_file.empty() && c->oidc_issuer.empty() && c->dev_issuer_listen.empty()) {
+      return Invalid("oidc_issuer", "is required with oidc_jwks_file");
+    }
+    if (c->history_retention_days < c->retention_days) {
+      // history_retention_days follows a longer retention_days unless given.
+      if (s.IsSet("history_retention_days")) {
+        return Invalid("history_retention_days",
+                       "must be at least retention_days: the person key outlives the personal "
+                       "data, not the other way round");
+      }
+      c->history_retention_days = c->retention_days;
+    }
+    return absl::OkStatus();
+  });
+}
 
 }  // namespace
+
+ConfigSection::ConfigSection(std::string module) : module_(std::move(module)) {
+  if (!module_.empty()) {
+    Text("address", address_.get(),
+         absl::StrCat("where processes that do not serve `", module_,
+                      "` reach it, `host:port` (TLS beyond loopback); empty: only in the "
+                      "process serving it"),
+         HostPortOrEmpty);
+  }
+}
+
+void ConfigSection::Add(absl::string_view key, std::string fallback, absl::string_view meaning,
+                        std::function<absl::Status(const std::string&)> set) {
+  std::string name = module_.empty() ? std::string(key) : absl::StrCat(module_, "_", key);
+  keys_.push_back({name, std::move(fallback), std::string(meaning), std::move(set)});
+}
+
+void ConfigSection::Text(absl::string_view key, std::string* value, absl::string_view meaning,
+                         Check check) {
+  Add(key, value->empty() ? "(none)" : Code(*value), meaning, [value, check](const std::string& v) {
+    if (check) {
+      if (absl::Status s = check(v); !s.ok()) return s;
+    }
+    *value = v;
+    return absl::OkStatus();
+  });
+}
+
+void ConfigSection::Int(absl::string_view key, int* value, int min, int max,
+                        absl::string_view meaning) {
+  Add(key, Code(absl::StrCat(*value)), meaning, [value, min, max](const std::string& v) {
+    int n = 0;
+    if (!absl::SimpleAtoi(v, &n) || n < min || n > max) {
+      return Why(absl::StrCat("expected an integer in [", min, ", ", max, "], got \"", v, "\""));
+    }
+    *value = n;
+    return absl::OkStatus();
+  });
+}
+
+void ConfigSection::Bool(absl::string_view key, bool* value, absl::string_view meaning) {
+  Add(key, Code(*value ? "true" : "false"), meaning, [value](const std::string& v) {
+    if (!absl::SimpleAtob(v, value)) {
+      return Why(absl::StrCat("expected true or false, got \"", v, "\""));
+    }
+    return absl::OkStatus();
+  });
+}
+
+void ConfigSection::Rate(absl::string_view key, double* value, absl::string_view meaning) {
+  Add(key, Code(absl::StrCat(*value)), meaning, [value](const std::string& v) {
+    double d = 0;
+    if (!absl::SimpleAtod(v, &d) || !(d > 0) || d > 1e6) {
+      return Why(absl::StrCat("expected a positive number, got \"", v, "\""));
+    }
+    *value = d;
+    return absl::OkStatus();
+  });
+}
+
+void ConfigSection::List(absl::string_view key, std::vector<std::string>* value,
+                         absl::string_view meaning, Check check) {
+  Add(key, value->empty() ? "(none)" : Code(absl::StrJoin(*value, ",")), meaning,
+      [value, check](const std::string& v) {
+        std::vector<std::string> items = Items(v);
+        for (const std::string& item : items) {
+          if (!check) break;
+          if (absl::Status s = check(item); !s.ok()) return s;
+        }
+        *value = std::move(items);
+        return absl::OkStatus();
+      });
+}
+
+void ConfigSection::Seconds(absl::string_view key, absl::Duration* value, int max_seconds,
+                            absl::string_view meaning) {
+  Add(key, Code(absl::StrCat(absl::ToInt64Seconds(*value))), meaning,
+      [value, max_seconds](const std::string& v) {
+        int n = 0;
+        if (!absl::SimpleAtoi(v, &n) || n < 0 || n > max_seconds) {
+          return Why(
+              absl::StrCat("expected an integer in [0, ", max_seconds, "], got \"", v, "\""));
+        }
+        *value = absl::Seconds(n);
+        return absl::OkStatus();
+      });
+}
+
+void ConfigSection::Default(absl::string_view text) { keys_.back().fallback = std::string(text); }
+
+std::optional<absl::Status> ConfigSection::Set(const std::string& key, const std::string& value) {
+  for (const Key& k : keys_) {
+    if (k.name != key) continue;
+    absl::Status s = k.set(value);
+    if (!s.ok()) return Invalid(key, s.message());
+    set_keys_.insert(key);
+    return absl::OkStatus();
+  }
+  return std::nullopt;
+}
+
+bool ConfigSection::IsSet(absl::string_view key) const {
+  return set_keys_.count(std::string(key)) > 0;
+}
+
+absl::Status ConfigSection::Finish() const {
+  for (const auto& check : checks_) {
+    if (absl::Status s = check(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ValidateTransport(const ServerConfig& config) {
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
@@ -203,10 +306,19 @@ std::optional<std::string> ProcessEnv(const std::string& name) {
   return std::string(value);
 }
 
-absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text, const EnvLookup& env) {
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text, const EnvLookup& env,
+                                               const std::vector<ConfigSection*>& modules) {
   ServerConfig config;
-  // history_retention_days follows a longer retention_days unless given.
-  bool history_set = false;
+  ConfigSection common("");
+  DeclareCommon(&config, common);
+  std::vector<ConfigSection*> sections = {&common};
+  sections.insert(sections.end(), modules.begin(), modules.end());
+  auto apply = [&](const std::string& key, const std::string& value) -> absl::Status {
+    for (ConfigSection* section : sections) {
+      if (std::optional<absl::Status> s = section->Set(key, value)) return *s;
+    }
+    return Invalid(key, "unknown key");
+  };
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
@@ -219,59 +331,63 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text, const En
     }
     std::string key(absl::StripAsciiWhitespace(line.substr(0, eq)));
     std::string value(absl::StripAsciiWhitespace(line.substr(eq + 1)));
-    if (absl::Status s = Apply(key, value, &config); !s.ok()) return s;
-    history_set |= key == "history_retention_days";
+    if (absl::Status s = apply(key, value); !s.ok()) return s;
   }
-  for (const char* key : kKeys) {
-    std::string var = absl::StrCat("ACCUEIL_", absl::AsciiStrToUpper(key));
-    if (std::optional<std::string> value = env(var)) {
-      if (absl::Status s = Apply(key, *value, &config); !s.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(s.message(), " (from ", var, ")"));
+  for (ConfigSection* section : sections) {
+    for (const ConfigSection::Key& key : section->keys()) {
+      std::string var = absl::StrCat("ACCUEIL_", absl::AsciiStrToUpper(key.name));
+      if (std::optional<std::string> value = env(var)) {
+        if (absl::Status s = *section->Set(key.name, *value); !s.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat(s.message(), " (from ", var, ")"));
+        }
       }
-      history_set |= std::string_view(key) == "history_retention_days";
     }
   }
-  if (config.database_url.empty()) {
-    return Invalid("database_url", "is required");
-  }
-  if (absl::Status s = ValidateTransport(config); !s.ok()) return s;
-  if (!config.dev_issuer_listen.empty() && !IsLoopback(config.listen)) {
-    return Invalid("dev_issuer_listen",
-                   "the development issuer is refused when the server listens "
-                   "beyond loopback");
-  }
-  if (!config.oidc_issuer.empty() && config.oidc_jwks_file.empty() &&
-      config.dev_issuer_listen.empty()) {
-    return Invalid("oidc_jwks_file", "is required with oidc_issuer");
-  }
-  // Without an expected issuer, a token without `iss` would pass the check.
-  if (!config.oidc_jwks_file.empty() && config.oidc_issuer.empty() &&
-      config.dev_issuer_listen.empty()) {
-    return Invalid("oidc_issuer", "is required with oidc_jwks_file");
-  }
-  if (config.history_retention_days < config.retention_days) {
-    if (history_set) {
-      return Invalid("history_retention_days",
-                     "must be at least retention_days: the person key outlives the "
-                     "personal data, not the other way round");
+  for (const std::string& service : config.services) {
+    bool known = false;
+    for (const ConfigSection* module : modules) known = known || module->module() == service;
+    if (!known) {
+      std::vector<std::string> names;
+      for (const ConfigSection* module : modules) names.push_back(module->module());
+      return Invalid("services", absl::StrCat("unknown service \"", service,
+                                              "\" (known: ", absl::StrJoin(names, ", "), ")"));
     }
-    config.history_retention_days = config.retention_days;
+  }
+  for (ConfigSection* section : sections) {
+    if (absl::Status s = section->Finish(); !s.ok()) return s;
+  }
+  for (const ConfigSection* module : modules) {
+    config.module_addresses[module->module()] = module->address();
   }
   return config;
 }
 
-absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path, const EnvLookup& env) {
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path, const EnvLookup& env,
+                                              const std::vector<ConfigSection*>& modules) {
   std::string text;
   if (!path.empty()) {
     std::ifstream in(path);
-    if (!in) {
-      return absl::NotFoundError(absl::StrCat("configuration: cannot read ", path));
-    }
+    if (!in) return absl::NotFoundError(absl::StrCat("configuration: cannot read ", path));
     std::ostringstream buffer;
     buffer << in.rdbuf();
     text = buffer.str();
   }
-  return ParseServerConfig(text, env);
+  return ParseServerConfig(text, env, modules);
+}
+
+std::string ConfigTable(const std::vector<ConfigSection*>& modules) {
+  ServerConfig defaults;
+  ConfigSection common("");
+  DeclareCommon(&defaults, common);
+  std::vector<const ConfigSection*> sections = {&common};
+  sections.insert(sections.end(), modules.begin(), modules.end());
+  std::string table = "| Key | Default | Meaning |\n|---|---|---|\n";
+  for (const ConfigSection* section : sections) {
+    for (const ConfigSection::Key& key : section->keys()) {
+      absl::StrAppend(&table, "| `", key.name, "` | ", key.fallback, " | ", key.meaning, " |\n");
+    }
+  }
+  return table;
 }
 
 }  // namespace accueil

@@ -1,4 +1,4 @@
-// Server configuration: one file format for every service, with environment
+// Server configuration: one file format for every module, with environment
 // overrides, validated before anything starts.
 //
 // The file holds `key = value` lines; `#` starts a comment. Every key can be
@@ -7,13 +7,25 @@
 // keys and malformed values are refused with a message naming the key, so a
 // typo never silently falls back to a default.
 //
-//   absl::StatusOr<accueil::ServerConfig> config =
-//       accueil::LoadServerConfig("/etc/accueil/server.conf", accueil::ProcessEnv);
+// Keys are declared, not parsed by hand: the common keys below (ServerConfig)
+// and each module's section (ConfigSection, keys named `<module>_<key>`)
+// declare name, default, meaning and reader in one place; the table of
+// docs/operations.md is generated from the declarations (ConfigTable) and a
+// test keeps the two equal.
+//
+//   ConfigSection booking("booking");
+//   booking.Int("reminder_hours", &options.reminder_hours, 1, 240, "hours before ...");
+//   absl::StatusOr<ServerConfig> config =
+//       LoadServerConfig("/etc/accueil/server.conf", ProcessEnv, {&booking});
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -21,6 +33,7 @@
 
 namespace accueil {
 
+// The keys every process reads (the modules' own keys are in their sections).
 struct ServerConfig {
   // Address the gRPC services listen on ("127.0.0.1:50051"; port 0 picks one).
   // Beyond loopback, TLS is required (ValidateTransport).
@@ -42,8 +55,7 @@ struct ServerConfig {
   std::string database_url;
   // Connections kept open to PostgreSQL by this process.
   int database_pool_size = 8;
-  // File holding the server's secret key (at least 32 bytes): access codes
-  // and check-in tokens are keyed hashes under it. Required to serve; not
+  // File holding the server's secret key ring. Required to serve; not
   // needed by `migrate`.
   std::string secret_key_file;
   // trace, debug, info, warn, error.
@@ -53,8 +65,10 @@ struct ServerConfig {
   bool migrate_on_start = true;
   // How long a shutdown waits for calls in flight before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(10);
-  // Services this process runs; empty: every service the binary hosts.
+  // Modules this process serves; empty: every module the binary links.
   std::vector<std::string> services;
+  // Each module's `<module>_address` (ConfigSection), by module name.
+  std::map<std::string, std::string> module_addresses;
 
   // Agents' identity provider (OpenID Connect): tokens must come from
   // `oidc_issuer`, name `oidc_audience`, and be signed by a key of the JWKS
@@ -78,12 +92,68 @@ struct ServerConfig {
   // Personal data is erased this many days after the appointment ended
   // (docs/security.md, "Personal data"); statistics keep the rest.
   int retention_days = 90;
-  // Days after an appointment during which its person key (the keyed hash
-  // that links a person's appointments: one active per desk, histories such
-  // as no-shows) still links it; then it is replaced by one that links to
-  // nothing. At least retention_days; unset: 365, or retention_days if
-  // longer.
+  // Days after an appointment during which its person key still links it;
+  // then it is replaced by one that links to nothing. At least
+  // retention_days; unset: 365, or retention_days if longer.
   int history_retention_days = 365;
+};
+
+// ConfigSection is the set of keys one module declares (or, with an empty
+// module name, the common keys). Each key binds a variable the module owns;
+// declaring records the variable's current value as the documented default.
+class ConfigSection {
+ public:
+  // Check refuses a value with the reason (the key is added by the caller).
+  using Check = std::function<absl::Status(const std::string& value)>;
+
+  struct Key {
+    std::string name;      // as written in the file: "<module>_<key>" or "<key>"
+    std::string fallback;  // documented default, markdown
+    std::string meaning;   // markdown, one line
+    std::function<absl::Status(const std::string& value)> set;
+  };
+
+  // Every module's section has the key `<module>_address`: where processes
+  // that do not serve the module reach it ("host:port"; empty: only in the
+  // process that serves it).
+  explicit ConfigSection(std::string module);
+  ConfigSection(ConfigSection&&) = default;
+
+  const std::string& module() const { return module_; }
+  const std::vector<Key>& keys() const { return keys_; }
+  // The value of `<module>_address`.
+  const std::string& address() const { return *address_; }
+
+  void Text(absl::string_view key, std::string* value, absl::string_view meaning,
+            Check check = nullptr);
+  void Int(absl::string_view key, int* value, int min, int max, absl::string_view meaning);
+  void Bool(absl::string_view key, bool* value, absl::string_view meaning);
+  void Rate(absl::string_view key, double* value, absl::string_view meaning);
+  // Comma-separated items, each checked.
+  void List(absl::string_view key, std::vector<std::string>* value, absl::string_view meaning,
+            Check check = nullptr);
+  void Seconds(absl::string_view key, absl::Duration* value, int max_seconds,
+               absl::string_view meaning);
+  // Default sets the documented default of the last declared key ("required").
+  void Default(absl::string_view text);
+  // Validate adds a check run once every key is read: keys that go together.
+  void Validate(std::function<absl::Status()> check) { checks_.push_back(std::move(check)); }
+
+  // Set reads `value` into `key` (its full name); false if the section has no such key.
+  std::optional<absl::Status> Set(const std::string& key, const std::string& value);
+  // IsSet: `key` (its full name) was given, by the file or the environment.
+  bool IsSet(absl::string_view key) const;
+  // Finish runs the Validate checks.
+  absl::Status Finish() const;
+
+ private:
+  void Add(absl::string_view key, std::string fallback, absl::string_view meaning,
+           std::function<absl::Status(const std::string&)> set);
+  std::string module_;
+  std::vector<Key> keys_;
+  std::vector<std::function<absl::Status()>> checks_;
+  std::set<std::string> set_keys_;
+  std::unique_ptr<std::string> address_ = std::make_unique<std::string>();
 };
 
 // IsLoopback is true for "127.x.x.x:port", "localhost:port", "[::1]:port".
@@ -100,11 +170,19 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 std::optional<std::string> ProcessEnv(const std::string& name);
 
 // ParseServerConfig reads `text` (the file's content, may be empty), applies
-// environment overrides and validates the result.
-absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text, const EnvLookup& env);
+// environment overrides and validates the result. `modules` are the sections
+// of the modules the binary links: their keys are accepted, and `services`
+// may name them and nothing else.
+absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text, const EnvLookup& env,
+                                               const std::vector<ConfigSection*>& modules = {});
 
 // LoadServerConfig reads `path` (empty: no file, defaults and environment
 // only) and parses it as ParseServerConfig does.
-absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path, const EnvLookup& env);
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path, const EnvLookup& env,
+                                              const std::vector<ConfigSection*>& modules);
+
+// ConfigTable is the markdown table of every key (common, then each
+// module's), as docs/operations.md#configuration shows it.
+std::string ConfigTable(const std::vector<ConfigSection*>& modules);
 
 }  // namespace accueil

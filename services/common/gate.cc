@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "services/common/errors.h"
 #include "services/common/grpc_status.h"
+#include "services/common/idempotency.h"
 #include "services/common/input/input.h"
 #include "services/common/log.h"
 
@@ -66,6 +67,12 @@ absl::Status Call::Authorize(int64_t site_id, const std::function<bool(Role)>& r
     allowed = access::v1::Role_IsValid(r) && role_allowed(static_cast<Role>(r)) &&
               (r == access::v1::PUBLIC || caller_.HoldsOn(static_cast<Role>(r), site_id));
   }
+  if (!allowed && !caller_.authenticated) {
+    // The public reached an agent's path (the agent channel, acting without
+    // an access code): what is missing is a sign-in, not a site.
+    return Error(absl::StatusCode::kUnauthenticated, "AUTHENTICATION_REQUIRED",
+                 "this needs an agent's sign-in");
+  }
   if (!allowed) {
     return Error(
         absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED",
@@ -81,6 +88,12 @@ absl::Status Call::Authorize(int64_t site_id, const std::function<bool(Role)>& r
 absl::Status Call::AuthorizeSite(int64_t site_id) {
   return Authorize(
       site_id, [&](Role r) { return Allows(*policy_, r); }, IsAgent());
+}
+
+void Call::Downstream(grpc::ClientContext* context, std::string_view step) const {
+  if (!authorization_.empty()) context->AddMetadata("authorization", authorization_);
+  if (!agent_reason_.empty()) context->AddMetadata("x-agent-reason-bin", agent_reason_);
+  context->AddMetadata("x-request-id", DerivedRequestId(request_id_, step));
 }
 
 bool Call::IsAgent() const {
@@ -100,20 +113,16 @@ absl::Status Call::AuthorizeAgent(int64_t site_id) {
       /*reason_needed=*/true);
 }
 
-Gate::Gate(auth::Authenticator* authenticator, RateLimiter* limiter, db::Pool* pool,
+Gate::Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::AuditLog* audit,
            const Clock* clock)
-    : authenticator_(authenticator), limiter_(limiter), pool_(pool), clock_(clock) {
-  pool_->Prepare("access_audit",
-                 "INSERT INTO access.audit_log (time, subject, roles, method, resource, "
-                 "site_id, reason, outcome) VALUES ($1::timestamptz, $2, $3, $4, $5, "
-                 "NULLIF($6, 0), $7, $8)");
-}
+    : authenticator_(authenticator), limiter_(limiter), audit_(audit), clock_(clock) {}
 
 absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, Call& call) {
   call.policy_ = &PolicyOf(method);
   absl::StatusOr<auth::Caller> caller = authenticator_->Authenticate(*context);
   if (!caller.ok()) return caller.status();
   call.caller_ = std::move(*caller);
+  call.authorization_ = auth::ClientMetadata(*context, "authorization");
   // The agent's reason: x-agent-reason-bin carries UTF-8 (any script),
   // x-agent-reason plain ASCII (gRPC metadata).
   std::string reason = auth::ClientMetadata(*context, "x-agent-reason-bin");
@@ -134,8 +143,9 @@ absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, 
                  "this method declares no access policy");
   }
   if (call.caller_.IsPublic() && limiter_ != nullptr) {
+    call.admitted_ = clock_->Now();
     if (absl::Status s =
-            limiter_->Admit(call.caller_.client, call.policy_->rate_limit(), clock_->Now());
+            limiter_->Admit(call.caller_.client, call.policy_->rate_limit(), call.admitted_);
         !s.ok()) {
       return s;
     }
@@ -170,6 +180,11 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
                  {{"request_id", call.request_id_}, {"method", method}, {"what", e.what()}});
       status = Error(absl::StatusCode::kInternal, "INTERNAL", "internal error");
     }
+    if (status.code() == absl::StatusCode::kInvalidArgument && call.caller_.IsPublic() &&
+        limiter_ != nullptr) {
+      // A malformed request books nothing: it does not count towards the cap.
+      limiter_->Withdraw(call.caller_.client, call.policy_->rate_limit(), call.admitted_);
+    }
     if (status.ok() && call.policy_->site_scoped() && !call.site_checked_) {
       // Deny by default: a site-scoped handler must say which site it touched.
       log::Error("rpc.site_unchecked", {{"method", method}});
@@ -198,14 +213,9 @@ void Gate::Audit(std::string_view method, const Call& call, const absl::Status& 
     only_service = only_service && g.role == access::v1::SERVICE;
   }
   if (only_service) return;
-  std::string outcome = CodeName(status.code());
-  absl::Status written = pool_->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    tx.exec_prepared("access_audit", db::SqlTime(clock_->Now()), call.caller_.subject,
-                     call.caller_.RoleNames(), std::string(method), call.resource_,
-                     call.resource_site_, call.agent_reason_, outcome);
-    return absl::OkStatus();
-  });
+  absl::Status written = audit_->Record(
+      {clock_->Now(), call.caller_.subject, call.caller_.RoleNames(), std::string(method),
+       call.resource_, call.resource_site_, call.agent_reason_, CodeName(status.code())});
   if (!written.ok()) {
     log::Error("audit.write_failed", {{"request_id", call.request_id_}, {"method", method}});
   }

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include <grpcpp/client_context.h>
 #include <grpcpp/server_context.h>
 
 #include "absl/status/status.h"
@@ -32,7 +33,7 @@
 #include "services/common/auth/authenticator.h"
 #include "services/common/auth/caller.h"
 #include "services/common/clock.h"
-#include "services/common/db.h"
+#include "services/common/auth/directory.h"
 #include "services/common/rate_limiter.h"
 
 namespace accueil {
@@ -58,6 +59,11 @@ class Call {
   // so, a reason. PERMISSION_DENIED / INVALID_ARGUMENT AGENT_REASON_REQUIRED.
   absl::Status AuthorizeAgent(int64_t site_id);
 
+  // Downstream prepares a call this handler makes to another module on the
+  // caller's behalf (peers.h): the caller's credentials and reason, and a
+  // request id derived from this call's and `step`.
+  void Downstream(grpc::ClientContext* context, std::string_view step) const;
+
   // SetResource names what the call acted on, for the audit log.
   void SetResource(std::string name, int64_t site_id) {
     resource_ = std::move(name);
@@ -73,7 +79,9 @@ class Call {
   auth::Caller caller_;
   const access::v1::AccessPolicy* policy_ = &access::v1::AccessPolicy::default_instance();
   std::string request_id_;
+  std::string authorization_;
   std::string agent_reason_;
+  absl::Time admitted_;  // when the rate limiter counted the call
   std::string resource_;
   int64_t resource_site_ = 0;
   bool site_checked_ = false;
@@ -82,8 +90,9 @@ class Call {
 // Gate is thread-safe.
 class Gate {
  public:
-  // `limiter` may be null (no rate limits).
-  Gate(auth::Authenticator* authenticator, RateLimiter* limiter, db::Pool* pool,
+  // `limiter` may be null (no rate limits). `audit` records the calls of
+  // agents, administrators and devices (the access module's log).
+  Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::AuditLog* audit,
        const Clock* clock);
 
   // Handle runs `handler` for the method whose full proto name is `method`
@@ -97,7 +106,7 @@ class Gate {
 
   auth::Authenticator* authenticator_;
   RateLimiter* limiter_;
-  db::Pool* pool_;
+  auth::AuditLog* audit_;
   const Clock* clock_;
 };
 

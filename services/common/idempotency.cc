@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "services/common/errors.h"
 #include "services/common/gate.h"
 
@@ -49,6 +50,14 @@ absl::StatusOr<Idempotency> ForRequest(std::string_view method,
   out.hash_hex =
       absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(hash), sizeof hash));
   return out;
+}
+
+std::string DerivedRequestId(std::string_view parent, std::string_view step) {
+  std::string bytes = std::string(parent) + "\n" + std::string(step);
+  unsigned char hash[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return absl::StrCat(
+      "d-", absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(hash), 20)));
 }
 
 }  // namespace accueil

@@ -26,4 +26,8 @@ struct Idempotency {
 absl::StatusOr<Idempotency> ForRequest(std::string_view method,
                                        const google::protobuf::Message& request);
 
+// DerivedRequestId: the request id of a call made downstream on behalf of
+// request `parent` (step names the call), the same on every retry.
+std::string DerivedRequestId(std::string_view parent, std::string_view step);
+
 }  // namespace accueil

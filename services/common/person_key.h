@@ -4,8 +4,9 @@
 // the E.164 mobile phone, else the lower-cased e-mail.
 //
 // Stored under the signing key of the ring (secrets.h). After a rotation,
-// `accueil-server rekey` (RekeyOnce) moves the keys of every appointment
-// whose contact is still held to the new signing key (docs/security.md#secrets).
+// `accueil-server rekey` calls every module's Rekey hook (person_data.h) to
+// move the keys still computable to the new signing key
+// (docs/security.md#secrets).
 #pragma once
 
 #include <string>
@@ -13,7 +14,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "services/common/db.h"
 #include "services/common/secrets.h"
 
 namespace accueil {
@@ -26,18 +26,5 @@ std::vector<std::string> PersonKeys(const Secrets& secrets, std::string_view ide
 // HexKeys joins keys as comma-separated hexadecimal, the form SQL functions
 // take them in (booking.keys_from_hex).
 std::string HexKeys(const std::vector<std::string>& keys);
-
-struct RekeyCounts {
-  int examined = 0;   // records whose contact is still held
-  int moved = 0;      // stored under an older key, now under the signing key
-  int conflicts = 0;  // left as they were: moving would break a uniqueness rule
-};
-
-// RekeyOnce moves every person key it can to the signing key. Idempotent;
-// replicas or a repeated command may run it concurrently.
-absl::StatusOr<RekeyCounts> RekeyOnce(db::Pool& pool, const Secrets& secrets);
-
-// RunRekeyCommand is `accueil-server rekey`; returns the exit code.
-int RunRekeyCommand(const std::string& database_url, const Secrets& secrets);
 
 }  // namespace accueil

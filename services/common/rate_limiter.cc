@@ -118,4 +118,21 @@ absl::Status RateLimiter::Admit(const std::string& client, access::v1::RateLimit
   return Take(writes_, key, options_.write_per_second, options_.write_burst, now);
 }
 
+void RateLimiter::Withdraw(const std::string& client, access::v1::RateLimit kind, absl::Time now) {
+  if (kind != access::v1::BOOKING) return;
+  std::optional<input::IpAddress> address = input::ParseIpAddress(client);
+  if (IsExempt(address)) return;
+  const std::string key = ClientKey(client, address);
+  absl::MutexLock lock(&mu_);
+  auto it = bookings_.find(key);
+  if (it == bookings_.end()) return;
+  std::deque<absl::Time>& times = it->second;
+  for (auto t = times.rbegin(); t != times.rend(); ++t) {
+    if (*t == now) {
+      times.erase(std::next(t).base());
+      return;
+    }
+  }
+}
+
 }  // namespace accueil

@@ -48,6 +48,11 @@ class RateLimiter {
   // Admit counts one call of `kind` by `client` at `now`.
   absl::Status Admit(const std::string& client, access::v1::RateLimit kind, absl::Time now);
 
+  // Withdraw takes back the booking Admit counted for `client` at `now`: the
+  // call was malformed (INVALID_ARGUMENT), so that typos in a form do not use
+  // up a person's hourly cap. Only well-formed attempts count.
+  void Withdraw(const std::string& client, access::v1::RateLimit kind, absl::Time now);
+
   bool IsExempt(const std::string& client) const;
 
  private:

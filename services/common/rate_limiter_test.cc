@@ -57,6 +57,26 @@ TEST(RateLimiter, HourlyBookingCap) {
   EXPECT_TRUE(l->Admit("198.51.100.7", BOOKING, kT0 + absl::Hours(1)).ok());
 }
 
+TEST(RateLimiter, AWithdrawnBookingDoesNotCount) {
+  RateLimitOptions o;
+  o.bookings_per_hour = 2;
+  o.write_burst = 100;
+  std::unique_ptr<RateLimiter> l = std::move(*RateLimiter::Create(o));
+  // Malformed attempts are admitted, then withdrawn by the gate.
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(l->Admit("198.51.100.9", BOOKING, kT0 + absl::Seconds(i)).ok()) << i;
+    l->Withdraw("198.51.100.9", BOOKING, kT0 + absl::Seconds(i));
+  }
+  EXPECT_TRUE(l->Admit("198.51.100.9", BOOKING, kT0 + absl::Seconds(10)).ok());
+  EXPECT_TRUE(l->Admit("198.51.100.9", BOOKING, kT0 + absl::Seconds(11)).ok());
+  EXPECT_EQ(ErrorReason(l->Admit("198.51.100.9", BOOKING, kT0 + absl::Seconds(12))),
+            "BOOKING_CAP_REACHED");
+  // Withdrawing what was never counted changes nothing.
+  l->Withdraw("198.51.100.9", BOOKING, kT0 + absl::Seconds(99));
+  l->Withdraw("198.51.100.9", READ, kT0 + absl::Seconds(10));
+  EXPECT_FALSE(l->Admit("198.51.100.9", BOOKING, kT0 + absl::Seconds(13)).ok());
+}
+
 TEST(RateLimiter, ExemptAddressesAndBlocks) {
   RateLimitOptions o;
   o.bookings_per_hour = 1;

@@ -10,52 +10,30 @@
 #include "services/common/log.h"
 
 namespace accueil::retention {
-namespace {
-
-// Every purge function of the schema: (p_now timestamptz, p_retention
-// interval) -> integer, with the horizon it is given. Later services append
-// theirs.
-enum class Horizon { kPersonalData, kHistory };
-struct PurgeFunction {
-  const char* name;
-  Horizon horizon;
-};
-constexpr PurgeFunction kPurgeFunctions[] = {
-    {"booking.purge_personal_data", Horizon::kPersonalData},
-    {"booking.unlink_person_keys", Horizon::kHistory},
-};
-
-}  // namespace
-
-absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now, const Retention& retention) {
+absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now, const Retention& retention,
+                                      const PersonDataRegistry& modules) {
   PurgeCounts counts;
-  for (const auto& [function, horizon] : kPurgeFunctions) {
-    const bool history = horizon == Horizon::kHistory;
-    std::string interval = absl::StrCat(
-        absl::ToInt64Seconds(history ? retention.history : retention.personal_data), " seconds");
-    absl::StatusOr<int> done = pool.Run([&](pqxx::connection& c) -> absl::StatusOr<int> {
-      pqxx::work tx(c);
-      pqxx::row r =
-          tx.exec_params1(absl::StrCat("SELECT ", function, "($1::timestamptz, $2::interval)"),
-                          db::SqlTime(now), interval);
-      int n = r[0].as<int>();
-      tx.commit();
-      return n;
-    });
+  for (const PersonDataModule& m : modules) {
+    absl::StatusOr<PurgeCounts> done = m.hooks->Purge(pool, now, retention);
     if (!done.ok()) {
-      log::Error("retention.purge_failed", {{"function", function}});
+      log::Error("retention.purge_failed", {{"module", m.module}});
       return done.status();
     }
-    log::Info("retention.purged", {{"function", function}, {"records", absl::StrCat(*done)}});
-    (history ? counts.unlinked : counts.erased) += *done;
+    log::Info("retention.purged", {{"module", m.module},
+                                   {"erased", absl::StrCat(done->erased)},
+                                   {"unlinked", absl::StrCat(done->unlinked)}});
+    counts.erased += done->erased;
+    counts.unlinked += done->unlinked;
   }
   return counts;
 }
 
-int RunPurgeCommand(const std::string& database_url, const Retention& retention) {
+int RunPurgeCommand(const std::string& database_url, const Retention& retention,
+                    const PersonDataRegistry& modules) {
   absl::StatusOr<std::unique_ptr<db::Pool>> pool = db::Pool::Create(database_url, 1);
-  absl::StatusOr<PurgeCounts> counts = pool.ok() ? PurgeOnce(**pool, absl::Now(), retention)
-                                                 : absl::StatusOr<PurgeCounts>(pool.status());
+  absl::StatusOr<PurgeCounts> counts = pool.ok()
+                                           ? PurgeOnce(**pool, absl::Now(), retention, modules)
+                                           : absl::StatusOr<PurgeCounts>(pool.status());
   if (!counts.ok()) {
     std::fprintf(stderr, "accueil-server: purge: %s\n",
                  std::string(counts.status().message()).c_str());
@@ -69,8 +47,9 @@ int RunPurgeCommand(const std::string& database_url, const Retention& retention)
   return 0;
 }
 
-Purger::Purger(db::Pool* pool, const Clock* clock, PurgerOptions options)
-    : pool_(pool), clock_(clock), options_(options) {}
+Purger::Purger(db::Pool* pool, const Clock* clock, PurgerOptions options,
+               const PersonDataRegistry* modules)
+    : pool_(pool), clock_(clock), options_(options), modules_(modules) {}
 
 Purger::~Purger() { Stop(); }
 
@@ -106,7 +85,7 @@ void Purger::Loop() {
     absl::Time now = clock_->Now();
     if (now >= next) {
       // A failed pass is logged and retried at the next one.
-      (void)PurgeOnce(*pool_, now, options_.retention);
+      (void)PurgeOnce(*pool_, now, options_.retention, *modules_);
       next = now + options_.every;
       absl::MutexLock lock(&mu_);
       ++passes_;

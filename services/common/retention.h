@@ -1,21 +1,12 @@
-// Retention of personal data: the purge that erases personal data once it is
-// no longer needed, keeping what the statistics need (docs/security.md,
-// "Personal data"). Two horizons:
-//   - personal data (names, contacts, free text): `personal_data` after the
-//     appointment (retention_days, default 90);
-//   - histories keyed by the person's keyed hash (person_key: who had an
-//     appointment before, no-shows per person): `history` after it
-//     (history_retention_days, default 365); then the key is replaced by one
-//     that links to nothing.
-//
-// One pass calls every purge function of the schema (booking's today; a
-// later service that stores personal data adds its own SQL function and
-// names it in kPurgeFunctions, retention.cc). It runs
+// The retention purge: erases personal data once it is no longer needed,
+// keeping what the statistics need (docs/security.md, "Personal data"), by
+// calling the Purge hook of every module that stores personal data
+// (person_data.h). It runs
 //   - as `accueil-server purge` (one pass, then exits: a Kubernetes CronJob),
 //   - and inside every server process, once an hour (Purger).
 // Passes are idempotent, so replicas running them concurrently do no harm.
 //
-//   accueil::retention::Purger purger(pool, &clock, {});
+//   accueil::retention::Purger purger(pool, &clock, {}, &registry);
 //   purger.Start();
 //   ...
 //   purger.Stop();
@@ -30,27 +21,23 @@
 #include "absl/time/time.h"
 #include "services/common/clock.h"
 #include "services/common/db.h"
+#include "services/common/person_data.h"
 
 namespace accueil::retention {
 
-struct Retention {
-  absl::Duration personal_data = absl::Hours(24 * 90);
-  absl::Duration history = absl::Hours(24 * 365);
-};
+using ::accueil::PurgeCounts;
+using ::accueil::Retention;
 
-struct PurgeCounts {
-  int erased = 0;    // records (persons) whose personal data was erased
-  int unlinked = 0;  // records whose person key now links to nothing
-};
-
-// PurgeOnce erases the personal data of what ended more than
-// `retention.personal_data` before `now`, and unlinks the person keys of what
-// ended more than `retention.history` before it.
-absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now, const Retention& retention);
+// PurgeOnce runs every module's Purge hook: erases the personal data of what
+// ended more than `retention.personal_data` before `now`, and unlinks the
+// person keys of what ended more than `retention.history` before it.
+absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now, const Retention& retention,
+                                      const PersonDataRegistry& modules);
 
 // RunPurgeCommand is `accueil-server purge`: one pass with the system clock
 // on its own connection, logs the counts; returns the process exit code.
-int RunPurgeCommand(const std::string& database_url, const Retention& retention);
+int RunPurgeCommand(const std::string& database_url, const Retention& retention,
+                    const PersonDataRegistry& modules);
 
 struct PurgerOptions {
   Retention retention;
@@ -64,7 +51,8 @@ struct PurgerOptions {
 // by `every`. Thread-safe; Stop (or the destructor) joins the thread.
 class Purger {
  public:
-  Purger(db::Pool* pool, const Clock* clock, PurgerOptions options);
+  Purger(db::Pool* pool, const Clock* clock, PurgerOptions options,
+         const PersonDataRegistry* modules);
   ~Purger();
   Purger(const Purger&) = delete;
   Purger& operator=(const Purger&) = delete;
@@ -80,6 +68,7 @@ class Purger {
   db::Pool* pool_;
   const Clock* clock_;
   PurgerOptions options_;
+  const PersonDataRegistry* modules_;
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   int passes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,7 +1,6 @@
 #include "services/common/server.h"
 
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -21,11 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "services/common/auth/dev_issuer.h"
 #include "services/common/log.h"
-#include "services/common/migrate.h"
-#include "services/common/person_key.h"
-#include "services/common/retention.h"
 
 namespace accueil {
 
@@ -264,213 +259,14 @@ void Server::Shutdown(absl::Duration grace) {
   health_mirror_.reset();
 }
 
-namespace {
-
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "accueil-server: %s\n", std::string(status.message()).c_str());
-  return 1;
+std::shared_ptr<grpc::Channel> Server::InProcessChannel() const {
+  return server_->InProcessChannel(grpc::ChannelArguments());
 }
 
-retention::Retention RetentionOf(const ServerConfig& config) {
-  return {absl::Hours(24) * config.retention_days, absl::Hours(24) * config.history_retention_days};
-}
-
-constexpr char kUsage[] =
-    "usage: %s [migrate | purge | rekey | grant-admin SUBJECT] [--config FILE]\n"
-    "  Runs the services named by the configuration (key `services`).\n"
-    "  `migrate` applies pending database migrations and exits.\n"
-    "  `purge` erases the personal data older than `retention_days` and unlinks\n"
-    "  the person keys older than `history_retention_days`, once, and\n"
-    "  exits (a CronJob; the server also purges every hour).\n"
-    "  `rekey` moves the person keys stored under older keys of the secret key\n"
-    "  ring to its signing key, once, and exits (docs/security.md#secrets).\n"
-    "  `grant-admin SUBJECT` makes the OpenID subject an administrator of every\n"
-    "  site (the first administrator; later ones are granted through the API).\n"
-    "  Every key can be set by the environment: ACCUEIL_<KEY>.\n";
-
-// GrantAdmin bootstraps the first administrator, straight in the database,
-// with an audit row.
-int GrantAdmin(const std::string& url, const std::string& subject) {
-  if (subject.empty() || subject.size() > 200) {
-    return Fail(absl::InvalidArgumentError("grant-admin: subject of 1 to 200 characters"));
-  }
-  try {
-    pqxx::connection c(url);
-    pqxx::work tx(c);
-    tx.exec_params(
-        "INSERT INTO access.role_bindings (subject, role, site_id, granted_by, grant_time) "
-        "VALUES ($1, 'ADMINISTRATOR', NULL, 'grant-admin', now()) ON CONFLICT DO NOTHING",
-        subject);
-    tx.exec_params(
-        "INSERT INTO access.audit_log (time, subject, roles, method, resource, reason, "
-        "outcome) VALUES (now(), 'grant-admin', '', 'accueil-server grant-admin', $1, "
-        "'bootstrap', 'OK')",
-        subject);
-    tx.commit();
-  } catch (const std::exception& e) {
-    return Fail(db::FromException(e));
-  }
-  log::Info("grant_admin.done");
-  return 0;
-}
-
-}  // namespace
-
-int ServerMain(int argc, char** argv, const std::map<std::string, ServiceFactory>& factories) {
-  std::string config_path;
-  bool migrate_only = false;
-  bool purge_only = false;
-  bool rekey_only = false;
-  std::string admin_subject;
-  bool grant_admin = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--config" && i + 1 < argc) {
-      config_path = argv[++i];
-    } else if (arg == "migrate" && i == 1) {
-      migrate_only = true;
-    } else if (arg == "purge" && i == 1) {
-      purge_only = true;
-    } else if (arg == "rekey" && i == 1) {
-      rekey_only = true;
-    } else if (arg == "grant-admin" && i == 1 && i + 1 < argc) {
-      grant_admin = true;
-      admin_subject = argv[++i];
-    } else {
-      std::fprintf(stderr, kUsage, argv[0]);
-      return arg == "--help" || arg == "-h" ? 0 : 2;
-    }
-  }
-  // Abseil as Debian builds it checks every mutex acquisition for lock-order
-  // cycles (a debugging aid, a global graph under a global lock): the tests
-  // keep it, a serving process does not pay for it on every call.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  absl::StatusOr<ServerConfig> config = LoadServerConfig(config_path, ProcessEnv);
-  if (!config.ok()) return Fail(config.status());
-  log::Init(config->log_level);
-  // Without tzdata Abseil silently means UTC: refuse instead.
-  absl::TimeZone paris;
-  if (!absl::LoadTimeZone("Europe/Paris", &paris)) {
-    return Fail(
-        absl::FailedPreconditionError("time zone data is missing (install the tzdata package)"));
-  }
-  if (config->services.empty()) {
-    for (const auto& [name, factory] : factories) config->services.push_back(name);
-  }
-  for (const std::string& name : config->services) {
-    if (factories.count(name) == 0) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("configuration: services: this binary does not host \"", name, "\"")));
-    }
-  }
-
-  if (config->migrate_on_start || migrate_only || grant_admin) {
-    absl::StatusOr<int> applied = db::Migrate(config->database_url);
-    if (!applied.ok()) return Fail(applied.status());
-    log::Info("migrations.done", {{"applied", absl::StrCat(*applied)}});
-    if (migrate_only) return 0;
-  }
-  if (grant_admin) return GrantAdmin(config->database_url, admin_subject);
-  if (purge_only) {
-    return retention::RunPurgeCommand(config->database_url, RetentionOf(*config));
-  }
-  if (config->secret_key_file.empty()) {
-    return Fail(absl::InvalidArgumentError("configuration: secret_key_file: is required to serve"));
-  }
-  absl::StatusOr<Secrets> secrets = Secrets::Load(config->secret_key_file);
-  if (!secrets.ok()) return Fail(secrets.status());
-  if (rekey_only) return RunRekeyCommand(config->database_url, *secrets);
-
-  // Block the signals before any thread starts, so that only sigwait below
-  // receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  absl::StatusOr<std::unique_ptr<db::Pool>> pool =
-      db::Pool::Create(config->database_url, config->database_pool_size);
-  if (!pool.ok()) return Fail(pool.status());
-  SystemClock clock;
-  // Personal data older than retention_days is erased every hour
-  // (docs/security.md, "Personal data"); stopped before the pool goes.
-  retention::PurgerOptions purge_options;
-  purge_options.retention = RetentionOf(*config);
-  retention::Purger purger(pool->get(), &clock, purge_options);
-  purger.Start();
-
-  std::unique_ptr<auth::KeyProvider> keys;
-  // Development issuer (loopback only, see config.h): replaces oidc_issuer
-  // and oidc_jwks_file.
-  std::unique_ptr<auth::DevIssuer> dev_issuer;
-  std::string oidc_issuer = config->oidc_issuer;
-  if (!config->dev_issuer_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<auth::DevIssuer>> issuer = auth::DevIssuer::Start(
-        config->dev_issuer_listen, config->oidc_audience, pool->get(), &clock);
-    if (!issuer.ok()) return Fail(issuer.status());
-    dev_issuer = std::move(*issuer);
-    oidc_issuer = dev_issuer->issuer();
-    log::Warn(
-        "dev_issuer.started",
-        {{"address", oidc_issuer}, {"message", "development issuer enabled: never in production"}});
-  } else if (!config->oidc_jwks_file.empty()) {
-    absl::StatusOr<std::unique_ptr<auth::JwksFileKeys>> file =
-        auth::JwksFileKeys::Load(config->oidc_jwks_file);
-    if (!file.ok()) return Fail(file.status());
-    keys = std::move(*file);
-  }
-  auth::Authenticator authenticator(
-      pool->get(), &*secrets, &clock, dev_issuer ? dev_issuer->keys() : keys.get(),
-      {{oidc_issuer, config->oidc_audience, absl::Seconds(60)}, config->trusted_proxies});
-  RateLimitOptions limits;
-  limits.read_per_second = config->rate_limit_read_per_second;
-  limits.write_per_second = config->rate_limit_write_per_second;
-  // Bursts let a person load a page of slots or retry a form at once.
-  limits.read_burst = 12 * limits.read_per_second;
-  limits.write_burst = 40 * limits.write_per_second;
-  limits.bookings_per_hour = config->bookings_per_client_per_hour;
-  limits.exempt = config->rate_limit_exempt;
-  absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(limits);
-  if (!limiter.ok()) return Fail(limiter.status());
-  Gate gate(&authenticator, limiter->get(), pool->get(), &clock);
-  ServiceContext context{pool->get(), &clock, &*secrets, &gate, &authenticator};
-  std::vector<HostedService> hosted;
-  for (const std::string& name : config->services) {
-    absl::StatusOr<HostedService> service = factories.at(name)(context);
-    if (!service.ok()) return Fail(service.status());
-    hosted.push_back(std::move(*service));
-  }
-  ServerOptions server_options;
-  server_options.tls_cert_file = config->tls_cert_file;
-  server_options.tls_key_file = config->tls_key_file;
-  server_options.tls_client_ca_file = config->tls_client_ca_file;
-  server_options.health_listen = config->health_listen;
-  absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start(config->listen, std::move(hosted), server_options);
-  if (!server.ok()) return Fail(server.status());
-  std::string host = config->listen.substr(0, config->listen.rfind(':'));
-  std::string health_address = "none";
-  if (!config->health_listen.empty()) {
-    health_address = absl::StrCat(config->health_listen.substr(0, config->health_listen.rfind(':')),
-                                  ":", (*server)->health_port());
-  }
-  log::Info("server.started", {{"address", absl::StrCat(host, ":", (*server)->port())},
-                               {"transport", config->tls_cert_file.empty() ? "plaintext (loopback)"
-                                             : config->tls_client_ca_file.empty() ? "tls"
-                                                                                  : "mutual tls"},
-                               {"health_address", health_address},
-                               {"secret_keys", absl::StrJoin(secrets->KeyIds(), ",")},
-                               {"services", absl::StrJoin(config->services, ",")}});
-
-  int signal = 0;
-  sigwait(&signals, &signal);
-  log::Info("server.stopping", {{"signal", absl::StrCat(signal)}});
-  (*server)->Shutdown(config->shutdown_grace);
-  if (dev_issuer) dev_issuer->Stop();
-  purger.Stop();
-  log::Info("server.stopped");
-  return 0;
+void Server::SetServing(const std::string& service, bool serving) {
+  if (server_ == nullptr) return;
+  server_->GetHealthCheckService()->SetServingStatus(service, serving);
+  if (health_mirror_ != nullptr) health_mirror_->Set(service, serving);
 }
 
 }  // namespace accueil

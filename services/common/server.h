@@ -1,12 +1,6 @@
-// Hosting services: a gRPC server with health checking and reflection, the
-// shared dependencies every service gets, and the main() every binary uses.
-//
-// Each service library exposes a factory; a binary lists the factories it
-// hosts. The per-service binaries host one, the all-in-one server all:
-//
-//   int main(int argc, char** argv) {
-//     return accueil::ServerMain(argc, argv, {{"booking", booking::Make}});
-//   }
+// The gRPC server a process serves its modules' services on, with health
+// checking and reflection, and what a module's services are given
+// (ServiceContext). The host (host.h) builds both.
 #pragma once
 
 #include <functional>
@@ -21,21 +15,26 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/common/clock.h"
-#include "services/common/config.h"
 #include "services/common/db.h"
 #include "services/common/gate.h"
+#include "services/common/person_data.h"
 #include "services/common/secrets.h"
 
 namespace accueil {
 
-// Dependencies shared by the services of one process. Outlives them.
+class Peers;
+
+// What the host gives a module's services. Outlives them.
 struct ServiceContext {
   db::Pool* pool;
   const Clock* clock;
   const Secrets* secrets;
   // Every handler runs through the gate (access policy, audit, logs).
   Gate* gate;
-  auth::Authenticator* authenticator;
+  // Channels to other modules' services (peers.h).
+  Peers* peers;
+  // The personal-data hooks of every module the process links.
+  const PersonDataRegistry* person_data;
 };
 
 // A hosted service: its gRPC implementation and its full proto name, used
@@ -78,6 +77,13 @@ class Server {
   // health_port is the health-only port bound, 0 without health_listen.
   int health_port() const { return health_port_; }
 
+  // InProcessChannel reaches this server's services without a socket
+  // (still through their gate).
+  std::shared_ptr<grpc::Channel> InProcessChannel() const;
+
+  // SetServing sets the health status of `service` on both ports.
+  void SetServing(const std::string& service, bool serving);
+
   // Shutdown marks the services not serving, waits up to `grace` for calls in
   // flight, then cancels what remains.
   void Shutdown(absl::Duration grace);
@@ -91,11 +97,5 @@ class Server {
   int port_ = 0;
   int health_port_ = 0;
 };
-
-// ServerMain parses `--config FILE` (and `migrate` as the first argument to
-// only apply migrations), loads and validates the configuration, connects,
-// migrates if configured, starts the services named in the configuration
-// that `factories` provides, and runs until SIGINT or SIGTERM.
-int ServerMain(int argc, char** argv, const std::map<std::string, ServiceFactory>& factories);
 
 }  // namespace accueil

@@ -109,15 +109,18 @@ class DevIssuerTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<db::Pool>> pool = db::Pool::Create(database_->url(), 4);
     ASSERT_TRUE(pool.ok()) << pool.status();
     pool_ = pool->release();
+    // The access module's directory: where the issuer records role bindings.
+    directory_ = new access::Directory(pool_, nullptr);
   }
   static void TearDownTestSuite() {
+    delete directory_;
     delete pool_;
     delete database_;
   }
 
   void SetUp() override {
     absl::StatusOr<std::unique_ptr<auth::DevIssuer>> issuer =
-        auth::DevIssuer::Start("127.0.0.1:0", kAudience, pool_, &clock_);
+        auth::DevIssuer::Start("127.0.0.1:0", kAudience, directory_, &clock_);
     ASSERT_TRUE(issuer.ok()) << issuer.status();
     issuer_ = std::move(*issuer);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", issuer_->port());
@@ -191,6 +194,7 @@ class DevIssuerTest : public ::testing::Test {
 
   static testing::TestDatabase* database_;
   static db::Pool* pool_;
+  static access::Directory* directory_;
   ManualClock clock_{kNow};
   std::unique_ptr<auth::DevIssuer> issuer_;
   std::unique_ptr<httplib::Client> client_;
@@ -198,11 +202,12 @@ class DevIssuerTest : public ::testing::Test {
 
 testing::TestDatabase* DevIssuerTest::database_ = nullptr;
 db::Pool* DevIssuerTest::pool_ = nullptr;
+access::Directory* DevIssuerTest::directory_ = nullptr;
 
 TEST_F(DevIssuerTest, RefusesToListenBeyondLoopback) {
   for (const char* listen : {"0.0.0.0:0", "10.1.2.3:0", "example.org:80", "127.0.0.1",
                              "127.0.0.1:x", "127.0.0.1:70000", ""}) {
-    EXPECT_FALSE(auth::DevIssuer::Start(listen, kAudience, pool_, &clock_).ok()) << listen;
+    EXPECT_FALSE(auth::DevIssuer::Start(listen, kAudience, directory_, &clock_).ok()) << listen;
   }
 }
 
@@ -638,16 +643,19 @@ TEST_F(DevIssuerTest, StopEndsServing) {
 TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
   absl::StatusOr<Secrets> secrets = Secrets::FromKey(std::string(48, 'k'));
   ASSERT_TRUE(secrets.ok());
-  auth::Authenticator authenticator(pool_, &*secrets, &clock_, issuer_->keys(),
+  access::Directory directory(pool_, &*secrets);
+  access::AuditLog audit(pool_);
+  auth::Authenticator authenticator(&directory, &clock_, issuer_->keys(),
                                     {{issuer_->issuer(), kAudience, absl::Seconds(60)}, {}});
   RateLimitOptions limits;
   limits.exempt = {"127.0.0.1", "::1"};
   absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(limits);
   ASSERT_TRUE(limiter.ok());
-  Gate gate(&authenticator, limiter->get(), pool_, &clock_);
-  ServiceContext context{pool_, &clock_, &*secrets, &gate, &authenticator};
+  Gate gate(&authenticator, limiter->get(), &audit, &clock_);
+  ServiceContext context{pool_, &clock_, &*secrets, &gate, nullptr, nullptr};
   std::vector<HostedService> services;
-  services.push_back(std::move(*access::AccessService::Make(context)));
+  services.push_back({std::make_unique<access::AccessService>(context, &directory),
+                      access::v1::AccessService::service_full_name()});
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start("127.0.0.1:0", std::move(services));
   ASSERT_TRUE(server.ok()) << server.status();
@@ -688,7 +696,7 @@ TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
   // A token from another instance (another key) is refused.
   clock_.Set(kNow);
   absl::StatusOr<std::unique_ptr<auth::DevIssuer>> other =
-      auth::DevIssuer::Start("127.0.0.1:0", kAudience, pool_, &clock_);
+      auth::DevIssuer::Start("127.0.0.1:0", kAudience, directory_, &clock_);
   ASSERT_TRUE(other.ok());
   httplib::Client other_client("127.0.0.1", (*other)->port());
   httplib::Result r = other_client.Post(

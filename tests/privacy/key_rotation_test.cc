@@ -8,6 +8,7 @@
 
 #include <pqxx/pqxx>
 
+#include "services/booking/person_data_hooks.h"
 #include "services/common/person_key.h"
 #include "services/common/retention.h"
 #include "tests/privacy/privacy_fixture.h"
@@ -163,8 +164,8 @@ TEST_F(KeyRotation, PersonRightsFindErasedAppointmentsUnderAnOlderKey) {
       db::Pool::Create(world_.server().database().url(), 1);
   ASSERT_TRUE(pool.ok());
   const absl::Time september = absl::FromCivil(absl::CivilDay(2026, 9, 20), absl::UTCTimeZone());
-  absl::StatusOr<retention::PurgeCounts> purged =
-      retention::PurgeOnce(**pool, september, retention::Retention{});
+  absl::StatusOr<retention::PurgeCounts> purged = retention::PurgeOnce(
+      **pool, september, retention::Retention{}, world_.server().person_data());
   ASSERT_TRUE(purged.ok()) << purged.status();
   ASSERT_EQ(purged->erased, 1);
 
@@ -197,7 +198,7 @@ TEST_F(KeyRotation, RekeyCountsWhatItCannotMove) {
   absl::StatusOr<std::unique_ptr<db::Pool>> pool =
       db::Pool::Create(world_.server().database().url(), 1);
   ASSERT_TRUE(pool.ok());
-  absl::StatusOr<RekeyCounts> counts = RekeyOnce(**pool, Ring({kNew, kOld}));
+  absl::StatusOr<RekeyCounts> counts = booking::PersonDataHooks().Rekey(**pool, Ring({kNew, kOld}));
   ASSERT_TRUE(counts.ok()) << counts.status();
   EXPECT_EQ(counts->examined, 2);
   EXPECT_EQ(counts->moved, 0);
@@ -239,14 +240,14 @@ TEST_F(KeyRotation, OneActiveAppointmentAcrossKeysAndRekey) {
   absl::StatusOr<std::unique_ptr<db::Pool>> pool =
       db::Pool::Create(world_.server().database().url(), 1);
   ASSERT_TRUE(pool.ok());
-  absl::StatusOr<RekeyCounts> counts = RekeyOnce(**pool, Ring({kNew, kOld}));
+  absl::StatusOr<RekeyCounts> counts = booking::PersonDataHooks().Rekey(**pool, Ring({kNew, kOld}));
   ASSERT_TRUE(counts.ok()) << counts.status();
   EXPECT_EQ(counts->examined, 3);
   EXPECT_EQ(counts->moved, 2);
   EXPECT_EQ(counts->conflicts, 0);
   EXPECT_NE(StoredKey(first), old_key);
   EXPECT_EQ(StoredKey(first), absl::BytesToHexString(PersonKey(Ring({kNew}), PhoneOf(1))));
-  counts = RekeyOnce(**pool, Ring({kNew, kOld}));
+  counts = booking::PersonDataHooks().Rekey(**pool, Ring({kNew, kOld}));
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->moved, 0);  // idempotent
 

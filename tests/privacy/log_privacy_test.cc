@@ -181,7 +181,9 @@ TEST(LogPrivacy, NoLogLineCarriesPersonalData) {
     absl::StatusOr<std::unique_ptr<db::Pool>> pool =
         db::Pool::Create(world.server().database().url(), 1);
     ASSERT_TRUE(pool.ok());
-    EXPECT_TRUE(retention::PurgeOnce(**pool, kSept20, {absl::Hours(24), absl::Hours(24)}).ok());
+    EXPECT_TRUE(retention::PurgeOnce(**pool, kSept20, {absl::Hours(24), absl::Hours(24)},
+                                     world.server().person_data())
+                    .ok());
     log_text = capture.Finish();
   }
 

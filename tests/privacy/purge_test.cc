@@ -73,7 +73,7 @@ TEST(Purge, TheHourlyPurgeErasesOldClosedAppointmentsOnly) {
   options.retention = kDefault;
   options.every = absl::Hours(1);
   options.poll = absl::Milliseconds(5);
-  retention::Purger purger(pool.get(), &world.clock(), options);
+  retention::Purger purger(pool.get(), &world.clock(), options, &world.server().person_data());
   std::string keys_before;
   History h = BuildHistory(world, [&] {
     // Right after the old appointments closed: nothing is old enough yet.
@@ -160,7 +160,7 @@ TEST(Purge, FiguresAreEqualBeforeAndAfterAPurge) {
   std::unique_ptr<db::Pool> pool = PoolFor(world);
   ASSERT_NE(pool, nullptr);
   absl::StatusOr<retention::PurgeCounts> counts =
-      retention::PurgeOnce(*pool, world.clock().Now(), kDefault);
+      retention::PurgeOnce(*pool, world.clock().Now(), kDefault, world.server().person_data());
   ASSERT_TRUE(counts.ok()) << counts.status();
   EXPECT_EQ(counts->erased, 4);
   EXPECT_EQ(counts->unlinked, 0);
@@ -170,7 +170,7 @@ TEST(Purge, FiguresAreEqualBeforeAndAfterAPurge) {
     EXPECT_FALSE(value.empty()) << name;
   }
   // A second pass erases nothing more and changes nothing.
-  counts = retention::PurgeOnce(*pool, world.clock().Now(), kDefault);
+  counts = retention::PurgeOnce(*pool, world.clock().Now(), kDefault, world.server().person_data());
   ASSERT_TRUE(counts.ok()) << counts.status();
   EXPECT_EQ(counts->erased, 0);
   EXPECT_EQ(Figures(world), before);
@@ -184,7 +184,7 @@ TEST(Purge, ALongerRetentionKeepsEverything) {
   std::unique_ptr<db::Pool> pool = PoolFor(world);
   ASSERT_NE(pool, nullptr);
   absl::StatusOr<retention::PurgeCounts> counts =
-      retention::PurgeOnce(*pool, kSept20, {kYear, kYear});
+      retention::PurgeOnce(*pool, kSept20, {kYear, kYear}, world.server().person_data());
   ASSERT_TRUE(counts.ok()) << counts.status();
   EXPECT_EQ(counts->erased, 0);
   EXPECT_EQ(counts->unlinked, 0);
@@ -210,7 +210,8 @@ TEST(Purge, PersonKeysLinkNothingAfterTheHistoryRetention) {
   std::unique_ptr<db::Pool> pool = PoolFor(world);
   ASSERT_NE(pool, nullptr);
   const retention::Retention horizons{kNinetyDays, absl::Hours(24 * 100)};
-  absl::StatusOr<retention::PurgeCounts> counts = retention::PurgeOnce(*pool, kSept20, horizons);
+  absl::StatusOr<retention::PurgeCounts> counts =
+      retention::PurgeOnce(*pool, kSept20, horizons, world.server().person_data());
   ASSERT_TRUE(counts.ok()) << counts.status();
   EXPECT_EQ(counts->erased, 4);
   EXPECT_EQ(counts->unlinked, 4);
@@ -224,7 +225,7 @@ TEST(Purge, PersonKeysLinkNothingAfterTheHistoryRetention) {
             4);
   // The figures are the same (these persons were distinct anyway).
   EXPECT_EQ(Figures(world), before);
-  counts = retention::PurgeOnce(*pool, kSept20, horizons);
+  counts = retention::PurgeOnce(*pool, kSept20, horizons, world.server().person_data());
   ASSERT_TRUE(counts.ok()) << counts.status();
   EXPECT_EQ(counts->unlinked, 0);
 }
@@ -241,7 +242,8 @@ TEST(Purge, AnAgentsOverrideReasonIsErasedButTheOverrideShows) {
   Serve(world, a.name());
   std::unique_ptr<db::Pool> pool = PoolFor(world);
   ASSERT_NE(pool, nullptr);
-  absl::StatusOr<retention::PurgeCounts> counts = retention::PurgeOnce(*pool, kSept20, kDefault);
+  absl::StatusOr<retention::PurgeCounts> counts =
+      retention::PurgeOnce(*pool, kSept20, kDefault, world.server().person_data());
   ASSERT_TRUE(counts.ok()) << counts.status();
   EXPECT_EQ(counts->erased, 1);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments "

@@ -137,6 +137,17 @@ TEST(Abuse, BookingsPerClientPerHourAreCapped) {
     ASSERT_GE(slots.slots_size(), 1);
   }
   auto bot = server->BookingStub();
+  // Typos in a form book nothing and do not use up the cap: eight malformed
+  // attempts, then the three bookings the cap allows still go through.
+  for (int typo = 0; typo < 8; ++typo) {
+    grpc::ClientContext ctx;
+    v1::Appointment out;
+    v1::CreateAppointmentRequest req = BookingWorld::BookingRequest(slots.slots(0).name(), 1);
+    req.mutable_person()->set_phone("06 12 34 5X 7" + std::to_string(typo));
+    EXPECT_TRUE(RpcFails(bot->CreateAppointment(&ctx, req, &out),
+                         grpc::StatusCode::INVALID_ARGUMENT, "INVALID_PHONE_NUMBER",
+                         "person.phone"));
+  }
   for (int person = 1; person <= 4; ++person) {
     grpc::ClientContext ctx;
     v1::Appointment out;

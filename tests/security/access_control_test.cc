@@ -132,9 +132,11 @@ TEST_F(AccessControlTest, OnlyAgentsBookThroughTheSubstituteChannel) {
   req.set_channel(v1::AGENT);
   v1::Appointment out;
   auto public_stub = world_.server().BookingStub();
-  EXPECT_TRUE(
-      RpcFails(CallOn(*public_stub, &v1::BookingService::Stub::CreateAppointment, req, &out),
-               grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  // The public is told what is missing: an agent's sign-in, not a site.
+  grpc::Status refused =
+      CallOn(*public_stub, &v1::BookingService::Stub::CreateAppointment, req, &out);
+  EXPECT_TRUE(RpcFails(refused, grpc::StatusCode::UNAUTHENTICATED, "AUTHENTICATION_REQUIRED", ""));
+  EXPECT_EQ(refused.error_message(), "this needs an agent's sign-in");
   auto lodge_b = As("lodge-b", {{LODGE_AGENT, SiteId(b_.site)}});
   EXPECT_TRUE(
       RpcFails(CallOn(*lodge_b, &v1::BookingService::Stub::CreateAppointment, req, &out, "walk-in"),

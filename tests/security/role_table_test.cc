@@ -65,14 +65,24 @@ bool Refused(const grpc::Status& status) {
 
 TEST(RoleTable, EveryMethodAdmitsExactlyTheRolesItDeclares) {
   auto server = testing::TestServer::Start();
-  // A device token needs a site; the access service makes one like an
+  // A device token needs a site that exists; the services make both like an
   // administrator would.
   std::string staff = server->StaffToken();
+  booking::v1::Site site;
+  {
+    grpc::ClientContext ctx;
+    booking::v1::CreateSiteRequest req;
+    req.set_request_id("role-table-site");
+    req.mutable_site()->set_display_name("Préfecture de test");
+    req.mutable_site()->set_address("1 place de la Préfecture");
+    req.mutable_site()->set_time_zone("Europe/Paris");
+    ASSERT_TRUE(server->BookingStub(staff)->CreateSite(&ctx, req, &site).ok());
+  }
   access::v1::DeviceToken device;
   {
     grpc::ClientContext ctx;
     access::v1::CreateDeviceTokenRequest req;
-    req.set_site("sites/1");
+    req.set_site(site.name());
     req.set_display_name("Borne de test");
     ASSERT_TRUE(server->AccessStub(staff)->CreateDeviceToken(&ctx, req, &device).ok());
   }

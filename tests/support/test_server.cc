@@ -7,8 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "services/access/access_service.h"
-#include "services/booking/booking_service.h"
+#include "services/allinone/modules.h"
 
 namespace accueil::testing {
 namespace {
@@ -72,35 +71,32 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
 }
 
 void TestServer::StartServices() {
-  absl::StatusOr<std::unique_ptr<db::Pool>> pool =
-      db::Pool::Create(database_->url(), options_.pool_size);
-  Check(pool.status(), "pool");
-  pool_ = std::move(*pool);
-  authenticator_ = std::make_unique<auth::Authenticator>(
-      pool_.get(), &secrets_, &clock_, &keys_,
-      auth::AuthenticatorOptions{{kTestIssuer, kTestAudience, absl::Seconds(60)},
-                                 options_.trusted_proxies});
-  absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(options_.limits);
-  Check(limiter.status(), "limiter");
-  limiter_ = std::move(*limiter);
-  gate_ = std::make_unique<Gate>(authenticator_.get(), limiter_.get(), pool_.get(), &clock_);
-  ServiceContext context{pool_.get(), &clock_, &secrets_, gate_.get(), authenticator_.get()};
-  std::vector<HostedService> services;
-  services.push_back(std::move(*booking::BookingService::Make(context)));
-  services.push_back(std::move(*access::AccessService::Make(context)));
-  absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start("127.0.0.1:0", std::move(services), options_.transport);
-  Check(server.status(), "server");
-  server_ = std::move(*server);
+  // The configuration a deployment would have, but for what the test
+  // controls: its clock, its identity provider, its limits and transport.
+  ServerConfig config;
+  config.listen = "127.0.0.1:0";
+  config.database_url = database_->url();
+  config.database_pool_size = options_.pool_size;
+  config.trusted_proxies = options_.trusted_proxies;
+  HostOptions host;
+  host.clock = &clock_;
+  host.keys = &keys_;
+  host.issuer = kTestIssuer;
+  host.limits = options_.limits;
+  host.transport = options_.transport;
+  // Purge tests run their own passes.
+  host.purge_every_hour = false;
+  std::vector<std::unique_ptr<Module>> modules;
+  for (const ModuleFactory& make : AllModules()) modules.push_back(make());
+  absl::StatusOr<std::unique_ptr<Host>> started =
+      Host::Start(config, std::move(modules), secrets_, std::move(host));
+  Check(started.status(), "host");
+  host_ = std::move(*started);
 }
 
 void TestServer::StopServices() {
-  server_->Shutdown(absl::Seconds(1));
-  server_.reset();
-  gate_.reset();
-  limiter_.reset();
-  authenticator_.reset();
-  pool_.reset();
+  host_->Shutdown(absl::Seconds(1));
+  host_.reset();
 }
 
 void TestServer::Restart(Secrets secrets) {
@@ -111,10 +107,10 @@ void TestServer::Restart(Secrets secrets) {
 
 TestServer::~TestServer() { StopServices(); }
 
-std::string TestServer::address() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+std::string TestServer::address() const { return absl::StrCat("127.0.0.1:", host_->port()); }
 
 std::string TestServer::health_address() const {
-  return absl::StrCat("127.0.0.1:", server_->health_port());
+  return absl::StrCat("127.0.0.1:", host_->health_port());
 }
 
 std::string TestServer::Token(const std::string& subject, const std::vector<auth::Grant>& grants) {

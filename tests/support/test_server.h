@@ -1,7 +1,7 @@
-// An in-process server hosting the real services (booking, access) on a
-// private database, on a loopback port chosen by the kernel, with a clock the
-// test controls, and an in-memory identity provider whose tokens the server
-// accepts (the real verification path: JWT, JWKS, role bindings).
+// An in-process server hosting every module (services/allinone/modules.h)
+// through the real host (services/common/host.h) on a private database, on a loopback port chosen
+// by the kernel, with a clock the test controls, and an in-memory identity provider whose tokens
+// the server accepts (the real verification path: JWT, JWKS, role bindings).
 //
 //   auto server = TestServer::Start();
 //   auto public_stub = server->BookingStub();
@@ -20,8 +20,7 @@
 #include "services/common/auth/authenticator.h"
 #include "services/common/auth/signer.h"
 #include "services/common/clock.h"
-#include "services/common/db.h"
-#include "services/common/gate.h"
+#include "services/common/host.h"
 #include "services/common/rate_limiter.h"
 #include "services/common/secrets.h"
 #include "services/common/server.h"
@@ -78,6 +77,9 @@ class TestServer {
   // does; address() changes.
   void Restart(Secrets secrets);
 
+  // The personal-data hooks of every module (retention and rekey tests).
+  const PersonDataRegistry& person_data() const { return host_->person_data(); }
+
   ManualClock& clock() { return clock_; }
   const Secrets& secrets() const { return secrets_; }
   TestDatabase& database() { return *database_; }
@@ -94,11 +96,7 @@ class TestServer {
   std::unique_ptr<auth::JwtSigner> signer_;
   auth::StaticKeys keys_;
   std::unique_ptr<TestDatabase> database_;
-  std::unique_ptr<db::Pool> pool_;
-  std::unique_ptr<auth::Authenticator> authenticator_;
-  std::unique_ptr<RateLimiter> limiter_;
-  std::unique_ptr<Gate> gate_;
-  std::unique_ptr<Server> server_;
+  std::unique_ptr<Host> host_;
 };
 
 }  // namespace accueil::testing

@@ -5,8 +5,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <sodium.h>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -92,10 +90,9 @@ std::string ClientMetadata(const grpc::ServerContext& context, const char* key) 
   return std::string(it->second.data(), it->second.size());
 }
 
-Authenticator::Authenticator(db::Pool* pool, const Secrets* secrets, const Clock* clock,
-                             KeyProvider* keys, AuthenticatorOptions options)
-    : pool_(pool),
-      secrets_(secrets),
+Authenticator::Authenticator(Directory* directory, const Clock* clock, KeyProvider* keys,
+                             AuthenticatorOptions options)
+    : directory_(directory),
       clock_(clock),
       keys_(keys),
       options_(std::move(options)),
@@ -104,17 +101,6 @@ Authenticator::Authenticator(db::Pool* pool, const Secrets* secrets, const Clock
     absl::StatusOr<input::Cidr> block = input::ParseCidr(proxy);
     if (block.ok()) trusted_proxies_.push_back(*block);
   }
-  pool_->Prepare("access_grants_of",
-                 "SELECT role, coalesce(site_id, 0) FROM access.role_bindings "
-                 "WHERE subject = $1 AND revoke_time IS NULL");
-  pool_->Prepare("access_device_token",
-                 "SELECT site_id, encode(secret_hash, 'hex') FROM access.device_tokens "
-                 "WHERE id = $1 AND revoke_time IS NULL");
-  // A token whose hash was made under an older key of the ring moves to the
-  // signing key when it is used, so that the older key can be retired.
-  pool_->Prepare("access_device_token_rehash",
-                 "UPDATE access.device_tokens SET secret_hash = decode($3, 'hex'), "
-                 "key_id = $4 WHERE id = $1 AND secret_hash = decode($2, 'hex')");
 }
 
 std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
@@ -158,60 +144,24 @@ absl::StatusOr<Caller> Authenticator::FromJwt(std::string_view token) const {
   std::shared_ptr<const KeySet> keys = keys_->Keys();
   absl::StatusOr<Claims> claims = verifier_.Verify(token, *keys, clock_->Now());
   if (!claims.ok()) return claims.status();
+  absl::StatusOr<std::vector<Grant>> grants = directory_->GrantsOf(claims->subject);
+  if (!grants.ok()) return grants.status();
   Caller caller;
   caller.subject = claims->subject;
   caller.authenticated = true;
-  absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    for (const auto& row : tx.exec_prepared("access_grants_of", caller.subject)) {
-      access::v1::Role role = access::v1::ROLE_UNSPECIFIED;
-      if (access::v1::Role_Parse(row[0].as<std::string>(), &role)) {
-        caller.grants.push_back({role, row[1].as<int64_t>()});
-      }
-    }
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
+  caller.grants = std::move(*grants);
   return caller;
-}
-
-Authenticator::DeviceSecret Authenticator::NewDeviceToken(int64_t id) const {
-  unsigned char bytes[24];
-  randombytes_buf(bytes, sizeof bytes);
-  std::string secret = absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-  return {secrets_->KeyIds().front(), DeviceTokenText(id, secret),
-          absl::BytesToHexString(secrets_->Mac("device-token", secret))};
 }
 
 absl::StatusOr<Caller> Authenticator::FromDeviceToken(std::string_view token) const {
   absl::StatusOr<DeviceTokenParts> parts = ParseDeviceToken(token);
   if (!parts.ok()) return parts.status();
-  const int64_t id = parts->id;
-  const absl::Status bad = DeviceTokenInvalid();
-  std::vector<std::string> expected = secrets_->Macs("device-token", parts->secret);
+  absl::StatusOr<int64_t> site = directory_->DeviceSite(parts->id, parts->secret);
+  if (!site.ok()) return site.status();
   Caller caller;
-  absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    pqxx::result r = tx.exec_prepared("access_device_token", id);
-    if (r.empty()) return bad;
-    std::string stored = r[0][1].as<std::string>();
-    int matched = -1;
-    for (size_t i = 0; i < expected.size(); ++i) {
-      if (Secrets::Equal(stored, absl::BytesToHexString(expected[i])))
-        matched = static_cast<int>(i);
-    }
-    if (matched < 0) return bad;
-    if (matched > 0) {
-      tx.exec_prepared("access_device_token_rehash", id, stored,
-                       absl::BytesToHexString(expected[0]), secrets_->KeyIds().front());
-    }
-    caller.subject = absl::StrCat("devices/", id);
-    caller.authenticated = true;
-    caller.grants.push_back({access::v1::DEVICE, r[0][0].as<int64_t>()});
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
+  caller.subject = absl::StrCat("devices/", parts->id);
+  caller.authenticated = true;
+  caller.grants.push_back({access::v1::DEVICE, *site});
   return caller;
 }
 

@@ -3,7 +3,7 @@
 //   - No `authorization` metadata: the public.
 //   - `Bearer <JWT>`: an agent or service account authenticated by the OpenID
 //     Connect provider (ProConnect in production, the development issuer
-//     locally); its roles come from access.role_bindings.
+//     locally); its roles come from the Directory (the access module).
 //   - `Bearer dt1.<id>.<secret>`: a device token (kiosk, display), bound to
 //     one site, revocable.
 // A credential that is present but wrong is UNAUTHENTICATED, never "public".
@@ -24,9 +24,8 @@
 #include "services/common/auth/caller.h"
 #include "services/common/auth/jwt.h"
 #include "services/common/clock.h"
-#include "services/common/db.h"
+#include "services/common/auth/directory.h"
 #include "services/common/input/cidr.h"
-#include "services/common/secrets.h"
 
 namespace accueil::auth {
 
@@ -82,27 +81,17 @@ std::string ClientMetadata(const grpc::ServerContext& context, const char* key);
 class Authenticator {
  public:
   // `keys` may be null: then JWTs are refused (device tokens still work).
-  Authenticator(db::Pool* pool, const Secrets* secrets, const Clock* clock, KeyProvider* keys,
+  Authenticator(Directory* directory, const Clock* clock, KeyProvider* keys,
                 AuthenticatorOptions options);
 
   absl::StatusOr<Caller> Authenticate(const grpc::ServerContext& context) const;
-
-  // NewDeviceToken returns a fresh secret and the token text for device `id`,
-  // and the keyed hash to store.
-  struct DeviceSecret {
-    std::string key_id;  // of the signing key (Secrets::KeyIds)
-    std::string token;
-    std::string secret_hash;
-  };
-  DeviceSecret NewDeviceToken(int64_t id) const;
 
  private:
   absl::StatusOr<Caller> FromJwt(std::string_view token) const;
   absl::StatusOr<Caller> FromDeviceToken(std::string_view token) const;
   std::string ClientOf(const grpc::ServerContext& context) const;
 
-  db::Pool* pool_;
-  const Secrets* secrets_;
+  Directory* directory_;
   const Clock* clock_;
   KeyProvider* keys_;
   AuthenticatorOptions options_;

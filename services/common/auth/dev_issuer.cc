@@ -283,12 +283,17 @@ std::string FormPage(const AuthRequest& r, const Choices& c, const std::string& 
 
 // ---- DevIssuer ------------------------------------------------------------
 
-DevIssuer::DevIssuer(std::string audience, db::Pool* pool, const Clock* clock, JwtSigner signer)
-    : audience_(std::move(audience)), pool_(pool), clock_(clock), signer_(std::move(signer)) {}
+DevIssuer::DevIssuer(std::string audience, Directory* directory, const Clock* clock,
+                     JwtSigner signer)
+    : audience_(std::move(audience)),
+      directory_(directory),
+      clock_(clock),
+      signer_(std::move(signer)) {}
 
 absl::StatusOr<std::unique_ptr<DevIssuer>> DevIssuer::Start(const std::string& listen,
                                                             const std::string& audience,
-                                                            db::Pool* pool, const Clock* clock) {
+                                                            Directory* directory,
+                                                            const Clock* clock) {
   size_t colon = listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos || !IsLoopback(listen) ||
@@ -296,23 +301,19 @@ absl::StatusOr<std::unique_ptr<DevIssuer>> DevIssuer::Start(const std::string& l
     return absl::InvalidArgumentError(absl::StrCat(
         "dev issuer: listen must be a loopback \"host:port\" (127.0.0.1:0), not \"", listen, "\""));
   }
-  if (audience.empty() || pool == nullptr || clock == nullptr) {
-    return absl::InvalidArgumentError("dev issuer: audience, pool and clock are required");
+  if (audience.empty() || directory == nullptr || clock == nullptr) {
+    return absl::InvalidArgumentError("dev issuer: audience, directory and clock are required");
   }
   std::string kid = RandomToken().substr(0, 12);
   if (kid.empty()) return absl::InternalError("dev issuer: no random bytes");
   absl::StatusOr<JwtSigner> signer = JwtSigner::Generate("ES256", "dev-" + kid);
   if (!signer.ok()) return signer.status();
 
-  std::unique_ptr<DevIssuer> d(new DevIssuer(audience, pool, clock, std::move(*signer)));
+  std::unique_ptr<DevIssuer> d(new DevIssuer(audience, directory, clock, std::move(*signer)));
   d->jwks_ = JwksDocument({&d->signer_});
   absl::StatusOr<KeySet> keys = KeySet::FromJwks(d->jwks_);
   if (!keys.ok()) return keys.status();
   d->keys_.Set(std::move(*keys));
-  pool->Prepare("dev_issuer_bind",
-                "INSERT INTO access.role_bindings (subject, role, site_id, granted_by, "
-                "grant_time) VALUES ($1, $2, NULLIF($3::bigint, 0), 'dev-issuer', "
-                "$4::timestamptz) ON CONFLICT DO NOTHING");
 
   d->host_ = listen.substr(0, colon);
   std::string bind_host = d->host_;
@@ -604,11 +605,9 @@ void DevIssuer::TokenDirect(const Form& form, httplib::Response& res) {
 void DevIssuer::Issue(const std::string& subject, const std::string& role, int64_t site_id,
                       const std::string& nonce, const std::string& grant, httplib::Response& res) {
   absl::Time now = clock_->Now();
-  absl::Status recorded = pool_->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    tx.exec_prepared("dev_issuer_bind", subject, role, site_id, db::SqlTime(now));
-    return absl::OkStatus();
-  });
+  Role parsed = Role::ROLE_UNSPECIFIED;
+  access::v1::Role_Parse(role, &parsed);
+  absl::Status recorded = directory_->Bind(subject, parsed, site_id, "dev-issuer", now);
   if (!recorded.ok()) {
     log::Error("dev_issuer.binding_failed", {{"error", std::string(recorded.message())}});
     return OAuthError(res, 500, "server_error", "could not record the role binding");

@@ -1,6 +1,6 @@
 // The development OpenID Connect issuer: a tiny identity provider on
 // loopback, so that the real agent sign-in path (JWT signed by the issuer,
-// its JWKS, roles from access.role_bindings) runs on a laptop and in tests,
+// its JWKS, roles recorded in the Directory) runs on a laptop and in tests,
 // and the CLI (`accueil login --dev`) and the web pages can sign in.
 //
 // Enabled only by the server key `dev_issuer_listen`, which config.cc refuses
@@ -9,7 +9,7 @@
 // and a role. Never in production.
 //
 //   absl::StatusOr<std::unique_ptr<DevIssuer>> issuer =
-//       DevIssuer::Start("127.0.0.1:0", "accueil", pool, &clock);
+//       DevIssuer::Start("127.0.0.1:0", "accueil", &directory, &clock);
 //   Authenticator authenticator(pool, &secrets, &clock, (*issuer)->keys(),
 //                               {{(*issuer)->issuer(), "accueil"}, {}});
 //
@@ -39,7 +39,7 @@
 //        400 {"error": "invalid_request" | "invalid_grant" |
 //                      "unsupported_grant_type", "error_description": "..."}
 //        Before answering, the role binding (subject, role, site) is recorded
-//        in access.role_bindings (granted_by "dev-issuer"; idempotent).
+//        in the Directory (granted_by "dev-issuer"; idempotent).
 //
 // The JWT (ES256, a key generated at start) holds iss, aud, sub, iat, nbf,
 // exp (now + 8 h, from the injected clock) and nonce when one was given.
@@ -62,7 +62,7 @@
 #include "services/common/auth/form.h"
 #include "services/common/auth/signer.h"
 #include "services/common/clock.h"
-#include "services/common/db.h"
+#include "services/common/auth/directory.h"
 
 namespace httplib {
 class Server;
@@ -73,7 +73,7 @@ struct Response;
 namespace accueil::auth {
 
 // DevIssuer is thread-safe. It must be stopped (or destroyed) before the
-// pool and the clock it was given.
+// directory and the clock it was given.
 class DevIssuer {
  public:
   static constexpr absl::Duration kTokenLifetime = absl::Hours(8);
@@ -86,7 +86,7 @@ class DevIssuer {
   // the tokens' "aud".
   static absl::StatusOr<std::unique_ptr<DevIssuer>> Start(const std::string& listen,
                                                           const std::string& audience,
-                                                          db::Pool* pool, const Clock* clock);
+                                                          Directory* directory, const Clock* clock);
   ~DevIssuer();
   DevIssuer(const DevIssuer&) = delete;
   DevIssuer& operator=(const DevIssuer&) = delete;
@@ -114,7 +114,7 @@ class DevIssuer {
     absl::Time expiry;
   };
 
-  DevIssuer(std::string audience, db::Pool* pool, const Clock* clock, JwtSigner signer);
+  DevIssuer(std::string audience, Directory* directory, const Clock* clock, JwtSigner signer);
 
   void Discovery(const httplib::Request& req, httplib::Response& res) const;
   void AuthorizePage(const httplib::Request& req, httplib::Response& res);
@@ -128,7 +128,7 @@ class DevIssuer {
   bool HostAllowed(const httplib::Request& req) const;
 
   const std::string audience_;
-  db::Pool* const pool_;
+  Directory* const directory_;
   const Clock* const clock_;
   const JwtSigner signer_;
   std::string jwks_;

@@ -1,0 +1,107 @@
+// The host: what runs a list of modules in one process, the same way for
+// the all-in-one server, the per-service binaries and the tests.
+//
+// Every module the binary links declares its configuration and provides its
+// foundations (the access module's directory and audit log) and its
+// personal-data hooks; the modules named by `services` (default: all) also
+// serve their gRPC services and run their workers. The host adds what no
+// module owns: the gate, the hourly retention purge over every module's
+// hooks, the development issuer when configured, health per module.
+//
+//   int main(int argc, char** argv) {
+//     return accueil::ServerMain(argc, argv, accueil::AllModules());
+//   }
+#pragma once
+
+#include <memory>
+#include <thread>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/common/auth/authenticator.h"
+#include "services/common/auth/dev_issuer.h"
+#include "services/common/clock.h"
+#include "services/common/config.h"
+#include "services/common/module.h"
+#include "services/common/peers.h"
+#include "services/common/rate_limiter.h"
+#include "services/common/retention.h"
+#include "services/common/secrets.h"
+#include "services/common/server.h"
+
+namespace accueil {
+
+// Replacements of what the host otherwise builds from the configuration
+// (tests: a manual clock, an in-memory identity provider, their limits).
+struct HostOptions {
+  const Clock* clock = nullptr;                 // default: the system clock
+  auth::KeyProvider* keys = nullptr;            // default: the JWKS file or the dev issuer
+  std::optional<RateLimitOptions> limits;       // default: from the configuration
+  std::optional<ServerOptions> transport;       // default: from the configuration
+  std::optional<std::string> issuer;            // default: oidc_issuer (or the dev issuer)
+  bool purge_every_hour = true;
+};
+
+class Host {
+ public:
+  // Start connects to the database, builds the foundations, and serves the
+  // modules `config.services` names (all when empty). `modules` have been
+  // configured (Module::Configure) before `config` was parsed.
+  static absl::StatusOr<std::unique_ptr<Host>> Start(const ServerConfig& config,
+                                                     std::vector<std::unique_ptr<Module>> modules,
+                                                     Secrets secrets, HostOptions options = {});
+  ~Host();
+
+  int port() const { return server_->port(); }
+  int health_port() const { return server_->health_port(); }
+  // dev_issuer: the development issuer's URL, "" without one.
+  std::string dev_issuer() const;
+  const std::vector<std::string>& served() const { return served_; }
+  db::Pool& pool() { return *pool_; }
+  const PersonDataRegistry& person_data() const { return person_data_; }
+
+  // Shutdown: workers stop, then the server (waiting up to `grace` for calls
+  // in flight), then the purge and the development issuer.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Host() = default;
+  absl::Status Build(const ServerConfig& config, HostOptions options);
+  void WatchHealth();
+
+  std::vector<std::unique_ptr<Module>> modules_;
+  std::vector<std::string> served_;
+  std::optional<Secrets> secrets_;
+  SystemClock system_clock_;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<db::Pool> pool_;
+  PersonDataRegistry person_data_;
+  Providers providers_;
+  std::unique_ptr<auth::JwksFileKeys> jwks_;
+  std::unique_ptr<auth::DevIssuer> dev_issuer_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<Gate> gate_;
+  std::unique_ptr<Peers> peers_;
+  std::vector<std::pair<std::string, std::unique_ptr<Worker>>> workers_;  // module, worker
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<retention::Purger> purger_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread health_thread_;
+  bool shut_down_ = false;
+};
+
+// ServerMain is the main() of every server binary: parses `--config FILE`
+// and a command (`migrate`, `purge`, `rekey`, a module's command such as
+// `grant-admin SUBJECT`), loads the configuration, and either runs the
+// command once or serves until SIGINT or SIGTERM. `modules` are the modules
+// the binary links; without `services` in the configuration it serves
+// `default_services` (empty: all of them).
+int ServerMain(int argc, char** argv, const std::vector<ModuleFactory>& modules,
+               const std::vector<std::string>& default_services = {});
+
+}  // namespace accueil

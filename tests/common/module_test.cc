@@ -1,0 +1,315 @@
+// The module shape (services/common/module.h): each module's configuration
+// keys, documented from their declarations; the host running a module's
+// workers, reporting its health and calling its personal-data hooks; a
+// module reaching another through its API, in-process or across processes.
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "services/allinone/modules.h"
+#include "services/common/host.h"
+#include "services/common/retention.h"
+#include "tests/booking/booking_fixture.h"
+#include "tests/support/test_database.h"
+#include "tests/support/test_server.h"
+
+namespace accueil {
+namespace {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+using testing::RpcFails;
+using testing::RpcOk;
+
+EnvLookup Env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(ModuleConfig, TheDocumentedTableIsTheDeclaredOne) {
+  std::vector<std::unique_ptr<Module>> modules;
+  std::vector<ConfigSection> sections;
+  for (const ModuleFactory& make : AllModules()) {
+    modules.push_back(make());
+    sections.emplace_back(std::string(modules.back()->name()));
+  }
+  std::vector<ConfigSection*> pointers;
+  for (size_t i = 0; i < modules.size(); ++i) {
+    modules[i]->Configure(sections[i]);
+    pointers.push_back(&sections[i]);
+  }
+  std::ifstream in(std::string(ACCUEIL_SOURCE_DIR) + "/docs/operations.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const std::string begin = "<!-- config-table:", end = "<!-- /config-table -->";
+  size_t from = doc.find(begin);
+  ASSERT_NE(from, std::string::npos) << "docs/operations.md has no config-table marker";
+  from = doc.find('\n', from) + 1;
+  size_t to = doc.find(end, from);
+  ASSERT_NE(to, std::string::npos);
+  EXPECT_EQ(doc.substr(from, to - from), ConfigTable(pointers))
+      << "docs/operations.md: replace the table by `accueil-server config-table`";
+}
+
+TEST(ModuleConfig, AModuleKeysAreItsOwnPrefixedReadFromFileAndEnvironment) {
+  int hours = 24;
+  ConfigSection notify("notify");
+  notify.Int("reminder_hours", &hours, 1, 240, "hours before the appointment");
+  absl::StatusOr<ServerConfig> c = ParseServerConfig(
+      "database_url = x\nnotify_reminder_hours = 48\nservices = notify\n", Env({}), {&notify});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(hours, 48);
+  EXPECT_EQ(c->services, std::vector<std::string>{"notify"});
+  EXPECT_EQ(c->module_addresses.at("notify"), "");
+
+  c = ParseServerConfig("database_url = x\nnotify_reminder_hours = 48\n",
+                        Env({{"ACCUEIL_NOTIFY_REMINDER_HOURS", "12"},
+                             {"ACCUEIL_NOTIFY_ADDRESS", "notify.accueil.svc:50051"}}),
+                        {&notify});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(hours, 12);
+  EXPECT_EQ(c->module_addresses.at("notify"), "notify.accueil.svc:50051");
+
+  c = ParseServerConfig("database_url = x\nnotify_reminder_hours = 500\n", Env({}), {&notify});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("notify_reminder_hours"), std::string::npos);
+  c = ParseServerConfig("database_url = x\nnotify_address = nocolon\n", Env({}), {&notify});
+  EXPECT_FALSE(c.ok());
+  c = ParseServerConfig("database_url = x\nreception_desks = 3\n", Env({}), {&notify});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("unknown key"), std::string::npos);
+  c = ParseServerConfig("database_url = x\nservices = notify, reception\n", Env({}), {&notify});
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("unknown service \"reception\" (known: notify)"),
+            std::string::npos)
+      << c.status();
+}
+
+// A module of the test's own: a worker whose health the test sets, and
+// personal-data hooks that count their calls.
+class ProbeWorker final : public Worker {
+ public:
+  explicit ProbeWorker(std::atomic<bool>* healthy, std::atomic<int>* running)
+      : healthy_(healthy), running_(running) {}
+  std::string_view name() const override { return "probe"; }
+  void Start() override { ++*running_; }
+  void Stop() override {
+    if (!stopped_) --*running_;
+    stopped_ = true;
+  }
+  bool Healthy() const override { return *healthy_; }
+
+ private:
+  std::atomic<bool>* healthy_;
+  std::atomic<int>* running_;
+  bool stopped_ = false;
+};
+
+class ProbeHooks final : public PersonDataHooks {
+ public:
+  absl::StatusOr<PurgeCounts> Purge(db::Pool& pool, absl::Time, const Retention&) override {
+    ++purges;
+    // A real statement on the module's pool, as a module's purge runs one.
+    return pool.Run([](pqxx::connection& c) -> absl::StatusOr<PurgeCounts> {
+      pqxx::nontransaction tx(c);
+      return PurgeCounts{tx.exec1("SELECT 2 AS n")["n"].as<int>(), 0};
+    });
+  }
+  absl::StatusOr<RekeyCounts> Rekey(db::Pool&, const Secrets&) override { return RekeyCounts{}; }
+  std::atomic<int> purges = 0;
+};
+
+class ProbeModule final : public Module {
+ public:
+  std::string_view name() const override { return "probe"; }
+  void Configure(ConfigSection& section) override {
+    section.Int("batch", &batch, 1, 1000, "events per batch");
+  }
+  absl::StatusOr<ModuleParts> Start(const ServiceContext&) override {
+    ModuleParts parts;
+    parts.workers.push_back(std::make_unique<ProbeWorker>(&healthy, &running));
+    return parts;
+  }
+  PersonDataHooks* person_data() override { return &hooks; }
+
+  int batch = 100;
+  std::atomic<bool> healthy = true;
+  std::atomic<int> running = 0;
+  ProbeHooks hooks;
+};
+
+HealthCheckResponse::ServingStatus Health(int port, const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  HealthCheckRequest req;
+  req.set_service(service);
+  HealthCheckResponse resp;
+  if (!stub->Check(&ctx, req, &resp).ok()) return HealthCheckResponse::UNKNOWN;
+  return resp.status();
+}
+
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 100; ++i) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return done();
+}
+
+Secrets TestSecrets() { return *Secrets::FromKey(std::string(48, 'm')); }
+
+TEST(ModuleHost, RunsAModuleWorkersReportsItsHealthAndPurgesItsData) {
+  auto database = testing::TestDatabase::Create();
+  std::vector<std::unique_ptr<Module>> modules;
+  for (const ModuleFactory& make : AllModules()) modules.push_back(make());
+  auto probe = std::make_unique<ProbeModule>();
+  ProbeModule* p = probe.get();
+  modules.push_back(std::move(probe));
+  ConfigSection section("probe");
+  p->Configure(section);
+  absl::StatusOr<ServerConfig> config = ParseServerConfig(
+      absl::StrCat("listen = 127.0.0.1:0\nprobe_batch = 7\ndatabase_url = ", database->url()),
+      Env({}), {&section});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(p->batch, 7);
+  HostOptions options;
+  options.purge_every_hour = false;
+  absl::StatusOr<std::unique_ptr<Host>> host =
+      Host::Start(*config, std::move(modules), TestSecrets(), std::move(options));
+  ASSERT_TRUE(host.ok()) << host.status();
+  EXPECT_EQ(p->running, 1);
+  const int port = (*host)->port();
+  for (const char* module : {"probe", "booking", "access"}) {
+    EXPECT_EQ(Health(port, module), HealthCheckResponse::SERVING) << module;
+  }
+
+  p->healthy = false;
+  EXPECT_TRUE(Eventually([&] { return Health(port, "probe") == HealthCheckResponse::NOT_SERVING; }));
+  EXPECT_EQ(Health(port, "booking"), HealthCheckResponse::SERVING);
+  p->healthy = true;
+  EXPECT_TRUE(Eventually([&] { return Health(port, "probe") == HealthCheckResponse::SERVING; }));
+
+  // The retention purge covers every module that declares hooks.
+  absl::StatusOr<PurgeCounts> counts =
+      retention::PurgeOnce((*host)->pool(), absl::Now(), Retention{}, (*host)->person_data());
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(p->hooks.purges, 1);
+  EXPECT_EQ(counts->erased, 2);  // booking's database is empty: the probe's 2 only
+
+  (*host)->Shutdown(absl::Seconds(1));
+  EXPECT_EQ(p->running, 0);
+}
+
+TEST(ModuleHost, AProcessWithoutTheAccessModuleIsRefused) {
+  auto database = testing::TestDatabase::Create();
+  std::vector<std::unique_ptr<Module>> modules;
+  modules.push_back(booking::NewModule());
+  ServerConfig config;
+  config.listen = "127.0.0.1:0";
+  config.database_url = database->url();
+  absl::StatusOr<std::unique_ptr<Host>> host =
+      Host::Start(config, std::move(modules), TestSecrets());
+  ASSERT_FALSE(host.ok());
+  EXPECT_NE(host.status().message().find("access module"), std::string::npos) << host.status();
+}
+
+// Access asks booking whether a site exists before granting a role on it or
+// making a device for it: in one process, through the in-process channel.
+TEST(ModulePeers, RoleGrantsAndDevicesNeedASiteBookingKnows) {
+  testing::BookingWorld world;
+  testing::TestServer* server = &world.server();
+  booking::v1::Site site;
+  ASSERT_TRUE(RpcOk(world.CreateSite("Europe/Paris", &site)));
+  auto admin = server->AccessStub(server->Token("admin", {{access::v1::ADMINISTRATOR, 0}}));
+
+  access::v1::GrantRoleRequest grant;
+  grant.set_subject("agent-7");
+  grant.set_role(access::v1::LODGE_AGENT);
+  grant.set_site("sites/999");
+  access::v1::RoleBinding binding;
+  {
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(RpcFails(admin->GrantRole(&ctx, grant, &binding), grpc::StatusCode::NOT_FOUND,
+                         "SITE_NOT_FOUND", "site"));
+  }
+  grant.set_site(site.name());
+  {
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(RpcOk(admin->GrantRole(&ctx, grant, &binding)));
+    EXPECT_EQ(binding.site(), site.name());
+  }
+  access::v1::CreateDeviceTokenRequest device;
+  device.set_site("sites/999");
+  device.set_display_name("Borne loge");
+  access::v1::DeviceToken token;
+  {
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(RpcFails(admin->CreateDeviceToken(&ctx, device, &token),
+                         grpc::StatusCode::NOT_FOUND, "SITE_NOT_FOUND", "site"));
+  }
+  device.set_site(site.name());
+  {
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(RpcOk(admin->CreateDeviceToken(&ctx, device, &token)));
+  }
+  // Nothing was written for the refused site.
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM access.role_bindings WHERE site_id = 999"), 0);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM access.device_tokens WHERE site_id = 999"), 0);
+}
+
+// Two processes: one serves booking, the other access, which reaches
+// booking at `booking_address`, carrying the administrator's credentials.
+TEST(ModulePeers, AccessReachesBookingInAnotherProcess) {
+  testing::BookingWorld world;  // its server serves every module
+  testing::TestServer* server = &world.server();
+  booking::v1::Site site;
+  ASSERT_TRUE(RpcOk(world.CreateSite("Europe/Paris", &site)));
+
+  ServerConfig config;
+  config.listen = "127.0.0.1:0";
+  config.database_url = server->database().url();
+  config.services = {"access"};
+  config.module_addresses["booking"] = server->address();
+  std::vector<std::unique_ptr<Module>> modules;
+  for (const ModuleFactory& make : AllModules()) modules.push_back(make());
+  HostOptions options;
+  options.clock = &server->clock();
+  options.keys = &server->keys();
+  options.issuer = testing::kTestIssuer;
+  options.purge_every_hour = false;
+  absl::StatusOr<std::unique_ptr<Host>> access_host =
+      Host::Start(config, std::move(modules), server->secrets(), std::move(options));
+  ASSERT_TRUE(access_host.ok()) << access_host.status();
+  EXPECT_EQ(Health((*access_host)->port(), "booking"), HealthCheckResponse::UNKNOWN);
+
+  std::string token = server->Token("admin", {{access::v1::ADMINISTRATOR, 0}});
+  auto admin = access::v1::AccessService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*access_host)->port()), grpc::InsecureChannelCredentials()));
+  access::v1::GrantRoleRequest grant;
+  grant.set_subject("agent-8");
+  grant.set_role(access::v1::COUNTER_AGENT);
+  access::v1::RoleBinding binding;
+  for (const std::string& name : {std::string("sites/999"), site.name()}) {
+    grant.set_site(name);
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    grpc::Status s = admin->GrantRole(&ctx, grant, &binding);
+    if (name == site.name()) {
+      EXPECT_TRUE(RpcOk(s));
+    } else {
+      EXPECT_TRUE(RpcFails(s, grpc::StatusCode::NOT_FOUND, "SITE_NOT_FOUND", "site"));
+    }
+  }
+  (*access_host)->Shutdown(absl::Seconds(1));
+}
+
+}  // namespace
+}  // namespace accueil
