@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Configure (once) and build the whole tree. BUILD_DIR overrides the build directory.
+# Configure (once) and build. BUILD_DIR overrides the build directory.
+#
+#   scripts/build.sh                          # the whole tree, tests included
+#   scripts/build.sh accueil-server accueil   # only these targets (and what they need)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -10,4 +13,6 @@ BUILD_DIR=${BUILD_DIR:-build}
 if [[ ! -f "$BUILD_DIR/CMakeCache.txt" ]]; then
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 fi
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+targets=()
+if (($# > 0)); then targets=(--target "$@"); fi
+cmake --build "$BUILD_DIR" -j"$(nproc)" "${targets[@]}"

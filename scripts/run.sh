@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Run Accueil on this machine with demo data: install the dependencies, build,
-# start PostgreSQL (a cluster kept in .local/pg, reused from run to run) and the
-# server, load the demo prefecture (scripts/demo.sh), then wait. Ctrl-C stops
-# the server and the database cleanly; the data stays for the next run.
+# Run Accueil on this machine with demo data: install the dependencies, build
+# the server and the CLI, start PostgreSQL (a cluster kept in .local/pg, reused
+# from run to run) and the server, load the demo prefecture (scripts/demo.sh),
+# then wait. Ctrl-C stops the server and the database cleanly; the data stays
+# for the next run.
 #
 #   scripts/run.sh                      # listens on 127.0.0.1:50051
 #   ACCUEIL_PORT=50061 scripts/run.sh   # another port
@@ -81,7 +82,8 @@ check_ports() {
 check_ports
 
 scripts/deps.sh
-scripts/build.sh
+# Only the binaries this script runs: the server, and the CLI that it and demo.sh call.
+scripts/build.sh accueil-server accueil
 
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh

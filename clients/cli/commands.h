@@ -4,8 +4,8 @@
 // or accueil.access.v1.AccessService from its options, calls the server (one
 // deadline of --timeout per call), prints the answer to stdout (a table, or
 // the message as JSON with --json) or the error to stderr, and returns the
-// process exit code (errors.h). main.cc only parses the command line into the
-// option structs below.
+// process exit code (errors.h). The command_line_*.cc files only parse the
+// command line into the option structs below (command_line.h).
 //
 //   GlobalOptions global{.server = "127.0.0.1:50051"};
 //   SlotsOptions slots{.desk = "desks/1", .from = "2026-12-01"};
@@ -241,8 +241,8 @@ struct PersonOptions {
 int RunPersonExport(const GlobalOptions& global, const PersonOptions& options);
 int RunPersonErase(const GlobalOptions& global, const PersonOptions& options);
 
-// Parsers of option values. main.cc uses them as validators, so that a bad
-// value is a usage error reported by the command-line parser.
+// Parsers of option values. The command line uses them as validators, so
+// that a bad value is a usage error reported by the command-line parser.
 
 // ParseDay parses "YYYY-MM-DD" (a real calendar day).
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text);

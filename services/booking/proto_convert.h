@@ -1,6 +1,7 @@
 // Rows of the booking schema to API messages, and enum/time conversions.
-// The SELECT lists these read are in statements.cc, next to the readers'
-// column order comments.
+// The SELECT lists these read are prepared in booking_service.cc
+// (PrepareStatements); appointments come from the view
+// booking.appointment_details (db/migrations/0002_booking.sql).
 #pragma once
 
 #include <string>

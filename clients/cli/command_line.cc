@@ -1,0 +1,45 @@
+#include "clients/cli/command_line.h"
+
+#include <iostream>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "clients/cli/credentials.h"
+#include "clients/cli/errors.h"
+#include "clients/cli/session.h"
+
+namespace accueil::cli {
+
+void CommandLine::Choose(CLI::App* command, std::function<int()> action, bool load_credentials) {
+  command->callback([this, action = std::move(action), load_credentials] {
+    action_ = action;
+    load_credentials_ = load_credentials;
+  });
+}
+
+int CommandLine::Run() {
+  if (!action_) return kExitUsage;
+  if (absl::Status tls = LoadTlsFiles(&global_); !tls.ok()) {
+    std::cerr << "error: " << tls.message() << "\n";
+    return tls.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  if (load_credentials_) {
+    if (absl::Status loaded = LoadCredentials(&global_); !loaded.ok()) {
+      std::cerr << "error: " << loaded.message() << "\n";
+      return loaded.code() == absl::StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+    }
+  }
+  return action_();
+}
+
+CLI::Validator DayValidator() {
+  return Checked([](const std::string& text) { return ParseDay(text); });
+}
+
+CLI::Option* AddRequestIdOption(CLI::App* command, std::string* request_id) {
+  return command->add_option("--request-id", *request_id,
+                             "Idempotency key: a retry with the same id returns the first answer "
+                             "(default: random)");
+}
+
+}  // namespace accueil::cli
