@@ -61,7 +61,7 @@ if [[ "${BENCH_PG_OPTS:-}" =~ fsync[[:space:]]*=[[:space:]]*(off|false|0) ]]; th
 fi
 
 scripts/deps.sh
-scripts/build.sh
+scripts/build.sh accueil-server accueil-bench
 
 SERVER_BIN="$BUILD_DIR/services/allinone/accueil-server"
 BENCH_BIN="$BUILD_DIR/clients/bench/accueil-bench"
