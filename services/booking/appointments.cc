@@ -205,11 +205,11 @@ absl::Status BookingService::DoCreateAppointment(Call& call,
   person_keys.erase(person_keys.begin());
   std::string previous_keys = HexKeys(person_keys);
   // A fresh reference can collide with an existing one (1 in 10^12 per
-  // booking); the unique constraint refuses it and we draw again.
-  absl::Status status;
+  // booking): the SQL says REFERENCE_TAKEN and we draw again. Any other
+  // failure goes back to the client, which may retry with the same request_id.
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::string reference = NewReference();
-    status = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    absl::Status status = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::nontransaction tx(c);
       pqxx::row r = tx.exec_prepared1(
           "booking_create_appointment", idem->request_id, idem->hash_hex, db::SqlTime(now), *slot,
@@ -220,9 +220,10 @@ absl::Status BookingService::DoCreateAppointment(Call& call,
       call.SetResource(out->name(), r[6].as<int64_t>());
       return absl::OkStatus();
     });
-    if (status.ok() || ErrorReason(status) != "DATABASE_ERROR") break;
+    if (ErrorReason(status) != "REFERENCE_TAKEN") return status;
   }
-  return status;
+  return Error(absl::StatusCode::kAborted, "REFERENCE_TAKEN",
+               "no free reference was drawn; retry the request");
 }
 
 absl::Status BookingService::DoGetAppointment(Call& call, const v1::GetAppointmentRequest& req,

@@ -70,12 +70,13 @@ void PrepareStatements(db::Pool& pool) {
       absl::StrCat("SELECT created, ", Micros("release_time"),
                    " FROM booking.release_slots("
                    "$1, decode($2, 'hex'), $3::timestamptz, $4, $5::bigint[], $6::timestamptz)"));
+  // Request ids and events under booking's module name (0010_shared.sql).
   pool.Prepare("booking_claim_request",
-               "SELECT (booking.claim_request($1, decode($2, 'hex'), $3::timestamptz)"
+               "SELECT (shared.claim_request('booking', $1, decode($2, 'hex'), $3::timestamptz)"
                " ->> 'id')::bigint");
-  pool.Prepare("booking_finish_request", "SELECT booking.finish_request($1, $2::jsonb)");
+  pool.Prepare("booking_finish_request", "SELECT shared.finish_request('booking', $1, $2::jsonb)");
   pool.Prepare("booking_append_event",
-               "SELECT booking.append_event($1, $2, $3, $4::timestamptz, $5::jsonb)");
+               "SELECT shared.append_event('booking', $1, $2, $3, $4::timestamptz, $5::jsonb)");
 
   // Appointments: every statement returns booking.appointment_details rows
   // (AppointmentFromRow), so a mutation answers in its one round trip.

@@ -13,6 +13,16 @@
 #include "services/common/gate.h"
 
 namespace accueil {
+namespace {
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char hash[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(hash), sizeof hash));
+}
+
+}  // namespace
 
 absl::StatusOr<Idempotency> ForRequest(std::string_view method,
                                        const google::protobuf::Message& request) {
@@ -45,19 +55,17 @@ absl::StatusOr<Idempotency> ForRequest(std::string_view method,
     coded.SetSerializationDeterministic(true);
     rest->SerializeToCodedStream(&coded);
   }
-  unsigned char hash[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  out.hash_hex =
-      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(hash), sizeof hash));
+  out.hash_hex = Sha256Hex(bytes);
   return out;
 }
 
-std::string DerivedRequestId(std::string_view parent, std::string_view step) {
-  std::string bytes = std::string(parent) + "\n" + std::string(step);
-  unsigned char hash[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  return absl::StrCat(
-      "d-", absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(hash), 20)));
+std::string DerivedRequestId(std::string_view parent_request_id, std::string_view step) {
+  // The parent's length first, so that no other (parent, step) pair spells
+  // the same input; a hash, so that any parent and step give a valid id.
+  std::string input = absl::StrCat("accueil.derived_request_id\n", parent_request_id.size(), "\n");
+  input.append(parent_request_id);
+  input.append(step);
+  return "d-" + Sha256Hex(input);
 }
 
 }  // namespace accueil

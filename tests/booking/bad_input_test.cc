@@ -225,7 +225,7 @@ std::string Snapshot(BookingWorld& world) {
       "SELECT concat_ws(' | ', "
       "(SELECT count(*) FROM booking.sites), (SELECT count(*) FROM booking.desks), "
       "(SELECT count(*) FROM booking.slots), (SELECT count(*) FROM booking.appointments), "
-      "(SELECT count(*) FROM booking.persons), (SELECT count(*) FROM booking.requests), "
+      "(SELECT count(*) FROM booking.persons), (SELECT count(*) FROM shared.requests), "
       "(SELECT count(*) FROM events.log), (SELECT count(*) FROM booking.opening_ranges), "
       "(SELECT count(*) FROM booking.closures), (SELECT sum(booked) FROM booking.slots), "
       "(SELECT md5(string_agg(d::text, ';' ORDER BY id)) FROM booking.desks d), "

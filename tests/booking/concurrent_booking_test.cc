@@ -23,7 +23,7 @@ void Race(int capacity, int calls) {
   OpenedDesk open = world.OpenDesk(options);
   ASSERT_EQ(open.slots.size(), static_cast<size_t>(kSlots));
   for (const v1::Slot& slot : open.slots) ASSERT_EQ(slot.remaining_capacity(), capacity);
-  const int64_t requests_before = world.QueryInt("SELECT count(*) FROM booking.requests");
+  const int64_t requests_before = world.QueryInt("SELECT count(*) FROM shared.requests");
   const int64_t events_before = world.QueryInt("SELECT count(*) FROM events.log");
 
   std::mutex mu;
@@ -81,7 +81,7 @@ void Race(int capacity, int calls) {
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.slots WHERE booked > capacity"), 0);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.slots WHERE booked <> capacity"), 0);
   EXPECT_EQ(world.InconsistentSlots(), 0);
-  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.requests"), requests_before + places);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM shared.requests"), requests_before + places);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM events.log"), events_before + places);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM events.log WHERE type = 'appointment.booked'"),
             places);

@@ -120,7 +120,7 @@ TEST_F(LifecycleTest, IllegalTransitionsAreRefusedAndChangeNothing) {
   const std::string before = world_.Query(
       "SELECT concat_ws(' ', (SELECT string_agg(concat_ws(',', id, status, update_time), ';' "
       "ORDER BY id) FROM booking.appointments), (SELECT count(*) FROM events.log), "
-      "(SELECT sum(booked) FROM booking.slots), (SELECT count(*) FROM booking.requests))");
+      "(SELECT sum(booked) FROM booking.slots), (SELECT count(*) FROM shared.requests))");
 
   struct Case {
     const char* what;
@@ -161,7 +161,7 @@ TEST_F(LifecycleTest, IllegalTransitionsAreRefusedAndChangeNothing) {
   const std::string after = world_.Query(
       "SELECT concat_ws(' ', (SELECT string_agg(concat_ws(',', id, status, update_time), ';' "
       "ORDER BY id) FROM booking.appointments), (SELECT count(*) FROM events.log), "
-      "(SELECT sum(booked) FROM booking.slots), (SELECT count(*) FROM booking.requests))");
+      "(SELECT sum(booked) FROM booking.slots), (SELECT count(*) FROM shared.requests))");
   EXPECT_EQ(after, before);
   EXPECT_EQ(StatusOf(booked), v1::BOOKED);
   EXPECT_EQ(StatusOf(arrived), v1::ARRIVED);

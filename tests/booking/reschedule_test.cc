@@ -92,7 +92,7 @@ TEST(RescheduleTest, RefusedMovesLeaveTheAppointmentUntouched) {
         "SELECT concat_ws(' ', (SELECT string_agg(concat_ws(',', id, slot_id, status, "
         "update_time), ';' ORDER BY id) FROM booking.appointments), "
         "(SELECT string_agg(booked::text, ',' ORDER BY id) FROM booking.slots), "
-        "(SELECT count(*) FROM booking.requests), (SELECT count(*) FROM events.log))");
+        "(SELECT count(*) FROM shared.requests), (SELECT count(*) FROM events.log))");
   };
   const std::string before = state();
   world.clock().Advance(absl::Minutes(1));

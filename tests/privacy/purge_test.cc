@@ -48,7 +48,7 @@ int64_t Mentions(BookingWorld& world, const std::string& text) {
       "SELECT (SELECT count(*) FROM booking.persons t WHERE t::text LIKE " + like +
       ") + (SELECT count(*) FROM booking.appointments t WHERE t::text LIKE " + like +
       ") + (SELECT count(*) FROM events.log t WHERE t::text LIKE " + like +
-      ") + (SELECT count(*) FROM booking.requests t WHERE t::text LIKE " + like + ")");
+      ") + (SELECT count(*) FROM shared.requests t WHERE t::text LIKE " + like + ")");
 }
 
 std::unique_ptr<db::Pool> PoolFor(BookingWorld& world) {

@@ -11,7 +11,7 @@
 
 namespace accueil::testing {
 
-std::unique_ptr<TestDatabase> TestDatabase::Create() {
+std::unique_ptr<TestDatabase> TestDatabase::Create(int last_version) {
   const char* admin = std::getenv("ACCUEIL_PG_ADMIN_URL");
   if (admin == nullptr || *admin == '\0') {
     std::fprintf(stderr,
@@ -28,7 +28,11 @@ std::unique_ptr<TestDatabase> TestDatabase::Create() {
     tx.exec("CREATE DATABASE " + name);
   }
   std::string url = absl::StrCat(admin, " dbname=", name);
-  absl::StatusOr<int> applied = db::Migrate(url);
+  std::vector<db::Migration> migrations;
+  for (const db::Migration& m : db::EmbeddedMigrations()) {
+    if (m.version <= last_version) migrations.push_back(m);
+  }
+  absl::StatusOr<int> applied = db::Migrate(url, migrations);
   if (!applied.ok()) {
     std::fprintf(stderr, "migrations failed: %s\n",
                  std::string(applied.status().message()).c_str());

@@ -6,6 +6,7 @@
 //   pqxx::connection c(db.url());
 #pragma once
 
+#include <climits>
 #include <memory>
 #include <string>
 
@@ -15,10 +16,11 @@ namespace accueil::testing {
 
 class TestDatabase {
  public:
-  // Create makes `accueil_test_<pid>_<n>`, applies the migrations, and
-  // returns it. Aborts with a clear message when ACCUEIL_PG_ADMIN_URL is
+  // Create makes `accueil_test_<pid>_<n>`, applies the migrations (those up
+  // to version `last_version` only, to test an upgrade from that schema),
+  // and returns it. Aborts with a clear message when ACCUEIL_PG_ADMIN_URL is
   // unset (run the tests through scripts/test.sh).
-  static std::unique_ptr<TestDatabase> Create();
+  static std::unique_ptr<TestDatabase> Create(int last_version = INT_MAX);
   ~TestDatabase();
 
   const std::string& url() const { return url_; }
