@@ -1,6 +1,7 @@
 // Rows of the booking schema to API messages, and enum/time conversions.
-// The SELECT lists these read are in statements.cc, next to the readers'
-// column order comments.
+// Rows are read by column name, never by position: the SELECT lists
+// (booking_service.cc) name each column a reader below lists, with an alias
+// where it is computed (times as epoch microseconds: `..._micros`).
 #pragma once
 
 #include <string>
