@@ -9,6 +9,7 @@
 #include "services/common/input/input.h"
 #include "services/common/input/resource.h"
 #include "services/common/person_key.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::booking {
 namespace {
@@ -29,29 +30,20 @@ struct ValidPerson {
 
 absl::StatusOr<ValidPerson> ValidatePerson(const v1::Person& p) {
   ValidPerson out;
-  absl::StatusOr<std::string> s = input::ParseName(p.given_name(), "person.given_name");
-  if (!s.ok()) return s.status();
-  out.given_name = *s;
-  s = input::ParseName(p.family_name(), "person.family_name");
-  if (!s.ok()) return s.status();
-  out.family_name = *s;
+  ASSIGN_OR_RETURN(out.given_name, input::ParseName(p.given_name(), "person.given_name"));
+  ASSIGN_OR_RETURN(out.family_name, input::ParseName(p.family_name(), "person.family_name"));
   if (p.email().empty() && p.phone().empty()) {
     return InvalidField("CONTACT_REQUIRED", "person",
                         "give a mobile phone number or an e-mail address");
   }
   if (!p.email().empty()) {
-    s = input::ParseEmail(p.email(), "person.email");
-    if (!s.ok()) return s.status();
-    out.email = *s;
+    ASSIGN_OR_RETURN(out.email, input::ParseEmail(p.email(), "person.email"));
   }
   if (!p.phone().empty()) {
-    s = input::ParseMobilePhone(p.phone(), "person.phone");
-    if (!s.ok()) return s.status();
-    out.phone = *s;
+    ASSIGN_OR_RETURN(out.phone, input::ParseMobilePhone(p.phone(), "person.phone"));
   }
-  s = input::ParseLanguage(p.preferred_language(), "person.preferred_language");
-  if (!s.ok()) return s.status();
-  out.language = *s;
+  ASSIGN_OR_RETURN(out.language,
+                   input::ParseLanguage(p.preferred_language(), "person.preferred_language"));
   return out;
 }
 
@@ -60,7 +52,7 @@ absl::StatusOr<ValidPerson> ValidatePerson(const v1::Person& p) {
 int BookingService::FillAppointment(const pqxx::row& row, v1::Appointment* out) const {
   out->Clear();
   int version = AppointmentFromRow(row, out);
-  int64_t id = row[0].as<int64_t>();
+  int64_t id = row["id"].as<int64_t>();
   out->set_access_code(AccessCode(*ctx_.secrets, id, version));
   out->set_check_in_token(CheckInToken(*ctx_.secrets, id, version));
   return version;
@@ -81,7 +73,7 @@ absl::Status BookingService::LoadAppointment(int64_t id, const std::string& refe
                        id > 0 ? "name" : "reference");
     }
     if (check_code_lock && id == 0) {
-      int64_t locked_until = r[0][r[0].size() - 1].as<int64_t>();
+      int64_t locked_until = r[0]["locked_until_micros"].as<int64_t>();
       if (locked_until != 0) {
         return WithRetryDelay(
             WithField(Error(absl::StatusCode::kResourceExhausted, "ACCESS_CODE_LOCKED",
@@ -100,73 +92,60 @@ absl::Status BookingService::LoadAppointment(int64_t id, const std::string& refe
 absl::StatusOr<int64_t> BookingService::Authorize(Call& call, const std::string& raw_reference,
                                                   const std::string& raw_code,
                                                   v1::Appointment* out) {
-  absl::StatusOr<std::string> reference = input::ParseReference(raw_reference, "reference");
-  if (!reference.ok()) return reference.status();
+  ASSIGN_OR_RETURN(std::string reference, input::ParseReference(raw_reference, "reference"));
   if (raw_code.empty() && call.IsAgent()) {
     // An agent acting on the person's behalf: no code, a site and a reason.
-    if (absl::Status s = LoadAppointment(0, *reference, out, nullptr); !s.ok()) return s;
-    absl::StatusOr<int64_t> site = input::ParseResourceId(out->site(), "sites", "site");
-    if (!site.ok()) return site.status();
-    if (absl::Status s = call.AuthorizeAgent(*site); !s.ok()) {
+    RETURN_IF_ERROR(LoadAppointment(0, reference, out, nullptr));
+    ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(out->site(), "sites", "site"));
+    if (absl::Status s = call.AuthorizeAgent(site); !s.ok()) {
       out->Clear();
       return s;
     }
-    call.SetResource(out->name(), *site);
+    call.SetResource(out->name(), site);
     return input::ParseResourceId(out->name(), "appointments", "name");
   }
-  absl::StatusOr<std::string> code = input::ParseAccessCode(raw_code, "access_code");
-  if (!code.ok()) return code.status();
+  ASSIGN_OR_RETURN(std::string code, input::ParseAccessCode(raw_code, "access_code"));
   int version = 0;
-  if (absl::Status s = LoadAppointment(0, *reference, out, &version, /*check_code_lock=*/true);
-      !s.ok()) {
-    return s;
-  }
-  absl::StatusOr<int64_t> id = input::ParseResourceId(out->name(), "appointments", "name");
-  if (!id.ok()) return id.status();
-  if (!AccessCodeMatches(*ctx_.secrets, *id, version, *code)) {
+  RETURN_IF_ERROR(LoadAppointment(0, reference, out, &version, /*check_code_lock=*/true));
+  ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(out->name(), "appointments", "name"));
+  if (!AccessCodeMatches(*ctx_.secrets, id, version, code)) {
     out->Clear();
     // Count the failure (shared by replicas): enough of them lock the reference.
-    absl::Status noted = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::nontransaction tx(c);
-      tx.exec_prepared("booking_note_code_failure", *reference, db::SqlTime(ctx_.clock->Now()));
+      tx.exec_prepared("booking_note_code_failure", reference, db::SqlTime(ctx_.clock->Now()));
       return absl::OkStatus();
-    });
-    if (!noted.ok()) return noted;
+    }));
     return WithField(Error(absl::StatusCode::kPermissionDenied, "WRONG_ACCESS_CODE",
                            "the access code does not match this reference"),
                      "access_code");
   }
   absl::StatusOr<int64_t> site = input::ParseResourceId(out->site(), "sites", "site");
   call.SetResource(out->name(), site.ok() ? *site : 0);
-  return *id;
+  return id;
 }
 
 absl::Status BookingService::AuthorizeOnAppointment(Call& call, int64_t id, int* code_version) {
   v1::Appointment current;
-  if (absl::Status s = LoadAppointment(id, "", &current, code_version); !s.ok()) return s;
-  absl::StatusOr<int64_t> site = input::ParseResourceId(current.site(), "sites", "site");
-  if (!site.ok()) return site.status();
-  call.SetResource(current.name(), *site);
-  return call.AuthorizeSite(*site);
+  RETURN_IF_ERROR(LoadAppointment(id, "", &current, code_version));
+  ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(current.site(), "sites", "site"));
+  call.SetResource(current.name(), site);
+  return call.AuthorizeSite(site);
 }
 
 absl::Status BookingService::DoCreateAppointment(Call& call,
                                                  const v1::CreateAppointmentRequest& req,
                                                  v1::Appointment* out) {
-  absl::StatusOr<Idempotency> idem = ForRequest("CreateAppointment", req);
-  if (!idem.ok()) return idem.status();
-  absl::StatusOr<int64_t> slot = input::ParseResourceId(req.slot(), "slots", "slot");
-  if (!slot.ok()) return slot.status();
-  absl::StatusOr<ValidPerson> person = ValidatePerson(req.person());
-  if (!person.ok()) return person.status();
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("CreateAppointment", req));
+  ASSIGN_OR_RETURN(int64_t slot, input::ParseResourceId(req.slot(), "slots", "slot"));
+  ASSIGN_OR_RETURN(ValidPerson person, ValidatePerson(req.person()));
   v1::AccessibilityNeed need = req.accessibility().need();
   if (!v1::AccessibilityNeed_IsValid(need)) {
     return InvalidField("INVALID_ACCESSIBILITY_NEED", "accessibility.need",
                         "unknown accessibility need");
   }
-  absl::StatusOr<std::string> note =
-      input::ParseFreeText(req.accessibility().note(), "accessibility.note", kMaxNoteChars);
-  if (!note.ok()) return note.status();
+  ASSIGN_OR_RETURN(std::string note, input::ParseFreeText(req.accessibility().note(),
+                                                          "accessibility.note", kMaxNoteChars));
   if (req.companions() < 0 || req.companions() > kMaxCompanions) {
     return InvalidField("INVALID_COMPANIONS", "companions",
                         "between 0 and 3 people may come along");
@@ -176,31 +155,29 @@ absl::Status BookingService::DoCreateAppointment(Call& call,
     return InvalidField("INVALID_CHANNEL", "channel", "unknown channel");
   }
   if (channel == v1::CHANNEL_UNSPECIFIED) channel = v1::ONLINE;
-  absl::StatusOr<std::string> override_reason =
-      input::ParseFreeText(req.override_reason(), "override_reason", kMaxNoteChars);
-  if (!override_reason.ok()) return override_reason.status();
-  if (!override_reason->empty() && channel != v1::AGENT) {
+  ASSIGN_OR_RETURN(std::string override_reason,
+                   input::ParseFreeText(req.override_reason(), "override_reason", kMaxNoteChars));
+  if (!override_reason.empty() && channel != v1::AGENT) {
     return InvalidField("OVERRIDE_NOT_ALLOWED", "override_reason",
                         "only an agent booking may override the one-appointment rule");
   }
   if (channel != v1::ONLINE) {
     // The substitute channel and convocations are agents' work, on their site.
-    absl::Status site = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::nontransaction tx(c);
-      pqxx::result r = tx.exec_prepared("booking_slot_site", *slot);
+      pqxx::result r = tx.exec_prepared("booking_slot_site", slot);
       if (r.empty()) {
         return WithField(Error(absl::StatusCode::kNotFound, "SLOT_NOT_FOUND", "no such slot"),
                          "slot");
       }
-      return call.AuthorizeAgent(r[0][0].as<int64_t>());
-    });
-    if (!site.ok()) return site;
+      return call.AuthorizeAgent(r[0]["site_id"].as<int64_t>());
+    }));
   }
 
   absl::Time now = ctx_.clock->Now();
   // Stored under the signing key; the person's keys under older keys of the
   // ring also count for the one-active-appointment rule until `rekey`.
-  std::vector<std::string> person_keys = PersonKeys(*ctx_.secrets, person->identity());
+  std::vector<std::string> person_keys = PersonKeys(*ctx_.secrets, person.identity());
   std::string person_key = absl::BytesToHexString(person_keys.front());
   person_keys.erase(person_keys.begin());
   std::string previous_keys = HexKeys(person_keys);
@@ -212,12 +189,12 @@ absl::Status BookingService::DoCreateAppointment(Call& call,
     absl::Status status = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::nontransaction tx(c);
       pqxx::row r = tx.exec_prepared1(
-          "booking_create_appointment", idem->request_id, idem->hash_hex, db::SqlTime(now), *slot,
-          reference, person_key, person->given_name, person->family_name, person->email,
-          person->phone, person->language, NeedToSql(need), *note, req.companions(),
-          ChannelToSql(channel), *override_reason, previous_keys);
+          "booking_create_appointment", idem.request_id, idem.hash_hex, db::SqlTime(now), slot,
+          reference, person_key, person.given_name, person.family_name, person.email, person.phone,
+          person.language, NeedToSql(need), note, req.companions(), ChannelToSql(channel),
+          override_reason, previous_keys);
       FillAppointment(r, out);
-      call.SetResource(out->name(), r[6].as<int64_t>());
+      call.SetResource(out->name(), r["site_id"].as<int64_t>());
       return absl::OkStatus();
     });
     if (ErrorReason(status) != "REFERENCE_TAKEN") return status;
@@ -234,17 +211,14 @@ absl::Status BookingService::DoGetAppointment(Call& call, const v1::GetAppointme
 absl::Status BookingService::DoCancelAppointment(Call& call,
                                                  const v1::CancelAppointmentRequest& req,
                                                  v1::Appointment* out) {
-  absl::StatusOr<Idempotency> idem = ForRequest("CancelAppointment", req);
-  if (!idem.ok()) return idem.status();
-  absl::StatusOr<std::string> reason = input::ParseFreeText(req.reason(), "reason", kMaxNoteChars);
-  if (!reason.ok()) return reason.status();
-  absl::StatusOr<int64_t> id = Authorize(call, req.reference(), req.access_code(), out);
-  if (!id.ok()) return id.status();
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("CancelAppointment", req));
+  ASSIGN_OR_RETURN(std::string reason, input::ParseFreeText(req.reason(), "reason", kMaxNoteChars));
+  ASSIGN_OR_RETURN(int64_t id, Authorize(call, req.reference(), req.access_code(), out));
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
-                                      db::SqlTime(now), *id, "cancelled", *reason),
+    FillAppointment(tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
+                                      db::SqlTime(now), id, "cancelled", reason),
                     out);
     return absl::OkStatus();
   });
@@ -253,17 +227,14 @@ absl::Status BookingService::DoCancelAppointment(Call& call,
 absl::Status BookingService::DoRescheduleAppointment(Call& call,
                                                      const v1::RescheduleAppointmentRequest& req,
                                                      v1::Appointment* out) {
-  absl::StatusOr<Idempotency> idem = ForRequest("RescheduleAppointment", req);
-  if (!idem.ok()) return idem.status();
-  absl::StatusOr<int64_t> new_slot = input::ParseResourceId(req.new_slot(), "slots", "new_slot");
-  if (!new_slot.ok()) return new_slot.status();
-  absl::StatusOr<int64_t> id = Authorize(call, req.reference(), req.access_code(), out);
-  if (!id.ok()) return id.status();
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("RescheduleAppointment", req));
+  ASSIGN_OR_RETURN(int64_t new_slot, input::ParseResourceId(req.new_slot(), "slots", "new_slot"));
+  ASSIGN_OR_RETURN(int64_t id, Authorize(call, req.reference(), req.access_code(), out));
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_reschedule", idem->request_id, idem->hash_hex,
-                                      db::SqlTime(now), *id, *new_slot),
+    FillAppointment(tx.exec_prepared1("booking_reschedule", idem.request_id, idem.hash_hex,
+                                      db::SqlTime(now), id, new_slot),
                     out);
     return absl::OkStatus();
   });
@@ -272,60 +243,54 @@ absl::Status BookingService::DoRescheduleAppointment(Call& call,
 absl::Status BookingService::DoSearchAppointments(Call& call,
                                                   const v1::SearchAppointmentsRequest& req,
                                                   v1::SearchAppointmentsResponse* resp) {
-  absl::StatusOr<int64_t> site = input::ParseResourceId(req.site(), "sites", "site");
-  if (!site.ok()) return site.status();
+  ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(req.site(), "sites", "site"));
   // The query says what it is: an e-mail has an @, a phone number parses as
   // one, anything else is the start of a family name.
   std::string phone, email, family;
   if (req.query().find('@') != std::string::npos) {
-    absl::StatusOr<std::string> e = input::ParseEmail(req.query(), "query");
-    if (!e.ok()) return e.status();
-    email = *e;
+    ASSIGN_OR_RETURN(email, input::ParseEmail(req.query(), "query"));
   } else if (absl::StatusOr<std::string> p = input::ParseMobilePhone(req.query(), "query");
              p.ok()) {
     phone = *p;
   } else {
-    absl::StatusOr<std::string> n = input::ParseName(req.query(), "query");
-    if (!n.ok()) return n.status();
-    family = *n;
+    ASSIGN_OR_RETURN(family, input::ParseName(req.query(), "query"));
   }
   if (req.has_start_time() && !IsValidTimestamp(req.start_time())) {
     return InvalidField("INVALID_TIME", "start_time", "not a valid timestamp");
   }
   absl::Time from =
       req.has_start_time() ? FromProto(req.start_time()) : ctx_.clock->Now() - absl::Hours(24);
-  absl::StatusOr<int> size = input::ParsePageSize(req.page_size(), 20, 100, "page_size");
-  if (!size.ok()) return size.status();
+  ASSIGN_OR_RETURN(int size, input::ParsePageSize(req.page_size(), 20, 100, "page_size"));
   // The search as the client asked for it: an unset start means "a day ago"
   // on every page, an instant that moves between pages (the keyset position
   // carries the order).
   std::string scope =
-      absl::StrCat("search:", *site, ":",
+      absl::StrCat("search:", site, ":",
                    req.has_start_time() ? absl::StrCat(absl::ToUnixMicros(from)) : "default", ":",
                    phone, ":", email, ":", family);
   int64_t after_micros = absl::ToUnixMicros(from) - 1, after_id = 0;
   if (!req.page_token().empty()) {
-    auto keys = input::DecodePageToken(req.page_token(), scope, 2, "page_token");
-    if (!keys.ok()) return keys.status();
-    after_micros = (*keys)[0];
-    after_id = (*keys)[1];
+    ASSIGN_OR_RETURN(std::vector<int64_t> keys,
+                     input::DecodePageToken(req.page_token(), scope, 2, "page_token"));
+    after_micros = keys[0];
+    after_id = keys[1];
   }
-  if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-  call.SetResource(absl::StrCat("sites/", *site), *site);
+  RETURN_IF_ERROR(call.AuthorizeSite(site));
+  call.SetResource(absl::StrCat("sites/", site), site);
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     resp->Clear();
-    pqxx::result r = tx.exec_prepared("booking_search_appointments", *site, phone, email, family,
-                                      after_micros, after_id, *size + 1);
+    pqxx::result r = tx.exec_prepared("booking_search_appointments", site, phone, email, family,
+                                      after_micros, after_id, size + 1);
     // Without access codes or check-in tokens: an agent acts without them and
     // issues a new code with ResetAccessCode; a list of codes has no use.
-    for (int i = 0; i < static_cast<int>(r.size()) && i < *size; ++i) {
+    for (int i = 0; i < static_cast<int>(r.size()) && i < size; ++i) {
       AppointmentFromRow(r[i], resp->add_appointments());
     }
-    if (static_cast<int>(r.size()) > *size) {
-      const auto& last = r[*size - 1];
-      resp->set_next_page_token(
-          input::EncodePageToken(scope, {last[7].as<int64_t>(), last[0].as<int64_t>()}));
+    if (static_cast<int>(r.size()) > size) {
+      const auto& last = r[size - 1];
+      resp->set_next_page_token(input::EncodePageToken(
+          scope, {last["start_micros"].as<int64_t>(), last["id"].as<int64_t>()}));
     }
     return absl::OkStatus();
   });
@@ -333,16 +298,14 @@ absl::Status BookingService::DoSearchAppointments(Call& call,
 
 absl::Status BookingService::DoResetAccessCode(Call& call, const v1::ResetAccessCodeRequest& req,
                                                v1::Appointment* out) {
-  absl::StatusOr<Idempotency> idem = ForRequest("ResetAccessCode", req);
-  if (!idem.ok()) return idem.status();
-  absl::StatusOr<int64_t> id = input::ParseResourceId(req.name(), "appointments", "name");
-  if (!id.ok()) return id.status();
-  if (absl::Status s = AuthorizeOnAppointment(call, *id, nullptr); !s.ok()) return s;
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("ResetAccessCode", req));
+  ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req.name(), "appointments", "name"));
+  RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_reset_access_code", idem->request_id, idem->hash_hex,
-                                      db::SqlTime(now), *id),
+    FillAppointment(tx.exec_prepared1("booking_reset_access_code", idem.request_id, idem.hash_hex,
+                                      db::SqlTime(now), id),
                     out);
     return absl::OkStatus();
   });
@@ -350,23 +313,19 @@ absl::Status BookingService::DoResetAccessCode(Call& call, const v1::ResetAccess
 
 absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentRequest& req,
                                        v1::Appointment* out) {
-  absl::StatusOr<Idempotency> idem = ForRequest("CheckInAppointment", req);
-  if (!idem.ok()) return idem.status();
-  absl::StatusOr<CheckIn> token = VerifyCheckInToken(*ctx_.secrets, req.check_in_token());
-  if (!token.ok()) return token.status();
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("CheckInAppointment", req));
+  ASSIGN_OR_RETURN(CheckIn token, VerifyCheckInToken(*ctx_.secrets, req.check_in_token()));
   int version = 0;
-  if (absl::Status s = AuthorizeOnAppointment(call, token->appointment_id, &version); !s.ok()) {
-    return s;
-  }
-  if (version != token->version) {
+  RETURN_IF_ERROR(AuthorizeOnAppointment(call, token.appointment_id, &version));
+  if (version != token.version) {
     return InvalidField("CHECK_IN_TOKEN_REVOKED", "check_in_token",
                         "this check-in code was replaced; use the new one or see an agent");
   }
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
-                                      db::SqlTime(now), token->appointment_id, "arrived", ""),
+    FillAppointment(tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
+                                      db::SqlTime(now), token.appointment_id, "arrived", ""),
                     out);
     return absl::OkStatus();
   });
@@ -375,16 +334,14 @@ absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentR
 absl::Status BookingService::DoTransition(Call& call, const char* method, const char* to,
                                           const v1::TransitionAppointmentRequest& req,
                                           v1::Appointment* out) {
-  absl::StatusOr<Idempotency> idem = ForRequest(method, req);
-  if (!idem.ok()) return idem.status();
-  absl::StatusOr<int64_t> id = input::ParseResourceId(req.name(), "appointments", "name");
-  if (!id.ok()) return id.status();
-  if (absl::Status s = AuthorizeOnAppointment(call, *id, nullptr); !s.ok()) return s;
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest(method, req));
+  ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req.name(), "appointments", "name"));
+  RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_transition", idem->request_id, idem->hash_hex,
-                                      db::SqlTime(now), *id, to, ""),
+    FillAppointment(tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
+                                      db::SqlTime(now), id, to, ""),
                     out);
     return absl::OkStatus();
   });

@@ -5,19 +5,28 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/input/resource.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::booking {
 namespace {
 
 using db::Micros;
 
-// Every SQL statement of the service, prepared once per connection.
+// Every SQL statement of the service, prepared once per connection. Rows are
+// read by column name (proto_convert.h): computed columns get an alias.
 void PrepareStatements(db::Pool& pool) {
-  const std::string site_cols =
-      absl::StrCat("id, display_name, address, time_zone, ", Micros("create_time"));
+  const std::string site_cols = absl::StrCat("id, display_name, address, time_zone, ",
+                                             Micros("create_time"), " AS create_micros");
   const std::string desk_cols =
       "id, site_id, display_name, kind, slot_minutes, capacity_per_slot, "
-      "instructions::text";
+      "instructions::text AS instructions";
+  // The columns of booking.appointment_details, which the appointment
+  // functions also return.
+  const std::string appointment_cols =
+      "id, reference, code_version, status, slot_id, desk_id, site_id, start_micros, "
+      "end_micros, given_name, family_name, email, phone, preferred_language, "
+      "accessibility_need, accessibility_note, companions, channel, create_micros, "
+      "update_micros, cancel_reason";
   pool.Prepare("booking_get_site",
                absl::StrCat("SELECT ", site_cols, " FROM booking.sites WHERE id = $1"));
   pool.Prepare("booking_list_sites", absl::StrCat("SELECT ", site_cols,
@@ -44,19 +53,24 @@ void PrepareStatements(db::Pool& pool) {
                "SELECT iso_weekday, start_minute, end_minute FROM booking.opening_ranges "
                "WHERE desk_id = $1 ORDER BY iso_weekday, start_minute");
   pool.Prepare("booking_list_closures",
-               "SELECT extract(year from day)::int, extract(month from day)::int, "
-               "extract(day from day)::int, reason FROM booking.closures "
+               "SELECT extract(year from day)::int AS year, extract(month from day)::int AS month, "
+               "extract(day from day)::int AS day_of_month, reason FROM booking.closures "
                "WHERE desk_id = $1 ORDER BY day");
   pool.Prepare("booking_clear_ranges", "DELETE FROM booking.opening_ranges WHERE desk_id = $1");
   pool.Prepare("booking_clear_closures", "DELETE FROM booking.closures WHERE desk_id = $1");
-  pool.Prepare("booking_insert_range",
-               "INSERT INTO booking.opening_ranges VALUES ($1, $2, $3, $4)");
-  pool.Prepare("booking_insert_closure", "INSERT INTO booking.closures VALUES ($1, $2::date, $3)");
+  pool.Prepare(
+      "booking_insert_range",
+      "INSERT INTO booking.opening_ranges (desk_id, iso_weekday, start_minute, end_minute) "
+      "VALUES ($1, $2, $3, $4)");
+  pool.Prepare("booking_insert_closure",
+               "INSERT INTO booking.closures (desk_id, day, reason) VALUES ($1, $2::date, $3)");
   // Bookable: released, in the future, not full, not on a closed day.
   pool.Prepare(
       "booking_list_slots",
-      absl::StrCat("SELECT s.id, s.desk_id, ", Micros("s.start_time"), ", ", Micros("s.end_time"),
-                   ", s.local_date::text, s.capacity, s.capacity - s.booked "
+      absl::StrCat("SELECT s.id, s.desk_id, ", Micros("s.start_time"), " AS start_micros, ",
+                   Micros("s.end_time"),
+                   " AS end_micros, s.local_date::text AS local_date, s.capacity, "
+                   "s.capacity - s.booked AS remaining "
                    "FROM booking.slots s "
                    "WHERE s.desk_id = $1 AND s.release_time <= $2::timestamptz "
                    "  AND s.start_time > $2::timestamptz AND s.start_time >= $3::timestamptz "
@@ -68,51 +82,57 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare(
       "booking_release_slots",
       absl::StrCat("SELECT created, ", Micros("release_time"),
-                   " FROM booking.release_slots("
+                   " AS release_micros FROM booking.release_slots("
                    "$1, decode($2, 'hex'), $3::timestamptz, $4, $5::bigint[], $6::timestamptz)"));
   // Request ids and events under booking's module name (0010_shared.sql).
   pool.Prepare("booking_claim_request",
                "SELECT (shared.claim_request('booking', $1, decode($2, 'hex'), $3::timestamptz)"
-               " ->> 'id')::bigint");
+               " ->> 'id')::bigint AS replayed_id");
   pool.Prepare("booking_finish_request", "SELECT shared.finish_request('booking', $1, $2::jsonb)");
   pool.Prepare("booking_append_event",
                "SELECT shared.append_event('booking', $1, $2, $3, $4::timestamptz, $5::jsonb)");
 
   // Appointments: every statement returns booking.appointment_details rows
   // (AppointmentFromRow), so a mutation answers in its one round trip.
-  pool.Prepare("booking_get_appointment",
-               "SELECT * FROM booking.appointment_details WHERE id = $1");
-  // With, after the appointment's columns, until when its access code is
-  // locked against guessing (0: not locked): one round trip for both.
-  pool.Prepare("booking_get_appointment_by_reference",
-               absl::StrCat("SELECT d.*, coalesce(", Micros("f.locked_until"),
-                            ", 0) "
-                            "FROM booking.appointment_details d LEFT JOIN booking.code_failures f "
-                            "ON f.reference = d.reference AND f.locked_until > $2::timestamptz "
-                            "WHERE d.reference = $1"));
+  pool.Prepare(
+      "booking_get_appointment",
+      absl::StrCat("SELECT ", appointment_cols, " FROM booking.appointment_details WHERE id = $1"));
+  // With until when its access code is locked against guessing (0: not
+  // locked): one round trip for both.
+  pool.Prepare(
+      "booking_get_appointment_by_reference",
+      absl::StrCat("SELECT ", appointment_cols, ", coalesce((SELECT ", Micros("f.locked_until"),
+                   " FROM booking.code_failures f WHERE f.reference = d.reference "
+                   "AND f.locked_until > $2::timestamptz), 0) AS locked_until_micros "
+                   "FROM booking.appointment_details d WHERE d.reference = $1"));
   pool.Prepare("booking_create_appointment",
-               "SELECT * FROM booking.create_appointment("
-               "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, decode($6, 'hex'), "
-               "$7, $8, NULLIF($9, ''), NULLIF($10, ''), $11, $12, $13, $14, $15, "
-               "NULLIF($16, ''), booking.keys_from_hex($17))");
+               absl::StrCat("SELECT ", appointment_cols,
+                            " FROM booking.create_appointment("
+                            "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, decode($6, 'hex'), "
+                            "$7, $8, NULLIF($9, ''), NULLIF($10, ''), $11, $12, $13, $14, $15, "
+                            "NULLIF($16, ''), booking.keys_from_hex($17))"));
   pool.Prepare("booking_transition",
-               "SELECT * FROM booking.transition("
-               "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, NULLIF($6, ''))");
+               absl::StrCat("SELECT ", appointment_cols,
+                            " FROM booking.transition("
+                            "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, NULLIF($6, ''))"));
   pool.Prepare("booking_reset_access_code",
-               "SELECT * FROM booking.reset_access_code("
-               "$1, decode($2, 'hex'), $3::timestamptz, $4)");
+               absl::StrCat("SELECT ", appointment_cols,
+                            " FROM booking.reset_access_code("
+                            "$1, decode($2, 'hex'), $3::timestamptz, $4)"));
   pool.Prepare("booking_note_code_failure",
                absl::StrCat("SELECT ", Micros("l"),
-                            " FROM booking.note_code_failure($1, $2::timestamptz) AS l"));
+                            " AS locked_until_micros "
+                            "FROM booking.note_code_failure($1, $2::timestamptz) AS l"));
   // Agents' search: one site, from a start time, by exact phone, exact
   // e-mail or family-name prefix (case-insensitive).
   pool.Prepare("booking_search_appointments",
-               "SELECT * FROM booking.appointment_details d "
-               "WHERE d.site_id = $1 AND (d.start_micros, d.id) > ($5, $6) "
-               "AND (($2 <> '' AND d.phone = $2) OR ($3 <> '' AND d.email = $3) OR "
-               "($4 <> '' AND lower(d.family_name) LIKE lower(replace(replace(replace("
-               "$4, '\\', '\\\\'), '%', '\\%'), '_', '\\_')) || '%')) "
-               "ORDER BY d.start_micros, d.id LIMIT $7");
+               absl::StrCat("SELECT ", appointment_cols,
+                            " FROM booking.appointment_details d "
+                            "WHERE d.site_id = $1 AND (d.start_micros, d.id) > ($5, $6) "
+                            "AND (($2 <> '' AND d.phone = $2) OR ($3 <> '' AND d.email = $3) OR "
+                            "($4 <> '' AND lower(d.family_name) LIKE lower(replace(replace(replace("
+                            "$4, '\\', '\\\\'), '%', '\\%'), '_', '\\_')) || '%')) "
+                            "ORDER BY d.start_micros, d.id LIMIT $7"));
   pool.Prepare("booking_slot_site",
                "SELECT d.site_id FROM booking.slots s JOIN booking.desks d ON d.id = s.desk_id "
                "WHERE s.id = $1");
@@ -120,15 +140,18 @@ void PrepareStatements(db::Pool& pool) {
   // keyed hash of the contact or the contact itself (0005_retention.sql).
   pool.Prepare(
       "booking_person_appointments",
-      "SELECT * FROM booking.appointment_details "
-      "WHERE id IN (SELECT booking.person_appointments($1, booking.keys_from_hex($2), $3, $4)) "
-      "ORDER BY start_micros, id");
+      absl::StrCat(
+          "SELECT ", appointment_cols,
+          " FROM booking.appointment_details "
+          "WHERE id IN (SELECT booking.person_appointments($1, booking.keys_from_hex($2), $3, $4)) "
+          "ORDER BY start_micros, id"));
   pool.Prepare("booking_erase_person",
                "SELECT booking.erase_person($1, decode($2, 'hex'), $3::timestamptz, $4, "
-               "booking.keys_from_hex($5), $6, $7)");
+               "booking.keys_from_hex($5), $6, $7) AS erased");
   pool.Prepare("booking_reschedule",
-               "SELECT * FROM booking.reschedule_appointment("
-               "$1, decode($2, 'hex'), $3::timestamptz, $4, $5)");
+               absl::StrCat("SELECT ", appointment_cols,
+                            " FROM booking.reschedule_appointment("
+                            "$1, decode($2, 'hex'), $3::timestamptz, $4, $5)"));
 }
 
 }  // namespace
@@ -190,9 +213,8 @@ grpc::Status BookingService::GetOpeningHours(grpc::ServerContext* context,
                                              v1::OpeningHours* resp) {
   return ctx_.gate->Handle(
       context, "accueil.booking.v1.BookingService.GetOpeningHours", [&](Call&) -> absl::Status {
-        absl::StatusOr<int64_t> desk = input::ParseResourceId(req->desk(), "desks", "desk");
-        if (!desk.ok()) return desk.status();
-        return DoGetOpeningHours(*desk, resp);
+        ASSIGN_OR_RETURN(int64_t desk, input::ParseResourceId(req->desk(), "desks", "desk"));
+        return DoGetOpeningHours(desk, resp);
       });
 }
 

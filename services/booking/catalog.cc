@@ -15,6 +15,7 @@
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
 #include "services/common/input/resource.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::booking {
 
@@ -71,10 +72,9 @@ absl::StatusOr<std::string> InstructionsJson(
   nlohmann::json items = nlohmann::json::array();
   for (int i = 0; i < list.size(); ++i) {
     std::string prefix = absl::StrCat("desk.instructions[", i, "]");
-    absl::StatusOr<std::string> lang =
-        input::ParseLanguage(list[i].language(), prefix + ".language");
-    if (!lang.ok()) return lang.status();
-    if (!seen.insert(*lang).second) {
+    ASSIGN_OR_RETURN(std::string lang,
+                     input::ParseLanguage(list[i].language(), prefix + ".language"));
+    if (!seen.insert(lang).second) {
       return InvalidField("DUPLICATE_LANGUAGE", prefix + ".language", "one entry per language");
     }
     if (list[i].documents_size() > 30) {
@@ -82,10 +82,10 @@ absl::StatusOr<std::string> InstructionsJson(
     }
     nlohmann::json docs = nlohmann::json::array();
     for (int j = 0; j < list[i].documents_size(); ++j) {
-      absl::StatusOr<std::string> doc = input::ParseFreeText(
-          list[i].documents(j), absl::StrCat(prefix, ".documents[", j, "]"), 200);
-      if (!doc.ok()) return doc.status();
-      docs.push_back(*doc);
+      ASSIGN_OR_RETURN(std::string doc,
+                       input::ParseFreeText(list[i].documents(j),
+                                            absl::StrCat(prefix, ".documents[", j, "]"), 200));
+      docs.push_back(doc);
     }
     // Instructions may span lines: each line is checked as text.
     const std::string& text = list[i].instructions();
@@ -93,11 +93,10 @@ absl::StatusOr<std::string> InstructionsJson(
       return InvalidField("INVALID_TEXT", prefix + ".instructions", "at most 4000 bytes");
     }
     for (absl::string_view line : absl::StrSplit(text, '\n')) {
-      absl::StatusOr<std::string> ok =
-          input::ParseFreeText(std::string(line), prefix + ".instructions", 2000);
-      if (!ok.ok()) return ok.status();
+      RETURN_IF_ERROR(
+          input::ParseFreeText(std::string(line), prefix + ".instructions", 2000).status());
     }
-    items.push_back({{"language", *lang}, {"documents", docs}, {"instructions", text}});
+    items.push_back({{"language", lang}, {"documents", docs}, {"instructions", text}});
   }
   return items.dump();
 }
@@ -150,33 +149,31 @@ absl::Status BookingService::GetDesk(int64_t id, v1::Desk* out) {
 }
 
 absl::StatusOr<int64_t> BookingService::AuthorizeDesk(Call& call, int64_t desk, v1::Desk* out) {
-  if (absl::Status s = GetDesk(desk, out); !s.ok()) return s;
-  absl::StatusOr<int64_t> site = input::ParseResourceId(out->site(), "sites", "site");
-  if (!site.ok()) return site.status();
-  if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-  call.SetResource(out->name(), *site);
-  return *site;
+  RETURN_IF_ERROR(GetDesk(desk, out));
+  ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(out->site(), "sites", "site"));
+  RETURN_IF_ERROR(call.AuthorizeSite(site));
+  call.SetResource(out->name(), site);
+  return site;
 }
 
 absl::Status BookingService::DoListSites(Call&, const v1::ListSitesRequest& req,
                                          v1::ListSitesResponse* resp) {
-  absl::StatusOr<int> size =
-      input::ParsePageSize(req.page_size(), kDefaultPageSize, kMaxPageSize, "page_size");
-  if (!size.ok()) return size.status();
+  ASSIGN_OR_RETURN(
+      int size, input::ParsePageSize(req.page_size(), kDefaultPageSize, kMaxPageSize, "page_size"));
   int64_t after = 0;
   if (!req.page_token().empty()) {
-    auto keys = input::DecodePageToken(req.page_token(), "sites", 1, "page_token");
-    if (!keys.ok()) return keys.status();
-    after = (*keys)[0];
+    ASSIGN_OR_RETURN(std::vector<int64_t> keys,
+                     input::DecodePageToken(req.page_token(), "sites", 1, "page_token"));
+    after = keys[0];
   }
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    pqxx::result r = tx.exec_prepared("booking_list_sites", after, *size + 1);
-    for (int i = 0; i < static_cast<int>(r.size()) && i < *size; ++i) {
+    pqxx::result r = tx.exec_prepared("booking_list_sites", after, size + 1);
+    for (int i = 0; i < static_cast<int>(r.size()) && i < size; ++i) {
       SiteFromRow(r[i], resp->add_sites());
     }
-    if (static_cast<int>(r.size()) > *size) {
-      resp->set_next_page_token(input::EncodePageToken("sites", {r[*size - 1][0].as<int64_t>()}));
+    if (static_cast<int>(r.size()) > size) {
+      resp->set_next_page_token(input::EncodePageToken("sites", {r[size - 1]["id"].as<int64_t>()}));
     }
     return absl::OkStatus();
   });
@@ -186,28 +183,25 @@ absl::Status BookingService::DoListDesks(Call&, const v1::ListDesksRequest& req,
                                          v1::ListDesksResponse* resp) {
   int64_t site = 0;
   if (!req.parent().empty()) {
-    absl::StatusOr<int64_t> id = input::ParseResourceId(req.parent(), "sites", "parent");
-    if (!id.ok()) return id.status();
-    site = *id;
+    ASSIGN_OR_RETURN(site, input::ParseResourceId(req.parent(), "sites", "parent"));
   }
-  absl::StatusOr<int> size =
-      input::ParsePageSize(req.page_size(), kDefaultPageSize, kMaxPageSize, "page_size");
-  if (!size.ok()) return size.status();
+  ASSIGN_OR_RETURN(
+      int size, input::ParsePageSize(req.page_size(), kDefaultPageSize, kMaxPageSize, "page_size"));
   std::string scope = absl::StrCat("desks:", site);
   int64_t after = 0;
   if (!req.page_token().empty()) {
-    auto keys = input::DecodePageToken(req.page_token(), scope, 1, "page_token");
-    if (!keys.ok()) return keys.status();
-    after = (*keys)[0];
+    ASSIGN_OR_RETURN(std::vector<int64_t> keys,
+                     input::DecodePageToken(req.page_token(), scope, 1, "page_token"));
+    after = keys[0];
   }
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    pqxx::result r = tx.exec_prepared("booking_list_desks", site, after, *size + 1);
-    for (int i = 0; i < static_cast<int>(r.size()) && i < *size; ++i) {
-      if (absl::Status s = DeskFromRow(r[i], resp->add_desks()); !s.ok()) return s;
+    pqxx::result r = tx.exec_prepared("booking_list_desks", site, after, size + 1);
+    for (int i = 0; i < static_cast<int>(r.size()) && i < size; ++i) {
+      RETURN_IF_ERROR(DeskFromRow(r[i], resp->add_desks()));
     }
-    if (static_cast<int>(r.size()) > *size) {
-      resp->set_next_page_token(input::EncodePageToken(scope, {r[*size - 1][0].as<int64_t>()}));
+    if (static_cast<int>(r.size()) > size) {
+      resp->set_next_page_token(input::EncodePageToken(scope, {r[size - 1]["id"].as<int64_t>()}));
     }
     return absl::OkStatus();
   });
@@ -215,8 +209,7 @@ absl::Status BookingService::DoListDesks(Call&, const v1::ListDesksRequest& req,
 
 absl::Status BookingService::DoListSlots(Call&, const v1::ListSlotsRequest& req,
                                          v1::ListSlotsResponse* resp) {
-  absl::StatusOr<int64_t> desk = input::ParseResourceId(req.desk(), "desks", "desk");
-  if (!desk.ok()) return desk.status();
+  ASSIGN_OR_RETURN(int64_t desk, input::ParseResourceId(req.desk(), "desks", "desk"));
   absl::Time now = ctx_.clock->Now();
   absl::Time start = req.has_start_time() ? FromProto(req.start_time()) : now;
   absl::Time end = req.has_end_time() ? FromProto(req.end_time()) : start + absl::Hours(24 * 42);
@@ -232,39 +225,38 @@ absl::Status BookingService::DoListSlots(Call&, const v1::ListSlotsRequest& req,
   if (end - start > absl::Hours(24 * 400)) {
     return InvalidField("INVALID_TIME_RANGE", "end_time", "at most 400 days at once");
   }
-  absl::StatusOr<int> size =
-      input::ParsePageSize(req.page_size(), kDefaultPageSize, kMaxPageSize, "page_size");
-  if (!size.ok()) return size.status();
+  ASSIGN_OR_RETURN(
+      int size, input::ParsePageSize(req.page_size(), kDefaultPageSize, kMaxPageSize, "page_size"));
   // The scope is the window as the client asked for it: an unset start means
   // "now" on every page, and that instant moves between pages (the keyset
   // position keeps the order; slots already started drop out anyway).
   std::string scope = absl::StrCat(
-      "slots:", *desk, ":", req.has_start_time() ? absl::StrCat(absl::ToUnixMicros(start)) : "now",
+      "slots:", desk, ":", req.has_start_time() ? absl::StrCat(absl::ToUnixMicros(start)) : "now",
       ":", req.has_end_time() ? absl::StrCat(absl::ToUnixMicros(end)) : "default");
   int64_t after_micros = 0, after_id = 0;
   if (!req.page_token().empty()) {
-    auto keys = input::DecodePageToken(req.page_token(), scope, 2, "page_token");
-    if (!keys.ok()) return keys.status();
-    after_micros = (*keys)[0];
-    after_id = (*keys)[1];
+    ASSIGN_OR_RETURN(std::vector<int64_t> keys,
+                     input::DecodePageToken(req.page_token(), scope, 2, "page_token"));
+    after_micros = keys[0];
+    after_id = keys[1];
   }
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    pqxx::result d = tx.exec_prepared("booking_get_desk", *desk);
+    pqxx::result d = tx.exec_prepared("booking_get_desk", desk);
     if (d.empty()) {
       return Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk");
     }
     resp->Clear();
     pqxx::result r = tx.exec_prepared(
-        "booking_list_slots", *desk, db::SqlTime(now), db::SqlTime(start), db::SqlTime(end),
-        db::SqlTime(absl::FromUnixMicros(after_micros)), after_id, *size + 1);
-    for (int i = 0; i < static_cast<int>(r.size()) && i < *size; ++i) {
+        "booking_list_slots", desk, db::SqlTime(now), db::SqlTime(start), db::SqlTime(end),
+        db::SqlTime(absl::FromUnixMicros(after_micros)), after_id, size + 1);
+    for (int i = 0; i < static_cast<int>(r.size()) && i < size; ++i) {
       SlotFromRow(r[i], resp->add_slots());
     }
-    if (static_cast<int>(r.size()) > *size) {
-      const auto& last = r[*size - 1];
-      resp->set_next_page_token(
-          input::EncodePageToken(scope, {last[2].as<int64_t>(), last[0].as<int64_t>()}));
+    if (static_cast<int>(r.size()) > size) {
+      const auto& last = r[size - 1];
+      resp->set_next_page_token(input::EncodePageToken(
+          scope, {last["start_micros"].as<int64_t>(), last["id"].as<int64_t>()}));
     }
     return absl::OkStatus();
   });
@@ -272,86 +264,74 @@ absl::Status BookingService::DoListSlots(Call&, const v1::ListSlotsRequest& req,
 
 absl::Status BookingService::DoCreateSite(Call& call, const v1::CreateSiteRequest& req,
                                           v1::Site* out) {
-  absl::StatusOr<Idempotency> idem = ForRequest("CreateSite", req);
-  if (!idem.ok()) return idem.status();
-  absl::StatusOr<std::string> name =
-      input::ParseFreeText(req.site().display_name(), "site.display_name", 200);
-  if (!name.ok()) return name.status();
-  if (name->empty()) {
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("CreateSite", req));
+  ASSIGN_OR_RETURN(std::string name,
+                   input::ParseFreeText(req.site().display_name(), "site.display_name", 200));
+  if (name.empty()) {
     return InvalidField("INVALID_TEXT", "site.display_name", "a name is required");
   }
-  absl::StatusOr<std::string> address =
-      input::ParseFreeText(req.site().address(), "site.address", 500);
-  if (!address.ok()) return address.status();
-  absl::StatusOr<std::string> zone = ParseTimeZoneName(req.site().time_zone());
-  if (!zone.ok()) return zone.status();
-  if (absl::Status s = call.AuthorizeSite(0); !s.ok()) return s;
+  ASSIGN_OR_RETURN(std::string address,
+                   input::ParseFreeText(req.site().address(), "site.address", 500));
+  ASSIGN_OR_RETURN(std::string zone, ParseTimeZoneName(req.site().time_zone()));
+  RETURN_IF_ERROR(call.AuthorizeSite(0));
   absl::Time now = ctx_.clock->Now();
-  absl::StatusOr<int64_t> id =
-      RunMutation(*ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+  ASSIGN_OR_RETURN(
+      int64_t id,
+      RunMutation(*ctx_.pool, idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
         int64_t site =
-            tx.exec_prepared1("booking_insert_site", *name, *address, *zone, db::SqlTime(now))[0]
+            tx.exec_prepared1("booking_insert_site", name, address, zone, db::SqlTime(now))["id"]
                 .as<int64_t>();
         AppendEvent(tx, "site.created", absl::StrCat("sites/", site), site, now,
                     absl::StrCat("{\"site\":", site, "}"));
         call.SetResource(absl::StrCat("sites/", site), site);
         return site;
-      });
-  if (!id.ok()) return id.status();
-  return GetSite(*id, out);
+      }));
+  return GetSite(id, out);
 }
 
 absl::Status BookingService::DoCreateDesk(Call& call, const v1::CreateDeskRequest& req,
                                           v1::Desk* out) {
-  absl::StatusOr<Idempotency> idem = ForRequest("CreateDesk", req);
-  if (!idem.ok()) return idem.status();
-  absl::StatusOr<int64_t> site = input::ParseResourceId(req.parent(), "sites", "parent");
-  if (!site.ok()) return site.status();
-  absl::StatusOr<std::string> name =
-      input::ParseFreeText(req.desk().display_name(), "desk.display_name", 200);
-  if (!name.ok()) return name.status();
-  if (name->empty()) {
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("CreateDesk", req));
+  ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(req.parent(), "sites", "parent"));
+  ASSIGN_OR_RETURN(std::string name,
+                   input::ParseFreeText(req.desk().display_name(), "desk.display_name", 200));
+  if (name.empty()) {
     return InvalidField("INVALID_TEXT", "desk.display_name", "a name is required");
   }
-  if (absl::Status s = ValidateKind(req.desk().kind()); !s.ok()) return s;
-  absl::StatusOr<int> minutes = ParseSlotMinutes(req.desk().slot_duration());
-  if (!minutes.ok()) return minutes.status();
-  if (absl::Status s = ValidateCapacity(req.desk().capacity_per_slot()); !s.ok()) return s;
-  absl::StatusOr<std::string> instructions = InstructionsJson(req.desk().instructions());
-  if (!instructions.ok()) return instructions.status();
-  if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+  RETURN_IF_ERROR(ValidateKind(req.desk().kind()));
+  ASSIGN_OR_RETURN(int minutes, ParseSlotMinutes(req.desk().slot_duration()));
+  RETURN_IF_ERROR(ValidateCapacity(req.desk().capacity_per_slot()));
+  ASSIGN_OR_RETURN(std::string instructions, InstructionsJson(req.desk().instructions()));
+  RETURN_IF_ERROR(call.AuthorizeSite(site));
   absl::Time now = ctx_.clock->Now();
-  absl::StatusOr<int64_t> id =
-      RunMutation(*ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-        if (tx.exec_prepared("booking_get_site", *site).empty()) {
+  ASSIGN_OR_RETURN(
+      int64_t id,
+      RunMutation(*ctx_.pool, idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+        if (tx.exec_prepared("booking_get_site", site).empty()) {
           return Error(absl::StatusCode::kNotFound, "SITE_NOT_FOUND", "no such site");
         }
         int64_t desk =
-            tx.exec_prepared1("booking_insert_desk", *site, *name, KindToSql(req.desk().kind()),
-                              *minutes, req.desk().capacity_per_slot(), *instructions)[0]
+            tx.exec_prepared1("booking_insert_desk", site, name, KindToSql(req.desk().kind()),
+                              minutes, req.desk().capacity_per_slot(), instructions)["id"]
                 .as<int64_t>();
-        call.SetResource(absl::StrCat("desks/", desk), *site);
-        AppendEvent(tx, "desk.created", absl::StrCat("desks/", desk), *site, now,
-                    absl::StrCat("{\"desk\":", desk, ",\"site\":", *site, "}"));
+        call.SetResource(absl::StrCat("desks/", desk), site);
+        AppendEvent(tx, "desk.created", absl::StrCat("desks/", desk), site, now,
+                    absl::StrCat("{\"desk\":", desk, ",\"site\":", site, "}"));
         return desk;
-      });
-  if (!id.ok()) return id.status();
-  return GetDesk(*id, out);
+      }));
+  return GetDesk(id, out);
 }
 
 absl::Status BookingService::DoUpdateDesk(Call& call, const v1::UpdateDeskRequest& req,
                                           v1::Desk* out) {
-  absl::StatusOr<Idempotency> idem = ForRequest("UpdateDesk", req);
-  if (!idem.ok()) return idem.status();
-  absl::StatusOr<int64_t> desk = input::ParseResourceId(req.desk().name(), "desks", "desk.name");
-  if (!desk.ok()) return desk.status();
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("UpdateDesk", req));
+  ASSIGN_OR_RETURN(int64_t desk, input::ParseResourceId(req.desk().name(), "desks", "desk.name"));
   if (req.update_mask().paths_size() == 0) {
     return InvalidField("INVALID_UPDATE_MASK", "update_mask", "name the fields to change");
   }
   // Start from the stored desk, then apply the masked fields.
   v1::Desk current;
-  absl::StatusOr<int64_t> desk_site = AuthorizeDesk(call, *desk, &current);
-  if (!desk_site.ok()) return desk_site.status();
+  RETURN_IF_ERROR(AuthorizeDesk(call, desk, &current).status());
   for (const std::string& path : req.update_mask().paths()) {
     if (path == "display_name") {
       current.set_display_name(req.desk().display_name());
@@ -369,33 +349,30 @@ absl::Status BookingService::DoUpdateDesk(Call& call, const v1::UpdateDeskReques
                           "capacity_per_slot, instructions");
     }
   }
-  absl::StatusOr<std::string> name =
-      input::ParseFreeText(current.display_name(), "desk.display_name", 200);
-  if (!name.ok()) return name.status();
-  if (name->empty()) {
+  ASSIGN_OR_RETURN(std::string name,
+                   input::ParseFreeText(current.display_name(), "desk.display_name", 200));
+  if (name.empty()) {
     return InvalidField("INVALID_TEXT", "desk.display_name", "a name is required");
   }
-  if (absl::Status s = ValidateKind(current.kind()); !s.ok()) return s;
-  absl::StatusOr<int> minutes = ParseSlotMinutes(current.slot_duration());
-  if (!minutes.ok()) return minutes.status();
-  if (absl::Status s = ValidateCapacity(current.capacity_per_slot()); !s.ok()) return s;
-  absl::StatusOr<std::string> instructions = InstructionsJson(current.instructions());
-  if (!instructions.ok()) return instructions.status();
+  RETURN_IF_ERROR(ValidateKind(current.kind()));
+  ASSIGN_OR_RETURN(int minutes, ParseSlotMinutes(current.slot_duration()));
+  RETURN_IF_ERROR(ValidateCapacity(current.capacity_per_slot()));
+  ASSIGN_OR_RETURN(std::string instructions, InstructionsJson(current.instructions()));
   absl::Time now = ctx_.clock->Now();
-  absl::StatusOr<int64_t> id =
-      RunMutation(*ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+  ASSIGN_OR_RETURN(
+      int64_t id,
+      RunMutation(*ctx_.pool, idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
         pqxx::result r =
-            tx.exec_prepared("booking_update_desk", *desk, *name, KindToSql(current.kind()),
-                             *minutes, current.capacity_per_slot(), *instructions);
+            tx.exec_prepared("booking_update_desk", desk, name, KindToSql(current.kind()), minutes,
+                             current.capacity_per_slot(), instructions);
         if (r.empty()) {
           return Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk");
         }
-        AppendEvent(tx, "desk.updated", absl::StrCat("desks/", *desk), r[0][0].as<int64_t>(), now,
-                    absl::StrCat("{\"desk\":", *desk, "}"));
-        return *desk;
-      });
-  if (!id.ok()) return id.status();
-  return GetDesk(*id, out);
+        AppendEvent(tx, "desk.updated", absl::StrCat("desks/", desk), r[0]["site_id"].as<int64_t>(),
+                    now, absl::StrCat("{\"desk\":", desk, "}"));
+        return desk;
+      }));
+  return GetDesk(id, out);
 }
 
 absl::Status BookingService::DoGetOpeningHours(int64_t desk, v1::OpeningHours* out) {
@@ -408,16 +385,16 @@ absl::Status BookingService::DoGetOpeningHours(int64_t desk, v1::OpeningHours* o
     out->set_desk(absl::StrCat("desks/", desk));
     for (const auto& row : tx.exec_prepared("booking_list_ranges", desk)) {
       v1::WeeklyRange* range = out->add_weekly();
-      range->set_iso_weekday(row[0].as<int>());
-      range->set_start_minute(row[1].as<int>());
-      range->set_end_minute(row[2].as<int>());
+      range->set_iso_weekday(row["iso_weekday"].as<int>());
+      range->set_start_minute(row["start_minute"].as<int>());
+      range->set_end_minute(row["end_minute"].as<int>());
     }
     for (const auto& row : tx.exec_prepared("booking_list_closures", desk)) {
       v1::Closure* closure = out->add_closures();
-      closure->mutable_date()->set_year(row[0].as<int>());
-      closure->mutable_date()->set_month(row[1].as<int>());
-      closure->mutable_date()->set_day(row[2].as<int>());
-      closure->set_reason(row[3].as<std::string>());
+      closure->mutable_date()->set_year(row["year"].as<int>());
+      closure->mutable_date()->set_month(row["month"].as<int>());
+      closure->mutable_date()->set_day(row["day_of_month"].as<int>());
+      closure->set_reason(row["reason"].as<std::string>());
     }
     return absl::OkStatus();
   });
@@ -425,12 +402,10 @@ absl::Status BookingService::DoGetOpeningHours(int64_t desk, v1::OpeningHours* o
 
 absl::Status BookingService::DoSetOpeningHours(Call& call, const v1::SetOpeningHoursRequest& req,
                                                v1::OpeningHours* out) {
-  absl::StatusOr<Idempotency> idem = ForRequest("SetOpeningHours", req);
-  if (!idem.ok()) return idem.status();
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("SetOpeningHours", req));
   const v1::OpeningHours& hours = req.opening_hours();
-  absl::StatusOr<int64_t> desk =
-      input::ParseResourceId(hours.desk(), "desks", "opening_hours.desk");
-  if (!desk.ok()) return desk.status();
+  ASSIGN_OR_RETURN(int64_t desk,
+                   input::ParseResourceId(hours.desk(), "desks", "opening_hours.desk"));
   if (hours.weekly_size() > 7 * 12) {
     return InvalidField("INVALID_OPENING_HOURS", "opening_hours.weekly", "too many ranges");
   }
@@ -457,49 +432,42 @@ absl::Status BookingService::DoSetOpeningHours(Call& call, const v1::SetOpeningH
   absl::flat_hash_set<absl::CivilDay> seen;
   for (int i = 0; i < hours.closures_size(); ++i) {
     std::string field = absl::StrCat("opening_hours.closures[", i, "]");
-    absl::StatusOr<absl::CivilDay> day = ParseDate(hours.closures(i).date(), field + ".date");
-    if (!day.ok()) return day.status();
-    absl::StatusOr<std::string> reason =
-        input::ParseFreeText(hours.closures(i).reason(), field + ".reason", 200);
-    if (!reason.ok()) return reason.status();
-    if (seen.insert(*day).second) closures.emplace_back(*day, *reason);
+    ASSIGN_OR_RETURN(absl::CivilDay day, ParseDate(hours.closures(i).date(), field + ".date"));
+    ASSIGN_OR_RETURN(std::string reason,
+                     input::ParseFreeText(hours.closures(i).reason(), field + ".reason", 200));
+    if (seen.insert(day).second) closures.emplace_back(day, reason);
   }
   // Authorize before anything, replays included.
   v1::Desk current;
-  absl::StatusOr<int64_t> desk_site = AuthorizeDesk(call, *desk, &current);
-  if (!desk_site.ok()) return desk_site.status();
+  ASSIGN_OR_RETURN(int64_t desk_site, AuthorizeDesk(call, desk, &current));
   absl::Time now = ctx_.clock->Now();
-  absl::StatusOr<int64_t> id =
-      RunMutation(*ctx_.pool, *idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-        int64_t site = *desk_site;
-        tx.exec_prepared("booking_clear_ranges", *desk);
-        tx.exec_prepared("booking_clear_closures", *desk);
+  ASSIGN_OR_RETURN(
+      int64_t id,
+      RunMutation(*ctx_.pool, idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
+        int64_t site = desk_site;
+        tx.exec_prepared("booking_clear_ranges", desk);
+        tx.exec_prepared("booking_clear_closures", desk);
         for (const v1::WeeklyRange& r : hours.weekly()) {
-          tx.exec_prepared("booking_insert_range", *desk, r.iso_weekday(), r.start_minute(),
+          tx.exec_prepared("booking_insert_range", desk, r.iso_weekday(), r.start_minute(),
                            r.end_minute());
         }
         for (const auto& [day, reason] : closures) {
-          tx.exec_prepared("booking_insert_closure", *desk, absl::FormatCivilTime(day), reason);
+          tx.exec_prepared("booking_insert_closure", desk, absl::FormatCivilTime(day), reason);
         }
-        AppendEvent(tx, "desk.hours_changed", absl::StrCat("desks/", *desk), site, now,
-                    absl::StrCat("{\"desk\":", *desk, ",\"closures\":", closures.size(), "}"));
-        return *desk;
-      });
-  if (!id.ok()) return id.status();
-  return DoGetOpeningHours(*id, out);
+        AppendEvent(tx, "desk.hours_changed", absl::StrCat("desks/", desk), site, now,
+                    absl::StrCat("{\"desk\":", desk, ",\"closures\":", closures.size(), "}"));
+        return desk;
+      }));
+  return DoGetOpeningHours(id, out);
 }
 
 absl::Status BookingService::DoReleaseSlots(Call& call, const v1::ReleaseSlotsRequest& req,
                                             v1::ReleaseSlotsResponse* resp) {
-  absl::StatusOr<Idempotency> idem = ForRequest("ReleaseSlots", req);
-  if (!idem.ok()) return idem.status();
-  absl::StatusOr<int64_t> desk = input::ParseResourceId(req.desk(), "desks", "desk");
-  if (!desk.ok()) return desk.status();
-  absl::StatusOr<absl::CivilDay> first = ParseDate(req.start_date(), "start_date");
-  if (!first.ok()) return first.status();
-  absl::StatusOr<absl::CivilDay> last = ParseDate(req.end_date(), "end_date");
-  if (!last.ok()) return last.status();
-  if (*last < *first || *last - *first > 366) {
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("ReleaseSlots", req));
+  ASSIGN_OR_RETURN(int64_t desk, input::ParseResourceId(req.desk(), "desks", "desk"));
+  ASSIGN_OR_RETURN(absl::CivilDay first, ParseDate(req.start_date(), "start_date"));
+  ASSIGN_OR_RETURN(absl::CivilDay last, ParseDate(req.end_date(), "end_date"));
+  if (last < first || last - first > 366) {
     return InvalidField("INVALID_DATE_RANGE", "end_date",
                         "end_date must be on or after start_date, at most 366 days later");
   }
@@ -525,12 +493,11 @@ absl::Status BookingService::DoReleaseSlots(Call& call, const v1::ReleaseSlotsRe
 
   // Read the desk's zone and hours, then generate in C++ (Abseil's zone rules).
   v1::Desk desk_proto;
-  absl::StatusOr<int64_t> site_id = AuthorizeDesk(call, *desk, &desk_proto);
-  if (!site_id.ok()) return site_id.status();
+  ASSIGN_OR_RETURN(int64_t site_id, AuthorizeDesk(call, desk, &desk_proto));
   v1::OpeningHours hours;
-  if (absl::Status s = DoGetOpeningHours(*desk, &hours); !s.ok()) return s;
+  RETURN_IF_ERROR(DoGetOpeningHours(desk, &hours));
   v1::Site site;
-  if (absl::Status s = GetSite(*site_id, &site); !s.ok()) return s;
+  RETURN_IF_ERROR(GetSite(site_id, &site));
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(site.time_zone(), &zone)) {
     return Error(absl::StatusCode::kInternal, "TIME_ZONE_UNAVAILABLE",
@@ -545,7 +512,7 @@ absl::Status BookingService::DoReleaseSlots(Call& call, const v1::ReleaseSlotsRe
     closed.insert(absl::CivilDay(c.date().year(), c.date().month(), c.date().day()));
   }
   std::vector<absl::Time> starts = GenerateSlotStarts(
-      zone, weekly, closed, *first, *last, absl::Seconds(desk_proto.slot_duration().seconds()));
+      zone, weekly, closed, first, last, absl::Seconds(desk_proto.slot_duration().seconds()));
   std::vector<std::string> seconds;
   seconds.reserve(starts.size());
   for (absl::Time t : starts) seconds.push_back(absl::StrCat(absl::ToUnixSeconds(t)));
@@ -553,10 +520,11 @@ absl::Status BookingService::DoReleaseSlots(Call& call, const v1::ReleaseSlotsRe
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     pqxx::row r = tx.exec_prepared1(
-        "booking_release_slots", idem->request_id, idem->hash_hex, db::SqlTime(now), *desk,
+        "booking_release_slots", idem.request_id, idem.hash_hex, db::SqlTime(now), desk,
         absl::StrCat("{", absl::StrJoin(seconds, ","), "}"), db::SqlTime(release));
-    resp->set_created_slot_count(r[0].as<int>());
-    *resp->mutable_release_time() = ToProto(absl::FromUnixMicros(r[1].as<int64_t>()));
+    resp->set_created_slot_count(r["created"].as<int>());
+    *resp->mutable_release_time() =
+        ToProto(absl::FromUnixMicros(r["release_micros"].as<int64_t>()));
     return absl::OkStatus();
   });
 }

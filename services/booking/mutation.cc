@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::booking {
 
@@ -12,14 +13,13 @@ absl::StatusOr<int64_t> RunMutation(
     pqxx::work tx(c);
     pqxx::row prev = tx.exec_prepared1("booking_claim_request", idem.request_id, idem.hash_hex,
                                        db::SqlTime(now));
-    if (!prev[0].is_null()) {
-      return prev[0].as<int64_t>();  // replay: the first answer
+    if (!prev["replayed_id"].is_null()) {
+      return prev["replayed_id"].as<int64_t>();  // replay: the first answer
     }
-    absl::StatusOr<int64_t> id = change(tx);
-    if (!id.ok()) return id.status();  // tx rolls back: nothing changed
-    tx.exec_prepared("booking_finish_request", idem.request_id, absl::StrCat("{\"id\":", *id, "}"));
+    ASSIGN_OR_RETURN(int64_t id, change(tx));  // tx rolls back: nothing changed
+    tx.exec_prepared("booking_finish_request", idem.request_id, absl::StrCat("{\"id\":", id, "}"));
     tx.commit();
-    return *id;
+    return id;
   });
 }
 

@@ -13,6 +13,7 @@
 #include "services/common/input/input.h"
 #include "services/common/input/resource.h"
 #include "services/common/person_key.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::booking {
 namespace {
@@ -28,9 +29,7 @@ struct PersonQuery {
 absl::StatusOr<PersonQuery> ParsePersonQuery(const Secrets& secrets, const std::string& raw) {
   PersonQuery out;
   if (raw.find('@') != std::string::npos) {
-    absl::StatusOr<std::string> email = input::ParseEmail(raw, "query");
-    if (!email.ok()) return email.status();
-    out.email = *email;
+    ASSIGN_OR_RETURN(out.email, input::ParseEmail(raw, "query"));
   } else {
     absl::StatusOr<std::string> phone = input::ParseMobilePhone(raw, "query");
     if (!phone.ok()) {
@@ -48,18 +47,16 @@ absl::StatusOr<PersonQuery> ParsePersonQuery(const Secrets& secrets, const std::
 
 absl::Status BookingService::DoExportPersonData(Call& call, const v1::ExportPersonDataRequest& req,
                                                 v1::ExportPersonDataResponse* resp) {
-  absl::StatusOr<int64_t> site = input::ParseResourceId(req.site(), "sites", "site");
-  if (!site.ok()) return site.status();
-  absl::StatusOr<PersonQuery> query = ParsePersonQuery(*ctx_.secrets, req.query());
-  if (!query.ok()) return query.status();
-  if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-  call.SetResource(absl::StrCat("sites/", *site), *site);
-  if (absl::Status s = SiteExists(*site); !s.ok()) return s;
+  ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(req.site(), "sites", "site"));
+  ASSIGN_OR_RETURN(PersonQuery query, ParsePersonQuery(*ctx_.secrets, req.query()));
+  RETURN_IF_ERROR(call.AuthorizeSite(site));
+  call.SetResource(absl::StrCat("sites/", site), site);
+  RETURN_IF_ERROR(SiteExists(site));
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     resp->Clear();
-    pqxx::result r = tx.exec_prepared("booking_person_appointments", *site, query->keys_hex,
-                                      query->phone, query->email);
+    pqxx::result r = tx.exec_prepared("booking_person_appointments", site, query.keys_hex,
+                                      query.phone, query.email);
     // The person's data, not the keys to their appointments (no access code,
     // no check-in token): an export file must not let its reader act.
     for (const pqxx::row& row : r) AppointmentFromRow(row, resp->add_appointments());
@@ -69,29 +66,26 @@ absl::Status BookingService::DoExportPersonData(Call& call, const v1::ExportPers
 
 absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePersonDataRequest& req,
                                                v1::ErasePersonDataResponse* resp) {
-  absl::StatusOr<int64_t> site = input::ParseResourceId(req.site(), "sites", "site");
-  if (!site.ok()) return site.status();
-  absl::StatusOr<PersonQuery> query = ParsePersonQuery(*ctx_.secrets, req.query());
-  if (!query.ok()) return query.status();
-  // booking.requests keeps a plain hash of the request: hash the keyed one
+  ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(req.site(), "sites", "site"));
+  ASSIGN_OR_RETURN(PersonQuery query, ParsePersonQuery(*ctx_.secrets, req.query()));
+  // shared.requests keeps a plain hash of the request: hash the keyed one
   // instead (under the signing key: the first 64 hex digits), so that no
   // hash of the erased phone or e-mail stays behind.
   v1::ErasePersonDataRequest keyed = req;
-  keyed.set_query(query->keys_hex.substr(0, 64));
-  absl::StatusOr<Idempotency> idem = ForRequest("ErasePersonData", keyed);
-  if (!idem.ok()) return idem.status();
-  if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-  call.SetResource(absl::StrCat("sites/", *site), *site);
+  keyed.set_query(query.keys_hex.substr(0, 64));
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("ErasePersonData", keyed));
+  RETURN_IF_ERROR(call.AuthorizeSite(site));
+  call.SetResource(absl::StrCat("sites/", site), site);
   // Else an erasure at a site that does not exist would be recorded and
   // announced (person.erased) as if it had found nothing.
-  if (absl::Status s = SiteExists(*site); !s.ok()) return s;
+  RETURN_IF_ERROR(SiteExists(site));
   absl::Time now = ctx_.clock->Now();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     pqxx::row r =
-        tx.exec_prepared1("booking_erase_person", idem->request_id, idem->hash_hex,
-                          db::SqlTime(now), *site, query->keys_hex, query->phone, query->email);
-    resp->set_erased_appointment_count(r[0].as<int>());
+        tx.exec_prepared1("booking_erase_person", idem.request_id, idem.hash_hex, db::SqlTime(now),
+                          site, query.keys_hex, query.phone, query.email);
+    resp->set_erased_appointment_count(r["erased"].as<int>());
     return absl::OkStatus();
   });
 }

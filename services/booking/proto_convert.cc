@@ -19,8 +19,8 @@ google::type::Date DateFromSql(const std::string& iso) {
   return d;
 }
 
-absl::Time MicrosAt(const pqxx::row& row, int i) {
-  return absl::FromUnixMicros(row[i].as<int64_t>());
+absl::Time MicrosAt(const pqxx::row& row, const char* column) {
+  return absl::FromUnixMicros(row[column].as<int64_t>());
 }
 
 }  // namespace
@@ -104,25 +104,26 @@ v1::AppointmentStatus StatusFromSql(const std::string& status) {
   return v1::APPOINTMENT_STATUS_UNSPECIFIED;
 }
 
-// Columns: id, display_name, address, time_zone, create_time (micros).
+// Columns: id, display_name, address, time_zone, create_micros.
 void SiteFromRow(const pqxx::row& row, v1::Site* out) {
-  out->set_name(absl::StrCat("sites/", row[0].as<int64_t>()));
-  out->set_display_name(row[1].as<std::string>());
-  out->set_address(row[2].as<std::string>());
-  out->set_time_zone(row[3].as<std::string>());
-  *out->mutable_create_time() = ToProto(MicrosAt(row, 4));
+  out->set_name(absl::StrCat("sites/", row["id"].as<int64_t>()));
+  out->set_display_name(row["display_name"].as<std::string>());
+  out->set_address(row["address"].as<std::string>());
+  out->set_time_zone(row["time_zone"].as<std::string>());
+  *out->mutable_create_time() = ToProto(MicrosAt(row, "create_micros"));
 }
 
 // Columns: id, site_id, display_name, kind, slot_minutes, capacity_per_slot,
 // instructions (json text).
 absl::Status DeskFromRow(const pqxx::row& row, v1::Desk* out) {
-  out->set_name(absl::StrCat("desks/", row[0].as<int64_t>()));
-  out->set_site(absl::StrCat("sites/", row[1].as<int64_t>()));
-  out->set_display_name(row[2].as<std::string>());
-  out->set_kind(KindFromSql(row[3].as<std::string>()));
-  out->mutable_slot_duration()->set_seconds(int64_t{row[4].as<int>()} * 60);
-  out->set_capacity_per_slot(row[5].as<int>());
-  nlohmann::json list = nlohmann::json::parse(row[6].as<std::string>(), nullptr, false);
+  out->set_name(absl::StrCat("desks/", row["id"].as<int64_t>()));
+  out->set_site(absl::StrCat("sites/", row["site_id"].as<int64_t>()));
+  out->set_display_name(row["display_name"].as<std::string>());
+  out->set_kind(KindFromSql(row["kind"].as<std::string>()));
+  out->mutable_slot_duration()->set_seconds(int64_t{row["slot_minutes"].as<int>()} * 60);
+  out->set_capacity_per_slot(row["capacity_per_slot"].as<int>());
+  nlohmann::json list =
+      nlohmann::json::parse(row["instructions"].as<std::string>(), nullptr, false);
   if (!list.is_array()) {
     return Error(absl::StatusCode::kInternal, "CORRUPT_DESK", "desk instructions unreadable");
   }
@@ -137,42 +138,42 @@ absl::Status DeskFromRow(const pqxx::row& row, v1::Desk* out) {
   return absl::OkStatus();
 }
 
-// Columns: id, desk_id, start (micros), end (micros), local_date (text),
+// Columns: id, desk_id, start_micros, end_micros, local_date (text),
 // capacity, remaining.
 void SlotFromRow(const pqxx::row& row, v1::Slot* out) {
-  out->set_name(absl::StrCat("slots/", row[0].as<int64_t>()));
-  out->set_desk(absl::StrCat("desks/", row[1].as<int64_t>()));
-  *out->mutable_start_time() = ToProto(MicrosAt(row, 2));
-  *out->mutable_end_time() = ToProto(MicrosAt(row, 3));
-  *out->mutable_local_date() = DateFromSql(row[4].as<std::string>());
-  out->set_capacity(row[5].as<int>());
-  out->set_remaining_capacity(row[6].as<int>());
+  out->set_name(absl::StrCat("slots/", row["id"].as<int64_t>()));
+  out->set_desk(absl::StrCat("desks/", row["desk_id"].as<int64_t>()));
+  *out->mutable_start_time() = ToProto(MicrosAt(row, "start_micros"));
+  *out->mutable_end_time() = ToProto(MicrosAt(row, "end_micros"));
+  *out->mutable_local_date() = DateFromSql(row["local_date"].as<std::string>());
+  out->set_capacity(row["capacity"].as<int>());
+  out->set_remaining_capacity(row["remaining"].as<int>());
 }
 
-// Columns: booking.appointment_details (db/migrations/0002_booking.sql).
+// Columns: those of booking.appointment_details (db/migrations/0002_booking.sql).
 int AppointmentFromRow(const pqxx::row& row, v1::Appointment* out) {
-  out->set_name(absl::StrCat("appointments/", row[0].as<int64_t>()));
-  out->set_reference(row[1].as<std::string>());
-  out->set_status(StatusFromSql(row[3].as<std::string>()));
-  out->set_slot(absl::StrCat("slots/", row[4].as<int64_t>()));
-  out->set_desk(absl::StrCat("desks/", row[5].as<int64_t>()));
-  out->set_site(absl::StrCat("sites/", row[6].as<int64_t>()));
-  *out->mutable_start_time() = ToProto(MicrosAt(row, 7));
-  *out->mutable_end_time() = ToProto(MicrosAt(row, 8));
+  out->set_name(absl::StrCat("appointments/", row["id"].as<int64_t>()));
+  out->set_reference(row["reference"].as<std::string>());
+  out->set_status(StatusFromSql(row["status"].as<std::string>()));
+  out->set_slot(absl::StrCat("slots/", row["slot_id"].as<int64_t>()));
+  out->set_desk(absl::StrCat("desks/", row["desk_id"].as<int64_t>()));
+  out->set_site(absl::StrCat("sites/", row["site_id"].as<int64_t>()));
+  *out->mutable_start_time() = ToProto(MicrosAt(row, "start_micros"));
+  *out->mutable_end_time() = ToProto(MicrosAt(row, "end_micros"));
   v1::Person* p = out->mutable_person();
-  p->set_given_name(row[9].as<std::string>(""));
-  p->set_family_name(row[10].as<std::string>(""));
-  p->set_email(row[11].as<std::string>(""));
-  p->set_phone(row[12].as<std::string>(""));
-  p->set_preferred_language(row[13].as<std::string>());
-  out->mutable_accessibility()->set_need(NeedFromSql(row[14].as<std::string>()));
-  out->mutable_accessibility()->set_note(row[15].as<std::string>());
-  out->set_companions(row[16].as<int>());
-  out->set_channel(ChannelFromSql(row[17].as<std::string>()));
-  *out->mutable_create_time() = ToProto(MicrosAt(row, 18));
-  *out->mutable_update_time() = ToProto(MicrosAt(row, 19));
-  out->set_cancel_reason(row[20].as<std::string>(""));
-  return row[2].as<int>();
+  p->set_given_name(row["given_name"].as<std::string>(""));
+  p->set_family_name(row["family_name"].as<std::string>(""));
+  p->set_email(row["email"].as<std::string>(""));
+  p->set_phone(row["phone"].as<std::string>(""));
+  p->set_preferred_language(row["preferred_language"].as<std::string>());
+  out->mutable_accessibility()->set_need(NeedFromSql(row["accessibility_need"].as<std::string>()));
+  out->mutable_accessibility()->set_note(row["accessibility_note"].as<std::string>());
+  out->set_companions(row["companions"].as<int>());
+  out->set_channel(ChannelFromSql(row["channel"].as<std::string>()));
+  *out->mutable_create_time() = ToProto(MicrosAt(row, "create_micros"));
+  *out->mutable_update_time() = ToProto(MicrosAt(row, "update_micros"));
+  out->set_cancel_reason(row["cancel_reason"].as<std::string>(""));
+  return row["code_version"].as<int>();
 }
 
 }  // namespace accueil::booking

@@ -1,7 +1,8 @@
 // Rows of the booking schema to API messages, and enum/time conversions.
-// The SELECT lists these read are prepared in booking_service.cc
-// (PrepareStatements); appointments come from the view
-// booking.appointment_details (db/migrations/0002_booking.sql).
+// Rows are read by column name, never by position: the SELECT lists
+// (PrepareStatements in booking_service.cc; appointments from the view
+// booking.appointment_details) name each column a reader below lists, with an alias
+// where it is computed (times as epoch microseconds: `..._micros`).
 #pragma once
 
 #include <string>
