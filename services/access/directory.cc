@@ -95,8 +95,8 @@ AuditLog::AuditLog(db::Pool* pool) : pool_(pool) {
 absl::Status AuditLog::Record(const auth::AuditRecord& r) {
   return pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    tx.exec_prepared("access_audit", db::SqlTime(r.time), r.subject, r.roles, r.method,
-                     r.resource, r.site_id, r.reason, r.outcome);
+    tx.exec_prepared("access_audit", db::SqlTime(r.time), r.subject, r.roles, r.method, r.resource,
+                     r.site_id, r.reason, r.outcome);
     return absl::OkStatus();
   });
 }

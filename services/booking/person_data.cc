@@ -2,7 +2,8 @@
 // one site, by an administrator of the site with a reason (the Gate audits
 // the call). The person is found by the keyed hash the booking keeps
 // (common/person_key.h) of the phone or e-mail given, or by that contact while
-// it is still held. SQL: db/migrations/0005_retention.sql.
+// it is still held. SQL: db/migrations/0005_retention.sql. The other modules'
+// records of the person come through their personal-data hooks.
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "services/booking/booking_service.h"
@@ -18,16 +19,16 @@
 namespace accueil::booking {
 namespace {
 
-// PersonQuery is the normalised contact of a request's `query` and the keyed
+// ContactQuery is the normalised contact of a request's `query` and the keyed
 // hashes the booking computed from it, under every key of the ring.
-struct PersonQuery {
+struct ContactQuery {
   std::string phone;     // E.164, or empty
   std::string email;     // lower-cased, or empty
   std::string keys_hex;  // comma-separated (booking.keys_from_hex)
 };
 
-absl::StatusOr<PersonQuery> ParsePersonQuery(const Secrets& secrets, const std::string& raw) {
-  PersonQuery out;
+absl::StatusOr<ContactQuery> ParsePersonQuery(const Secrets& secrets, const std::string& raw) {
+  ContactQuery out;
   if (raw.find('@') != std::string::npos) {
     ASSIGN_OR_RETURN(out.email, input::ParseEmail(raw, "query"));
   } else {
@@ -43,16 +44,23 @@ absl::StatusOr<PersonQuery> ParsePersonQuery(const Secrets& secrets, const std::
   return out;
 }
 
+// ForOtherModules: the person as the other modules' personal-data hooks
+// look them up (services/common/person_data.h).
+accueil::PersonQuery ForOtherModules(const Secrets& secrets, const ContactQuery& query,
+                                     int64_t site, absl::Time now) {
+  return {site, PersonKeys(secrets, query.phone.empty() ? query.email : query.phone), now};
+}
+
 }  // namespace
 
 absl::Status BookingService::DoExportPersonData(Call& call, const v1::ExportPersonDataRequest& req,
                                                 v1::ExportPersonDataResponse* resp) {
   ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(req.site(), "sites", "site"));
-  ASSIGN_OR_RETURN(PersonQuery query, ParsePersonQuery(*ctx_.secrets, req.query()));
+  ASSIGN_OR_RETURN(ContactQuery query, ParsePersonQuery(*ctx_.secrets, req.query()));
   RETURN_IF_ERROR(call.AuthorizeSite(site));
   call.SetResource(absl::StrCat("sites/", site), site);
   RETURN_IF_ERROR(SiteExists(site));
-  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+  RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     resp->Clear();
     pqxx::result r = tx.exec_prepared("booking_person_appointments", site, query.keys_hex,
@@ -61,13 +69,25 @@ absl::Status BookingService::DoExportPersonData(Call& call, const v1::ExportPers
     // no check-in token): an export file must not let its reader act.
     for (const pqxx::row& row : r) AppointmentFromRow(row, resp->add_appointments());
     return absl::OkStatus();
-  });
+  }));
+  // The same person's records in every other module that holds some.
+  const accueil::PersonQuery person =
+      ForOtherModules(*ctx_.secrets, query, site, ctx_.clock->Now());
+  for (const PersonDataModule& m : *ctx_.person_data) {
+    if (m.module == "booking") continue;
+    ASSIGN_OR_RETURN(std::vector<std::string> records, m.hooks->Export(*ctx_.pool, person));
+    if (records.empty()) continue;
+    v1::ModuleRecords* out = resp->add_module_records();
+    out->set_module(m.module);
+    for (std::string& record : records) out->add_records_json(std::move(record));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePersonDataRequest& req,
                                                v1::ErasePersonDataResponse* resp) {
   ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(req.site(), "sites", "site"));
-  ASSIGN_OR_RETURN(PersonQuery query, ParsePersonQuery(*ctx_.secrets, req.query()));
+  ASSIGN_OR_RETURN(ContactQuery query, ParsePersonQuery(*ctx_.secrets, req.query()));
   // shared.requests keeps a plain hash of the request: hash the keyed one
   // instead (under the signing key: the first 64 hex digits), so that no
   // hash of the erased phone or e-mail stays behind.
@@ -80,14 +100,23 @@ absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePerson
   // announced (person.erased) as if it had found nothing.
   RETURN_IF_ERROR(SiteExists(site));
   absl::Time now = ctx_.clock->Now();
-  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+  RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     pqxx::row r =
         tx.exec_prepared1("booking_erase_person", idem.request_id, idem.hash_hex, db::SqlTime(now),
                           site, query.keys_hex, query.phone, query.email);
     resp->set_erased_appointment_count(r["erased"].as<int>());
     return absl::OkStatus();
-  });
+  }));
+  // Then every other module's records of the person (idempotent hooks: a
+  // retried request erases nothing more).
+  const accueil::PersonQuery person = ForOtherModules(*ctx_.secrets, query, site, now);
+  for (const PersonDataModule& m : *ctx_.person_data) {
+    if (m.module == "booking") continue;
+    ASSIGN_OR_RETURN(int erased, m.hooks->Erase(*ctx_.pool, person));
+    if (erased > 0) (*resp->mutable_module_erased_counts())[m.module] = erased;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace accueil::booking

@@ -48,7 +48,8 @@ ServerOptions TransportOf(const ServerConfig& config) {
 PersonDataRegistry RegistryOf(const std::vector<std::unique_ptr<Module>>& modules) {
   PersonDataRegistry registry;
   for (const auto& m : modules) {
-    if (PersonDataHooks* hooks = m->person_data()) registry.push_back({std::string(m->name()), hooks});
+    if (PersonDataHooks* hooks = m->person_data())
+      registry.push_back({std::string(m->name()), hooks});
   }
   return registry;
 }
@@ -98,8 +99,8 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
   if (served_.empty()) served_.assign(linked.begin(), linked.end());
   for (const std::string& name : served_) {
     if (linked.count(name) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "configuration: services: this binary does not host \"", name, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("configuration: services: this binary does not host \"", name, "\""));
     }
   }
 
@@ -115,15 +116,17 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
     if (absl::Status s = m->Provide(foundations, offered); !s.ok()) return s;
     if ((offered.directory != nullptr && providers_.directory != nullptr) ||
         (offered.audit != nullptr && providers_.audit != nullptr)) {
-      return absl::InternalError(absl::StrCat("module ", std::string(m->name()), " provides a foundation "
+      return absl::InternalError(absl::StrCat("module ", std::string(m->name()),
+                                              " provides a foundation "
                                               "another module already provides"));
     }
     if (offered.directory != nullptr) providers_.directory = offered.directory;
     if (offered.audit != nullptr) providers_.audit = offered.audit;
   }
   if (providers_.directory == nullptr || providers_.audit == nullptr) {
-    return absl::InternalError("no module provides the role directory and the audit log "
-                               "(link the access module)");
+    return absl::InternalError(
+        "no module provides the role directory and the audit log "
+        "(link the access module)");
   }
   person_data_ = RegistryOf(modules_);
 
@@ -138,8 +141,9 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
     dev_issuer_ = std::move(*dev);
     keys = dev_issuer_->keys();
     issuer = dev_issuer_->issuer();
-    log::Warn("dev_issuer.started", {{"address", issuer},
-                                     {"message", "development issuer enabled: never in production"}});
+    log::Warn(
+        "dev_issuer.started",
+        {{"address", issuer}, {"message", "development issuer enabled: never in production"}});
   } else if (keys == nullptr && !config.oidc_jwks_file.empty()) {
     absl::StatusOr<std::unique_ptr<auth::JwksFileKeys>> file =
         auth::JwksFileKeys::Load(config.oidc_jwks_file);
@@ -157,10 +161,9 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
   limiter_ = std::move(*limiter);
   gate_ = std::make_unique<Gate>(authenticator_.get(), limiter_.get(), providers_.audit, clock_);
   ServerOptions transport = options.transport.value_or(TransportOf(config));
-  peers_ = std::make_unique<Peers>(config.module_addresses,
-                                   std::set<std::string>(served_.begin(), served_.end()),
-                                   PeerTls{transport.tls_client_ca_file, transport.tls_cert_file,
-                                           transport.tls_key_file});
+  peers_ = std::make_unique<Peers>(
+      config.module_addresses, std::set<std::string>(served_.begin(), served_.end()),
+      PeerTls{transport.tls_client_ca_file, transport.tls_cert_file, transport.tls_key_file});
 
   // The served modules' services and workers.
   ServiceContext context{pool_.get(), clock_, &*secrets_, gate_.get(), peers_.get(), &person_data_};
@@ -314,8 +317,8 @@ int ServerMain(int argc, char** argv, const std::vector<ModuleFactory>& factorie
   // Without tzdata Abseil silently means UTC: refuse instead.
   absl::TimeZone paris;
   if (!absl::LoadTimeZone("Europe/Paris", &paris)) {
-    return Fail(absl::FailedPreconditionError(
-        "time zone data is missing (install the tzdata package)"));
+    return Fail(
+        absl::FailedPreconditionError("time zone data is missing (install the tzdata package)"));
   }
 
   if (config->migrate_on_start || command == "migrate" || module_command != nullptr) {
@@ -351,18 +354,16 @@ int ServerMain(int argc, char** argv, const std::vector<ModuleFactory>& factorie
   std::string host_name = config->listen.substr(0, config->listen.rfind(':'));
   std::string health_address = "none";
   if (!config->health_listen.empty()) {
-    health_address =
-        absl::StrCat(config->health_listen.substr(0, config->health_listen.rfind(':')), ":",
-                     (*host)->health_port());
+    health_address = absl::StrCat(config->health_listen.substr(0, config->health_listen.rfind(':')),
+                                  ":", (*host)->health_port());
   }
-  log::Info("server.started",
-            {{"address", absl::StrCat(host_name, ":", (*host)->port())},
-             {"transport", config->tls_cert_file.empty()        ? "plaintext (loopback)"
-                           : config->tls_client_ca_file.empty() ? "tls"
-                                                                : "mutual tls"},
-             {"health_address", health_address},
-             {"secret_keys", absl::StrJoin(key_ids, ",")},
-             {"services", absl::StrJoin((*host)->served(), ",")}});
+  log::Info("server.started", {{"address", absl::StrCat(host_name, ":", (*host)->port())},
+                               {"transport", config->tls_cert_file.empty() ? "plaintext (loopback)"
+                                             : config->tls_client_ca_file.empty() ? "tls"
+                                                                                  : "mutual tls"},
+                               {"health_address", health_address},
+                               {"secret_keys", absl::StrJoin(key_ids, ",")},
+                               {"services", absl::StrJoin((*host)->served(), ",")}});
 
   int signal = 0;
   sigwait(&signals, &signal);

@@ -10,7 +10,10 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/allinone/modules.h"
+#include "services/common/auth/jwt.h"
+#include "services/common/auth/signer.h"
 #include "services/common/host.h"
+#include "services/common/person_key.h"
 #include "services/common/retention.h"
 #include "tests/booking/booking_fixture.h"
 #include "tests/support/test_database.h"
@@ -114,6 +117,25 @@ class ProbeWorker final : public Worker {
 
 class ProbeHooks final : public PersonDataHooks {
  public:
+  // One record per person key the probe holds, matched as a module matches
+  // its own person_key column.
+  absl::StatusOr<std::vector<std::string>> Export(db::Pool&, const PersonQuery& person) override {
+    std::vector<std::string> out;
+    if (Holds(person)) out.push_back(absl::StrCat(R"({"site":)", person.site_id, "}"));
+    return out;
+  }
+  absl::StatusOr<int> Erase(db::Pool&, const PersonQuery& person) override {
+    if (!Holds(person)) return 0;
+    held_key.clear();
+    return 1;
+  }
+  bool Holds(const PersonQuery& person) const {
+    for (const std::string& key : person.person_keys) {
+      if (!held_key.empty() && key == held_key) return true;
+    }
+    return false;
+  }
+  std::string held_key;
   absl::StatusOr<PurgeCounts> Purge(db::Pool& pool, absl::Time, const Retention&) override {
     ++purges;
     // A real statement on the module's pool, as a module's purge runs one.
@@ -146,8 +168,8 @@ class ProbeModule final : public Module {
 };
 
 HealthCheckResponse::ServingStatus Health(int port, const std::string& service) {
-  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   HealthCheckRequest req;
   req.set_service(service);
@@ -192,7 +214,8 @@ TEST(ModuleHost, RunsAModuleWorkersReportsItsHealthAndPurgesItsData) {
   }
 
   p->healthy = false;
-  EXPECT_TRUE(Eventually([&] { return Health(port, "probe") == HealthCheckResponse::NOT_SERVING; }));
+  EXPECT_TRUE(
+      Eventually([&] { return Health(port, "probe") == HealthCheckResponse::NOT_SERVING; }));
   EXPECT_EQ(Health(port, "booking"), HealthCheckResponse::SERVING);
   p->healthy = true;
   EXPECT_TRUE(Eventually([&] { return Health(port, "probe") == HealthCheckResponse::SERVING; }));
@@ -309,6 +332,77 @@ TEST(ModulePeers, AccessReachesBookingInAnotherProcess) {
     }
   }
   (*access_host)->Shutdown(absl::Seconds(1));
+}
+
+// A person's rights cover every module: booking's ExportPersonData and
+// ErasePersonData call the other modules' hooks with the person's keys.
+TEST(ModuleHost, APersonsRightsReachEveryModule) {
+  auto database = testing::TestDatabase::Create();
+  std::vector<std::unique_ptr<Module>> modules;
+  for (const ModuleFactory& make : AllModules()) modules.push_back(make());
+  auto probe = std::make_unique<ProbeModule>();
+  ProbeModule* p = probe.get();
+  modules.push_back(std::move(probe));
+  Secrets secrets = TestSecrets();
+  p->hooks.held_key = PersonKey(secrets, "+33612345678");
+  ServerConfig config;
+  config.listen = "127.0.0.1:0";
+  config.database_url = database->url();
+  auth::JwtSigner signer = *auth::JwtSigner::Generate("ES256", "k1");
+  auth::StaticKeys keys;
+  keys.Set(*auth::KeySet::FromJwks(auth::JwksDocument({&signer})));
+  HostOptions options;
+  options.keys = &keys;
+  options.issuer = "https://issuer.test";
+  options.purge_every_hour = false;
+  absl::StatusOr<std::unique_ptr<Host>> host =
+      Host::Start(config, std::move(modules), secrets, std::move(options));
+  ASSERT_TRUE(host.ok()) << host.status();
+  database->Query(
+      "INSERT INTO access.role_bindings (subject, role, site_id, granted_by, grant_time) "
+      "VALUES ('dpo', 'ADMINISTRATOR', NULL, 'test', now())");
+  std::string token =
+      signer.Sign(absl::StrCat(R"({"iss":"https://issuer.test","aud":"accueil","sub":"dpo","exp":)",
+                               absl::ToUnixSeconds(absl::Now()) + 3600, "}"));
+  auto stub = booking::v1::BookingService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*host)->port()), grpc::InsecureChannelCredentials()));
+  auto call = [&](auto method, const auto& req, auto* resp) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + token);
+    ctx.AddMetadata("x-agent-reason", "demande de la personne");
+    return ((*stub).*method)(&ctx, req, resp);
+  };
+  booking::v1::CreateSiteRequest create;
+  create.mutable_site()->set_display_name("P");
+  create.mutable_site()->set_time_zone("Europe/Paris");
+  booking::v1::Site site;
+  ASSERT_TRUE(RpcOk(call(&booking::v1::BookingService::Stub::CreateSite, create, &site)));
+
+  booking::v1::ExportPersonDataRequest export_req;
+  export_req.set_site(site.name());
+  export_req.set_query("06 12 34 56 78");
+  booking::v1::ExportPersonDataResponse exported;
+  ASSERT_TRUE(
+      RpcOk(call(&booking::v1::BookingService::Stub::ExportPersonData, export_req, &exported)));
+  ASSERT_EQ(exported.module_records_size(), 1);
+  EXPECT_EQ(exported.module_records(0).module(), "probe");
+  ASSERT_EQ(exported.module_records(0).records_json_size(), 1);
+  EXPECT_EQ(exported.module_records(0).records_json(0),
+            absl::StrCat(R"({"site":)", site.name().substr(6), "}"));
+
+  booking::v1::ErasePersonDataRequest erase;
+  erase.set_site(site.name());
+  erase.set_query("+33 6 12 34 56 78");
+  erase.set_request_id("erase-1");
+  booking::v1::ErasePersonDataResponse erased;
+  ASSERT_TRUE(RpcOk(call(&booking::v1::BookingService::Stub::ErasePersonData, erase, &erased)));
+  EXPECT_EQ(erased.module_erased_counts().at("probe"), 1);
+  EXPECT_TRUE(p->hooks.held_key.empty());
+  // Another person's query reaches nothing.
+  export_req.set_query("other@example.org");
+  ASSERT_TRUE(
+      RpcOk(call(&booking::v1::BookingService::Stub::ExportPersonData, export_req, &exported)));
+  EXPECT_EQ(exported.module_records_size(), 0);
 }
 
 }  // namespace
