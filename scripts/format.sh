@@ -11,7 +11,8 @@ if ! command -v "$FORMAT" >/dev/null 2>&1; then
   exit 1
 fi
 
-mapfile -t files < <(git ls-files -- '*.cc' '*.h')
+# Tracked and new (not ignored) files: a file not yet added is laid out too.
+mapfile -t files < <(git ls-files --cached --others --exclude-standard -- '*.cc' '*.h')
 if [[ "${1:-}" == "--check" ]]; then
   bad=()
   for f in "${files[@]}"; do
