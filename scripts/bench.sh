@@ -252,7 +252,11 @@ cpu_report() {
 # If the service's statement changes, this script must change with it: the prepared
 # statement's text, as booking_service.cc spells it.
 SERVICE_SQL=(
-  '"SELECT * FROM booking.create_appointment("'
+  '"id, reference, code_version, status, slot_id, desk_id, site_id, start_micros, "'
+  '"end_micros, given_name, family_name, email, phone, preferred_language, "'
+  '"accessibility_need, accessibility_note, companions, channel, create_micros, "'
+  '"update_micros, cancel_reason"'
+  '" FROM booking.create_appointment("'
   "\"\$1, decode(\$2, 'hex'), \$3::timestamptz, \$4, \$5, decode(\$6, 'hex'), \""
   "\"\$7, \$8, NULLIF(\$9, ''), NULLIF(\$10, ''), \$11, \$12, \$13, \$14, \$15, \""
   "\"NULLIF(\$16, ''), booking.keys_from_hex(\$17))\""
@@ -285,7 +289,11 @@ cat >"$PGB_SCRIPT" <<'EOF'
 \set k4 random(0, 9223372036854775806)
 \set phone random(600000000, 689999999)
 \set slot random(:first_slot, :last_slot)
-SELECT * FROM booking.create_appointment(
+SELECT id, reference, code_version, status, slot_id, desk_id, site_id, start_micros,
+  end_micros, given_name, family_name, email, phone, preferred_language,
+  accessibility_need, accessibility_note, companions, channel, create_micros,
+  update_micros, cancel_reason
+FROM booking.create_appointment(
   lpad(to_hex(:r1::bigint), 16, '0') || lpad(to_hex(:r2::bigint), 16, '0'),
   decode(:hash, 'hex'), :now::timestamptz, :slot,
   substr(:alphabet::text, :c0, 1) || substr(:alphabet::text, :c1, 1) ||

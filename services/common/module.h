@@ -42,7 +42,8 @@ class Worker {
   virtual ~Worker() = default;
   virtual std::string_view name() const = 0;
   virtual void Start() = 0;
-  // Stop returns once the worker has stopped; idempotent.
+  // Stop returns once the worker has stopped; idempotent, and harmless on a
+  // worker that never started (a failed start stops everything it built).
   virtual void Stop() = 0;
   // Healthy: false makes the module's health NOT_SERVING until it recovers.
   virtual bool Healthy() const = 0;
