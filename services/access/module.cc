@@ -31,8 +31,8 @@ int GrantAdmin(const ServerConfig& config, const std::vector<std::string>& args)
   if (absl::Status s = directory.Bind(subject, v1::ADMINISTRATOR, 0, "grant-admin", now); !s.ok()) {
     return Fail(s);
   }
-  if (absl::Status s = audit.Record({now, "grant-admin", "", "accueil-server grant-admin",
-                                     subject, 0, "bootstrap", "OK"});
+  if (absl::Status s = audit.Record(
+          {now, "grant-admin", "", "accueil-server grant-admin", subject, 0, "bootstrap", "OK"});
       !s.ok()) {
     return Fail(s);
   }
@@ -60,8 +60,9 @@ class AccessModule final : public Module {
   }
 
   std::vector<ModuleCommand> commands() override {
-    return {{"grant-admin", "grant-admin SUBJECT  makes the OpenID subject an administrator of "
-                            "every site (the first one; later ones through the API)",
+    return {{"grant-admin",
+             "grant-admin SUBJECT  makes the OpenID subject an administrator of "
+             "every site (the first one; later ones through the API)",
              1, GrantAdmin}};
   }
 

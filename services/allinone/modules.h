@@ -11,8 +11,6 @@
 
 namespace accueil {
 
-inline std::vector<ModuleFactory> AllModules() {
-  return {access::NewModule, booking::NewModule};
-}
+inline std::vector<ModuleFactory> AllModules() { return {access::NewModule, booking::NewModule}; }
 
 }  // namespace accueil

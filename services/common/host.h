@@ -37,11 +37,11 @@ namespace accueil {
 // Replacements of what the host otherwise builds from the configuration
 // (tests: a manual clock, an in-memory identity provider, their limits).
 struct HostOptions {
-  const Clock* clock = nullptr;                 // default: the system clock
-  auth::KeyProvider* keys = nullptr;            // default: the JWKS file or the dev issuer
-  std::optional<RateLimitOptions> limits;       // default: from the configuration
-  std::optional<ServerOptions> transport;       // default: from the configuration
-  std::optional<std::string> issuer;            // default: oidc_issuer (or the dev issuer)
+  const Clock* clock = nullptr;            // default: the system clock
+  auth::KeyProvider* keys = nullptr;       // default: the JWKS file or the dev issuer
+  std::optional<RateLimitOptions> limits;  // default: from the configuration
+  std::optional<ServerOptions> transport;  // default: from the configuration
+  std::optional<std::string> issuer;       // default: oidc_issuer (or the dev issuer)
   bool purge_every_hour = true;
 };
 

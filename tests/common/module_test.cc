@@ -146,8 +146,8 @@ class ProbeModule final : public Module {
 };
 
 HealthCheckResponse::ServingStatus Health(int port, const std::string& service) {
-  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   HealthCheckRequest req;
   req.set_service(service);
@@ -192,7 +192,8 @@ TEST(ModuleHost, RunsAModuleWorkersReportsItsHealthAndPurgesItsData) {
   }
 
   p->healthy = false;
-  EXPECT_TRUE(Eventually([&] { return Health(port, "probe") == HealthCheckResponse::NOT_SERVING; }));
+  EXPECT_TRUE(
+      Eventually([&] { return Health(port, "probe") == HealthCheckResponse::NOT_SERVING; }));
   EXPECT_EQ(Health(port, "booking"), HealthCheckResponse::SERVING);
   p->healthy = true;
   EXPECT_TRUE(Eventually([&] { return Health(port, "probe") == HealthCheckResponse::SERVING; }));
