@@ -11,6 +11,7 @@
 #include "services/common/errors.h"
 #include "services/common/log.h"
 #include "services/common/migrate.h"
+#include "services/common/status_macros.h"
 
 namespace accueil {
 namespace {
@@ -48,7 +49,8 @@ ServerOptions TransportOf(const ServerConfig& config) {
 PersonDataRegistry RegistryOf(const std::vector<std::unique_ptr<Module>>& modules) {
   PersonDataRegistry registry;
   for (const auto& m : modules) {
-    if (PersonDataHooks* hooks = m->person_data()) registry.push_back({std::string(m->name()), hooks});
+    if (PersonDataHooks* hooks = m->person_data())
+      registry.push_back({std::string(m->name()), hooks});
   }
   return registry;
 }
@@ -98,32 +100,31 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
   if (served_.empty()) served_.assign(linked.begin(), linked.end());
   for (const std::string& name : served_) {
     if (linked.count(name) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "configuration: services: this binary does not host \"", name, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("configuration: services: this binary does not host \"", name, "\""));
     }
   }
 
-  absl::StatusOr<std::unique_ptr<db::Pool>> pool =
-      db::Pool::Create(config.database_url, config.database_pool_size);
-  if (!pool.ok()) return pool.status();
-  pool_ = std::move(*pool);
+  ASSIGN_OR_RETURN(pool_, db::Pool::Create(config.database_url, config.database_pool_size));
 
   // Foundations first: exactly one module provides each.
   Foundations foundations{pool_.get(), clock_, &*secrets_};
   for (const auto& m : modules_) {
     Providers offered;
-    if (absl::Status s = m->Provide(foundations, offered); !s.ok()) return s;
+    RETURN_IF_ERROR(m->Provide(foundations, offered));
     if ((offered.directory != nullptr && providers_.directory != nullptr) ||
         (offered.audit != nullptr && providers_.audit != nullptr)) {
-      return absl::InternalError(absl::StrCat("module ", std::string(m->name()), " provides a foundation "
+      return absl::InternalError(absl::StrCat("module ", std::string(m->name()),
+                                              " provides a foundation "
                                               "another module already provides"));
     }
     if (offered.directory != nullptr) providers_.directory = offered.directory;
     if (offered.audit != nullptr) providers_.audit = offered.audit;
   }
   if (providers_.directory == nullptr || providers_.audit == nullptr) {
-    return absl::InternalError("no module provides the role directory and the audit log "
-                               "(link the access module)");
+    return absl::InternalError(
+        "no module provides the role directory and the audit log "
+        "(link the access module)");
   }
   person_data_ = RegistryOf(modules_);
 
@@ -132,50 +133,39 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
   auth::KeyProvider* keys = options.keys;
   std::string issuer = options.issuer.value_or(config.oidc_issuer);
   if (keys == nullptr && !config.dev_issuer_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<auth::DevIssuer>> dev = auth::DevIssuer::Start(
-        config.dev_issuer_listen, config.oidc_audience, providers_.directory, clock_);
-    if (!dev.ok()) return dev.status();
-    dev_issuer_ = std::move(*dev);
+    ASSIGN_OR_RETURN(dev_issuer_,
+                     auth::DevIssuer::Start(config.dev_issuer_listen, config.oidc_audience,
+                                            providers_.directory, clock_));
     keys = dev_issuer_->keys();
     issuer = dev_issuer_->issuer();
-    log::Warn("dev_issuer.started", {{"address", issuer},
-                                     {"message", "development issuer enabled: never in production"}});
+    log::Warn(
+        "dev_issuer.started",
+        {{"address", issuer}, {"message", "development issuer enabled: never in production"}});
   } else if (keys == nullptr && !config.oidc_jwks_file.empty()) {
-    absl::StatusOr<std::unique_ptr<auth::JwksFileKeys>> file =
-        auth::JwksFileKeys::Load(config.oidc_jwks_file);
-    if (!file.ok()) return file.status();
-    jwks_ = std::move(*file);
+    ASSIGN_OR_RETURN(jwks_, auth::JwksFileKeys::Load(config.oidc_jwks_file));
     keys = jwks_.get();
   }
   authenticator_ = std::make_unique<auth::Authenticator>(
       providers_.directory, clock_, keys,
       auth::AuthenticatorOptions{{issuer, config.oidc_audience, absl::Seconds(60)},
                                  config.trusted_proxies});
-  absl::StatusOr<std::unique_ptr<RateLimiter>> limiter =
-      RateLimiter::Create(options.limits.value_or(LimitsOf(config)));
-  if (!limiter.ok()) return limiter.status();
-  limiter_ = std::move(*limiter);
+  ASSIGN_OR_RETURN(limiter_, RateLimiter::Create(options.limits.value_or(LimitsOf(config))));
   gate_ = std::make_unique<Gate>(authenticator_.get(), limiter_.get(), providers_.audit, clock_);
   ServerOptions transport = options.transport.value_or(TransportOf(config));
-  peers_ = std::make_unique<Peers>(config.module_addresses,
-                                   std::set<std::string>(served_.begin(), served_.end()),
-                                   PeerTls{transport.tls_client_ca_file, transport.tls_cert_file,
-                                           transport.tls_key_file});
+  peers_ = std::make_unique<Peers>(
+      config.module_addresses, std::set<std::string>(served_.begin(), served_.end()),
+      PeerTls{transport.tls_client_ca_file, transport.tls_cert_file, transport.tls_key_file});
 
   // The served modules' services and workers.
   ServiceContext context{pool_.get(), clock_, &*secrets_, gate_.get(), peers_.get(), &person_data_};
   std::vector<HostedService> services;
   for (const auto& m : modules_) {
     if (std::find(served_.begin(), served_.end(), m->name()) == served_.end()) continue;
-    absl::StatusOr<ModuleParts> parts = m->Start(context);
-    if (!parts.ok()) return parts.status();
-    for (HostedService& s : parts->services) services.push_back(std::move(s));
-    for (auto& w : parts->workers) workers_.emplace_back(std::string(m->name()), std::move(w));
+    ASSIGN_OR_RETURN(ModuleParts parts, m->Start(context));
+    for (HostedService& s : parts.services) services.push_back(std::move(s));
+    for (auto& w : parts.workers) workers_.emplace_back(std::string(m->name()), std::move(w));
   }
-  absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start(config.listen, std::move(services), transport);
-  if (!server.ok()) return server.status();
-  server_ = std::move(*server);
+  ASSIGN_OR_RETURN(server_, Server::Start(config.listen, std::move(services), transport));
   peers_->SetLocal(server_.get());
   for (const std::string& name : served_) server_->SetServing(name, true);
   for (auto& [module, worker] : workers_) worker->Start();
@@ -314,8 +304,8 @@ int ServerMain(int argc, char** argv, const std::vector<ModuleFactory>& factorie
   // Without tzdata Abseil silently means UTC: refuse instead.
   absl::TimeZone paris;
   if (!absl::LoadTimeZone("Europe/Paris", &paris)) {
-    return Fail(absl::FailedPreconditionError(
-        "time zone data is missing (install the tzdata package)"));
+    return Fail(
+        absl::FailedPreconditionError("time zone data is missing (install the tzdata package)"));
   }
 
   if (config->migrate_on_start || command == "migrate" || module_command != nullptr) {
@@ -351,18 +341,16 @@ int ServerMain(int argc, char** argv, const std::vector<ModuleFactory>& factorie
   std::string host_name = config->listen.substr(0, config->listen.rfind(':'));
   std::string health_address = "none";
   if (!config->health_listen.empty()) {
-    health_address =
-        absl::StrCat(config->health_listen.substr(0, config->health_listen.rfind(':')), ":",
-                     (*host)->health_port());
+    health_address = absl::StrCat(config->health_listen.substr(0, config->health_listen.rfind(':')),
+                                  ":", (*host)->health_port());
   }
-  log::Info("server.started",
-            {{"address", absl::StrCat(host_name, ":", (*host)->port())},
-             {"transport", config->tls_cert_file.empty()        ? "plaintext (loopback)"
-                           : config->tls_client_ca_file.empty() ? "tls"
-                                                                : "mutual tls"},
-             {"health_address", health_address},
-             {"secret_keys", absl::StrJoin(key_ids, ",")},
-             {"services", absl::StrJoin((*host)->served(), ",")}});
+  log::Info("server.started", {{"address", absl::StrCat(host_name, ":", (*host)->port())},
+                               {"transport", config->tls_cert_file.empty() ? "plaintext (loopback)"
+                                             : config->tls_client_ca_file.empty() ? "tls"
+                                                                                  : "mutual tls"},
+                               {"health_address", health_address},
+                               {"secret_keys", absl::StrJoin(key_ids, ",")},
+                               {"services", absl::StrJoin((*host)->served(), ",")}});
 
   int signal = 0;
   sigwait(&signals, &signal);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/db.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::db {
 namespace {
@@ -73,7 +74,7 @@ absl::StatusOr<int> Migrate(const std::string& url, const std::vector<Migration>
     }
     pqxx::nontransaction tx(conn);
     tx.exec(absl::StrCat("SELECT pg_advisory_unlock(", kMigrationLockKey, ")"));
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(status);
     return count;
   } catch (const std::exception& e) {
     absl::Status s = FromException(e);
