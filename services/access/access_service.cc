@@ -18,39 +18,39 @@ using db::Micros;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 
-// Binding columns: id, subject, role, site (0 = every), granted_by,
-// grant (micros), revoke (micros, 0 = active).
-const std::string kBindingCols =
-    absl::StrCat("id, subject, role, coalesce(site_id, 0), granted_by, ", Micros("grant_time"),
-                 ", coalesce(", Micros("revoke_time"), ", 0)");
-// Device columns: id, site, display_name, create (micros), revoke (micros).
-const std::string kDeviceCols = absl::StrCat("id, site_id, display_name, ", Micros("create_time"),
-                                             ", coalesce(", Micros("revoke_time"), ", 0)");
+// What BindingFromRow reads; site_id 0 is every site, revoke_micros 0 active.
+const std::string kBindingCols = absl::StrCat(
+    "id, subject, role, coalesce(site_id, 0) AS site_id, granted_by, ", Micros("grant_time"),
+    " AS grant_micros, coalesce(", Micros("revoke_time"), ", 0) AS revoke_micros");
+// What DeviceFromRow reads; revoke_micros 0 is active.
+const std::string kDeviceCols =
+    absl::StrCat("id, site_id, display_name, ", Micros("create_time"),
+                 " AS create_micros, coalesce(", Micros("revoke_time"), ", 0) AS revoke_micros");
 
 google::protobuf::Timestamp Ts(int64_t micros) { return ToProto(absl::FromUnixMicros(micros)); }
 
 std::string SiteName(int64_t site) { return site == 0 ? "" : absl::StrCat("sites/", site); }
 
 void BindingFromRow(const pqxx::row& row, v1::RoleBinding* out) {
-  out->set_name(absl::StrCat("roleBindings/", row[0].as<int64_t>()));
-  out->set_subject(row[1].as<std::string>());
+  out->set_name(absl::StrCat("roleBindings/", row["id"].as<int64_t>()));
+  out->set_subject(row["subject"].as<std::string>());
   v1::Role role = v1::ROLE_UNSPECIFIED;
-  v1::Role_Parse(row[2].as<std::string>(), &role);
+  v1::Role_Parse(row["role"].as<std::string>(), &role);
   out->set_role(role);
-  out->set_site(SiteName(row[3].as<int64_t>()));
-  out->set_granted_by(row[4].as<std::string>());
-  *out->mutable_grant_time() = Ts(row[5].as<int64_t>());
-  if (int64_t revoked = row[6].as<int64_t>(); revoked != 0) {
+  out->set_site(SiteName(row["site_id"].as<int64_t>()));
+  out->set_granted_by(row["granted_by"].as<std::string>());
+  *out->mutable_grant_time() = Ts(row["grant_micros"].as<int64_t>());
+  if (int64_t revoked = row["revoke_micros"].as<int64_t>(); revoked != 0) {
     *out->mutable_revoke_time() = Ts(revoked);
   }
 }
 
 void DeviceFromRow(const pqxx::row& row, v1::DeviceToken* out) {
-  out->set_name(absl::StrCat("devices/", row[0].as<int64_t>()));
-  out->set_site(SiteName(row[1].as<int64_t>()));
-  out->set_display_name(row[2].as<std::string>());
-  *out->mutable_create_time() = Ts(row[3].as<int64_t>());
-  if (int64_t revoked = row[4].as<int64_t>(); revoked != 0) {
+  out->set_name(absl::StrCat("devices/", row["id"].as<int64_t>()));
+  out->set_site(SiteName(row["site_id"].as<int64_t>()));
+  out->set_display_name(row["display_name"].as<std::string>());
+  *out->mutable_create_time() = Ts(row["create_micros"].as<int64_t>());
+  if (int64_t revoked = row["revoke_micros"].as<int64_t>(); revoked != 0) {
     *out->mutable_revoke_time() = Ts(revoked);
   }
 }
@@ -137,8 +137,8 @@ void PrepareStatements(db::Pool& pool) {
       "access_list_audit",
       absl::StrCat(
           "SELECT id, ", Micros("time"),
-          ", subject, roles, method, resource, "
-          "coalesce(site_id, 0), reason, outcome FROM access.audit_log "
+          " AS time_micros, subject, roles, method, resource, "
+          "coalesce(site_id, 0) AS site_id, reason, outcome FROM access.audit_log "
           "WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR site_id = $2) "
           "AND ($3 = '' OR resource = $3) AND time >= $4::timestamptz AND time < $5::timestamptz "
           "AND id < $6 ORDER BY id DESC LIMIT $7"));
@@ -231,11 +231,11 @@ grpc::Status AccessService::RevokeRole(grpc::ServerContext* context,
                 Error(absl::StatusCode::kNotFound, "ROLE_BINDING_NOT_FOUND", "no such binding"),
                 "name");
           }
-          RETURN_IF_ERROR(call.AuthorizeSite(r[0][3].as<int64_t>()));
+          RETURN_IF_ERROR(call.AuthorizeSite(r[0]["site_id"].as<int64_t>()));
           r = tx.exec_prepared("access_revoke_binding", id, db::SqlTime(ctx_.clock->Now()));
           tx.commit();
           BindingFromRow(r[0], resp);
-          call.SetResource(resp->name(), r[0][3].as<int64_t>());
+          call.SetResource(resp->name(), r[0]["site_id"].as<int64_t>());
           return absl::OkStatus();
         });
       });
@@ -261,7 +261,7 @@ grpc::Status AccessService::ListRoleBindings(grpc::ServerContext* context,
           }
           if (static_cast<int>(r.size()) > page.size) {
             resp->set_next_page_token(
-                input::EncodePageToken(scope, {r[page.size - 1][0].as<int64_t>()}));
+                input::EncodePageToken(scope, {r[page.size - 1]["id"].as<int64_t>()}));
           }
           return absl::OkStatus();
         });
@@ -287,7 +287,7 @@ grpc::Status AccessService::CreateDeviceToken(grpc::ServerContext* context,
         return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
           pqxx::work tx(c);
           int64_t id = tx.exec_prepared1("access_insert_device", site, name, call.caller().subject,
-                                         db::SqlTime(ctx_.clock->Now()))[0]
+                                         db::SqlTime(ctx_.clock->Now()))["id"]
                            .as<int64_t>();
           Directory::DeviceSecret secret = directory_->NewDeviceToken(id);
           tx.exec_prepared("access_set_device_hash", id, secret.secret_hash, secret.key_id);
@@ -315,12 +315,12 @@ grpc::Status AccessService::RevokeDeviceToken(grpc::ServerContext* context,
             return WithField(
                 Error(absl::StatusCode::kNotFound, "DEVICE_NOT_FOUND", "no such device"), "name");
           }
-          RETURN_IF_ERROR(call.AuthorizeSite(r[0][1].as<int64_t>()));
+          RETURN_IF_ERROR(call.AuthorizeSite(r[0]["site_id"].as<int64_t>()));
           pqxx::row row =
               tx.exec_prepared1("access_revoke_device", id, db::SqlTime(ctx_.clock->Now()));
           tx.commit();
           DeviceFromRow(row, resp);
-          call.SetResource(resp->name(), row[1].as<int64_t>());
+          call.SetResource(resp->name(), row["site_id"].as<int64_t>());
           return absl::OkStatus();
         });
       });
@@ -343,7 +343,7 @@ grpc::Status AccessService::ListDeviceTokens(grpc::ServerContext* context,
           }
           if (static_cast<int>(r.size()) > page.size) {
             resp->set_next_page_token(
-                input::EncodePageToken(scope, {r[page.size - 1][0].as<int64_t>()}));
+                input::EncodePageToken(scope, {r[page.size - 1]["id"].as<int64_t>()}));
           }
           return absl::OkStatus();
         });
@@ -390,19 +390,20 @@ grpc::Status AccessService::ListAuditEvents(grpc::ServerContext* context,
                                db::SqlTime(start), db::SqlTime(end), page.after, page.size + 1);
           for (int i = 0; i < static_cast<int>(r.size()) && i < page.size; ++i) {
             v1::AuditEvent* e = resp->add_audit_events();
-            e->set_name(absl::StrCat("auditEvents/", r[i][0].as<int64_t>()));
-            *e->mutable_time() = Ts(r[i][1].as<int64_t>());
-            e->set_subject(r[i][2].as<std::string>());
-            e->set_roles(r[i][3].as<std::string>());
-            e->set_method(r[i][4].as<std::string>());
-            e->set_resource(r[i][5].as<std::string>());
-            e->set_site(SiteName(r[i][6].as<int64_t>()));
-            e->set_reason(r[i][7].as<std::string>());
-            e->set_outcome(r[i][8].as<std::string>());
+            const pqxx::row row = r[i];
+            e->set_name(absl::StrCat("auditEvents/", row["id"].as<int64_t>()));
+            *e->mutable_time() = Ts(row["time_micros"].as<int64_t>());
+            e->set_subject(row["subject"].as<std::string>());
+            e->set_roles(row["roles"].as<std::string>());
+            e->set_method(row["method"].as<std::string>());
+            e->set_resource(row["resource"].as<std::string>());
+            e->set_site(SiteName(row["site_id"].as<int64_t>()));
+            e->set_reason(row["reason"].as<std::string>());
+            e->set_outcome(row["outcome"].as<std::string>());
           }
           if (static_cast<int>(r.size()) > page.size) {
             resp->set_next_page_token(
-                input::EncodePageToken(scope, {r[page.size - 1][0].as<int64_t>()}));
+                input::EncodePageToken(scope, {r[page.size - 1]["id"].as<int64_t>()}));
           }
           return absl::OkStatus();
         });

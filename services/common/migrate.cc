@@ -46,7 +46,8 @@ absl::StatusOr<int> Migrate(const std::string& url, const std::vector<Migration>
       pqxx::nontransaction tx(conn);
       for (const auto& row :
            tx.exec("SELECT version, name, checksum FROM accueil_meta.schema_migrations")) {
-        applied[row[0].as<int>()] = {row[1].as<std::string>(), row[2].as<std::string>()};
+        applied[row["version"].as<int>()] = {row["name"].as<std::string>(),
+                                             row["checksum"].as<std::string>()};
       }
     }
     int count = 0;
