@@ -3,8 +3,10 @@
 namespace accueil::events {
 
 std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, int limit) {
+  // The text of txid takes another name: ORDER BY txid would otherwise sort
+  // that text, and "10" before "9" skips events.
   pqxx::result r = tx.exec_params(
-      "SELECT txid::text AS txid, position, type, source, subject, "
+      "SELECT txid::text AS txid_text, position, type, source, subject, "
       "  coalesce(site_id, 0) AS site_id, "
       "  (extract(epoch from occurred_time) * 1000000)::bigint AS occurred_micros, "
       "  payload::text AS payload "
@@ -17,7 +19,7 @@ std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, i
   events.reserve(r.size());
   for (const auto& row : r) {
     Event e;
-    e.txid = row["txid"].as<std::string>();
+    e.txid = row["txid_text"].as<std::string>();
     e.position = row["position"].as<int64_t>();
     e.type = row["type"].as<std::string>();
     e.source = row["source"].as<std::string>();
