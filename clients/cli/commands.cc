@@ -22,6 +22,7 @@
 #include "clients/cli/errors.h"
 #include "clients/cli/output.h"
 #include "clients/cli/session.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::cli {
 namespace {
@@ -161,19 +162,17 @@ absl::StatusOr<std::vector<v1::DeskInstructions>> Instructions(
     return out.back();
   };
   for (const std::string& value : instructions) {
-    absl::StatusOr<std::pair<std::string, std::string>> parsed = ParseLanguageText(value);
-    if (!parsed.ok()) return parsed.status();
-    v1::DeskInstructions& entry = for_language(parsed->first);
+    ASSIGN_OR_RETURN(auto parsed, ParseLanguageText(value));
+    v1::DeskInstructions& entry = for_language(parsed.first);
     if (!entry.instructions().empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--instructions given twice for language \"", parsed->first, "\""));
+          absl::StrCat("--instructions given twice for language \"", parsed.first, "\""));
     }
-    entry.set_instructions(parsed->second);
+    entry.set_instructions(parsed.second);
   }
   for (const std::string& value : documents) {
-    absl::StatusOr<std::pair<std::string, std::string>> parsed = ParseLanguageText(value);
-    if (!parsed.ok()) return parsed.status();
-    for_language(parsed->first).add_documents(parsed->second);
+    ASSIGN_OR_RETURN(auto parsed, ParseLanguageText(value));
+    for_language(parsed.first).add_documents(parsed.second);
   }
   return out;
 }

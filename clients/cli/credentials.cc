@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "services/common/input/input.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::cli {
 namespace {
@@ -48,9 +49,7 @@ absl::Status MakeDirectories(const std::string& dir) {
   }
   const size_t slash = dir.find_last_of('/');
   if (slash != std::string::npos && slash > 0) {
-    if (absl::Status s = MakeDirectories(dir.substr(0, slash)); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(MakeDirectories(dir.substr(0, slash)));
   }
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Errno("create the directory", dir);
@@ -195,7 +194,7 @@ absl::Status SaveToken(const TokenFile& file, absl::string_view token) {
     return absl::InvalidArgumentError("refusing to save a malformed token");
   }
   const std::string dir = DirectoryOf(file.path);
-  if (absl::Status s = MakeDirectories(dir); !s.ok()) return s;
+  RETURN_IF_ERROR(MakeDirectories(dir));
   if (file.default_location && chmod(dir.c_str(), 0700) != 0) {
     return Errno("restrict the directory", dir);
   }

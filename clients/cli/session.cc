@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::cli {
 namespace {
@@ -55,17 +56,11 @@ absl::Status LoadTlsFiles(GlobalOptions* global) {
     global->tls = true;
   }
   if (!global->tls_ca_file.empty()) {
-    if (absl::Status s = ReadPem("--ca", global->tls_ca_file, &global->tls_ca_pem); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(ReadPem("--ca", global->tls_ca_file, &global->tls_ca_pem));
   }
   if (!global->tls_cert_file.empty()) {
-    if (absl::Status s = ReadPem("--cert", global->tls_cert_file, &global->tls_cert_pem); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ReadPem("--key", global->tls_key_file, &global->tls_key_pem); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(ReadPem("--cert", global->tls_cert_file, &global->tls_cert_pem));
+    RETURN_IF_ERROR(ReadPem("--key", global->tls_key_file, &global->tls_key_pem));
   }
   return absl::OkStatus();
 }

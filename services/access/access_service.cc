@@ -8,6 +8,7 @@
 #include "services/common/gate.h"
 #include "services/common/input/input.h"
 #include "services/common/input/resource.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::access {
 namespace {
@@ -17,39 +18,39 @@ using db::Micros;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 
-// Binding columns: id, subject, role, site (0 = every), granted_by,
-// grant (micros), revoke (micros, 0 = active).
-const std::string kBindingCols =
-    absl::StrCat("id, subject, role, coalesce(site_id, 0), granted_by, ", Micros("grant_time"),
-                 ", coalesce(", Micros("revoke_time"), ", 0)");
-// Device columns: id, site, display_name, create (micros), revoke (micros).
-const std::string kDeviceCols = absl::StrCat("id, site_id, display_name, ", Micros("create_time"),
-                                             ", coalesce(", Micros("revoke_time"), ", 0)");
+// What BindingFromRow reads; site_id 0 is every site, revoke_micros 0 active.
+const std::string kBindingCols = absl::StrCat(
+    "id, subject, role, coalesce(site_id, 0) AS site_id, granted_by, ", Micros("grant_time"),
+    " AS grant_micros, coalesce(", Micros("revoke_time"), ", 0) AS revoke_micros");
+// What DeviceFromRow reads; revoke_micros 0 is active.
+const std::string kDeviceCols =
+    absl::StrCat("id, site_id, display_name, ", Micros("create_time"),
+                 " AS create_micros, coalesce(", Micros("revoke_time"), ", 0) AS revoke_micros");
 
 google::protobuf::Timestamp Ts(int64_t micros) { return ToProto(absl::FromUnixMicros(micros)); }
 
 std::string SiteName(int64_t site) { return site == 0 ? "" : absl::StrCat("sites/", site); }
 
 void BindingFromRow(const pqxx::row& row, v1::RoleBinding* out) {
-  out->set_name(absl::StrCat("roleBindings/", row[0].as<int64_t>()));
-  out->set_subject(row[1].as<std::string>());
+  out->set_name(absl::StrCat("roleBindings/", row["id"].as<int64_t>()));
+  out->set_subject(row["subject"].as<std::string>());
   v1::Role role = v1::ROLE_UNSPECIFIED;
-  v1::Role_Parse(row[2].as<std::string>(), &role);
+  v1::Role_Parse(row["role"].as<std::string>(), &role);
   out->set_role(role);
-  out->set_site(SiteName(row[3].as<int64_t>()));
-  out->set_granted_by(row[4].as<std::string>());
-  *out->mutable_grant_time() = Ts(row[5].as<int64_t>());
-  if (int64_t revoked = row[6].as<int64_t>(); revoked != 0) {
+  out->set_site(SiteName(row["site_id"].as<int64_t>()));
+  out->set_granted_by(row["granted_by"].as<std::string>());
+  *out->mutable_grant_time() = Ts(row["grant_micros"].as<int64_t>());
+  if (int64_t revoked = row["revoke_micros"].as<int64_t>(); revoked != 0) {
     *out->mutable_revoke_time() = Ts(revoked);
   }
 }
 
 void DeviceFromRow(const pqxx::row& row, v1::DeviceToken* out) {
-  out->set_name(absl::StrCat("devices/", row[0].as<int64_t>()));
-  out->set_site(SiteName(row[1].as<int64_t>()));
-  out->set_display_name(row[2].as<std::string>());
-  *out->mutable_create_time() = Ts(row[3].as<int64_t>());
-  if (int64_t revoked = row[4].as<int64_t>(); revoked != 0) {
+  out->set_name(absl::StrCat("devices/", row["id"].as<int64_t>()));
+  out->set_site(SiteName(row["site_id"].as<int64_t>()));
+  out->set_display_name(row["display_name"].as<std::string>());
+  *out->mutable_create_time() = Ts(row["create_micros"].as<int64_t>());
+  if (int64_t revoked = row["revoke_micros"].as<int64_t>(); revoked != 0) {
     *out->mutable_revoke_time() = Ts(revoked);
   }
 }
@@ -78,14 +79,12 @@ struct Page {
 
 absl::StatusOr<Page> ParsePage(int32_t page_size, const std::string& token,
                                const std::string& scope, int64_t first) {
-  absl::StatusOr<int> size =
-      input::ParsePageSize(page_size, kDefaultPageSize, kMaxPageSize, "page_size");
-  if (!size.ok()) return size.status();
-  Page page{*size, first};
+  ASSIGN_OR_RETURN(int size,
+                   input::ParsePageSize(page_size, kDefaultPageSize, kMaxPageSize, "page_size"));
+  Page page{size, first};
   if (!token.empty()) {
-    auto keys = input::DecodePageToken(token, scope, 1, "page_token");
-    if (!keys.ok()) return keys.status();
-    page.after = (*keys)[0];
+    ASSIGN_OR_RETURN(auto keys, input::DecodePageToken(token, scope, 1, "page_token"));
+    page.after = keys[0];
   }
   return page;
 }
@@ -138,8 +137,8 @@ void PrepareStatements(db::Pool& pool) {
       "access_list_audit",
       absl::StrCat(
           "SELECT id, ", Micros("time"),
-          ", subject, roles, method, resource, "
-          "coalesce(site_id, 0), reason, outcome FROM access.audit_log "
+          " AS time_micros, subject, roles, method, resource, "
+          "coalesce(site_id, 0) AS site_id, reason, outcome FROM access.audit_log "
           "WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR site_id = $2) "
           "AND ($3 = '' OR resource = $3) AND time >= $4::timestamptz AND time < $5::timestamptz "
           "AND id < $6 ORDER BY id DESC LIMIT $7"));
@@ -154,16 +153,14 @@ AccessService::AccessService(const ServiceContext& context, Directory* directory
 
 absl::Status AccessService::SiteExists(const Call& call, int64_t id) {
   if (id == 0) return absl::OkStatus();
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ctx_.peers->Channel("booking");
-  if (!channel.ok()) return channel.status();
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx_.peers->Channel("booking"));
   grpc::ClientContext context;
   call.Downstream(&context, "GetSite");
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   booking::v1::GetSiteRequest request;
   request.set_name(SiteName(id));
   booking::v1::Site site;
-  grpc::Status s =
-      booking::v1::BookingService::NewStub(*channel)->GetSite(&context, request, &site);
+  grpc::Status s = booking::v1::BookingService::NewStub(channel)->GetSite(&context, request, &site);
   if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
     return WithField(Error(absl::StatusCode::kNotFound, "SITE_NOT_FOUND", "no such site"), "site");
   }
@@ -192,8 +189,7 @@ grpc::Status AccessService::GrantRole(grpc::ServerContext* context, const v1::Gr
                                       v1::RoleBinding* resp) {
   return ctx_.gate->Handle(
       context, "accueil.access.v1.AccessService.GrantRole", [&](Call& call) -> absl::Status {
-        absl::StatusOr<std::string> subject = ParseSubject(req->subject());
-        if (!subject.ok()) return subject.status();
+        ASSIGN_OR_RETURN(std::string subject, ParseSubject(req->subject()));
         v1::Role role = req->role();
         if (role != v1::LODGE_AGENT && role != v1::COUNTER_AGENT && role != v1::QUALITY_OFFICER &&
             role != v1::ADMINISTRATOR && role != v1::SERVICE) {
@@ -201,23 +197,22 @@ grpc::Status AccessService::GrantRole(grpc::ServerContext* context, const v1::Gr
                               "grant LODGE_AGENT, COUNTER_AGENT, QUALITY_OFFICER, "
                               "ADMINISTRATOR or SERVICE (devices get device tokens)");
         }
-        absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
-        if (!site.ok()) return site.status();
-        if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-        if (absl::Status s = SiteExists(call, *site); !s.ok()) return s;
+        ASSIGN_OR_RETURN(int64_t site, ParseSite(req->site(), "site"));
+        RETURN_IF_ERROR(call.AuthorizeSite(site));
+        RETURN_IF_ERROR(SiteExists(call, site));
         std::string role_name = v1::Role_Name(role);
         // Granting what is already granted answers the existing binding, so a
         // retry is harmless.
         return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
           pqxx::nontransaction tx(c);
-          pqxx::result r = tx.exec_prepared("access_insert_binding", *subject, role_name, *site,
+          pqxx::result r = tx.exec_prepared("access_insert_binding", subject, role_name, site,
                                             call.caller().subject, db::SqlTime(ctx_.clock->Now()));
-          if (r.empty()) r = tx.exec_prepared("access_active_binding", *subject, role_name, *site);
+          if (r.empty()) r = tx.exec_prepared("access_active_binding", subject, role_name, site);
           if (r.empty()) {
             return Error(absl::StatusCode::kAborted, "CONCURRENT_UPDATE", "retry the request");
           }
           BindingFromRow(r[0], resp);
-          call.SetResource(resp->name(), *site);
+          call.SetResource(resp->name(), site);
           return absl::OkStatus();
         });
       });
@@ -227,21 +222,20 @@ grpc::Status AccessService::RevokeRole(grpc::ServerContext* context,
                                        const v1::RevokeRoleRequest* req, v1::RoleBinding* resp) {
   return ctx_.gate->Handle(
       context, "accueil.access.v1.AccessService.RevokeRole", [&](Call& call) -> absl::Status {
-        absl::StatusOr<int64_t> id = input::ParseResourceId(req->name(), "roleBindings", "name");
-        if (!id.ok()) return id.status();
+        ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req->name(), "roleBindings", "name"));
         return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
           pqxx::work tx(c);
-          pqxx::result r = tx.exec_prepared("access_get_binding", *id);
+          pqxx::result r = tx.exec_prepared("access_get_binding", id);
           if (r.empty()) {
             return WithField(
                 Error(absl::StatusCode::kNotFound, "ROLE_BINDING_NOT_FOUND", "no such binding"),
                 "name");
           }
-          if (absl::Status s = call.AuthorizeSite(r[0][3].as<int64_t>()); !s.ok()) return s;
-          r = tx.exec_prepared("access_revoke_binding", *id, db::SqlTime(ctx_.clock->Now()));
+          RETURN_IF_ERROR(call.AuthorizeSite(r[0]["site_id"].as<int64_t>()));
+          r = tx.exec_prepared("access_revoke_binding", id, db::SqlTime(ctx_.clock->Now()));
           tx.commit();
           BindingFromRow(r[0], resp);
-          call.SetResource(resp->name(), r[0][3].as<int64_t>());
+          call.SetResource(resp->name(), r[0]["site_id"].as<int64_t>());
           return absl::OkStatus();
         });
       });
@@ -252,26 +246,22 @@ grpc::Status AccessService::ListRoleBindings(grpc::ServerContext* context,
                                              v1::ListRoleBindingsResponse* resp) {
   return ctx_.gate->Handle(
       context, "accueil.access.v1.AccessService.ListRoleBindings", [&](Call& call) -> absl::Status {
-        absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
-        if (!site.ok()) return site.status();
-        if (!req->subject().empty()) {
-          if (absl::Status s = ParseSubject(req->subject()).status(); !s.ok()) return s;
-        }
-        if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+        ASSIGN_OR_RETURN(int64_t site, ParseSite(req->site(), "site"));
+        if (!req->subject().empty()) RETURN_IF_ERROR(ParseSubject(req->subject()).status());
+        RETURN_IF_ERROR(call.AuthorizeSite(site));
         std::string scope =
-            absl::StrCat("bindings:", req->subject(), ":", *site, ":", req->include_revoked());
-        absl::StatusOr<Page> page = ParsePage(req->page_size(), req->page_token(), scope, 0);
-        if (!page.ok()) return page.status();
+            absl::StrCat("bindings:", req->subject(), ":", site, ":", req->include_revoked());
+        ASSIGN_OR_RETURN(Page page, ParsePage(req->page_size(), req->page_token(), scope, 0));
         return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
           pqxx::nontransaction tx(c);
-          pqxx::result r = tx.exec_prepared("access_list_bindings", req->subject(), *site,
-                                            req->include_revoked(), page->after, page->size + 1);
-          for (int i = 0; i < static_cast<int>(r.size()) && i < page->size; ++i) {
+          pqxx::result r = tx.exec_prepared("access_list_bindings", req->subject(), site,
+                                            req->include_revoked(), page.after, page.size + 1);
+          for (int i = 0; i < static_cast<int>(r.size()) && i < page.size; ++i) {
             BindingFromRow(r[i], resp->add_role_bindings());
           }
-          if (static_cast<int>(r.size()) > page->size) {
+          if (static_cast<int>(r.size()) > page.size) {
             resp->set_next_page_token(
-                input::EncodePageToken(scope, {r[page->size - 1][0].as<int64_t>()}));
+                input::EncodePageToken(scope, {r[page.size - 1]["id"].as<int64_t>()}));
           }
           return absl::OkStatus();
         });
@@ -284,22 +274,20 @@ grpc::Status AccessService::CreateDeviceToken(grpc::ServerContext* context,
   return ctx_.gate->Handle(
       context, "accueil.access.v1.AccessService.CreateDeviceToken",
       [&](Call& call) -> absl::Status {
-        absl::StatusOr<int64_t> site = input::ParseResourceId(req->site(), "sites", "site");
-        if (!site.ok()) return site.status();
-        absl::StatusOr<std::string> name =
-            input::ParseFreeText(req->display_name(), "display_name", 200);
-        if (!name.ok()) return name.status();
-        if (name->empty()) {
+        ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(req->site(), "sites", "site"));
+        ASSIGN_OR_RETURN(std::string name,
+                         input::ParseFreeText(req->display_name(), "display_name", 200));
+        if (name.empty()) {
           return InvalidField("INVALID_TEXT", "display_name", "name the device");
         }
-        if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-        if (absl::Status s = SiteExists(call, *site); !s.ok()) return s;
+        RETURN_IF_ERROR(call.AuthorizeSite(site));
+        RETURN_IF_ERROR(SiteExists(call, site));
         // Only the keyed hash is kept, so a retry cannot answer the same token:
         // it makes another one (revoke the unused one).
         return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
           pqxx::work tx(c);
-          int64_t id = tx.exec_prepared1("access_insert_device", *site, *name,
-                                         call.caller().subject, db::SqlTime(ctx_.clock->Now()))[0]
+          int64_t id = tx.exec_prepared1("access_insert_device", site, name, call.caller().subject,
+                                         db::SqlTime(ctx_.clock->Now()))["id"]
                            .as<int64_t>();
           Directory::DeviceSecret secret = directory_->NewDeviceToken(id);
           tx.exec_prepared("access_set_device_hash", id, secret.secret_hash, secret.key_id);
@@ -307,7 +295,7 @@ grpc::Status AccessService::CreateDeviceToken(grpc::ServerContext* context,
           tx.commit();
           DeviceFromRow(row, resp);
           resp->set_token(secret.token);
-          call.SetResource(resp->name(), *site);
+          call.SetResource(resp->name(), site);
           return absl::OkStatus();
         });
       });
@@ -319,21 +307,20 @@ grpc::Status AccessService::RevokeDeviceToken(grpc::ServerContext* context,
   return ctx_.gate->Handle(
       context, "accueil.access.v1.AccessService.RevokeDeviceToken",
       [&](Call& call) -> absl::Status {
-        absl::StatusOr<int64_t> id = input::ParseResourceId(req->name(), "devices", "name");
-        if (!id.ok()) return id.status();
+        ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req->name(), "devices", "name"));
         return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
           pqxx::work tx(c);
-          pqxx::result r = tx.exec_prepared("access_get_device", *id);
+          pqxx::result r = tx.exec_prepared("access_get_device", id);
           if (r.empty()) {
             return WithField(
                 Error(absl::StatusCode::kNotFound, "DEVICE_NOT_FOUND", "no such device"), "name");
           }
-          if (absl::Status s = call.AuthorizeSite(r[0][1].as<int64_t>()); !s.ok()) return s;
+          RETURN_IF_ERROR(call.AuthorizeSite(r[0]["site_id"].as<int64_t>()));
           pqxx::row row =
-              tx.exec_prepared1("access_revoke_device", *id, db::SqlTime(ctx_.clock->Now()));
+              tx.exec_prepared1("access_revoke_device", id, db::SqlTime(ctx_.clock->Now()));
           tx.commit();
           DeviceFromRow(row, resp);
-          call.SetResource(resp->name(), row[1].as<int64_t>());
+          call.SetResource(resp->name(), row["site_id"].as<int64_t>());
           return absl::OkStatus();
         });
       });
@@ -344,22 +331,19 @@ grpc::Status AccessService::ListDeviceTokens(grpc::ServerContext* context,
                                              v1::ListDeviceTokensResponse* resp) {
   return ctx_.gate->Handle(
       context, "accueil.access.v1.AccessService.ListDeviceTokens", [&](Call& call) -> absl::Status {
-        absl::StatusOr<int64_t> site = input::ParseResourceId(req->site(), "sites", "site");
-        if (!site.ok()) return site.status();
-        if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
-        std::string scope = absl::StrCat("devices:", *site);
-        absl::StatusOr<Page> page = ParsePage(req->page_size(), req->page_token(), scope, 0);
-        if (!page.ok()) return page.status();
+        ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(req->site(), "sites", "site"));
+        RETURN_IF_ERROR(call.AuthorizeSite(site));
+        std::string scope = absl::StrCat("devices:", site);
+        ASSIGN_OR_RETURN(Page page, ParsePage(req->page_size(), req->page_token(), scope, 0));
         return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
           pqxx::nontransaction tx(c);
-          pqxx::result r =
-              tx.exec_prepared("access_list_devices", *site, page->after, page->size + 1);
-          for (int i = 0; i < static_cast<int>(r.size()) && i < page->size; ++i) {
+          pqxx::result r = tx.exec_prepared("access_list_devices", site, page.after, page.size + 1);
+          for (int i = 0; i < static_cast<int>(r.size()) && i < page.size; ++i) {
             DeviceFromRow(r[i], resp->add_device_tokens());
           }
-          if (static_cast<int>(r.size()) > page->size) {
+          if (static_cast<int>(r.size()) > page.size) {
             resp->set_next_page_token(
-                input::EncodePageToken(scope, {r[page->size - 1][0].as<int64_t>()}));
+                input::EncodePageToken(scope, {r[page.size - 1]["id"].as<int64_t>()}));
           }
           return absl::OkStatus();
         });
@@ -371,12 +355,11 @@ grpc::Status AccessService::ListAuditEvents(grpc::ServerContext* context,
                                             v1::ListAuditEventsResponse* resp) {
   return ctx_.gate->Handle(
       context, "accueil.access.v1.AccessService.ListAuditEvents", [&](Call& call) -> absl::Status {
-        absl::StatusOr<int64_t> site = ParseSite(req->site(), "site");
-        if (!site.ok()) return site.status();
+        ASSIGN_OR_RETURN(int64_t site, ParseSite(req->site(), "site"));
         if (req->resource().size() > 100) {
           return InvalidField("INVALID_RESOURCE_NAME", "resource", "at most 100 characters");
         }
-        if (absl::Status s = call.AuthorizeSite(*site); !s.ok()) return s;
+        RETURN_IF_ERROR(call.AuthorizeSite(site));
         for (const auto& [ts, field] :
              {std::pair{&req->start_time(), "start_time"}, {&req->end_time(), "end_time"}}) {
           if (!IsValidTimestamp(*ts))
@@ -395,32 +378,32 @@ grpc::Status AccessService::ListAuditEvents(grpc::ServerContext* context,
         // The window as the client asked for it: an unset end means "a day from
         // now" on every page, an instant that moves between pages.
         std::string scope =
-            absl::StrCat("audit:", req->subject(), ":", *site, ":", req->resource(), ":",
+            absl::StrCat("audit:", req->subject(), ":", site, ":", req->resource(), ":",
                          absl::ToUnixMicros(start), ":",
                          req->has_end_time() ? absl::StrCat(absl::ToUnixMicros(end)) : "default");
-        absl::StatusOr<Page> page = ParsePage(req->page_size(), req->page_token(), scope,
-                                              std::numeric_limits<int64_t>::max());
-        if (!page.ok()) return page.status();
+        ASSIGN_OR_RETURN(Page page, ParsePage(req->page_size(), req->page_token(), scope,
+                                              std::numeric_limits<int64_t>::max()));
         return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
           pqxx::nontransaction tx(c);
           pqxx::result r =
-              tx.exec_prepared("access_list_audit", req->subject(), *site, req->resource(),
-                               db::SqlTime(start), db::SqlTime(end), page->after, page->size + 1);
-          for (int i = 0; i < static_cast<int>(r.size()) && i < page->size; ++i) {
+              tx.exec_prepared("access_list_audit", req->subject(), site, req->resource(),
+                               db::SqlTime(start), db::SqlTime(end), page.after, page.size + 1);
+          for (int i = 0; i < static_cast<int>(r.size()) && i < page.size; ++i) {
             v1::AuditEvent* e = resp->add_audit_events();
-            e->set_name(absl::StrCat("auditEvents/", r[i][0].as<int64_t>()));
-            *e->mutable_time() = Ts(r[i][1].as<int64_t>());
-            e->set_subject(r[i][2].as<std::string>());
-            e->set_roles(r[i][3].as<std::string>());
-            e->set_method(r[i][4].as<std::string>());
-            e->set_resource(r[i][5].as<std::string>());
-            e->set_site(SiteName(r[i][6].as<int64_t>()));
-            e->set_reason(r[i][7].as<std::string>());
-            e->set_outcome(r[i][8].as<std::string>());
+            const pqxx::row row = r[i];
+            e->set_name(absl::StrCat("auditEvents/", row["id"].as<int64_t>()));
+            *e->mutable_time() = Ts(row["time_micros"].as<int64_t>());
+            e->set_subject(row["subject"].as<std::string>());
+            e->set_roles(row["roles"].as<std::string>());
+            e->set_method(row["method"].as<std::string>());
+            e->set_resource(row["resource"].as<std::string>());
+            e->set_site(SiteName(row["site_id"].as<int64_t>()));
+            e->set_reason(row["reason"].as<std::string>());
+            e->set_outcome(row["outcome"].as<std::string>());
           }
-          if (static_cast<int>(r.size()) > page->size) {
+          if (static_cast<int>(r.size()) > page.size) {
             resp->set_next_page_token(
-                input::EncodePageToken(scope, {r[page->size - 1][0].as<int64_t>()}));
+                input::EncodePageToken(scope, {r[page.size - 1]["id"].as<int64_t>()}));
           }
           return absl::OkStatus();
         });

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/auth/credentials.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::access {
 
@@ -28,7 +29,7 @@ Directory::Directory(db::Pool* pool, const Secrets* secrets) : pool_(pool), secr
 
 absl::StatusOr<std::vector<auth::Grant>> Directory::GrantsOf(const std::string& subject) {
   std::vector<auth::Grant> grants;
-  absl::Status s = pool_->Run([&](pqxx::connection& c) -> absl::Status {
+  RETURN_IF_ERROR(pool_->Run([&](pqxx::connection& c) -> absl::Status {
     grants.clear();
     pqxx::nontransaction tx(c);
     for (const pqxx::row& row : tx.exec_prepared("access_grants_of", subject)) {
@@ -38,8 +39,7 @@ absl::StatusOr<std::vector<auth::Grant>> Directory::GrantsOf(const std::string& 
       }
     }
     return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
+  }));
   return grants;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "services/common/input/cidr.h"
+#include "services/common/status_macros.h"
 
 namespace accueil {
 namespace {
@@ -127,7 +128,7 @@ void DeclareCommon(ServerConfig* c, ConfigSection& s) {
   s.Default("`365` (or `retention_days` if longer)");
   s.Validate([c, &s] {
     if (c->database_url.empty()) return Invalid("database_url", "is required");
-    if (absl::Status s = ValidateTransport(*c); !s.ok()) return s;
+    RETURN_IF_ERROR(ValidateTransport(*c));
     if (!c->dev_issuer_listen.empty() && !IsLoopback(c->listen)) {
       return Invalid("dev_issuer_listen",
                      "the development issuer is refused when the server listens beyond "
@@ -175,7 +176,7 @@ void ConfigSection::Text(absl::string_view key, std::string* value, absl::string
                          Check check) {
   Add(key, value->empty() ? "(none)" : Code(*value), meaning, [value, check](const std::string& v) {
     if (check) {
-      if (absl::Status s = check(v); !s.ok()) return s;
+      RETURN_IF_ERROR(check(v));
     }
     *value = v;
     return absl::OkStatus();
@@ -221,7 +222,7 @@ void ConfigSection::List(absl::string_view key, std::vector<std::string>* value,
         std::vector<std::string> items = Items(v);
         for (const std::string& item : items) {
           if (!check) break;
-          if (absl::Status s = check(item); !s.ok()) return s;
+          RETURN_IF_ERROR(check(item));
         }
         *value = std::move(items);
         return absl::OkStatus();
@@ -261,7 +262,7 @@ bool ConfigSection::IsSet(absl::string_view key) const {
 
 absl::Status ConfigSection::Finish() const {
   for (const auto& check : checks_) {
-    if (absl::Status s = check(); !s.ok()) return s;
+    RETURN_IF_ERROR(check());
   }
   return absl::OkStatus();
 }
@@ -331,7 +332,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text, const En
     }
     std::string key(absl::StripAsciiWhitespace(line.substr(0, eq)));
     std::string value(absl::StripAsciiWhitespace(line.substr(eq + 1)));
-    if (absl::Status s = apply(key, value); !s.ok()) return s;
+    RETURN_IF_ERROR(apply(key, value));
   }
   for (ConfigSection* section : sections) {
     for (const ConfigSection::Key& key : section->keys()) {
@@ -354,7 +355,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(const std::string& text, const En
     }
   }
   for (ConfigSection* section : sections) {
-    if (absl::Status s = section->Finish(); !s.ok()) return s;
+    RETURN_IF_ERROR(section->Finish());
   }
   for (const ConfigSection* module : modules) {
     config.module_addresses[module->module()] = module->address();

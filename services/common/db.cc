@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "services/common/errors.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::db {
 namespace {
@@ -74,10 +75,9 @@ absl::Status FromException(const std::exception& e) {
 absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(const std::string& url, int size) {
   std::unique_ptr<Pool> pool(new Pool(url));
   for (int i = 0; i < size; ++i) {
-    absl::StatusOr<std::unique_ptr<pqxx::connection>> c = pool->Open();
-    if (!c.ok()) return c.status();
+    ASSIGN_OR_RETURN(std::unique_ptr<pqxx::connection> c, pool->Open());
     absl::MutexLock lock(&pool->mu_);
-    pool->idle_.push_back(Conn{std::move(*c), 0});
+    pool->idle_.push_back(Conn{std::move(c), 0});
   }
   return pool;
 }
@@ -122,9 +122,7 @@ void Pool::Give(Conn c) {
 // since it was last used. Runs outside the lock: it talks to the server.
 absl::Status Pool::Ready(Conn& c) {
   if (c.conn == nullptr || !c.conn->is_open()) {
-    absl::StatusOr<std::unique_ptr<pqxx::connection>> fresh = Open();
-    if (!fresh.ok()) return fresh.status();
-    c.conn = std::move(*fresh);
+    ASSIGN_OR_RETURN(c.conn, Open());
     c.prepared = 0;
   }
   std::vector<std::pair<std::string, std::string>> pending;

@@ -12,6 +12,7 @@
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 
 namespace accueil {
 namespace {
@@ -119,9 +120,7 @@ Gate::Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::Audit
 
 absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, Call& call) {
   call.policy_ = &PolicyOf(method);
-  absl::StatusOr<auth::Caller> caller = authenticator_->Authenticate(*context);
-  if (!caller.ok()) return caller.status();
-  call.caller_ = std::move(*caller);
+  ASSIGN_OR_RETURN(call.caller_, authenticator_->Authenticate(*context));
   call.authorization_ = auth::ClientMetadata(*context, "authorization");
   // The agent's reason: x-agent-reason-bin carries UTF-8 (any script),
   // x-agent-reason plain ASCII (gRPC metadata).
@@ -144,11 +143,8 @@ absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, 
   }
   if (call.caller_.IsPublic() && limiter_ != nullptr) {
     call.admitted_ = clock_->Now();
-    if (absl::Status s =
-            limiter_->Admit(call.caller_.client, call.policy_->rate_limit(), call.admitted_);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(
+        limiter_->Admit(call.caller_.client, call.policy_->rate_limit(), call.admitted_));
   }
   if (Allows(*call.policy_, access::v1::PUBLIC)) return absl::OkStatus();
   for (const auth::Grant& g : call.caller_.grants) {

@@ -95,12 +95,17 @@ class Host {
   bool shut_down_ = false;
 };
 
-// ServerMain is the main() of every server binary: parses `--config FILE`
-// and a command (`migrate`, `purge`, `rekey`, a module's command such as
-// `grant-admin SUBJECT`), loads the configuration, and either runs the
-// command once or serves until SIGINT or SIGTERM. `modules` are the modules
-// the binary links; without `services` in the configuration it serves
-// `default_services` (empty: all of them).
+// What the host derives from the configuration and the modules; the
+// commands (server_commands.h) use the same.
+Retention RetentionOf(const ServerConfig& config);
+PersonDataRegistry PersonDataRegistryOf(const std::vector<std::unique_ptr<Module>>& modules);
+
+// ServerMain (server_main.cc) is the main() of every server binary: parses
+// `--config FILE` and a command (`migrate`, `purge`, `rekey`, a module's
+// command such as `grant-admin SUBJECT`: server_commands.h), loads the
+// configuration, and either runs the command once or serves until SIGINT or
+// SIGTERM. `modules` are the modules the binary links; without `services`
+// in the configuration it serves `default_services` (empty: all of them).
 int ServerMain(int argc, char** argv, const std::vector<ModuleFactory>& modules,
                const std::vector<std::string>& default_services = {});
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/db.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::db {
 namespace {
@@ -45,7 +46,8 @@ absl::StatusOr<int> Migrate(const std::string& url, const std::vector<Migration>
       pqxx::nontransaction tx(conn);
       for (const auto& row :
            tx.exec("SELECT version, name, checksum FROM accueil_meta.schema_migrations")) {
-        applied[row[0].as<int>()] = {row[1].as<std::string>(), row[2].as<std::string>()};
+        applied[row["version"].as<int>()] = {row["name"].as<std::string>(),
+                                             row["checksum"].as<std::string>()};
       }
     }
     int count = 0;
@@ -73,7 +75,7 @@ absl::StatusOr<int> Migrate(const std::string& url, const std::vector<Migration>
     }
     pqxx::nontransaction tx(conn);
     tx.exec(absl::StrCat("SELECT pg_advisory_unlock(", kMigrationLockKey, ")"));
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(status);
     return count;
   } catch (const std::exception& e) {
     absl::Status s = FromException(e);

@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 
 namespace accueil {
 
@@ -113,13 +114,11 @@ Bio MemoryBio(const std::string& pem) {
 // key that does not match the certificate is refused with a clear message
 // (gRPC's file watcher would only log it and fail every handshake).
 absl::Status CheckTlsFiles(const ServerOptions& o) {
-  absl::StatusOr<std::string> cert_pem = ReadPem("tls_cert_file", o.tls_cert_file);
-  if (!cert_pem.ok()) return cert_pem.status();
-  absl::StatusOr<std::string> key_pem = ReadPem("tls_key_file", o.tls_key_file);
-  if (!key_pem.ok()) return key_pem.status();
-  Bio cert_bio = MemoryBio(*cert_pem);
+  ASSIGN_OR_RETURN(std::string cert_pem, ReadPem("tls_cert_file", o.tls_cert_file));
+  ASSIGN_OR_RETURN(std::string key_pem, ReadPem("tls_key_file", o.tls_key_file));
+  Bio cert_bio = MemoryBio(cert_pem);
   X509* cert = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr);
-  Bio key_bio = MemoryBio(*key_pem);
+  Bio key_bio = MemoryBio(key_pem);
   EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
   absl::Status status;
   if (cert == nullptr) {
@@ -135,9 +134,8 @@ absl::Status CheckTlsFiles(const ServerOptions& o) {
   X509_free(cert);
   EVP_PKEY_free(key);
   if (status.ok() && !o.tls_client_ca_file.empty()) {
-    absl::StatusOr<std::string> ca_pem = ReadPem("tls_client_ca_file", o.tls_client_ca_file);
-    if (!ca_pem.ok()) return ca_pem.status();
-    Bio ca_bio = MemoryBio(*ca_pem);
+    ASSIGN_OR_RETURN(std::string ca_pem, ReadPem("tls_client_ca_file", o.tls_client_ca_file));
+    Bio ca_bio = MemoryBio(ca_pem);
     X509* ca = PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr);
     if (ca == nullptr) {
       status = absl::FailedPreconditionError(
@@ -163,7 +161,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
     }
     return grpc::InsecureServerCredentials();
   }
-  if (absl::Status s = CheckTlsFiles(o); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckTlsFiles(o));
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       o.tls_key_file, o.tls_cert_file, o.tls_client_ca_file,
       static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(o.tls_refresh))));
@@ -193,14 +191,13 @@ class WithoutPlugins : public grpc::ServerBuilderOption {
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& address,
                                                       std::vector<HostedService> services,
                                                       const ServerOptions& options) {
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
-  if (!credentials.ok()) return credentials.status();
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, Credentials(options));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<Server> server(new Server());
   server->services_ = std::move(services);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, *credentials, &server->port_);
+  builder.AddListeningPort(address, credentials, &server->port_);
   for (HostedService& s : server->services_) {
     builder.RegisterService(s.service.get());
   }

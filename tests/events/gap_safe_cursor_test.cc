@@ -152,6 +152,35 @@ TEST(GapSafeCursor, ConcurrentWritersEveryEventExactlyOnce) {
   EXPECT_EQ(unique.size(), seen.size());
 }
 
+// Transaction ids are compared as numbers, not as their text: "10" sorts
+// after "9". (Sorted as text, a cluster whose transaction ids reach 10^n
+// delivered "10" first and then skipped "9".)
+TEST(GapSafeCursor, ReadsTransactionsInNumericOrder) {
+  auto db = testing::TestDatabase::Create();
+  pqxx::connection c(db->url());
+  {
+    pqxx::work tx(c);
+    // Ids older than any running transaction, written out of order.
+    for (const char* txid : {"10", "9"}) {
+      tx.exec_params(
+          "INSERT INTO events.log (txid, type, source, subject, occurred_time) "
+          "VALUES ($1::xid8, 'test.happened', 'test', $2, now())",
+          txid, txid);
+    }
+    tx.commit();
+  }
+  Cursor cursor;
+  std::vector<std::string> subjects;
+  for (int i = 0; i < 3; ++i) {
+    pqxx::work tx(c);
+    for (const Event& e : ReadEvents(tx, cursor, 1)) {
+      subjects.push_back(e.subject);
+      cursor = e.cursor();
+    }
+  }
+  EXPECT_EQ(subjects, (std::vector<std::string>{"9", "10"}));
+}
+
 TEST(GapSafeCursor, ConsumerCursorPersistsAndLocks) {
   auto db = testing::TestDatabase::Create();
   pqxx::connection a(db->url()), b(db->url());

@@ -13,6 +13,7 @@
 #include "services/common/input/cidr.h"
 #include "services/common/errors.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::auth {
 namespace {
@@ -39,7 +40,7 @@ std::string PeerAddress(const std::string& peer) {
 absl::StatusOr<std::unique_ptr<JwksFileKeys>> JwksFileKeys::Load(const std::string& path) {
   std::unique_ptr<JwksFileKeys> keys(new JwksFileKeys(path));
   absl::MutexLock lock(&keys->mu_);
-  if (absl::Status s = keys->Reload(); !s.ok()) return s;
+  RETURN_IF_ERROR(keys->Reload());
   return keys;
 }
 
@@ -142,26 +143,22 @@ absl::StatusOr<Caller> Authenticator::FromJwt(std::string_view token) const {
     return Unauthenticated("TOKEN_NOT_ACCEPTED", "this server accepts no agent tokens");
   }
   std::shared_ptr<const KeySet> keys = keys_->Keys();
-  absl::StatusOr<Claims> claims = verifier_.Verify(token, *keys, clock_->Now());
-  if (!claims.ok()) return claims.status();
-  absl::StatusOr<std::vector<Grant>> grants = directory_->GrantsOf(claims->subject);
-  if (!grants.ok()) return grants.status();
+  ASSIGN_OR_RETURN(Claims claims, verifier_.Verify(token, *keys, clock_->Now()));
+  ASSIGN_OR_RETURN(std::vector<Grant> grants, directory_->GrantsOf(claims.subject));
   Caller caller;
-  caller.subject = claims->subject;
+  caller.subject = claims.subject;
   caller.authenticated = true;
-  caller.grants = std::move(*grants);
+  caller.grants = std::move(grants);
   return caller;
 }
 
 absl::StatusOr<Caller> Authenticator::FromDeviceToken(std::string_view token) const {
-  absl::StatusOr<DeviceTokenParts> parts = ParseDeviceToken(token);
-  if (!parts.ok()) return parts.status();
-  absl::StatusOr<int64_t> site = directory_->DeviceSite(parts->id, parts->secret);
-  if (!site.ok()) return site.status();
+  ASSIGN_OR_RETURN(DeviceTokenParts parts, ParseDeviceToken(token));
+  ASSIGN_OR_RETURN(int64_t site, directory_->DeviceSite(parts.id, parts.secret));
   Caller caller;
-  caller.subject = absl::StrCat("devices/", parts->id);
+  caller.subject = absl::StrCat("devices/", parts.id);
   caller.authenticated = true;
-  caller.grants.push_back({access::v1::DEVICE, *site});
+  caller.grants.push_back({access::v1::DEVICE, site});
   return caller;
 }
 

@@ -21,6 +21,7 @@
 #include "services/common/config.h"
 #include "services/common/input/resource.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::auth {
 namespace {
@@ -306,14 +307,12 @@ absl::StatusOr<std::unique_ptr<DevIssuer>> DevIssuer::Start(const std::string& l
   }
   std::string kid = RandomToken().substr(0, 12);
   if (kid.empty()) return absl::InternalError("dev issuer: no random bytes");
-  absl::StatusOr<JwtSigner> signer = JwtSigner::Generate("ES256", "dev-" + kid);
-  if (!signer.ok()) return signer.status();
+  ASSIGN_OR_RETURN(JwtSigner signer, JwtSigner::Generate("ES256", "dev-" + kid));
 
-  std::unique_ptr<DevIssuer> d(new DevIssuer(audience, directory, clock, std::move(*signer)));
+  std::unique_ptr<DevIssuer> d(new DevIssuer(audience, directory, clock, std::move(signer)));
   d->jwks_ = JwksDocument({&d->signer_});
-  absl::StatusOr<KeySet> keys = KeySet::FromJwks(d->jwks_);
-  if (!keys.ok()) return keys.status();
-  d->keys_.Set(std::move(*keys));
+  ASSIGN_OR_RETURN(KeySet keys, KeySet::FromJwks(d->jwks_));
+  d->keys_.Set(std::move(keys));
 
   d->host_ = listen.substr(0, colon);
   std::string bind_host = d->host_;
