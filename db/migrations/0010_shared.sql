@@ -175,7 +175,16 @@ BEGIN
   RETURN v_slot;
 END $$;
 
--- As in 0006_key_rotation.sql.
+-- As in 0006_key_rotation.sql, except that a drawn reference already in
+-- use says so: REFERENCE_TAKEN (AC409), raised here, so that the service
+-- draws another reference for that reason only instead of retrying any
+-- database error (services/booking/appointments.cc). The insert does nothing
+-- on a conflict with any unique index (the reference's, or the one active
+-- appointment per person and desk) and then tells which, without an
+-- exception block on the hot path: a concurrent booking that took the same
+-- reference is waited for, so the check sees it. Pods of the previous
+-- release pass a collision (one booking in 10^12) on to the client as
+-- ALREADY_EXISTS instead of drawing again.
 CREATE OR REPLACE FUNCTION booking.create_appointment(
   p_request_id text, p_hash bytea, p_now timestamptz,
   p_slot_id bigint, p_reference text, p_person_key bytea,
@@ -224,11 +233,15 @@ BEGIN
   VALUES (p_reference, p_slot_id, v_slot.desk_id, v_site, v_person,
     p_person_key, 'booked', p_channel, p_companions, p_need,
     p_override_reason, p_now, p_now)
-  ON CONFLICT (desk_id, person_key)
-    WHERE status IN ('booked', 'arrived', 'in_service') AND override_reason IS NULL
-    DO NOTHING
+  ON CONFLICT DO NOTHING
   RETURNING id INTO v_id;
   IF v_id IS NULL THEN
+    -- A unique index refused the row: the reference (the service draws
+    -- another and calls again) or the person's active appointment.
+    IF EXISTS (SELECT 1 FROM booking.appointments WHERE reference = p_reference) THEN
+      PERFORM shared.raise('AC409', 'REFERENCE_TAKEN', '',
+        'the reference drawn for this appointment is already in use');
+    END IF;
     PERFORM shared.raise('AC412', 'ACTIVE_APPOINTMENT_EXISTS', 'person',
       'this person already has an appointment at this desk');
   END IF;
