@@ -22,9 +22,10 @@ namespace {
 // ContactQuery is the normalised contact of a request's `query` and the keyed
 // hashes the booking computed from it, under every key of the ring.
 struct ContactQuery {
-  std::string phone;     // E.164, or empty
-  std::string email;     // lower-cased, or empty
-  std::string keys_hex;  // comma-separated (booking.keys_from_hex)
+  std::string phone;              // E.164, or empty
+  std::string email;              // lower-cased, or empty
+  std::vector<std::string> keys;  // PersonKeys, signing key first
+  std::string keys_hex;           // the same, comma-separated (booking.keys_from_hex)
 };
 
 absl::StatusOr<ContactQuery> ParsePersonQuery(const Secrets& secrets, const std::string& raw) {
@@ -40,15 +41,9 @@ absl::StatusOr<ContactQuery> ParsePersonQuery(const Secrets& secrets, const std:
     out.phone = *phone;
   }
   // The same identity as the booking's (appointments.cc ValidPerson).
-  out.keys_hex = HexKeys(PersonKeys(secrets, out.phone.empty() ? out.email : out.phone));
+  out.keys = PersonKeys(secrets, out.phone.empty() ? out.email : out.phone);
+  out.keys_hex = HexKeys(out.keys);
   return out;
-}
-
-// ForOtherModules: the person as the other modules' personal-data hooks
-// look them up (services/common/person_data.h).
-accueil::PersonQuery ForOtherModules(const Secrets& secrets, const ContactQuery& query,
-                                     int64_t site, absl::Time now) {
-  return {site, PersonKeys(secrets, query.phone.empty() ? query.email : query.phone), now};
 }
 
 }  // namespace
@@ -71,8 +66,7 @@ absl::Status BookingService::DoExportPersonData(Call& call, const v1::ExportPers
     return absl::OkStatus();
   }));
   // The same person's records in every other module that holds some.
-  const accueil::PersonQuery person =
-      ForOtherModules(*ctx_.secrets, query, site, ctx_.clock->Now());
+  const accueil::PersonQuery person{site, query.keys, ctx_.clock->Now()};
   for (const PersonDataModule& m : *ctx_.person_data) {
     if (m.module == "booking") continue;
     ASSIGN_OR_RETURN(std::vector<std::string> records, m.hooks->Export(*ctx_.pool, person));
@@ -110,7 +104,7 @@ absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePerson
   }));
   // Then every other module's records of the person (idempotent hooks: a
   // retried request erases nothing more).
-  const accueil::PersonQuery person = ForOtherModules(*ctx_.secrets, query, site, now);
+  const accueil::PersonQuery person{site, query.keys, now};
   for (const PersonDataModule& m : *ctx_.person_data) {
     if (m.module == "booking") continue;
     ASSIGN_OR_RETURN(int erased, m.hooks->Erase(*ctx_.pool, person));

@@ -173,8 +173,6 @@ void Host::WatchHealth() {
   }
 }
 
-std::string Host::dev_issuer() const { return dev_issuer_ ? dev_issuer_->issuer() : ""; }
-
 void Host::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;

@@ -57,8 +57,6 @@ class Host {
 
   int port() const { return server_->port(); }
   int health_port() const { return server_->health_port(); }
-  // dev_issuer: the development issuer's URL, "" without one.
-  std::string dev_issuer() const;
   const std::vector<std::string>& served() const { return served_; }
   db::Pool& pool() { return *pool_; }
   const PersonDataRegistry& person_data() const { return person_data_; }

@@ -1,25 +1,12 @@
 #include "services/common/peers.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "services/common/config.h"
 #include "services/common/errors.h"
 #include "services/common/server.h"
+#include "services/common/status_macros.h"
 
 namespace accueil {
-namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-}  // namespace
-
 Peers::Peers(std::map<std::string, std::string> addresses, std::set<std::string> served,
              PeerTls tls)
     : addresses_(std::move(addresses)), served_(std::move(served)), tls_(std::move(tls)) {}
@@ -44,10 +31,12 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Peers::Channel(absl::string_view 
       credentials = grpc::InsecureChannelCredentials();
     } else {
       grpc::SslCredentialsOptions ssl;
-      if (!tls_.ca_file.empty()) ssl.pem_root_certs = ReadFile(tls_.ca_file);
+      if (!tls_.ca_file.empty()) {
+        ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem("tls_client_ca_file", tls_.ca_file));
+      }
       if (!tls_.cert_file.empty() && !tls_.key_file.empty()) {
-        ssl.pem_cert_chain = ReadFile(tls_.cert_file);
-        ssl.pem_private_key = ReadFile(tls_.key_file);
+        ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem("tls_cert_file", tls_.cert_file));
+        ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem("tls_key_file", tls_.key_file));
       }
       credentials = grpc::SslCredentials(ssl);
     }

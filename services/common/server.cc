@@ -91,8 +91,6 @@ class HealthMirror final : public grpc::health::v1::Health::Service {
   std::map<std::string, Response::ServingStatus> statuses_;
 };
 
-namespace {
-
 absl::StatusOr<std::string> ReadPem(const char* key, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream buffer;
@@ -101,6 +99,8 @@ absl::StatusOr<std::string> ReadPem(const char* key, const std::string& path) {
   }
   return buffer.str();
 }
+
+namespace {
 
 struct BioDeleter {
   void operator()(BIO* b) const { BIO_free(b); }
