@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
+#include "services/common/change.h"
 #include "services/common/peers.h"
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
@@ -203,18 +204,21 @@ grpc::Status AccessService::GrantRole(grpc::ServerContext* context, const v1::Gr
         std::string role_name = v1::Role_Name(role);
         // Granting what is already granted answers the existing binding, so a
         // retry is harmless.
-        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-          pqxx::nontransaction tx(c);
-          pqxx::result r = tx.exec_prepared("access_insert_binding", subject, role_name, site,
-                                            call.caller().subject, db::SqlTime(ctx_.clock->Now()));
-          if (r.empty()) r = tx.exec_prepared("access_active_binding", subject, role_name, site);
-          if (r.empty()) {
-            return Error(absl::StatusCode::kAborted, "CONCURRENT_UPDATE", "retry the request");
-          }
-          BindingFromRow(r[0], resp);
-          call.SetResource(resp->name(), site);
-          return absl::OkStatus();
-        });
+        return RunChange(
+            call, *ctx_.pool, ctx_.commit_signal, Statements::kSeveral,
+            [&](pqxx::transaction_base& tx) -> absl::Status {
+              pqxx::result r =
+                  tx.exec_prepared("access_insert_binding", subject, role_name, site,
+                                   call.caller().subject, db::SqlTime(ctx_.clock->Now()));
+              if (r.empty())
+                r = tx.exec_prepared("access_active_binding", subject, role_name, site);
+              if (r.empty()) {
+                return Error(absl::StatusCode::kAborted, "CONCURRENT_UPDATE", "retry the request");
+              }
+              BindingFromRow(r[0], resp);
+              call.SetResource(resp->name(), site);
+              return absl::OkStatus();
+            });
       });
 }
 
@@ -223,21 +227,21 @@ grpc::Status AccessService::RevokeRole(grpc::ServerContext* context,
   return ctx_.gate->Handle(
       context, "accueil.access.v1.AccessService.RevokeRole", [&](Call& call) -> absl::Status {
         ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req->name(), "roleBindings", "name"));
-        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-          pqxx::work tx(c);
-          pqxx::result r = tx.exec_prepared("access_get_binding", id);
-          if (r.empty()) {
-            return WithField(
-                Error(absl::StatusCode::kNotFound, "ROLE_BINDING_NOT_FOUND", "no such binding"),
-                "name");
-          }
-          RETURN_IF_ERROR(call.AuthorizeSite(r[0]["site_id"].as<int64_t>()));
-          r = tx.exec_prepared("access_revoke_binding", id, db::SqlTime(ctx_.clock->Now()));
-          tx.commit();
-          BindingFromRow(r[0], resp);
-          call.SetResource(resp->name(), r[0]["site_id"].as<int64_t>());
-          return absl::OkStatus();
-        });
+        return RunChange(
+            call, *ctx_.pool, ctx_.commit_signal, Statements::kSeveral,
+            [&](pqxx::transaction_base& tx) -> absl::Status {
+              pqxx::result r = tx.exec_prepared("access_get_binding", id);
+              if (r.empty()) {
+                return WithField(
+                    Error(absl::StatusCode::kNotFound, "ROLE_BINDING_NOT_FOUND", "no such binding"),
+                    "name");
+              }
+              RETURN_IF_ERROR(call.AuthorizeSite(r[0]["site_id"].as<int64_t>()));
+              r = tx.exec_prepared("access_revoke_binding", id, db::SqlTime(ctx_.clock->Now()));
+              BindingFromRow(r[0], resp);
+              call.SetResource(resp->name(), r[0]["site_id"].as<int64_t>());
+              return absl::OkStatus();
+            });
       });
 }
 
@@ -284,20 +288,21 @@ grpc::Status AccessService::CreateDeviceToken(grpc::ServerContext* context,
         RETURN_IF_ERROR(SiteExists(call, site));
         // Only the keyed hash is kept, so a retry cannot answer the same token:
         // it makes another one (revoke the unused one).
-        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-          pqxx::work tx(c);
-          int64_t id = tx.exec_prepared1("access_insert_device", site, name, call.caller().subject,
-                                         db::SqlTime(ctx_.clock->Now()))["id"]
-                           .as<int64_t>();
-          Directory::DeviceSecret secret = directory_->NewDeviceToken(id);
-          tx.exec_prepared("access_set_device_hash", id, secret.secret_hash, secret.key_id);
-          pqxx::row row = tx.exec_prepared1("access_get_device", id);
-          tx.commit();
-          DeviceFromRow(row, resp);
-          resp->set_token(secret.token);
-          call.SetResource(resp->name(), site);
-          return absl::OkStatus();
-        });
+        return RunChange(
+            call, *ctx_.pool, ctx_.commit_signal, Statements::kSeveral,
+            [&](pqxx::transaction_base& tx) -> absl::Status {
+              int64_t id =
+                  tx.exec_prepared1("access_insert_device", site, name, call.caller().subject,
+                                    db::SqlTime(ctx_.clock->Now()))["id"]
+                      .as<int64_t>();
+              Directory::DeviceSecret secret = directory_->NewDeviceToken(id);
+              tx.exec_prepared("access_set_device_hash", id, secret.secret_hash, secret.key_id);
+              pqxx::row row = tx.exec_prepared1("access_get_device", id);
+              DeviceFromRow(row, resp);
+              resp->set_token(secret.token);
+              call.SetResource(resp->name(), site);
+              return absl::OkStatus();
+            });
       });
 }
 
@@ -308,21 +313,21 @@ grpc::Status AccessService::RevokeDeviceToken(grpc::ServerContext* context,
       context, "accueil.access.v1.AccessService.RevokeDeviceToken",
       [&](Call& call) -> absl::Status {
         ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req->name(), "devices", "name"));
-        return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-          pqxx::work tx(c);
-          pqxx::result r = tx.exec_prepared("access_get_device", id);
-          if (r.empty()) {
-            return WithField(
-                Error(absl::StatusCode::kNotFound, "DEVICE_NOT_FOUND", "no such device"), "name");
-          }
-          RETURN_IF_ERROR(call.AuthorizeSite(r[0]["site_id"].as<int64_t>()));
-          pqxx::row row =
-              tx.exec_prepared1("access_revoke_device", id, db::SqlTime(ctx_.clock->Now()));
-          tx.commit();
-          DeviceFromRow(row, resp);
-          call.SetResource(resp->name(), row["site_id"].as<int64_t>());
-          return absl::OkStatus();
-        });
+        return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kSeveral,
+                         [&](pqxx::transaction_base& tx) -> absl::Status {
+                           pqxx::result r = tx.exec_prepared("access_get_device", id);
+                           if (r.empty()) {
+                             return WithField(Error(absl::StatusCode::kNotFound, "DEVICE_NOT_FOUND",
+                                                    "no such device"),
+                                              "name");
+                           }
+                           RETURN_IF_ERROR(call.AuthorizeSite(r[0]["site_id"].as<int64_t>()));
+                           pqxx::row row = tx.exec_prepared1("access_revoke_device", id,
+                                                             db::SqlTime(ctx_.clock->Now()));
+                           DeviceFromRow(row, resp);
+                           call.SetResource(resp->name(), row["site_id"].as<int64_t>());
+                           return absl::OkStatus();
+                         });
       });
 }
 

@@ -33,13 +33,4 @@ class Directory final : public auth::Directory {
   const Secrets* secrets_;
 };
 
-class AuditLog final : public auth::AuditLog {
- public:
-  explicit AuditLog(db::Pool* pool);
-  absl::Status Record(const auth::AuditRecord& record) override;
-
- private:
-  db::Pool* pool_;
-};
-
 }  // namespace accueil::access

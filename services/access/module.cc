@@ -3,7 +3,9 @@
 #include <cstdio>
 
 #include "services/access/access_service.h"
+#include "services/access/audit_consumer.h"
 #include "services/access/directory.h"
+#include "services/common/audit.h"
 #include "services/common/log.h"
 
 namespace accueil::access {
@@ -26,7 +28,7 @@ int GrantAdmin(const ServerConfig& config, const std::vector<std::string>& args)
   if (!pool.ok()) return Fail(pool.status());
   // Device tokens are not made here: the directory needs no key ring.
   Directory directory(pool->get(), nullptr);
-  AuditLog audit(pool->get());
+  events::AuditOutbox audit(pool->get(), nullptr);
   absl::Time now = absl::Now();
   if (absl::Status s = directory.Bind(subject, v1::ADMINISTRATOR, 0, "grant-admin", now); !s.ok()) {
     return Fail(s);
@@ -46,9 +48,7 @@ class AccessModule final : public Module {
 
   absl::Status Provide(const Foundations& f, Providers& providers) override {
     directory_ = std::make_unique<Directory>(f.pool, f.secrets);
-    audit_ = std::make_unique<AuditLog>(f.pool);
     providers.directory = directory_.get();
-    providers.audit = audit_.get();
     return absl::OkStatus();
   }
 
@@ -56,6 +56,7 @@ class AccessModule final : public Module {
     ModuleParts parts;
     parts.services.push_back({std::make_unique<AccessService>(context, directory_.get()),
                               v1::AccessService::service_full_name()});
+    parts.workers.push_back(NewAuditConsumer(context.pool, context.clock, nullptr));
     return parts;
   }
 
@@ -68,7 +69,6 @@ class AccessModule final : public Module {
 
  private:
   std::unique_ptr<Directory> directory_;
-  std::unique_ptr<AuditLog> audit_;
 };
 
 }  // namespace

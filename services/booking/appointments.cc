@@ -4,6 +4,7 @@
 #include "services/booking/booking_service.h"
 #include "services/booking/codes.h"
 #include "services/booking/proto_convert.h"
+#include "services/common/change.h"
 #include "services/common/errors.h"
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
@@ -186,17 +187,18 @@ absl::Status BookingService::DoCreateAppointment(Call& call,
   // failure goes back to the client, which may retry with the same request_id.
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::string reference = NewReference();
-    absl::Status status = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-      pqxx::nontransaction tx(c);
-      pqxx::row r = tx.exec_prepared1(
-          "booking_create_appointment", idem.request_id, idem.hash_hex, db::SqlTime(now), slot,
-          reference, person_key, person.given_name, person.family_name, person.email, person.phone,
-          person.language, NeedToSql(need), note, req.companions(), ChannelToSql(channel),
-          override_reason, previous_keys);
-      FillAppointment(r, out);
-      call.SetResource(out->name(), r["site_id"].as<int64_t>());
-      return absl::OkStatus();
-    });
+    absl::Status status = RunChange(
+        call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          pqxx::row r = tx.exec_prepared1(
+              "booking_create_appointment", idem.request_id, idem.hash_hex, db::SqlTime(now), slot,
+              reference, person_key, person.given_name, person.family_name, person.email,
+              person.phone, person.language, NeedToSql(need), note, req.companions(),
+              ChannelToSql(channel), override_reason, previous_keys);
+          FillAppointment(r, out);
+          call.SetResource(out->name(), r["site_id"].as<int64_t>());
+          return absl::OkStatus();
+        });
     if (ErrorReason(status) != "REFERENCE_TAKEN") return status;
   }
   return Error(absl::StatusCode::kAborted, "REFERENCE_TAKEN",
@@ -215,13 +217,14 @@ absl::Status BookingService::DoCancelAppointment(Call& call,
   ASSIGN_OR_RETURN(std::string reason, input::ParseFreeText(req.reason(), "reason", kMaxNoteChars));
   ASSIGN_OR_RETURN(int64_t id, Authorize(call, req.reference(), req.access_code(), out));
   absl::Time now = ctx_.clock->Now();
-  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
-                                      db::SqlTime(now), id, "cancelled", reason),
-                    out);
-    return absl::OkStatus();
-  });
+  return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+                   [&](pqxx::transaction_base& tx) -> absl::Status {
+                     FillAppointment(
+                         tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
+                                           db::SqlTime(now), id, "cancelled", reason),
+                         out);
+                     return absl::OkStatus();
+                   });
 }
 
 absl::Status BookingService::DoRescheduleAppointment(Call& call,
@@ -231,13 +234,14 @@ absl::Status BookingService::DoRescheduleAppointment(Call& call,
   ASSIGN_OR_RETURN(int64_t new_slot, input::ParseResourceId(req.new_slot(), "slots", "new_slot"));
   ASSIGN_OR_RETURN(int64_t id, Authorize(call, req.reference(), req.access_code(), out));
   absl::Time now = ctx_.clock->Now();
-  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_reschedule", idem.request_id, idem.hash_hex,
-                                      db::SqlTime(now), id, new_slot),
-                    out);
-    return absl::OkStatus();
-  });
+  return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+                   [&](pqxx::transaction_base& tx) -> absl::Status {
+                     FillAppointment(
+                         tx.exec_prepared1("booking_reschedule", idem.request_id, idem.hash_hex,
+                                           db::SqlTime(now), id, new_slot),
+                         out);
+                     return absl::OkStatus();
+                   });
 }
 
 absl::Status BookingService::DoSearchAppointments(Call& call,
@@ -302,13 +306,13 @@ absl::Status BookingService::DoResetAccessCode(Call& call, const v1::ResetAccess
   ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req.name(), "appointments", "name"));
   RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
   absl::Time now = ctx_.clock->Now();
-  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_reset_access_code", idem.request_id, idem.hash_hex,
-                                      db::SqlTime(now), id),
-                    out);
-    return absl::OkStatus();
-  });
+  return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+                   [&](pqxx::transaction_base& tx) -> absl::Status {
+                     FillAppointment(tx.exec_prepared1("booking_reset_access_code", idem.request_id,
+                                                       idem.hash_hex, db::SqlTime(now), id),
+                                     out);
+                     return absl::OkStatus();
+                   });
 }
 
 absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentRequest& req,
@@ -322,13 +326,14 @@ absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentR
                         "this check-in code was replaced; use the new one or see an agent");
   }
   absl::Time now = ctx_.clock->Now();
-  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
-                                      db::SqlTime(now), token.appointment_id, "arrived", ""),
-                    out);
-    return absl::OkStatus();
-  });
+  return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+                   [&](pqxx::transaction_base& tx) -> absl::Status {
+                     FillAppointment(
+                         tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
+                                           db::SqlTime(now), token.appointment_id, "arrived", ""),
+                         out);
+                     return absl::OkStatus();
+                   });
 }
 
 absl::Status BookingService::DoTransition(Call& call, const char* method, const char* to,
@@ -338,13 +343,13 @@ absl::Status BookingService::DoTransition(Call& call, const char* method, const 
   ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req.name(), "appointments", "name"));
   RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
   absl::Time now = ctx_.clock->Now();
-  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    FillAppointment(tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
-                                      db::SqlTime(now), id, to, ""),
-                    out);
-    return absl::OkStatus();
-  });
+  return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+                   [&](pqxx::transaction_base& tx) -> absl::Status {
+                     FillAppointment(tx.exec_prepared1("booking_transition", idem.request_id,
+                                                       idem.hash_hex, db::SqlTime(now), id, to, ""),
+                                     out);
+                     return absl::OkStatus();
+                   });
 }
 
 }  // namespace accueil::booking

@@ -11,6 +11,7 @@
 #include "services/booking/mutation.h"
 #include "services/booking/proto_convert.h"
 #include "services/booking/slot_generation.h"
+#include "services/common/change.h"
 #include "services/common/errors.h"
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
@@ -275,17 +276,18 @@ absl::Status BookingService::DoCreateSite(Call& call, const v1::CreateSiteReques
   ASSIGN_OR_RETURN(std::string zone, ParseTimeZoneName(req.site().time_zone()));
   RETURN_IF_ERROR(call.AuthorizeSite(0));
   absl::Time now = ctx_.clock->Now();
-  ASSIGN_OR_RETURN(
-      int64_t id,
-      RunMutation(*ctx_.pool, idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-        int64_t site =
-            tx.exec_prepared1("booking_insert_site", name, address, zone, db::SqlTime(now))["id"]
-                .as<int64_t>();
-        AppendEvent(tx, "site.created", absl::StrCat("sites/", site), site, now,
-                    absl::StrCat("{\"site\":", site, "}"));
-        call.SetResource(absl::StrCat("sites/", site), site);
-        return site;
-      }));
+  ASSIGN_OR_RETURN(int64_t id,
+                   RunMutation(call, *ctx_.pool, ctx_.commit_signal, idem, now,
+                               [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+                                 int64_t site =
+                                     tx.exec_prepared1("booking_insert_site", name, address, zone,
+                                                       db::SqlTime(now))["id"]
+                                         .as<int64_t>();
+                                 AppendEvent(tx, "site.created", absl::StrCat("sites/", site), site,
+                                             now, absl::StrCat("{\"site\":", site, "}"));
+                                 call.SetResource(absl::StrCat("sites/", site), site);
+                                 return site;
+                               }));
   return GetSite(id, out);
 }
 
@@ -306,19 +308,21 @@ absl::Status BookingService::DoCreateDesk(Call& call, const v1::CreateDeskReques
   absl::Time now = ctx_.clock->Now();
   ASSIGN_OR_RETURN(
       int64_t id,
-      RunMutation(*ctx_.pool, idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-        if (tx.exec_prepared("booking_get_site", site).empty()) {
-          return Error(absl::StatusCode::kNotFound, "SITE_NOT_FOUND", "no such site");
-        }
-        int64_t desk =
-            tx.exec_prepared1("booking_insert_desk", site, name, KindToSql(req.desk().kind()),
-                              minutes, req.desk().capacity_per_slot(), instructions)["id"]
-                .as<int64_t>();
-        call.SetResource(absl::StrCat("desks/", desk), site);
-        AppendEvent(tx, "desk.created", absl::StrCat("desks/", desk), site, now,
-                    absl::StrCat("{\"desk\":", desk, ",\"site\":", site, "}"));
-        return desk;
-      }));
+      RunMutation(call, *ctx_.pool, ctx_.commit_signal, idem, now,
+                  [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+                    if (tx.exec_prepared("booking_get_site", site).empty()) {
+                      return Error(absl::StatusCode::kNotFound, "SITE_NOT_FOUND", "no such site");
+                    }
+                    int64_t desk =
+                        tx.exec_prepared1("booking_insert_desk", site, name,
+                                          KindToSql(req.desk().kind()), minutes,
+                                          req.desk().capacity_per_slot(), instructions)["id"]
+                            .as<int64_t>();
+                    call.SetResource(absl::StrCat("desks/", desk), site);
+                    AppendEvent(tx, "desk.created", absl::StrCat("desks/", desk), site, now,
+                                absl::StrCat("{\"desk\":", desk, ",\"site\":", site, "}"));
+                    return desk;
+                  }));
   return GetDesk(id, out);
 }
 
@@ -361,17 +365,19 @@ absl::Status BookingService::DoUpdateDesk(Call& call, const v1::UpdateDeskReques
   absl::Time now = ctx_.clock->Now();
   ASSIGN_OR_RETURN(
       int64_t id,
-      RunMutation(*ctx_.pool, idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-        pqxx::result r =
-            tx.exec_prepared("booking_update_desk", desk, name, KindToSql(current.kind()), minutes,
-                             current.capacity_per_slot(), instructions);
-        if (r.empty()) {
-          return Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk");
-        }
-        AppendEvent(tx, "desk.updated", absl::StrCat("desks/", desk), r[0]["site_id"].as<int64_t>(),
-                    now, absl::StrCat("{\"desk\":", desk, "}"));
-        return desk;
-      }));
+      RunMutation(call, *ctx_.pool, ctx_.commit_signal, idem, now,
+                  [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+                    pqxx::result r = tx.exec_prepared("booking_update_desk", desk, name,
+                                                      KindToSql(current.kind()), minutes,
+                                                      current.capacity_per_slot(), instructions);
+                    if (r.empty()) {
+                      return Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk");
+                    }
+                    AppendEvent(tx, "desk.updated", absl::StrCat("desks/", desk),
+                                r[0]["site_id"].as<int64_t>(), now,
+                                absl::StrCat("{\"desk\":", desk, "}"));
+                    return desk;
+                  }));
   return GetDesk(id, out);
 }
 
@@ -443,21 +449,23 @@ absl::Status BookingService::DoSetOpeningHours(Call& call, const v1::SetOpeningH
   absl::Time now = ctx_.clock->Now();
   ASSIGN_OR_RETURN(
       int64_t id,
-      RunMutation(*ctx_.pool, idem, now, [&](pqxx::work& tx) -> absl::StatusOr<int64_t> {
-        int64_t site = desk_site;
-        tx.exec_prepared("booking_clear_ranges", desk);
-        tx.exec_prepared("booking_clear_closures", desk);
-        for (const v1::WeeklyRange& r : hours.weekly()) {
-          tx.exec_prepared("booking_insert_range", desk, r.iso_weekday(), r.start_minute(),
-                           r.end_minute());
-        }
-        for (const auto& [day, reason] : closures) {
-          tx.exec_prepared("booking_insert_closure", desk, absl::FormatCivilTime(day), reason);
-        }
-        AppendEvent(tx, "desk.hours_changed", absl::StrCat("desks/", desk), site, now,
-                    absl::StrCat("{\"desk\":", desk, ",\"closures\":", closures.size(), "}"));
-        return desk;
-      }));
+      RunMutation(
+          call, *ctx_.pool, ctx_.commit_signal, idem, now,
+          [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+            int64_t site = desk_site;
+            tx.exec_prepared("booking_clear_ranges", desk);
+            tx.exec_prepared("booking_clear_closures", desk);
+            for (const v1::WeeklyRange& r : hours.weekly()) {
+              tx.exec_prepared("booking_insert_range", desk, r.iso_weekday(), r.start_minute(),
+                               r.end_minute());
+            }
+            for (const auto& [day, reason] : closures) {
+              tx.exec_prepared("booking_insert_closure", desk, absl::FormatCivilTime(day), reason);
+            }
+            AppendEvent(tx, "desk.hours_changed", absl::StrCat("desks/", desk), site, now,
+                        absl::StrCat("{\"desk\":", desk, ",\"closures\":", closures.size(), "}"));
+            return desk;
+          }));
   return DoGetOpeningHours(id, out);
 }
 
@@ -517,16 +525,17 @@ absl::Status BookingService::DoReleaseSlots(Call& call, const v1::ReleaseSlotsRe
   seconds.reserve(starts.size());
   for (absl::Time t : starts) seconds.push_back(absl::StrCat(absl::ToUnixSeconds(t)));
 
-  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    pqxx::row r = tx.exec_prepared1(
-        "booking_release_slots", idem.request_id, idem.hash_hex, db::SqlTime(now), desk,
-        absl::StrCat("{", absl::StrJoin(seconds, ","), "}"), db::SqlTime(release));
-    resp->set_created_slot_count(r["created"].as<int>());
-    *resp->mutable_release_time() =
-        ToProto(absl::FromUnixMicros(r["release_micros"].as<int64_t>()));
-    return absl::OkStatus();
-  });
+  return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+                   [&](pqxx::transaction_base& tx) -> absl::Status {
+                     pqxx::row r = tx.exec_prepared1(
+                         "booking_release_slots", idem.request_id, idem.hash_hex, db::SqlTime(now),
+                         desk, absl::StrCat("{", absl::StrJoin(seconds, ","), "}"),
+                         db::SqlTime(release));
+                     resp->set_created_slot_count(r["created"].as<int>());
+                     *resp->mutable_release_time() =
+                         ToProto(absl::FromUnixMicros(r["release_micros"].as<int64_t>()));
+                     return absl::OkStatus();
+                   });
 }
 
 }  // namespace accueil::booking

@@ -12,19 +12,22 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/common/commit_signal.h"
 #include "services/common/db.h"
+#include "services/common/gate.h"
 #include "services/common/idempotency.h"
 
 namespace accueil::booking {
 
 // RunMutation runs `change` (returning the id of the resource it made or
-// changed) once per request id; a replay returns the first id.
+// changed) once per request id, a change of the call (change.h: with its
+// audit record); a replay returns the first id.
 absl::StatusOr<int64_t> RunMutation(
-    db::Pool& pool, const Idempotency& idem, absl::Time now,
-    const std::function<absl::StatusOr<int64_t>(pqxx::work&)>& change);
+    Call& call, db::Pool& pool, events::CommitSignal* signal, const Idempotency& idem,
+    absl::Time now, const std::function<absl::StatusOr<int64_t>(pqxx::transaction_base&)>& change);
 
 // AppendEvent writes one event in `tx` (events.log, docs/events.md).
-void AppendEvent(pqxx::work& tx, const std::string& type, const std::string& subject, int64_t site,
-                 absl::Time now, const std::string& payload_json);
+void AppendEvent(pqxx::transaction_base& tx, const std::string& type, const std::string& subject,
+                 int64_t site, absl::Time now, const std::string& payload_json);
 
 }  // namespace accueil::booking

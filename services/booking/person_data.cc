@@ -9,6 +9,7 @@
 #include "services/booking/booking_service.h"
 #include "services/booking/codes.h"
 #include "services/booking/proto_convert.h"
+#include "services/common/change.h"
 #include "services/common/errors.h"
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
@@ -94,14 +95,14 @@ absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePerson
   // announced (person.erased) as if it had found nothing.
   RETURN_IF_ERROR(SiteExists(site));
   absl::Time now = ctx_.clock->Now();
-  RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-    pqxx::nontransaction tx(c);
-    pqxx::row r =
-        tx.exec_prepared1("booking_erase_person", idem.request_id, idem.hash_hex, db::SqlTime(now),
-                          site, query.keys_hex, query.phone, query.email);
-    resp->set_erased_appointment_count(r["erased"].as<int>());
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+                            [&](pqxx::transaction_base& tx) -> absl::Status {
+                              pqxx::row r = tx.exec_prepared1(
+                                  "booking_erase_person", idem.request_id, idem.hash_hex,
+                                  db::SqlTime(now), site, query.keys_hex, query.phone, query.email);
+                              resp->set_erased_appointment_count(r["erased"].as<int>());
+                              return absl::OkStatus();
+                            }));
   // Then every other module's records of the person (idempotent hooks: a
   // retried request erases nothing more).
   const accueil::PersonQuery person{site, query.keys, now};

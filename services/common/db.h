@@ -65,6 +65,11 @@ class Pool {
   template <typename Fn>
   auto Run(Fn&& fn) -> decltype(fn(std::declval<pqxx::connection&>()));
 
+  // OpenDedicated opens a connection outside the pool, with the pool's
+  // settings, for a long-lived use that must not hold a pooled one (LISTEN,
+  // a session-level advisory lock).
+  absl::StatusOr<std::unique_ptr<pqxx::connection>> OpenDedicated() { return Open(); }
+
   // Acquire timeout: a call waits at most this long for a free connection.
   static constexpr absl::Duration kAcquireTimeout = absl::Seconds(5);
   static constexpr int kMaxAttempts = 4;

@@ -1,19 +1,36 @@
 #include "services/common/events.h"
 
-namespace accueil::events {
+#include "absl/strings/str_cat.h"
+#include "services/common/db.h"
 
-std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, int limit) {
+namespace accueil::events {
+namespace {
+
+const char* TableOf(Log log) {
+  switch (log) {
+    case Log::kEvents:
+      return "events.log";
+    case Log::kAuditOutbox:
+      return "events.audit_outbox";
+  }
+  return "events.log";
+}
+
+}  // namespace
+
+std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, int limit, Log log) {
   // The text of txid takes another name: ORDER BY txid would otherwise sort
   // that text, and "10" before "9" skips events.
   pqxx::result r = tx.exec_params(
-      "SELECT txid::text AS txid_text, position, type, source, subject, "
-      "  coalesce(site_id, 0) AS site_id, "
-      "  (extract(epoch from occurred_time) * 1000000)::bigint AS occurred_micros, "
-      "  payload::text AS payload "
-      "FROM events.log "
-      "WHERE (txid, position) > ($1::xid8, $2) "
-      "  AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
-      "ORDER BY txid, position LIMIT $3",
+      absl::StrCat("SELECT txid::text AS txid_text, position, type, source, subject, "
+                   "  coalesce(site_id, 0) AS site_id, "
+                   "  (extract(epoch from occurred_time) * 1000000)::bigint AS occurred_micros, "
+                   "  payload::text AS payload "
+                   "FROM ",
+                   TableOf(log),
+                   " WHERE (txid, position) > ($1::xid8, $2) "
+                   "  AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
+                   "ORDER BY txid, position LIMIT $3"),
       after.txid, after.position, limit);
   std::vector<Event> events;
   events.reserve(r.size());
@@ -32,21 +49,40 @@ std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, i
   return events;
 }
 
-Cursor LockCursor(pqxx::transaction_base& tx, const std::string& consumer) {
-  tx.exec_params("INSERT INTO events.cursors (consumer) VALUES ($1) ON CONFLICT DO NOTHING",
-                 consumer);
-  pqxx::row row = tx.exec_params1(
-      "SELECT txid::text AS txid, position FROM events.cursors WHERE consumer = $1 "
-      "FOR UPDATE",
-      consumer);
-  return Cursor{row["txid"].as<std::string>(), row["position"].as<int64_t>()};
+Cursor LoadCursor(pqxx::transaction_base& tx, const std::string& consumer) {
+  pqxx::result r = tx.exec_params(
+      "SELECT txid::text AS txid, position FROM events.cursors WHERE consumer = $1", consumer);
+  if (r.empty()) return Cursor{};
+  return Cursor{r[0]["txid"].as<std::string>(), r[0]["position"].as<int64_t>()};
 }
 
-void SaveCursor(pqxx::transaction_base& tx, const std::string& consumer, const Cursor& cursor) {
-  tx.exec_params(
-      "UPDATE events.cursors SET txid = $2::xid8, position = $3, "
-      "update_time = now() WHERE consumer = $1",
-      consumer, cursor.txid, cursor.position);
+bool AdvanceCursor(pqxx::transaction_base& tx, const std::string& consumer, const Cursor& from,
+                   const Cursor& to, absl::Time now) {
+  // A consumer's first batch creates its row; a concurrent first batch of
+  // another instance then finds the row taken (ON CONFLICT) and advances
+  // nothing. Later batches move the row only from where they read it.
+  pqxx::result r = tx.exec_params(
+      "INSERT INTO events.cursors AS c (consumer, txid, position, update_time) "
+      "VALUES ($1, $4::xid8, $5, $6::timestamptz) "
+      "ON CONFLICT (consumer) DO UPDATE SET txid = excluded.txid, position = excluded.position, "
+      "  update_time = excluded.update_time "
+      "WHERE c.txid = $2::xid8 AND c.position = $3 "
+      "RETURNING 1",
+      consumer, from.txid, from.position, to.txid, to.position, db::SqlTime(now));
+  return !r.empty();
+}
+
+std::optional<absl::Time> OldestPending(pqxx::transaction_base& tx, const Cursor& after, Log log) {
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT (extract(epoch from occurred_time) * 1000000)::bigint AS micros "
+                   "FROM ",
+                   TableOf(log),
+                   " WHERE (txid, position) > ($1::xid8, $2) "
+                   "  AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
+                   "ORDER BY txid, position LIMIT 1"),
+      after.txid, after.position);
+  if (r.empty()) return std::nullopt;
+  return absl::FromUnixMicros(r[0]["micros"].as<int64_t>());
 }
 
 }  // namespace accueil::events

@@ -10,19 +10,13 @@
 // always sorts after the cursor. A long transaction delays delivery; it
 // never loses an event.
 //
-// Consumers process events and advance their cursor in one transaction:
-//
-//   pqxx::work tx(conn);
-//   events::Cursor cursor = events::LockCursor(tx, "notify");
-//   for (const events::Event& e : events::ReadEvents(tx, cursor, 100)) {
-//     ... act on e in tx ...
-//     cursor = e.cursor();
-//   }
-//   events::SaveCursor(tx, "notify", cursor);
-//   tx.commit();
+// Consumers (consumer.h) read a batch, apply it and advance their cursor in
+// one transaction; the cursor row is only written at the end, with a check
+// that nobody else moved it meanwhile, so no lock is held through a batch.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,16 +43,30 @@ struct Event {
   Cursor cursor() const { return Cursor{txid, position}; }
 };
 
-// ReadEvents returns up to `limit` events after `after` that are safe to
-// read (see above), oldest first.
-std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, int limit);
+// The logs read this way: `events.log`, the public log every module may
+// consume, kept for statistics and free of personal data; and
+// `events.audit_outbox`, the audit records of agents' calls written in the
+// call's own transaction, which only the access module consumes (and empties).
+enum class Log { kEvents, kAuditOutbox };
 
-// LockCursor returns the consumer's cursor (the beginning for a new
-// consumer) and locks it until `tx` ends, so that two replicas of one
-// consumer never process the same batch.
-Cursor LockCursor(pqxx::transaction_base& tx, const std::string& consumer);
+// ReadEvents returns up to `limit` events of `log` after `after` that are
+// safe to read (see above), oldest first.
+std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, int limit,
+                              Log log = Log::kEvents);
 
-// SaveCursor records the consumer's progress in `tx`.
-void SaveCursor(pqxx::transaction_base& tx, const std::string& consumer, const Cursor& cursor);
+// LoadCursor returns the consumer's cursor, the beginning of the log for a
+// consumer not seen before. It takes no lock.
+Cursor LoadCursor(pqxx::transaction_base& tx, const std::string& consumer);
+
+// AdvanceCursor moves the consumer's cursor from `from` to `to` in `tx`;
+// false (nothing written) when the cursor is no longer at `from`: another
+// instance processed a batch meanwhile, and `tx` must be rolled back.
+bool AdvanceCursor(pqxx::transaction_base& tx, const std::string& consumer, const Cursor& from,
+                   const Cursor& to, absl::Time now);
+
+// OldestPending: when the oldest event of `log` after `after` that is safe
+// to read occurred; nullopt when there is none (the reader is caught up).
+std::optional<absl::Time> OldestPending(pqxx::transaction_base& tx, const Cursor& after,
+                                        Log log = Log::kEvents);
 
 }  // namespace accueil::events

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/audit.h"
 #include "services/common/errors.h"
 #include "services/common/grpc_status.h"
 #include "services/common/idempotency.h"
@@ -163,6 +164,8 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
                           const std::function<absl::Status(Call&)>& handler) {
   absl::Time start = absl::Now();
   Call call;
+  call.method_ = std::string(method);
+  call.clock_ = clock_;
   std::string client_id = auth::ClientMetadata(*context, "x-request-id");
   call.request_id_ = IsSafeToken(client_id, 64) ? client_id : NewRequestId();
   context->AddInitialMetadata("x-request-id", call.request_id_);
@@ -198,20 +201,34 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
   } else {
     log::Info("rpc", line);
   }
-  if (call.caller_.authenticated) Audit(method, call, status);
+  // A change's record is already committed with it; a failed change's
+  // record rolled back with it, and the refusal is recorded now.
+  if (call.Audited() && !(status.ok() && call.audited_in_tx_)) Audit(method, call, status);
   return ToGrpcStatus(status);
 }
 
-void Gate::Audit(std::string_view method, const Call& call, const absl::Status& status) {
+bool Call::Audited() const {
+  if (!caller_.authenticated) return false;
   // Calls between services are many and carry no agent decision.
-  bool only_service = !call.caller_.grants.empty();
-  for (const auth::Grant& g : call.caller_.grants) {
-    only_service = only_service && g.role == access::v1::SERVICE;
+  for (const auth::Grant& g : caller_.grants) {
+    if (g.role != access::v1::SERVICE) return true;
   }
-  if (only_service) return;
-  absl::Status written = audit_->Record(
-      {clock_->Now(), call.caller_.subject, call.caller_.RoleNames(), std::string(method),
-       call.resource_, call.resource_site_, call.agent_reason_, CodeName(status.code())});
+  return caller_.grants.empty();
+}
+
+auth::AuditRecord Call::Record(const absl::Status& status) const {
+  return {clock_->Now(), caller_.subject, caller_.RoleNames(), method_,
+          resource_,     resource_site_,  agent_reason_,       CodeName(status.code())};
+}
+
+void Call::AuditIn(pqxx::transaction_base& tx) {
+  if (!Audited()) return;
+  events::AppendAudit(tx, Record(absl::OkStatus()));
+  audited_in_tx_ = true;
+}
+
+void Gate::Audit(std::string_view method, const Call& call, const absl::Status& status) {
+  absl::Status written = audit_->Record(call.Record(status));
   if (!written.ok()) {
     log::Error("audit.write_failed", {{"request_id", call.request_id_}, {"method", method}});
   }

@@ -27,6 +27,7 @@
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/server_context.h>
+#include <pqxx/pqxx>
 
 #include "absl/status/status.h"
 #include "accueil/access/v1/policy.pb.h"
@@ -70,6 +71,16 @@ class Call {
     resource_site_ = site_id;
   }
 
+  // Audited: the gate records this caller's calls (agents, administrators,
+  // devices; not the public, not calls between services).
+  bool Audited() const;
+
+  // AuditIn writes this call's audit record (outcome OK) in `tx`, the
+  // transaction making the change, so that the action and its record commit
+  // together; the gate then writes none after a successful call. Name the
+  // resource first. Handlers use RunChange (change.h) rather than this.
+  void AuditIn(pqxx::transaction_base& tx);
+
  private:
   friend class Gate;
   // Authorize: a role `role_allowed` admits, held on `site_id` (PUBLIC needs
@@ -85,6 +96,10 @@ class Call {
   std::string resource_;
   int64_t resource_site_ = 0;
   bool site_checked_ = false;
+  std::string method_;
+  const Clock* clock_ = nullptr;
+  bool audited_in_tx_ = false;
+  auth::AuditRecord Record(const absl::Status& status) const;
 };
 
 // Gate is thread-safe.

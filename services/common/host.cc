@@ -75,25 +75,23 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
   }
 
   ASSIGN_OR_RETURN(pool_, db::Pool::Create(config.database_url, config.database_pool_size));
+  commit_signal_ = std::make_unique<events::CommitSignal>(pool_.get());
+  audit_ = std::make_unique<events::AuditOutbox>(pool_.get(), commit_signal_.get());
 
   // Foundations first: exactly one module provides each.
-  Foundations foundations{pool_.get(), clock_, &*secrets_};
+  Foundations foundations{pool_.get(), clock_, &*secrets_, commit_signal_.get()};
   for (const auto& m : modules_) {
     Providers offered;
     RETURN_IF_ERROR(m->Provide(foundations, offered));
-    if ((offered.directory != nullptr && providers_.directory != nullptr) ||
-        (offered.audit != nullptr && providers_.audit != nullptr)) {
+    if (offered.directory != nullptr && providers_.directory != nullptr) {
       return absl::InternalError(absl::StrCat("module ", std::string(m->name()),
                                               " provides a foundation "
                                               "another module already provides"));
     }
     if (offered.directory != nullptr) providers_.directory = offered.directory;
-    if (offered.audit != nullptr) providers_.audit = offered.audit;
   }
-  if (providers_.directory == nullptr || providers_.audit == nullptr) {
-    return absl::InternalError(
-        "no module provides the role directory and the audit log "
-        "(link the access module)");
+  if (providers_.directory == nullptr) {
+    return absl::InternalError("no module provides the role directory (link the access module)");
   }
   person_data_ = PersonDataRegistryOf(modules_);
 
@@ -119,14 +117,15 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
       auth::AuthenticatorOptions{{issuer, config.oidc_audience, absl::Seconds(60)},
                                  config.trusted_proxies});
   ASSIGN_OR_RETURN(limiter_, RateLimiter::Create(options.limits.value_or(LimitsOf(config))));
-  gate_ = std::make_unique<Gate>(authenticator_.get(), limiter_.get(), providers_.audit, clock_);
+  gate_ = std::make_unique<Gate>(authenticator_.get(), limiter_.get(), audit_.get(), clock_);
   ServerOptions transport = options.transport.value_or(TransportOf(config));
   peers_ = std::make_unique<Peers>(
       config.module_addresses, std::set<std::string>(served_.begin(), served_.end()),
       PeerTls{transport.tls_client_ca_file, transport.tls_cert_file, transport.tls_key_file});
 
   // The served modules' services and workers.
-  ServiceContext context{pool_.get(), clock_, &*secrets_, gate_.get(), peers_.get(), &person_data_};
+  ServiceContext context{pool_.get(),  clock_,        &*secrets_,          gate_.get(),
+                         peers_.get(), &person_data_, commit_signal_.get()};
   std::vector<HostedService> services;
   for (const auto& m : modules_) {
     if (std::find(served_.begin(), served_.end(), m->name()) == served_.end()) continue;
@@ -185,6 +184,7 @@ void Host::Shutdown(absl::Duration grace) {
   if (server_ != nullptr) server_->Shutdown(grace);
   if (purger_ != nullptr) purger_->Stop();
   if (dev_issuer_ != nullptr) dev_issuer_->Stop();
+  commit_signal_.reset();  // sends what is pending
 }
 
 Host::~Host() { Shutdown(absl::ZeroDuration()); }

@@ -21,9 +21,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/common/audit.h"
 #include "services/common/auth/authenticator.h"
 #include "services/common/auth/dev_issuer.h"
 #include "services/common/clock.h"
+#include "services/common/commit_signal.h"
 #include "services/common/config.h"
 #include "services/common/module.h"
 #include "services/common/peers.h"
@@ -76,6 +78,8 @@ class Host {
   SystemClock system_clock_;
   const Clock* clock_ = nullptr;
   std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<events::CommitSignal> commit_signal_;
+  std::unique_ptr<events::AuditOutbox> audit_;
   PersonDataRegistry person_data_;
   Providers providers_;
   std::unique_ptr<auth::JwksFileKeys> jwks_;

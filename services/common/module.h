@@ -6,7 +6,7 @@
 //   - its gRPC services and background workers (Start), only in a process
 //     that serves it;
 //   - the foundations it provides to the whole process (Provide: the access
-//     module provides the role directory and the audit log the gate uses);
+//     module provides the role directory the gate uses);
 //   - its personal-data hooks (person_data: purge, rekey, export, erase), so
 //     that retention and a person's rights cover every module without common
 //     code naming a table;
@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/common/auth/directory.h"
+#include "services/common/commit_signal.h"
 #include "services/common/config.h"
 #include "services/common/person_data.h"
 #include "services/common/server.h"
@@ -54,12 +55,13 @@ struct Foundations {
   db::Pool* pool;
   const Clock* clock;
   const Secrets* secrets;
+  // Ring after committing events or audit records (commit_signal.h).
+  events::CommitSignal* commit_signal;
 };
 
 // What modules provide to the process: exactly one module provides each.
 struct Providers {
   auth::Directory* directory = nullptr;
-  auth::AuditLog* audit = nullptr;
 };
 
 // What a serving module runs.

@@ -23,6 +23,9 @@
 namespace accueil {
 
 class Peers;
+namespace events {
+class CommitSignal;
+}
 
 // What the host gives a module's services. Outlives them.
 struct ServiceContext {
@@ -35,6 +38,8 @@ struct ServiceContext {
   Peers* peers;
   // The personal-data hooks of every module the process links.
   const PersonDataRegistry* person_data;
+  // Ring after committing events or audit records (commit_signal.h).
+  events::CommitSignal* commit_signal;
 };
 
 // A hosted service: its gRPC implementation and its full proto name, used

@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "services/access/access_service.h"
+#include "services/common/audit.h"
 #include "services/common/auth/jwt.h"
 #include "services/common/gate.h"
 #include "services/common/rate_limiter.h"
@@ -644,7 +645,7 @@ TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
   absl::StatusOr<Secrets> secrets = Secrets::FromKey(std::string(48, 'k'));
   ASSERT_TRUE(secrets.ok());
   access::Directory directory(pool_, &*secrets);
-  access::AuditLog audit(pool_);
+  events::AuditOutbox audit(pool_, nullptr);
   auth::Authenticator authenticator(&directory, &clock_, issuer_->keys(),
                                     {{issuer_->issuer(), kAudience, absl::Seconds(60)}, {}});
   RateLimitOptions limits;
@@ -652,7 +653,7 @@ TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
   absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(limits);
   ASSERT_TRUE(limiter.ok());
   Gate gate(&authenticator, limiter->get(), &audit, &clock_);
-  ServiceContext context{pool_, &clock_, &*secrets, &gate, nullptr, nullptr};
+  ServiceContext context{pool_, &clock_, &*secrets, &gate, nullptr, nullptr, nullptr};
   std::vector<HostedService> services;
   services.push_back({std::make_unique<access::AccessService>(context, &directory),
                       access::v1::AccessService::service_full_name()});

@@ -210,6 +210,11 @@ class BookingWorld {
         stub_(server_->BookingStub()),
         staff_stub_(server_->BookingStub(server_->StaffToken())) {}
 
+  explicit BookingWorld(TestServerOptions options)
+      : server_(TestServer::Start(std::move(options))),
+        stub_(server_->BookingStub()),
+        staff_stub_(server_->BookingStub(server_->StaffToken())) {}
+
   TestServer& server() { return *server_; }
   // Restart restarts the server with another secret key ring (a rotation)
   // and reconnects.

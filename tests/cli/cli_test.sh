@@ -387,7 +387,13 @@ expect_exit 0 "cancel without --code, with --reason, as lodge agent" with_token 
   --reference "$reference" --reason "Appel de la personne" &&
   expect_text "agent cancel: status cancelled" out "^status: +cancelled$"
 
-# The audit log has the agents' actions, newest first, with their reasons.
+# The audit log has the agents' actions, newest first, with their reasons. The
+# records reach it through the audit outbox (docs/security.md#audit): wait for
+# the access module to have moved them all.
+for _ in $(seq 300); do
+  [[ "$(psql "$ACCUEIL_PG_ADMIN_URL dbname=$db" -XAtq -c "SELECT count(*) FROM events.audit_outbox")" == 0 ]] && break
+  sleep 0.1
+done
 expect_exit 0 "admin audit --subject (lodge agent)" admin_cli admin audit --subject cli-test-lodge &&
   expect_text "audit: the arrival" out " cli-test-lodge +LODGE_AGENT@$site +MarkArrived +$served +- +OK$" &&
   expect_text "audit: the reason of the agent's show" out \

@@ -144,6 +144,7 @@ TEST_F(PersonRights, ExportEraseAndAudit) {
                             "OR payload::text LIKE '%personne%')"),
             0);
   // Audited, with the reason.
+  world_.server().AwaitAudit();
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'admin-a' "
                             "AND method LIKE '%ErasePersonData' AND reason = 'Demande RGPD 12' "
                             "AND outcome = 'OK' AND resource = '" +

@@ -113,6 +113,7 @@ TEST_F(AccessControlTest, AgentsFindCancelAndMoveWithoutCodeButWithAReason) {
                            "asked by phone")));
   EXPECT_EQ(out.status(), v1::CANCELLED);
   // Every agent action is in the audit log with who, what, on which and why.
+  world_.server().AwaitAudit();
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'lodge-a' "
                             "AND resource = '" +
                             booked.name() +
@@ -270,6 +271,7 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
                            access::v1::WhoAmIRequest(), &fresh)));
   EXPECT_EQ(fresh.grants_size(), 0);
 
+  world_.server().AwaitAudit();
   access::v1::ListAuditEventsRequest audit;
   audit.set_site(a_.site.name());
   access::v1::ListAuditEventsResponse events;
@@ -281,6 +283,7 @@ TEST_F(AccessControlTest, AdministratorsManageRolesWithinTheirSites) {
   // Paging without an end time, the clock moving between pages: the second
   // page is still the same listing.
   audit.set_page_size(1);
+  world_.server().AwaitAudit();  // the record of the listing above
   access::v1::ListAuditEventsResponse first_page, second_page;
   ASSERT_TRUE(RpcOk(
       CallOn(*admin_a, &access::v1::AccessService::Stub::ListAuditEvents, audit, &first_page)));
@@ -374,6 +377,7 @@ TEST_F(AccessControlTest, AgentsSearchAPersonsAppointmentsOnTheirSite) {
   EXPECT_TRUE(RpcFails(
       CallOn(*lodge_a, &v1::BookingService::Stub::SearchAppointments, req, &found, "curious"),
       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  world_.server().AwaitAudit();
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM access.audit_log WHERE subject = 'lodge-a' "
                             "AND method LIKE '%SearchAppointments'"),
             8);

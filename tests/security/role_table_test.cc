@@ -160,6 +160,7 @@ TEST(RoleTable, ASignedInAccountWithoutRoleIsToldSo) {
       CallEmpty(server->Channel(nobody).get(), "/accueil.booking.v1.BookingService/CreateSite");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(ErrorReason(FromGrpcStatus(status)), "ROLE_REQUIRED");
+  server->AwaitAudit();
   EXPECT_EQ(
       server->database().Query("SELECT outcome FROM access.audit_log WHERE subject = 'nobody'"),
       "PERMISSION_DENIED");

@@ -6,7 +6,10 @@
 #include <grpcpp/support/client_interceptor.h>
 #include <nlohmann/json.hpp>
 
+#include <gtest/gtest.h>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "services/allinone/modules.h"
 
 namespace accueil::testing {
@@ -78,6 +81,7 @@ void TestServer::StartServices() {
   config.database_url = database_->url();
   config.database_pool_size = options_.pool_size;
   config.trusted_proxies = options_.trusted_proxies;
+  config.services = options_.services;
   HostOptions host;
   host.clock = &clock_;
   host.keys = &keys_;
@@ -92,6 +96,17 @@ void TestServer::StartServices() {
       Host::Start(config, std::move(modules), secrets_, std::move(host));
   Check(started.status(), "host");
   host_ = std::move(*started);
+}
+
+void TestServer::AwaitAudit() {
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (database_->Query("SELECT count(*) FROM events.audit_outbox") != "0") {
+    if (absl::Now() > deadline) {
+      ADD_FAILURE() << "audit records stayed in events.audit_outbox for 30 s";
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
 }
 
 void TestServer::StopServices() {

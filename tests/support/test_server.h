@@ -48,6 +48,8 @@ struct TestServerOptions {
   // With TLS, Channel() and the stubs below do not apply: make a channel
   // with TLS credentials to address().
   ServerOptions transport;
+  // The modules served (default: all).
+  std::vector<std::string> services;
 };
 
 class TestServer {
@@ -79,6 +81,11 @@ class TestServer {
 
   // The personal-data hooks of every module (retention and rekey tests).
   const PersonDataRegistry& person_data() const { return host_->person_data(); }
+
+  // AwaitAudit returns once every audit record written so far is in
+  // access.audit_log (the access module moves them from the outbox); fails
+  // the test after 30 s.
+  void AwaitAudit();
 
   ManualClock& clock() { return clock_; }
   const Secrets& secrets() const { return secrets_; }

@@ -1,0 +1,204 @@
+#include "services/common/consumer.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/commit_signal.h"
+#include "services/common/errors.h"
+#include "services/common/log.h"
+#include "services/common/status_macros.h"
+
+namespace accueil::events {
+namespace {
+
+// The first key of the consumers' advisory locks ("acc" + 1), so that they
+// cannot collide with other advisory locks; the second is the name's hash.
+constexpr int kLockClass = 0x61636301;
+
+// How long one wait on the connection lasts: the delay of a Stop() or an
+// in-process Wake().
+constexpr long kWaitSliceMicros = 100000;
+
+// After a wake-up that found nothing readable, the first look again.
+constexpr absl::Duration kFirstRecheck = absl::Milliseconds(50);
+
+class Receiver final : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& c, int* received)
+      : pqxx::notification_receiver(c, kCommitChannel), received_(received) {}
+  void operator()(const std::string&, int) override { ++*received_; }
+
+ private:
+  int* received_;
+};
+
+}  // namespace
+
+struct Consumer::BatchResult {
+  int applied = 0;
+  bool more = false;  // the batch stopped before the end of what was readable
+};
+
+Consumer::Consumer(std::string name, db::Pool* pool, const Clock* clock, Handler handler,
+                   ConsumerOptions options, std::function<void()> after_commit)
+    : name_(std::move(name)),
+      pool_(pool),
+      clock_(clock),
+      handler_(std::move(handler)),
+      options_(options),
+      after_commit_(std::move(after_commit)) {}
+
+Consumer::~Consumer() { Stop(); }
+
+void Consumer::Start() {
+  absl::MutexLock lock(&mu_);
+  if (thread_.joinable() || stopping_) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Consumer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Duration Consumer::Lag() const {
+  absl::MutexLock lock(&mu_);
+  return lag_;
+}
+
+void Consumer::Wake() {
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+}
+
+bool Consumer::Stopping() {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+void Consumer::Sleep(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(
+                           +[](Consumer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+                             return c->stopping_ || c->woken_;
+                           },
+                           this),
+                       d);
+}
+
+void Consumer::Run() {
+  while (!Stopping()) {
+    absl::StatusOr<std::unique_ptr<pqxx::connection>> conn = pool_->OpenDedicated();
+    if (!conn.ok()) {
+      Sleep(options_.retry_interval);
+      continue;
+    }
+    try {
+      // Stand by until this instance holds the name's lock.
+      while (!Stopping()) {
+        pqxx::nontransaction tx(**conn);
+        bool held = tx.exec_params1("SELECT pg_try_advisory_lock($1, hashtext($2)) AS held",
+                                    kLockClass, name_)["held"]
+                        .as<bool>();
+        tx.commit();
+        if (held) break;
+        Sleep(options_.retry_interval);
+      }
+      if (Stopping()) break;
+      log::Info("consumer.active", {{"consumer", name_}});
+      active_ = true;
+      Serve(**conn);
+      active_ = false;
+    } catch (const std::exception& e) {
+      // The dedicated connection broke: the lock went with it. Stand by
+      // again (another instance may take over meanwhile).
+      active_ = false;
+      log::Warn("consumer.connection_lost", {{"consumer", name_}, {"error", e.what()}});
+      Sleep(options_.retry_interval);
+    }
+  }
+  active_ = false;
+}
+
+void Consumer::Serve(pqxx::connection& conn) {
+  int received = 0;
+  Receiver receiver(conn, &received);
+  absl::Time next_poll = absl::InfinitePast();
+  absl::Duration recheck = kFirstRecheck;
+  bool read_now = true;
+  while (!Stopping()) {
+    if (absl::Now() >= next_poll) {
+      read_now = true;
+      next_poll = absl::Now() + options_.poll_interval;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (woken_) read_now = true;
+      woken_ = false;
+    }
+    if (received > 0) read_now = true;
+    received = 0;
+    if (read_now) {
+      absl::StatusOr<BatchResult> batch = Batch();
+      if (!batch.ok()) {
+        if (healthy_.exchange(false)) {
+          log::Error("consumer.batch_failed", {{"consumer", name_},
+                                               {"code", CodeName(batch.status().code())},
+                                               {"reason", ErrorReason(batch.status())}});
+        }
+        Sleep(options_.retry_interval);
+        continue;  // read_now stays true: try again
+      }
+      if (!healthy_.exchange(true)) log::Info("consumer.recovered", {{"consumer", name_}});
+      if (batch->applied > 0 && after_commit_) after_commit_();
+      read_now = batch->more;  // read on at once
+      if (read_now) continue;
+      if (batch->applied > 0) {
+        recheck = kFirstRecheck;
+      } else {
+        // Woken, and nothing to read: the new events wait behind an older
+        // transaction still running. Look again soon, then less and less
+        // often, rather than only at the next poll.
+        next_poll = std::min(next_poll, absl::Now() + recheck);
+        recheck = std::min(recheck * 2, options_.poll_interval);
+      }
+    }
+    conn.await_notification(0, kWaitSliceMicros);
+  }
+}
+
+absl::StatusOr<Consumer::BatchResult> Consumer::Batch() {
+  return pool_->Run([&](pqxx::connection& c) -> absl::StatusOr<BatchResult> {
+    pqxx::work tx(c);
+    const Cursor from = LoadCursor(tx, name_);
+    std::vector<Event> batch = ReadEvents(tx, from, options_.batch_size, options_.log);
+    const absl::Time deadline = absl::Now() + options_.max_batch_duration;
+    BatchResult r;
+    r.more = static_cast<int>(batch.size()) == options_.batch_size;
+    Cursor to = from;
+    for (const Event& e : batch) {
+      if (r.applied > 0 && absl::Now() >= deadline) {
+        r.more = true;
+        break;
+      }
+      RETURN_IF_ERROR(handler_(tx, e));
+      to = e.cursor();
+      ++r.applied;
+    }
+    if (r.applied > 0 && !AdvanceCursor(tx, name_, from, to, clock_->Now())) {
+      return Error(absl::StatusCode::kAborted, "CURSOR_MOVED",
+                   "another instance of the consumer moved its cursor");
+    }
+    std::optional<absl::Time> oldest = OldestPending(tx, to, options_.log);
+    tx.commit();
+    absl::Duration lag =
+        oldest ? std::max(absl::ZeroDuration(), clock_->Now() - *oldest) : absl::ZeroDuration();
+    absl::MutexLock lock(&mu_);
+    lag_ = lag;
+    return r;
+  });
+}
+
+}  // namespace accueil::events
