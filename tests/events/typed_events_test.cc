@@ -149,6 +149,12 @@ TEST(TypedEvents, EveryTypeBookingWritesParsesStrictlyWithTheFieldsConsumersNeed
   v1::Desk updated;
   ASSERT_TRUE(RpcOk(world.Call(&Stub::UpdateDesk, update, &updated)));
 
+  // A release that generates nothing (no hours on Mondays): times are null.
+  v1::ReleaseSlotsResponse none;
+  ASSERT_TRUE(
+      RpcOk(world.Release(desk, absl::CivilDay(2026, 6, 8), absl::CivilDay(2026, 6, 8), &none)));
+  ASSERT_EQ(none.created_slot_count(), 0);
+
   // Closures: two added, then one kept, one removed, one added.
   ASSERT_TRUE(RpcOk(world.SetHours(desk, options.weekly, {Date(2027, 1, 1), Date(2026, 12, 25)})));
   ASSERT_TRUE(RpcOk(world.SetHours(desk, options.weekly, {Date(2027, 1, 1), Date(2026, 7, 14)})));
@@ -255,7 +261,9 @@ TEST(TypedEvents, EveryTypeBookingWritesParsesStrictlyWithTheFieldsConsumersNeed
             (std::vector<std::string>{"2026-12-25"}));
   for (const ev::DeskHoursChanged& h : hours) EXPECT_EQ(h.time_zone(), "Europe/Paris");
 
-  ev::SlotsReleased released = log.Of<ev::SlotsReleased>(desk);
+  std::vector<ev::SlotsReleased> releases = log.AllOf<ev::SlotsReleased>(desk);
+  ASSERT_EQ(releases.size(), 2u);
+  const ev::SlotsReleased& released = releases[0];
   EXPECT_EQ(released.desk(), desk_id);
   EXPECT_EQ(released.site(), site_id);
   EXPECT_EQ(released.created(), 20);
@@ -264,6 +272,11 @@ TEST(TypedEvents, EveryTypeBookingWritesParsesStrictlyWithTheFieldsConsumersNeed
   EXPECT_EQ(Iso(released.last_end_time()), "2026-06-02T17:00:00Z");
   EXPECT_EQ(Iso(released.release_time()), "2026-06-01T08:00:00Z");
   EXPECT_EQ(released.time_zone(), "Europe/Paris");
+  EXPECT_EQ(releases[1].created(), 0);
+  EXPECT_FALSE(releases[1].has_first_start_time());
+  EXPECT_FALSE(releases[1].has_last_start_time());
+  EXPECT_FALSE(releases[1].has_last_end_time());
+  EXPECT_EQ(releases[1].time_zone(), "Europe/Paris");
 
   // a: the person's doing throughout.
   ev::AppointmentBooked a_booked = log.Of<ev::AppointmentBooked>(a.name());
