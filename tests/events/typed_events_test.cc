@@ -327,14 +327,23 @@ TEST(TypedEvents, EveryTypeBookingWritesParsesStrictlyWithTheFieldsConsumersNeed
   EXPECT_EQ(person_erased.erased(), 1);
 }
 
+// One desk with 20 slots, and appointment `a` booked by the person in the
+// first.
+class TypedEventsOfOneAppointment : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    open = world.OpenDesk(DeskOptions{});
+    ASSERT_EQ(open.slots.size(), 20u);
+    ASSERT_TRUE(RpcOk(world.Book(open.slots[0].name(), 1, &a)));
+  }
+  BookingWorld world;
+  OpenedDesk open;
+  v1::Appointment a;
+};
+
 // An actor or cause outside the documented lists is refused by the SQL that
 // writes the event, and nothing is written.
-TEST(TypedEvents, TheWriterRefusesAnUnknownActorOrCause) {
-  BookingWorld world;
-  OpenedDesk open = world.OpenDesk(DeskOptions{});
-  ASSERT_EQ(open.slots.size(), 20u);
-  v1::Appointment a;
-  ASSERT_TRUE(RpcOk(world.Book(open.slots[0].name(), 1, &a)));
+TEST_F(TypedEventsOfOneAppointment, TheWriterRefusesAnUnknownActorOrCause) {
   pqxx::connection c(world.server().database().url());
   auto transition = [&](const std::string& actor, const std::string& cause) -> std::string {
     try {
@@ -362,12 +371,8 @@ TEST(TypedEvents, TheWriterRefusesAnUnknownActorOrCause) {
 // signatures: their events still parse strictly, with the actor and cause
 // unknown (null, read as ""). And the new pods need none of those
 // signatures, so a later migration can drop them.
-TEST(TypedEvents, ThePreviousReleasesSignaturesWriteNullActorsAndBookingNeedsNoneOfThem) {
-  BookingWorld world;
-  OpenedDesk open = world.OpenDesk(DeskOptions{});
-  ASSERT_EQ(open.slots.size(), 20u);
-  v1::Appointment a;
-  ASSERT_TRUE(RpcOk(world.Book(open.slots[0].name(), 1, &a)));
+TEST_F(TypedEventsOfOneAppointment,
+       ThePreviousReleasesSignaturesWriteNullActorsAndBookingNeedsNoneOfThem) {
   const std::string id = std::to_string(IdOf(a.name()));
   const std::string args = "'2026-06-01T08:00:00Z', " + id;
   world.Query("SELECT count(*) FROM booking.reschedule_appointment('old-move', '\\x01', " + args +
