@@ -194,7 +194,7 @@ absl::Status BookingService::DoCreateAppointment(Call& call,
               "booking_create_appointment", idem.request_id, idem.hash_hex, db::SqlTime(now), slot,
               reference, person_key, person.given_name, person.family_name, person.email,
               person.phone, person.language, NeedToSql(need), note, req.companions(),
-              ChannelToSql(channel), override_reason, previous_keys);
+              ChannelToSql(channel), override_reason, previous_keys, std::string(call.ActorKind()));
           FillAppointment(r, out);
           call.SetResource(out->name(), r["site_id"].as<int64_t>());
           return absl::OkStatus();
@@ -216,15 +216,10 @@ absl::Status BookingService::DoCancelAppointment(Call& call,
   ASSIGN_OR_RETURN(Idempotency idem, ForRequest("CancelAppointment", req));
   ASSIGN_OR_RETURN(std::string reason, input::ParseFreeText(req.reason(), "reason", kMaxNoteChars));
   ASSIGN_OR_RETURN(int64_t id, Authorize(call, req.reference(), req.access_code(), out));
-  absl::Time now = ctx_.clock->Now();
-  return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
-                   [&](pqxx::transaction_base& tx) -> absl::Status {
-                     FillAppointment(
-                         tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
-                                           db::SqlTime(now), id, "cancelled", reason),
-                         out);
-                     return absl::OkStatus();
-                   });
+  // Authorize let an agent act without the code: that is the agent's doing
+  // (events.proto, AppointmentCancelled.cause).
+  return RunTransition(call, idem, id, "cancelled", reason,
+                       req.access_code().empty() ? "agent" : "person", out);
 }
 
 absl::Status BookingService::DoRescheduleAppointment(Call& call,
@@ -236,10 +231,10 @@ absl::Status BookingService::DoRescheduleAppointment(Call& call,
   absl::Time now = ctx_.clock->Now();
   return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
                    [&](pqxx::transaction_base& tx) -> absl::Status {
-                     FillAppointment(
-                         tx.exec_prepared1("booking_reschedule", idem.request_id, idem.hash_hex,
-                                           db::SqlTime(now), id, new_slot),
-                         out);
+                     FillAppointment(tx.exec_prepared1("booking_reschedule", idem.request_id,
+                                                       idem.hash_hex, db::SqlTime(now), id,
+                                                       new_slot, std::string(call.ActorKind())),
+                                     out);
                      return absl::OkStatus();
                    });
 }
@@ -309,7 +304,8 @@ absl::Status BookingService::DoResetAccessCode(Call& call, const v1::ResetAccess
   return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
                    [&](pqxx::transaction_base& tx) -> absl::Status {
                      FillAppointment(tx.exec_prepared1("booking_reset_access_code", idem.request_id,
-                                                       idem.hash_hex, db::SqlTime(now), id),
+                                                       idem.hash_hex, db::SqlTime(now), id,
+                                                       std::string(call.ActorKind())),
                                      out);
                      return absl::OkStatus();
                    });
@@ -325,15 +321,7 @@ absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentR
     return InvalidField("CHECK_IN_TOKEN_REVOKED", "check_in_token",
                         "this check-in code was replaced; use the new one or see an agent");
   }
-  absl::Time now = ctx_.clock->Now();
-  return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
-                   [&](pqxx::transaction_base& tx) -> absl::Status {
-                     FillAppointment(
-                         tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
-                                           db::SqlTime(now), token.appointment_id, "arrived", ""),
-                         out);
-                     return absl::OkStatus();
-                   });
+  return RunTransition(call, idem, token.appointment_id, "arrived", "", "", out);
 }
 
 absl::Status BookingService::DoTransition(Call& call, const char* method, const char* to,
@@ -342,12 +330,22 @@ absl::Status BookingService::DoTransition(Call& call, const char* method, const 
   ASSIGN_OR_RETURN(Idempotency idem, ForRequest(method, req));
   ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req.name(), "appointments", "name"));
   RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
+  // A no-show recorded by a caller is marked; a worker's sweep says "sweep".
+  return RunTransition(call, idem, id, to, "", std::string_view(to) == "noshow" ? "marked" : "",
+                       out);
+}
+
+absl::Status BookingService::RunTransition(Call& call, const Idempotency& idem, int64_t id,
+                                           const char* to, const std::string& reason,
+                                           const char* cause, v1::Appointment* out) {
   absl::Time now = ctx_.clock->Now();
   return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
                    [&](pqxx::transaction_base& tx) -> absl::Status {
-                     FillAppointment(tx.exec_prepared1("booking_transition", idem.request_id,
-                                                       idem.hash_hex, db::SqlTime(now), id, to, ""),
-                                     out);
+                     FillAppointment(
+                         tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
+                                           db::SqlTime(now), id, to, reason,
+                                           std::string(call.ActorKind()), cause),
+                         out);
                      return absl::OkStatus();
                    });
 }

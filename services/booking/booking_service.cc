@@ -110,15 +110,16 @@ void PrepareStatements(db::Pool& pool) {
                             " FROM booking.create_appointment("
                             "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, decode($6, 'hex'), "
                             "$7, $8, NULLIF($9, ''), NULLIF($10, ''), $11, $12, $13, $14, $15, "
-                            "NULLIF($16, ''), booking.keys_from_hex($17))"));
+                            "NULLIF($16, ''), booking.keys_from_hex($17), $18)"));
   pool.Prepare("booking_transition",
                absl::StrCat("SELECT ", appointment_cols,
                             " FROM booking.transition("
-                            "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, NULLIF($6, ''))"));
+                            "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, NULLIF($6, ''), $7, "
+                            "NULLIF($8, ''))"));
   pool.Prepare("booking_reset_access_code",
                absl::StrCat("SELECT ", appointment_cols,
                             " FROM booking.reset_access_code("
-                            "$1, decode($2, 'hex'), $3::timestamptz, $4)"));
+                            "$1, decode($2, 'hex'), $3::timestamptz, $4, $5)"));
   pool.Prepare("booking_note_code_failure",
                absl::StrCat("SELECT ", Micros("l"),
                             " AS locked_until_micros "
@@ -151,7 +152,7 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare("booking_reschedule",
                absl::StrCat("SELECT ", appointment_cols,
                             " FROM booking.reschedule_appointment("
-                            "$1, decode($2, 'hex'), $3::timestamptz, $4, $5)"));
+                            "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, $6)"));
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "services/common/gate.h"
+#include "services/common/idempotency.h"
 #include "services/common/server.h"
 
 namespace accueil::booking {
@@ -105,6 +106,10 @@ class BookingService final : public v1::BookingService::Service {
   absl::Status DoCheckIn(Call& call, const v1::CheckInAppointmentRequest&, v1::Appointment*);
   absl::Status DoTransition(Call& call, const char* method, const char* to,
                             const v1::TransitionAppointmentRequest&, v1::Appointment*);
+  // RunTransition moves appointment `id` to status `to` (booking.transition),
+  // recording the caller's actor kind and `cause` ("" for none) in the event.
+  absl::Status RunTransition(Call& call, const Idempotency& idem, int64_t id, const char* to,
+                             const std::string& reason, const char* cause, v1::Appointment* out);
   // Person rights (person_data.cc).
   absl::Status DoExportPersonData(Call& call, const v1::ExportPersonDataRequest&,
                                   v1::ExportPersonDataResponse*);

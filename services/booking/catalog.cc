@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
@@ -453,6 +454,21 @@ absl::Status BookingService::DoSetOpeningHours(Call& call, const v1::SetOpeningH
           call, *ctx_.pool, ctx_.commit_signal, idem, now,
           [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
             int64_t site = desk_site;
+            // The closed days before and after, for the event: consumers (notify,
+            // reception) act on the days that changed.
+            absl::btree_set<absl::CivilDay> before, after;
+            for (const auto& row : tx.exec_prepared("booking_list_closures", desk)) {
+              before.insert(absl::CivilDay(row["year"].as<int>(), row["month"].as<int>(),
+                                           row["day_of_month"].as<int>()));
+            }
+            for (const auto& closure : closures) after.insert(closure.first);
+            nlohmann::json added = nlohmann::json::array(), removed = nlohmann::json::array();
+            for (absl::CivilDay day : after) {
+              if (!before.contains(day)) added.push_back(absl::FormatCivilTime(day));
+            }
+            for (absl::CivilDay day : before) {
+              if (!after.contains(day)) removed.push_back(absl::FormatCivilTime(day));
+            }
             tx.exec_prepared("booking_clear_ranges", desk);
             tx.exec_prepared("booking_clear_closures", desk);
             for (const v1::WeeklyRange& r : hours.weekly()) {
@@ -462,8 +478,15 @@ absl::Status BookingService::DoSetOpeningHours(Call& call, const v1::SetOpeningH
             for (const auto& [day, reason] : closures) {
               tx.exec_prepared("booking_insert_closure", desk, absl::FormatCivilTime(day), reason);
             }
+            nlohmann::json payload = {
+                {"desk", desk},
+                {"closures", closures.size()},
+                {"closures_added", added},
+                {"closures_removed", removed},
+                {"time_zone",
+                 tx.exec_prepared1("booking_get_site", site)["time_zone"].as<std::string>()}};
             AppendEvent(tx, "desk.hours_changed", absl::StrCat("desks/", desk), site, now,
-                        absl::StrCat("{\"desk\":", desk, ",\"closures\":", closures.size(), "}"));
+                        payload.dump());
             return desk;
           }));
   return DoGetOpeningHours(id, out);

@@ -105,6 +105,11 @@ bool Call::IsAgent() const {
   return false;
 }
 
+std::string_view Call::ActorKind() const {
+  if (caller_.Holds(access::v1::SERVICE)) return "service";
+  return IsAgent() ? "agent" : "public";
+}
+
 absl::Status Call::AuthorizeAgent(int64_t site_id) {
   return Authorize(
       site_id,

@@ -55,6 +55,12 @@ class Call {
   // somewhere.
   bool IsAgent() const;
 
+  // ActorKind: who acts, as events name it (proto/accueil/events/v1):
+  // "service" (SERVICE role), "agent" (an agent role), else "public" (no
+  // role, or a DEVICE: a kiosk serves the person, who acts with their own
+  // code).
+  std::string_view ActorKind() const;
+
   // AuthorizeAgent: for public methods an agent uses on a person's behalf
   // (no access code): an agent role on `site_id` and, when the policy says
   // so, a reason. PERMISSION_DENIED / INVALID_ARGUMENT AGENT_REASON_REQUIRED.
