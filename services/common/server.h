@@ -22,6 +22,7 @@
 
 namespace accueil {
 
+class Metrics;
 class Peers;
 
 // What the host gives a module's services. Outlives them.
@@ -35,6 +36,9 @@ struct ServiceContext {
   Peers* peers;
   // The personal-data hooks of every module the process links.
   const PersonDataRegistry* person_data;
+  // The process's metrics (metrics.h): streams, consumers and workers
+  // report there.
+  Metrics* metrics;
 };
 
 // A hosted service: its gRPC implementation and its full proto name, used

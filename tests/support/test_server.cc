@@ -78,6 +78,7 @@ void TestServer::StartServices() {
   config.database_url = database_->url();
   config.database_pool_size = options_.pool_size;
   config.trusted_proxies = options_.trusted_proxies;
+  config.metrics_listen = options_.metrics_listen;
   HostOptions host;
   host.clock = &clock_;
   host.keys = &keys_;
