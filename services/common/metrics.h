@@ -72,7 +72,8 @@ class Metrics {
   void RecordCall(std::string_view method, absl::StatusCode code, absl::Duration duration);
 
   // Stream counts one open stream of its method in accueil_rpc_open_streams
-  // until it is destroyed (or moved from). Keep it in the stream's reactor.
+  // until it is destroyed (or moved from). Keep it in the stream's reactor;
+  // the Metrics outlives it (the host stops the server first).
   class Stream {
    public:
     Stream() = default;
