@@ -6,6 +6,7 @@
 namespace accueil::access {
 
 std::unique_ptr<events::Consumer> NewAuditConsumer(db::Pool* pool, const Clock* clock,
+                                                   Metrics* metrics,
                                                    std::function<void()> after_commit) {
   pool->Prepare("access_audit_insert",
                 "INSERT INTO access.audit_log (time, subject, roles, method, resource, "
@@ -15,6 +16,7 @@ std::unique_ptr<events::Consumer> NewAuditConsumer(db::Pool* pool, const Clock* 
                 "DELETE FROM events.audit_outbox WHERE txid = $1::xid8 AND position = $2");
   events::ConsumerOptions options;
   options.log = events::Log::kAuditOutbox;
+  options.metrics = metrics;
   return std::make_unique<events::Consumer>(
       "access.audit", pool, clock,
       [](pqxx::work& tx, const events::Event& e) -> absl::Status {

@@ -11,12 +11,14 @@
 #include "services/common/clock.h"
 #include "services/common/consumer.h"
 #include "services/common/db.h"
+#include "services/common/metrics.h"
 
 namespace accueil::access {
 
 // `after_commit` runs after each batch that moved records (the live tail's
 // wake-up); may be null.
 std::unique_ptr<events::Consumer> NewAuditConsumer(db::Pool* pool, const Clock* clock,
+                                                   Metrics* metrics,
                                                    std::function<void()> after_commit);
 
 }  // namespace accueil::access

@@ -56,7 +56,8 @@ class AccessModule final : public Module {
     ModuleParts parts;
     parts.services.push_back({std::make_unique<AccessService>(context, directory_.get()),
                               v1::AccessService::service_full_name()});
-    parts.workers.push_back(NewAuditConsumer(context.pool, context.clock, nullptr));
+    parts.workers.push_back(
+        NewAuditConsumer(context.pool, context.clock, context.metrics, nullptr));
     return parts;
   }
 

@@ -59,6 +59,11 @@ void DeclareCommon(ServerConfig* c, ConfigSection& s) {
          "plaintext address serving only `grpc.health.v1` with the service port's statuses, for "
          "probes: `0.0.0.0:8081`",
          HostPortOrEmpty);
+  s.Text("metrics_listen", &c->metrics_listen,
+         "plaintext address serving Prometheus metrics (`GET /metrics`, no personal data), for "
+         "the scraper: `0.0.0.0:9090`; an IPv4 address or `localhost`, port 0 picks one "
+         "([operations.md](operations.md#metrics))",
+         HostPortOrEmpty);
   s.Text("database_url", &c->database_url, "libpq connection string or `postgresql://` URI");
   s.Default("required");
   s.Int("database_pool_size", &c->database_pool_size, 1, 256, "connections per process, 1-256");

@@ -51,6 +51,9 @@ struct ServerConfig {
   // statuses as `listen`), for Kubernetes probes, which cannot do TLS:
   // "0.0.0.0:8081". Empty: none.
   std::string health_listen;
+  // A plaintext address serving Prometheus metrics (GET /metrics), for the
+  // scraper: "0.0.0.0:9090". Empty: none. Labels carry no personal data.
+  std::string metrics_listen;
   // libpq connection string of the PostgreSQL database.
   std::string database_url;
   // Connections kept open to PostgreSQL by this process.

@@ -191,10 +191,12 @@ absl::StatusOr<Consumer::BatchResult> Consumer::Batch() {
       return Error(absl::StatusCode::kAborted, "CURSOR_MOVED",
                    "another instance of the consumer moved its cursor");
     }
-    std::optional<absl::Time> oldest = OldestPending(tx, to, options_.log);
+    const Pending pending = PendingAfter(tx, to, options_.log);
     tx.commit();
-    absl::Duration lag =
-        oldest ? std::max(absl::ZeroDuration(), clock_->Now() - *oldest) : absl::ZeroDuration();
+    absl::Duration lag = pending.oldest
+                             ? std::max(absl::ZeroDuration(), clock_->Now() - *pending.oldest)
+                             : absl::ZeroDuration();
+    if (options_.metrics != nullptr) options_.metrics->SetConsumerLag(name_, pending.count, lag);
     absl::MutexLock lock(&mu_);
     lag_ = lag;
     return r;

@@ -15,8 +15,9 @@
 //     that (see "Reading without gaps" in docs/events.md).
 //   - Woken by LISTEN on the dedicated connection when a writer rings
 //     (commit_signal.h), and by polling every `poll_interval` as a backstop.
-//   - Lag: how long ago the oldest event still to apply occurred (0 when
-//     caught up), after every batch.
+//   - Lag: how many events are still to apply and how long ago the oldest
+//     of them occurred (0 when caught up), after every batch, also in the
+//     process's metrics.
 //
 // A handler runs inside the batch's transaction: it may only write the
 // database. Work outside it (an SMS, an e-mail, a call to another service)
@@ -40,6 +41,7 @@
 #include "services/common/clock.h"
 #include "services/common/db.h"
 #include "services/common/events.h"
+#include "services/common/metrics.h"
 #include "services/common/module.h"
 
 namespace accueil::events {
@@ -53,6 +55,9 @@ struct ConsumerOptions {
   // How often a standby instance tries to become the active one, and how
   // long a failing batch waits before it is tried again.
   absl::Duration retry_interval = absl::Seconds(2);
+  // Where the lag is reported after each batch (accueil_consumer_lag_*);
+  // may be null.
+  Metrics* metrics = nullptr;
 };
 
 // Handler applies one event in the batch's transaction. An error rolls the

@@ -74,6 +74,7 @@ absl::Status FromException(const std::exception& e) {
 
 absl::StatusOr<std::unique_ptr<Pool>> Pool::Create(const std::string& url, int size) {
   std::unique_ptr<Pool> pool(new Pool(url));
+  pool->size_ = size;
   for (int i = 0; i < size; ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<pqxx::connection> c, pool->Open());
     absl::MutexLock lock(&pool->mu_);
@@ -102,15 +103,22 @@ void Pool::Prepare(const std::string& name, const std::string& sql) {
 
 absl::StatusOr<Pool::Conn> Pool::Take() {
   absl::MutexLock lock(&mu_);
+  if (idle_.empty()) ++waits_;
   if (!mu_.AwaitWithTimeout(absl::Condition(
                                 +[](std::deque<Conn>* idle) { return !idle->empty(); }, &idle_),
                             kAcquireTimeout)) {
+    ++timeouts_;
     return Error(absl::StatusCode::kUnavailable, "DATABASE_BUSY",
                  "no database connection became free in time; retry later");
   }
   Conn c = std::move(idle_.front());
   idle_.pop_front();
   return c;
+}
+
+Pool::Stats Pool::stats() const {
+  absl::MutexLock lock(&mu_);
+  return Stats{size_, static_cast<int>(idle_.size()), waits_, timeouts_};
 }
 
 void Pool::Give(Conn c) {

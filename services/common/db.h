@@ -74,6 +74,15 @@ class Pool {
   static constexpr absl::Duration kAcquireTimeout = absl::Seconds(5);
   static constexpr int kMaxAttempts = 4;
 
+  // Stats is what the pool's metrics report (metrics.h).
+  struct Stats {
+    int size = 0;          // connections the pool keeps
+    int idle = 0;          // of which free now
+    int64_t waits = 0;     // acquisitions that found none free and waited, since start
+    int64_t timeouts = 0;  // of which gave up after kAcquireTimeout (DATABASE_BUSY)
+  };
+  Stats stats() const;
+
  private:
   struct Conn {
     std::unique_ptr<pqxx::connection> conn;
@@ -87,8 +96,11 @@ class Pool {
   absl::StatusOr<std::unique_ptr<pqxx::connection>> Open();
 
   const std::string url_;
-  absl::Mutex mu_;
+  int size_ = 0;
+  mutable absl::Mutex mu_;
   std::deque<Conn> idle_ ABSL_GUARDED_BY(mu_);
+  int64_t waits_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t timeouts_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::pair<std::string, std::string>> statements_ ABSL_GUARDED_BY(mu_);
 };
 

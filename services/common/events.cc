@@ -72,17 +72,20 @@ bool AdvanceCursor(pqxx::transaction_base& tx, const std::string& consumer, cons
   return !r.empty();
 }
 
-std::optional<absl::Time> OldestPending(pqxx::transaction_base& tx, const Cursor& after, Log log) {
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT (extract(epoch from occurred_time) * 1000000)::bigint AS micros "
-                   "FROM ",
+Pending PendingAfter(pqxx::transaction_base& tx, const Cursor& after, Log log) {
+  pqxx::row r = tx.exec_params1(
+      absl::StrCat("SELECT count(*) AS n, "
+                   "  (extract(epoch from min(occurred_time)) * 1000000)::bigint AS micros "
+                   "FROM (SELECT occurred_time FROM ",
                    TableOf(log),
                    " WHERE (txid, position) > ($1::xid8, $2) "
                    "  AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
-                   "ORDER BY txid, position LIMIT 1"),
-      after.txid, after.position);
-  if (r.empty()) return std::nullopt;
-  return absl::FromUnixMicros(r[0]["micros"].as<int64_t>());
+                   "ORDER BY txid, position LIMIT $3) pending"),
+      after.txid, after.position, kPendingCountLimit);
+  Pending p;
+  p.count = r["n"].as<int64_t>();
+  if (!r["micros"].is_null()) p.oldest = absl::FromUnixMicros(r["micros"].as<int64_t>());
+  return p;
 }
 
 }  // namespace accueil::events

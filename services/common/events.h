@@ -64,9 +64,14 @@ Cursor LoadCursor(pqxx::transaction_base& tx, const std::string& consumer);
 bool AdvanceCursor(pqxx::transaction_base& tx, const std::string& consumer, const Cursor& from,
                    const Cursor& to, absl::Time now);
 
-// OldestPending: when the oldest event of `log` after `after` that is safe
-// to read occurred; nullopt when there is none (the reader is caught up).
-std::optional<absl::Time> OldestPending(pqxx::transaction_base& tx, const Cursor& after,
-                                        Log log = Log::kEvents);
+// Pending: the events of `log` after `after` that are safe to read,
+// counted up to kPendingCountLimit, and when the oldest of those occurred
+// (nullopt when there is none: the reader is caught up).
+struct Pending {
+  int64_t count = 0;
+  std::optional<absl::Time> oldest;
+};
+inline constexpr int kPendingCountLimit = 100000;
+Pending PendingAfter(pqxx::transaction_base& tx, const Cursor& after, Log log = Log::kEvents);
 
 }  // namespace accueil::events

@@ -13,6 +13,7 @@
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
 #include "services/common/log.h"
+#include "services/common/metrics.h"
 #include "services/common/status_macros.h"
 
 namespace accueil {
@@ -121,8 +122,12 @@ absl::Status Call::AuthorizeAgent(int64_t site_id) {
 }
 
 Gate::Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::AuditLog* audit,
-           const Clock* clock)
-    : authenticator_(authenticator), limiter_(limiter), audit_(audit), clock_(clock) {}
+           const Clock* clock, Metrics* metrics)
+    : authenticator_(authenticator),
+      limiter_(limiter),
+      audit_(audit),
+      clock_(clock),
+      metrics_(metrics) {}
 
 absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, Call& call) {
   call.policy_ = &PolicyOf(method);
@@ -195,7 +200,9 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
       status = Error(absl::StatusCode::kInternal, "SITE_UNCHECKED", "internal error");
     }
   }
-  std::string millis = absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start));
+  absl::Duration elapsed = absl::Now() - start;
+  metrics_->RecordCall(method, status.code(), elapsed);
+  std::string millis = absl::StrCat(absl::ToDoubleMilliseconds(elapsed));
   std::string code = absl::StatusCodeToString(status.code());
   std::string reason = ErrorReason(status);
   // One access line per call: method, outcome, duration; never the content.

@@ -12,7 +12,8 @@
 //      before acting, and a handler that forgets is a bug answered INTERNAL;
 //   5. runs the handler, maps its absl::Status to gRPC (grpc_status.h);
 //   6. writes one JSON log line (method, code, reason, duration: never the
-//      content) and, for agents, administrators and devices, an audit row.
+//      content) and, for agents, administrators and devices, an audit row;
+//      counts the call and its duration in the metrics (metrics.h).
 // (gRPC 1.51 interceptors cannot reject a call, hence a wrapper.)
 //
 //   grpc::Status Booking::GetAppointment(grpc::ServerContext* ctx, ...) {
@@ -38,6 +39,8 @@
 #include "services/common/rate_limiter.h"
 
 namespace accueil {
+
+class Metrics;
 
 // Call is what a handler knows of the call it serves. Not thread-safe (one
 // call, one thread).
@@ -112,9 +115,10 @@ class Call {
 class Gate {
  public:
   // `limiter` may be null (no rate limits). `audit` records the calls of
-  // agents, administrators and devices (the access module's log).
+  // agents, administrators and devices (the access module's log); `metrics`
+  // counts every call.
   Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::AuditLog* audit,
-       const Clock* clock);
+       const Clock* clock, Metrics* metrics);
 
   // Handle runs `handler` for the method whose full proto name is `method`
   // ("accueil.booking.v1.BookingService.CreateAppointment").
@@ -129,6 +133,7 @@ class Gate {
   RateLimiter* limiter_;
   auth::AuditLog* audit_;
   const Clock* clock_;
+  Metrics* metrics_;
 };
 
 // NewRequestId returns a random identifier (hex, 128 bits).

@@ -75,6 +75,9 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
   }
 
   ASSIGN_OR_RETURN(pool_, db::Pool::Create(config.database_url, config.database_pool_size));
+  metrics_ = std::make_unique<Metrics>();
+  metrics_->WatchPool(pool_.get());
+  if (!config.metrics_listen.empty()) RETURN_IF_ERROR(metrics_->Serve(config.metrics_listen));
   commit_signal_ = std::make_unique<events::CommitSignal>(pool_.get());
   audit_ = std::make_unique<events::AuditOutbox>(pool_.get(), commit_signal_.get());
 
@@ -117,15 +120,16 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
       auth::AuthenticatorOptions{{issuer, config.oidc_audience, absl::Seconds(60)},
                                  config.trusted_proxies});
   ASSIGN_OR_RETURN(limiter_, RateLimiter::Create(options.limits.value_or(LimitsOf(config))));
-  gate_ = std::make_unique<Gate>(authenticator_.get(), limiter_.get(), audit_.get(), clock_);
+  gate_ = std::make_unique<Gate>(authenticator_.get(), limiter_.get(), audit_.get(), clock_,
+                                 metrics_.get());
   ServerOptions transport = options.transport.value_or(TransportOf(config));
   peers_ = std::make_unique<Peers>(
       config.module_addresses, std::set<std::string>(served_.begin(), served_.end()),
       PeerTls{transport.tls_client_ca_file, transport.tls_cert_file, transport.tls_key_file});
 
   // The served modules' services and workers.
-  ServiceContext context{pool_.get(),  clock_,        &*secrets_,          gate_.get(),
-                         peers_.get(), &person_data_, commit_signal_.get()};
+  ServiceContext context{pool_.get(),  clock_,        &*secrets_,           gate_.get(),
+                         peers_.get(), &person_data_, commit_signal_.get(), metrics_.get()};
   std::vector<HostedService> services;
   for (const auto& m : modules_) {
     if (std::find(served_.begin(), served_.end(), m->name()) == served_.end()) continue;

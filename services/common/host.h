@@ -27,6 +27,7 @@
 #include "services/common/clock.h"
 #include "services/common/commit_signal.h"
 #include "services/common/config.h"
+#include "services/common/metrics.h"
 #include "services/common/module.h"
 #include "services/common/peers.h"
 #include "services/common/rate_limiter.h"
@@ -59,6 +60,9 @@ class Host {
 
   int port() const { return server_->port(); }
   int health_port() const { return server_->health_port(); }
+  // metrics_port is the port serving /metrics, 0 without metrics_listen.
+  int metrics_port() const { return metrics_->port(); }
+  Metrics& metrics() { return *metrics_; }
   const std::vector<std::string>& served() const { return served_; }
   db::Pool& pool() { return *pool_; }
   const PersonDataRegistry& person_data() const { return person_data_; }
@@ -78,6 +82,8 @@ class Host {
   SystemClock system_clock_;
   const Clock* clock_ = nullptr;
   std::unique_ptr<db::Pool> pool_;
+  // After the pool (its port reads the pool), before what reports to it.
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<events::CommitSignal> commit_signal_;
   std::unique_ptr<events::AuditOutbox> audit_;
   PersonDataRegistry person_data_;

@@ -22,6 +22,7 @@
 
 namespace accueil {
 
+class Metrics;
 class Peers;
 namespace events {
 class CommitSignal;
@@ -40,6 +41,9 @@ struct ServiceContext {
   const PersonDataRegistry* person_data;
   // Ring after committing events or audit records (commit_signal.h).
   events::CommitSignal* commit_signal;
+  // The process's metrics (metrics.h): streams, consumers and workers
+  // report there.
+  Metrics* metrics;
 };
 
 // A hosted service: its gRPC implementation and its full proto name, used

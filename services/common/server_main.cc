@@ -35,19 +35,20 @@ int Serve(const ServerConfig& config, std::vector<std::unique_ptr<Module>> modul
   absl::StatusOr<std::unique_ptr<Host>> host =
       Host::Start(config, std::move(modules), std::move(*secrets));
   if (!host.ok()) return ReportFailure(host.status());
-  std::string host_name = config.listen.substr(0, config.listen.rfind(':'));
-  std::string health_address = "none";
-  if (!config.health_listen.empty()) {
-    health_address = absl::StrCat(config.health_listen.substr(0, config.health_listen.rfind(':')),
-                                  ":", (*host)->health_port());
-  }
-  log::Info("server.started", {{"address", absl::StrCat(host_name, ":", (*host)->port())},
-                               {"transport", config.tls_cert_file.empty() ? "plaintext (loopback)"
-                                             : config.tls_client_ca_file.empty() ? "tls"
-                                                                                 : "mutual tls"},
-                               {"health_address", health_address},
-                               {"secret_keys", absl::StrJoin(key_ids, ",")},
-                               {"services", absl::StrJoin((*host)->served(), ",")}});
+  // The address bound from a configured "host:port" (port 0: the one picked).
+  auto bound = [](const std::string& listen, int port) -> std::string {
+    if (listen.empty()) return "none";
+    return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+  };
+  log::Info("server.started",
+            {{"address", bound(config.listen, (*host)->port())},
+             {"transport", config.tls_cert_file.empty()        ? "plaintext (loopback)"
+                           : config.tls_client_ca_file.empty() ? "tls"
+                                                               : "mutual tls"},
+             {"health_address", bound(config.health_listen, (*host)->health_port())},
+             {"metrics_address", bound(config.metrics_listen, (*host)->metrics_port())},
+             {"secret_keys", absl::StrJoin(key_ids, ",")},
+             {"services", absl::StrJoin((*host)->served(), ",")}});
 
   int signal = 0;
   sigwait(&signals, &signal);

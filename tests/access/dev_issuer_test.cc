@@ -27,6 +27,7 @@
 #include "services/common/audit.h"
 #include "services/common/auth/jwt.h"
 #include "services/common/gate.h"
+#include "services/common/metrics.h"
 #include "services/common/rate_limiter.h"
 #include "services/common/secrets.h"
 #include "services/common/server.h"
@@ -652,8 +653,9 @@ TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
   limits.exempt = {"127.0.0.1", "::1"};
   absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(limits);
   ASSERT_TRUE(limiter.ok());
-  Gate gate(&authenticator, limiter->get(), &audit, &clock_);
-  ServiceContext context{pool_, &clock_, &*secrets, &gate, nullptr, nullptr, nullptr};
+  Metrics metrics;
+  Gate gate(&authenticator, limiter->get(), &audit, &clock_, &metrics);
+  ServiceContext context{pool_, &clock_, &*secrets, &gate, nullptr, nullptr, nullptr, &metrics};
   std::vector<HostedService> services;
   services.push_back({std::make_unique<access::AccessService>(context, &directory),
                       access::v1::AccessService::service_full_name()});

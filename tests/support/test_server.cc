@@ -82,6 +82,7 @@ void TestServer::StartServices() {
   config.database_pool_size = options_.pool_size;
   config.trusted_proxies = options_.trusted_proxies;
   config.services = options_.services;
+  config.metrics_listen = options_.metrics_listen;
   HostOptions host;
   host.clock = &clock_;
   host.keys = &keys_;

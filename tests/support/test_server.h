@@ -50,6 +50,8 @@ struct TestServerOptions {
   ServerOptions transport;
   // The modules served (default: all).
   std::vector<std::string> services;
+  // The Prometheus port (metrics_listen, e.g. "127.0.0.1:0"); empty: none.
+  std::string metrics_listen;
 };
 
 class TestServer {
@@ -61,6 +63,8 @@ class TestServer {
   std::string address() const;
   // health_address is the plaintext health-only port (transport.health_listen).
   std::string health_address() const;
+  // metrics_port is the Prometheus port (options.metrics_listen), 0 without.
+  int metrics_port() const { return host_->metrics_port(); }
 
   // Token grants `grants` (role, site id; 0 = every site) to `subject` in
   // the database and returns a JWT for it, signed by the test issuer.
@@ -78,6 +82,9 @@ class TestServer {
   // with another secret key ring, as a rolling restart after a key rotation
   // does; address() changes.
   void Restart(Secrets secrets);
+
+  // The host's pool (metrics tests hold its connections).
+  db::Pool& pool() { return host_->pool(); }
 
   // The personal-data hooks of every module (retention and rekey tests).
   const PersonDataRegistry& person_data() const { return host_->person_data(); }

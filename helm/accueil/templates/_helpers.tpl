@@ -100,3 +100,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
     - protocol: TCP
       port: 53
 {{- end -}}
+
+{{/* Prometheus scrape annotations of the metrics port (metrics.annotations). */}}
+{{- define "accueil.scrapeAnnotations" -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.metrics.port | quote }}
+prometheus.io/path: /metrics
+{{- end -}}
