@@ -48,6 +48,8 @@ struct TestServerOptions {
   // With TLS, Channel() and the stubs below do not apply: make a channel
   // with TLS credentials to address().
   ServerOptions transport;
+  // How often open streams' credentials are checked again.
+  absl::Duration stream_recheck = absl::Seconds(30);
 };
 
 class TestServer {
