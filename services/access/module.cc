@@ -54,8 +54,12 @@ class AccessModule final : public Module {
 
   absl::StatusOr<ModuleParts> Start(const ServiceContext& context) override {
     ModuleParts parts;
-    parts.services.push_back({std::make_unique<AccessService>(context, directory_.get()),
-                              v1::AccessService::service_full_name()});
+    auto feed = std::make_unique<AuditFeed>(context.pool);
+    parts.services.push_back(
+        {std::make_unique<AccessService>(context, directory_.get(), feed.get()),
+         v1::AccessService::service_full_name()});
+    // Started after the services and stopped before them, by the host.
+    parts.workers.push_back(std::move(feed));
     return parts;
   }
 
