@@ -1,7 +1,9 @@
 // Commands of accueil.access.v1.AccessService: signing in (login, logout,
 // whoami) and the administration of roles, device tokens and the audit log.
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <optional>
 #include <utility>
@@ -10,6 +12,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "accueil/access/v1/access.grpc.pb.h"
 #include "clients/cli/commands.h"
@@ -329,7 +332,95 @@ int RunDevices(const GlobalOptions& global, const std::string& site) {
   return kExitOk;
 }
 
+namespace {
+
+std::vector<std::string> AuditHeaders(const Zone& zone) {
+  return {absl::StrCat("TIME (", zone.name, ")"),
+          "SUBJECT",
+          "ROLES",
+          "METHOD",
+          "RESOURCE",
+          "REASON",
+          "OUTCOME"};
+}
+
+std::vector<std::string> AuditCells(const av1::AuditEvent& event, const Zone& zone) {
+  return {absl::FormatTime("%Y-%m-%d %H:%M:%S", ToTime(event.time()), zone.tz),
+          event.subject(),
+          OrDash(event.roles()),
+          ShortMethod(event.method()),
+          OrDash(event.resource()),
+          OrDash(event.reason()),
+          event.outcome()};
+}
+
+// ListAudit collects at most `limit` events (0: all) of the pages `request`
+// asks for into `all`.
+grpc::Status ListAudit(Session& session, const av1::ListAuditEventsRequest& request, int limit,
+                       av1::ListAuditEventsResponse* all) {
+  return CollectPages(
+      request,
+      [&](const auto& r, av1::ListAuditEventsResponse* page) {
+        grpc::ClientContext context;
+        session.Prepare(&context);
+        return session.access().ListAuditEvents(&context, r, page);
+      },
+      [](av1::ListAuditEventsResponse& r) { return r.mutable_audit_events(); }, all, limit);
+}
+
+// FollowAudit is `admin audit --follow`: the last `limit` events (0: every
+// event) oldest first, then each new one as the server writes it, one line
+// each (JSON Lines with --json), until interrupted or until the server ends
+// the stream (a revoked role, an expired token, a shutdown).
+int FollowAudit(const GlobalOptions& global, const AuditOptions& options) {
+  if (!options.subject.empty() || !options.resource.empty() || !options.from.empty() ||
+      !options.to.empty()) {
+    return Report(UsageError("--follow filters by --site only"));
+  }
+  Session session(global);
+  av1::WatchAuditEventsRequest watch;
+  watch.set_site(options.site);
+  watch.set_after_id(0);
+  av1::ListAuditEventsResponse last;
+  if (options.limit > 0) {
+    av1::ListAuditEventsRequest request;
+    request.set_site(options.site);
+    request.set_page_size(std::min(options.limit, kPageSize));
+    grpc::Status status = ListAudit(session, request, options.limit, &last);
+    if (!status.ok()) return session.Fail(status);
+    // The stream resumes right after the newest event listed: none is
+    // missed or shown twice.
+    if (!last.audit_events().empty()) {
+      watch.set_after_id(std::stoll(last.audit_events(0).name().substr(strlen("auditEvents/"))));
+    }
+  }
+  const Zone zone = session.DisplayZone(options.site);
+  auto print = [&](const av1::AuditEvent& event) {
+    if (global.json) {
+      PrintJson(std::cout, event, /*one_line=*/true);
+    } else {
+      std::cout << absl::StrJoin(AuditCells(event, zone), "  ") << '\n';
+    }
+    std::cout.flush();
+  };
+  if (!global.json) std::cout << absl::StrJoin(AuditHeaders(zone), "  ") << '\n';
+  for (int i = last.audit_events_size() - 1; i >= 0; --i) print(last.audit_events(i));
+
+  grpc::ClientContext context;
+  session.Prepare(&context);
+  context.set_deadline(std::chrono::system_clock::time_point::max());  // until interrupted
+  std::unique_ptr<grpc::ClientReader<av1::AuditEvent>> reader =
+      session.access().WatchAuditEvents(&context, watch);
+  av1::AuditEvent event;
+  while (reader->Read(&event)) print(event);
+  grpc::Status status = reader->Finish();
+  return status.ok() ? kExitOk : session.Fail(status);
+}
+
+}  // namespace
+
 int RunAudit(const GlobalOptions& global, const AuditOptions& options) {
+  if (options.follow) return FollowAudit(global, options);
   av1::ListAuditEventsRequest request;
   request.set_subject(options.subject);
   request.set_site(options.site);
@@ -351,15 +442,7 @@ int RunAudit(const GlobalOptions& global, const AuditOptions& options) {
 
   Session session(global);
   av1::ListAuditEventsResponse all;
-  grpc::Status status = CollectPages(
-      request,
-      [&](const auto& r, av1::ListAuditEventsResponse* page) {
-        grpc::ClientContext context;
-        session.Prepare(&context);
-        return session.access().ListAuditEvents(&context, r, page);
-      },
-      [](av1::ListAuditEventsResponse& r) { return r.mutable_audit_events(); }, &all,
-      options.limit);
+  grpc::Status status = ListAudit(session, request, options.limit, &all);
   if (!status.ok()) return session.Fail(status);
   if (global.json) return PrintJsonMessage(all);
   if (all.audit_events().empty()) {
@@ -367,13 +450,8 @@ int RunAudit(const GlobalOptions& global, const AuditOptions& options) {
     return kExitOk;
   }
   const Zone zone = session.DisplayZone(options.site);
-  Table table({absl::StrCat("TIME (", zone.name, ")"), "SUBJECT", "ROLES", "METHOD", "RESOURCE",
-               "REASON", "OUTCOME"});
-  for (const av1::AuditEvent& event : all.audit_events()) {
-    table.AddRow({absl::FormatTime("%Y-%m-%d %H:%M:%S", ToTime(event.time()), zone.tz),
-                  event.subject(), OrDash(event.roles()), ShortMethod(event.method()),
-                  OrDash(event.resource()), OrDash(event.reason()), event.outcome()});
-  }
+  Table table(AuditHeaders(zone));
+  for (const av1::AuditEvent& event : all.audit_events()) table.AddRow(AuditCells(event, zone));
   table.Print(std::cout);
   return kExitOk;
 }

@@ -233,6 +233,9 @@ void AddAccessCommands(CommandLine& cli, CLI::App* admin) {
       ->type_name("N")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  audit->add_flag("--follow,-f", audit_options.follow,
+                  "Show the last --limit events oldest first (0: all), then each new one as it "
+                  "is written, until interrupted (Ctrl-C); filters by --site only");
   cli.OnRun(audit, [&global, &audit_options] { return RunAudit(global, audit_options); });
 }
 

@@ -200,6 +200,9 @@ struct AuditOptions {
   std::string from;  // RFC 3339; empty: the beginning
   std::string to;    // RFC 3339, excluded; empty: now
   int limit = 50;    // 0: all
+  // Print the last `limit` events oldest first, then each new one until
+  // interrupted (only `site` filters).
+  bool follow = false;
 };
 
 int RunLogin(const GlobalOptions& global, const LoginOptions& options);

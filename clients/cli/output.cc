@@ -85,10 +85,10 @@ void PrintFields(std::ostream& out, const std::vector<Field>& fields) {
   }
 }
 
-bool PrintJson(std::ostream& out, const google::protobuf::Message& message) {
+bool PrintJson(std::ostream& out, const google::protobuf::Message& message, bool one_line) {
   google::protobuf::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
-  options.add_whitespace = true;
+  options.add_whitespace = !one_line;
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(message, &json, options).ok()) {
     return false;

@@ -60,7 +60,8 @@ void PrintFields(std::ostream& out, const std::vector<Field>& fields);
 // PrintJson prints `message` as JSON, primitive fields included even when
 // zero. Returns false (having printed nothing) if the message cannot be
 // converted.
-bool PrintJson(std::ostream& out, const google::protobuf::Message& message);
+// `one_line`: compact, on one line (JSON Lines, for streams).
+bool PrintJson(std::ostream& out, const google::protobuf::Message& message, bool one_line = false);
 
 // Zone is a loaded time zone and the name it was loaded from.
 struct Zone {

@@ -137,9 +137,8 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare(
       "access_list_audit",
       absl::StrCat(
-          "SELECT id, ", Micros("time"),
-          " AS time_micros, subject, roles, method, resource, "
-          "coalesce(site_id, 0) AS site_id, reason, outcome FROM access.audit_log "
+          "SELECT ", kAuditEventColumns,
+          " FROM access.audit_log "
           "WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR site_id = $2) "
           "AND ($3 = '' OR resource = $3) AND time >= $4::timestamptz AND time < $5::timestamptz "
           "AND id < $6 ORDER BY id DESC LIMIT $7"));
@@ -147,8 +146,8 @@ void PrepareStatements(db::Pool& pool) {
 
 }  // namespace
 
-AccessService::AccessService(const ServiceContext& context, Directory* directory)
-    : ctx_(context), directory_(directory) {
+AccessService::AccessService(const ServiceContext& context, Directory* directory, AuditFeed* feed)
+    : ctx_(context), directory_(directory), feed_(feed) {
   PrepareStatements(*ctx_.pool);
 }
 
@@ -394,17 +393,7 @@ grpc::Status AccessService::ListAuditEvents(grpc::ServerContext* context,
               tx.exec_prepared("access_list_audit", req->subject(), site, req->resource(),
                                db::SqlTime(start), db::SqlTime(end), page.after, page.size + 1);
           for (int i = 0; i < static_cast<int>(r.size()) && i < page.size; ++i) {
-            v1::AuditEvent* e = resp->add_audit_events();
-            const pqxx::row row = r[i];
-            e->set_name(absl::StrCat("auditEvents/", row["id"].as<int64_t>()));
-            *e->mutable_time() = Ts(row["time_micros"].as<int64_t>());
-            e->set_subject(row["subject"].as<std::string>());
-            e->set_roles(row["roles"].as<std::string>());
-            e->set_method(row["method"].as<std::string>());
-            e->set_resource(row["resource"].as<std::string>());
-            e->set_site(SiteName(row["site_id"].as<int64_t>()));
-            e->set_reason(row["reason"].as<std::string>());
-            e->set_outcome(row["outcome"].as<std::string>());
+            AuditEventFromRow(r[i], resp->add_audit_events());
           }
           if (static_cast<int>(r.size()) > page.size) {
             resp->set_next_page_token(
@@ -413,6 +402,11 @@ grpc::Status AccessService::ListAuditEvents(grpc::ServerContext* context,
           return absl::OkStatus();
         });
       });
+}
+
+grpc::ServerWriteReactor<v1::AuditEvent>* AccessService::WatchAuditEvents(
+    grpc::CallbackServerContext* context, const v1::WatchAuditEventsRequest* request) {
+  return OpenStream(new AuditTail(ctx_.gate, context, feed_, *request));
 }
 
 }  // namespace accueil::access

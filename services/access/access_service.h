@@ -6,6 +6,7 @@
 #pragma once
 
 #include "accueil/access/v1/access.grpc.pb.h"
+#include "services/access/audit_feed.h"
 #include "services/access/directory.h"
 #include "services/common/server.h"
 
@@ -13,10 +14,13 @@ namespace accueil::access {
 
 namespace v1 = ::accueil::access::v1;
 
-class AccessService final : public v1::AccessService::Service {
+// Unary methods are synchronous handlers; WatchAuditEvents, a stream, is a
+// callback reactor (stream.h), so that open tails hold no thread.
+class AccessService final
+    : public v1::AccessService::WithCallbackMethod_WatchAuditEvents<v1::AccessService::Service> {
  public:
-  // `directory` makes device tokens.
-  AccessService(const ServiceContext& context, Directory* directory);
+  // `directory` makes device tokens; `feed` feeds the audit tails.
+  AccessService(const ServiceContext& context, Directory* directory, AuditFeed* feed);
 
   grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*, v1::Caller*) override;
   grpc::Status GrantRole(grpc::ServerContext*, const v1::GrantRoleRequest*,
@@ -33,6 +37,8 @@ class AccessService final : public v1::AccessService::Service {
                                 v1::ListDeviceTokensResponse*) override;
   grpc::Status ListAuditEvents(grpc::ServerContext*, const v1::ListAuditEventsRequest*,
                                v1::ListAuditEventsResponse*) override;
+  grpc::ServerWriteReactor<v1::AuditEvent>* WatchAuditEvents(
+      grpc::CallbackServerContext* context, const v1::WatchAuditEventsRequest* request) override;
 
  private:
   // SiteExists asks the booking module, which owns sites, through its API:
@@ -42,6 +48,7 @@ class AccessService final : public v1::AccessService::Service {
 
   ServiceContext ctx_;
   Directory* directory_;
+  AuditFeed* feed_;
 };
 
 }  // namespace accueil::access

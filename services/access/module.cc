@@ -54,10 +54,16 @@ class AccessModule final : public Module {
 
   absl::StatusOr<ModuleParts> Start(const ServiceContext& context) override {
     ModuleParts parts;
-    parts.services.push_back({std::make_unique<AccessService>(context, directory_.get()),
-                              v1::AccessService::service_full_name()});
+    auto feed = std::make_unique<AuditFeed>(context.pool);
+    parts.services.push_back(
+        {std::make_unique<AccessService>(context, directory_.get(), feed.get()),
+         v1::AccessService::service_full_name()});
+    // The tails learn of new rows as soon as the consumer has moved them.
+    AuditFeed* tails = feed.get();
     parts.workers.push_back(
-        NewAuditConsumer(context.pool, context.clock, context.metrics, nullptr));
+        NewAuditConsumer(context.pool, context.clock, context.metrics, [tails] { tails->Wake(); }));
+    // Started after the services and stopped before them, by the host.
+    parts.workers.push_back(std::move(feed));
     return parts;
   }
 

@@ -15,6 +15,7 @@
 #include "services/common/log.h"
 #include "services/common/metrics.h"
 #include "services/common/status_macros.h"
+#include "services/common/stream.h"
 
 namespace accueil {
 namespace {
@@ -64,6 +65,7 @@ std::string NewRequestId() {
 absl::Status Call::Authorize(int64_t site_id, const std::function<bool(Role)>& role_allowed,
                              bool reason_needed) {
   site_checked_ = true;
+  checked_site_ = site_id;
   if (resource_site_ == 0) resource_site_ = site_id;
   bool allowed = false;
   for (int r = access::v1::Role_MIN; r <= access::v1::Role_MAX && !allowed; ++r) {
@@ -106,11 +108,6 @@ bool Call::IsAgent() const {
   return false;
 }
 
-std::string_view Call::ActorKind() const {
-  if (caller_.Holds(access::v1::SERVICE)) return "service";
-  return IsAgent() ? "agent" : "public";
-}
-
 absl::Status Call::AuthorizeAgent(int64_t site_id) {
   return Authorize(
       site_id,
@@ -122,21 +119,43 @@ absl::Status Call::AuthorizeAgent(int64_t site_id) {
 }
 
 Gate::Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::AuditLog* audit,
-           const Clock* clock, Metrics* metrics)
+           const Clock* clock, Metrics* metrics, GateOptions options)
     : authenticator_(authenticator),
       limiter_(limiter),
       audit_(audit),
       clock_(clock),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      streams_(std::make_unique<StreamRegistry>(this, options)) {}
 
-absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, Call& call) {
+Gate::~Gate() = default;
+
+absl::Status Gate::Admit(grpc::ServerContextBase* context, std::string_view method, Call& call) {
+  Receive(*context, method, call);
+  return Admit(method, call);
+}
+
+void Gate::Receive(grpc::ServerContextBase& context, std::string_view method, Call& call) const {
+  std::string client_id = auth::ClientMetadata(context, "x-request-id");
+  call.request_id_ = IsSafeToken(client_id, 64) ? client_id : NewRequestId();
+  context.AddInitialMetadata("x-request-id", call.request_id_);
   call.policy_ = &PolicyOf(method);
-  ASSIGN_OR_RETURN(call.caller_, authenticator_->Authenticate(*context));
-  call.authorization_ = auth::ClientMetadata(*context, "authorization");
+  call.method_ = std::string(method);
+  call.clock_ = clock_;
+  call.authorization_ = auth::ClientMetadata(context, "authorization");
+  call.caller_.client = authenticator_->ClientOf(context);
   // The agent's reason: x-agent-reason-bin carries UTF-8 (any script),
-  // x-agent-reason plain ASCII (gRPC metadata).
-  std::string reason = auth::ClientMetadata(*context, "x-agent-reason-bin");
-  if (reason.empty()) reason = auth::ClientMetadata(*context, "x-agent-reason");
+  // x-agent-reason plain ASCII (gRPC metadata). Checked by Admit.
+  call.agent_reason_ = auth::ClientMetadata(context, "x-agent-reason-bin");
+  if (call.agent_reason_.empty())
+    call.agent_reason_ = auth::ClientMetadata(context, "x-agent-reason");
+}
+
+absl::Status Gate::Admit(std::string_view method, Call& call) {
+  std::string client = std::move(call.caller_.client);
+  ASSIGN_OR_RETURN(call.caller_, authenticator_->FromAuthorization(call.authorization_));
+  call.caller_.client = std::move(client);
+  std::string reason = std::move(call.agent_reason_);
+  call.agent_reason_.clear();
   if (!reason.empty()) {
     absl::StatusOr<std::string> text = reason.size() > 2000
                                            ? absl::InvalidArgumentError("too long")
@@ -157,6 +176,10 @@ absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, 
     RETURN_IF_ERROR(
         limiter_->Admit(call.caller_.client, call.policy_->rate_limit(), call.admitted_));
   }
+  return Allowed(call);
+}
+
+absl::Status Gate::Allowed(const Call& call) const {
   if (Allows(*call.policy_, access::v1::PUBLIC)) return absl::OkStatus();
   for (const auth::Grant& g : call.caller_.grants) {
     if (Allows(*call.policy_, g.role)) return absl::OkStatus();
@@ -174,49 +197,18 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
                           const std::function<absl::Status(Call&)>& handler) {
   absl::Time start = absl::Now();
   Call call;
-  call.method_ = std::string(method);
-  call.clock_ = clock_;
-  std::string client_id = auth::ClientMetadata(*context, "x-request-id");
-  call.request_id_ = IsSafeToken(client_id, 64) ? client_id : NewRequestId();
-  context->AddInitialMetadata("x-request-id", call.request_id_);
-
   absl::Status status = Admit(context, method, call);
-  if (status.ok()) {
-    try {
-      status = handler(call);
-    } catch (const std::exception& e) {
-      log::Error("rpc.exception",
-                 {{"request_id", call.request_id_}, {"method", method}, {"what", e.what()}});
-      status = Error(absl::StatusCode::kInternal, "INTERNAL", "internal error");
-    }
-    if (status.code() == absl::StatusCode::kInvalidArgument && call.caller_.IsPublic() &&
-        limiter_ != nullptr) {
-      // A malformed request books nothing: it does not count towards the cap.
-      limiter_->Withdraw(call.caller_.client, call.policy_->rate_limit(), call.admitted_);
-    }
-    if (status.ok() && call.policy_->site_scoped() && !call.site_checked_) {
-      // Deny by default: a site-scoped handler must say which site it touched.
-      log::Error("rpc.site_unchecked", {{"method", method}});
-      status = Error(absl::StatusCode::kInternal, "SITE_UNCHECKED", "internal error");
-    }
-  }
-  absl::Duration elapsed = absl::Now() - start;
-  metrics_->RecordCall(method, status.code(), elapsed);
-  std::string millis = absl::StrCat(absl::ToDoubleMilliseconds(elapsed));
-  std::string code = absl::StatusCodeToString(status.code());
-  std::string reason = ErrorReason(status);
-  // One access line per call: method, outcome, duration; never the content.
-  auto line = {log::Field{"request_id", call.request_id_}, log::Field{"method", method},
-               log::Field{"code", code}, log::Field{"reason", reason}, log::Field{"ms", millis}};
-  if (status.code() == absl::StatusCode::kInternal) {
-    log::Error("rpc", line);
-  } else {
-    log::Info("rpc", line);
-  }
+  if (status.ok()) status = Run(method, call, handler);
+  Log("rpc", method, call, status, start);
   // A change's record is already committed with it; a failed change's
   // record rolled back with it, and the refusal is recorded now.
   if (call.Audited() && !(status.ok() && call.audited_in_tx_)) Audit(method, call, status);
   return ToGrpcStatus(status);
+}
+
+std::string_view Call::ActorKind() const {
+  if (caller_.Holds(access::v1::SERVICE)) return "service";
+  return IsAgent() ? "agent" : "public";
 }
 
 bool Call::Audited() const {
@@ -237,6 +229,59 @@ void Call::AuditIn(pqxx::transaction_base& tx) {
   if (!Audited()) return;
   events::AppendAudit(tx, Record(absl::OkStatus()));
   audited_in_tx_ = true;
+}
+
+absl::Status Gate::Run(std::string_view method, Call& call,
+                       const std::function<absl::Status(Call&)>& handler) {
+  absl::Status status;
+  try {
+    status = handler(call);
+  } catch (const std::exception& e) {
+    log::Error("rpc.exception",
+               {{"request_id", call.request_id_}, {"method", method}, {"what", e.what()}});
+    status = Error(absl::StatusCode::kInternal, "INTERNAL", "internal error");
+  }
+  if (status.code() == absl::StatusCode::kInvalidArgument && call.caller_.IsPublic() &&
+      limiter_ != nullptr) {
+    // A malformed request books nothing: it does not count towards the cap.
+    limiter_->Withdraw(call.caller_.client, call.policy_->rate_limit(), call.admitted_);
+  }
+  if (status.ok() && call.policy_->site_scoped() && !call.site_checked_) {
+    // Deny by default: a site-scoped handler must say which site it touched.
+    log::Error("rpc.site_unchecked", {{"method", method}});
+    status = Error(absl::StatusCode::kInternal, "SITE_UNCHECKED", "internal error");
+  }
+  return status;
+}
+
+void Gate::Log(std::string_view event, std::string_view method, const Call& call,
+               const absl::Status& status, absl::Time start,
+               std::optional<int64_t> messages) const {
+  absl::Duration elapsed = absl::Now() - start;
+  metrics_->RecordCall(method, status.code(), elapsed);
+  std::string millis = absl::StrCat(absl::ToDoubleMilliseconds(elapsed));
+  std::string code = absl::StatusCodeToString(status.code());
+  std::string reason = ErrorReason(status);
+  auto write = [&](std::initializer_list<log::Field> fields) {
+    if (status.code() == absl::StatusCode::kInternal) {
+      log::Error(event, fields);
+    } else {
+      log::Info(event, fields);
+    }
+  };
+  // One access line per call or stream: method, outcome, duration (and for
+  // a stream the messages sent); never the content.
+  log::Field id{"request_id", call.request_id_};
+  if (messages) {
+    write({id,
+           {"method", method},
+           {"code", code},
+           {"reason", reason},
+           {"ms", millis},
+           {"messages", absl::StrCat(*messages)}});
+  } else {
+    write({id, {"method", method}, {"code", code}, {"reason", reason}, {"ms", millis}});
+  }
 }
 
 void Gate::Audit(std::string_view method, const Call& call, const absl::Status& status) {

@@ -15,6 +15,8 @@
 //      content) and, for agents, administrators and devices, an audit row;
 //      counts the call and its duration in the metrics (metrics.h).
 // (gRPC 1.51 interceptors cannot reject a call, hence a wrapper.)
+// Server-streaming methods go through the same steps once, when the stream
+// opens, and are checked again while open (stream.h).
 //
 //   grpc::Status Booking::GetAppointment(grpc::ServerContext* ctx, ...) {
 //     return gate_->Handle(ctx, kGetAppointment, [&](Call& call) { ... });
@@ -23,6 +25,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +36,8 @@
 #include <pqxx/pqxx>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "accueil/access/v1/policy.pb.h"
 #include "services/common/auth/authenticator.h"
 #include "services/common/auth/caller.h"
@@ -41,12 +48,15 @@
 namespace accueil {
 
 class Metrics;
+class StreamCall;
+class StreamRegistry;
 
 // Call is what a handler knows of the call it serves. Not thread-safe (one
 // call, one thread).
 class Call {
  public:
   const auth::Caller& caller() const { return caller_; }
+  const std::string& request_id() const { return request_id_; }
 
   // AuthorizeSite: the caller must hold one of the policy's roles on
   // `site_id` (0: the call needs a grant on every site, e.g. CreateSite).
@@ -109,6 +119,15 @@ class Call {
   const Clock* clock_ = nullptr;
   bool audited_in_tx_ = false;
   auth::AuditRecord Record(const absl::Status& status) const;
+  int64_t checked_site_ = 0;  // the last site Authorize checked
+};
+
+struct GateOptions {
+  // How often the credentials an open stream was admitted with are checked
+  // again (a revoked role or device token, an expired JWT end it).
+  absl::Duration stream_recheck = absl::Seconds(30);
+  // Threads admitting streams (authentication reads PostgreSQL).
+  int stream_admission_threads = 2;
 };
 
 // Gate is thread-safe.
@@ -118,22 +137,59 @@ class Gate {
   // agents, administrators and devices (the access module's log); `metrics`
   // counts every call.
   Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::AuditLog* audit,
-       const Clock* clock, Metrics* metrics);
+       const Clock* clock, Metrics* metrics, GateOptions options = {});
+  ~Gate();
 
   // Handle runs `handler` for the method whose full proto name is `method`
   // ("accueil.booking.v1.BookingService.CreateAppointment").
   grpc::Status Handle(grpc::ServerContext* context, std::string_view method,
                       const std::function<absl::Status(Call&)>& handler);
 
+  // Open admits a new server stream on the gate's executor (stream.h's
+  // OpenStream calls it); the stream ends with the refusal if any.
+  void Open(StreamCall* stream);
+
+  // CloseStreams ends every open stream with UNAVAILABLE SHUTTING_DOWN and
+  // refuses new ones (before the server shuts down: it waits for streams).
+  void CloseStreams();
+
+  // OpenStreams: streams opened and not yet ended.
+  size_t OpenStreams() const;
+
  private:
-  absl::Status Admit(grpc::ServerContext* context, std::string_view method, Call& call);
+  friend class StreamCall;
+  friend class StreamRegistry;
+  absl::Status Admit(grpc::ServerContextBase* context, std::string_view method, Call& call);
+  // Receive gives the call its request id (echoed in the response metadata)
+  // and copies what admission needs from its metadata, without I/O (a
+  // stream's context may be gone by the time it is admitted); Admit(method,
+  // call) then authenticates and checks the policy.
+  void Receive(grpc::ServerContextBase& context, std::string_view method, Call& call) const;
+  absl::Status Admit(std::string_view method, Call& call);
+  // Allowed: the caller holds a role of the policy somewhere (or it is public).
+  absl::Status Allowed(const Call& call) const;
+  // Run runs an admitted call's handler, then the checks every handler owes.
+  absl::Status Run(std::string_view method, Call& call,
+                   const std::function<absl::Status(Call&)>& handler);
+  // Log writes the access line of a call or stream (`messages`: sent).
+  void Log(std::string_view event, std::string_view method, const Call& call,
+           const absl::Status& status, absl::Time start,
+           std::optional<int64_t> messages = std::nullopt) const;
   void Audit(std::string_view method, const Call& call, const absl::Status& status);
+  // Streams (stream.cc).
+  void AdmitStream(StreamCall* stream);
+  void StreamEnded(StreamCall* stream);
+  // Recheck: the stream's opening credentials still admit it; `callers`
+  // caches the callers authenticated during one pass, by credential.
+  absl::Status Recheck(const StreamCall& stream,
+                       std::map<std::string, absl::StatusOr<auth::Caller>>& callers) const;
 
   auth::Authenticator* authenticator_;
   RateLimiter* limiter_;
   auth::AuditLog* audit_;
   const Clock* clock_;
   Metrics* metrics_;
+  std::unique_ptr<StreamRegistry> streams_;
 };
 
 // NewRequestId returns a random identifier (hex, 128 bits).

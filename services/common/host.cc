@@ -120,8 +120,10 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
       auth::AuthenticatorOptions{{issuer, config.oidc_audience, absl::Seconds(60)},
                                  config.trusted_proxies});
   ASSIGN_OR_RETURN(limiter_, RateLimiter::Create(options.limits.value_or(LimitsOf(config))));
+  GateOptions gate;
+  gate.stream_recheck = options.stream_recheck;
   gate_ = std::make_unique<Gate>(authenticator_.get(), limiter_.get(), audit_.get(), clock_,
-                                 metrics_.get());
+                                 metrics_.get(), gate);
   ServerOptions transport = options.transport.value_or(TransportOf(config));
   peers_ = std::make_unique<Peers>(
       config.module_addresses, std::set<std::string>(served_.begin(), served_.end()),
@@ -185,6 +187,8 @@ void Host::Shutdown(absl::Duration grace) {
   }
   if (health_thread_.joinable()) health_thread_.join();
   for (auto& [module, worker] : workers_) worker->Stop();
+  // gRPC's shutdown waits for open streams: end them first.
+  if (gate_ != nullptr) gate_->CloseStreams();
   if (server_ != nullptr) server_->Shutdown(grace);
   if (purger_ != nullptr) purger_->Stop();
   if (dev_issuer_ != nullptr) dev_issuer_->Stop();

@@ -46,6 +46,8 @@ struct HostOptions {
   std::optional<ServerOptions> transport;  // default: from the configuration
   std::optional<std::string> issuer;       // default: oidc_issuer (or the dev issuer)
   bool purge_every_hour = true;
+  // How often open streams' credentials are checked again (gate.h).
+  absl::Duration stream_recheck = absl::Seconds(30);
 };
 
 class Host {
@@ -67,8 +69,9 @@ class Host {
   db::Pool& pool() { return *pool_; }
   const PersonDataRegistry& person_data() const { return person_data_; }
 
-  // Shutdown: workers stop, then the server (waiting up to `grace` for calls
-  // in flight), then the purge and the development issuer.
+  // Shutdown: workers stop, open streams end (UNAVAILABLE SHUTTING_DOWN),
+  // then the server (waiting up to `grace` for calls in flight), then the
+  // purge and the development issuer.
   void Shutdown(absl::Duration grace);
 
  private:

@@ -656,8 +656,9 @@ TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
   Metrics metrics;
   Gate gate(&authenticator, limiter->get(), &audit, &clock_, &metrics);
   ServiceContext context{pool_, &clock_, &*secrets, &gate, nullptr, nullptr, nullptr, &metrics};
+  access::AuditFeed feed(pool_);  // no tail here: never started
   std::vector<HostedService> services;
-  services.push_back({std::make_unique<access::AccessService>(context, &directory),
+  services.push_back({std::make_unique<access::AccessService>(context, &directory, &feed),
                       access::v1::AccessService::service_full_name()});
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start("127.0.0.1:0", std::move(services));

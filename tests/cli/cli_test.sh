@@ -413,6 +413,37 @@ expect_exit 0 "admin audit --limit 1" admin_cli admin audit --limit 1 &&
   if (($(wc -l <"$work/out") == 2)); then pass "audit --limit 1: one event"; else fail "audit --limit 1: not one event"; fi
 expect_exit 6 "admin audit as lodge agent is refused" with_token "$lodge" admin audit
 
+# Following the audit log: the last event, then each new one as it is
+# written, until the process is stopped.
+admin_cli admin audit --follow --limit 1 >"$work/follow" 2>"$work/follow.err" &
+follow_pid=$!
+followed=0
+# The follower prints its header once its last event is listed; the grant is
+# made after, so that the stream, not the listing, brings it.
+for _ in $(seq 100); do
+  if (($(wc -l <"$work/follow") >= 2)); then break; fi
+  sleep 0.2
+done
+admin_cli admin grant --subject cli-test-follow --role lodge --site "$site" >/dev/null
+for _ in $(seq 100); do
+  if grep -Eq "cli-test-admin +[^ ]*ADMINISTRATOR[^ ]* +GrantRole +roleBindings/[0-9]+ +- +OK$" "$work/follow"; then
+    followed=1
+    break
+  fi
+  sleep 0.2
+done
+kill -TERM "$follow_pid" 2>/dev/null
+wait "$follow_pid" 2>/dev/null
+if ((followed)) && [[ "$(head -1 "$work/follow")" == TIME* ]]; then
+  pass "audit --follow: prints the grant as it is written"
+else
+  fail "audit --follow: the grant did not appear"
+  sed 's/^/  follow: /' "$work/follow" "$work/follow.err"
+fi
+expect_exit 6 "admin audit --follow as lodge agent is refused" with_token "$lodge" admin audit --follow --limit 0 &&
+  expect_text "audit --follow refused: ROLE_REQUIRED" err "ROLE_REQUIRED"
+expect_exit 2 "admin audit --follow --subject is a usage error" admin_cli admin audit --follow --subject x
+
 # Roles.
 expect_exit 0 "admin grant" admin_cli admin grant --subject cli-test-alice --role counter --site "$site" ||
   fatal "admin grant"

@@ -58,6 +58,38 @@ grpc::Status CallEmpty(grpc::Channel* channel, const std::string& method) {
   return status;
 }
 
+// OpenEmpty opens the server stream `method` with an empty request and
+// returns how it ended: the refusal (or another error) when it ends by
+// itself, else, once admitted and still open after 10 s, CANCELLED (the test
+// ends it). The gate refuses within milliseconds.
+grpc::Status OpenEmpty(grpc::Channel* channel, const std::string& method) {
+  grpc::GenericStub stub(channel->shared_from_this());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  ctx.AddMetadata("x-agent-reason", "role table test");
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareCall(&ctx, method, &cq);
+  void* tag;
+  bool ok;
+  auto step = [&](auto start) {
+    start();
+    cq.Next(&tag, &ok);
+  };
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);
+  step([&] { call->StartCall(nullptr); });
+  step([&] { call->Write(request, nullptr); });
+  step([&] { call->WritesDone(nullptr); });
+  grpc::Status status;
+  call->Finish(&status, nullptr);
+  if (cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::seconds(10)) ==
+      grpc::CompletionQueue::TIMEOUT) {
+    ctx.TryCancel();
+    cq.Next(&tag, &ok);
+  }
+  return status;
+}
+
 bool Refused(const grpc::Status& status) {
   std::string reason = ErrorReason(FromGrpcStatus(status));
   return reason == "ROLE_REQUIRED" || reason == "AUTHENTICATION_REQUIRED" || reason == "NO_POLICY";
@@ -99,6 +131,7 @@ TEST(RoleTable, EveryMethodAdmitsExactlyTheRolesItDeclares) {
   std::vector<std::string> services = ServicesInProtoFiles();
   ASSERT_GE(services.size(), 2u);
   int checked = 0;
+  int streams = 0;
   for (const std::string& name : services) {
     const google::protobuf::ServiceDescriptor* service =
         google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
@@ -111,7 +144,10 @@ TEST(RoleTable, EveryMethodAdmitsExactlyTheRolesItDeclares) {
       bool open = allowed.count(access::v1::PUBLIC) > 0;
       std::string path = absl::StrCat("/", service->full_name(), "/", method->name());
       for (const auto& [role, token] : callers) {
-        grpc::Status status = CallEmpty(server->Channel(token).get(), path);
+        grpc::Status status = method->server_streaming()
+                                  ? OpenEmpty(server->Channel(token).get(), path)
+                                  : CallEmpty(server->Channel(token).get(), path);
+        streams += method->server_streaming();
         bool should_admit = open || allowed.count(role) > 0;
         EXPECT_EQ(!Refused(status), should_admit)
             << method->full_name() << " as " << access::v1::Role_Name(role) << ": got "
@@ -127,6 +163,7 @@ TEST(RoleTable, EveryMethodAdmitsExactlyTheRolesItDeclares) {
     }
   }
   EXPECT_GT(checked, 7 * 25);
+  EXPECT_GE(streams, 7) << "no server-streaming method was checked";
 }
 
 TEST(RoleTable, BadCredentialsAreRefusedNotTreatedAsPublic) {

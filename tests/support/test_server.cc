@@ -89,6 +89,7 @@ void TestServer::StartServices() {
   host.issuer = kTestIssuer;
   host.limits = options_.limits;
   host.transport = options_.transport;
+  host.stream_recheck = options_.stream_recheck;
   // Purge tests run their own passes.
   host.purge_every_hour = false;
   std::vector<std::unique_ptr<Module>> modules;

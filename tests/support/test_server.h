@@ -52,6 +52,8 @@ struct TestServerOptions {
   std::vector<std::string> services;
   // The Prometheus port (metrics_listen, e.g. "127.0.0.1:0"); empty: none.
   std::string metrics_listen;
+  // How often open streams' credentials are checked again.
+  absl::Duration stream_recheck = absl::Seconds(30);
 };
 
 class TestServer {

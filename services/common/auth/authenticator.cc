@@ -85,7 +85,7 @@ std::shared_ptr<const KeySet> StaticKeys::Keys() {
   return keys_;
 }
 
-std::string ClientMetadata(const grpc::ServerContext& context, const char* key) {
+std::string ClientMetadata(const grpc::ServerContextBase& context, const char* key) {
   auto it = context.client_metadata().find(key);
   if (it == context.client_metadata().end()) return "";
   return std::string(it->second.data(), it->second.size());
@@ -104,7 +104,7 @@ Authenticator::Authenticator(Directory* directory, const Clock* clock, KeyProvid
   }
 }
 
-std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
+std::string Authenticator::ClientOf(const grpc::ServerContextBase& context) const {
   std::string peer = PeerAddress(context.peer());
   if (trusted_proxies_.empty()) return peer;
   std::optional<input::IpAddress> address = input::ParseIpAddress(peer);
@@ -122,20 +122,21 @@ std::string Authenticator::ClientOf(const grpc::ServerContext& context) const {
   return peer;
 }
 
-absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContext& context) const {
-  std::string header = ClientMetadata(context, "authorization");
-  absl::StatusOr<Caller> caller = Caller();
-  if (!header.empty()) {
-    absl::string_view value = header;
-    if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
-      return Unauthenticated("CREDENTIALS_MALFORMED", "expected: authorization: Bearer <token>");
-    }
-    caller = absl::StartsWith(value, kDeviceTokenPrefix)
-                 ? FromDeviceToken(std::string_view(value.data(), value.size()))
-                 : FromJwt(std::string_view(value.data(), value.size()));
-  }
+absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase& context) const {
+  absl::StatusOr<Caller> caller = FromAuthorization(ClientMetadata(context, "authorization"));
   if (caller.ok()) caller->client = ClientOf(context);
   return caller;
+}
+
+absl::StatusOr<Caller> Authenticator::FromAuthorization(std::string_view header) const {
+  if (header.empty()) return Caller();
+  absl::string_view value(header.data(), header.size());
+  if (!absl::ConsumePrefix(&value, "Bearer ") || value.empty()) {
+    return Unauthenticated("CREDENTIALS_MALFORMED", "expected: authorization: Bearer <token>");
+  }
+  return absl::StartsWith(value, kDeviceTokenPrefix)
+             ? FromDeviceToken(std::string_view(value.data(), value.size()))
+             : FromJwt(std::string_view(value.data(), value.size()));
 }
 
 absl::StatusOr<Caller> Authenticator::FromJwt(std::string_view token) const {

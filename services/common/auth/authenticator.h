@@ -75,7 +75,7 @@ struct AuthenticatorOptions {
 };
 
 // ClientMetadata is the value of the request header `key` ("" when absent).
-std::string ClientMetadata(const grpc::ServerContext& context, const char* key);
+std::string ClientMetadata(const grpc::ServerContextBase& context, const char* key);
 
 // Authenticator is thread-safe.
 class Authenticator {
@@ -84,12 +84,19 @@ class Authenticator {
   Authenticator(Directory* directory, const Clock* clock, KeyProvider* keys,
                 AuthenticatorOptions options);
 
-  absl::StatusOr<Caller> Authenticate(const grpc::ServerContext& context) const;
+  absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& context) const;
+
+  // FromAuthorization: the caller whose `authorization` header is `header`
+  // ("" for the public), without the client address. The gate checks an
+  // open stream's opening credentials again with it.
+  absl::StatusOr<Caller> FromAuthorization(std::string_view header) const;
+
+  // ClientOf: the client identity of the call for rate limits (no I/O).
+  std::string ClientOf(const grpc::ServerContextBase& context) const;
 
  private:
   absl::StatusOr<Caller> FromJwt(std::string_view token) const;
   absl::StatusOr<Caller> FromDeviceToken(std::string_view token) const;
-  std::string ClientOf(const grpc::ServerContext& context) const;
 
   Directory* directory_;
   const Clock* clock_;
