@@ -371,8 +371,12 @@ int RunAudit(const GlobalOptions& global, const AuditOptions& options) {
                "REASON", "OUTCOME"});
   for (const av1::AuditEvent& event : all.audit_events()) {
     table.AddRow({absl::FormatTime("%Y-%m-%d %H:%M:%S", ToTime(event.time()), zone.tz),
-                  event.subject(), OrDash(event.roles()), ShortMethod(event.method()),
-                  OrDash(event.resource()), OrDash(event.reason()), event.outcome()});
+                  // A service acting for an agent shows both.
+                  event.acting_for().empty()
+                      ? event.subject()
+                      : absl::StrCat(event.subject(), " for ", event.acting_for()),
+                  OrDash(event.roles()), ShortMethod(event.method()), OrDash(event.resource()),
+                  OrDash(event.reason()), event.outcome()});
   }
   table.Print(std::cout);
   return kExitOk;

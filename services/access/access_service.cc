@@ -138,8 +138,8 @@ void PrepareStatements(db::Pool& pool) {
       absl::StrCat(
           "SELECT id, ", Micros("time"),
           " AS time_micros, subject, roles, method, resource, "
-          "coalesce(site_id, 0) AS site_id, reason, outcome FROM access.audit_log "
-          "WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR site_id = $2) "
+          "coalesce(site_id, 0) AS site_id, reason, outcome, acting_for FROM access.audit_log "
+          "WHERE ($1 = '' OR subject = $1 OR acting_for = $1) AND ($2 = 0 OR site_id = $2) "
           "AND ($3 = '' OR resource = $3) AND time >= $4::timestamptz AND time < $5::timestamptz "
           "AND id < $6 ORDER BY id DESC LIMIT $7"));
 }
@@ -400,6 +400,7 @@ grpc::Status AccessService::ListAuditEvents(grpc::ServerContext* context,
             e->set_site(SiteName(row["site_id"].as<int64_t>()));
             e->set_reason(row["reason"].as<std::string>());
             e->set_outcome(row["outcome"].as<std::string>());
+            e->set_acting_for(row["acting_for"].as<std::string>());
           }
           if (static_cast<int>(r.size()) > page.size) {
             resp->set_next_page_token(

@@ -88,15 +88,15 @@ Directory::DeviceSecret Directory::NewDeviceToken(int64_t id) const {
 AuditLog::AuditLog(db::Pool* pool) : pool_(pool) {
   pool_->Prepare("access_audit",
                  "INSERT INTO access.audit_log (time, subject, roles, method, resource, "
-                 "site_id, reason, outcome) VALUES ($1::timestamptz, $2, $3, $4, $5, "
-                 "NULLIF($6, 0), $7, $8)");
+                 "site_id, reason, outcome, acting_for) VALUES ($1::timestamptz, $2, $3, $4, "
+                 "$5, NULLIF($6, 0), $7, $8, $9)");
 }
 
 absl::Status AuditLog::Record(const auth::AuditRecord& r) {
   return pool_->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     tx.exec_prepared("access_audit", db::SqlTime(r.time), r.subject, r.roles, r.method, r.resource,
-                     r.site_id, r.reason, r.outcome);
+                     r.site_id, r.reason, r.outcome, r.acting_for);
     return absl::OkStatus();
   });
 }

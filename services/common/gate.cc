@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/errors.h"
@@ -46,6 +47,8 @@ bool Allows(const access::v1::AccessPolicy& policy, Role role) {
   }
   return false;
 }
+
+constexpr char kActingAgentHeader[] = "x-acting-agent";
 
 constexpr Role kAgentRoles[] = {access::v1::LODGE_AGENT, access::v1::COUNTER_AGENT,
                                 access::v1::ADMINISTRATOR};
@@ -92,7 +95,12 @@ absl::Status Call::AuthorizeSite(int64_t site_id) {
 }
 
 void Call::Downstream(grpc::ClientContext* context, std::string_view step) const {
-  if (!authorization_.empty()) context->AddMetadata("authorization", authorization_);
+  context->AddMetadata("authorization", service_tokens_->Bearer());
+  // The agent behind the call: a service passes on the one it acts for.
+  std::string agent = caller_.service         ? acting_agent_
+                      : caller_.authenticated ? caller_.subject
+                                              : std::string();
+  if (!agent.empty()) context->AddMetadata(kActingAgentHeader, agent);
   if (!agent_reason_.empty()) context->AddMetadata("x-agent-reason-bin", agent_reason_);
   context->AddMetadata("x-request-id", DerivedRequestId(request_id_, step));
 }
@@ -115,13 +123,40 @@ absl::Status Call::AuthorizeAgent(int64_t site_id) {
 }
 
 Gate::Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::AuditLog* audit,
-           const Clock* clock)
-    : authenticator_(authenticator), limiter_(limiter), audit_(audit), clock_(clock) {}
+           const Clock* clock, auth::ServiceTokens* service_tokens)
+    : authenticator_(authenticator),
+      limiter_(limiter),
+      audit_(audit),
+      clock_(clock),
+      service_tokens_(service_tokens) {}
+
+// AdmitActingAgent believes x-acting-agent only from a service token whose
+// subject holds SERVICE: from anyone else it would let a caller write
+// another agent's name into the audit log.
+absl::Status Gate::AdmitActingAgent(const grpc::ServerContext& context, Call& call) {
+  std::string agent = auth::ClientMetadata(context, kActingAgentHeader);
+  if (agent.empty()) return absl::OkStatus();
+  if (!call.caller_.service || !call.caller_.Holds(Role::SERVICE)) {
+    return WithField(Error(absl::StatusCode::kPermissionDenied, "ACTING_AGENT_NOT_ALLOWED",
+                           "only a service may act for an agent"),
+                     kActingAgentHeader);
+  }
+  bool valid = agent.size() <= 200 && agent != "public" &&
+               !absl::StartsWith(agent, auth::kServiceSubjectPrefix);
+  for (char c : agent) valid = valid && c > 0x20 && c < 0x7f;
+  if (!valid) {
+    return InvalidField("INVALID_ACTING_AGENT", kActingAgentHeader,
+                        "the subject of an agent or device: 1 to 200 printable ASCII characters");
+  }
+  call.acting_agent_ = std::move(agent);
+  return absl::OkStatus();
+}
 
 absl::Status Gate::Admit(grpc::ServerContext* context, std::string_view method, Call& call) {
   call.policy_ = &PolicyOf(method);
   ASSIGN_OR_RETURN(call.caller_, authenticator_->Authenticate(*context));
-  call.authorization_ = auth::ClientMetadata(*context, "authorization");
+  call.service_tokens_ = service_tokens_;
+  RETURN_IF_ERROR(AdmitActingAgent(*context, call));
   // The agent's reason: x-agent-reason-bin carries UTF-8 (any script),
   // x-agent-reason plain ASCII (gRPC metadata).
   std::string reason = auth::ClientMetadata(*context, "x-agent-reason-bin");
@@ -203,15 +238,17 @@ grpc::Status Gate::Handle(grpc::ServerContext* context, std::string_view method,
 }
 
 void Gate::Audit(std::string_view method, const Call& call, const absl::Status& status) {
-  // Calls between services are many and carry no agent decision.
-  bool only_service = !call.caller_.grants.empty();
+  // Calls between services are many and carry no agent decision, unless
+  // the service acts for an agent: then the row names both.
+  bool only_service = !call.caller_.grants.empty() && call.acting_agent_.empty();
   for (const auth::Grant& g : call.caller_.grants) {
     only_service = only_service && g.role == access::v1::SERVICE;
   }
   if (only_service) return;
-  absl::Status written = audit_->Record(
-      {clock_->Now(), call.caller_.subject, call.caller_.RoleNames(), std::string(method),
-       call.resource_, call.resource_site_, call.agent_reason_, CodeName(status.code())});
+  absl::Status written =
+      audit_->Record({clock_->Now(), call.caller_.subject, call.caller_.RoleNames(),
+                      std::string(method), call.resource_, call.resource_site_, call.agent_reason_,
+                      CodeName(status.code()), call.acting_agent_});
   if (!written.ok()) {
     log::Error("audit.write_failed", {{"request_id", call.request_id_}, {"method", method}});
   }

@@ -3,11 +3,13 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/auth/signer.h"
 #include "services/common/db.h"
 #include "services/common/host.h"
 #include "services/common/log.h"
 #include "services/common/migrate.h"
 #include "services/common/retention.h"
+#include "services/common/server.h"
 #include "services/common/status_macros.h"
 
 namespace accueil {
@@ -24,7 +26,10 @@ std::string Usage(const char* program, const std::vector<std::unique_ptr<Module>
       "                 module, once, and exits (a CronJob; the server also purges hourly)\n"
       "  rekey          moves the person keys stored under older keys of the secret key\n"
       "                 ring to its signing key, once, and exits (docs/security.md#secrets)\n"
-      "  config-table   prints the table of configuration keys (docs/operations.md)\n");
+      "  config-table   prints the table of configuration keys (docs/operations.md)\n"
+      "  service-jwk    prints the public key of `service_key_file` as a JWKS under\n"
+      "                 `service_key_id`, to add to `service_jwks_file`\n"
+      "                 (docs/security.md#service-identity)\n");
   for (const auto& m : modules) {
     for (const ModuleCommand& c : m->commands()) absl::StrAppend(&usage, "  ", c.usage, "\n");
   }
@@ -72,7 +77,8 @@ std::optional<int> ParseServerCommandLine(int argc, char** argv,
     }
     // The command comes first; a module's is followed by its arguments.
     if (i == 1) {
-      known = arg == "migrate" || arg == "purge" || arg == "rekey" || arg == "config-table";
+      known = arg == "migrate" || arg == "purge" || arg == "rekey" || arg == "config-table" ||
+              arg == "service-jwk";
       for (const ModuleCommand& c : module_commands) {
         if (arg == c.name && i + c.arguments < argc) {
           line->module_command = c;
@@ -90,6 +96,22 @@ std::optional<int> ParseServerCommandLine(int argc, char** argv,
   return std::nullopt;
 }
 
+int RunServiceJwkCommand(const ServerConfig& config) {
+  if (config.service_key_file.empty() || config.service_key_id.empty()) {
+    return ReportFailure(absl::InvalidArgumentError(
+        "service-jwk: set service_key_file and service_key_id (the key to publish)"));
+  }
+  absl::StatusOr<std::string> pem = ReadPem("service_key_file", config.service_key_file);
+  if (!pem.ok()) return ReportFailure(pem.status());
+  absl::StatusOr<auth::JwtSigner> signer = auth::JwtSigner::FromPem(*pem, config.service_key_id);
+  if (!signer.ok()) {
+    return ReportFailure(
+        absl::InvalidArgumentError(absl::StrCat("service_key_file: ", signer.status().message())));
+  }
+  std::printf("%s\n", auth::JwksDocument({&*signer}).c_str());
+  return 0;
+}
+
 int RunConfigTableCommand(const std::vector<ConfigSection*>& sections) {
   std::fputs(ConfigTable(sections).c_str(), stdout);
   return 0;
@@ -97,6 +119,7 @@ int RunConfigTableCommand(const std::vector<ConfigSection*>& sections) {
 
 int RunServerCommand(const ServerCommandLine& line, const ServerConfig& config,
                      const std::vector<std::unique_ptr<Module>>& modules) {
+  if (line.command == "service-jwk") return RunServiceJwkCommand(config);  // no database
   if (config.migrate_on_start || line.command == "migrate" || line.module_command) {
     if (absl::Status s = MigrateDatabase(config); !s.ok()) return ReportFailure(s);
     if (line.command == "migrate") return 0;

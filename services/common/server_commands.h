@@ -1,5 +1,6 @@
 // The commands of every server binary besides serving: `migrate`, `purge`,
-// `rekey`, `config-table` and the modules' own (`grant-admin SUBJECT`). Each
+// `rekey`, `config-table`, `service-jwk` and the modules' own (`grant-admin
+// SUBJECT`, `grant-service SUBJECT`). Each
 // runs once and returns the process's exit code. ServerMain (host.h,
 // server_main.cc) parses the command line here and dispatches:
 //
@@ -43,9 +44,13 @@ std::optional<int> ParseServerCommandLine(int argc, char** argv,
 // keys (docs/operations.md); needs no configuration.
 int RunConfigTableCommand(const std::vector<ConfigSection*>& sections);
 
-// RunServerCommand runs `line.command` (migrate, purge, rekey or a module's)
-// with the loaded configuration; migrations are applied first when the
-// command needs them or `migrate_on_start` says so.
+// RunServiceJwkCommand is `service-jwk`: prints {"keys": [the public key of
+// service_key_file under service_key_id]}; needs no database.
+int RunServiceJwkCommand(const ServerConfig& config);
+
+// RunServerCommand runs `line.command` (migrate, purge, rekey, service-jwk
+// or a module's) with the loaded configuration; migrations are applied first
+// when the command needs them or `migrate_on_start` says so.
 int RunServerCommand(const ServerCommandLine& line, const ServerConfig& config,
                      const std::vector<std::unique_ptr<Module>>& modules);
 

@@ -78,6 +78,10 @@ void TestServer::StartServices() {
   config.database_url = database_->url();
   config.database_pool_size = options_.pool_size;
   config.trusted_proxies = options_.trusted_proxies;
+  config.service_key_file = options_.service_key_file;
+  config.service_key_id = options_.service_key_id;
+  config.service_jwks_file = options_.service_jwks_file;
+  config.service_subject = options_.service_subject;
   HostOptions host;
   host.clock = &clock_;
   host.keys = &keys_;

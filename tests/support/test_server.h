@@ -48,6 +48,13 @@ struct TestServerOptions {
   // With TLS, Channel() and the stubs below do not apply: make a channel
   // with TLS credentials to address().
   ServerOptions transport;
+  // Service identity (docs/security.md#service-identity): the server's
+  // service key, its key id and the service JWKS it trusts, as files, and
+  // its subject. Empty: the host's ephemeral key, which only it trusts.
+  std::string service_key_file;
+  std::string service_key_id;
+  std::string service_jwks_file;
+  std::string service_subject;
 };
 
 class TestServer {
