@@ -104,7 +104,7 @@ class Gate {
   // `limiter` may be null (no rate limits). `audit` records the calls of
   // agents, administrators and devices, and of services acting for them (the
   // access module's log). `service_tokens` signs this process's calls to
-  // other modules (Call::Downstream).
+  // other modules (Call::Downstream); null only where no handler calls one.
   Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::AuditLog* audit,
        const Clock* clock, auth::ServiceTokens* service_tokens);
 

@@ -27,9 +27,9 @@ std::string Usage(const char* program, const std::vector<std::unique_ptr<Module>
       "  rekey          moves the person keys stored under older keys of the secret key\n"
       "                 ring to its signing key, once, and exits (docs/security.md#secrets)\n"
       "  config-table   prints the table of configuration keys (docs/operations.md)\n"
-      "  service-jwk    prints the public key of `service_key_file` as a JWKS under\n"
-      "                 `service_key_id`, to add to `service_jwks_file`\n"
-      "                 (docs/security.md#service-identity)\n");
+      "  service-jwk KEY_FILE KEY_ID  prints the public key of a service key (PEM) as a\n"
+      "                 JWKS under KEY_ID, to add to `service_jwks_file`; needs no\n"
+      "                 configuration (docs/security.md#service-identity)\n");
   for (const auto& m : modules) {
     for (const ModuleCommand& c : m->commands()) absl::StrAppend(&usage, "  ", c.usage, "\n");
   }
@@ -77,8 +77,12 @@ std::optional<int> ParseServerCommandLine(int argc, char** argv,
     }
     // The command comes first; a module's is followed by its arguments.
     if (i == 1) {
-      known = arg == "migrate" || arg == "purge" || arg == "rekey" || arg == "config-table" ||
-              arg == "service-jwk";
+      known = arg == "migrate" || arg == "purge" || arg == "rekey" || arg == "config-table";
+      if (arg == "service-jwk" && i + 2 < argc) {
+        known = true;
+        line->arguments = {argv[i + 1], argv[i + 2]};
+        i += 2;
+      }
       for (const ModuleCommand& c : module_commands) {
         if (arg == c.name && i + c.arguments < argc) {
           line->module_command = c;
@@ -96,17 +100,16 @@ std::optional<int> ParseServerCommandLine(int argc, char** argv,
   return std::nullopt;
 }
 
-int RunServiceJwkCommand(const ServerConfig& config) {
-  if (config.service_key_file.empty() || config.service_key_id.empty()) {
-    return ReportFailure(absl::InvalidArgumentError(
-        "service-jwk: set service_key_file and service_key_id (the key to publish)"));
+int RunServiceJwkCommand(const std::string& key_file, const std::string& key_id) {
+  if (key_id.empty()) {
+    return ReportFailure(absl::InvalidArgumentError("service-jwk: KEY_ID must not be empty"));
   }
-  absl::StatusOr<std::string> pem = ReadPem("service_key_file", config.service_key_file);
+  absl::StatusOr<std::string> pem = ReadPem("service-jwk", key_file);
   if (!pem.ok()) return ReportFailure(pem.status());
-  absl::StatusOr<auth::JwtSigner> signer = auth::JwtSigner::FromPem(*pem, config.service_key_id);
+  absl::StatusOr<auth::JwtSigner> signer = auth::JwtSigner::FromPem(*pem, key_id);
   if (!signer.ok()) {
-    return ReportFailure(
-        absl::InvalidArgumentError(absl::StrCat("service_key_file: ", signer.status().message())));
+    return ReportFailure(absl::InvalidArgumentError(
+        absl::StrCat("service-jwk: ", key_file, ": ", signer.status().message())));
   }
   std::printf("%s\n", auth::JwksDocument({&*signer}).c_str());
   return 0;
@@ -119,7 +122,6 @@ int RunConfigTableCommand(const std::vector<ConfigSection*>& sections) {
 
 int RunServerCommand(const ServerCommandLine& line, const ServerConfig& config,
                      const std::vector<std::unique_ptr<Module>>& modules) {
-  if (line.command == "service-jwk") return RunServiceJwkCommand(config);  // no database
   if (config.migrate_on_start || line.command == "migrate" || line.module_command) {
     if (absl::Status s = MigrateDatabase(config); !s.ok()) return ReportFailure(s);
     if (line.command == "migrate") return 0;

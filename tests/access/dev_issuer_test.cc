@@ -651,7 +651,8 @@ TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
   limits.exempt = {"127.0.0.1", "::1"};
   absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(limits);
   ASSERT_TRUE(limiter.ok());
-  Gate gate(&authenticator, limiter->get(), &audit, &clock_);
+  // No service tokens: like the peers below, this server calls no other module.
+  Gate gate(&authenticator, limiter->get(), &audit, &clock_, nullptr);
   ServiceContext context{pool_, &clock_, &*secrets, &gate, nullptr, nullptr};
   std::vector<HostedService> services;
   services.push_back({std::make_unique<access::AccessService>(context, &directory),
