@@ -11,7 +11,8 @@
 // signature it cannot forge), nor in mode 2 under a key set holding another
 // key under the same kid; every refusal is UNAUTHENTICATED with a TOKEN_*
 // reason; an accepted token names the configured issuer and a subject, is
-// not expired at `now`, and its subject is the token's own `sub`.
+// not expired at `now`, its subject is the token's own `sub`, and its issuer
+// is the one ClaimedIssuer reads unverified.
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -144,9 +145,13 @@ void Run(std::string_view input) {
   }
 
   CheckRefused(g_verifier->Verify(token, *g_empty, kNow));
+  // The unverified issuer the authenticator routes on (service tokens or the
+  // provider's) is the verified one whenever a token is accepted.
+  const std::string claimed_issuer = accueil::auth::ClaimedIssuer(token);
   const absl::StatusOr<Claims> claims = g_verifier->Verify(token, *g_trusted, kNow);
   if (claims.ok()) {
     FUZZ_CHECK(mode != 1);
+    FUZZ_CHECK(claimed_issuer == claims->issuer);
     CheckAccepted(*claims, token);
   } else {
     CheckRefused(claims);

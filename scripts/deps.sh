@@ -12,7 +12,7 @@ PACKAGES=(
   libphonenumber-dev libsodium-dev libspdlog-dev libcli11-dev
   golang-github-gogo-googleapis-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev
   prometheus-cpp-dev
-  tzdata ca-certificates
+  tzdata ca-certificates openssl
   python3 curl iproute2
   clang-14 libclang-rt-14-dev clang-format-14
 )

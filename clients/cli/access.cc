@@ -346,12 +346,11 @@ std::vector<std::string> AuditHeaders(const Zone& zone) {
 
 std::vector<std::string> AuditCells(const av1::AuditEvent& event, const Zone& zone) {
   return {absl::FormatTime("%Y-%m-%d %H:%M:%S", ToTime(event.time()), zone.tz),
-          event.subject(),
-          OrDash(event.roles()),
-          ShortMethod(event.method()),
-          OrDash(event.resource()),
-          OrDash(event.reason()),
-          event.outcome()};
+          // A service acting for an agent shows both.
+          event.acting_for().empty() ? event.subject()
+                                     : absl::StrCat(event.subject(), " for ", event.acting_for()),
+          OrDash(event.roles()), ShortMethod(event.method()), OrDash(event.resource()),
+          OrDash(event.reason()), event.outcome()};
 }
 
 // ListAudit collects at most `limit` events (0: all) of the pages `request`

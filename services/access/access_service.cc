@@ -139,7 +139,7 @@ void PrepareStatements(db::Pool& pool) {
       absl::StrCat(
           "SELECT ", kAuditEventColumns,
           " FROM access.audit_log "
-          "WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR site_id = $2) "
+          "WHERE ($1 = '' OR subject = $1 OR acting_for = $1) AND ($2 = 0 OR site_id = $2) "
           "AND ($3 = '' OR resource = $3) AND time >= $4::timestamptz AND time < $5::timestamptz "
           "AND id < $6 ORDER BY id DESC LIMIT $7"));
 }

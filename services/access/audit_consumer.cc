@@ -10,8 +10,8 @@ std::unique_ptr<events::Consumer> NewAuditConsumer(db::Pool* pool, const Clock* 
                                                    std::function<void()> after_commit) {
   pool->Prepare("access_audit_insert",
                 "INSERT INTO access.audit_log (time, subject, roles, method, resource, "
-                "site_id, reason, outcome) VALUES ($1::timestamptz, $2, $3, $4, $5, "
-                "NULLIF($6, 0), $7, $8)");
+                "site_id, reason, outcome, acting_for) VALUES ($1::timestamptz, $2, $3, $4, "
+                "$5, NULLIF($6, 0), $7, $8, $9)");
   pool->Prepare("access_audit_moved",
                 "DELETE FROM events.audit_outbox WHERE txid = $1::xid8 AND position = $2");
   events::ConsumerOptions options;
@@ -22,7 +22,7 @@ std::unique_ptr<events::Consumer> NewAuditConsumer(db::Pool* pool, const Clock* 
       [](pqxx::work& tx, const events::Event& e) -> absl::Status {
         ASSIGN_OR_RETURN(auth::AuditRecord r, events::ParseAudit(e.payload_json));
         tx.exec_prepared("access_audit_insert", db::SqlTime(r.time), r.subject, r.roles, r.method,
-                         r.resource, r.site_id, r.reason, r.outcome);
+                         r.resource, r.site_id, r.reason, r.outcome, r.acting_for);
         tx.exec_prepared("access_audit_moved", e.txid, e.position);
         return absl::OkStatus();
       },

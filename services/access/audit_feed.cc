@@ -15,7 +15,7 @@ namespace accueil::access {
 const std::string kAuditEventColumns =
     absl::StrCat("id, ", db::Micros("time"),
                  " AS time_micros, subject, roles, method, resource, "
-                 "coalesce(site_id, 0) AS site_id, reason, outcome");
+                 "coalesce(site_id, 0) AS site_id, reason, outcome, acting_for");
 
 void AuditEventFromRow(const pqxx::row& row, v1::AuditEvent* out) {
   out->set_name(absl::StrCat("auditEvents/", row["id"].as<int64_t>()));
@@ -29,6 +29,7 @@ void AuditEventFromRow(const pqxx::row& row, v1::AuditEvent* out) {
   }
   out->set_reason(row["reason"].as<std::string>());
   out->set_outcome(row["outcome"].as<std::string>());
+  out->set_acting_for(row["acting_for"].as<std::string>());
 }
 
 AuditTail::AuditTail(Gate* gate, grpc::CallbackServerContext* context, AuditFeed* feed,

@@ -6,14 +6,39 @@
 #include "services/access/audit_consumer.h"
 #include "services/access/directory.h"
 #include "services/common/audit.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/auth/service_subject.h"
 #include "services/common/log.h"
 
 namespace accueil::access {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "accueil-server: grant-admin: %s\n", std::string(status.message()).c_str());
+int Fail(const std::string& command, const absl::Status& status) {
+  std::fprintf(stderr, "accueil-server: %s: %s\n", command.c_str(),
+               std::string(status.message()).c_str());
   return 1;
+}
+
+// BindOnEverySite is what `grant-admin` and `grant-service` do: bind `role`
+// on every site to `subject` and record it in the audit log.
+int BindOnEverySite(const ServerConfig& config, const std::string& command,
+                    const std::string& subject, v1::Role role, const std::string& reason) {
+  absl::StatusOr<std::unique_ptr<db::Pool>> pool = db::Pool::Create(config.database_url, 1);
+  if (!pool.ok()) return Fail(command, pool.status());
+  // Device tokens are not made here: the directory needs no key ring.
+  Directory directory(pool->get(), nullptr);
+  events::AuditOutbox audit(pool->get(), nullptr);
+  absl::Time now = absl::Now();
+  if (absl::Status s = directory.Bind(subject, role, 0, command, now); !s.ok()) {
+    return Fail(command, s);
+  }
+  if (absl::Status s = audit.Record({now, command, "", absl::StrCat("accueil-server ", command),
+                                     subject, 0, reason, "OK", ""});
+      !s.ok()) {
+    return Fail(command, s);
+  }
+  log::Info("role.bound", {{"command", command}});
+  return 0;
 }
 
 // GrantAdmin is `accueil-server grant-admin SUBJECT`: the first
@@ -22,24 +47,23 @@ int Fail(const absl::Status& status) {
 int GrantAdmin(const ServerConfig& config, const std::vector<std::string>& args) {
   const std::string& subject = args.at(0);
   if (subject.empty() || subject.size() > 200) {
-    return Fail(absl::InvalidArgumentError("subject of 1 to 200 characters"));
+    return Fail("grant-admin", absl::InvalidArgumentError("subject of 1 to 200 characters"));
   }
-  absl::StatusOr<std::unique_ptr<db::Pool>> pool = db::Pool::Create(config.database_url, 1);
-  if (!pool.ok()) return Fail(pool.status());
-  // Device tokens are not made here: the directory needs no key ring.
-  Directory directory(pool->get(), nullptr);
-  events::AuditOutbox audit(pool->get(), nullptr);
-  absl::Time now = absl::Now();
-  if (absl::Status s = directory.Bind(subject, v1::ADMINISTRATOR, 0, "grant-admin", now); !s.ok()) {
-    return Fail(s);
+  return BindOnEverySite(config, "grant-admin", subject, v1::ADMINISTRATOR, "bootstrap");
+}
+
+// GrantService is `accueil-server grant-service service:NAME`: the SERVICE
+// role on every site for the subject a process signs its calls with
+// (`service_subject`, docs/security.md#service-identity).
+int GrantService(const ServerConfig& config, const std::vector<std::string>& args) {
+  const std::string& subject = args.at(0);
+  if (!auth::IsServiceSubject(subject)) {
+    return Fail(
+        "grant-service",
+        absl::InvalidArgumentError(
+            "expected service: then lower-case letters, digits, . _ + - (service:booking)"));
   }
-  if (absl::Status s = audit.Record(
-          {now, "grant-admin", "", "accueil-server grant-admin", subject, 0, "bootstrap", "OK"});
-      !s.ok()) {
-    return Fail(s);
-  }
-  log::Info("grant_admin.done");
-  return 0;
+  return BindOnEverySite(config, "grant-service", subject, v1::SERVICE, "service identity");
 }
 
 class AccessModule final : public Module {
@@ -71,7 +95,11 @@ class AccessModule final : public Module {
     return {{"grant-admin",
              "grant-admin SUBJECT  makes the OpenID subject an administrator of "
              "every site (the first one; later ones through the API)",
-             1, GrantAdmin}};
+             1, GrantAdmin},
+            {"grant-service",
+             "grant-service SUBJECT  gives the service subject (service:NAME, the key "
+             "service_subject) the SERVICE role on every site, so that its calls are admitted",
+             1, GrantService}};
   }
 
  private:

@@ -30,6 +30,7 @@ void AppendAudit(pqxx::transaction_base& tx, const auth::AuditRecord& r) {
   m.set_site(r.site_id);
   m.set_reason(r.reason);
   m.set_outcome(r.outcome);
+  m.set_acting_for(r.acting_for);
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   std::string json;
@@ -48,8 +49,9 @@ absl::StatusOr<auth::AuditRecord> ParseAudit(const std::string& payload_json) {
     return Error(absl::StatusCode::kDataLoss, "AUDIT_PAYLOAD_INVALID",
                  "an audit record in the outbox cannot be read");
   }
-  return auth::AuditRecord{FromProto(m.time()), m.subject(), m.roles(),  m.method(),
-                           m.resource(),        m.site(),    m.reason(), m.outcome()};
+  return auth::AuditRecord{FromProto(m.time()), m.subject(),  m.roles(),
+                           m.method(),          m.resource(), m.site(),
+                           m.reason(),          m.outcome(),  m.acting_for()};
 }
 
 absl::Status AuditOutbox::Record(const auth::AuditRecord& record) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "services/common/auth/service_subject.h"
 #include "services/common/input/cidr.h"
 #include "services/common/status_macros.h"
 
@@ -106,6 +107,26 @@ void DeclareCommon(ServerConfig* c, ConfigSection& s) {
                       ? absl::OkStatus()
                       : Why("the development issuer only listens on loopback");
          });
+  s.Text("service_key_file", &c->service_key_file,
+         "the PEM private key (P-256 or RSA) this process signs its calls to other modules "
+         "with; with `service_key_id` and `service_jwks_file` "
+         "([security.md](security.md#service-identity)); none of the three: an ephemeral key, "
+         "for one process serving every module");
+  s.Default("required when modules are split across processes");
+  s.Text("service_key_id", &c->service_key_id,
+         "the `kid` of `service_key_file` in `service_jwks_file`");
+  s.Text("service_jwks_file", &c->service_jwks_file,
+         "the public keys of every service key in use (JWKS), trusted for calls from other "
+         "modules; reloaded when it changes (key rotation)");
+  s.Text("service_subject", &c->service_subject,
+         "the subject this process's calls carry, `service:NAME`; it needs a SERVICE role "
+         "binding (`accueil-server grant-service`)",
+         [](const std::string& value) {
+           return value.empty() || auth::IsServiceSubject(value)
+                      ? absl::OkStatus()
+                      : Why("expected service: then lower-case letters, digits, . _ + -");
+         });
+  s.Default("`service:` and the served modules joined by `+`");
   s.List("trusted_proxies", &c->trusted_proxies,
          "comma-separated proxy addresses or CIDR blocks whose `x-forwarded-for` names the "
          "client; anything else is refused at start",
@@ -145,6 +166,18 @@ void DeclareCommon(ServerConfig* c, ConfigSection& s) {
     // Without an expected issuer, a token without `iss` would pass the check.
     if (!c->oidc_jwks_file.empty() && c->oidc_issuer.empty() && c->dev_issuer_listen.empty()) {
       return Invalid("oidc_issuer", "is required with oidc_jwks_file");
+    }
+    if (c->oidc_issuer == auth::kServiceIssuer) {
+      return Invalid("oidc_issuer", "is the service tokens' issuer: agents' tokens need another");
+    }
+    const bool key = !c->service_key_file.empty(), kid = !c->service_key_id.empty(),
+               jwks = !c->service_jwks_file.empty();
+    if (key != kid || key != jwks) {
+      return Invalid(!key   ? "service_key_file"
+                     : !kid ? "service_key_id"
+                            : "service_jwks_file",
+                     "service_key_file, service_key_id and service_jwks_file go together: set "
+                     "all three or none");
     }
     if (c->history_retention_days < c->retention_days) {
       // history_retention_days follows a longer retention_days unless given.
@@ -286,6 +319,30 @@ absl::Status ValidateTransport(const ServerConfig& config) {
                    absl::StrCat("refusing to serve beyond loopback without TLS (", config.listen,
                                 "): set tls_cert_file and tls_key_file, or "
                                 "listen on 127.0.0.1"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateServiceIdentity(const ServerConfig& config,
+                                     const std::set<std::string>& linked,
+                                     const std::vector<std::string>& served) {
+  if (!config.service_key_file.empty()) return absl::OkStatus();
+  std::set<std::string> serving(served.begin(), served.end());
+  for (const auto& [module, address] : config.module_addresses) {
+    if (!address.empty() && serving.count(module) == 0) {
+      return Invalid("service_key_file",
+                     absl::StrCat("is required when modules are split across processes (", module,
+                                  "_address is set): set service_key_file, "
+                                  "service_key_id and service_jwks_file"));
+    }
+  }
+  for (const std::string& module : linked) {
+    if (serving.count(module) == 0) {
+      return Invalid("service_key_file",
+                     absl::StrCat("is required when modules are split across processes (", module,
+                                  " is not served here): set service_key_file, "
+                                  "service_key_id and service_jwks_file"));
+    }
   }
   return absl::OkStatus();
 }

@@ -83,6 +83,16 @@ struct ServerConfig {
   // unless `listen` is on loopback too, so a deployed configuration cannot
   // enable it. It replaces oidc_*.
   std::string dev_issuer_listen;
+  // Service identity (docs/security.md#service-identity): the PEM private
+  // key this process signs its calls to other modules with, its key id, the
+  // JWKS of every service key in use (reloaded when it changes), and the
+  // subject it signs as (empty: "service:" and the served modules joined by
+  // "+"). All three files or none: none makes an ephemeral key, refused
+  // when modules are split across processes (ValidateServiceIdentity).
+  std::string service_key_file;
+  std::string service_key_id;
+  std::string service_jwks_file;
+  std::string service_subject;
   // Proxies whose x-forwarded-for names the client (IP addresses).
   std::vector<std::string> trusted_proxies;
   // Public rate limits per client address (docs/security.md).
@@ -165,6 +175,14 @@ bool IsLoopback(const std::string& host_port);
 // ValidateTransport refuses a configuration that would serve beyond loopback
 // without TLS, half a TLS key pair, or a client CA without TLS.
 absl::Status ValidateTransport(const ServerConfig& config);
+
+// ValidateServiceIdentity refuses a process that serves `served` of the
+// modules it links (`linked`) or reaches one at `<module>_address` without
+// a configured service key: across processes an ephemeral key cannot be
+// trusted by the others.
+absl::Status ValidateServiceIdentity(const ServerConfig& config,
+                                     const std::set<std::string>& linked,
+                                     const std::vector<std::string>& served);
 
 // EnvLookup returns the value of an environment variable, if set.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/audit.h"
@@ -49,6 +50,8 @@ bool Allows(const access::v1::AccessPolicy& policy, Role role) {
   }
   return false;
 }
+
+constexpr char kActingAgentHeader[] = "x-acting-agent";
 
 constexpr Role kAgentRoles[] = {access::v1::LODGE_AGENT, access::v1::COUNTER_AGENT,
                                 access::v1::ADMINISTRATOR};
@@ -96,7 +99,12 @@ absl::Status Call::AuthorizeSite(int64_t site_id) {
 }
 
 void Call::Downstream(grpc::ClientContext* context, std::string_view step) const {
-  if (!authorization_.empty()) context->AddMetadata("authorization", authorization_);
+  context->AddMetadata("authorization", service_tokens_->Bearer());
+  // The agent behind the call: a service passes on the one it acts for.
+  std::string agent = caller_.service         ? acting_agent_
+                      : caller_.authenticated ? caller_.subject
+                                              : std::string();
+  if (!agent.empty()) context->AddMetadata(kActingAgentHeader, agent);
   if (!agent_reason_.empty()) context->AddMetadata("x-agent-reason-bin", agent_reason_);
   context->AddMetadata("x-request-id", DerivedRequestId(request_id_, step));
 }
@@ -119,12 +127,14 @@ absl::Status Call::AuthorizeAgent(int64_t site_id) {
 }
 
 Gate::Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::AuditLog* audit,
-           const Clock* clock, Metrics* metrics, GateOptions options)
+           const Clock* clock, Metrics* metrics, auth::ServiceTokens* service_tokens,
+           GateOptions options)
     : authenticator_(authenticator),
       limiter_(limiter),
       audit_(audit),
       clock_(clock),
       metrics_(metrics),
+      service_tokens_(service_tokens),
       streams_(std::make_unique<StreamRegistry>(this, options)) {}
 
 Gate::~Gate() = default;
@@ -142,6 +152,7 @@ void Gate::Receive(grpc::ServerContextBase& context, std::string_view method, Ca
   call.method_ = std::string(method);
   call.clock_ = clock_;
   call.authorization_ = auth::ClientMetadata(context, "authorization");
+  call.acting_agent_ = auth::ClientMetadata(context, kActingAgentHeader);  // checked by Admit
   call.caller_.client = authenticator_->ClientOf(context);
   // The agent's reason: x-agent-reason-bin carries UTF-8 (any script),
   // x-agent-reason plain ASCII (gRPC metadata). Checked by Admit.
@@ -150,10 +161,35 @@ void Gate::Receive(grpc::ServerContextBase& context, std::string_view method, Ca
     call.agent_reason_ = auth::ClientMetadata(context, "x-agent-reason");
 }
 
+// AdmitActingAgent believes x-acting-agent (read by Receive) only from a
+// service token whose subject holds SERVICE: from anyone else it would let a
+// caller write another agent's name into the audit log.
+absl::Status Gate::AdmitActingAgent(Call& call) {
+  std::string agent = std::move(call.acting_agent_);
+  call.acting_agent_.clear();
+  if (agent.empty()) return absl::OkStatus();
+  if (!call.caller_.service || !call.caller_.Holds(Role::SERVICE)) {
+    return WithField(Error(absl::StatusCode::kPermissionDenied, "ACTING_AGENT_NOT_ALLOWED",
+                           "only a service may act for an agent"),
+                     kActingAgentHeader);
+  }
+  bool valid = agent.size() <= 200 && agent != "public" &&
+               !absl::StartsWith(agent, auth::kServiceSubjectPrefix);
+  for (char c : agent) valid = valid && c > 0x20 && c < 0x7f;
+  if (!valid) {
+    return InvalidField("INVALID_ACTING_AGENT", kActingAgentHeader,
+                        "the subject of an agent or device: 1 to 200 printable ASCII characters");
+  }
+  call.acting_agent_ = std::move(agent);
+  return absl::OkStatus();
+}
+
 absl::Status Gate::Admit(std::string_view method, Call& call) {
   std::string client = std::move(call.caller_.client);
   ASSIGN_OR_RETURN(call.caller_, authenticator_->FromAuthorization(call.authorization_));
   call.caller_.client = std::move(client);
+  call.service_tokens_ = service_tokens_;
+  RETURN_IF_ERROR(AdmitActingAgent(call));
   std::string reason = std::move(call.agent_reason_);
   call.agent_reason_.clear();
   if (!reason.empty()) {
@@ -213,6 +249,7 @@ std::string_view Call::ActorKind() const {
 
 bool Call::Audited() const {
   if (!caller_.authenticated) return false;
+  if (!acting_agent_.empty()) return true;  // a service acting for an agent
   // Calls between services are many and carry no agent decision.
   for (const auth::Grant& g : caller_.grants) {
     if (g.role != access::v1::SERVICE) return true;
@@ -221,8 +258,8 @@ bool Call::Audited() const {
 }
 
 auth::AuditRecord Call::Record(const absl::Status& status) const {
-  return {clock_->Now(), caller_.subject, caller_.RoleNames(), method_,
-          resource_,     resource_site_,  agent_reason_,       CodeName(status.code())};
+  return {clock_->Now(),  caller_.subject, caller_.RoleNames(),     method_,      resource_,
+          resource_site_, agent_reason_,   CodeName(status.code()), acting_agent_};
 }
 
 void Call::AuditIn(pqxx::transaction_base& tx) {

@@ -5,15 +5,17 @@
 //      short token, else a new one), echoed in the response metadata;
 //   2. reads the method's access policy from its proto option
 //      (accueil.access.v1.access); a method without one is refused;
-//   3. authenticates the caller (auth/authenticator.h) and applies the
-//      public rate limits (rate_limiter.h);
+//   3. authenticates the caller (auth/authenticator.h), believes
+//      x-acting-agent from services only, and applies the public rate limits
+//      (rate_limiter.h);
 //   4. checks the caller holds one of the policy's roles; for site-scoped
 //      methods the handler names the resource's site with Call::AuthorizeSite
 //      before acting, and a handler that forgets is a bug answered INTERNAL;
 //   5. runs the handler, maps its absl::Status to gRPC (grpc_status.h);
 //   6. writes one JSON log line (method, code, reason, duration: never the
-//      content) and, for agents, administrators and devices, an audit row;
-//      counts the call and its duration in the metrics (metrics.h).
+//      content) and, for agents, administrators and devices, and services
+//      acting for them, an audit row; counts the call and its duration in
+//      the metrics (metrics.h).
 // (gRPC 1.51 interceptors cannot reject a call, hence a wrapper.)
 // Server-streaming methods go through the same steps once, when the stream
 // opens, and are checked again while open (stream.h).
@@ -43,6 +45,7 @@
 #include "services/common/auth/caller.h"
 #include "services/common/clock.h"
 #include "services/common/auth/directory.h"
+#include "services/common/auth/service_identity.h"
 #include "services/common/rate_limiter.h"
 
 namespace accueil {
@@ -80,9 +83,16 @@ class Call {
   absl::Status AuthorizeAgent(int64_t site_id);
 
   // Downstream prepares a call this handler makes to another module on the
-  // caller's behalf (peers.h): the caller's credentials and reason, and a
-  // request id derived from this call's and `step`.
+  // caller's behalf (peers.h): this process's service token
+  // (auth/service_identity.h), the agent it acts for (x-acting-agent: the
+  // caller, or the agent a calling service acted for) and their reason, and
+  // a request id derived from this call's and `step`.
   void Downstream(grpc::ClientContext* context, std::string_view step) const;
+
+  // acting_agent: the agent (or device) a calling service acts for, from
+  // x-acting-agent, believed only from service tokens holding SERVICE; ""
+  // otherwise.
+  const std::string& acting_agent() const { return acting_agent_; }
 
   // SetResource names what the call acted on, for the audit log.
   void SetResource(std::string name, int64_t site_id) {
@@ -109,6 +119,9 @@ class Call {
   auth::Caller caller_;
   const access::v1::AccessPolicy* policy_ = &access::v1::AccessPolicy::default_instance();
   std::string request_id_;
+  auth::ServiceTokens* service_tokens_ = nullptr;
+  std::string acting_agent_;
+  // The credentials the call was admitted with (a stream's recheck).
   std::string authorization_;
   std::string agent_reason_;
   absl::Time admitted_;  // when the rate limiter counted the call
@@ -134,10 +147,13 @@ struct GateOptions {
 class Gate {
  public:
   // `limiter` may be null (no rate limits). `audit` records the calls of
-  // agents, administrators and devices (the access module's log); `metrics`
-  // counts every call.
+  // agents, administrators and devices, and of services acting for them (the
+  // access module's log); `metrics` counts every call. `service_tokens`
+  // signs this process's calls to other modules (Call::Downstream); null
+  // only where no handler calls one.
   Gate(auth::Authenticator* authenticator, RateLimiter* limiter, auth::AuditLog* audit,
-       const Clock* clock, Metrics* metrics, GateOptions options = {});
+       const Clock* clock, Metrics* metrics, auth::ServiceTokens* service_tokens,
+       GateOptions options = {});
   ~Gate();
 
   // Handle runs `handler` for the method whose full proto name is `method`
@@ -175,6 +191,8 @@ class Gate {
   void Log(std::string_view event, std::string_view method, const Call& call,
            const absl::Status& status, absl::Time start,
            std::optional<int64_t> messages = std::nullopt) const;
+  // AdmitActingAgent checks the x-acting-agent Receive copied.
+  absl::Status AdmitActingAgent(Call& call);
   void Audit(std::string_view method, const Call& call, const absl::Status& status);
   // Streams (stream.cc).
   void AdmitStream(StreamCall* stream);
@@ -189,6 +207,7 @@ class Gate {
   auth::AuditLog* audit_;
   const Clock* clock_;
   Metrics* metrics_;
+  auth::ServiceTokens* service_tokens_;
   std::unique_ptr<StreamRegistry> streams_;
 };
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/common/log.h"
 #include "services/common/status_macros.h"
 
@@ -73,6 +74,7 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
           absl::StrCat("configuration: services: this binary does not host \"", name, "\""));
     }
   }
+  RETURN_IF_ERROR(ValidateServiceIdentity(config, linked, served_));
 
   ASSIGN_OR_RETURN(pool_, db::Pool::Create(config.database_url, config.database_pool_size));
   metrics_ = std::make_unique<Metrics>();
@@ -115,15 +117,17 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
     ASSIGN_OR_RETURN(jwks_, auth::JwksFileKeys::Load(config.oidc_jwks_file));
     keys = jwks_.get();
   }
+  RETURN_IF_ERROR(StartServiceIdentity(config));
   authenticator_ = std::make_unique<auth::Authenticator>(
       providers_.directory, clock_, keys,
       auth::AuthenticatorOptions{{issuer, config.oidc_audience, absl::Seconds(60)},
-                                 config.trusted_proxies});
+                                 config.trusted_proxies,
+                                 service_keys_.get()});
   ASSIGN_OR_RETURN(limiter_, RateLimiter::Create(options.limits.value_or(LimitsOf(config))));
   GateOptions gate;
   gate.stream_recheck = options.stream_recheck;
   gate_ = std::make_unique<Gate>(authenticator_.get(), limiter_.get(), audit_.get(), clock_,
-                                 metrics_.get(), gate);
+                                 metrics_.get(), service_tokens_.get(), gate);
   ServerOptions transport = options.transport.value_or(TransportOf(config));
   peers_ = std::make_unique<Peers>(
       config.module_addresses, std::set<std::string>(served_.begin(), served_.end()),
@@ -153,6 +157,35 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
     purger_ = std::make_unique<retention::Purger>(pool_.get(), clock_, purge, &person_data_);
     purger_->Start();
   }
+  return absl::OkStatus();
+}
+
+// StartServiceIdentity loads the service key and JWKS, or makes an
+// ephemeral key when none is configured (refused when modules are split
+// across processes). With an ephemeral key nothing outside this process can
+// sign as its subject, so the host binds that subject's SERVICE role itself,
+// as the development issuer binds the roles it hands out; a configured
+// subject is bound by an operator (`accueil-server grant-service`).
+absl::Status Host::StartServiceIdentity(const ServerConfig& config) {
+  std::string subject = config.service_subject;
+  if (subject.empty()) {
+    std::vector<std::string> served = served_;
+    std::sort(served.begin(), served.end());
+    subject = absl::StrCat(auth::kServiceSubjectPrefix, absl::StrJoin(served, "+"));
+  }
+  ASSIGN_OR_RETURN(auth::ServiceIdentity identity,
+                   auth::LoadServiceIdentity(config.service_key_file, config.service_key_id,
+                                             config.service_jwks_file, subject));
+  if (identity.ephemeral) {
+    RETURN_IF_ERROR(
+        providers_.directory->Bind(subject, access::v1::SERVICE, 0, "host", clock_->Now()));
+  }
+  log::Info("service_identity.loaded", {{"subject", subject},
+                                        {"key_id", identity.signer->kid()},
+                                        {"ephemeral", identity.ephemeral ? "true" : "false"}});
+  service_keys_ = std::move(identity.keys);
+  service_tokens_ =
+      std::make_unique<auth::ServiceTokens>(*identity.signer, std::move(subject), clock_);
   return absl::OkStatus();
 }
 

@@ -5,8 +5,9 @@
 // foundations (the access module's directory and audit log) and its
 // personal-data hooks; the modules named by `services` (default: all) also
 // serve their gRPC services and run their workers. The host adds what no
-// module owns: the gate, the hourly retention purge over every module's
-// hooks, the development issuer when configured, health per module.
+// module owns: the gate, the service identity its modules call each other
+// with, the hourly retention purge over every module's hooks, the
+// development issuer when configured, health per module.
 //
 //   int main(int argc, char** argv) {
 //     return accueil::ServerMain(argc, argv, accueil::AllModules());
@@ -24,6 +25,7 @@
 #include "services/common/audit.h"
 #include "services/common/auth/authenticator.h"
 #include "services/common/auth/dev_issuer.h"
+#include "services/common/auth/service_identity.h"
 #include "services/common/clock.h"
 #include "services/common/commit_signal.h"
 #include "services/common/config.h"
@@ -77,6 +79,7 @@ class Host {
  private:
   Host() = default;
   absl::Status Build(const ServerConfig& config, HostOptions options);
+  absl::Status StartServiceIdentity(const ServerConfig& config);
   void WatchHealth();
 
   std::vector<std::unique_ptr<Module>> modules_;
@@ -93,6 +96,8 @@ class Host {
   Providers providers_;
   std::unique_ptr<auth::JwksFileKeys> jwks_;
   std::unique_ptr<auth::DevIssuer> dev_issuer_;
+  std::unique_ptr<auth::KeyProvider> service_keys_;
+  std::unique_ptr<auth::ServiceTokens> service_tokens_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<Gate> gate_;

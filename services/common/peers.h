@@ -5,9 +5,10 @@
 // set, else the system's; the server's own certificate is presented for
 // mutual TLS).
 //
-// A call made for a caller carries the caller's credentials and a request
-// id derived from theirs (Call::Downstream, gate.h), so the other module
-// checks the same rights and a retry replays end to end.
+// A call made for a caller carries this process's service token, the agent
+// it acts for and a request id derived from the caller's (Call::Downstream,
+// gate.h), so the other module knows who asked and a retry replays end to
+// end.
 #pragma once
 
 #include <map>

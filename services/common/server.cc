@@ -95,7 +95,7 @@ absl::StatusOr<std::string> ReadPem(const char* key, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream buffer;
   if (!in || !(buffer << in.rdbuf())) {
-    return absl::FailedPreconditionError(absl::StrCat("tls: ", key, ": cannot read ", path));
+    return absl::FailedPreconditionError(absl::StrCat(key, ": cannot read ", path));
   }
   return buffer.str();
 }

@@ -72,8 +72,8 @@ struct ServerOptions {
   std::string health_listen;
 };
 
-// ReadPem reads the PEM file at `path`; FAILED_PRECONDITION naming the
-// configuration `key` when it cannot.
+// ReadPem reads the PEM file at `path` (TLS, the service key);
+// FAILED_PRECONDITION naming the configuration `key` when it cannot.
 absl::StatusOr<std::string> ReadPem(const char* key, const std::string& path);
 
 // Server runs gRPC services with health checking and reflection.

@@ -3,11 +3,13 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/auth/signer.h"
 #include "services/common/db.h"
 #include "services/common/host.h"
 #include "services/common/log.h"
 #include "services/common/migrate.h"
 #include "services/common/retention.h"
+#include "services/common/server.h"
 #include "services/common/status_macros.h"
 
 namespace accueil {
@@ -24,7 +26,10 @@ std::string Usage(const char* program, const std::vector<std::unique_ptr<Module>
       "                 module, once, and exits (a CronJob; the server also purges hourly)\n"
       "  rekey          moves the person keys stored under older keys of the secret key\n"
       "                 ring to its signing key, once, and exits (docs/security.md#secrets)\n"
-      "  config-table   prints the table of configuration keys (docs/operations.md)\n");
+      "  config-table   prints the table of configuration keys (docs/operations.md)\n"
+      "  service-jwk KEY_FILE KEY_ID  prints the public key of a service key (PEM) as a\n"
+      "                 JWKS under KEY_ID, to add to `service_jwks_file`; needs no\n"
+      "                 configuration (docs/security.md#service-identity)\n");
   for (const auto& m : modules) {
     for (const ModuleCommand& c : m->commands()) absl::StrAppend(&usage, "  ", c.usage, "\n");
   }
@@ -73,6 +78,11 @@ std::optional<int> ParseServerCommandLine(int argc, char** argv,
     // The command comes first; a module's is followed by its arguments.
     if (i == 1) {
       known = arg == "migrate" || arg == "purge" || arg == "rekey" || arg == "config-table";
+      if (arg == "service-jwk" && i + 2 < argc) {
+        known = true;
+        line->arguments = {argv[i + 1], argv[i + 2]};
+        i += 2;
+      }
       for (const ModuleCommand& c : module_commands) {
         if (arg == c.name && i + c.arguments < argc) {
           line->module_command = c;
@@ -88,6 +98,21 @@ std::optional<int> ParseServerCommandLine(int argc, char** argv,
     }
   }
   return std::nullopt;
+}
+
+int RunServiceJwkCommand(const std::string& key_file, const std::string& key_id) {
+  if (key_id.empty()) {
+    return ReportFailure(absl::InvalidArgumentError("service-jwk: KEY_ID must not be empty"));
+  }
+  absl::StatusOr<std::string> pem = ReadPem("service-jwk", key_file);
+  if (!pem.ok()) return ReportFailure(pem.status());
+  absl::StatusOr<auth::JwtSigner> signer = auth::JwtSigner::FromPem(*pem, key_id);
+  if (!signer.ok()) {
+    return ReportFailure(absl::InvalidArgumentError(
+        absl::StrCat("service-jwk: ", key_file, ": ", signer.status().message())));
+  }
+  std::printf("%s\n", auth::JwksDocument({&*signer}).c_str());
+  return 0;
 }
 
 int RunConfigTableCommand(const std::vector<ConfigSection*>& sections) {

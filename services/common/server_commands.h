@@ -1,5 +1,6 @@
 // The commands of every server binary besides serving: `migrate`, `purge`,
-// `rekey`, `config-table` and the modules' own (`grant-admin SUBJECT`). Each
+// `rekey`, `config-table`, `service-jwk` and the modules' own (`grant-admin
+// SUBJECT`, `grant-service SUBJECT`). Each
 // runs once and returns the process's exit code. ServerMain (host.h,
 // server_main.cc) parses the command line here and dispatches:
 //
@@ -29,7 +30,7 @@ struct ServerCommandLine {
   std::string config_path;
   std::string command;                          // "" serves until SIGINT or SIGTERM
   std::optional<ModuleCommand> module_command;  // when `command` is a module's
-  std::vector<std::string> arguments;           // the module command's
+  std::vector<std::string> arguments;           // the module command's, service-jwk's
 };
 
 // ParseServerCommandLine fills `line` from argv, knowing the commands of
@@ -43,9 +44,14 @@ std::optional<int> ParseServerCommandLine(int argc, char** argv,
 // keys (docs/operations.md); needs no configuration.
 int RunConfigTableCommand(const std::vector<ConfigSection*>& sections);
 
-// RunServerCommand runs `line.command` (migrate, purge, rekey or a module's)
-// with the loaded configuration; migrations are applied first when the
-// command needs them or `migrate_on_start` says so.
+// RunServiceJwkCommand is `service-jwk KEY_FILE KEY_ID`: prints {"keys":
+// [the public key of the PEM private key KEY_FILE under KEY_ID]}; needs no
+// configuration.
+int RunServiceJwkCommand(const std::string& key_file, const std::string& key_id);
+
+// RunServerCommand runs `line.command` (migrate, purge, rekey or a
+// module's) with the loaded configuration; migrations are applied first when
+// the command needs them or `migrate_on_start` says so.
 int RunServerCommand(const ServerCommandLine& line, const ServerConfig& config,
                      const std::vector<std::unique_ptr<Module>>& modules);
 

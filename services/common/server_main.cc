@@ -78,6 +78,9 @@ int ServerMain(int argc, char** argv, const std::vector<ModuleFactory>& factorie
     return *exit_code;
   }
   if (line.command == "config-table") return RunConfigTableCommand(section_ptrs);
+  if (line.command == "service-jwk") {
+    return RunServiceJwkCommand(line.arguments.at(0), line.arguments.at(1));
+  }
 
   // Abseil as Debian builds it checks every mutex acquisition for lock-order
   // cycles (a debugging aid, a global graph under a global lock): the tests

@@ -179,6 +179,7 @@ TEST(AuditTail, OnlyAdministratorsOfTheWatchedSitesOpenOne) {
   EXPECT_TRUE(RpcFails(OpenTail(*server, admin, negative)->Finish(),
                        grpc::StatusCode::INVALID_ARGUMENT, "INVALID_AFTER_ID", "after_id"));
   // The refused openings of agents are in the audit log too.
+  server->AwaitAudit();
   EXPECT_EQ(server->database().Query(
                 "SELECT string_agg(outcome, ',' ORDER BY id) FROM access.audit_log WHERE method = "
                 "'accueil.access.v1.AccessService.WatchAuditEvents'"),

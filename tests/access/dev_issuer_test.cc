@@ -654,7 +654,8 @@ TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
   absl::StatusOr<std::unique_ptr<RateLimiter>> limiter = RateLimiter::Create(limits);
   ASSERT_TRUE(limiter.ok());
   Metrics metrics;
-  Gate gate(&authenticator, limiter->get(), &audit, &clock_, &metrics);
+  // No service tokens: like the peers below, this server calls no other module.
+  Gate gate(&authenticator, limiter->get(), &audit, &clock_, &metrics, nullptr);
   ServiceContext context{pool_, &clock_, &*secrets, &gate, nullptr, nullptr, nullptr, &metrics};
   access::AuditFeed feed(pool_);  // no tail here: never started
   std::vector<HostedService> services;

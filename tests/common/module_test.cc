@@ -1,7 +1,8 @@
 // The module shape (services/common/module.h): each module's configuration
 // keys, documented from their declarations; the host running a module's
 // workers, reporting its health and calling its personal-data hooks; a
-// module reaching another through its API, in-process or across processes.
+// module reaching another through its API in-process (across processes:
+// service_identity_test.cc).
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -286,52 +287,6 @@ TEST(ModulePeers, RoleGrantsAndDevicesNeedASiteBookingKnows) {
   // Nothing was written for the refused site.
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM access.role_bindings WHERE site_id = 999"), 0);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM access.device_tokens WHERE site_id = 999"), 0);
-}
-
-// Two processes: one serves booking, the other access, which reaches
-// booking at `booking_address`, carrying the administrator's credentials.
-TEST(ModulePeers, AccessReachesBookingInAnotherProcess) {
-  testing::BookingWorld world;  // its server serves every module
-  testing::TestServer* server = &world.server();
-  booking::v1::Site site;
-  ASSERT_TRUE(RpcOk(world.CreateSite("Europe/Paris", &site)));
-
-  ServerConfig config;
-  config.listen = "127.0.0.1:0";
-  config.database_url = server->database().url();
-  config.services = {"access"};
-  config.module_addresses["booking"] = server->address();
-  std::vector<std::unique_ptr<Module>> modules;
-  for (const ModuleFactory& make : AllModules()) modules.push_back(make());
-  HostOptions options;
-  options.clock = &server->clock();
-  options.keys = &server->keys();
-  options.issuer = testing::kTestIssuer;
-  options.purge_every_hour = false;
-  absl::StatusOr<std::unique_ptr<Host>> access_host =
-      Host::Start(config, std::move(modules), server->secrets(), std::move(options));
-  ASSERT_TRUE(access_host.ok()) << access_host.status();
-  EXPECT_EQ(Health((*access_host)->port(), "booking"), HealthCheckResponse::UNKNOWN);
-
-  std::string token = server->Token("admin", {{access::v1::ADMINISTRATOR, 0}});
-  auto admin = access::v1::AccessService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", (*access_host)->port()), grpc::InsecureChannelCredentials()));
-  access::v1::GrantRoleRequest grant;
-  grant.set_subject("agent-8");
-  grant.set_role(access::v1::COUNTER_AGENT);
-  access::v1::RoleBinding binding;
-  for (const std::string& name : {std::string("sites/999"), site.name()}) {
-    grant.set_site(name);
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", "Bearer " + token);
-    grpc::Status s = admin->GrantRole(&ctx, grant, &binding);
-    if (name == site.name()) {
-      EXPECT_TRUE(RpcOk(s));
-    } else {
-      EXPECT_TRUE(RpcFails(s, grpc::StatusCode::NOT_FOUND, "SITE_NOT_FOUND", "site"));
-    }
-  }
-  (*access_host)->Shutdown(absl::Seconds(1));
 }
 
 // A person's rights cover every module: booking's ExportPersonData and

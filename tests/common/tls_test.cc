@@ -23,6 +23,7 @@
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/common/config.h"
+#include "tests/support/pem.h"
 #include "tests/support/test_server.h"
 
 namespace accueil {
@@ -50,16 +51,6 @@ struct Identity {
   std::string key_pem;
   std::string cert_pem;
 };
-
-std::string KeyPem(EVP_PKEY* key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(n));
-  BIO_free(bio);
-  return pem;
-}
 
 std::string CertPem(X509* cert) {
   BIO* bio = BIO_new(BIO_s_mem());
@@ -131,7 +122,7 @@ Identity Issue(const std::string& common_name, Kind kind, const Identity* issuer
       break;
   }
   EXPECT_GT(X509_sign(c, issuer_key, EVP_sha256()), 0);
-  id.key_pem = KeyPem(id.key.get());
+  id.key_pem = testing::PrivateKeyPem(id.key.get());
   id.cert_pem = CertPem(c);
   return id;
 }

@@ -83,6 +83,10 @@ void TestServer::StartServices() {
   config.trusted_proxies = options_.trusted_proxies;
   config.services = options_.services;
   config.metrics_listen = options_.metrics_listen;
+  config.service_key_file = options_.service_key_file;
+  config.service_key_id = options_.service_key_id;
+  config.service_jwks_file = options_.service_jwks_file;
+  config.service_subject = options_.service_subject;
   HostOptions host;
   host.clock = &clock_;
   host.keys = &keys_;

@@ -54,6 +54,13 @@ struct TestServerOptions {
   std::string metrics_listen;
   // How often open streams' credentials are checked again.
   absl::Duration stream_recheck = absl::Seconds(30);
+  // Service identity (docs/security.md#service-identity): the server's
+  // service key, its key id and the service JWKS it trusts, as files, and
+  // its subject. Empty: the host's ephemeral key, which only it trusts.
+  std::string service_key_file;
+  std::string service_key_id;
+  std::string service_jwks_file;
+  std::string service_subject;
 };
 
 class TestServer {

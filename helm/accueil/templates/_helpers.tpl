@@ -30,6 +30,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/* Where the pods find their files. */}}
 {{- define "accueil.secretKeyPath" -}}/etc/accueil/secret/secret.key{{- end -}}
 {{- define "accueil.jwksPath" -}}/etc/accueil/oidc/jwks.json{{- end -}}
+{{- define "accueil.serviceKeyDir" -}}/etc/accueil/service-key{{- end -}}
+{{- define "accueil.serviceJwksDir" -}}/etc/accueil/service-jwks{{- end -}}
 {{- define "accueil.tlsDir" -}}/etc/accueil/tls{{- end -}}
 {{- define "accueil.tlsClientCaPath" -}}/etc/accueil/tls-client-ca/ca.crt{{- end -}}
 

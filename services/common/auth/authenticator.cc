@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "services/common/auth/credentials.h"
+#include "services/common/auth/service_identity.h"
 #include "services/common/input/cidr.h"
 #include "services/common/errors.h"
 #include "services/common/log.h"
@@ -97,7 +98,8 @@ Authenticator::Authenticator(Directory* directory, const Clock* clock, KeyProvid
       clock_(clock),
       keys_(keys),
       options_(std::move(options)),
-      verifier_(options_.verifier) {
+      verifier_(options_.verifier),
+      service_verifier_({kServiceIssuer, kServiceAudience, options_.verifier.leeway}) {
   for (const std::string& proxy : options_.trusted_proxies) {
     absl::StatusOr<input::Cidr> block = input::ParseCidr(proxy);
     if (block.ok()) trusted_proxies_.push_back(*block);
@@ -140,16 +142,48 @@ absl::StatusOr<Caller> Authenticator::FromAuthorization(std::string_view header)
 }
 
 absl::StatusOr<Caller> Authenticator::FromJwt(std::string_view token) const {
+  if (ClaimedIssuer(token) == kServiceIssuer) return FromServiceJwt(token);
   if (keys_ == nullptr) {
     return Unauthenticated("TOKEN_NOT_ACCEPTED", "this server accepts no agent tokens");
   }
   std::shared_ptr<const KeySet> keys = keys_->Keys();
   ASSIGN_OR_RETURN(Claims claims, verifier_.Verify(token, *keys, clock_->Now()));
+  if (absl::StartsWith(claims.subject, kServiceSubjectPrefix)) {
+    // Role bindings are keyed by subject: an agent named "service:booking"
+    // at the provider must not hold the booking service's roles.
+    return Unauthenticated("TOKEN_SUBJECT", "service subjects come only with service tokens");
+  }
   ASSIGN_OR_RETURN(std::vector<Grant> grants, directory_->GrantsOf(claims.subject));
   Caller caller;
   caller.subject = claims.subject;
   caller.authenticated = true;
   caller.grants = std::move(grants);
+  return caller;
+}
+
+absl::StatusOr<Caller> Authenticator::FromServiceJwt(std::string_view token) const {
+  if (options_.service_keys == nullptr) {
+    return Unauthenticated("TOKEN_NOT_ACCEPTED", "this server accepts no service tokens");
+  }
+  std::shared_ptr<const KeySet> keys = options_.service_keys->Keys();
+  ASSIGN_OR_RETURN(Claims claims, service_verifier_.Verify(token, *keys, clock_->Now()));
+  if (!IsServiceSubject(claims.subject)) {
+    return Unauthenticated("TOKEN_SUBJECT", "a service token names a service: subject");
+  }
+  ASSIGN_OR_RETURN(std::vector<Grant> grants, directory_->GrantsOf(claims.subject));
+  Caller caller;
+  caller.subject = claims.subject;
+  caller.authenticated = true;
+  caller.service = true;
+  caller.grants = std::move(grants);
+  if (!caller.Holds(access::v1::SERVICE)) {
+    // A misconfigured service fails loudly rather than acting as the public.
+    return Error(absl::StatusCode::kPermissionDenied, "SERVICE_NOT_BOUND",
+                 absl::StrCat(claims.subject,
+                              " holds no SERVICE role: bind it with `accueil-server "
+                              "grant-service ",
+                              claims.subject, "`"));
+  }
   return caller;
 }
 

@@ -4,6 +4,10 @@
 //   - `Bearer <JWT>`: an agent or service account authenticated by the OpenID
 //     Connect provider (ProConnect in production, the development issuer
 //     locally); its roles come from the Directory (the access module).
+//   - `Bearer <JWT>` whose `iss` is the service issuer: another module of
+//     this deployment (service_identity.h), verified against the service
+//     JWKS; its subject ("service:<name>") must hold a SERVICE binding.
+//     Agents' tokens may not claim a "service:" subject.
 //   - `Bearer dt1.<id>.<secret>`: a device token (kiosk, display), bound to
 //     one site, revocable.
 // A credential that is present but wrong is UNAUTHENTICATED, never "public".
@@ -72,6 +76,8 @@ struct AuthenticatorOptions {
   // Peers (IP addresses or CIDR blocks, as input::ParseCidr reads them;
   // the configuration refuses others) whose x-forwarded-for is believed.
   std::vector<std::string> trusted_proxies;
+  // The service JWKS (service_identity.h); null: service tokens are refused.
+  KeyProvider* service_keys = nullptr;
 };
 
 // ClientMetadata is the value of the request header `key` ("" when absent).
@@ -96,6 +102,7 @@ class Authenticator {
 
  private:
   absl::StatusOr<Caller> FromJwt(std::string_view token) const;
+  absl::StatusOr<Caller> FromServiceJwt(std::string_view token) const;
   absl::StatusOr<Caller> FromDeviceToken(std::string_view token) const;
 
   Directory* directory_;
@@ -104,6 +111,7 @@ class Authenticator {
   AuthenticatorOptions options_;
   std::vector<input::Cidr> trusted_proxies_;
   JwtVerifier verifier_;
+  JwtVerifier service_verifier_;
 };
 
 }  // namespace accueil::auth

@@ -18,13 +18,16 @@ struct Grant {
 };
 
 struct Caller {
-  // "public" for callers without a token, the OpenID subject, or
-  // "devices/{id}".
+  // "public" for callers without a token, the OpenID subject,
+  // "service:<name>" or "devices/{id}".
   std::string subject = "public";
   std::vector<Grant> grants;
   // True when the caller presented a valid credential (it may still hold no
   // role: then it is treated as the public, but refused as "no role").
   bool authenticated = false;
+  // True when a service token (service_identity.h) authenticated the
+  // caller: only then is x-acting-agent believed (gate.h).
+  bool service = false;
   // Client identity for rate limits: the peer address, or the address a
   // trusted proxy forwarded.
   std::string client;

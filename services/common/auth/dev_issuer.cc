@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/auth/form.h"
+#include "services/common/auth/service_subject.h"
 #include "services/common/config.h"
 #include "services/common/input/resource.h"
 #include "services/common/log.h"
@@ -94,10 +95,12 @@ std::string HtmlEscape(std::string_view text) {
 
 // ValidSubject: what AccessService.GrantRole accepts (printable ASCII, no
 // spaces), at most 100 characters, and not a name the Authenticator gives
-// to callers without a JWT ("public", "devices/{id}").
+// to callers without an agent's JWT ("public", "devices/{id}",
+// "service:{name}").
 bool ValidSubject(const std::string& s) {
   if (!Printable(s, 1, 100) || s.find(' ') != std::string::npos) return false;
-  return s != "public" && !absl::StartsWith(s, "devices/");
+  return s != "public" && !absl::StartsWith(s, "devices/") &&
+         !absl::StartsWith(s, kServiceSubjectPrefix);
 }
 
 // ParseSite: "" is every site (0), else "sites/N".
@@ -495,7 +498,7 @@ void DevIssuer::AuthorizeSubmit(const Form& form, httplib::Response& res) {
     return SendHtml(res, 400,
                     FormPage(*r, c,
                              "l'identifiant doit compter 1 à 100 caractères ASCII imprimables, "
-                             "sans espace (ni « public », ni « devices/… »).",
+                             "sans espace (ni « public », ni « devices/… », ni « service:… »).",
                              "subject"));
   }
   if (!KnownRole(c.role)) {
@@ -592,7 +595,7 @@ void DevIssuer::TokenDirect(const Form& form, httplib::Response& res) {
   if (!ValidSubject(subject)) {
     return OAuthError(res, 400, "invalid_request",
                       "subject must be 1 to 100 printable ASCII characters without spaces, "
-                      "neither \"public\" nor \"devices/...\"");
+                      "neither \"public\" nor \"devices/...\" nor \"service:...\"");
   }
   if (!Printable(nonce, 0, 500)) {
     return OAuthError(res, 400, "invalid_request",

@@ -32,8 +32,8 @@
 //        grant_type=urn:accueil:dev&role=ROLE[&site=sites/N][&subject=S]
 //          [&nonce=N]   (subject defaults to "dev-agent", site to every site)
 //        subject: 1-100 printable ASCII characters, no spaces, neither
-//        "public" nor "devices/..."; role: one of the five above; site:
-//        "sites/N" (N > 0) or empty.
+//        "public" nor "devices/..." nor "service:..."; role: one of the
+//        five above; site: "sites/N" (N > 0) or empty.
 //        200 {"access_token": JWT, "id_token": JWT, "token_type": "Bearer",
 //             "expires_in": 28800}
 //        400 {"error": "invalid_request" | "invalid_grant" |

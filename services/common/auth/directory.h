@@ -29,7 +29,8 @@ class Directory {
                             const std::string& granted_by, absl::Time time) = 0;
 };
 
-// One audited call: who, as what, did what to which resource, why, outcome.
+// One audited call: who, as what, for whom, did what to which resource, why,
+// outcome.
 struct AuditRecord {
   absl::Time time;
   std::string subject;
@@ -39,6 +40,9 @@ struct AuditRecord {
   int64_t site_id = 0;
   std::string reason;
   std::string outcome;  // gRPC code name
+  // The agent (or device) a service acted for (x-acting-agent); "" when the
+  // subject acted for itself.
+  std::string acting_for;
 };
 
 // AuditLog: the append-only trail of agents', administrators' and devices'

@@ -174,6 +174,16 @@ const KeySet::Key* KeySet::Find(const std::string& kid) const {
   return it == keys_.end() ? nullptr : it->second.get();
 }
 
+std::string ClaimedIssuer(std::string_view token) {
+  if (token.size() > 16384) return "";
+  std::vector<std::string> parts =
+      absl::StrSplit(absl::string_view(token.data(), token.size()), '.');
+  std::string payload_text;
+  if (parts.size() != 3 || !B64(parts[1], &payload_text)) return "";
+  Json payload = Json::parse(payload_text, nullptr, false);
+  return payload.is_object() ? Str(payload, "iss") : "";
+}
+
 absl::StatusOr<Claims> JwtVerifier::Verify(std::string_view token, const KeySet& keys,
                                            absl::Time now) const {
   absl::Status malformed = Unauthenticated("TOKEN_MALFORMED", "the token is not a JWT");

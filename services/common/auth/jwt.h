@@ -51,6 +51,10 @@ struct VerifierOptions {
   absl::Duration leeway = absl::Seconds(60);
 };
 
+// ClaimedIssuer returns the `iss` a token claims, unverified ("" when it
+// cannot be read): only to choose which issuer's keys verify it.
+std::string ClaimedIssuer(std::string_view token);
+
 class JwtVerifier {
  public:
   explicit JwtVerifier(VerifierOptions options) : options_(std::move(options)) {}

@@ -3,6 +3,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
+#include <openssl/pem.h>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,29 @@ absl::StatusOr<JwtSigner> JwtSigner::Generate(const std::string& alg, const std:
     return absl::InvalidArgumentError("signer: alg must be RS256 or ES256");
   }
   if (key == nullptr) return absl::InternalError("signer: key generation failed");
+  return JwtSigner(alg, kid, key);
+}
+
+absl::StatusOr<JwtSigner> JwtSigner::FromPem(const std::string& pem, const std::string& kid) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* key =
+      bio == nullptr ? nullptr : PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (key == nullptr) return absl::InvalidArgumentError("not a PEM private key");
+  std::string alg;
+  char group[64] = {0};
+  size_t group_len = 0;
+  if (EVP_PKEY_is_a(key, "RSA") && EVP_PKEY_get_bits(key) >= 2048) {
+    alg = "RS256";
+  } else if (EVP_PKEY_is_a(key, "EC") &&
+             EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                            &group_len) == 1 &&
+             std::string(group, group_len) == "prime256v1") {
+    alg = "ES256";
+  } else {
+    EVP_PKEY_free(key);
+    return absl::InvalidArgumentError("the key must be P-256 (ES256) or RSA of 2048 bits or more");
+  }
   return JwtSigner(alg, kid, key);
 }
 
