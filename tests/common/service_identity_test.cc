@@ -152,6 +152,7 @@ TEST_F(ServiceIdentityTest, ATokenSignedWithAKeyOfTheServiceJwksIsAdmittedWithIt
   EXPECT_EQ(caller.grants(0).role(), access::v1::SERVICE);
   EXPECT_EQ(caller.grants(0).site(), "");  // every site
   // grant-service recorded the binding and its own audit row.
+  server_->AwaitAudit();
   EXPECT_EQ(server_->database().Query(
                 "SELECT granted_by FROM access.role_bindings WHERE subject = 'service:reception'"),
             "grant-service");
@@ -217,6 +218,7 @@ TEST_F(ServiceIdentityTest, ServiceTokensThatFailACheckAreRefusedWithTheirReason
     EXPECT_TRUE(RpcFails(WhoAmI(address, c.token, {}, &caller), c.code, c.reason, "")) << c.what;
   }
   // Nothing was recorded for the refused callers.
+  server_->AwaitAudit();
   EXPECT_EQ(server_->database().Query(
                 "SELECT count(*) FROM access.audit_log WHERE subject LIKE 'service:%'"),
             "0");
@@ -415,6 +417,7 @@ TEST_F(TwoProcesses, ADownstreamCallArrivesAsTheServiceActingForTheAgent) {
 
   // Booking saw the access service, acting for the administrator, with the
   // administrator's reason; access recorded the administrator's own calls.
+  testing::AwaitAudit(*database_);
   EXPECT_EQ(database_->Query("SELECT string_agg(subject || '|' || roles || '|' || acting_for || "
                              "'|' || reason, ';' ORDER BY id) FROM access.audit_log "
                              "WHERE method LIKE '%.GetSite'"),

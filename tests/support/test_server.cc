@@ -104,9 +104,9 @@ void TestServer::StartServices() {
   host_ = std::move(*started);
 }
 
-void TestServer::AwaitAudit() {
+void AwaitAudit(const TestDatabase& database) {
   absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (database_->Query("SELECT count(*) FROM events.audit_outbox") != "0") {
+  while (database.Query("SELECT count(*) FROM events.audit_outbox") != "0") {
     if (absl::Now() > deadline) {
       ADD_FAILURE() << "audit records stayed in events.audit_outbox for 30 s";
       return;

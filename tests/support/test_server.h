@@ -63,6 +63,9 @@ struct TestServerOptions {
   std::string service_subject;
 };
 
+// AwaitAudit: AwaitAudit below, for a database served by other hosts.
+void AwaitAudit(const TestDatabase& database);
+
 class TestServer {
  public:
   static std::unique_ptr<TestServer> Start(TestServerOptions options = {});
@@ -101,7 +104,7 @@ class TestServer {
   // AwaitAudit returns once every audit record written so far is in
   // access.audit_log (the access module moves them from the outbox); fails
   // the test after 30 s.
-  void AwaitAudit();
+  void AwaitAudit() { testing::AwaitAudit(*database_); }
 
   ManualClock& clock() { return clock_; }
   const Secrets& secrets() const { return secrets_; }
