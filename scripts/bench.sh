@@ -259,7 +259,7 @@ SERVICE_SQL=(
   '" FROM booking.create_appointment("'
   "\"\$1, decode(\$2, 'hex'), \$3::timestamptz, \$4, \$5, decode(\$6, 'hex'), \""
   "\"\$7, \$8, NULLIF(\$9, ''), NULLIF(\$10, ''), \$11, \$12, \$13, \$14, \$15, \""
-  "\"NULLIF(\$16, ''), booking.keys_from_hex(\$17))\""
+  "\"NULLIF(\$16, ''), booking.keys_from_hex(\$17), \$18)\""
 )
 for fragment in "${SERVICE_SQL[@]}"; do
   if ! grep -qF -- "$fragment" services/booking/booking_service.cc; then
@@ -303,7 +303,7 @@ FROM booking.create_appointment(
   decode(lpad(to_hex(:k1::bigint), 16, '0') || lpad(to_hex(:k2::bigint), 16, '0') ||
          lpad(to_hex(:k3::bigint), 16, '0') || lpad(to_hex(:k4::bigint), 16, '0'), 'hex'),
   :given_name, :family_name, NULLIF('', ''), NULLIF('+33' || :phone, ''),
-  'fr', 'none', '', 0, 'online', NULLIF('', ''), booking.keys_from_hex(''));
+  'fr', 'none', '', 0, 'online', NULLIF('', ''), booking.keys_from_hex(''), 'public');
 EOF
 PAYLOAD_HASH=$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
 pgbench_index=0

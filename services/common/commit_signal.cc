@@ -5,6 +5,11 @@
 #include "services/common/log.h"
 
 namespace accueil::events {
+namespace {
+
+constexpr absl::Duration kMinInterval = absl::Milliseconds(25);
+
+}  // namespace
 
 CommitSignal::CommitSignal(db::Pool* pool) : pool_(pool), thread_([this] { Run(); }) {}
 
@@ -50,6 +55,11 @@ void CommitSignal::Run() {
       log::Warn("commit_signal.failed", {{"error", e.what()}});
       conn.reset();
     }
+    // At most one NOTIFY per interval: under load every booking rings, and
+    // a NOTIFY each (plus a batch read by every consumer it wakes) would
+    // cost the database more than the bookings themselves.
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), kMinInterval);
   }
 }
 

@@ -4,7 +4,7 @@
 //
 // Writers call Ring() after a commit that appended to a log. A thread of its
 // own then sends one `NOTIFY accueil_events` on a dedicated connection,
-// covering every Ring() since the previous one. The NOTIFY is sent after the
+// covering every Ring() since the previous one, at most one every 25 ms. The NOTIFY is sent after the
 // commit, in a transaction of its own, on purpose: a NOTIFY inside the
 // writing transaction (a trigger on events.log) would take PostgreSQL's
 // notification lock through the commit's WAL flush, serialising every
