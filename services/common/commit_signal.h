@@ -4,13 +4,11 @@
 //
 // Writers call Ring() after a commit that appended to a log. A thread of its
 // own then sends one `NOTIFY accueil_events` on a dedicated connection,
-// covering every Ring() since the previous one, at most one every 25 ms. The NOTIFY is sent after the
-// commit, in a transaction of its own, on purpose: a NOTIFY inside the
-// writing transaction (a trigger on events.log) would take PostgreSQL's
-// notification lock through the commit's WAL flush, serialising every
-// booking's commit on one lock. Consumers poll as well (consumer.h), so a
-// signal lost to a crash or a broken connection delays events, never loses
-// them.
+// covering every Ring() since the previous one, at most one every 25 ms. The NOTIFY is sent after
+// the commit, in a transaction of its own, on purpose: a NOTIFY inside the writing transaction (a
+// trigger on events.log) would take PostgreSQL's notification lock through the commit's WAL flush,
+// serialising every booking's commit on one lock. Consumers poll as well (consumer.h), so a signal
+// lost to a crash or a broken connection delays events, never loses them.
 #pragma once
 
 #include <memory>
