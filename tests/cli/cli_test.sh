@@ -80,25 +80,7 @@ fatal() {
   fail "$*"
   echo "cli_test: cannot go on; server log:"
   sed 's/^/  /' "$work/server.log" 2>/dev/null | tail -n 30
-  # Service identity (docs/security.md#service-identity): a service key's
-# public JWK for the service JWKS, and the binding of a service subject.
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/service.pem" 2>/dev/null
-expect_exit 0 "accueil-server service-jwk" "$SERVER_BIN" service-jwk "$work/service.pem" cli-service-1 &&
-  expect_text "service-jwk prints the public key under its kid" out \
-    '^\{"keys":\[\{"alg":"ES256","crv":"P-256","kid":"cli-service-1","kty":"EC","use":"sig","x":"[A-Za-z0-9_-]{43}","y":"[A-Za-z0-9_-]{43}"\}\]\}$'
-expect_exit 1 "service-jwk refuses a file without a key" "$SERVER_BIN" service-jwk "$work/bad.key" k &&
-  expect_text "service-jwk names the file" err "bad\.key: not a PEM private key"
-grant_service() {
-  ACCUEIL_DATABASE_URL="$ACCUEIL_PG_ADMIN_URL dbname=$db" ACCUEIL_LOG_LEVEL=warn \
-    "$SERVER_BIN" grant-service "$1"
-}
-expect_exit 0 "accueil-server grant-service" grant_service service:cli-test
-expect_exit 1 "grant-service refuses an agent's subject" grant_service cli-test-alice
-expect_exit 0 "the service's binding" psql "$ACCUEIL_PG_ADMIN_URL dbname=$db" -XAtq -c \
-  "SELECT role, coalesce(site_id::text, '*'), granted_by FROM access.role_bindings WHERE subject = 'service:cli-test'" &&
-  expect_text "the service holds SERVICE on every site" out "^SERVICE\|\*\|grant-service$"
-
-echo "cli_test: $steps steps, $failures failed"
+  echo "cli_test: $steps steps, $failures failed"
   exit 1
 }
 
