@@ -60,7 +60,7 @@ absl::Status AuditOutbox::Record(const auth::AuditRecord& record) {
     AppendAudit(tx, record);
     return absl::OkStatus();
   }));
-  if (signal_ != nullptr) signal_->Ring();
+  if (signal_ != nullptr) signal_->Ring(Log::kAuditOutbox);
   return absl::OkStatus();
 }
 

@@ -48,7 +48,10 @@ inline absl::Status RunChange(Call& call, db::Pool& pool, events::CommitSignal* 
     tx.commit();
     return absl::OkStatus();
   });
-  if (status.ok() && signal != nullptr) signal->Ring();
+  if (status.ok() && signal != nullptr) {
+    signal->Ring(events::Log::kEvents);
+    if (call.Audited()) signal->Ring(events::Log::kAuditOutbox);
+  }
   return status;
 }
 

@@ -2,9 +2,12 @@
 // (or audit records) were committed, so that they read them at once instead
 // of at their next poll.
 //
-// Writers call Ring() after a commit that appended to a log. A thread of its
-// own then sends one `NOTIFY accueil_events` on a dedicated connection,
-// covering every Ring() since the previous one, at most one every 25 ms. The NOTIFY is sent after
+// Writers call Ring(log) after a commit that appended to a log. A thread of
+// its own then sends one NOTIFY on that log's channel (ChannelOf) on a
+// dedicated connection, covering every Ring() since the previous one, at
+// most one per channel every 25 ms. One channel per log, so that a public
+// booking (events.log) does not wake the audit consumer, whose outbox it
+// never writes. The NOTIFY is sent after
 // the commit, in a transaction of its own, on purpose: a NOTIFY inside the writing transaction (a
 // trigger on events.log) would take PostgreSQL's notification lock through the commit's WAL flush,
 // serialising every booking's commit on one lock. Consumers poll as well (consumer.h), so a signal
@@ -19,11 +22,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "services/common/db.h"
+#include "services/common/events.h"
 
 namespace accueil::events {
 
-// The channel consumers LISTEN on.
-inline constexpr char kCommitChannel[] = "accueil_events";
+// The channel a log's consumers LISTEN on: accueil_events, accueil_audit.
+const char* ChannelOf(Log log);
 
 // Thread-safe.
 class CommitSignal {
@@ -34,14 +38,15 @@ class CommitSignal {
   ~CommitSignal();  // stops the thread; a pending ring is sent first
 
   // Ring never blocks on the database.
-  void Ring();
+  void Ring(Log log);
 
  private:
   void Run();
 
   db::Pool* pool_;
   absl::Mutex mu_;
-  bool rung_ ABSL_GUARDED_BY(mu_) = false;
+  // Indexed by Log: rung since the last NOTIFY on its channel.
+  bool rung_[2] ABSL_GUARDED_BY(mu_) = {false, false};
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

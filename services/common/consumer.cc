@@ -23,8 +23,8 @@ constexpr absl::Duration kFirstRecheck = absl::Milliseconds(50);
 
 class Receiver final : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& c, int* received)
-      : pqxx::notification_receiver(c, kCommitChannel), received_(received) {}
+  Receiver(pqxx::connection_base& c, Log log, int* received)
+      : pqxx::notification_receiver(c, ChannelOf(log)), received_(received) {}
   void operator()(const std::string&, int) override { ++*received_; }
 
  private:
@@ -124,25 +124,30 @@ void Consumer::Run() {
 
 void Consumer::Serve(pqxx::connection& conn) {
   int received = 0;
-  Receiver receiver(conn, &received);
+  Receiver receiver(conn, options_.log, &received);
+  cursor_.reset();  // another instance may have moved it while this one stood by
   absl::Time next_poll = absl::InfinitePast();
-  absl::Duration recheck = kFirstRecheck;
+  // Set while looking again after a wake-up that found nothing: the next
+  // look's delay.
+  std::optional<absl::Duration> recheck;
   bool read_now = true;
   while (!Stopping()) {
     if (absl::Now() >= next_poll) {
       read_now = true;
       next_poll = absl::Now() + options_.poll_interval;
     }
+    bool woken = received > 0;
+    received = 0;
     {
       absl::MutexLock lock(&mu_);
-      if (woken_) read_now = true;
+      woken = woken || woken_;
       woken_ = false;
     }
-    if (received > 0) read_now = true;
-    received = 0;
+    if (woken) read_now = true;
     if (read_now) {
       absl::StatusOr<BatchResult> batch = Batch();
       if (!batch.ok()) {
+        cursor_.reset();  // a commit in doubt may have moved it
         if (healthy_.exchange(false)) {
           log::Error("consumer.batch_failed", {{"consumer", name_},
                                                {"code", CodeName(batch.status().code())},
@@ -155,14 +160,18 @@ void Consumer::Serve(pqxx::connection& conn) {
       if (batch->applied > 0 && after_commit_) after_commit_();
       read_now = batch->more;  // read on at once
       if (read_now) continue;
-      if (batch->applied > 0) {
-        recheck = kFirstRecheck;
+      if (batch->applied > 0 || (!woken && !recheck)) {
+        recheck.reset();
       } else {
         // Woken, and nothing to read: the new events wait behind an older
         // transaction still running. Look again soon, then less and less
-        // often, rather than only at the next poll.
-        next_poll = std::min(next_poll, absl::Now() + recheck);
-        recheck = std::min(recheck * 2, options_.poll_interval);
+        // often, until the poll takes over.
+        recheck = recheck ? *recheck * 2 : kFirstRecheck;
+        if (*recheck >= options_.poll_interval) {
+          recheck.reset();
+        } else {
+          next_poll = std::min(next_poll, absl::Now() + *recheck);
+        }
       }
     }
     conn.await_notification(0, kWaitSliceMicros);
@@ -172,7 +181,7 @@ void Consumer::Serve(pqxx::connection& conn) {
 absl::StatusOr<Consumer::BatchResult> Consumer::Batch() {
   return pool_->Run([&](pqxx::connection& c) -> absl::StatusOr<BatchResult> {
     pqxx::work tx(c);
-    const Cursor from = LoadCursor(tx, name_);
+    const Cursor from = cursor_ ? *cursor_ : LoadCursor(tx, name_);
     std::vector<Event> batch = ReadEvents(tx, from, options_.batch_size, options_.log);
     const absl::Time deadline = absl::Now() + options_.max_batch_duration;
     BatchResult r;
@@ -188,11 +197,14 @@ absl::StatusOr<Consumer::BatchResult> Consumer::Batch() {
       ++r.applied;
     }
     if (r.applied > 0 && !AdvanceCursor(tx, name_, from, to, clock_->Now())) {
+      cursor_.reset();  // read it again on the next batch
       return Error(absl::StatusCode::kAborted, "CURSOR_MOVED",
                    "another instance of the consumer moved its cursor");
     }
-    const Pending pending = PendingAfter(tx, to, options_.log);
+    // Everything readable was applied: nothing is pending, no need to count.
+    const Pending pending = r.more ? PendingAfter(tx, to, options_.log) : Pending{};
     tx.commit();
+    cursor_ = to;
     absl::Duration lag = pending.oldest
                              ? std::max(absl::ZeroDuration(), clock_->Now() - *pending.oldest)
                              : absl::ZeroDuration();

@@ -13,8 +13,9 @@
 //     taking events after `max_batch_duration`, so one slow consumer (a long
 //     backfill) holds the log's horizon for other readers no longer than
 //     that (see "Reading without gaps" in docs/events.md).
-//   - Woken by LISTEN on the dedicated connection when a writer rings
-//     (commit_signal.h), and by polling every `poll_interval` as a backstop.
+//   - Woken by LISTEN on the dedicated connection when a writer rings its
+//     log's channel (commit_signal.h), and by polling every `poll_interval`
+//     as a backstop.
 //   - Lag: how many events are still to apply and how long ago the oldest
 //     of them occurred (0 when caught up), after every batch, also in the
 //     process's metrics.
@@ -29,6 +30,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -95,6 +97,10 @@ class Consumer final : public Worker {
   void Serve(pqxx::connection& conn);
   struct BatchResult;
   absl::StatusOr<BatchResult> Batch();
+  // The cursor as this activation last committed it (read from the
+  // database once per activation, and again after a refused advance).
+  // Used by the consumer's thread only.
+  std::optional<Cursor> cursor_;
   bool Stopping();
   // Sleep waits up to `d` for a stop or a wake.
   void Sleep(absl::Duration d);

@@ -158,11 +158,27 @@ TEST_F(ConsumerTest, IsWokenByTheCommitSignal) {
   consumer.Start();
   ASSERT_TRUE(WaitFor([&] { return consumer.Active(); }));
   Append("first", 1);
-  signal.Ring();
+  signal.Ring(Log::kEvents);
   ASSERT_TRUE(WaitFor([&] { return Applied("w") == 1; }));
   Append("second", 1);
-  signal.Ring();
+  signal.Ring(Log::kEvents);
   EXPECT_TRUE(WaitFor([&] { return Applied("w") == 2; }));
+}
+
+TEST_F(ConsumerTest, IsWokenByItsOwnLogsChannelOnly) {
+  ConsumerOptions options = Fast();
+  options.poll_interval = absl::Hours(1);  // only the first read polls
+  Consumer consumer("test.own_channel", pool_.get(), &clock_, Recorder("o"), options);
+  CommitSignal signal(pool_.get());
+  Append("first", 1);
+  consumer.Start();
+  ASSERT_TRUE(WaitFor([&] { return Applied("o") == 1; }));  // the first poll
+  Append("second", 1);
+  signal.Ring(Log::kAuditOutbox);  // another log's writer: not for this consumer
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(Applied("o"), 1);
+  signal.Ring(Log::kEvents);
+  EXPECT_TRUE(WaitFor([&] { return Applied("o") == 2; }));
 }
 
 TEST_F(ConsumerTest, ASlowConsumerDoesNotDelayAnother) {
