@@ -370,7 +370,7 @@ measure() {
   apply_layout "$layout"
   echo
   echo "bench: layout $layout$([[ "$layout" == isolated ]] && echo ": PostgreSQL on CPU 0, the server and the load on CPUs 1-$(($(nproc) - 1))")"
-  svc_rps=() pgb_rps=() svc_cpu=() pgb_cpu=() quiet_ratios=()
+  svc_rps=() pgb_rps=() svc_cpu=() pgb_cpu=() quiet_ratios=() pair_ratios=()
   table=()
   disturbed=0
   # Share of the machine taken by other processes above which a run is marked.
@@ -456,6 +456,7 @@ measure() {
       "$rep" "$tps" "$((${failed:-0} + aborted))" "$mean" "$p50" "$p95" "$p99" "$busy" "$pg" "$srv" \
       "$cli" "$other" "$pg_us" "$srv_us" "$cli_us")
     pgb_cpu+=("$((pg_us + cli_us))")
+    pair_ratios+=("$(awk -v a="$rps" -v b="$tps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
     if ((other > OTHER_LIMIT)); then
       pgb_line+=" disturbed"
       disturbed=$((disturbed + 1))
@@ -480,6 +481,11 @@ measure() {
     echo
     echo "median service: $svc_median calls/s; median pgbench: $pgb_median calls/s; ratio service/pgbench: $ratio (target >= 0.7)"
     echo "CPU per call (PostgreSQL + server + client), median: service $svc_cpu_median us, pgbench $pgb_cpu_median us; pgbench/service: $cpu_ratio (the throughput ratio a CPU-bound machine would show)"
+    # The two runs of a pair are adjacent in time; the machine's speed drifts
+    # between pairs (up to 2x on a shared VM), so each pair's own ratio is
+    # steadier than the ratio of the two medians.
+    pair_ratio=$(median "${pair_ratios[@]}")
+    echo "ratio service/pgbench of each pair: ${pair_ratios[*]} (median $pair_ratio)"
     quiet_ratio=-
     if ((disturbed > 0)); then
       echo "warning: $disturbed of $((2 * REPS)) runs marked disturbed: other processes took more than $OTHER_LIMIT% of the machine; rerun on a quiet machine"
@@ -488,7 +494,7 @@ measure() {
         echo "ratio service/pgbench over the ${#quiet_ratios[@]} undisturbed pair(s): ${quiet_ratios[*]} (median $quiet_ratio)"
       fi
     fi
-    echo "RESULT layout=$layout service_rps=$svc_median pgbench_tps=$pgb_median ratio=$ratio cpu_ratio=$cpu_ratio disturbed_runs=$disturbed quiet_pair_ratio=$quiet_ratio"
+    echo "RESULT layout=$layout service_rps=$svc_median pgbench_tps=$pgb_median ratio=$ratio pair_ratio=$pair_ratio cpu_ratio=$cpu_ratio disturbed_runs=$disturbed quiet_pair_ratio=$quiet_ratio"
   } | tee -a "$OUT/summary.txt"
 }
 
