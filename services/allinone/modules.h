@@ -7,10 +7,13 @@
 
 #include "services/access/module.h"
 #include "services/booking/module.h"
+#include "services/reception/module.h"
 #include "services/common/module.h"
 
 namespace accueil {
 
-inline std::vector<ModuleFactory> AllModules() { return {access::NewModule, booking::NewModule}; }
+inline std::vector<ModuleFactory> AllModules() {
+  return {access::NewModule, booking::NewModule, reception::NewModule};
+}
 
 }  // namespace accueil

@@ -314,14 +314,48 @@ absl::Status BookingService::DoResetAccessCode(Call& call, const v1::ResetAccess
 absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentRequest& req,
                                        v1::Appointment* out) {
   ASSIGN_OR_RETURN(Idempotency idem, ForRequest("CheckInAppointment", req));
-  ASSIGN_OR_RETURN(CheckIn token, VerifyCheckInToken(*ctx_.secrets, req.check_in_token()));
-  int version = 0;
-  RETURN_IF_ERROR(AuthorizeOnAppointment(call, token.appointment_id, &version));
-  if (version != token.version) {
-    return InvalidField("CHECK_IN_TOKEN_REVOKED", "check_in_token",
-                        "this check-in code was replaced; use the new one or see an agent");
+  if (req.check_in_token().empty() == req.reference().empty()) {
+    return InvalidField("CHECK_IN_TARGET_REQUIRED", "check_in_token",
+                        "give the check-in token or the reference, one of them");
   }
-  return RunTransition(call, idem, token.appointment_id, "arrived", "", "", out);
+  int64_t site = 0;
+  if (!req.site().empty()) {
+    ASSIGN_OR_RETURN(site, input::ParseResourceId(req.site(), "sites", "site"));
+  }
+  int64_t id = 0;
+  if (!req.check_in_token().empty()) {
+    ASSIGN_OR_RETURN(CheckIn token, VerifyCheckInToken(*ctx_.secrets, req.check_in_token()));
+    int version = 0;
+    RETURN_IF_ERROR(AuthorizeOnAppointment(call, token.appointment_id, &version));
+    if (version != token.version) {
+      return InvalidField("CHECK_IN_TOKEN_REVOKED", "check_in_token",
+                          "this check-in code was replaced; use the new one or see an agent");
+    }
+    id = token.appointment_id;
+  } else {
+    // The reference the person quotes at the lodge (the reception service,
+    // for a lodge agent).
+    ASSIGN_OR_RETURN(std::string reference, input::ParseReference(req.reference(), "reference"));
+    v1::Appointment found;
+    RETURN_IF_ERROR(LoadAppointment(0, reference, &found, nullptr));
+    ASSIGN_OR_RETURN(id, input::ParseResourceId(found.name(), "appointments", "reference"));
+    RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
+  }
+  v1::Appointment current;
+  RETURN_IF_ERROR(LoadAppointment(id, "", &current, nullptr));
+  if (site != 0 && current.site() != req.site()) {
+    // The lodge of another site: refused before anything moves.
+    return WithField(Error(absl::StatusCode::kFailedPrecondition, "APPOINTMENT_OTHER_SITE",
+                           "this appointment is at another site"),
+                     "site");
+  }
+  if (current.status() == v1::ARRIVED || current.status() == v1::IN_SERVICE) {
+    // Checked in already (a second scan, or reception repairing a visit
+    // whose second half failed): nothing moves, the answer is the same.
+    *out = std::move(current);
+    return absl::OkStatus();
+  }
+  return RunTransition(call, idem, id, "arrived", "", "", out);
 }
 
 absl::Status BookingService::DoTransition(Call& call, const char* method, const char* to,

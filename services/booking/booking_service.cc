@@ -85,10 +85,6 @@ void PrepareStatements(db::Pool& pool) {
                    " AS release_micros FROM booking.release_slots("
                    "$1, decode($2, 'hex'), $3::timestamptz, $4, $5::bigint[], $6::timestamptz)"));
   // Request ids and events under booking's module name (0010_shared.sql).
-  pool.Prepare("booking_claim_request",
-               "SELECT (shared.claim_request('booking', $1, decode($2, 'hex'), $3::timestamptz)"
-               " ->> 'id')::bigint AS replayed_id");
-  pool.Prepare("booking_finish_request", "SELECT shared.finish_request('booking', $1, $2::jsonb)");
   pool.Prepare("booking_append_event",
                "SELECT shared.append_event('booking', $1, $2, $3, $4::timestamptz, $5::jsonb)");
 

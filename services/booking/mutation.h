@@ -19,9 +19,8 @@
 
 namespace accueil::booking {
 
-// RunMutation runs `change` (returning the id of the resource it made or
-// changed) once per request id, a change of the call (change.h: with its
-// audit record); a replay returns the first id.
+// RunMutation is the common RunMutation (services/common/mutation.h) for
+// booking's request ids.
 absl::StatusOr<int64_t> RunMutation(
     Call& call, db::Pool& pool, events::CommitSignal* signal, const Idempotency& idem,
     absl::Time now, const std::function<absl::StatusOr<int64_t>(pqxx::transaction_base&)>& change);
