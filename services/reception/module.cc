@@ -11,8 +11,11 @@ class ReceptionModule final : public Module {
 
   absl::StatusOr<ModuleParts> Start(const ServiceContext& context) override {
     ModuleParts parts;
-    parts.services.push_back(
-        {std::make_unique<ReceptionService>(context), v1::ReceptionService::service_full_name()});
+    auto feed = std::make_unique<QueueFeed>(context.pool, context.clock);
+    parts.services.push_back({std::make_unique<ReceptionService>(context, feed.get()),
+                              v1::ReceptionService::service_full_name()});
+    // Started after the services and stopped before them, by the host.
+    parts.workers.push_back(std::move(feed));
     return parts;
   }
 };

@@ -1,5 +1,7 @@
 #include "services/reception/reception_service.h"
 
+#include "services/reception/visits.h"
+
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
@@ -17,40 +19,8 @@ namespace accueil::reception {
 namespace {
 
 constexpr char kModule[] = "reception";
-// Service time assumed for the estimated wait before a desk has finished
-// three visits today (docs/reception.md#estimated-wait).
-constexpr absl::Duration kDefaultServiceTime = absl::Minutes(10);
-
-std::string Name(absl::string_view collection, int64_t id) {
-  return absl::StrCat(collection, "/", id);
-}
-
 absl::Time MicrosToTime(const pqxx::field& f) {
   return f.is_null() ? absl::InfinitePast() : absl::FromUnixMicros(f.as<int64_t>());
-}
-
-void SetTime(const pqxx::field& f, google::protobuf::Timestamp* out) {
-  if (!f.is_null()) *out = ToProto(absl::FromUnixMicros(f.as<int64_t>()));
-}
-
-std::string SqlDate(absl::CivilDay day) { return absl::FormatCivilTime(day); }
-
-v1::VisitStatus StatusOf(const std::string& s) {
-  if (s == "waiting") return v1::WAITING;
-  if (s == "called") return v1::CALLED;
-  if (s == "in_service") return v1::IN_SERVICE;
-  if (s == "done") return v1::DONE;
-  if (s == "missed") return v1::MISSED;
-  if (s == "left") return v1::LEFT;
-  if (s == "sent_away") return v1::SENT_AWAY;
-  return v1::VISIT_STATUS_UNSPECIFIED;
-}
-
-v1::VisitOutcome OutcomeOf(const std::string& s) {
-  if (s == "served") return v1::SERVED;
-  if (s == "file_incomplete") return v1::FILE_INCOMPLETE;
-  if (s == "redirected") return v1::REDIRECTED;
-  return v1::VISIT_OUTCOME_UNSPECIFIED;
 }
 
 const char* OutcomeName(v1::VisitOutcome o) {
@@ -80,36 +50,6 @@ const char* WalkInOutcomeName(v1::WalkInOutcome o) {
       return "";
   }
 }
-
-void FillVisit(const pqxx::row& r, v1::Visit* out) {
-  out->Clear();
-  out->set_name(Name("visits", r["id"].as<int64_t>()));
-  out->set_ticket(r["ticket"].as<std::string>());
-  out->set_site(Name("sites", r["site_id"].as<int64_t>()));
-  out->set_desk(Name("desks", r["desk_id"].as<int64_t>()));
-  out->set_kind(r["kind"].as<std::string>() == "appointment" ? v1::APPOINTMENT : v1::WALK_IN);
-  if (!r["appointment_id"].is_null()) {
-    out->set_appointment(Name("appointments", r["appointment_id"].as<int64_t>()));
-  }
-  out->set_status(StatusOf(r["status"].as<std::string>()));
-  out->set_priority(r["priority"].as<bool>());
-  out->set_late(r["late"].as<bool>());
-  if (!r["counter_id"].is_null()) out->set_counter(Name("counters", r["counter_id"].as<int64_t>()));
-  out->set_counter_display_name(r["counter_display_name"].as<std::string>());
-  out->set_call_count(r["call_count"].as<int>());
-  SetTime(r["arrival_micros"], out->mutable_arrival_time());
-  SetTime(r["due_micros"], out->mutable_due_time());
-  SetTime(r["called_micros"], out->mutable_called_time());
-  SetTime(r["start_micros"], out->mutable_start_time());
-  SetTime(r["finish_micros"], out->mutable_finish_time());
-  if (!r["outcome"].is_null()) out->set_outcome(OutcomeOf(r["outcome"].as<std::string>()));
-  out->set_position(r["position"].as<int>());
-}
-
-constexpr char kVisitColumns[] =
-    "id, site_id, desk_id, ticket, kind, appointment_id, status, priority, late, counter_id, "
-    "counter_display_name, call_count, outcome, arrival_micros, due_micros, called_micros, "
-    "start_micros, finish_micros, position";
 
 constexpr char kSettingsColumns[] =
     "desk_id, site_id, ticket_prefix, recall_count, priority_first, "
@@ -192,37 +132,14 @@ void PrepareStatements(db::Pool& pool) {
                "SELECT reception.queue_changed($1, $2::jsonb) AS sequence");
   pool.Prepare("reception_append_event",
                "SELECT shared.append_event('reception', $1, $2, $3, $4::timestamptz, $5::jsonb)");
-  pool.Prepare("reception_queue",
-               absl::StrCat("SELECT ", kVisitColumns,
-                            " FROM reception.visit_details WHERE site_id = $1 "
-                            "AND local_date = $2::date AND status IN ('waiting', 'called') "
-                            "ORDER BY desk_id, status DESC, position, id"));
-  pool.Prepare(
-      "reception_sequence",
-      "SELECT coalesce((SELECT sequence FROM reception.site_queues WHERE site_id = $1), 0) "
-      "AS sequence");
-  // Per desk of the site today: waiting people, open counters serving it,
-  // and the mean service time of today's finished visits (3 or more).
-  pool.Prepare(
-      "reception_desk_loads",
-      "SELECT d.desk_id, "
-      "(SELECT count(*) FROM reception.visits v WHERE v.desk_id = d.desk_id "
-      " AND v.local_date = d.local_date AND v.status = 'waiting') AS waiting, "
-      "(SELECT count(*) FROM reception.counter_days c WHERE c.local_date = d.local_date "
-      " AND c.close_time IS NULL AND d.desk_id = ANY (c.desk_ids)) AS counters, "
-      "(SELECT CASE WHEN count(*) >= 3 THEN (extract(epoch FROM avg(v.finish_time - "
-      " v.start_time)) * 1000000)::bigint END FROM reception.visits v "
-      " WHERE v.desk_id = d.desk_id AND v.local_date = d.local_date AND v.status = 'done') "
-      " AS mean_service_micros "
-      "FROM reception.desk_days d WHERE d.site_id = $1 AND d.local_date = $2::date "
-      "ORDER BY d.desk_id");
 }
 
 }  // namespace
 
-ReceptionService::ReceptionService(const ServiceContext& context)
-    : ctx_(context), booking_(context.peers, context.clock) {
+ReceptionService::ReceptionService(const ServiceContext& context, QueueFeed* feed)
+    : ctx_(context), feed_(feed), booking_(context.peers, context.clock) {
   PrepareStatements(*ctx_.pool);
+  PrepareQueueStatements(*ctx_.pool);
 }
 
 absl::StatusOr<absl::CivilDay> ReceptionService::Today(const Call& call, int64_t site) {
@@ -331,12 +248,6 @@ void Publish(pqxx::transaction_base& tx, int64_t id, const std::string& type, ab
   tx.exec_prepared("reception_queue_changed", site, change.dump());
 }
 
-int64_t SiteOf(const std::string& name) {
-  int64_t id = 0;
-  (void)absl::SimpleAtoi(name.substr(name.find('/') + 1), &id);
-  return id;
-}
-
 }  // namespace
 
 grpc::Status ReceptionService::ListDeskSettings(grpc::ServerContext* context,
@@ -350,7 +261,7 @@ grpc::Status ReceptionService::ListDeskSettings(grpc::ServerContext* context,
         call.SetResource(req->site(), site);
         ASSIGN_OR_RETURN(booking::v1::ListDesksResponse desks, booking_.Desks(call, site));
         for (const booking::v1::Desk& d : desks.desks()) {
-          RETURN_IF_ERROR(LoadSettings(site, SiteOf(d.name()), resp->add_settings()));
+          RETURN_IF_ERROR(LoadSettings(site, IdOf(d.name()), resp->add_settings()));
         }
         return absl::OkStatus();
       });
@@ -514,11 +425,11 @@ grpc::Status ReceptionService::OpenCounter(grpc::ServerContext* context,
         }
         v1::Counter counter;
         RETURN_IF_ERROR(LoadCounter(id, absl::CivilDay(), &counter));
-        const int64_t site = SiteOf(counter.site());
+        const int64_t site = IdOf(counter.site());
         RETURN_IF_ERROR(call.AuthorizeSite(site));
         call.SetResource(counter.name(), site);
         std::vector<int64_t> desks;
-        for (const std::string& d : counter.desks()) desks.push_back(SiteOf(d));
+        for (const std::string& d : counter.desks()) desks.push_back(IdOf(d));
         for (size_t i = 0; i < wanted.size(); ++i) {
           if (std::find(desks.begin(), desks.end(), wanted[i]) == desks.end()) {
             return InvalidField("DESK_NOT_SERVED", absl::StrCat("desks[", i, "]"),
@@ -576,7 +487,7 @@ grpc::Status ReceptionService::CloseCounter(grpc::ServerContext* context,
         ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req->counter(), "counters", "counter"));
         v1::Counter counter;
         RETURN_IF_ERROR(LoadCounter(id, absl::CivilDay(), &counter));
-        const int64_t site = SiteOf(counter.site());
+        const int64_t site = IdOf(counter.site());
         RETURN_IF_ERROR(call.AuthorizeSite(site));
         call.SetResource(counter.name(), site);
         ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
@@ -797,8 +708,6 @@ absl::Status IllegalVisitTransition(absl::string_view what) {
                    "visit");
 }
 
-int64_t IdOf(const std::string& name) { return SiteOf(name); }
-
 }  // namespace
 
 grpc::Status ReceptionService::CallNextVisitor(grpc::ServerContext* context,
@@ -811,7 +720,7 @@ grpc::Status ReceptionService::CallNextVisitor(grpc::ServerContext* context,
                          input::ParseResourceId(req->counter(), "counters", "counter"));
         v1::Counter c;
         RETURN_IF_ERROR(LoadCounter(counter, absl::CivilDay(), &c));
-        const int64_t site = SiteOf(c.site());
+        const int64_t site = IdOf(c.site());
         RETURN_IF_ERROR(call.AuthorizeSite(site));
         call.SetResource(c.name(), site);
         ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
@@ -870,7 +779,7 @@ grpc::Status ReceptionService::CallNextVisitor(grpc::ServerContext* context,
 
 absl::Status ReceptionService::EndVisit(Call& call, const Idempotency& idem, const v1::Visit& visit,
                                         const char* status, booking::v1::NotServedCause cause) {
-  const int64_t site = SiteOf(visit.site());
+  const int64_t site = IdOf(visit.site());
   const int64_t id = IdOf(visit.name());
   ASSIGN_OR_RETURN(absl::TimeZone zone, booking_.SiteZone(call, site));
   if (visit.kind() == v1::APPOINTMENT) {
@@ -1114,8 +1023,13 @@ grpc::Status ReceptionService::GetQueue(grpc::ServerContext* context,
         RETURN_IF_ERROR(call.AuthorizeSite(site));
         call.SetResource(req->site(), site);
         ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
-        return LoadQueue(site, today, resp);
+        return LoadQueueState(*ctx_.pool, site, today, resp);
       });
+}
+
+grpc::ServerWriteReactor<v1::QueueUpdate>* ReceptionService::WatchQueue(
+    grpc::CallbackServerContext* context, const v1::WatchQueueRequest* req) {
+  return OpenStream(new QueueWatch(ctx_.gate, context, feed_, &booking_, *req));
 }
 
 absl::StatusOr<bool> ReceptionService::AlreadyDone(const Idempotency& idem) {
@@ -1131,40 +1045,6 @@ absl::StatusOr<bool> ReceptionService::AlreadyDone(const Idempotency& idem) {
                           "this request id was used for another request");
     }
     return true;
-  });
-}
-
-absl::Status ReceptionService::LoadQueue(int64_t site, absl::CivilDay today, v1::QueueState* out) {
-  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
-    // One snapshot: the sequence number matches the state.
-    pqxx::work tx(c, "queue");
-    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    out->Clear();
-    out->set_site(Name("sites", site));
-    out->mutable_local_date()->set_year(static_cast<int>(today.year()));
-    out->mutable_local_date()->set_month(today.month());
-    out->mutable_local_date()->set_day(today.day());
-    out->set_sequence(tx.exec_prepared1("reception_sequence", site)["sequence"].as<int64_t>());
-    for (const auto& row : tx.exec_prepared("reception_queue", site, SqlDate(today))) {
-      FillVisit(row, out->add_visits());
-    }
-    for (const auto& row : tx.exec_prepared("reception_desk_loads", site, SqlDate(today))) {
-      v1::DeskQueue* d = out->add_desks();
-      d->set_desk(Name("desks", row["desk_id"].as<int64_t>()));
-      const int64_t waiting = row["waiting"].as<int64_t>();
-      const int64_t counters = row["counters"].as<int64_t>();
-      d->set_waiting(static_cast<int>(waiting));
-      if (counters > 0) {
-        absl::Duration service = row["mean_service_micros"].is_null()
-                                     ? kDefaultServiceTime
-                                     : absl::Microseconds(row["mean_service_micros"].as<int64_t>());
-        // Everyone waiting is served by the open counters in turn.
-        absl::Duration wait = service * static_cast<double>((waiting + counters - 1) / counters);
-        d->mutable_estimated_wait()->set_seconds(absl::ToInt64Seconds(wait));
-      }
-    }
-    tx.commit();
-    return absl::OkStatus();
   });
 }
 

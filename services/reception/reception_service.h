@@ -17,14 +17,17 @@
 #include "services/common/idempotency.h"
 #include "services/common/server.h"
 #include "services/reception/booking_client.h"
+#include "services/reception/queue_feed.h"
 
 namespace accueil::reception {
 
 namespace v1 = ::accueil::reception::v1;
 
-class ReceptionService final : public v1::ReceptionService::Service {
+class ReceptionService final
+    : public v1::ReceptionService::WithCallbackMethod_WatchQueue<v1::ReceptionService::Service> {
  public:
-  explicit ReceptionService(const ServiceContext& context);
+  // `feed` serves WatchQueue (queue_feed.h); the module runs it.
+  ReceptionService(const ServiceContext& context, QueueFeed* feed);
 
   grpc::Status ListDeskSettings(grpc::ServerContext*, const v1::ListDeskSettingsRequest*,
                                 v1::ListDeskSettingsResponse*) override;
@@ -51,6 +54,8 @@ class ReceptionService final : public v1::ReceptionService::Service {
                                v1::Visit*) override;
   grpc::Status MarkVisitorLeft(grpc::ServerContext*, const v1::VisitRequest*, v1::Visit*) override;
   grpc::Status GetQueue(grpc::ServerContext*, const v1::GetQueueRequest*, v1::QueueState*) override;
+  grpc::ServerWriteReactor<v1::QueueUpdate>* WatchQueue(grpc::CallbackServerContext* context,
+                                                        const v1::WatchQueueRequest* req) override;
 
  private:
   // Today in the site's zone.
@@ -77,13 +82,12 @@ class ReceptionService final : public v1::ReceptionService::Service {
   absl::Status EndVisit(Call& call, const Idempotency& idem, const v1::Visit& visit,
                         const char* status, booking::v1::NotServedCause cause);
 
-  // LoadQueue: the site's queue today in one snapshot.
-  absl::Status LoadQueue(int64_t site, absl::CivilDay today, v1::QueueState* out);
   // AlreadyDone: reception's half of request `idem` committed (a retry):
   // true; REQUEST_ID_REUSED when the id came with another request.
   absl::StatusOr<bool> AlreadyDone(const Idempotency& idem);
 
   const ServiceContext ctx_;
+  QueueFeed* const feed_;
   BookingClient booking_;
 };
 

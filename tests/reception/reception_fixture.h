@@ -24,14 +24,20 @@ inline const absl::Time kJune2Opening =
     absl::FromCivil(absl::CivilSecond(2026, 6, 2, 7, 0, 0), absl::UTCTimeZone());
 
 class ReceptionWorld {
+  static TestServerOptions WithJune1(TestServerOptions options) {
+    options.now = kJune1;
+    return options;
+  }
+
  public:
   // Opens the default desk (Tuesday 2 June, 20 slots of 30 min from 09:00
   // Paris, capacity `capacity`), books `people` appointments in slot order
   // (person i in slot i / capacity), then sets the clock to 09:00 that day.
-  explicit ReceptionWorld(int people = 4, int capacity = 1) {
-    DeskOptions options;
-    options.capacity = capacity;
-    desk = booking.OpenDesk(options);
+  explicit ReceptionWorld(int people = 4, int capacity = 1, TestServerOptions options = {})
+      : booking(WithJune1(std::move(options))) {
+    DeskOptions desk_options;
+    desk_options.capacity = capacity;
+    desk = booking.OpenDesk(desk_options);
     for (int i = 0; i < people; ++i) {
       v1::Appointment a;
       if (!RpcOk(booking.Book(desk.slots[i / capacity].name(), i + 1, &a))) {
@@ -52,6 +58,10 @@ class ReceptionWorld {
   rv1::ReceptionService::Stub& lodge() { return *lodge_; }
   rv1::ReceptionService::Stub& counter() { return *counter_; }
   rv1::ReceptionService::Stub& admin() { return *admin_; }
+  // A stub for `token` ("" for the public).
+  std::unique_ptr<rv1::ReceptionService::Stub> Stub(const std::string& token) {
+    return rv1::ReceptionService::NewStub(booking.server().Channel(token));
+  }
 
   grpc::Status CheckIn(const std::string& reference, rv1::Visit* out, bool late_accepted = false,
                        const std::string& request_id = "") {
