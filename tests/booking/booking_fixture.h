@@ -264,7 +264,8 @@ class BookingWorld {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     ctx.AddMetadata("authorization", "Bearer " + server_->ServiceToken());
     if (!agent.empty()) ctx.AddMetadata("x-acting-agent", agent);
-    if (!reason.empty()) ctx.AddMetadata("x-agent-reason", reason);
+    // As Call::Downstream passes it: UTF-8, in binary metadata.
+    if (!reason.empty()) ctx.AddMetadata("x-agent-reason-bin", reason);
     return ((*stub_).*method)(&ctx, req, resp);
   }
 
