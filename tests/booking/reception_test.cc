@@ -456,6 +456,7 @@ TEST_F(ReceptionTest, TheDayListShowsAgentsWhatTheLodgeNeedsAndForgivesSpelling)
   eloise.mutable_accessibility()->set_note("Canne");
   eloise.set_companions(2);
   v1::Appointment missed, e, other, out;
+  OpenedDesk elsewhere = world_.OpenDesk(DeskOptions{});  // another site
   // Éloïse missed June 2, and is booked again on June 9.
   ASSERT_TRUE(RpcOk(world_.Book(Slot(3).name(), 1, &missed)));
   world_.clock().Set(StartOf(missed) + absl::Hours(1));
@@ -528,7 +529,6 @@ TEST_F(ReceptionTest, TheDayListShowsAgentsWhatTheLodgeNeedsAndForgivesSpelling)
   *req.mutable_date() = Date(2026, 6, 9);
   EXPECT_TRUE(RpcFails(CallOn(world_.stub(), &Stub::ListDayAppointments, req, &day),
                        grpc::StatusCode::UNAUTHENTICATED, "AUTHENTICATION_REQUIRED", ""));
-  OpenedDesk elsewhere = world_.OpenDesk(DeskOptions{});
   req.set_site(elsewhere.site.name());
   EXPECT_TRUE(RpcFails(CallOn(*lodge, &Stub::ListDayAppointments, req, &day),
                        grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
