@@ -212,15 +212,13 @@ As the public (no sign-in):
 
 As a lodge agent of $site (the token is kept in ~/.config/accueil/token until 'logout'):
   $cli login --dev --role lodge --site $site --subject agent-loge
-  $cli checkin CHECK_IN_TOKEN                (the QR code's token: marks the arrival)
-  $cli arrived appointments/ID               (the same, by the appointment's name)
+  $cli noshow appointments/ID                (after its start; arrivals go through reception)
   $cli --reason "Personne au guichet sans son code" show --reference REFERENCE
   $cli --reason "Code perdu, identite verifiee" reset-code appointments/ID
 
 As a counter agent, then as an administrator:
   $cli login --dev --role counter --site $site --subject agent-guichet
-  $cli start appointments/ID
-  $cli complete appointments/ID
+  $cli noshow appointments/ID
   $cli login --dev --role admin --subject admin-demo
   $cli admin audit                           (who did what, newest first)
   $cli admin roles

@@ -403,43 +403,14 @@ int RunMove(const GlobalOptions& global, const AppointmentOptions& options) {
                            request, /*full=*/false, nullptr);
 }
 
-int RunTransition(const GlobalOptions& global, Transition transition,
-                  const TransitionOptions& options) {
+int RunNoShow(const GlobalOptions& global, const TransitionOptions& options) {
   absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
   if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
   v1::TransitionAppointmentRequest request;
   request.set_name(options.name);
   request.set_request_id(*request_id);
-
-  using Method = grpc::Status (v1::BookingService::Stub::*)(
-      grpc::ClientContext*, const v1::TransitionAppointmentRequest&, v1::Appointment*);
-  Method method = &v1::BookingService::Stub::MarkArrived;
-  switch (transition) {
-    case Transition::kArrived:
-      method = &v1::BookingService::Stub::MarkArrived;
-      break;
-    case Transition::kStart:
-      method = &v1::BookingService::Stub::StartService;
-      break;
-    case Transition::kComplete:
-      method = &v1::BookingService::Stub::CompleteAppointment;
-      break;
-    case Transition::kNoShow:
-      method = &v1::BookingService::Stub::MarkNoShow;
-      break;
-  }
-  return MutateAppointment(global, *request_id, method, request, /*full=*/false, nullptr);
-}
-
-int RunCheckIn(const GlobalOptions& global, const CheckInOptions& options) {
-  absl::StatusOr<std::string> request_id = RequestIdOrNew(options.request_id);
-  if (!request_id.ok()) return Report(LocalError(request_id.status().message()));
-  v1::CheckInAppointmentRequest request;
-  request.set_check_in_token(options.check_in_token);
-  request.set_request_id(*request_id);
-
-  return MutateAppointment(global, *request_id, &v1::BookingService::Stub::CheckInAppointment,
-                           request, /*full=*/false, nullptr);
+  return MutateAppointment(global, *request_id, &v1::BookingService::Stub::MarkNoShow, request,
+                           /*full=*/false, nullptr);
 }
 
 int RunResetCode(const GlobalOptions& global, const NameOptions& options) {

@@ -112,19 +112,12 @@ struct AppointmentOptions {
   std::string request_id;
 };
 
-enum class Transition { kArrived, kStart, kComplete, kNoShow };
-
 // Options of a command acting on one resource by name.
 struct NameOptions {
   std::string name;  // "appointments/{id}", "roleBindings/{id}", ...
   std::string request_id;
 };
 using TransitionOptions = NameOptions;
-
-struct CheckInOptions {
-  std::string check_in_token;  // from the appointment's QR code
-  std::string request_id;
-};
 
 struct CreateSiteOptions {
   std::string display_name;
@@ -224,9 +217,7 @@ int RunBook(const GlobalOptions& global, const BookOptions& options);
 int RunShow(const GlobalOptions& global, const AppointmentOptions& options);
 int RunCancel(const GlobalOptions& global, const AppointmentOptions& options);
 int RunMove(const GlobalOptions& global, const AppointmentOptions& options);
-int RunTransition(const GlobalOptions& global, Transition transition,
-                  const TransitionOptions& options);
-int RunCheckIn(const GlobalOptions& global, const CheckInOptions& options);
+int RunNoShow(const GlobalOptions& global, const TransitionOptions& options);
 int RunResetCode(const GlobalOptions& global, const NameOptions& options);
 int RunCreateSite(const GlobalOptions& global, const CreateSiteOptions& options);
 int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options);

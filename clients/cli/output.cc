@@ -194,8 +194,9 @@ const Vocabulary<v1::Channel>& ChannelWords() {
 
 const Vocabulary<v1::AppointmentStatus>& StatusWords() {
   static const auto* const words = new Vocabulary<v1::AppointmentStatus>{
-      {"booked", v1::BOOKED},       {"arrived", v1::ARRIVED},     {"in-service", v1::IN_SERVICE},
-      {"fulfilled", v1::FULFILLED}, {"cancelled", v1::CANCELLED}, {"no-show", v1::NOSHOW},
+      {"booked", v1::BOOKED},         {"arrived", v1::ARRIVED},     {"in-service", v1::IN_SERVICE},
+      {"fulfilled", v1::FULFILLED},   {"cancelled", v1::CANCELLED}, {"no-show", v1::NOSHOW},
+      {"not-served", v1::NOT_SERVED},
   };
   return *words;
 }

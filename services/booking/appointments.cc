@@ -182,23 +182,29 @@ absl::Status BookingService::DoCreateAppointment(Call& call,
   std::string person_key = absl::BytesToHexString(person_keys.front());
   person_keys.erase(person_keys.begin());
   std::string previous_keys = HexKeys(person_keys);
+  return WithFreshReference([&](const std::string& reference) {
+    return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+                     [&](pqxx::transaction_base& tx) -> absl::Status {
+                       pqxx::row r = tx.exec_prepared1(
+                           "booking_create_appointment", idem.request_id, idem.hash_hex,
+                           db::SqlTime(now), slot, reference, person_key, person.given_name,
+                           person.family_name, person.email, person.phone, person.language,
+                           NeedToSql(need), note, req.companions(), ChannelToSql(channel),
+                           override_reason, previous_keys, std::string(call.ActorKind()));
+                       FillAppointment(r, out);
+                       call.SetResource(out->name(), r["site_id"].as<int64_t>());
+                       return absl::OkStatus();
+                     });
+  });
+}
+
+absl::Status BookingService::WithFreshReference(
+    const std::function<absl::Status(const std::string&)>& attempt) {
   // A fresh reference can collide with an existing one (1 in 10^12 per
   // booking): the SQL says REFERENCE_TAKEN and we draw again. Any other
   // failure goes back to the client, which may retry with the same request_id.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    std::string reference = NewReference();
-    absl::Status status = RunChange(
-        call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
-        [&](pqxx::transaction_base& tx) -> absl::Status {
-          pqxx::row r = tx.exec_prepared1(
-              "booking_create_appointment", idem.request_id, idem.hash_hex, db::SqlTime(now), slot,
-              reference, person_key, person.given_name, person.family_name, person.email,
-              person.phone, person.language, NeedToSql(need), note, req.companions(),
-              ChannelToSql(channel), override_reason, previous_keys, std::string(call.ActorKind()));
-          FillAppointment(r, out);
-          call.SetResource(out->name(), r["site_id"].as<int64_t>());
-          return absl::OkStatus();
-        });
+  for (int i = 0; i < 3; ++i) {
+    absl::Status status = attempt(NewReference());
     if (ErrorReason(status) != "REFERENCE_TAKEN") return status;
   }
   return Error(absl::StatusCode::kAborted, "REFERENCE_TAKEN",
@@ -244,15 +250,16 @@ absl::Status BookingService::DoSearchAppointments(Call& call,
                                                   v1::SearchAppointmentsResponse* resp) {
   ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(req.site(), "sites", "site"));
   // The query says what it is: an e-mail has an @, a phone number parses as
-  // one, anything else is the start of a family name.
-  std::string phone, email, family;
+  // one, anything else is a name (booking.name_matches), or a reference.
+  std::string phone, email, name, reference;
   if (req.query().find('@') != std::string::npos) {
     ASSIGN_OR_RETURN(email, input::ParseEmail(req.query(), "query"));
   } else if (absl::StatusOr<std::string> p = input::ParseMobilePhone(req.query(), "query");
              p.ok()) {
     phone = *p;
   } else {
-    ASSIGN_OR_RETURN(family, input::ParseName(req.query(), "query"));
+    ASSIGN_OR_RETURN(name, input::ParseName(req.query(), "query"));
+    reference = input::ParseReference(req.query(), "query").value_or("");
   }
   if (req.has_start_time() && !IsValidTimestamp(req.start_time())) {
     return InvalidField("INVALID_TIME", "start_time", "not a valid timestamp");
@@ -266,7 +273,7 @@ absl::Status BookingService::DoSearchAppointments(Call& call,
   std::string scope =
       absl::StrCat("search:", site, ":",
                    req.has_start_time() ? absl::StrCat(absl::ToUnixMicros(from)) : "default", ":",
-                   phone, ":", email, ":", family);
+                   phone, ":", email, ":", name);
   int64_t after_micros = absl::ToUnixMicros(from) - 1, after_id = 0;
   if (!req.page_token().empty()) {
     ASSIGN_OR_RETURN(std::vector<int64_t> keys,
@@ -279,8 +286,8 @@ absl::Status BookingService::DoSearchAppointments(Call& call,
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     resp->Clear();
-    pqxx::result r = tx.exec_prepared("booking_search_appointments", site, phone, email, family,
-                                      after_micros, after_id, size + 1);
+    pqxx::result r = tx.exec_prepared("booking_search_appointments", site, phone, email, name,
+                                      after_micros, after_id, size + 1, reference);
     // Without access codes or check-in tokens: an agent acts without them and
     // issues a new code with ResetAccessCode; a list of codes has no use.
     for (int i = 0; i < static_cast<int>(r.size()) && i < size; ++i) {
@@ -318,6 +325,10 @@ absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentR
     return InvalidField("CHECK_IN_TARGET_REQUIRED", "check_in_token",
                         "give the check-in token or the reference, one of them");
   }
+  const char* target = req.check_in_token().empty() ? "reference" : "check_in_token";
+  ASSIGN_OR_RETURN(Arrival arrival,
+                   ParseArrival(call, req.has_grace_period() ? &req.grace_period() : nullptr,
+                                req.late_accepted(), target));
   int64_t site = 0;
   if (!req.site().empty()) {
     ASSIGN_OR_RETURN(site, input::ParseResourceId(req.site(), "sites", "site"));
@@ -355,7 +366,7 @@ absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentR
     *out = std::move(current);
     return absl::OkStatus();
   }
-  return RunTransition(call, idem, id, "arrived", "", "", out);
+  return RunTransition(call, idem, id, "arrived", "", "", out, arrival);
 }
 
 absl::Status BookingService::DoTransition(Call& call, const char* method, const char* to,
@@ -363,25 +374,110 @@ absl::Status BookingService::DoTransition(Call& call, const char* method, const 
                                           v1::Appointment* out) {
   ASSIGN_OR_RETURN(Idempotency idem, ForRequest(method, req));
   ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req.name(), "appointments", "name"));
+  std::optional<Arrival> arrival;
+  if (std::string_view(to) == "arrived") {
+    ASSIGN_OR_RETURN(arrival,
+                     ParseArrival(call, req.has_grace_period() ? &req.grace_period() : nullptr,
+                                  req.late_accepted(), "name"));
+  }
   RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
   // A no-show recorded by a caller is marked; a worker's sweep says "sweep".
   return RunTransition(call, idem, id, to, "", std::string_view(to) == "noshow" ? "marked" : "",
-                       out);
+                       out, arrival);
+}
+
+absl::StatusOr<BookingService::Arrival> BookingService::ParseArrival(
+    const Call& call, const google::protobuf::Duration* grace_period, bool late_accepted,
+    const char* field) const {
+  Arrival arrival{absl::ZeroDuration(), late_accepted, field};
+  ASSIGN_OR_RETURN(arrival.grace, GracePeriodFromProto(grace_period, "grace_period"));
+  if (late_accepted) {
+    // A decision: the audit record (the gate's) names the agent and keeps
+    // their reason; the event only says that it was taken.
+    if (call.acting_agent().empty()) {
+      return InvalidField("ACTING_AGENT_REQUIRED", "x-acting-agent",
+                          "accepting a late arrival is an agent's decision: name the agent");
+    }
+    if (call.agent_reason().empty()) {
+      return InvalidField("AGENT_REASON_REQUIRED", "x-agent-reason",
+                          "say why the late arrival is accepted");
+    }
+  }
+  return arrival;
+}
+
+absl::Status BookingService::DoMarkNotServed(Call& call, const v1::MarkNotServedRequest& req,
+                                             v1::Appointment* out) {
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("MarkNotServed", req));
+  ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req.name(), "appointments", "name"));
+  const char* cause = nullptr;
+  switch (req.cause()) {
+    case v1::LEFT:
+      cause = "left";
+      break;
+    case v1::MISSED_CALLS:
+      cause = "missed_calls";
+      break;
+    case v1::SENT_AWAY_AT_CLOSING:
+      cause = "sent_away_at_closing";
+      break;
+    default:
+      return InvalidField("INVALID_CAUSE", "cause", "LEFT, MISSED_CALLS or SENT_AWAY_AT_CLOSING");
+  }
+  RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
+  return RunTransition(call, idem, id, "not_served", "", cause, out);
+}
+
+absl::Status BookingService::DoRebook(Call& call, const v1::RebookAppointmentRequest& req,
+                                      v1::Appointment* out) {
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("RebookAppointment", req));
+  ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req.name(), "appointments", "name"));
+  ASSIGN_OR_RETURN(int64_t new_slot, input::ParseResourceId(req.new_slot(), "slots", "new_slot"));
+  std::string cause;
+  switch (req.cause()) {
+    case v1::FILE_INCOMPLETE:
+      cause = "file_incomplete";
+      break;
+    case v1::REBOOKED_AT_CLOSING:
+      cause = "rebooked_at_closing";
+      break;
+    default:
+      return InvalidField("INVALID_CAUSE", "cause", "FILE_INCOMPLETE or REBOOKED_AT_CLOSING");
+  }
+  RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
+  absl::Time now = ctx_.clock->Now();
+  return WithFreshReference([&](const std::string& reference) {
+    return RunChange(
+        call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          FillAppointment(
+              tx.exec_prepared1("booking_rebook", idem.request_id, idem.hash_hex, db::SqlTime(now),
+                                id, new_slot, cause, reference, std::string(call.ActorKind())),
+              out);
+          return absl::OkStatus();
+        });
+  });
 }
 
 absl::Status BookingService::RunTransition(Call& call, const Idempotency& idem, int64_t id,
                                            const char* to, const std::string& reason,
-                                           const char* cause, v1::Appointment* out) {
+                                           const char* cause, v1::Appointment* out,
+                                           const std::optional<Arrival>& arrival) {
   absl::Time now = ctx_.clock->Now();
-  return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
-                   [&](pqxx::transaction_base& tx) -> absl::Status {
-                     FillAppointment(
-                         tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
-                                           db::SqlTime(now), id, to, reason,
-                                           std::string(call.ActorKind()), cause),
-                         out);
-                     return absl::OkStatus();
-                   });
+  // Without an arrival, no window (-1): booking.transition takes NULL.
+  int64_t opens_before = arrival ? absl::ToInt64Seconds(options_.arrival_opens_before) : -1;
+  int64_t grace = arrival ? absl::ToInt64Seconds(arrival->grace) : 0;
+  return RunChange(
+      call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+      [&](pqxx::transaction_base& tx) -> absl::Status {
+        FillAppointment(
+            tx.exec_prepared1("booking_transition", idem.request_id, idem.hash_hex,
+                              db::SqlTime(now), id, to, reason, std::string(call.ActorKind()),
+                              cause, opens_before, grace, arrival && arrival->late_accepted,
+                              arrival ? arrival->field : "name"),
+            out);
+        return absl::OkStatus();
+      });
 }
 
 }  // namespace accueil::booking

@@ -107,11 +107,44 @@ void PrepareStatements(db::Pool& pool) {
                             "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, decode($6, 'hex'), "
                             "$7, $8, NULLIF($9, ''), NULLIF($10, ''), $11, $12, $13, $14, $15, "
                             "NULLIF($16, ''), booking.keys_from_hex($17), $18)"));
+  // $9: seconds an arrival may come before the slot (-1: not an arrival,
+  // no window); $10: the grace period in seconds; $11: late_accepted; $12:
+  // the field the window's errors name (0014_booking_reception.sql).
   pool.Prepare("booking_transition",
                absl::StrCat("SELECT ", appointment_cols,
                             " FROM booking.transition("
                             "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, NULLIF($6, ''), $7, "
-                            "NULLIF($8, ''))"));
+                            "NULLIF($8, ''), CASE WHEN $9::bigint < 0 THEN NULL "
+                            "ELSE make_interval(secs => $9::bigint) END, "
+                            "make_interval(secs => $10::bigint), $11::boolean, $12)"));
+  pool.Prepare("booking_rebook",
+               absl::StrCat("SELECT ", appointment_cols,
+                            " FROM booking.rebook_appointment("
+                            "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, $6, $7, $8)"));
+  pool.Prepare("booking_sweep_noshows",
+               "SELECT id FROM booking.sweep_noshows($1, decode($2, 'hex'), $3::timestamptz, $4, "
+               "$5::date, make_interval(secs => $6::bigint), $7) AS id");
+  pool.Prepare("booking_cancel_for_closure",
+               "SELECT booking.cancel_for_closure($1, $2::date[], $3::timestamptz) AS cancelled");
+  // The lodge's day: one site's appointments on one local day (a desk, a
+  // name or reference), with each person's no-shows at the site since $6.
+  pool.Prepare(
+      "booking_list_day",
+      absl::StrCat("SELECT ", appointment_cols,
+                   ", (SELECT count(*) FROM booking.appointments me "
+                   "   JOIN booking.appointments n ON n.person_key = me.person_key "
+                   "     AND n.site_id = me.site_id AND n.status = 'noshow' "
+                   "   JOIN booking.slots ns ON ns.id = n.slot_id "
+                   "   WHERE me.id = d.id AND ns.start_time >= $6::timestamptz "
+                   "     AND ns.start_time <= $7::timestamptz) AS noshow_count "
+                   "FROM booking.appointment_details d "
+                   "WHERE d.site_id = $1 AND ($3 = 0 OR d.desk_id = $3) "
+                   "AND EXISTS (SELECT 1 FROM booking.slots s WHERE s.id = d.slot_id "
+                   "            AND s.local_date = $2::date) "
+                   "AND ($4 = '' OR d.reference = $5 OR booking.name_matches(d.given_name, "
+                   "d.family_name, $4)) "
+                   "AND (d.start_micros, d.id) > ($8, $9) "
+                   "ORDER BY d.start_micros, d.id LIMIT $10"));
   pool.Prepare("booking_reset_access_code",
                absl::StrCat("SELECT ", appointment_cols,
                             " FROM booking.reset_access_code("
@@ -121,14 +154,15 @@ void PrepareStatements(db::Pool& pool) {
                             " AS locked_until_micros "
                             "FROM booking.note_code_failure($1, $2::timestamptz) AS l"));
   // Agents' search: one site, from a start time, by exact phone, exact
-  // e-mail or family-name prefix (case-insensitive).
+  // e-mail, exact reference, or a name forgiving accents, case and
+  // misspellings (booking.name_matches, 0014_booking_reception.sql).
   pool.Prepare("booking_search_appointments",
                absl::StrCat("SELECT ", appointment_cols,
                             " FROM booking.appointment_details d "
                             "WHERE d.site_id = $1 AND (d.start_micros, d.id) > ($5, $6) "
                             "AND (($2 <> '' AND d.phone = $2) OR ($3 <> '' AND d.email = $3) OR "
-                            "($4 <> '' AND lower(d.family_name) LIKE lower(replace(replace(replace("
-                            "$4, '\\', '\\\\'), '%', '\\%'), '_', '\\_')) || '%')) "
+                            "($8 <> '' AND d.reference = $8) OR "
+                            "($4 <> '' AND booking.name_matches(d.given_name, d.family_name, $4))) "
                             "ORDER BY d.start_micros, d.id LIMIT $7"));
   pool.Prepare("booking_slot_site",
                "SELECT d.site_id FROM booking.slots s JOIN booking.desks d ON d.id = s.desk_id "
@@ -153,7 +187,8 @@ void PrepareStatements(db::Pool& pool) {
 
 }  // namespace
 
-BookingService::BookingService(const ServiceContext& context) : ctx_(context) {
+BookingService::BookingService(const ServiceContext& context, const BookingOptions& options)
+    : ctx_(context), options_(options) {
   PrepareStatements(*ctx_.pool);
 }
 
@@ -200,6 +235,14 @@ ACCUEIL_HANDLE(CompleteAppointment, v1::TransitionAppointmentRequest, v1::Appoin
                DoTransition(call, "CompleteAppointment", "fulfilled", *req, resp))
 ACCUEIL_HANDLE(MarkNoShow, v1::TransitionAppointmentRequest, v1::Appointment,
                DoTransition(call, "MarkNoShow", "noshow", *req, resp))
+ACCUEIL_HANDLE(MarkNotServed, v1::MarkNotServedRequest, v1::Appointment,
+               DoMarkNotServed(call, *req, resp))
+ACCUEIL_HANDLE(RebookAppointment, v1::RebookAppointmentRequest, v1::Appointment,
+               DoRebook(call, *req, resp))
+ACCUEIL_HANDLE(SweepNoShows, v1::SweepNoShowsRequest, v1::SweepNoShowsResponse,
+               DoSweepNoShows(call, *req, resp))
+ACCUEIL_HANDLE(ListDayAppointments, v1::ListDayAppointmentsRequest, v1::ListDayAppointmentsResponse,
+               DoListDayAppointments(call, *req, resp))
 ACCUEIL_HANDLE(ExportPersonData, v1::ExportPersonDataRequest, v1::ExportPersonDataResponse,
                DoExportPersonData(call, *req, resp))
 ACCUEIL_HANDLE(ErasePersonData, v1::ErasePersonDataRequest, v1::ErasePersonDataResponse,

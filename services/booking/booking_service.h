@@ -10,11 +10,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include <pqxx/pqxx>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "services/common/gate.h"
 #include "services/common/idempotency.h"
@@ -24,9 +27,20 @@ namespace accueil::booking {
 
 namespace v1 = ::accueil::booking::v1;
 
+// BookingOptions: the booking module's configuration keys (module.cc
+// declares them; docs/operations.md#configuration).
+struct BookingOptions {
+  // booking_arrival_opens_before: how long before its slot an appointment
+  // may be checked in (on the slot's local day only).
+  absl::Duration arrival_opens_before = absl::Hours(2);
+  // booking_noshow_window: the days over which ListDayAppointments counts a
+  // person's no-shows.
+  int noshow_window_days = 183;
+};
+
 class BookingService final : public v1::BookingService::Service {
  public:
-  explicit BookingService(const ServiceContext& context);
+  BookingService(const ServiceContext& context, const BookingOptions& options);
 
   grpc::Status ListSites(grpc::ServerContext*, const v1::ListSitesRequest*,
                          v1::ListSitesResponse*) override;
@@ -66,6 +80,14 @@ class BookingService final : public v1::BookingService::Service {
                                    v1::Appointment*) override;
   grpc::Status MarkNoShow(grpc::ServerContext*, const v1::TransitionAppointmentRequest*,
                           v1::Appointment*) override;
+  grpc::Status MarkNotServed(grpc::ServerContext*, const v1::MarkNotServedRequest*,
+                             v1::Appointment*) override;
+  grpc::Status RebookAppointment(grpc::ServerContext*, const v1::RebookAppointmentRequest*,
+                                 v1::Appointment*) override;
+  grpc::Status SweepNoShows(grpc::ServerContext*, const v1::SweepNoShowsRequest*,
+                            v1::SweepNoShowsResponse*) override;
+  grpc::Status ListDayAppointments(grpc::ServerContext*, const v1::ListDayAppointmentsRequest*,
+                                   v1::ListDayAppointmentsResponse*) override;
   grpc::Status ExportPersonData(grpc::ServerContext*, const v1::ExportPersonDataRequest*,
                                 v1::ExportPersonDataResponse*) override;
   grpc::Status ErasePersonData(grpc::ServerContext*, const v1::ErasePersonDataRequest*,
@@ -106,10 +128,35 @@ class BookingService final : public v1::BookingService::Service {
   absl::Status DoCheckIn(Call& call, const v1::CheckInAppointmentRequest&, v1::Appointment*);
   absl::Status DoTransition(Call& call, const char* method, const char* to,
                             const v1::TransitionAppointmentRequest&, v1::Appointment*);
+  absl::Status DoMarkNotServed(Call& call, const v1::MarkNotServedRequest&, v1::Appointment*);
+  absl::Status DoRebook(Call& call, const v1::RebookAppointmentRequest&, v1::Appointment*);
+  // Arrival: how an arrival is checked (booking.transition's window); none
+  // for the other transitions.
+  struct Arrival {
+    absl::Duration grace;
+    bool late_accepted = false;
+    const char* field;  // the request field the window's errors name
+  };
+  // ParseArrival validates an arrival's grace period and, with
+  // late_accepted, that an agent decides (x-acting-agent) and says why.
+  // `grace_period` is null when unset.
+  absl::StatusOr<Arrival> ParseArrival(const Call& call,
+                                       const google::protobuf::Duration* grace_period,
+                                       bool late_accepted, const char* field) const;
   // RunTransition moves appointment `id` to status `to` (booking.transition),
-  // recording the caller's actor kind and `cause` ("" for none) in the event.
+  // recording the caller's actor kind and `cause` ("" for none) in the event;
+  // an arrival is checked against its window.
   absl::Status RunTransition(Call& call, const Idempotency& idem, int64_t id, const char* to,
-                             const std::string& reason, const char* cause, v1::Appointment* out);
+                             const std::string& reason, const char* cause, v1::Appointment* out,
+                             const std::optional<Arrival>& arrival = std::nullopt);
+  // WithFreshReference runs `attempt` with a new reference until it is not
+  // REFERENCE_TAKEN, at most three times.
+  absl::Status WithFreshReference(const std::function<absl::Status(const std::string&)>& attempt);
+  // The day's work for reception (day.cc).
+  absl::Status DoSweepNoShows(Call& call, const v1::SweepNoShowsRequest&,
+                              v1::SweepNoShowsResponse*);
+  absl::Status DoListDayAppointments(Call& call, const v1::ListDayAppointmentsRequest&,
+                                     v1::ListDayAppointmentsResponse*);
   // Person rights (person_data.cc).
   absl::Status DoExportPersonData(Call& call, const v1::ExportPersonDataRequest&,
                                   v1::ExportPersonDataResponse*);
@@ -133,6 +180,7 @@ class BookingService final : public v1::BookingService::Service {
   absl::Status AuthorizeOnAppointment(Call& call, int64_t id, int* code_version);
 
   ServiceContext ctx_;
+  BookingOptions options_;
 };
 
 }  // namespace accueil::booking

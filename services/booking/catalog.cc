@@ -103,15 +103,6 @@ absl::StatusOr<std::string> InstructionsJson(
   return items.dump();
 }
 
-absl::StatusOr<absl::CivilDay> ParseDate(const google::type::Date& date, std::string_view field) {
-  absl::CivilDay day(date.year(), date.month(), date.day());
-  if (date.year() < 2000 || date.year() > 2200 || day.year() != date.year() ||
-      day.month() != date.month() || day.day() != date.day()) {
-    return InvalidField("INVALID_DATE", field, "not a valid calendar date");
-  }
-  return day;
-}
-
 }  // namespace
 
 absl::Status BookingService::GetSite(int64_t id, v1::Site* out) {
@@ -439,7 +430,7 @@ absl::Status BookingService::DoSetOpeningHours(Call& call, const v1::SetOpeningH
   absl::flat_hash_set<absl::CivilDay> seen;
   for (int i = 0; i < hours.closures_size(); ++i) {
     std::string field = absl::StrCat("opening_hours.closures[", i, "]");
-    ASSIGN_OR_RETURN(absl::CivilDay day, ParseDate(hours.closures(i).date(), field + ".date"));
+    ASSIGN_OR_RETURN(absl::CivilDay day, DayFromProto(hours.closures(i).date(), field + ".date"));
     ASSIGN_OR_RETURN(std::string reason,
                      input::ParseFreeText(hours.closures(i).reason(), field + ".reason", 200));
     if (seen.insert(day).second) closures.emplace_back(day, reason);
@@ -478,6 +469,15 @@ absl::Status BookingService::DoSetOpeningHours(Call& call, const v1::SetOpeningH
             for (const auto& [day, reason] : closures) {
               tx.exec_prepared("booking_insert_closure", desk, absl::FormatCivilTime(day), reason);
             }
+            // The days closed now: their booked appointments are cancelled
+            // (cause closure, actor system; the notify module tells the
+            // people), in this transaction.
+            if (!added.empty()) {
+              std::vector<std::string> days;
+              for (const auto& day : added) days.push_back(day.get<std::string>());
+              tx.exec_prepared("booking_cancel_for_closure", desk,
+                               absl::StrCat("{", absl::StrJoin(days, ","), "}"), db::SqlTime(now));
+            }
             nlohmann::json payload = {
                 {"desk", desk},
                 {"closures", closures.size()},
@@ -496,8 +496,8 @@ absl::Status BookingService::DoReleaseSlots(Call& call, const v1::ReleaseSlotsRe
                                             v1::ReleaseSlotsResponse* resp) {
   ASSIGN_OR_RETURN(Idempotency idem, ForRequest("ReleaseSlots", req));
   ASSIGN_OR_RETURN(int64_t desk, input::ParseResourceId(req.desk(), "desks", "desk"));
-  ASSIGN_OR_RETURN(absl::CivilDay first, ParseDate(req.start_date(), "start_date"));
-  ASSIGN_OR_RETURN(absl::CivilDay last, ParseDate(req.end_date(), "end_date"));
+  ASSIGN_OR_RETURN(absl::CivilDay first, DayFromProto(req.start_date(), "start_date"));
+  ASSIGN_OR_RETURN(absl::CivilDay last, DayFromProto(req.end_date(), "end_date"));
   if (last < first || last - first > 366) {
     return InvalidField("INVALID_DATE_RANGE", "end_date",
                         "end_date must be on or after start_date, at most 366 days later");

@@ -94,6 +94,25 @@ v1::Channel ChannelFromSql(const std::string& channel) {
   return v1::ONLINE;
 }
 
+absl::StatusOr<absl::CivilDay> DayFromProto(const google::type::Date& date,
+                                            std::string_view field) {
+  absl::CivilDay day(date.year(), date.month(), date.day());
+  if (date.year() < 2000 || date.year() > 2200 || day.year() != date.year() ||
+      day.month() != date.month() || day.day() != date.day()) {
+    return InvalidField("INVALID_DATE", field, "not a valid calendar date");
+  }
+  return day;
+}
+
+absl::StatusOr<absl::Duration> GracePeriodFromProto(const google::protobuf::Duration* grace,
+                                                    std::string_view field) {
+  if (grace == nullptr) return absl::Minutes(15);
+  if (grace->nanos() != 0 || grace->seconds() < 0 || grace->seconds() > 24 * 3600) {
+    return InvalidField("INVALID_GRACE_PERIOD", field, "whole seconds between 0 and 24 hours");
+  }
+  return absl::Seconds(grace->seconds());
+}
+
 v1::AppointmentStatus StatusFromSql(const std::string& status) {
   if (status == "booked") return v1::BOOKED;
   if (status == "arrived") return v1::ARRIVED;
@@ -101,6 +120,7 @@ v1::AppointmentStatus StatusFromSql(const std::string& status) {
   if (status == "fulfilled") return v1::FULFILLED;
   if (status == "cancelled") return v1::CANCELLED;
   if (status == "noshow") return v1::NOSHOW;
+  if (status == "not_served") return v1::NOT_SERVED;
   return v1::APPOINTMENT_STATUS_UNSPECIFIED;
 }
 

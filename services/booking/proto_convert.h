@@ -6,11 +6,15 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <pqxx/pqxx>
+#include <google/protobuf/duration.pb.h>
 #include <google/protobuf/timestamp.pb.h>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "accueil/booking/v1/booking.pb.h"
 #include "services/common/proto_time.h"
@@ -26,6 +30,16 @@ v1::AccessibilityNeed NeedFromSql(const std::string& need);
 std::string ChannelToSql(v1::Channel channel);
 v1::Channel ChannelFromSql(const std::string& channel);
 v1::AppointmentStatus StatusFromSql(const std::string& status);
+
+// DayFromProto: a real calendar day in years 2000-2200, else INVALID_ARGUMENT
+// INVALID_DATE on `field`.
+absl::StatusOr<absl::CivilDay> DayFromProto(const google::type::Date& date, std::string_view field);
+
+// GracePeriodFromProto: a grace period after a slot (null: unset, 15
+// minutes), whole seconds from 0 to 24 hours; else INVALID_ARGUMENT
+// INVALID_GRACE_PERIOD on `field`.
+absl::StatusOr<absl::Duration> GracePeriodFromProto(const google::protobuf::Duration* grace,
+                                                    std::string_view field);
 
 void SiteFromRow(const pqxx::row& row, v1::Site* out);
 absl::Status DeskFromRow(const pqxx::row& row, v1::Desk* out);

@@ -94,6 +94,10 @@ class Call {
   // otherwise.
   const std::string& acting_agent() const { return acting_agent_; }
 
+  // agent_reason: the agent's reason (x-agent-reason, or -bin), checked as
+  // one line of text; "" when none was given.
+  const std::string& agent_reason() const { return agent_reason_; }
+
   // SetResource names what the call acted on, for the audit log.
   void SetResource(std::string name, int64_t site_id) {
     resource_ = std::move(name);

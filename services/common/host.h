@@ -70,6 +70,8 @@ class Host {
   const std::vector<std::string>& served() const { return served_; }
   db::Pool& pool() { return *pool_; }
   const PersonDataRegistry& person_data() const { return person_data_; }
+  // service_tokens: this process's service identity (tests call as it).
+  auth::ServiceTokens& service_tokens() { return *service_tokens_; }
 
   // Shutdown: workers stop, open streams end (UNAVAILABLE SHUTTING_DOWN),
   // then the server (waiting up to `grace` for calls in flight), then the

@@ -922,7 +922,7 @@ grpc::Status ReceptionService::FinishVisit(grpc::ServerContext* context,
           } else {
             ASSIGN_OR_RETURN(*resp->mutable_new_appointment(),
                              booking_.Rebook(call, IdOf(visit.appointment()), req->new_slot(),
-                                             booking::v1::FILE_INCOMPLETE_REBOOKED,
+                                             booking::v1::FILE_INCOMPLETE,
                                              DerivedRequestId(idem.request_id, "rebook")));
           }
         }

@@ -240,15 +240,42 @@ class BookingWorld {
   }
 
   // Call runs one unary RPC with a 30-second deadline. Administration,
-  // lifecycle transitions and agent bookings go as staff (administrator,
-  // lodge and counter agent on every site, with a reason); what a person
-  // does goes as the public.
+  // no-shows and agent bookings go as staff (administrator, lodge and
+  // counter agent on every site, with a reason); what only the reception
+  // service may do (arrivals, service, rebooking, the sweep) as the server's
+  // own service identity; what a person does as the public.
   template <typename Req, typename Resp>
   grpc::Status Call(grpc::Status (v1::BookingService::Stub::*method)(grpc::ClientContext*,
                                                                      const Req&, Resp*),
                     const Req& req, Resp* resp) {
+    if (IsServiceRequest(req)) return CallAsService(method, req, resp);
     bool staff = IsStaffRequest(req);
     return CallOn(staff ? *staff_stub_ : *stub_, method, req, resp, staff ? "test fixture" : "");
+  }
+
+  // CallAsService calls as the reception service does: a service token
+  // and, when given, the agent it acts for and their reason.
+  template <typename Req, typename Resp>
+  grpc::Status CallAsService(grpc::Status (v1::BookingService::Stub::*method)(grpc::ClientContext*,
+                                                                              const Req&, Resp*),
+                             const Req& req, Resp* resp, const std::string& agent = "",
+                             const std::string& reason = "") {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    ctx.AddMetadata("authorization", "Bearer " + server_->ServiceToken());
+    if (!agent.empty()) ctx.AddMetadata("x-acting-agent", agent);
+    // As Call::Downstream passes it: UTF-8, in binary metadata.
+    if (!reason.empty()) ctx.AddMetadata("x-agent-reason-bin", reason);
+    return ((*stub_).*method)(&ctx, req, resp);
+  }
+
+  template <typename Req>
+  static bool IsServiceRequest(const Req&) {
+    return std::is_same_v<Req, v1::TransitionAppointmentRequest> ||
+           std::is_same_v<Req, v1::CheckInAppointmentRequest> ||
+           std::is_same_v<Req, v1::MarkNotServedRequest> ||
+           std::is_same_v<Req, v1::RebookAppointmentRequest> ||
+           std::is_same_v<Req, v1::SweepNoShowsRequest>;
   }
 
   template <typename Req>
@@ -261,9 +288,8 @@ class BookingWorld {
            std::is_same_v<Req, v1::UpdateDeskRequest> ||
            std::is_same_v<Req, v1::SetOpeningHoursRequest> ||
            std::is_same_v<Req, v1::ReleaseSlotsRequest> ||
-           std::is_same_v<Req, v1::TransitionAppointmentRequest> ||
            std::is_same_v<Req, v1::ResetAccessCodeRequest> ||
-           std::is_same_v<Req, v1::CheckInAppointmentRequest>;
+           std::is_same_v<Req, v1::ListDayAppointmentsRequest>;
   }
 
   // ------------------------------------------------------------ catalogue
@@ -437,12 +463,24 @@ class BookingWorld {
   using TransitionMethod = grpc::Status (v1::BookingService::Stub::*)(
       grpc::ClientContext*, const v1::TransitionAppointmentRequest&, v1::Appointment*);
 
+  // Transition: MarkNoShow as an agent (staff), the others as the reception
+  // service.
   grpc::Status Transition(TransitionMethod method, const std::string& name, v1::Appointment* out,
                           const std::string& request_id = "") {
     v1::TransitionAppointmentRequest req;
     req.set_name(name);
     req.set_request_id(request_id);
+    if (method == &v1::BookingService::Stub::MarkNoShow) {
+      return CallOn(*staff_stub_, method, req, out, "test fixture");
+    }
     return Call(method, req, out);
+  }
+
+  // ArriveOnTime sets the clock 10 minutes before `a`'s slot (inside its
+  // arrival window) and marks it arrived.
+  grpc::Status ArriveOnTime(const v1::Appointment& a, v1::Appointment* out) {
+    clock().Set(FromTs(a.start_time()) - absl::Minutes(10));
+    return Transition(&v1::BookingService::Stub::MarkArrived, a.name(), out);
   }
 
   // --------------------------------------------------------- invariants

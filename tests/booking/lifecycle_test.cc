@@ -106,10 +106,11 @@ TEST_F(LifecycleTest, IllegalTransitionsAreRefusedAndChangeNothing) {
   v1::Appointment booked, arrived, cancelled, fulfilled, out;
   ASSERT_TRUE(RpcOk(world_.Book(Slot(0), 1, &booked)));
   ASSERT_TRUE(RpcOk(world_.Book(Slot(1), 2, &arrived)));
-  ASSERT_TRUE(RpcOk(world_.Transition(&Stub::MarkArrived, arrived.name(), &out)));
   ASSERT_TRUE(RpcOk(world_.Book(Slot(2), 3, &cancelled)));
   ASSERT_TRUE(RpcOk(world_.Cancel(cancelled, &out)));
   ASSERT_TRUE(RpcOk(world_.Book(Slot(3), 4, &fulfilled)));
+  // The morning of the appointments: arrivals are open for slots 1 and 3.
+  ASSERT_TRUE(RpcOk(world_.ArriveOnTime(arrived, &out)));
   ASSERT_TRUE(RpcOk(world_.Transition(&Stub::MarkArrived, fulfilled.name(), &out)));
   ASSERT_TRUE(RpcOk(world_.Transition(&Stub::StartService, fulfilled.name(), &out)));
   ASSERT_TRUE(RpcOk(world_.Transition(&Stub::CompleteAppointment, fulfilled.name(), &out)));
@@ -251,7 +252,7 @@ TEST_F(LifecycleTest, OneActiveAppointmentPerPersonAndDesk) {
   v1::Appointment second;
   ASSERT_TRUE(RpcOk(world_.Book(Slot(1), 1, &second)));
   // Still active while arrived and in service; allowed again once fulfilled.
-  ASSERT_TRUE(RpcOk(world_.Transition(&Stub::MarkArrived, second.name(), &out)));
+  ASSERT_TRUE(RpcOk(world_.ArriveOnTime(second, &out)));
   EXPECT_TRUE(RpcFails(world_.Book(Slot(5), 1, &out), grpc::StatusCode::FAILED_PRECONDITION,
                        "ACTIVE_APPOINTMENT_EXISTS", "person"));
   ASSERT_TRUE(RpcOk(world_.Transition(&Stub::StartService, second.name(), &out)));
@@ -467,7 +468,7 @@ TEST_F(LifecycleTest, EveryChangeIsLoggedWithoutPersonalData) {
   agent.set_override_reason("Dossier Quennevillard prioritaire");
   v1::Appointment b;
   ASSERT_TRUE(RpcOk(world_.Book(agent, &b)));
-  ASSERT_TRUE(RpcOk(world_.Transition(&Stub::MarkArrived, b.name(), &out)));
+  ASSERT_TRUE(RpcOk(world_.ArriveOnTime(b, &out)));
   ASSERT_TRUE(RpcOk(world_.Transition(&Stub::StartService, b.name(), &out)));
   ASSERT_TRUE(RpcOk(world_.Transition(&Stub::CompleteAppointment, b.name(), &out)));
 
@@ -485,10 +486,11 @@ TEST_F(LifecycleTest, EveryChangeIsLoggedWithoutPersonalData) {
                             std::to_string(IdOf(open_.site.name()))),
             11);
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM events.log WHERE source <> 'booking'"), 0);
+  // Booked on June 1st, arrived and served on the day.
   EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM events.log WHERE occurred_time <> "
                             "to_timestamp(" +
                             std::to_string(absl::ToUnixSeconds(kJune1)) + ")"),
-            0);
+            3);
 
   // Nothing the person told us, and no secret, is in the log.
   const std::string log = world_.Query(

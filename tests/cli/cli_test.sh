@@ -345,24 +345,16 @@ book_person() {
     fatal "book: no appointment, access code or check-in token in the output"
 }
 
-# Lifecycle: the lodge marks the arrival, the counter serves.
+# Arrivals, service and check-in go through the reception module (its
+# `accueil lodge` and `accueil counter` commands): the agent commands that
+# called booking directly are gone. A no-show is still an agent's call.
 book_person Jean Martin "06 98 76 54 31" "${more_slots[0]}"
-expect_exit 6 "arrived as the public is refused" cli arrived "$appointment"
-expect_exit 0 "arrived as lodge agent" with_token "$lodge" arrived "$appointment" &&
-  expect_text "arrived: status arrived" out "^status: +arrived$"
-expect_exit 6 "start as lodge agent is refused" with_token "$lodge" start "$appointment" &&
-  expect_text "lodge start: reason ROLE_REQUIRED" err "ROLE_REQUIRED"
-expect_exit 0 "start as counter agent" with_token "$counter" start "$appointment" &&
-  expect_text "start: status in-service" out "^status: +in-service$"
-expect_exit 0 "complete as counter agent" with_token "$counter" complete "$appointment" &&
-  expect_text "complete: status fulfilled" out "^status: +fulfilled$"
-served=$appointment
-
-# Check-in with the token of the QR code, as printed by book.
-book_person Léa Petit "06 98 76 54 32" "${more_slots[1]}"
-expect_exit 6 "checkin as the public is refused" cli checkin "$check_in"
-expect_exit 0 "checkin as lodge agent" with_token "$lodge" checkin "$check_in" &&
-  expect_text "checkin: status arrived" out "^status: +arrived$"
+for gone in arrived start complete checkin; do
+  expect_exit 2 "$gone is no longer a command" with_token "$lodge" "$gone" "$appointment"
+done
+expect_exit 6 "noshow as the public is refused" cli noshow "$appointment"
+expect_exit 5 "noshow as lodge agent before the start" with_token "$lodge" noshow "$appointment" &&
+  expect_text "noshow before the start: APPOINTMENT_NOT_STARTED" err "APPOINTMENT_NOT_STARTED"
 
 # An agent acting on the person's behalf: no access code, a reason.
 book_person Omar Haddad "06 98 76 54 33" "${more_slots[2]}"
@@ -395,16 +387,16 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 expect_exit 0 "admin audit --subject (lodge agent)" admin_cli admin audit --subject cli-test-lodge &&
-  expect_text "audit: the arrival" out " cli-test-lodge +LODGE_AGENT@$site +MarkArrived +$served +- +OK$" &&
+  expect_text "audit: the refused no-show" out \
+    " cli-test-lodge +LODGE_AGENT@$site +MarkNoShow +appointments/[0-9]+ +- +FAILED_PRECONDITION$" &&
   expect_text "audit: the reason of the agent's show" out \
     "GetAppointment +$appointment +Personne au guichet, pièce d'identité vérifiée +OK$" &&
   expect_text "audit: the refused show (no reason)" out "GetAppointment .* INVALID_ARGUMENT$" &&
-  expect_text "audit: the reset" out "ResetAccessCode +$appointment +Code perdu +OK$" &&
-  expect_text "audit: the check-in" out "CheckInAppointment +appointments/[0-9]+ +- +OK$"
-expect_exit 0 "admin audit --json --resource" admin_cli --json admin audit --resource "$served" &&
+  expect_text "audit: the reset" out "ResetAccessCode +$appointment +Code perdu +OK$"
+expect_exit 0 "admin audit --json --resource" admin_cli --json admin audit --resource "$appointment" &&
   if [[ "$(json '[e["method"].split(".")[-1] for e in j["auditEvents"]]')" == \
-    "['CompleteAppointment', 'StartService', 'MarkArrived']" ]]; then
-    pass "audit --json --resource: the lifecycle, newest first"
+    "['CancelAppointment', 'ResetAccessCode', 'GetAppointment']" ]]; then
+    pass "audit --json --resource: the agent's actions, newest first"
   else
     fail "audit --json --resource: unexpected events"
     sed 's/^/  stdout: /' "$work/out"

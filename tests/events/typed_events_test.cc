@@ -165,7 +165,26 @@ TEST(TypedEvents, EveryTypeBookingWritesParsesStrictlyWithTheFieldsConsumersNeed
   ASSERT_TRUE(RpcOk(world.Reschedule(a, s[1].name(), &moved)));
   ASSERT_TRUE(RpcOk(world.Cancel(moved, &cancelled)));
 
-  // b: booked by an agent, given a new code, then arrived, served, done.
+  // Two more Tuesdays: k is booked on June 9th, which then closes
+  // (cancelled: cause closure, actor system); June 16th takes a rebooking.
+  v1::ReleaseSlotsResponse later;
+  ASSERT_TRUE(
+      RpcOk(world.Release(desk, absl::CivilDay(2026, 6, 9), absl::CivilDay(2026, 6, 16), &later)));
+  ASSERT_EQ(later.created_slot_count(), 40);
+  std::vector<v1::Slot> june9, june16;
+  for (const v1::Slot& slot : world.ListAllSlots(desk, kJune1, kJune1 + absl::Hours(24 * 30))) {
+    if (slot.local_date().day() == 9) june9.push_back(slot);
+    if (slot.local_date().day() == 16) june16.push_back(slot);
+  }
+  ASSERT_EQ(june9.size(), 20u);
+  ASSERT_EQ(june16.size(), 20u);
+  v1::Appointment k;
+  ASSERT_TRUE(RpcOk(world.Book(june9[0].name(), 11, &k)));
+  ASSERT_TRUE(RpcOk(world.SetHours(desk, options.weekly,
+                                   {Date(2027, 1, 1), Date(2026, 7, 14), Date(2026, 6, 9)})));
+
+  // b: booked by an agent, given a new code, then arrived, served, done
+  // (through reception, on the day).
   v1::CreateAppointmentRequest agent_booking = BookingWorld::BookingRequest(s[2].name(), 2);
   agent_booking.set_channel(v1::AGENT);
   v1::Appointment b, out;
@@ -173,46 +192,76 @@ TEST(TypedEvents, EveryTypeBookingWritesParsesStrictlyWithTheFieldsConsumersNeed
   v1::ResetAccessCodeRequest reset;
   reset.set_name(b.name());
   ASSERT_TRUE(RpcOk(world.Call(&Stub::ResetAccessCode, reset, &out)));
+  // Book the others before the day starts.
+  v1::Appointment c, d, f, e, g, h, i, j;
+  ASSERT_TRUE(RpcOk(world.Book(s[3].name(), 3, &c)));
+  ASSERT_TRUE(RpcOk(world.Book(s[4].name(), 4, &d)));
+  ASSERT_TRUE(RpcOk(world.Book(s[5].name(), 5, &f)));
+  ASSERT_TRUE(RpcOk(world.Book(s[6].name(), 6, &e)));
+  ASSERT_TRUE(RpcOk(world.Book(s[7].name(), 7, &g)));
+  ASSERT_TRUE(RpcOk(world.Book(s[8].name(), 8, &h)));
+  ASSERT_TRUE(RpcOk(world.Book(s[9].name(), 9, &i)));
+  ASSERT_TRUE(RpcOk(world.Book(s[10].name(), 10, &j)));
+  world.clock().Set(FromTs(s[2].start_time()) - absl::Minutes(10));  // 07:50Z
   ASSERT_TRUE(RpcOk(world.Transition(&Stub::MarkArrived, b.name(), &out)));
   ASSERT_TRUE(RpcOk(world.Transition(&Stub::StartService, b.name(), &out)));
   ASSERT_TRUE(RpcOk(world.Transition(&Stub::CompleteAppointment, b.name(), &out)));
 
   // c: cancelled by an agent for the person, without the code.
-  v1::Appointment c;
-  ASSERT_TRUE(RpcOk(world.Book(s[3].name(), 3, &c)));
   v1::CancelAppointmentRequest cancel_for;
   cancel_for.set_reference(c.reference());
   ASSERT_TRUE(RpcOk(CallOn(*staff, &Stub::CancelAppointment, cancel_for, &out, "Appel du public")));
 
-  // d: marked arrived by a service (reception, for an agent).
-  v1::Appointment d;
-  ASSERT_TRUE(RpcOk(world.Book(s[4].name(), 4, &d)));
+  // d: marked arrived by a service token of another kind (a signed-in
+  // account holding SERVICE).
   v1::TransitionAppointmentRequest arrive;
   arrive.set_name(d.name());
   ASSERT_TRUE(RpcOk(CallOn(*service, &Stub::MarkArrived, arrive, &out)));
 
-  // f: the person checks in at a lodge kiosk (a DEVICE).
-  access::v1::DeviceToken kiosk;
-  {
-    access::v1::CreateDeviceTokenRequest req;
-    req.set_site(open.site.name());
-    req.set_display_name("Borne de la loge");
-    auto admin = server.AccessStub(server.StaffToken());
-    ASSERT_TRUE(RpcOk(CallOn(*admin, &access::v1::AccessService::Stub::CreateDeviceToken, req,
-                             &kiosk, "Installation de la borne")));
-  }
-  v1::Appointment f;
-  ASSERT_TRUE(RpcOk(world.Book(s[5].name(), 5, &f)));
+  // f: the person checks in with the QR code, through reception.
   v1::CheckInAppointmentRequest check_in;
   check_in.set_check_in_token(f.check_in_token());
-  ASSERT_TRUE(
-      RpcOk(CallOn(*server.BookingStub(kiosk.token()), &Stub::CheckInAppointment, check_in, &out)));
+  ASSERT_TRUE(RpcOk(world.Call(&Stub::CheckInAppointment, check_in, &out)));
 
-  // e: missed; marked once every slot has started.
-  v1::Appointment e;
-  ASSERT_TRUE(RpcOk(world.Book(s[6].name(), 6, &e)));
+  // g: arrived, then left before being called (later that morning: the
+  // arrival window opens two hours before the slot).
+  world.clock().Set(FromTs(s[8].start_time()) - absl::Minutes(110));  // 09:10Z
+  ASSERT_TRUE(RpcOk(world.Transition(&Stub::MarkArrived, g.name(), &out)));
+  v1::MarkNotServedRequest not_served;
+  not_served.set_name(g.name());
+  not_served.set_cause(v1::LEFT);
+  ASSERT_TRUE(RpcOk(world.Call(&Stub::MarkNotServed, not_served, &out)));
+
+  // h: served, the file incomplete: rebooked on June 16th in the same call.
+  ASSERT_TRUE(RpcOk(world.Transition(&Stub::MarkArrived, h.name(), &out)));
+  ASSERT_TRUE(RpcOk(world.Transition(&Stub::StartService, h.name(), &out)));
+  v1::RebookAppointmentRequest rebook;
+  rebook.set_name(h.name());
+  rebook.set_new_slot(june16[0].name());
+  rebook.set_cause(v1::FILE_INCOMPLETE);
+  v1::Appointment h2;
+  ASSERT_TRUE(RpcOk(world.Call(&Stub::RebookAppointment, rebook, &h2)));
+
+  // e: missed; marked once every slot has started; then the person came
+  // after all, the same evening (an agent's decision). i: late, accepted.
   world.clock().Set(kJune1 + absl::Hours(34));  // 2026-06-02T18:00Z
   ASSERT_TRUE(RpcOk(world.Transition(&Stub::MarkNoShow, e.name(), &out)));
+  v1::TransitionAppointmentRequest late;
+  late.set_name(e.name());
+  late.set_late_accepted(true);
+  ASSERT_TRUE(RpcOk(
+      world.CallAsService(&Stub::MarkArrived, late, &out, "lodge-agent", "Venue finalement")));
+  late.set_name(i.name());
+  ASSERT_TRUE(
+      RpcOk(world.CallAsService(&Stub::MarkArrived, late, &out, "lodge-agent", "Train en retard")));
+
+  // j: nobody came; reception's worker sweeps the day.
+  v1::SweepNoShowsRequest sweep;
+  sweep.set_desk(desk);
+  *sweep.mutable_date() = Date(2026, 6, 2);
+  v1::SweepNoShowsResponse swept;
+  ASSERT_TRUE(RpcOk(world.Call(&Stub::SweepNoShows, sweep, &swept)));
+  ASSERT_EQ(swept.marked_count(), 1);
 
   // Person 1 (a, cancelled) erased.
   v1::ErasePersonDataRequest erase;
@@ -243,7 +292,7 @@ TEST(TypedEvents, EveryTypeBookingWritesParsesStrictlyWithTheFieldsConsumersNeed
   EXPECT_EQ(desk_created.site(), site_id);
   EXPECT_EQ(log.Of<ev::DeskUpdated>(desk).desk(), desk_id);
   std::vector<ev::DeskHoursChanged> hours = log.AllOf<ev::DeskHoursChanged>(desk);
-  ASSERT_EQ(hours.size(), 3u);
+  ASSERT_EQ(hours.size(), 4u);
   EXPECT_EQ(hours[0].closures(), 0);
   EXPECT_TRUE(hours[0].closures_added().empty());
   EXPECT_TRUE(hours[0].closures_removed().empty());
@@ -262,7 +311,7 @@ TEST(TypedEvents, EveryTypeBookingWritesParsesStrictlyWithTheFieldsConsumersNeed
   for (const ev::DeskHoursChanged& h : hours) EXPECT_EQ(h.time_zone(), "Europe/Paris");
 
   std::vector<ev::SlotsReleased> releases = log.AllOf<ev::SlotsReleased>(desk);
-  ASSERT_EQ(releases.size(), 2u);
+  ASSERT_EQ(releases.size(), 3u);
   const ev::SlotsReleased& released = releases[0];
   EXPECT_EQ(released.desk(), desk_id);
   EXPECT_EQ(released.site(), site_id);
@@ -312,14 +361,41 @@ TEST(TypedEvents, EveryTypeBookingWritesParsesStrictlyWithTheFieldsConsumersNeed
   EXPECT_EQ(b_reset.site(), site_id);
   EXPECT_EQ(b_reset.desk(), desk_id);
   EXPECT_EQ(b_reset.actor(), "agent");
-  StatusEvent<ev::AppointmentArrived>(log, b, s[2], "booked", "agent");
-  StatusEvent<ev::AppointmentInService>(log, b, s[2], "arrived", "agent");
-  StatusEvent<ev::AppointmentFulfilled>(log, b, s[2], "in_service", "agent");
+  ev::AppointmentArrived b_arrived =
+      StatusEvent<ev::AppointmentArrived>(log, b, s[2], "booked", "service");
+  EXPECT_FALSE(b_arrived.late());
+  EXPECT_FALSE(b_arrived.late_accepted());
+  EXPECT_FALSE(b_arrived.undid_noshow());
+  StatusEvent<ev::AppointmentInService>(log, b, s[2], "arrived", "service");
+  EXPECT_EQ(StatusEvent<ev::AppointmentFulfilled>(log, b, s[2], "in_service", "service").outcome(),
+            "");
   EXPECT_EQ(StatusEvent<ev::AppointmentCancelled>(log, c, s[3], "booked", "agent").cause(),
             "agent");
   StatusEvent<ev::AppointmentArrived>(log, d, s[4], "booked", "service");
-  StatusEvent<ev::AppointmentArrived>(log, f, s[5], "booked", "public");  // the kiosk
+  StatusEvent<ev::AppointmentArrived>(log, f, s[5], "booked", "service");  // the QR code
   EXPECT_EQ(StatusEvent<ev::AppointmentNoShow>(log, e, s[6], "booked", "agent").cause(), "marked");
+  ev::AppointmentArrived e_back =
+      StatusEvent<ev::AppointmentArrived>(log, e, s[6], "noshow", "service");
+  EXPECT_TRUE(e_back.undid_noshow());
+  EXPECT_TRUE(e_back.late_accepted());
+  ev::AppointmentArrived i_late =
+      StatusEvent<ev::AppointmentArrived>(log, i, s[9], "booked", "service");
+  EXPECT_TRUE(i_late.late());
+  EXPECT_TRUE(i_late.late_accepted());
+  EXPECT_FALSE(i_late.undid_noshow());
+  EXPECT_EQ(StatusEvent<ev::AppointmentNotServed>(log, g, s[7], "arrived", "service").cause(),
+            "left");
+  EXPECT_EQ(StatusEvent<ev::AppointmentFulfilled>(log, h, s[8], "in_service", "service").outcome(),
+            "file_incomplete");
+  ev::AppointmentBooked h2_booked = log.Of<ev::AppointmentBooked>(h2.name());
+  EXPECT_EQ(h2_booked.rebooked_from(), IdOf(h.name()));
+  EXPECT_EQ(h2_booked.slot(), IdOf(june16[0].name()));
+  EXPECT_EQ(h2_booked.channel(), "agent");
+  EXPECT_EQ(h2_booked.actor(), "service");
+  EXPECT_EQ(StatusEvent<ev::AppointmentNoShow>(log, j, s[10], "booked", "service").cause(),
+            "sweep");
+  EXPECT_EQ(StatusEvent<ev::AppointmentCancelled>(log, k, june9[0], "booked", "system").cause(),
+            "closure");
 
   ev::PersonErased person_erased = log.Of<ev::PersonErased>(open.site.name());
   EXPECT_EQ(person_erased.site(), site_id);
@@ -404,12 +480,12 @@ TEST_F(TypedEventsOfOneAppointment,
   v1::ResetAccessCodeRequest reset;
   reset.set_name(b.name());
   ASSERT_TRUE(RpcOk(world.Call(&Stub::ResetAccessCode, reset, &out)));
-  ASSERT_TRUE(RpcOk(world.Transition(&Stub::MarkArrived, b.name(), &out)));
+  ASSERT_TRUE(RpcOk(world.ArriveOnTime(out, &out)));
   Events log(ReadWholeLog(world));
   EXPECT_EQ(log.Of<ev::AppointmentBooked>(b.name()).actor(), "public");
   EXPECT_EQ(log.Of<ev::AppointmentRescheduled>(b.name()).actor(), "public");
   EXPECT_EQ(log.Of<ev::AppointmentAccessReset>(b.name()).actor(), "agent");
-  EXPECT_EQ(log.Of<ev::AppointmentArrived>(b.name()).actor(), "agent");
+  EXPECT_EQ(log.Of<ev::AppointmentArrived>(b.name()).actor(), "service");
 }
 
 events::Event SiteCreatedEvent(const std::string& payload) {

@@ -54,11 +54,16 @@ inline void BookOn(BookingWorld& world, const OpenedDesk& open, const std::strin
   EXPECT_TRUE(RpcOk(world.Book(req, out))) << "person " << person;
 }
 
-inline void Serve(BookingWorld& world, const std::string& name) {
+// Serve: `a` arrives on time (the clock goes back to its day for the
+// arrival window, then returns), is served, and done.
+inline void Serve(BookingWorld& world, const v1::Appointment& a) {
+  const absl::Time now = world.clock().Now();
   v1::Appointment out;
-  EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::MarkArrived, name, &out)));
-  EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::StartService, name, &out)));
-  EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::CompleteAppointment, name, &out)));
+  EXPECT_TRUE(RpcOk(world.ArriveOnTime(a, &out)));
+  EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::StartService, a.name(), &out)));
+  EXPECT_TRUE(
+      RpcOk(world.Transition(&v1::BookingService::Stub::CompleteAppointment, a.name(), &out)));
+  world.clock().Set(now);
 }
 
 // BuildHistory leaves the clock at 2026-09-15T18:00Z; `between` runs when
@@ -80,8 +85,8 @@ inline History BuildHistory(
   EXPECT_TRUE(RpcOk(world.Cancel(h.old_cancelled, &out, "", "Cancel-secret-2")));
   // After the day: serve, mark the no-show.
   world.clock().Set(absl::FromCivil(absl::CivilHour(2026, 6, 2, 18), absl::UTCTimeZone()));
-  Serve(world, h.old_fulfilled.name());
-  Serve(world, h.old_wheelchair.name());
+  Serve(world, h.old_fulfilled);
+  Serve(world, h.old_wheelchair);
   EXPECT_TRUE(
       RpcOk(world.Transition(&v1::BookingService::Stub::MarkNoShow, h.old_noshow.name(), &out)));
   between();
@@ -92,7 +97,7 @@ inline History BuildHistory(
   BookOn(world, h.open, "2026-09-29", 0, 8, &h.recent_booked);
   EXPECT_TRUE(RpcOk(world.Cancel(h.recent_cancelled, &out, "", "Cancel-secret-7")));
   world.clock().Set(absl::FromCivil(absl::CivilHour(2026, 9, 15, 18), absl::UTCTimeZone()));
-  Serve(world, h.recent_fulfilled.name());
+  Serve(world, h.recent_fulfilled);
   return h;
 }
 

@@ -239,7 +239,7 @@ TEST(Purge, AnAgentsOverrideReasonIsErasedButTheOverrideShows) {
   req.set_override_reason("Override-secret: lost her permit");
   v1::Appointment a;
   ASSERT_TRUE(RpcOk(world.Book(req, &a)));
-  Serve(world, a.name());
+  Serve(world, a);
   std::unique_ptr<db::Pool> pool = PoolFor(world);
   ASSERT_NE(pool, nullptr);
   absl::StatusOr<retention::PurgeCounts> counts =

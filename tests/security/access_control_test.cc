@@ -62,7 +62,7 @@ TEST_F(AccessControlTest, AdministratorsActOnlyOnTheirSites) {
             0);
 }
 
-TEST_F(AccessControlTest, AgentsMoveTheLifecycleOnlyOnTheirSiteAndRole) {
+TEST_F(AccessControlTest, ArrivalsAndServiceGoThroughReceptionAgentsOnlyMarkNoShows) {
   v1::Appointment in_b;
   ASSERT_TRUE(RpcOk(world_.Book(b_.slots[0].name(), 1, &in_b)));
   auto lodge_a = As("lodge-a", {{LODGE_AGENT, SiteId(a_.site)}});
@@ -71,14 +71,29 @@ TEST_F(AccessControlTest, AgentsMoveTheLifecycleOnlyOnTheirSiteAndRole) {
   v1::TransitionAppointmentRequest t;
   t.set_name(in_b.name());
   v1::Appointment out;
-  EXPECT_TRUE(RpcFails(CallOn(*lodge_a, &v1::BookingService::Stub::MarkArrived, t, &out),
-                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
-  EXPECT_TRUE(RpcFails(CallOn(*counter_b, &v1::BookingService::Stub::MarkArrived, t, &out),
-                       grpc::StatusCode::PERMISSION_DENIED, "ROLE_REQUIRED", ""));
-  EXPECT_TRUE(RpcOk(CallOn(*lodge_b, &v1::BookingService::Stub::MarkArrived, t, &out)));
+  // Nobody is marked arrived without a ticket: agents go through reception.
+  world_.clock().Set(FromTs(in_b.start_time()) - absl::Minutes(10));
+  for (auto* agent : {lodge_a.get(), lodge_b.get(), counter_b.get()}) {
+    EXPECT_TRUE(RpcFails(CallOn(*agent, &v1::BookingService::Stub::MarkArrived, t, &out),
+                         grpc::StatusCode::PERMISSION_DENIED, "ROLE_REQUIRED", ""));
+    EXPECT_TRUE(RpcFails(CallOn(*agent, &v1::BookingService::Stub::StartService, t, &out),
+                         grpc::StatusCode::PERMISSION_DENIED, "ROLE_REQUIRED", ""));
+  }
+  ASSERT_TRUE(RpcOk(world_.Transition(&v1::BookingService::Stub::MarkArrived, in_b.name(), &out)));
   EXPECT_EQ(out.status(), v1::ARRIVED);
-  EXPECT_TRUE(RpcOk(CallOn(*counter_b, &v1::BookingService::Stub::StartService, t, &out)));
+  ASSERT_TRUE(RpcOk(world_.Transition(&v1::BookingService::Stub::StartService, in_b.name(), &out)));
   EXPECT_EQ(out.status(), v1::IN_SERVICE);
+
+  // A no-show stays an agent's call, on their site.
+  v1::Appointment missed;
+  world_.clock().Set(kJune1);
+  ASSERT_TRUE(RpcOk(world_.Book(b_.slots[1].name(), 2, &missed)));
+  world_.clock().Set(FromTs(missed.start_time()) + absl::Minutes(30));
+  t.set_name(missed.name());
+  EXPECT_TRUE(RpcFails(CallOn(*lodge_a, &v1::BookingService::Stub::MarkNoShow, t, &out),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  EXPECT_TRUE(RpcOk(CallOn(*counter_b, &v1::BookingService::Stub::MarkNoShow, t, &out)));
+  EXPECT_EQ(out.status(), v1::NOSHOW);
 }
 
 TEST_F(AccessControlTest, AgentsFindCancelAndMoveWithoutCodeButWithAReason) {
@@ -171,18 +186,27 @@ TEST_F(AccessControlTest, DeviceTokensCheckInOnTheirSiteAndCanBeRevoked) {
   v1::CheckInAppointmentRequest checkin;
   checkin.set_check_in_token(booked.check_in_token());
   v1::Appointment out;
-  auto wrong_site = world_.server().BookingStub(kiosk_b.token());
-  EXPECT_TRUE(
-      RpcFails(CallOn(*wrong_site, &v1::BookingService::Stub::CheckInAppointment, checkin, &out),
-               grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
-  // A device cannot cancel, even knowing the reference.
+  world_.clock().Set(FromTs(booked.start_time()) - absl::Minutes(10));
+  // A kiosk no longer checks in by itself: it goes through reception, which
+  // gives a ticket (and tells a late person to see the lodge).
+  for (const access::v1::DeviceToken* device : {&kiosk_a, &kiosk_b}) {
+    auto kiosk = world_.server().BookingStub(device->token());
+    EXPECT_TRUE(
+        RpcFails(CallOn(*kiosk, &v1::BookingService::Stub::CheckInAppointment, checkin, &out),
+                 grpc::StatusCode::PERMISSION_DENIED, "ROLE_REQUIRED", ""));
+  }
+  // A device cannot mark a no-show, even knowing the appointment.
   auto kiosk = world_.server().BookingStub(kiosk_a.token());
   v1::TransitionAppointmentRequest t;
   t.set_name(booked.name());
   EXPECT_TRUE(RpcFails(CallOn(*kiosk, &v1::BookingService::Stub::MarkNoShow, t, &out),
                        grpc::StatusCode::PERMISSION_DENIED, "ROLE_REQUIRED", ""));
-  ASSERT_TRUE(RpcOk(CallOn(*kiosk, &v1::BookingService::Stub::CheckInAppointment, checkin, &out)));
-  EXPECT_EQ(out.status(), v1::ARRIVED);
+  v1::Appointment still;
+  ASSERT_TRUE(RpcOk(world_.Get(booked, &still)));
+  EXPECT_EQ(still.status(), v1::BOOKED);
+  v1::ListSitesResponse listed;
+  ASSERT_TRUE(
+      RpcOk(CallOn(*kiosk, &v1::BookingService::Stub::ListSites, v1::ListSitesRequest(), &listed)));
 
   access::v1::RevokeDeviceTokenRequest revoke;
   revoke.set_name(kiosk_a.name());
@@ -216,6 +240,7 @@ TEST_F(AccessControlTest, ResetAccessCodeRevokesTheOldCodeAndCheckInToken) {
                grpc::StatusCode::INVALID_ARGUMENT, "CHECK_IN_TOKEN_REVOKED", "check_in_token"));
   v1::CheckInAppointmentRequest checkin;
   checkin.set_check_in_token(renewed.check_in_token());
+  world_.clock().Set(FromTs(renewed.start_time()) - absl::Minutes(10));
   EXPECT_TRUE(RpcOk(world_.Call(&v1::BookingService::Stub::CheckInAppointment, checkin, &out)));
   EXPECT_EQ(world_.Query("SELECT string_agg(type, ',' ORDER BY position) FROM events.log "
                          "WHERE subject = '" +

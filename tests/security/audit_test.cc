@@ -21,8 +21,16 @@ TEST(AuditInTransaction, AnAgentsChangeAndItsRecordCommitTogether) {
   hold.exec("SELECT pg_current_xact_id()");
   v1::Appointment booked, arrived;
   ASSERT_TRUE(RpcOk(world.Book(open.slots[0].name(), 1, &booked)));
-  ASSERT_TRUE(
-      RpcOk(world.Transition(&v1::BookingService::Stub::MarkArrived, booked.name(), &arrived)));
+  // The reception service marks the arrival for a lodge agent, who gives a
+  // reason: the agent's action, audited.
+  v1::TransitionAppointmentRequest arrive;
+  arrive.set_name(booked.name());
+  auto mark_arrived = [&] {
+    return world.CallAsService(&v1::BookingService::Stub::MarkArrived, arrive, &arrived,
+                               "lodge-agent-1", "test fixture");
+  };
+  world.clock().Set(FromTs(booked.start_time()) - absl::Minutes(10));
+  ASSERT_TRUE(RpcOk(mark_arrived()));
 
   // The record of the arrival was written by the transaction that wrote the
   // arrival's event.
@@ -30,16 +38,16 @@ TEST(AuditInTransaction, AnAgentsChangeAndItsRecordCommitTogether) {
       "FROM events.audit_outbox a WHERE a.payload->>'method' LIKE '%.MarkArrived' ";
   EXPECT_EQ(world.QueryInt("SELECT count(*) " + arrivals +
                            "AND a.payload->>'outcome' = 'OK' AND a.subject = '" + booked.name() +
-                           "' AND a.payload->>'reason' = 'test fixture' AND EXISTS (SELECT 1 "
+                           "' AND a.payload->>'reason' = 'test fixture' "
+                           "AND a.payload->>'acting_for' = 'lodge-agent-1' AND EXISTS (SELECT 1 "
                            "FROM events.log l WHERE l.txid = a.txid "
                            "AND l.type = 'appointment.arrived' AND l.subject = a.subject)"),
             1);
 
   // Arriving twice is refused: nothing changed, and the refusal is recorded
   // on its own, after the call.
-  EXPECT_TRUE(
-      RpcFails(world.Transition(&v1::BookingService::Stub::MarkArrived, booked.name(), &arrived),
-               grpc::StatusCode::FAILED_PRECONDITION, "ILLEGAL_TRANSITION", "status"));
+  EXPECT_TRUE(RpcFails(mark_arrived(), grpc::StatusCode::FAILED_PRECONDITION, "ILLEGAL_TRANSITION",
+                       "status"));
   EXPECT_EQ(world.QueryInt("SELECT count(*) " + arrivals +
                            "AND a.payload->>'outcome' = 'FAILED_PRECONDITION' AND NOT EXISTS "
                            "(SELECT 1 FROM events.log l WHERE l.txid = a.txid)"),

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/allinone/modules.h"
+#include "services/common/auth/service_identity.h"
 
 namespace accueil::testing {
 namespace {
@@ -157,6 +158,12 @@ std::string TestServer::StaffToken() {
   return Token("test-staff", {{access::v1::ADMINISTRATOR, 0},
                               {access::v1::LODGE_AGENT, 0},
                               {access::v1::COUNTER_AGENT, 0}});
+}
+
+std::string TestServer::ServiceToken() {
+  std::string bearer = host_->service_tokens().Bearer();
+  constexpr std::string_view kPrefix = "Bearer ";
+  return bearer.substr(bearer.rfind(kPrefix, 0) == 0 ? kPrefix.size() : 0);
 }
 
 std::shared_ptr<grpc::Channel> TestServer::Channel(const std::string& token) const {

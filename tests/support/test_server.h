@@ -83,6 +83,11 @@ class TestServer {
   std::string Token(const std::string& subject, const std::vector<auth::Grant>& grants);
   // StaffToken: administrator, lodge and counter agent on every site.
   std::string StaffToken();
+  // ServiceToken: a service token of the server's own service identity
+  // (SERVICE on every site), valid for a few minutes of the test's clock:
+  // take a fresh one per call. Its calls may name an agent (x-acting-agent),
+  // as the reception module does.
+  std::string ServiceToken();
 
   // Stubs whose calls carry `authorization: Bearer <token>` ("" = public).
   std::unique_ptr<booking::v1::BookingService::Stub> BookingStub(
