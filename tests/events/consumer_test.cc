@@ -170,9 +170,11 @@ TEST_F(ConsumerTest, IsWokenByItsOwnLogsChannelOnly) {
   options.poll_interval = absl::Hours(1);  // only the first read polls
   Consumer consumer("test.own_channel", pool_.get(), &clock_, Recorder("o"), options);
   CommitSignal signal(pool_.get());
-  Append("first", 1);
   consumer.Start();
-  ASSERT_TRUE(WaitFor([&] { return Applied("o") == 1; }));  // the first poll
+  ASSERT_TRUE(WaitFor([&] { return consumer.Active(); }));
+  Append("first", 1);
+  signal.Ring(Log::kEvents);  // as its writer does
+  ASSERT_TRUE(WaitFor([&] { return Applied("o") == 1; }));
   Append("second", 1);
   signal.Ring(Log::kAuditOutbox);  // another log's writer: not for this consumer
   absl::SleepFor(absl::Milliseconds(500));

@@ -157,7 +157,8 @@ TEST(Visit, PriorityNeedsAreCalledFirst) {
 TEST(Visit, TenCountersCallingAtOnceNeverTakeTheSamePersonAndSkipNobody) {
   constexpr int kPeople = 40;
   constexpr int kCounters = 10;
-  ReceptionWorld world(kPeople, /*capacity=*/2);
+  // Ten people a slot: everyone is due within the arrival window at 09:00.
+  ReceptionWorld world(kPeople, /*capacity=*/10);
   for (int i = 0; i < kPeople; ++i) {
     rv1::Visit v;
     ASSERT_TRUE(RpcOk(world.CheckIn(world.appointments[i].reference(), &v)));
