@@ -50,9 +50,14 @@ CREATE TABLE reception.desk_days (
   last_ticket  integer NOT NULL DEFAULT 0 CHECK (last_ticket BETWEEN 0 AND 999),
   close_time   timestamptz,
   closed_by    text CHECK (closed_by IN ('agent', 'automatic')),
+  -- The day worker (day_worker.h): a committed lease while it works on the
+  -- day (replicas skip it), and when it last asked booking for no-shows.
+  lease_until  timestamptz,
+  swept_time   timestamptz,
   CHECK ((close_time IS NULL) = (closed_by IS NULL)),
   PRIMARY KEY (desk_id, local_date)
 );
+CREATE INDEX desk_days_lease ON reception.desk_days (local_date, lease_until);
 
 CREATE TABLE reception.visits (
   id             bigserial PRIMARY KEY,

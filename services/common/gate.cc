@@ -109,6 +109,14 @@ void Call::Downstream(grpc::ClientContext* context, std::string_view step) const
   context->AddMetadata("x-request-id", DerivedRequestId(request_id_, step));
 }
 
+Call Gate::WorkerCall(std::string request_id) const {
+  Call call;
+  call.request_id_ = std::move(request_id);
+  call.service_tokens_ = service_tokens_;
+  call.clock_ = clock_;
+  return call;
+}
+
 bool Call::IsAgent() const {
   for (Role r : kAgentRoles) {
     if (caller_.Holds(r)) return true;

@@ -176,6 +176,13 @@ class Gate {
   // OpenStreams: streams opened and not yet ended.
   size_t OpenStreams() const;
 
+  // WorkerCall is the Call of a module's background work (a worker acts
+  // on nobody's request): no caller, no agent; Downstream signs with this
+  // process's service identity, so the worker reaches other modules as a
+  // service. `request_id` is the parent of the ids Downstream derives:
+  // the same for the same work, so that a retried pass replays.
+  Call WorkerCall(std::string request_id) const;
+
  private:
   friend class StreamCall;
   friend class StreamRegistry;

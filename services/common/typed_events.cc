@@ -23,10 +23,11 @@ const absl::flat_hash_map<std::string, const Descriptor*>& Registry() {
     const google::protobuf::FileDescriptor* file = v1::SiteCreated::descriptor()->file();
     for (int i = 0; i < file->message_type_count(); ++i) {
       const Descriptor* message = file->message_type(i);
-      const std::string& type = message->options().GetExtension(v1::event_type);
       // A message without a type, or a type given twice, is a mistake in
       // events.proto that no test could miss: the registry test fails.
-      if (!type.empty()) map->emplace(type, message);
+      for (int t = 0; t < message->options().ExtensionSize(v1::event_type); ++t) {
+        map->emplace(message->options().GetExtension(v1::event_type, t), message);
+      }
     }
     return map;
   }();

@@ -125,4 +125,36 @@ absl::StatusOr<bv1::Appointment> BookingClient::Rebook(const Call& call, int64_t
       *stub, call, "rebook", &bv1::BookingService::Stub::RebookAppointment, request);
 }
 
+absl::StatusOr<std::vector<bv1::Appointment>> BookingClient::DayAppointments(const Call& call,
+                                                                             int64_t site,
+                                                                             int64_t desk,
+                                                                             absl::CivilDay day) {
+  ASSIGN_OR_RETURN(auto stub, Stub());
+  bv1::ListDayAppointmentsRequest request;
+  request.set_site(absl::StrCat("sites/", site));
+  request.set_desk(absl::StrCat("desks/", desk));
+  request.mutable_date()->set_year(static_cast<int>(day.year()));
+  request.mutable_date()->set_month(day.month());
+  request.mutable_date()->set_day(day.day());
+  std::vector<bv1::Appointment> out;
+  do {
+    ASSIGN_OR_RETURN(
+        bv1::ListDayAppointmentsResponse page,
+        (Invoke<bv1::ListDayAppointmentsRequest, bv1::ListDayAppointmentsResponse>(
+            *stub, call, "day", &bv1::BookingService::Stub::ListDayAppointments, request)));
+    for (bv1::DayAppointment& a : *page.mutable_appointments()) {
+      out.push_back(std::move(*a.mutable_appointment()));
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  return out;
+}
+
+absl::StatusOr<bv1::SweepNoShowsResponse> BookingClient::SweepNoShows(
+    const Call& call, const bv1::SweepNoShowsRequest& request) {
+  ASSIGN_OR_RETURN(auto stub, Stub());
+  return Invoke<bv1::SweepNoShowsRequest, bv1::SweepNoShowsResponse>(
+      *stub, call, "sweep", &bv1::BookingService::Stub::SweepNoShows, request);
+}
+
 }  // namespace accueil::reception

@@ -13,10 +13,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "services/common/clock.h"
@@ -45,6 +47,11 @@ class BookingClient {
   absl::StatusOr<bv1::Appointment> MarkNotServed(const Call& call, int64_t appointment,
                                                  bv1::NotServedCause cause,
                                                  const std::string& request_id);
+  // The desk's appointments of `day` (every page).
+  absl::StatusOr<std::vector<bv1::Appointment>> DayAppointments(const Call& call, int64_t site,
+                                                                int64_t desk, absl::CivilDay day);
+  absl::StatusOr<bv1::SweepNoShowsResponse> SweepNoShows(const Call& call,
+                                                         const bv1::SweepNoShowsRequest& request);
   absl::StatusOr<bv1::Appointment> Rebook(const Call& call, int64_t appointment,
                                           const std::string& new_slot, bv1::RebookCause cause,
                                           const std::string& request_id);

@@ -1,5 +1,6 @@
 #include "services/reception/module.h"
 
+#include "services/reception/day_worker.h"
 #include "services/reception/reception_service.h"
 
 namespace accueil::reception {
@@ -12,10 +13,12 @@ class ReceptionModule final : public Module {
   absl::StatusOr<ModuleParts> Start(const ServiceContext& context) override {
     ModuleParts parts;
     auto feed = std::make_unique<QueueFeed>(context.pool, context.clock);
-    parts.services.push_back({std::make_unique<ReceptionService>(context, feed.get()),
-                              v1::ReceptionService::service_full_name()});
+    auto service = std::make_unique<ReceptionService>(context, feed.get());
+    auto days = std::make_unique<DayWorker>(context, service.get());
+    parts.services.push_back({std::move(service), v1::ReceptionService::service_full_name()});
     // Started after the services and stopped before them, by the host.
     parts.workers.push_back(std::move(feed));
+    parts.workers.push_back(std::move(days));
     return parts;
   }
 };

@@ -3,6 +3,7 @@
 #include "services/reception/visits.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -554,15 +555,21 @@ absl::StatusOr<int64_t> ReceptionService::IssueTicket(Call& call, const Idempote
         const int number = n[0][0].as<int>();
         const std::string ticket =
             absl::StrFormat("%s-%03d", settings["ticket_prefix"].as<std::string>(), number);
-        pqxx::row v = tx.exec_params1(
+        pqxx::result v = tx.exec_params(
             "INSERT INTO reception.visits (site_id, desk_id, local_date, ticket_number, ticket, "
             "kind, appointment_id, status, priority, late, arrival_time, due_time, update_time) "
             "VALUES ($1, $2, $3::date, $4, $5, $6, NULLIF($7, 0), 'waiting', $8, $9, "
-            "$10::timestamptz, $11::timestamptz, $10::timestamptz) RETURNING id",
+            "$10::timestamptz, $11::timestamptz, $10::timestamptz) "
+            // A check-in and the day worker's repair at the same instant:
+            // the first visit stays (the other's ticket number is unused).
+            "ON CONFLICT (appointment_id) WHERE appointment_id IS NOT NULL DO NOTHING RETURNING id",
             site, desk, SqlDate(day), number, ticket, appointment != 0 ? "appointment" : "walk_in",
             appointment, priority && settings["priority_first"].as<bool>(), late, db::SqlTime(now),
             db::SqlTime(due));
-        const int64_t id = v[0].as<int64_t>();
+        if (v.empty()) {
+          return tx.exec_prepared1("reception_visit_of_appointment", appointment)[0].as<int64_t>();
+        }
+        const int64_t id = v[0][0].as<int64_t>();
         Publish(tx, id, "visit.ticket_issued", zone, now);
         return id;
       });
@@ -1025,6 +1032,208 @@ grpc::Status ReceptionService::GetQueue(grpc::ServerContext* context,
         ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
         return LoadQueueState(*ctx_.pool, site, today, resp);
       });
+}
+
+grpc::Status ReceptionService::SendAwayVisitor(grpc::ServerContext* context,
+                                               const v1::SendAwayVisitorRequest* req,
+                                               v1::FinishVisitResponse* resp) {
+  return ctx_.gate->Handle(
+      context, "accueil.reception.v1.ReceptionService.SendAwayVisitor",
+      [&](Call& call) -> absl::Status {
+        ASSIGN_OR_RETURN(Idempotency idem, ForRequest("SendAwayVisitor", *req));
+        if (!req->new_slot().empty()) {
+          RETURN_IF_ERROR(input::ParseResourceId(req->new_slot(), "slots", "new_slot").status());
+        }
+        v1::Visit visit;
+        RETURN_IF_ERROR(AuthorizeVisit(call, req->visit(), &visit).status());
+        const int64_t id = IdOf(visit.name());
+        ASSIGN_OR_RETURN(bool done, AlreadyDone(idem));
+        if (!done && visit.status() != v1::WAITING && visit.status() != v1::CALLED) {
+          return IllegalVisitTransition("be sent away");
+        }
+        if (!req->new_slot().empty()) {
+          if (visit.kind() != v1::APPOINTMENT) {
+            return InvalidField("NEW_SLOT_NOT_ALLOWED", "new_slot",
+                                "a walk-in has no appointment to continue: book one for them");
+          }
+          // Booking ends the appointment (not served, rebooked at closing) and
+          // books the new one in one call; then the visit ends here.
+          ASSIGN_OR_RETURN(*resp->mutable_new_appointment(),
+                           booking_.Rebook(call, IdOf(visit.appointment()), req->new_slot(),
+                                           booking::v1::REBOOKED_AT_CLOSING,
+                                           DerivedRequestId(idem.request_id, "rebook")));
+          visit.set_kind(v1::WALK_IN);  // nothing more to ask booking
+        }
+        if (!done) {
+          RETURN_IF_ERROR(
+              EndVisit(call, idem, visit, "sent_away", booking::v1::SENT_AWAY_AT_CLOSING));
+        }
+        return LoadVisit(id, resp->mutable_visit());
+      });
+}
+
+grpc::Status ReceptionService::CloseDay(grpc::ServerContext* context,
+                                        const v1::CloseDayRequest* req,
+                                        v1::CloseDayResponse* resp) {
+  return ctx_.gate->Handle(
+      context, "accueil.reception.v1.ReceptionService.CloseDay", [&](Call& call) -> absl::Status {
+        ASSIGN_OR_RETURN(Idempotency idem, ForRequest("CloseDay", *req));
+        ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(req->site(), "sites", "site"));
+        RETURN_IF_ERROR(call.AuthorizeSite(site));
+        call.SetResource(req->site(), site);
+        ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
+        ASSIGN_OR_RETURN(*resp, CloseDeskDays(call, site, today, {}, /*automatic=*/false,
+                                              req->send_away_remaining(), idem.request_id));
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<v1::CloseDayResponse> ReceptionService::CloseDeskDays(Call& call, int64_t site,
+                                                                     absl::CivilDay day,
+                                                                     std::vector<int64_t> desks,
+                                                                     bool automatic, bool send_away,
+                                                                     const std::string& parent_id) {
+  std::string desk_list = "{";
+  for (size_t i = 0; i < desks.size(); ++i) absl::StrAppend(&desk_list, i ? "," : "", desks[i]);
+  desk_list += "}";
+  struct Remaining {
+    int64_t id;
+    std::string status;
+  };
+  std::vector<Remaining> remaining;
+  RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    for (const auto& row : tx.exec_params(
+             "SELECT id, status FROM reception.visits WHERE site_id = $1 AND local_date = "
+             "$2::date AND (cardinality($3::bigint[]) = 0 OR desk_id = ANY ($3::bigint[])) "
+             "AND status IN ('waiting', 'called', 'in_service') ORDER BY id",
+             site, SqlDate(day), desk_list)) {
+      remaining.push_back({row[0].as<int64_t>(), row[1].as<std::string>()});
+    }
+    return absl::OkStatus();
+  }));
+  if (!automatic) {
+    for (const Remaining& r : remaining) {
+      if (r.status == "in_service") {
+        return Error(absl::StatusCode::kFailedPrecondition, "COUNTER_STILL_SERVING",
+                     "a counter is still serving someone: finish that visit first");
+      }
+    }
+    if (!remaining.empty() && !send_away) {
+      return WithField(Error(absl::StatusCode::kFailedPrecondition, "PEOPLE_STILL_WAITING",
+                             absl::StrCat(remaining.size(),
+                                          " people still wait: call them, rebook them, or send "
+                                          "them away (send_away_remaining)")),
+                       "send_away_remaining");
+    }
+  }
+  ASSIGN_OR_RETURN(absl::TimeZone zone, booking_.SiteZone(call, site));
+  std::map<int64_t, std::pair<int, int>> ended;  // desk -> (sent away, finished)
+  for (const Remaining& r : remaining) {
+    v1::Visit visit;
+    RETURN_IF_ERROR(LoadVisit(r.id, &visit));
+    const Idempotency idem{DerivedRequestId(parent_id, absl::StrCat("visit-", r.id)),
+                           DerivedRequestId(parent_id, "close").substr(2)};
+    if (r.status == "in_service") {
+      // Started and never finished (the counter forgot): recorded as served.
+      if (visit.kind() == v1::APPOINTMENT) {
+        RETURN_IF_ERROR(booking_
+                            .Move(call, BookingClient::Transition::kComplete,
+                                  IdOf(visit.appointment()),
+                                  DerivedRequestId(idem.request_id, "complete"))
+                            .status());
+      }
+      const absl::Time now = ctx_.clock->Now();
+      RETURN_IF_ERROR(
+          RunMutation(call, *ctx_.pool, ctx_.commit_signal, kModule, idem, now,
+                      [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+                        tx.exec_params(
+                            "UPDATE reception.visits SET status = 'done', outcome = 'served', "
+                            "finish_time = $2::timestamptz, update_time = $2::timestamptz "
+                            "WHERE id = $1 AND status = 'in_service'",
+                            r.id, db::SqlTime(now));
+                        Publish(tx, r.id, "visit.finished", zone, now);
+                        return r.id;
+                      })
+              .status());
+      ++ended[IdOf(visit.desk())].second;
+    } else {
+      RETURN_IF_ERROR(EndVisit(call, idem, visit, "sent_away", booking::v1::SENT_AWAY_AT_CLOSING));
+      ++ended[IdOf(visit.desk())].first;
+    }
+  }
+  const absl::Time now = ctx_.clock->Now();
+  v1::CloseDayResponse out;
+  const Idempotency idem{DerivedRequestId(parent_id, "close"),
+                         DerivedRequestId(parent_id, "close").substr(2)};
+  const char* closed_by = automatic ? "automatic" : "agent";
+  RETURN_IF_ERROR(
+      RunMutation(
+          call, *ctx_.pool, ctx_.commit_signal, kModule, idem, now,
+          [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+            for (const auto& row : tx.exec_params(
+                     "UPDATE reception.desk_days SET close_time = $4::timestamptz, closed_by = $5 "
+                     "WHERE site_id = $1 AND local_date = $2::date AND close_time IS NULL AND "
+                     "(cardinality($3::bigint[]) = 0 OR desk_id = ANY ($3::bigint[])) "
+                     "RETURNING desk_id",
+                     site, SqlDate(day), desk_list, db::SqlTime(now), closed_by)) {
+              const int64_t desk = row[0].as<int64_t>();
+              nlohmann::json payload = {{"desk", desk},
+                                        {"local_date", SqlDate(day)},
+                                        {"closed_by", closed_by},
+                                        {"sent_away", ended[desk].first},
+                                        {"finished", ended[desk].second}};
+              tx.exec_prepared("reception_append_event", "reception.day_closed",
+                               Name("desks", desk), site, db::SqlTime(now), payload.dump());
+              nlohmann::json change = {{"change", "reception.day_closed"}, {"desk", desk}};
+              tx.exec_prepared("reception_queue_changed", site, change.dump());
+              *out.add_desks() = Name("desks", desk);
+            }
+            // The counters serving only closed desks close too.
+            tx.exec_params(
+                "UPDATE reception.counter_days d SET close_time = $3::timestamptz "
+                "FROM reception.counters c WHERE c.id = d.counter_id AND c.site_id = $1 "
+                "AND d.local_date = $2::date AND d.close_time IS NULL AND NOT EXISTS ("
+                "SELECT 1 FROM reception.desk_days x WHERE x.desk_id = ANY (d.desk_ids) "
+                "AND x.local_date = d.local_date AND x.close_time IS NULL)",
+                site, SqlDate(day), db::SqlTime(now));
+            return site;
+          })
+          .status());
+  for (const auto& [desk, counts] : ended)
+    out.set_sent_away_count(out.sent_away_count() + counts.first);
+  return out;
+}
+
+absl::StatusOr<int> ReceptionService::RepairArrivals(Call& call, int64_t site, int64_t desk,
+                                                     absl::CivilDay day,
+                                                     const std::string& parent_id) {
+  ASSIGN_OR_RETURN(std::vector<booking::v1::Appointment> appointments,
+                   booking_.DayAppointments(call, site, desk, day));
+  int repaired = 0;
+  for (const booking::v1::Appointment& a : appointments) {
+    // Arrived a moment ago: the check-in may still be writing its visit.
+    if (a.status() != booking::v1::ARRIVED ||
+        ctx_.clock->Now() - FromProto(a.update_time()) < absl::Seconds(30)) {
+      continue;
+    }
+    const int64_t appointment = IdOf(a.name());
+    bool has_visit = true;
+    RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+      pqxx::nontransaction tx(c);
+      has_visit = !tx.exec_prepared("reception_visit_of_appointment", appointment).empty();
+      return absl::OkStatus();
+    }));
+    if (has_visit) continue;
+    const std::string id = DerivedRequestId(parent_id, absl::StrCat("repair-", appointment));
+    const bool priority = a.accessibility().need() != booking::v1::ACCESSIBILITY_NEED_UNSPECIFIED &&
+                          a.accessibility().need() != booking::v1::NONE;
+    RETURN_IF_ERROR(IssueTicket(call, Idempotency{id, id.substr(2)}, site, desk, day, appointment,
+                                priority, /*late=*/false, FromProto(a.start_time()))
+                        .status());
+    ++repaired;
+  }
+  return repaired;
 }
 
 grpc::ServerWriteReactor<v1::QueueUpdate>* ReceptionService::WatchQueue(

@@ -53,9 +53,32 @@ class ReceptionService final
   grpc::Status TransferVisitor(grpc::ServerContext*, const v1::TransferVisitorRequest*,
                                v1::Visit*) override;
   grpc::Status MarkVisitorLeft(grpc::ServerContext*, const v1::VisitRequest*, v1::Visit*) override;
+  grpc::Status SendAwayVisitor(grpc::ServerContext*, const v1::SendAwayVisitorRequest*,
+                               v1::FinishVisitResponse*) override;
+  grpc::Status CloseDay(grpc::ServerContext*, const v1::CloseDayRequest*,
+                        v1::CloseDayResponse*) override;
   grpc::Status GetQueue(grpc::ServerContext*, const v1::GetQueueRequest*, v1::QueueState*) override;
   grpc::ServerWriteReactor<v1::QueueUpdate>* WatchQueue(grpc::CallbackServerContext* context,
                                                         const v1::WatchQueueRequest* req) override;
+
+  // CloseDeskDays closes the site's reception day `day` at `desks` (every
+  // desk open that day when empty), for CloseDay and the day worker: people
+  // still waiting or called are sent away, and with `automatic` people in
+  // service are finished as served; then the days and the counters close.
+  // `parent_id` derives every request id, so a retried pass replays.
+  // Without `automatic`, anyone still waiting is PEOPLE_STILL_WAITING
+  // unless `send_away`, and anyone in service COUNTER_STILL_SERVING.
+  absl::StatusOr<v1::CloseDayResponse> CloseDeskDays(Call& call, int64_t site, absl::CivilDay day,
+                                                     std::vector<int64_t> desks, bool automatic,
+                                                     bool send_away, const std::string& parent_id);
+
+  // RepairArrivals gives a ticket to every appointment of the desk's day
+  // that booking has as arrived and that has no visit (a check-in whose
+  // second half failed); returns how many.
+  absl::StatusOr<int> RepairArrivals(Call& call, int64_t site, int64_t desk, absl::CivilDay day,
+                                     const std::string& parent_id);
+
+  BookingClient& booking() { return booking_; }
 
  private:
   // Today in the site's zone.

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
+
 #include "absl/time/clock.h"
 #include "accueil/events/v1/events.pb.h"
 #include "services/common/db.h"
@@ -85,7 +87,7 @@ class Events {
 
   template <typename M>
   static std::string TypeOf() {
-    return M::descriptor()->options().GetExtension(ev::event_type);
+    return M::descriptor()->options().GetExtension(ev::event_type, 0);
   }
 
  private:
@@ -93,6 +95,13 @@ class Events {
 };
 
 std::string Iso(const google::protobuf::Timestamp& t) { return Utc(t); }
+
+// The types the reception module writes.
+bool IsReceptionType(const std::string& type) {
+  return absl::StartsWith(type, "visit.") || absl::StartsWith(type, "walk_in.") ||
+         absl::StartsWith(type, "counter.") || absl::StartsWith(type, "reception.") ||
+         type == "desk.reception_settings_changed";
+}
 
 // StatusEvent checks the fields every appointment status event carries and
 // returns the payload, for the fields of its own type.
@@ -113,13 +122,18 @@ M StatusEvent(const Events& log, const v1::Appointment& a, const v1::Slot& slot,
   return m;
 }
 
-TEST(TypedEvents, EveryMessageNamesOneTypeAndNoTypeTwice) {
+TEST(TypedEvents, EveryMessageNamesATypeAndNoTypeHasTwoMessages) {
   const google::protobuf::FileDescriptor* file = ev::SiteCreated::descriptor()->file();
   std::set<std::string> named;
   for (int i = 0; i < file->message_type_count(); ++i) {
-    const std::string& type = file->message_type(i)->options().GetExtension(ev::event_type);
-    EXPECT_FALSE(type.empty()) << file->message_type(i)->full_name() << " names no event type";
-    EXPECT_TRUE(named.insert(type).second) << type << " has two messages";
+    const google::protobuf::MessageOptions& options = file->message_type(i)->options();
+    EXPECT_GT(options.ExtensionSize(ev::event_type), 0)
+        << file->message_type(i)->full_name() << " names no event type";
+    for (int t = 0; t < options.ExtensionSize(ev::event_type); ++t) {
+      const std::string& type = options.GetExtension(ev::event_type, t);
+      EXPECT_FALSE(type.empty()) << file->message_type(i)->full_name();
+      EXPECT_TRUE(named.insert(type).second) << type << " has two messages";
+    }
   }
   std::vector<std::string> types = events::EventTypes();
   EXPECT_EQ(std::set<std::string>(types.begin(), types.end()), named);
@@ -282,8 +296,12 @@ TEST(TypedEvents, EveryTypeBookingWritesParsesStrictlyWithTheFieldsConsumersNeed
     EXPECT_TRUE(parsed.ok()) << event.type << " " << event.payload_json << ": " << parsed.status();
     written.insert(event.type);
   }
-  std::vector<std::string> types = events::EventTypes();
-  EXPECT_EQ(written, std::set<std::string>(types.begin(), types.end()));
+  // Reception's types are walked in tests/reception/events_test.cc.
+  std::set<std::string> booking_types;
+  for (const std::string& type : events::EventTypes()) {
+    if (!IsReceptionType(type)) booking_types.insert(type);
+  }
+  EXPECT_EQ(written, booking_types);
 
   // The catalogue.
   EXPECT_EQ(log.Of<ev::SiteCreated>(open.site.name()).site(), site_id);
