@@ -632,6 +632,14 @@ expect_exit 0 "counter finish --outcome incomplete --new-slot" with_token "$rcou
   expect_text "finish incomplete: the new reference" out "^reference: +[A-Z0-9]{8}$" &&
   expect_text "finish incomplete: the new access code" out "^access code: +[^ ]+$"
 
+# A person without an appointment served today, who then leaves.
+expect_exit 0 "lodge walkin --outcome served" with_token "$rlodge" lodge walkin "${rsite#sites/}" --outcome served \
+  --desk "${rdesk#desks/}" --reason "Retrait sans rendez-vous" &&
+  expect_text "walkin served: a ticket" out "^ticket: +R-[0-9]+$" &&
+  expect_text "walkin served: next in line" out "^position: +next in line$"
+rwalkin_visit=$(field visit)
+expect_exit 0 "counter left (lodge agent)" with_token "$rlodge" counter left "$rwalkin_visit" &&
+  expect_text "counter left: the visit ends" out "^status: +left$"
 expect_exit 4 "counter next on an empty queue" with_token "$rcounter" counter next "$rcounter_name" &&
   expect_text "empty queue: QUEUE_EMPTY" err "QUEUE_EMPTY"
 expect_exit 0 "queue after service" with_token "$rcounter" queue "$rsite" &&
