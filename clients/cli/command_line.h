@@ -86,10 +86,11 @@ class CommandLine {
 };
 
 // The groups of commands, one file each.
-void AddLoginCommands(CommandLine& cli);   // login, logout, whoami
-void AddPublicCommands(CommandLine& cli);  // sites, desks, slots, book, show, cancel, move
-void AddAgentCommands(CommandLine& cli);   // arrived, start, complete, noshow, checkin, reset-code
-void AddAdminCommands(CommandLine& cli);   // admin and its subcommands
+void AddLoginCommands(CommandLine& cli);      // login, logout, whoami
+void AddPublicCommands(CommandLine& cli);     // sites, desks, slots, book, show, cancel, move
+void AddAgentCommands(CommandLine& cli);      // noshow, reset-code
+void AddReceptionCommands(CommandLine& cli);  // lodge, counter, queue
+void AddAdminCommands(CommandLine& cli);      // admin and its subcommands
 
 // Checked adapts one of the Parse* functions of commands.h into a validator,
 // so that a bad value is a usage error with the parser's own message.

@@ -1,9 +1,12 @@
 // `accueil admin ...`, for administrators: sites, desks, hours and slots, and a
 // person's data (commands.cc runs them); roles, device tokens and the audit
-// log (access.cc runs them).
+// log (access.cc runs them); counters and desks' reception settings
+// (reception.cc runs them).
+#include <iostream>
 #include <string>
 
 #include "clients/cli/command_line.h"
+#include "clients/cli/errors.h"
 #include "clients/cli/output.h"
 
 namespace accueil::cli {
@@ -239,17 +242,82 @@ void AddAccessCommands(CommandLine& cli, CLI::App* admin) {
   cli.OnRun(audit, [&global, &audit_options] { return RunAudit(global, audit_options); });
 }
 
+// Reception: counters and the desks' reception settings.
+void AddReceptionAdminCommands(CommandLine& cli, CLI::App* admin) {
+  const GlobalOptions& global = cli.global();
+
+  CLI::App* counter = admin->add_subcommand("counter", "Create and list a site's counters");
+  counter->require_subcommand(1);
+  CreateCounterOptions& create_options = cli.NewOptions<CreateCounterOptions>();
+  CLI::App* create = counter->add_subcommand("create", "Create a counter of a site");
+  create->add_option("site", create_options.site, "Site, sites/{id} or {id}")->required();
+  create
+      ->add_option("name", create_options.display_name,
+                   "What the waiting-room display shows, e.g. \"Guichet 3\"")
+      ->required();
+  create
+      ->add_option("--desk", create_options.desks,
+                   "A desk the counter may serve, desks/{id} or {id}, repeatable")
+      ->allow_extra_args(false)
+      ->required();
+  AddRequestIdOption(create, &create_options.request_id);
+  cli.OnRun(create,
+            [&global, &create_options] { return RunCreateCounter(global, create_options); });
+
+  std::string& list_site = cli.NewOptions<std::string>();
+  CLI::App* list = counter->add_subcommand("list", "List a site's counters, open or not");
+  list->add_option("site", list_site, "Site, sites/{id} or {id}")->required();
+  cli.OnRun(list, [&global, &list_site] { return RunCounters(global, list_site); });
+
+  // `reception-settings SITE` lists; `reception-settings set DESK ...`
+  // changes. One action for both: the parent's callback would otherwise
+  // run after its subcommand's and replace it.
+  std::string& settings_site = cli.NewOptions<std::string>();
+  CLI::App* settings = admin->add_subcommand(
+      "reception-settings",
+      "Show the reception settings of a site's desks (ticket prefix, recalls, priority, "
+      "closing time), or change one desk's with 'set'");
+  settings->add_option("site", settings_site, "Site, sites/{id} or {id}");
+  DeskSettingsOptions& set_options = cli.NewOptions<DeskSettingsOptions>();
+  CLI::App* set = settings->add_subcommand(
+      "set", "Change a desk's reception settings; only the settings given change");
+  set->add_option("desk", set_options.desk, "desks/{id} or {id}")->required();
+  set->add_option("--site", set_options.site, "The desk's site, sites/{id} or {id}")->required();
+  set->add_option("--prefix", set_options.ticket_prefix,
+                  "Ticket prefix: 1-2 capital letters, unique in the site");
+  set->add_option("--recalls", set_options.recall_count,
+                  "Calls after the first before the visit ends as missed, 0-5")
+      ->check(CLI::Range(0, 5));
+  set->add_option("--priority", set_options.priority,
+                  "on: people with an accessibility need are called first")
+      ->check(CLI::IsMember({"on", "off"}));
+  set->add_option("--closing", set_options.closing_time,
+                  "Local time at which the day closes by itself")
+      ->type_name("HH:MM");
+  AddRequestIdOption(set, &set_options.request_id);
+  cli.OnRun(settings, [&global, &settings_site, &set_options, set]() -> int {
+    if (set->parsed()) return RunUpdateDeskSettings(global, set_options);
+    if (settings_site.empty()) {
+      std::cerr << "error: reception-settings: give a SITE, or 'set DESK --site SITE ...'\n";
+      return kExitUsage;
+    }
+    return RunDeskSettings(global, settings_site);
+  });
+}
+
 }  // namespace
 
 void AddAdminCommands(CommandLine& cli) {
   CLI::App* admin =
       cli.app().add_subcommand("admin",
-                               "Manage sites, desks, hours and slots, roles, device tokens; read "
-                               "the audit log (administrators)");
+                               "Manage sites, desks, hours and slots, counters and reception "
+                               "settings, roles, device tokens; read the audit log "
+                               "(administrators)");
   admin->require_subcommand(1);
   AddCatalogCommands(cli, admin);
   AddPersonCommands(cli, admin);
   AddAccessCommands(cli, admin);
+  AddReceptionAdminCommands(cli, admin);
 }
 
 }  // namespace accueil::cli

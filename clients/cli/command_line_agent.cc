@@ -1,6 +1,7 @@
 // What reception staff do with an appointment directly in booking: mark a
 // no-show, and give a new access code (commands.cc runs them). Arrivals,
-// check-in and service go through the reception module.
+// check-in and service go through the reception module
+// (command_line_reception.cc).
 #include "clients/cli/command_line.h"
 
 namespace accueil::cli {

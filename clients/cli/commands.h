@@ -1,7 +1,8 @@
 // Subcommands of the `accueil` command-line client.
 //
-// Each Run* function builds one request of accueil.booking.v1.BookingService
-// or accueil.access.v1.AccessService from its options, calls the server (one
+// Each Run* function builds one request of accueil.booking.v1.BookingService,
+// accueil.access.v1.AccessService or accueil.reception.v1.ReceptionService
+// from its options, calls the server (one
 // deadline of --timeout per call), prints the answer to stdout (a table, or
 // the message as JSON with --json) or the error to stderr, and returns the
 // process exit code (errors.h). The command_line_*.cc files only parse the
@@ -234,6 +235,100 @@ struct PersonOptions {
 };
 int RunPersonExport(const GlobalOptions& global, const PersonOptions& options);
 int RunPersonErase(const GlobalOptions& global, const PersonOptions& options);
+
+// Reception (reception.cc): the lodge, the counters, the queue, and their
+// administration (accueil.reception.v1.ReceptionService). Names may be given
+// with or without their collection ("sites/1" or "1", "counters/3" or "3").
+
+struct LodgeTodayOptions {
+  std::string site;
+  std::string desk;   // empty: every desk
+  std::string query;  // a reference or a name; empty: everyone
+};
+
+// Check-in by the reference the person quotes or by their QR check-in token
+// (one of them). `late` admits a person later than the desk's grace period:
+// it needs the agent's reason (`reason`, else the global --reason).
+struct CheckInOptions {
+  std::string site;
+  std::string reference;
+  std::string check_in_token;
+  bool late = false;
+  std::string reason;
+  std::string request_id;
+};
+
+struct WalkInOptions {
+  std::string site;
+  std::string desk;     // empty: no desk in particular
+  std::string outcome;  // a word of WalkInOutcomeWords()
+  std::string reason;   // why they came, without personal data
+  std::string request_id;
+};
+
+struct OpenCounterOptions {
+  std::string counter;
+  std::vector<std::string> desks;  // empty: every desk of the counter
+  std::string request_id;
+};
+
+struct FinishVisitOptions {
+  std::string visit;
+  std::string outcome;   // a word of VisitOutcomeWords()
+  std::string new_slot;  // incomplete only: rebook in this slot
+  std::string request_id;
+};
+
+struct TransferOptions {
+  std::string visit;
+  std::string desk;
+  std::string request_id;
+};
+
+struct QueueOptions {
+  std::string site;
+  bool watch = false;  // the state, then each change, until interrupted
+};
+
+struct CreateCounterOptions {
+  std::string site;
+  std::string display_name;
+  std::vector<std::string> desks;
+  std::string request_id;
+};
+
+// `admin reception-settings set`: only the settings given change.
+struct DeskSettingsOptions {
+  std::string desk;
+  std::string site;
+  std::optional<std::string> ticket_prefix;
+  std::optional<int> recall_count;
+  std::optional<std::string> priority;      // "on" or "off"
+  std::optional<std::string> closing_time;  // "HH:MM"
+  std::string request_id;
+};
+
+int RunLodgeToday(const GlobalOptions& global, const LodgeTodayOptions& options);
+int RunCheckIn(const GlobalOptions& global, const CheckInOptions& options);
+int RunWalkIn(const GlobalOptions& global, const WalkInOptions& options);
+int RunOpenCounter(const GlobalOptions& global, const OpenCounterOptions& options);
+int RunCloseCounter(const GlobalOptions& global, const NameOptions& options);
+int RunCallNext(const GlobalOptions& global, const NameOptions& options);
+int RunRecall(const GlobalOptions& global, const NameOptions& options);
+int RunStartVisit(const GlobalOptions& global, const NameOptions& options);
+int RunFinishVisit(const GlobalOptions& global, const FinishVisitOptions& options);
+int RunTransfer(const GlobalOptions& global, const TransferOptions& options);
+int RunVisitorLeft(const GlobalOptions& global, const NameOptions& options);
+int RunQueue(const GlobalOptions& global, const QueueOptions& options);
+int RunCreateCounter(const GlobalOptions& global, const CreateCounterOptions& options);
+int RunCounters(const GlobalOptions& global, const std::string& site);
+int RunDeskSettings(const GlobalOptions& global, const std::string& site);
+int RunUpdateDeskSettings(const GlobalOptions& global, const DeskSettingsOptions& options);
+
+// ResourceName returns `text` as a name of `collection`: "7" becomes
+// "sites/7" for "sites"; a text that already has a '/' is kept as it is (the
+// server refuses a name of the wrong collection).
+std::string ResourceName(absl::string_view collection, absl::string_view text);
 
 // Parsers of option values. The command line uses them as validators, so
 // that a bad value is a usage error reported by the command-line parser.

@@ -1,4 +1,4 @@
-// accueil: command-line client of the booking and access APIs. main builds
+// accueil: command-line client of the booking, access and reception APIs. main builds
 // the app and its global options, lets each group of commands add its
 // subcommands (command_line.h), parses and runs the command chosen.
 #include <string>
@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
       ->envname("ACCUEIL_TOKEN");
   app.add_option("--reason", global.reason,
                  "Agents: why you act on a person's behalf (show, cancel or "
-                 "move without --code, agent bookings, reset-code); audited. "
+                 "move without --code, agent bookings, reset-code, a late "
+                 "check-in); audited. "
                  "Plain ASCII: accents are dropped")
       ->envname("ACCUEIL_REASON")
       ->type_name("TEXT")
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
   AddLoginCommands(cli);
   AddPublicCommands(cli);
   AddAgentCommands(cli);
+  AddReceptionCommands(cli);
   AddAdminCommands(cli);
 
   app.footer(ExitCodeHelp());

@@ -201,6 +201,35 @@ const Vocabulary<v1::AppointmentStatus>& StatusWords() {
   return *words;
 }
 
+const Vocabulary<reception::v1::WalkInOutcome>& WalkInOutcomeWords() {
+  static const auto* const words = new Vocabulary<reception::v1::WalkInOutcome>{
+      {"informed", reception::v1::INFORMED},
+      {"oriented", reception::v1::ORIENTED},
+      {"booked", reception::v1::BOOKED_ON_THE_SPOT},
+      {"served", reception::v1::SERVED_TODAY},
+  };
+  return *words;
+}
+
+const Vocabulary<reception::v1::VisitOutcome>& VisitOutcomeWords() {
+  static const auto* const words = new Vocabulary<reception::v1::VisitOutcome>{
+      {"served", reception::v1::SERVED},
+      {"incomplete", reception::v1::FILE_INCOMPLETE},
+      {"redirected", reception::v1::REDIRECTED},
+  };
+  return *words;
+}
+
+const Vocabulary<reception::v1::VisitStatus>& VisitStatusWords() {
+  static const auto* const words = new Vocabulary<reception::v1::VisitStatus>{
+      {"waiting", reception::v1::WAITING},       {"called", reception::v1::CALLED},
+      {"in-service", reception::v1::IN_SERVICE}, {"done", reception::v1::DONE},
+      {"missed", reception::v1::MISSED},         {"left", reception::v1::LEFT},
+      {"sent-away", reception::v1::SENT_AWAY},
+  };
+  return *words;
+}
+
 const Vocabulary<access::v1::Role>& RoleWords() {
   static const auto* const words = new Vocabulary<access::v1::Role>{
       {"lodge", access::v1::LODGE_AGENT},       {"counter", access::v1::COUNTER_AGENT},

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "accueil/access/v1/access.pb.h"
 #include "accueil/booking/v1/booking.pb.h"
+#include "accueil/reception/v1/reception.pb.h"
 #include "google/type/date.pb.h"
 
 namespace accueil::cli {
@@ -101,6 +102,11 @@ const Vocabulary<booking::v1::DeskKind>& DeskKindWords();
 const Vocabulary<booking::v1::AccessibilityNeed>& AccessibilityWords();
 const Vocabulary<booking::v1::Channel>& ChannelWords();
 const Vocabulary<booking::v1::AppointmentStatus>& StatusWords();
+// Reception: what became of a walk-in, of a visit at the counter, and a
+// visit's status.
+const Vocabulary<reception::v1::WalkInOutcome>& WalkInOutcomeWords();
+const Vocabulary<reception::v1::VisitOutcome>& VisitOutcomeWords();
+const Vocabulary<reception::v1::VisitStatus>& VisitStatusWords();
 // The roles that can be granted (and asked of the development issuer).
 const Vocabulary<access::v1::Role>& RoleWords();
 

@@ -78,7 +78,8 @@ Session::Session(const GlobalOptions& global)
     : global_(global),
       channel_(grpc::CreateChannel(global.server, ChannelCredentials(global))),
       booking_(v1::BookingService::NewStub(channel_)),
-      access_(access::v1::AccessService::NewStub(channel_)) {}
+      access_(access::v1::AccessService::NewStub(channel_)),
+      reception_(reception::v1::ReceptionService::NewStub(channel_)) {}
 
 void Session::PrepareLookup(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(global_.timeout_seconds)));
@@ -181,6 +182,14 @@ grpc::Status Session::SiteOfDesk(const std::string& desk, std::string* site) {
     if (d.name() == desk) *site = d.site();
   }
   return grpc::Status::OK;
+}
+
+grpc::Status Session::GetSite(const std::string& name, v1::Site* site) {
+  v1::GetSiteRequest request;
+  request.set_name(name);
+  grpc::ClientContext context;
+  PrepareLookup(&context);
+  return booking_->GetSite(&context, request, site);
 }
 
 grpc::Status Session::ZoneNameOfSite(const std::string& site, std::string* zone_name) {

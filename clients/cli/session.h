@@ -1,7 +1,7 @@
 // Session: one invocation's connection to the server, shared by the commands
 // of the `accueil` command-line client.
 //
-// It holds the stubs of the booking and access services, gives each call its
+// It holds the stubs of the booking, access and reception services, gives each call its
 // deadline (--timeout) and credentials (the caller's bearer token and the
 // agent's reason, as gRPC metadata), reports failures, and caches what it
 // looked up to show times in the site's zone.
@@ -22,6 +22,7 @@
 
 #include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
+#include "accueil/reception/v1/reception.grpc.pb.h"
 #include "clients/cli/commands.h"
 #include "clients/cli/errors.h"
 #include "clients/cli/output.h"
@@ -56,6 +57,7 @@ class Session {
 
   booking::v1::BookingService::Stub& stub() { return *booking_; }
   access::v1::AccessService::Stub& access() { return *access_; }
+  reception::v1::ReceptionService::Stub& reception() { return *reception_; }
 
   // Prepare gives `context` the --timeout deadline and the credentials
   // (authorization, x-agent-reason); call it once per call.
@@ -84,6 +86,9 @@ class Session {
   // SiteOfDesk sets `site` to the desk's site, or "" if the desk is unknown.
   grpc::Status SiteOfDesk(const std::string& desk, std::string* site);
 
+  // GetSite reads one site ("sites/{id}").
+  grpc::Status GetSite(const std::string& name, booking::v1::Site* site);
+
   // ZoneNameOfSite sets `zone_name` to the site's zone, or "" if unknown.
   grpc::Status ZoneNameOfSite(const std::string& site, std::string* zone_name);
 
@@ -108,6 +113,7 @@ class Session {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<booking::v1::BookingService::Stub> booking_;
   std::unique_ptr<access::v1::AccessService::Stub> access_;
+  std::unique_ptr<reception::v1::ReceptionService::Stub> reception_;
   std::optional<booking::v1::ListSitesResponse> sites_;
 };
 

@@ -488,6 +488,183 @@ expect_exit 0 "admin devices" admin_cli admin devices --site "$site" &&
 expect_exit 0 "admin device-revoke" admin_cli admin device-revoke "$device"
 expect_exit 6 "whoami with a revoked device token" with_token "$device_token" whoami
 
+# Reception (docs/reception.md): the lodge checks people in, a counter calls
+# and serves them, the queue shows it. Booking takes arrivals only on the
+# appointment's local day, from 2 hours before its slot, on the server's real
+# clock: so this part runs at a site whose zone puts "now" near midday (a
+# fixed-offset Etc/GMT zone), with a desk open all day, and books the first
+# slot still to come, at most 30 minutes away.
+utc_hour=$((10#$(date -u +%H)))
+offset=$((12 - utc_hour)) # hours east of UTC: -11 to +12, all in tzdata
+if ((offset == 0)); then rzone=Etc/GMT; elif ((offset > 0)); then rzone=Etc/GMT-$offset; else rzone=Etc/GMT+$((-offset)); fi
+rtoday=$(TZ=$rzone date +%F)
+expect_exit 0 "admin create-site (reception, $rzone)" admin_cli admin create-site --name "Préfecture de l'accueil" \
+  --address "2 rue du Test, 00000 Test" --time-zone "$rzone" || fatal "admin create-site (reception)"
+rsite=$(field site)
+expect_exit 0 "admin create-desk (reception)" admin_cli admin create-desk --site "$rsite" \
+  --name "Remise de titres" --kind collection --slot-minutes 30 --capacity 5 || fatal "admin create-desk (reception)"
+rdesk=$(field desk)
+all_day=()
+for day in mon tue wed thu fri sat sun; do all_day+=(--range "$day 00:00-24:00"); done
+expect_exit 0 "admin hours (all day)" admin_cli admin hours --desk "$rdesk" "${all_day[@]}" || fatal "admin hours (reception)"
+expect_exit 0 "admin release today" admin_cli admin release --desk "$rdesk" --from "$rtoday" --to "$rtoday" ||
+  fatal "admin release (reception)"
+expect_exit 0 "slots today --json" cli --json slots --desk "$rdesk" --from "$rtoday" --to "$rtoday" || fatal "slots today"
+mapfile -t rslots < <(json '"\n".join(s["name"] for s in j["slots"] if __import__("datetime").datetime.fromisoformat(s["startTime"].replace("Z", "+00:00")).timestamp() > __import__("time").time() + 60)')
+((${#rslots[@]} >= 2)) || fatal "slots today: fewer than two slots still to come (local day $rtoday in $rzone)"
+
+# dev_token ROLE SUBJECT: a token of the development issuer for an agent of
+# the reception site, in $work/out.
+dev_token() {
+  expect_exit 0 "login --dev --print as $1 agent $2" "$CLI_BIN" login --dev --issuer "$ISSUER" \
+    --role "$1" --site "$rsite" --subject "$2" --print || fatal "login as $1 agent $2"
+}
+dev_token lodge cli-test-loge
+rlodge=$(<"$work/out")
+dev_token counter cli-test-guichet
+rcounter=$(<"$work/out")
+
+# Administration: a counter, and the desk's ticket prefix.
+expect_exit 6 "admin counter create as counter agent is refused" with_token "$rcounter" admin counter create \
+  "$rsite" "Guichet 3" --desk "$rdesk"
+expect_exit 0 "admin counter create" admin_cli admin counter create "$rsite" "Guichet 3" --desk "$rdesk" ||
+  fatal "admin counter create"
+rcounter_name=$(field counter)
+[[ "$rcounter_name" == counters/* ]] || fatal "admin counter create: no counter in the output"
+expect_text "counter create: closed until opened" out "^open: +no$"
+expect_exit 5 "admin counter create with the same name" admin_cli admin counter create "$rsite" "Guichet 3" --desk "$rdesk" &&
+  expect_text "same name: COUNTER_EXISTS" err "COUNTER_EXISTS"
+expect_exit 0 "admin counter list (bare site id)" admin_cli admin counter list "${rsite#sites/}" &&
+  expect_text "counter list: the counter, closed" out "^$rcounter_name +Guichet 3 +$rdesk +closed +-$"
+expect_exit 0 "admin reception-settings" admin_cli admin reception-settings "$rsite" &&
+  expect_text "reception-settings: the defaults" out "^$rdesk +[A-Z]{1,2} +2 +on +18:00$"
+expect_exit 0 "admin reception-settings set --prefix" admin_cli admin reception-settings set "$rdesk" \
+  --site "$rsite" --prefix R &&
+  expect_text "settings set: the new prefix" out "^ticket prefix: +R$" &&
+  expect_text "settings set: the other settings kept" out "^recalls: +2$"
+expect_exit 3 "admin reception-settings set --prefix (invalid)" admin_cli admin reception-settings set "$rdesk" \
+  --site "$rsite" --prefix r1 &&
+  expect_text "invalid prefix: the field and reason" err "settings\.ticket_prefix: .*INVALID_TICKET_PREFIX"
+
+# The lodge: today's list, a check-in.
+expect_exit 0 "book for Lina Benali (today)" cli book --slot "${rslots[0]}" --given-name Lina --family-name Benali \
+  --phone "06 98 76 54 40" --accessibility wheelchair --companions 1 || fatal "book for Lina Benali"
+rreference=$(field reference)
+expect_exit 0 "book for Paul Durand (today)" cli book --slot "${rslots[0]}" --given-name Paul --family-name Durand \
+  --phone "06 98 76 54 41" || fatal "book for Paul Durand"
+rreference2=$(field reference)
+expect_exit 6 "lodge today as the public is refused" cli lodge today "$rsite"
+expect_exit 0 "lodge today" with_token "$rlodge" lodge today "$rsite" &&
+  expect_text "lodge today: Lina Benali, wheelchair, one companion, booked, no no-show" out \
+    "^[0-9]{2}:[0-9]{2}-[0-9]{2}:[0-9]{2} +$rreference +Lina Benali +$rdesk +wheelchair +1 +booked +0$" &&
+  expect_text "lodge today: Paul Durand" out " $rreference2 +Paul Durand +$rdesk +- +0 +booked +0$"
+expect_exit 0 "lodge today --query (accents and case forgiven)" with_token "$rlodge" lodge today "$rsite" --query "bénali" &&
+  if grep -q "Durand" "$work/out"; then fail "lodge today --query: lists Paul Durand"; else
+    expect_text "lodge today --query: Lina Benali only" out " $rreference +Lina Benali "; fi
+expect_exit 2 "lodge checkin with neither reference nor token" with_token "$rlodge" lodge checkin "$rsite"
+expect_exit 2 "lodge checkin --late without --reason" with_token "$rlodge" lodge checkin "$rsite" "$rreference" --late
+expect_exit 4 "lodge checkin with an unknown reference" with_token "$rlodge" lodge checkin "$rsite" ZZZZZZZZ
+expect_exit 0 "lodge checkin" with_token "$rlodge" lodge checkin "$rsite" "$rreference" || fatal "lodge checkin"
+rticket=$(field ticket)
+if [[ "$rticket" =~ ^R-[0-9]+$ ]]; then pass "checkin prints the ticket: $rticket"; else fail "checkin: no R- ticket in the output"; fi
+expect_text "checkin: the desk" out "^desk: +$rdesk$" &&
+  expect_text "checkin: first in the queue" out "^position: +next in line$" &&
+  expect_text "checkin: priority (wheelchair)" out "^priority: +yes"
+expect_exit 0 "lodge checkin again" with_token "$rlodge" lodge checkin "$rsite" "$rreference" &&
+  expect_text "checkin again: the same ticket" out "^ticket: +$rticket$"
+expect_exit 0 "lodge checkin (second person)" with_token "$rlodge" lodge checkin "$rsite" "$rreference2" ||
+  fatal "lodge checkin (second person)"
+rticket2=$(field ticket)
+expect_text "second checkin: one person ahead" out "^position: +1 person ahead$"
+expect_exit 0 "lodge today after check-in" with_token "$rlodge" lodge today "$rsite" &&
+  expect_text "lodge today: Lina Benali arrived" out " $rreference +Lina Benali .* arrived +0$"
+expect_exit 0 "lodge walkin" with_token "$rlodge" lodge walkin "$rsite" --outcome informed \
+  --reason "Question sur un renouvellement" &&
+  expect_text "walkin: the outcome" out "^outcome: +informed$"
+expect_exit 3 "lodge walkin served without a desk" with_token "$rlodge" lodge walkin "$rsite" --outcome served &&
+  expect_text "walkin served without desk: DESK_REQUIRED" err "DESK_REQUIRED"
+
+expect_exit 0 "queue" with_token "$rlodge" queue "$rsite" &&
+  expect_text "queue: two waiting at the desk, no counter open" out "^$rdesk +2 +-$" &&
+  expect_text "queue: the wheelchair user first" out "^$rticket +$rdesk +waiting +- "
+
+# The counter, with the queue watched live.
+with_token "$rlodge" queue --watch "$rsite" >"$work/watch" 2>"$work/watch.err" &
+watch_pid=$!
+for _ in $(seq 100); do
+  grep -q "^$rticket2 " "$work/watch" && break
+  sleep 0.1
+done
+expect_exit 5 "counter next before opening" with_token "$rcounter" counter next "$rcounter_name" &&
+  expect_text "next before opening: COUNTER_NOT_OPEN" err "COUNTER_NOT_OPEN"
+expect_exit 6 "counter open as lodge agent is refused" with_token "$rlodge" counter open "$rcounter_name"
+expect_exit 0 "counter open" with_token "$rcounter" counter open "$rcounter_name" &&
+  expect_text "counter open: open" out "^open: +since " &&
+  expect_text "counter open: serves the desk" out "^serving today: +$rdesk$"
+expect_exit 0 "counter next" with_token "$rcounter" counter next "${rcounter_name#counters/}" || fatal "counter next"
+rvisit=$(field visit)
+expect_text "counter next: the call as the display shows it" out "^$rticket -> Guichet 3$" &&
+  expect_text "counter next: called" out "^status: +called$"
+expect_exit 5 "counter next while calling" with_token "$rcounter" counter next "$rcounter_name" &&
+  expect_text "next while calling: COUNTER_BUSY" err "COUNTER_BUSY"
+expect_exit 0 "counter recall" with_token "$rcounter" counter recall "$rvisit" &&
+  expect_text "counter recall: called again" out "^$rticket -> Guichet 3$" &&
+  expect_text "counter recall: second call" out "^calls: +2$"
+expect_exit 0 "counter start" with_token "$rcounter" counter start "$rvisit" &&
+  expect_text "counter start: in service" out "^status: +in-service$"
+expect_exit 3 "counter finish --new-slot when served" with_token "$rcounter" counter finish "$rvisit" \
+  --outcome served --new-slot "${rslots[1]}" &&
+  expect_text "new slot when served: NEW_SLOT_NOT_ALLOWED" err "NEW_SLOT_NOT_ALLOWED"
+expect_exit 0 "counter finish --outcome served" with_token "$rcounter" counter finish "$rvisit" --outcome served &&
+  expect_text "counter finish: done" out "^status: +done$" &&
+  expect_text "counter finish: served" out "^outcome: +served$"
+expect_exit 5 "counter start a finished visit" with_token "$rcounter" counter start "$rvisit" &&
+  expect_text "start a finished visit: ILLEGAL_VISIT_TRANSITION" err "ILLEGAL_VISIT_TRANSITION"
+
+# The second person: the file is incomplete, a new appointment is booked.
+expect_exit 0 "counter next (second person)" with_token "$rcounter" counter next "$rcounter_name" &&
+  expect_text "counter next: the second ticket" out "^$rticket2 -> Guichet 3$"
+rvisit2=$(field visit)
+expect_exit 0 "counter start (second person)" with_token "$rcounter" counter start "$rvisit2"
+expect_exit 0 "counter finish --outcome incomplete --new-slot" with_token "$rcounter" counter finish "$rvisit2" \
+  --outcome incomplete --new-slot "${rslots[1]#slots/}" &&
+  expect_text "finish incomplete: the outcome" out "^outcome: +incomplete$" &&
+  expect_text "finish incomplete: the new reference" out "^reference: +[A-Z0-9]{8}$" &&
+  expect_text "finish incomplete: the new access code" out "^access code: +[^ ]+$"
+
+# A person without an appointment served today, who then leaves.
+expect_exit 0 "lodge walkin --outcome served" with_token "$rlodge" lodge walkin "${rsite#sites/}" --outcome served \
+  --desk "${rdesk#desks/}" --reason "Retrait sans rendez-vous" &&
+  expect_text "walkin served: a ticket" out "^ticket: +R-[0-9]+$" &&
+  expect_text "walkin served: next in line" out "^position: +next in line$"
+rwalkin_visit=$(field visit)
+expect_exit 0 "counter left (lodge agent)" with_token "$rlodge" counter left "$rwalkin_visit" &&
+  expect_text "counter left: the visit ends" out "^status: +left$"
+expect_exit 4 "counter next on an empty queue" with_token "$rcounter" counter next "$rcounter_name" &&
+  expect_text "empty queue: QUEUE_EMPTY" err "QUEUE_EMPTY"
+expect_exit 0 "queue after service" with_token "$rcounter" queue "$rsite" &&
+  expect_text "queue: nobody waiting" out "^Nobody waiting\.$" &&
+  expect_text "queue: no one at the desk" out "^$rdesk +0 +"
+expect_exit 0 "counter close" with_token "$rcounter" counter close "$rcounter_name" &&
+  expect_text "counter close: closed" out "^open: +no$"
+
+for _ in $(seq 100); do
+  grep -q "counter.closed" "$work/watch" && break
+  sleep 0.1
+done
+kill -TERM "$watch_pid" 2>/dev/null
+wait "$watch_pid" 2>/dev/null
+if ! grep -Eq "^$rticket +$rdesk +waiting" "$work/watch" || ! grep -Eq "^$rticket2 +$rdesk +waiting" "$work/watch"; then
+  fail "queue --watch: the first state does not list the two tickets"
+  sed 's/^/  watch: /' "$work/watch" "$work/watch.err"
+elif grep -q "^$rticket -> Guichet 3$" "$work/watch" && grep -q "^$rticket -> Guichet 3 (call 2)$" "$work/watch" &&
+  grep -q "^$rticket2 -> Guichet 3$" "$work/watch" && grep -q "^visit.finished $rticket2 $rdesk done" "$work/watch"; then
+  pass "queue --watch: the state, then the calls as the display shows them, and the other changes"
+else
+  fail "queue --watch: the calls did not appear"
+  sed 's/^/  watch: /' "$work/watch" "$work/watch.err"
+fi
+
 # Signing out.
 expect_exit 0 "logout" env ACCUEIL_TOKEN_FILE="$token_file" "$CLI_BIN" logout
 if [[ -e "$token_file" ]]; then fail "logout left the token file"; else pass "logout removed the token file"; fi
