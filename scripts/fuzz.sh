@@ -24,7 +24,7 @@ BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 SOURCE_ROOT=$(cd "${FUZZ_SOURCE_ROOT:-$ROOT}" && pwd -P)
 WORK=.local/fuzz-work
 
-ALL_TARGETS=(fuzz_phone fuzz_email_name_text fuzz_reference_code fuzz_resource_page_token
+ALL_TARGETS=(fuzz_phone fuzz_email_name_text fuzz_reference_code fuzz_reception_settings fuzz_resource_page_token
   fuzz_check_in_token fuzz_jwt fuzz_jwks fuzz_config fuzz_dev_issuer_form fuzz_device_token
   fuzz_forwarded_for fuzz_cidr fuzz_secrets)
 

@@ -278,25 +278,15 @@ grpc::Status ReceptionService::UpdateDeskSettings(grpc::ServerContext* context,
         const v1::DeskSettings& s = req->settings();
         ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(s.site(), "sites", "settings.site"));
         ASSIGN_OR_RETURN(int64_t desk, input::ParseResourceId(s.desk(), "desks", "settings.desk"));
-        if (!s.ticket_prefix().empty() &&
-            (s.ticket_prefix().size() > 2 ||
-             !std::all_of(s.ticket_prefix().begin(), s.ticket_prefix().end(),
-                          [](char ch) { return ch >= 'A' && ch <= 'Z'; }))) {
-          return InvalidField("INVALID_TICKET_PREFIX", "settings.ticket_prefix",
-                              "one or two capital letters A-Z");
+        if (!s.ticket_prefix().empty()) {
+          RETURN_IF_ERROR(
+              input::ParseTicketPrefix(s.ticket_prefix(), "settings.ticket_prefix").status());
         }
         if (s.recall_count() < 0 || s.recall_count() > 5) {
           return InvalidField("INVALID_RECALL_COUNT", "settings.recall_count", "0 to 5 recalls");
         }
-        std::string closing = s.closing_time().empty() ? "18:00" : s.closing_time();
-        int hh = 0, mm = 0;
-        if (closing.size() != 5 || closing[2] != ':' ||
-            !absl::SimpleAtoi(closing.substr(0, 2), &hh) ||
-            !absl::SimpleAtoi(closing.substr(3, 2), &mm) || hh < 0 || hh > 23 || mm < 0 ||
-            mm > 59) {
-          return InvalidField("INVALID_CLOSING_TIME", "settings.closing_time",
-                              "a local time HH:MM");
-        }
+        const std::string closing = s.closing_time().empty() ? "18:00" : s.closing_time();
+        RETURN_IF_ERROR(input::ParseTimeOfDay(closing, "settings.closing_time").status());
         RETURN_IF_ERROR(call.AuthorizeSite(site));
         RETURN_IF_ERROR(DeskOfSite(call, site, desk, "settings.desk"));
         call.SetResource(s.desk(), site);

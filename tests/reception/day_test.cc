@@ -4,6 +4,7 @@
 // closing, and the repair of a check-in whose second half failed.
 #include <gtest/gtest.h>
 
+#include "services/common/retention.h"
 #include "tests/reception/reception_fixture.h"
 
 namespace accueil::testing {
@@ -157,6 +158,35 @@ TEST(ReceptionDay, ACheckInWhoseSecondHalfFailedIsRepairedByARetryOrByTheWorker)
                                                "appointment_id = ",
                                                IdOf(world.appointments[1].name()))) == 1;
   }));
+}
+
+TEST(ReceptionDay, AWalkInsReasonIsErasedByTheRetentionPurge) {
+  ReceptionWorld world(0);
+  rv1::RegisterWalkInRequest req;
+  req.set_site(world.desk.site.name());
+  req.set_outcome(rv1::INFORMED);
+  req.set_reason("Question from Mr Secret-Name");
+  rv1::WalkIn old_one, recent;
+  ASSERT_TRUE(
+      RpcOk(CallOn(world.lodge(), &rv1::ReceptionService::Stub::RegisterWalkIn, req, &old_one)));
+  world.booking.clock().Advance(absl::Hours(24 * 91));
+  req.set_reason("Question from Ms Recent-Name");
+  ASSERT_TRUE(
+      RpcOk(CallOn(world.lodge(), &rv1::ReceptionService::Stub::RegisterWalkIn, req, &recent)));
+  auto pool = db::Pool::Create(world.booking.server().database().url(), 1);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  absl::StatusOr<retention::PurgeCounts> counts =
+      retention::PurgeOnce(**pool, world.booking.clock().Now(), retention::Retention{},
+                           world.booking.server().person_data());
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(world.booking.QueryInt(
+                "SELECT count(*) FROM reception.walk_ins WHERE reason LIKE '%Secret-Name%'"),
+            0);
+  EXPECT_EQ(world.booking.QueryInt(
+                "SELECT count(*) FROM reception.walk_ins WHERE reason LIKE '%Recent-Name%'"),
+            1);
+  // The walk-in itself still counts in the volume.
+  EXPECT_EQ(world.booking.QueryInt("SELECT count(*) FROM reception.walk_ins"), 2);
 }
 
 }  // namespace

@@ -371,4 +371,30 @@ absl::StatusOr<std::string> ParseAccessCode(std::string_view raw, std::string_vi
   return ParseCode(raw, field, "INVALID_ACCESS_CODE", "an access code");
 }
 
+absl::StatusOr<int> ParseTimeOfDay(std::string_view raw, std::string_view field) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (raw.size() != 5 || raw[2] != ':' || !digit(raw[0]) || !digit(raw[1]) || !digit(raw[3]) ||
+      !digit(raw[4])) {
+    return InvalidField("INVALID_TIME_OF_DAY", field, "a local time HH:MM");
+  }
+  const int hours = (raw[0] - '0') * 10 + (raw[1] - '0');
+  const int minutes = (raw[3] - '0') * 10 + (raw[4] - '0');
+  if (hours > 23 || minutes > 59) {
+    return InvalidField("INVALID_TIME_OF_DAY", field, "a local time from 00:00 to 23:59");
+  }
+  return hours * 60 + minutes;
+}
+
+absl::StatusOr<std::string> ParseTicketPrefix(std::string_view raw, std::string_view field) {
+  if (raw.empty() || raw.size() > 2) {
+    return InvalidField("INVALID_TICKET_PREFIX", field, "one or two capital letters A-Z");
+  }
+  for (char c : raw) {
+    if (c < 'A' || c > 'Z') {
+      return InvalidField("INVALID_TICKET_PREFIX", field, "one or two capital letters A-Z");
+    }
+  }
+  return std::string(raw);
+}
+
 }  // namespace accueil::input

@@ -64,4 +64,12 @@ absl::StatusOr<std::string> ParseReference(std::string_view raw, std::string_vie
 // alphabet). Reason: INVALID_ACCESS_CODE.
 absl::StatusOr<std::string> ParseAccessCode(std::string_view raw, std::string_view field);
 
+// ParseTimeOfDay reads a local time "HH:MM" (00:00 to 23:59, two digits
+// each) and returns the minutes since midnight. Reason: INVALID_TIME_OF_DAY.
+absl::StatusOr<int> ParseTimeOfDay(std::string_view raw, std::string_view field);
+
+// ParseTicketPrefix accepts one or two capital letters A-Z (tickets read
+// "A-042"). Reason: INVALID_TICKET_PREFIX.
+absl::StatusOr<std::string> ParseTicketPrefix(std::string_view raw, std::string_view field);
+
 }  // namespace accueil::input
