@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Load demo data into a running server through the CLI: one prefecture with the
 # four desks of the foreigners' reception, their opening hours, and bookable
-# slots from today for 6 weeks.
+# slots from today for 6 weeks; and a live reception day at a fifth desk open
+# round the clock (so that the demo has a queue whatever the hour): people
+# booked in the next two hours and checked in at the lodge, a counter open
+# and calling.
 #
 #   ACCUEIL_SERVER=127.0.0.1:50051 scripts/demo.sh
 #
@@ -169,3 +172,68 @@ done
 
 echo
 accueil desks --site "$site"
+
+# --- The reception day ---------------------------------------------------------
+# A desk open every day, all day (demonstration only), people booked in its
+# next slots as the public, checked in by the demo lodge agent, and a counter
+# of the demo counter agent calling the first of them.
+LIVE_DESK_NAME="Accueil général (démonstration, ouvert en continu)"
+live_desk=$(accueil --json desks --site "$site" | name_of "$LIVE_DESK_NAME" desks)
+if [[ -z "$live_desk" ]]; then
+  live_desk=$(accueil --json admin create-desk --site "$site" --name "$LIVE_DESK_NAME" \
+    --kind renewal --slot-minutes 15 --capacity 2 --request-id demo-desk-live \
+    --instructions "fr=Guichet de démonstration." --instructions "en=Demonstration desk." |
+    field_of name)
+  echo "demo: created desk $live_desk \"$LIVE_DESK_NAME\""
+fi
+live_ranges=()
+for day in mon tue wed thu fri sat sun; do live_ranges+=(--range "$day 00:00-23:45"); done
+accueil admin hours --desk "$live_desk" "${live_ranges[@]}" --request-id "demo-hours-live" >/dev/null
+accueil admin release --desk "$live_desk" --from "$today" --to "$last_day" \
+  --request-id "demo-release-live-$today" >/dev/null
+
+# The slots of today starting within the arrival window (2 hours).
+live_slots=$(accueil --json slots --desk "$live_desk" --from "$today" --to "$today" | python3 -c '
+import datetime, json, sys
+now = datetime.datetime.now(datetime.timezone.utc)
+for slot in json.load(sys.stdin).get("slots", []):
+    start = datetime.datetime.fromisoformat(slot["startTime"].replace("Z", "+00:00"))
+    if start - now < datetime.timedelta(hours=2) and slot.get("available", 1) != 0:
+        print(slot["name"])
+' | head -n 3)
+LODGE_TOKEN_FILE=$(dirname "$ACCUEIL_TOKEN_FILE")/../demo-lodge/token
+COUNTER_TOKEN_FILE=$(dirname "$ACCUEIL_TOKEN_FILE")/../demo-counter/token
+ACCUEIL_TOKEN_FILE=$LODGE_TOKEN_FILE accueil login --dev --issuer "$ISSUER" --role lodge \
+  --subject demo-lodge >/dev/null
+ACCUEIL_TOKEN_FILE=$COUNTER_TOKEN_FILE accueil login --dev --issuer "$ISSUER" --role counter \
+  --subject demo-counter >/dev/null
+people=("Amina Diallo" "Nguyen Van An" "Olena Kovalenko" "Mehdi Haddad" "Sofia Pereira" "Karim Benali")
+n=0
+for slot in $live_slots; do
+  for seat in 1 2; do
+    person=${people[$n]}
+    n=$((n + 1))
+    reference=$(accueil --json book --slot "$slot" \
+      --given-name "${person%% *}" --family-name "${person#* }" \
+      --phone "+3361234$(printf '%04d' "$n")" --request-id "demo-book-$today-$slot-$seat" 2>/dev/null |
+      field_of reference) || continue
+    ticket=$(ACCUEIL_TOKEN_FILE=$LODGE_TOKEN_FILE accueil --json lodge checkin "$site" "$reference" \
+      --request-id "demo-checkin-$today-$reference" 2>/dev/null | field_of ticket) || continue
+    echo "demo: $person checked in at the lodge: ticket $ticket"
+  done
+done
+if ((n == 0)); then
+  echo "demo: no slot of the live desk starts in the next two hours today: no reception day shown"
+else
+  counter=$(accueil --json admin counter list "$site" | name_of "Guichet 1" counters)
+  if [[ -z "$counter" ]]; then
+    counter=$(accueil --json admin counter create "$site" "Guichet 1" --desk "$live_desk" \
+      --request-id demo-counter-1 | field_of name)
+  fi
+  ACCUEIL_TOKEN_FILE=$COUNTER_TOKEN_FILE accueil counter open "$counter" \
+    --request-id "demo-counter-open-$today" >/dev/null
+  ACCUEIL_TOKEN_FILE=$COUNTER_TOKEN_FILE accueil counter next "$counter" \
+    --request-id "demo-counter-next-$today" || true
+  echo
+  accueil queue "$site"
+fi

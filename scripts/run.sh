@@ -213,11 +213,16 @@ As the public (no sign-in):
 As a lodge agent of $site (the token is kept in ~/.config/accueil/token until 'logout'):
   $cli login --dev --role lodge --site $site --subject agent-loge
   $cli noshow appointments/ID                (after its start; arrivals go through reception)
+  $cli lodge today $site                     (today's people; the demo's round-the-clock desk has a live queue)
+  $cli lodge checkin $site REFERENCE         (a ticket, in the desk's queue)
+  $cli queue --watch $site                   (the waiting-room display, live: Ctrl-C to stop)
   $cli --reason "Personne au guichet sans son code" show --reference REFERENCE
   $cli --reason "Code perdu, identite verifiee" reset-code appointments/ID
 
 As a counter agent, then as an administrator:
   $cli login --dev --role counter --site $site --subject agent-guichet
+  $cli counter next counters/1               (calls the next person: "A-002 -> Guichet 1")
+  $cli counter start VISIT; $cli counter finish VISIT --outcome served
   $cli noshow appointments/ID
   $cli login --dev --role admin --subject admin-demo
   $cli admin audit                           (who did what, newest first)
