@@ -52,10 +52,11 @@ if ! command -v clang++-14 >/dev/null 2>&1 ||
   exit 1
 fi
 
-# Configure once (CMake re-runs itself when fuzz/CMakeLists.txt changes), and
-# again when the fuzzed checkout changes.
+# Configure once, and again when the fuzzed checkout or fuzz/CMakeLists.txt
+# changes (CMake's own re-run, inside a build of several targets, leaves the
+# targets added meanwhile unknown to that build).
 configured_root=$(sed -n 's/^ACCUEIL_ROOT:PATH=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
-if [[ "$configured_root" != "$SOURCE_ROOT" ]]; then
+if [[ "$configured_root" != "$SOURCE_ROOT" || fuzz/CMakeLists.txt -nt "$BUILD_DIR/CMakeCache.txt" ]]; then
   if ! CC=clang-14 CXX=clang++-14 cmake -S fuzz -B "$BUILD_DIR" -DACCUEIL_ROOT="$SOURCE_ROOT"; then
     echo "fuzz: configuring $BUILD_DIR failed" >&2
     echo "fuzz targets without a crash: 0 of ${#TARGETS[@]}"
