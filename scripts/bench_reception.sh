@@ -129,6 +129,13 @@ bench_pid=""
 if ((rc != 0)) || ! grep -q '^RESULT ' "$OUT/reception.txt"; then
   echo "bench: accueil-reception-bench failed ($rc):" >&2
   tail -n 20 "$OUT/reception.txt" >&2
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    src=0
+    wait "$server_pid" || src=$?
+    server_pid=""
+    echo "bench: accueil-server exited with status $src; its log ends:" >&2
+    tail -n 5 "$OUT/server.log" >&2
+  fi
   exit 1
 fi
 
