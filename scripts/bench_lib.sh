@@ -117,6 +117,7 @@ bench_dev_token() {
 }
 
 # --- CPU accounting (Linux /proc, clock ticks) --------------------------------------
+# shellcheck disable=SC2034  # read by the scripts that source this one
 TICK=$(getconf CLK_TCK)
 # machine: "busy total"
 machine_ticks() {
