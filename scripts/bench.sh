@@ -60,143 +60,44 @@ if [[ "${BENCH_PG_OPTS:-}" =~ fsync[[:space:]]*=[[:space:]]*(off|false|0) ]]; th
   exit 2
 fi
 
-scripts/deps.sh
-scripts/build.sh accueil-server accueil-bench
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+# shellcheck source=scripts/bench_lib.sh
+source scripts/bench_lib.sh
 
 SERVER_BIN="$BUILD_DIR/services/allinone/accueil-server"
 BENCH_BIN="$BUILD_DIR/clients/bench/accueil-bench"
-for bin in "$SERVER_BIN" "$BENCH_BIN"; do
-  [[ -x "$bin" ]] || {
-    echo "bench: $bin was not built" >&2
-    exit 1
-  }
-done
-
-# shellcheck source=scripts/pg.sh
-source scripts/pg.sh
+bench_build accueil-server accueil-bench
 
 PG_DIR=".local/bench-pg-$$"
-server_pid=""
-# shellcheck disable=SC2317  # only called by the trap
-cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  pg_stop "$PG_DIR" || true
-  rm -rf -- "$PG_DIR"
-}
 # The EXIT trap covers errors; INT/TERM must exit explicitly so that it runs too.
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd -P)
 
-# Benchmarks keep durable settings: no PG_EXTRA_OPTS inherited from a test shell.
-export PG_EXTRA_OPTS="${BENCH_PG_OPTS:-}"
-pg_start "$PG_DIR"
-PG_DIR=$(cd "$PG_DIR" && pwd -P)
-PG_BIN=$(_pg_bindir "$PG_DIR/data")
+# Benchmarks keep durable settings; BENCH_PG_OPTS only adds diagnostic options.
+DB=accueil_bench
+bench_start_cluster "$PG_DIR" "$DB" "${BENCH_PG_OPTS:-}"
 PGBENCH="$PG_BIN/pgbench"
 
 # PIN prefixes what the script starts for the load (accueil-bench, pgbench): see
 # apply_layout.
 PIN=()
-DB=accueil_bench
-"$PG_BIN/createdb" "$DB"
-export PGDATABASE=$DB
 
-# The server: a random secret key, any free port, the same pool size as pgbench's
-# client count. Log level warn: no access line per call (at info, the default, every
-# call writes one; BENCH_LOG_LEVEL=info measures that too).
+# The server (scripts/bench_lib.sh): a random secret key, any free port, the same
+# pool size as pgbench's client count. Log level warn: no access line per call (at
+# info, the default, every call writes one; BENCH_LOG_LEVEL=info measures that too).
 # Access control: the setup RPCs need an administrator; the development issuer
 # (loopback only) hands out the token. Bookings are made as the public, from
-# 127.0.0.1, which is exempt from the per-address rate limits and booking cap (the
-# exemption the digital access point's machines get): one address cannot otherwise
-# book more than a few times an hour.
-printf 'accueil-keys 1\n%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n')" \
-  >"$PG_DIR/secret.key"
-chmod 600 "$PG_DIR/secret.key"
-ACCUEIL_DATABASE_URL="host=$PGHOST port=$PGPORT user=postgres dbname=$DB" \
-  ACCUEIL_SECRET_KEY_FILE="$PG_DIR/secret.key" \
-  ACCUEIL_LISTEN=127.0.0.1:0 \
-  ACCUEIL_DATABASE_POOL_SIZE="$POOL" \
-  ACCUEIL_LOG_LEVEL="$LOG_LEVEL" \
-  ACCUEIL_DEV_ISSUER_LISTEN=127.0.0.1:0 \
-  ACCUEIL_RATE_LIMIT_EXEMPT=127.0.0.1 \
-  "$SERVER_BIN" 2>"$OUT/server.log" &
-server_pid=$!
-# The issuer's address is a warn line; the gRPC port is "server.started" (info), or
-# else the process's other listening socket.
-address="" issuer="" port=""
-for _ in $(seq 600); do
-  issuer=$(sed -n 's/.*"event":"dev_issuer.started".*"address":"\([^"]*\)".*/\1/p' "$OUT/server.log")
-  address=$(sed -n 's/.*"event":"server.started".*"address":"\([^"]*\)".*/\1/p' "$OUT/server.log")
-  if [[ -z "$address" && -n "$issuer" ]]; then
-    port=$(ss -Htlnp 2>/dev/null | awk -v pid="pid=$server_pid," -v issuer_port="${issuer##*:}" \
-      'index($0, pid) { n = split($4, a, ":"); if (a[n] != issuer_port) { print a[n]; exit } }')
-    [[ -n "$port" ]] && address="127.0.0.1:$port"
-  fi
-  [[ -n "$address" && -n "$issuer" ]] && break
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "bench: accueil-server exited:" >&2
-    tail -n 20 "$OUT/server.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-if [[ -z "$address" || -z "$issuer" ]]; then
-  echo "bench: accueil-server is not listening after 60 s:" >&2
-  tail -n 20 "$OUT/server.log" >&2
-  exit 1
-fi
+# 127.0.0.1, which is exempt from the per-address rate limits and booking cap.
+bench_start_server "$SERVER_BIN" "$OUT/server.log" "$PG_DIR" "$DB" "$POOL" "$LOG_LEVEL"
 TOKEN_FILE="$PG_DIR/admin.token"
-curl -sS --fail -d grant_type=urn:accueil:dev -d role=ADMINISTRATOR -d subject=bench-admin \
-  "$issuer/token" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p' >"$TOKEN_FILE"
-if [[ ! -s "$TOKEN_FILE" ]]; then
-  echo "bench: no administrator token from the development issuer $issuer" >&2
-  exit 1
-fi
+bench_dev_token ADMINISTRATOR bench-admin "$TOKEN_FILE"
 
-# --- CPU accounting (Linux /proc, clock ticks) --------------------------------------
-TICK=$(getconf CLK_TCK)
-POSTMASTER=$(head -n 1 "$PG_DIR/data/postmaster.pid")
-# machine: "busy total"
-machine_ticks() {
-  local _cpu u n s i w irq sirq st _rest
-  read -r _cpu u n s i w irq sirq st _rest </proc/stat
-  echo "$((u + n + s + irq + sirq + st)) $((u + n + s + i + w + irq + sirq + st))"
-}
-# proc_ticks PID [all]: user+system ticks of one process; with "all", plus those of
-# the children it has reaped.
-proc_ticks() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
-    echo 0
-    return
-  }
-  stat=${stat##*) } # fields from 3 on: the command name may contain spaces
-  local mode=${2:-}
-  # shellcheck disable=SC2086
-  set -- $stat
-  if [[ "$mode" == all ]]; then
-    echo "$((${12} + ${13} + ${14} + ${15}))"
-  else
-    echo "$((${12} + ${13}))"
-  fi
-}
-# PostgreSQL as a whole: the postmaster, its live children, and the children it
-# already reaped (a pgbench backend that exited between two samples still counts).
-pg_ticks() {
-  local total child
-  total=$(proc_ticks "$POSTMASTER" all)
-  for child in $(ps -o pid= --ppid "$POSTMASTER"); do
-    total=$((total + $(proc_ticks "$child")))
-  done
-  echo "$total"
-}
+# --- CPU accounting: machine_ticks, proc_ticks, pg_ticks in scripts/bench_lib.sh -----
 # pgbench's backends exit when it does; until the postmaster has reaped them their
 # CPU is in neither the postmaster's reaped-children counters nor, if one goes
 # between the two reads, a live child's. wait_backends_reaped COUNT waits (at most
@@ -395,6 +296,7 @@ measure() {
     done
     rc=0
     wait "$bench_pid" || rc=$?
+    bench_pid=""
     result=$(grep '^RESULT ' "$svc_out" || true)
     if ((rc != 0)) || [[ -z "$result" || -z "$before" ]]; then
       echo "bench: accueil-bench failed ($rc):" >&2

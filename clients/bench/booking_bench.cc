@@ -20,11 +20,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cctype>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,12 +41,17 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
+#include "clients/bench/bench_common.h"
 
 namespace {
 
 namespace v1 = accueil::booking::v1;
+namespace bench = accueil::bench;
+using bench::Die;
+using bench::Percentile;
+using bench::Phone;
+using bench::RandomHex;
+using bench::Reason;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -75,101 +78,37 @@ constexpr char kUsage[] =
     "  read from --token-file; bookings are made as the public, without a token.\n"
     "  --setup-only creates a desk with released slots and prints its slot ids.\n";
 
-[[noreturn]] void Usage(int code) {
-  std::fputs(kUsage, code == 0 ? stdout : stderr);
-  std::exit(code);
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "accueil-bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
 Options ParseFlags(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    } else if (arg != "--setup-only" && arg != "--help" && arg != "-h") {
-      if (i + 1 >= argc) Usage(2);
-      value = argv[++i];
-    }
-    auto number = [&](int min, int max) {
-      int n = 0;
-      if (!absl::SimpleAtoi(value, &n) || n < min || n > max) {
-        Die(absl::StrCat(arg, ": expected an integer in [", min, ", ", max, "], got \"", value,
-                         "\""));
-      }
-      return n;
-    };
+  bench::Flags flags(argc, argv, {"--setup-only"}, kUsage);
+  while (flags.Next()) {
+    const std::string& arg = flags.name();
+    const std::string& value = flags.value();
     if (arg == "--server") {
       o.server = value;
     } else if (arg == "--clients") {
-      o.clients = number(1, 1024);
+      o.clients = flags.Number(1, 1024);
     } else if (arg == "--seconds") {
-      o.seconds = number(1, 3600);
+      o.seconds = flags.Number(1, 3600);
     } else if (arg == "--warmup-seconds") {
-      o.warmup_seconds = number(0, 3600);
+      o.warmup_seconds = flags.Number(0, 3600);
     } else if (arg == "--days") {
-      o.days = number(1, 366);
+      o.days = flags.Number(1, 366);
     } else if (arg == "--capacity") {
-      o.capacity = number(1, 100);
+      o.capacity = flags.Number(1, 100);
     } else if (arg == "--slot-minutes") {
-      o.slot_minutes = number(5, 480);
+      o.slot_minutes = flags.Number(5, 480);
     } else if (arg == "--time-zone") {
       o.time_zone = value;
     } else if (arg == "--token-file") {
       o.token_file = value;
     } else if (arg == "--setup-only") {
       o.setup_only = true;
-    } else if (arg == "--help" || arg == "-h") {
-      Usage(0);
     } else {
-      Usage(2);
+      flags.Usage(2);
     }
   }
   return o;
-}
-
-// Reason reads the AIP-193 ErrorInfo reason from a failed call's details.
-std::string Reason(const grpc::Status& status) {
-  google::rpc::Status details;
-  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
-    for (const google::protobuf::Any& any : details.details()) {
-      google::rpc::ErrorInfo info;
-      if (any.Is<google::rpc::ErrorInfo>() && any.UnpackTo(&info)) return info.reason();
-    }
-  }
-  return "-";
-}
-
-std::string Describe(const grpc::Status& status) {
-  return absl::StrCat("code ", static_cast<int>(status.error_code()), " ", Reason(status), ": ",
-                      status.error_message());
-}
-
-// RandomHex returns 2*bytes hex digits from a per-thread generator (request
-// ids only: not a secret).
-std::string RandomHex(std::mt19937_64& rng, int bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * bytes);
-  uint64_t word = 0;
-  for (int i = 0; i < 2 * bytes; ++i) {
-    if (i % 16 == 0) word = rng();
-    out += kHex[word & 15];
-    word >>= 4;
-  }
-  return out;
-}
-
-std::mt19937_64 SeededRng() {
-  std::random_device device;
-  std::seed_seq seed{device(), device(), device(), device()};
-  return std::mt19937_64(seed);
 }
 
 int64_t SlotId(const std::string& name) {
@@ -178,32 +117,6 @@ int64_t SlotId(const std::string& name) {
     Die(absl::StrCat("unexpected slot name \"", name, "\""));
   }
   return id;
-}
-
-// ReadToken returns the bearer token in `path` without surrounding whitespace.
-std::string ReadToken(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "r");
-  if (f == nullptr) Die(absl::StrCat("cannot read the token file ", path));
-  std::string token;
-  char buffer[4096];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) token.append(buffer, n);
-  std::fclose(f);
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
-    token.pop_back();
-  }
-  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.front()))) {
-    token.erase(0, 1);
-  }
-  if (token.empty()) Die(absl::StrCat("the token file ", path, " is empty"));
-  return token;
-}
-
-// Context for a setup call: a deadline and the administrator's token, if any.
-std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout, const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + absl::ToChronoSeconds(timeout));
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  return ctx;
 }
 
 struct Setup {
@@ -218,90 +131,19 @@ struct Setup {
 // SetUp creates a site and a desk open every day 00:00-24:00, releases
 // `days` days of slots from tomorrow (site time), and lists them.
 Setup SetUp(v1::BookingService::Stub& stub, const Options& o) {
-  std::mt19937_64 rng = SeededRng();
+  const std::string token = o.token_file.empty() ? "" : bench::ReadToken(o.token_file);
+  bench::Desk desk = bench::CreateOpenDesk(stub, token, o.time_zone, o.slot_minutes, o.capacity);
   Setup out;
-  const absl::Duration kTimeout = absl::Seconds(60);
-  const std::string token = o.token_file.empty() ? "" : ReadToken(o.token_file);
-  std::string tag = absl::FormatTime("%Y%m%dT%H%M%S", absl::Now(), absl::UTCTimeZone());
-
-  v1::CreateSiteRequest site_req;
-  site_req.mutable_site()->set_display_name(absl::StrCat("Préfecture bench ", tag));
-  site_req.mutable_site()->set_address("1 place de la Préfecture");
-  site_req.mutable_site()->set_time_zone(o.time_zone);
-  site_req.set_request_id(RandomHex(rng, 16));
-  v1::Site site;
-  if (grpc::Status s = stub.CreateSite(Context(kTimeout, token).get(), site_req, &site); !s.ok()) {
-    Die("CreateSite: " + Describe(s));
-  }
-  out.site = site.name();
-
-  v1::CreateDeskRequest desk_req;
-  desk_req.set_parent(site.name());
-  desk_req.mutable_desk()->set_display_name(absl::StrCat("Guichet bench ", tag));
-  desk_req.mutable_desk()->set_kind(v1::RESIDENCE_PERMIT_RENEWAL);
-  desk_req.mutable_desk()->mutable_slot_duration()->set_seconds(o.slot_minutes * 60);
-  desk_req.mutable_desk()->set_capacity_per_slot(o.capacity);
-  desk_req.set_request_id(RandomHex(rng, 16));
-  v1::Desk desk;
-  if (grpc::Status s = stub.CreateDesk(Context(kTimeout, token).get(), desk_req, &desk); !s.ok()) {
-    Die("CreateDesk: " + Describe(s));
-  }
-  out.desk = desk.name();
-
-  v1::SetOpeningHoursRequest hours_req;
-  hours_req.mutable_opening_hours()->set_desk(desk.name());
-  for (int day = 1; day <= 7; ++day) {
-    v1::WeeklyRange* range = hours_req.mutable_opening_hours()->add_weekly();
-    range->set_iso_weekday(day);
-    range->set_start_minute(0);
-    range->set_end_minute(24 * 60);
-  }
-  hours_req.set_request_id(RandomHex(rng, 16));
-  v1::OpeningHours hours;
-  if (grpc::Status s = stub.SetOpeningHours(Context(kTimeout, token).get(), hours_req, &hours);
-      !s.ok()) {
-    Die("SetOpeningHours: " + Describe(s));
-  }
-
-  absl::TimeZone zone;
-  if (!absl::LoadTimeZone(o.time_zone, &zone)) {
-    Die(absl::StrCat("cannot load time zone ", o.time_zone, " (is tzdata installed?)"));
-  }
-  absl::CivilDay first = absl::ToCivilDay(absl::Now(), zone) + 1;
-  absl::CivilDay last = first + (o.days - 1);
-  v1::ReleaseSlotsRequest release_req;
-  release_req.set_desk(desk.name());
-  release_req.mutable_start_date()->set_year(static_cast<int>(first.year()));
-  release_req.mutable_start_date()->set_month(first.month());
-  release_req.mutable_start_date()->set_day(first.day());
-  release_req.mutable_end_date()->set_year(static_cast<int>(last.year()));
-  release_req.mutable_end_date()->set_month(last.month());
-  release_req.mutable_end_date()->set_day(last.day());
-  release_req.set_request_id(RandomHex(rng, 16));
-  v1::ReleaseSlotsResponse released;
-  if (grpc::Status s = stub.ReleaseSlots(Context(kTimeout, token).get(), release_req, &released);
-      !s.ok()) {
-    Die("ReleaseSlots: " + Describe(s));
-  }
-
-  v1::ListSlotsRequest list_req;
-  list_req.set_desk(desk.name());
-  list_req.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
-  list_req.mutable_end_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(last + 2, zone)));
-  list_req.set_page_size(500);
-  for (;;) {
-    v1::ListSlotsResponse page;
-    if (grpc::Status s = stub.ListSlots(Context(kTimeout, token).get(), list_req, &page); !s.ok()) {
-      Die("ListSlots: " + Describe(s));
-    }
-    for (const v1::Slot& slot : page.slots()) out.slots.push_back(slot.name());
-    if (page.next_page_token().empty()) break;
-    list_req.set_page_token(page.next_page_token());
-  }
+  out.site = desk.site;
+  out.desk = desk.desk;
+  absl::CivilDay first = absl::ToCivilDay(absl::Now(), desk.zone) + 1;
+  bench::Released released =
+      bench::ReleaseSlots(stub, token, desk, first, first + (o.days - 1), absl::Now());
+  for (const v1::Slot& slot : released.slots) out.slots.push_back(slot.name());
   if (out.slots.empty()) Die("the desk has no bookable slot after ReleaseSlots");
-  if (static_cast<int>(out.slots.size()) != released.created_slot_count()) {
-    Die(absl::StrCat("ReleaseSlots created ", released.created_slot_count(),
-                     " slots but ListSlots returned ", out.slots.size()));
+  if (static_cast<int>(out.slots.size()) != released.created) {
+    Die(absl::StrCat("ReleaseSlots created ", released.created, " slots but ListSlots returned ",
+                     out.slots.size()));
   }
   std::vector<int64_t> ids;
   for (const std::string& name : out.slots) ids.push_back(SlotId(name));
@@ -312,44 +154,13 @@ Setup SetUp(v1::BookingService::Stub& stub, const Options& o) {
   return out;
 }
 
-// Phone returns a distinct valid French mobile number for each n < 8e7:
-// +336 then a digit libphonenumber accepts after 6 (0-2, 4-8), then 7 digits.
-std::string Phone(uint64_t n) {
-  static const char kSecond[] = "01245678";
-  return absl::StrFormat("+336%c%07d", kSecond[(n / 10000000) % 8], static_cast<int>(n % 10000000));
-}
-
 struct Stats {
   std::vector<uint32_t> micros;  // latency of each successful call in the window
   uint64_t ok = 0;
   std::map<std::string, uint64_t> errors;  // "CODE REASON" -> count
 };
 
-double Percentile(const std::vector<uint32_t>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t index = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(index, sorted.size() - 1)] / 1000.0;
-}
-
-double ProcessCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 uint64_t Gcd(uint64_t a, uint64_t b) { return b == 0 ? a : Gcd(b, a % b); }
-
-// LaneChannel is a connection of its own for one lane, as each pgbench client
-// has its own PostgreSQL connection (and as people reach the service from many
-// connections). No transparent retries: every call is made once, as pgbench's
-// --max-tries=1; a failure is counted, not hidden.
-std::shared_ptr<grpc::Channel> LaneChannel(const Options& o) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  // Without it, channels to the same address share one connection.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(o.server, grpc::InsecureChannelCredentials(), args);
-}
 
 // The load: what every lane shares.
 struct Load {
@@ -370,7 +181,7 @@ struct Load {
 class Lane {
  public:
   Lane(Load* load, std::unique_ptr<v1::BookingService::Stub> stub)
-      : load_(load), stub_(std::move(stub)), rng_(SeededRng()) {
+      : load_(load), stub_(std::move(stub)), rng_(bench::SeededRng()) {
     stats_.micros.reserve(1 << 16);
     req_.mutable_person()->set_given_name("Camille");
     req_.mutable_person()->set_family_name("Martin");
@@ -468,7 +279,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Lane>> lanes;
   int running = 0;
   for (int t = 0; t < o.clients; ++t) {
-    lanes.push_back(std::make_unique<Lane>(&load, v1::BookingService::NewStub(LaneChannel(o))));
+    lanes.push_back(
+        std::make_unique<Lane>(&load, v1::BookingService::NewStub(bench::OwnChannel(o.server))));
     if (lanes.back()->Start()) ++running;
   }
   // Window markers for scripts/bench.sh, which samples the server's and
@@ -480,13 +292,13 @@ int main(int argc, char** argv) {
   auto mark = [&] {
     Clock::time_point now = Clock::now();
     if (marks == 0 && now >= load.window_start) {
-      cpu_start = ProcessCpuSeconds();
+      cpu_start = bench::ProcessCpuSeconds();
       std::printf("window: start\n");
       std::fflush(stdout);
       marks = 1;
     }
     if (marks == 1 && now >= load.window_end) {
-      client_cpu = ProcessCpuSeconds() - cpu_start;
+      client_cpu = bench::ProcessCpuSeconds() - cpu_start;
       std::printf("window: end\n");
       std::fflush(stdout);
       marks = 2;
