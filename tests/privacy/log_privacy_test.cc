@@ -13,6 +13,7 @@
 #include "services/common/log.h"
 #include "services/common/retention.h"
 #include "tests/privacy/privacy_fixture.h"
+#include "tests/reception/reception_fixture.h"
 
 namespace accueil::testing {
 namespace {
@@ -196,6 +197,68 @@ TEST(LogPrivacy, NoLogLineCarriesPersonalData) {
   }
   EXPECT_GE(rpc_lines, 20) << log_text.substr(0, 2000);
   EXPECT_NE(log_text.find("retention.purged"), std::string::npos);
+  for (const std::string& secret : secrets) {
+    ASSERT_FALSE(secret.empty());
+    size_t at = log_text.find(secret);
+    EXPECT_EQ(at, std::string::npos)
+        << "the log holds \"" << secret
+        << "\": " << log_text.substr(at == std::string::npos ? 0 : (at < 200 ? 0 : at - 200), 400);
+  }
+}
+
+// The reception day: check-ins by reference and QR token, a walk-in whose
+// reason names someone, calls, service, a person leaving, the display and
+// the closing; no log line spells a name, a contact, an access code, a token
+// or the walk-in's reason.
+TEST(LogPrivacy, TheReceptionDayLogsNoPersonalData) {
+  std::string log_text;
+  std::vector<std::string> secrets = {"Camille", "Durand-", "example.org", "+3361", "Xylophage"};
+  {
+    StderrCapture capture;
+    ReceptionWorld world(3);
+    for (const v1::Appointment& a : world.appointments) {
+      secrets.push_back(a.access_code());
+      secrets.push_back(a.check_in_token());
+    }
+    rv1::Visit first, second, third;
+    ASSERT_TRUE(RpcOk(world.CheckIn(world.appointments[0].reference(), &first)));
+    rv1::CheckInVisitorRequest by_token;
+    by_token.set_site(world.desk.site.name());
+    by_token.set_check_in_token(world.appointments[1].check_in_token());
+    ASSERT_TRUE(RpcOk(
+        CallOn(world.lodge(), &rv1::ReceptionService::Stub::CheckInVisitor, by_token, &second)));
+    ASSERT_TRUE(RpcOk(world.CheckIn(world.appointments[2].reference(), &third)));
+    rv1::RegisterWalkInRequest walk_in;
+    walk_in.set_site(world.desk.site.name());
+    walk_in.set_outcome(rv1::INFORMED);
+    walk_in.set_reason("Mme Xylophage demande son récépissé");
+    rv1::WalkIn registered;
+    ASSERT_TRUE(RpcOk(
+        CallOn(world.lodge(), &rv1::ReceptionService::Stub::RegisterWalkIn, walk_in, &registered)));
+    rv1::GetQueueRequest queue;
+    queue.set_site(world.desk.site.name());
+    rv1::QueueState state;
+    ASSERT_TRUE(
+        RpcOk(CallOn(world.lodge(), &rv1::ReceptionService::Stub::GetQueue, queue, &state)));
+    rv1::Counter counter;
+    ASSERT_TRUE(RpcOk(world.OpenCounter("Guichet 1", &counter)));
+    rv1::Visit called, started;
+    ASSERT_TRUE(RpcOk(world.CallNext(counter, &called)));
+    ASSERT_TRUE(RpcOk(world.OnVisit(&rv1::ReceptionService::Stub::StartVisit, called, &started)));
+    rv1::FinishVisitResponse finished;
+    ASSERT_TRUE(RpcOk(world.Finish(started, rv1::SERVED, &finished)));
+    rv1::Visit left;
+    ASSERT_TRUE(RpcOk(world.OnVisit(&rv1::ReceptionService::Stub::MarkVisitorLeft, third, &left)));
+    rv1::CloseDayRequest close;
+    close.set_site(world.desk.site.name());
+    close.set_send_away_remaining(true);
+    rv1::CloseDayResponse closed;
+    ASSERT_TRUE(
+        RpcOk(CallOn(world.lodge(), &rv1::ReceptionService::Stub::CloseDay, close, &closed)));
+    log_text = capture.Finish();
+  }
+  EXPECT_NE(log_text.find("ReceptionService.CloseDay"), std::string::npos)
+      << log_text.substr(0, 2000);
   for (const std::string& secret : secrets) {
     ASSERT_FALSE(secret.empty());
     size_t at = log_text.find(secret);
