@@ -55,10 +55,6 @@ if [[ "$LAYOUT" != shared ]] && (($(nproc) < 2)); then
   echo "bench: the isolated layout needs at least 2 cores (BENCH_LAYOUT=shared)" >&2
   exit 2
 fi
-if [[ "${BENCH_PG_OPTS:-}" =~ fsync[[:space:]]*=[[:space:]]*(off|false|0) ]]; then
-  echo "bench: benchmarks run with fsync on" >&2
-  exit 2
-fi
 
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh

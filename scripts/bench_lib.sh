@@ -46,9 +46,13 @@ bench_cleanup() {
 
 # bench_start_cluster DIR DB OPTIONS: a throwaway cluster in DIR (scripts/pg.sh) with
 # durable settings (no PG_EXTRA_OPTS inherited from a test shell; OPTIONS are extra
-# server options) and database DB. Sets PG_DIR (absolute), PG_BIN and POSTMASTER;
+# server options, fsync=off refused) and database DB. Sets PG_DIR (absolute), PG_BIN and POSTMASTER;
 # exports PGDATABASE.
 bench_start_cluster() {
+  if [[ "$3" =~ fsync[[:space:]]*=[[:space:]]*(off|false|0) ]]; then
+    echo "bench: benchmarks run with fsync on" >&2
+    exit 2
+  fi
   export PG_EXTRA_OPTS="$3"
   pg_start "$1"
   PG_DIR=$(cd "$1" && pwd -P)

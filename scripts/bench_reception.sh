@@ -20,6 +20,8 @@
 #   BENCH_PART [both]            counters, display or both
 #   BENCH_POOL [8]               ACCUEIL_DATABASE_POOL_SIZE
 #   BENCH_LOG_LEVEL [warn]       ACCUEIL_LOG_LEVEL
+#   BENCH_PG_OPTS []             extra PostgreSQL options for a diagnostic run (e.g.
+#                                "-c shared_preload_libraries=pg_stat_statements"); fsync=off refused
 #   BENCH_OUT [.local/bench-results/reception-UTC-TIMESTAMP]  raw outputs
 #   BUILD_DIR [build]
 set -euo pipefail
@@ -68,7 +70,7 @@ trap 'exit 143' TERM
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd -P)
 DB=accueil_bench
-bench_start_cluster "$PG_DIR" "$DB" ""
+bench_start_cluster "$PG_DIR" "$DB" "${BENCH_PG_OPTS:-}"
 
 bench_start_server "$SERVER_BIN" "$OUT/server.log" "$PG_DIR" "$DB" "$POOL" "$LOG_LEVEL"
 # Tokens for every site: the administrator sets up, the lodge agent checks people in
