@@ -19,7 +19,7 @@ void PrepareStatements(db::Pool& pool) {
                                              Micros("create_time"), " AS create_micros");
   const std::string desk_cols =
       "id, site_id, display_name, kind, slot_minutes, capacity_per_slot, "
-      "instructions::text AS instructions";
+      "instructions::text AS instructions, arrival_grace_seconds";
   // The columns of booking.appointment_details, which the appointment
   // functions also return.
   const std::string appointment_cols =
@@ -43,12 +43,12 @@ void PrepareStatements(db::Pool& pool) {
                             "WHERE ($1 = 0 OR site_id = $1) AND id > $2 ORDER BY id LIMIT $3"));
   pool.Prepare("booking_insert_desk",
                "INSERT INTO booking.desks (site_id, display_name, kind, slot_minutes, "
-               "capacity_per_slot, instructions) VALUES ($1, $2, $3, $4, $5, $6::jsonb) "
-               "RETURNING id");
+               "capacity_per_slot, instructions, arrival_grace_seconds) "
+               "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING id");
   pool.Prepare("booking_update_desk",
                "UPDATE booking.desks SET display_name = $2, kind = $3, slot_minutes = $4, "
-               "capacity_per_slot = $5, instructions = $6::jsonb WHERE id = $1 "
-               "RETURNING site_id");
+               "capacity_per_slot = $5, instructions = $6::jsonb, arrival_grace_seconds = $7 "
+               "WHERE id = $1 RETURNING site_id");
   pool.Prepare("booking_list_ranges",
                "SELECT iso_weekday, start_minute, end_minute FROM booking.opening_ranges "
                "WHERE desk_id = $1 ORDER BY iso_weekday, start_minute");
@@ -108,7 +108,8 @@ void PrepareStatements(db::Pool& pool) {
                             "$7, $8, NULLIF($9, ''), NULLIF($10, ''), $11, $12, $13, $14, $15, "
                             "NULLIF($16, ''), booking.keys_from_hex($17), $18)"));
   // $9: seconds an arrival may come before the slot (-1: not an arrival,
-  // no window); $10: the grace period in seconds; $11: late_accepted; $12:
+  // no window); $10: the grace period in seconds (-1: the desk's,
+  // 0016_desk_arrival_grace.sql); $11: late_accepted; $12:
   // the field the window's errors name (0014_booking_reception.sql).
   pool.Prepare("booking_transition",
                absl::StrCat("SELECT ", appointment_cols,
@@ -116,14 +117,19 @@ void PrepareStatements(db::Pool& pool) {
                             "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, NULLIF($6, ''), $7, "
                             "NULLIF($8, ''), CASE WHEN $9::bigint < 0 THEN NULL "
                             "ELSE make_interval(secs => $9::bigint) END, "
-                            "make_interval(secs => $10::bigint), $11::boolean, $12)"));
+                            "make_interval(secs => CASE WHEN $10::bigint >= 0 THEN $10::bigint "
+                            "ELSE (SELECT d.arrival_grace_seconds FROM booking.appointments a "
+                            "JOIN booking.desks d ON d.id = a.desk_id WHERE a.id = $4) END), "
+                            "$11::boolean, $12)"));
   pool.Prepare("booking_rebook",
                absl::StrCat("SELECT ", appointment_cols,
                             " FROM booking.rebook_appointment("
                             "$1, decode($2, 'hex'), $3::timestamptz, $4, $5, $6, $7, $8)"));
   pool.Prepare("booking_sweep_noshows",
                "SELECT id FROM booking.sweep_noshows($1, decode($2, 'hex'), $3::timestamptz, $4, "
-               "$5::date, make_interval(secs => $6::bigint), $7) AS id");
+               "$5::date, make_interval(secs => CASE WHEN $6::bigint >= 0 THEN $6::bigint "
+               "ELSE (SELECT arrival_grace_seconds FROM booking.desks WHERE id = $4) END), $7) "
+               "AS id");
   pool.Prepare("booking_cancel_for_closure",
                "SELECT booking.cancel_for_closure($1, $2::date[], $3::timestamptz) AS cancelled");
   // The lodge's day: one site's appointments on one local day (a desk, a

@@ -295,6 +295,7 @@ absl::Status BookingService::DoCreateDesk(Call& call, const v1::CreateDeskReques
   RETURN_IF_ERROR(ValidateKind(req.desk().kind()));
   ASSIGN_OR_RETURN(int minutes, ParseSlotMinutes(req.desk().slot_duration()));
   RETURN_IF_ERROR(ValidateCapacity(req.desk().capacity_per_slot()));
+  ASSIGN_OR_RETURN(int grace, ArrivalGraceFromProto(req.desk()));
   ASSIGN_OR_RETURN(std::string instructions, InstructionsJson(req.desk().instructions()));
   RETURN_IF_ERROR(call.AuthorizeSite(site));
   absl::Time now = ctx_.clock->Now();
@@ -308,7 +309,7 @@ absl::Status BookingService::DoCreateDesk(Call& call, const v1::CreateDeskReques
                     int64_t desk =
                         tx.exec_prepared1("booking_insert_desk", site, name,
                                           KindToSql(req.desk().kind()), minutes,
-                                          req.desk().capacity_per_slot(), instructions)["id"]
+                                          req.desk().capacity_per_slot(), instructions, grace)["id"]
                             .as<int64_t>();
                     call.SetResource(absl::StrCat("desks/", desk), site);
                     AppendEvent(tx, "desk.created", absl::StrCat("desks/", desk), site, now,
@@ -339,10 +340,12 @@ absl::Status BookingService::DoUpdateDesk(Call& call, const v1::UpdateDeskReques
       current.set_capacity_per_slot(req.desk().capacity_per_slot());
     } else if (path == "instructions") {
       *current.mutable_instructions() = req.desk().instructions();
+    } else if (path == "arrival_grace") {
+      *current.mutable_arrival_grace() = req.desk().arrival_grace();
     } else {
       return InvalidField("INVALID_UPDATE_MASK", "update_mask",
                           "updatable: display_name, kind, slot_duration, "
-                          "capacity_per_slot, instructions");
+                          "capacity_per_slot, instructions, arrival_grace");
     }
   }
   ASSIGN_OR_RETURN(std::string name,
@@ -353,23 +356,24 @@ absl::Status BookingService::DoUpdateDesk(Call& call, const v1::UpdateDeskReques
   RETURN_IF_ERROR(ValidateKind(current.kind()));
   ASSIGN_OR_RETURN(int minutes, ParseSlotMinutes(current.slot_duration()));
   RETURN_IF_ERROR(ValidateCapacity(current.capacity_per_slot()));
+  ASSIGN_OR_RETURN(int grace, ArrivalGraceFromProto(current));
   ASSIGN_OR_RETURN(std::string instructions, InstructionsJson(current.instructions()));
   absl::Time now = ctx_.clock->Now();
-  ASSIGN_OR_RETURN(
-      int64_t id,
-      RunMutation(call, *ctx_.pool, ctx_.commit_signal, idem, now,
-                  [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
-                    pqxx::result r = tx.exec_prepared("booking_update_desk", desk, name,
-                                                      KindToSql(current.kind()), minutes,
-                                                      current.capacity_per_slot(), instructions);
-                    if (r.empty()) {
-                      return Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk");
-                    }
-                    AppendEvent(tx, "desk.updated", absl::StrCat("desks/", desk),
-                                r[0]["site_id"].as<int64_t>(), now,
-                                absl::StrCat("{\"desk\":", desk, "}"));
-                    return desk;
-                  }));
+  ASSIGN_OR_RETURN(int64_t id,
+                   RunMutation(call, *ctx_.pool, ctx_.commit_signal, idem, now,
+                               [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+                                 pqxx::result r = tx.exec_prepared(
+                                     "booking_update_desk", desk, name, KindToSql(current.kind()),
+                                     minutes, current.capacity_per_slot(), instructions, grace);
+                                 if (r.empty()) {
+                                   return Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND",
+                                                "no such desk");
+                                 }
+                                 AppendEvent(tx, "desk.updated", absl::StrCat("desks/", desk),
+                                             r[0]["site_id"].as<int64_t>(), now,
+                                             absl::StrCat("{\"desk\":", desk, "}"));
+                                 return desk;
+                               }));
   return GetDesk(id, out);
 }
 

@@ -104,9 +104,19 @@ absl::StatusOr<absl::CivilDay> DayFromProto(const google::type::Date& date,
   return day;
 }
 
+absl::StatusOr<int> ArrivalGraceFromProto(const v1::Desk& desk) {
+  if (!desk.has_arrival_grace()) return 15 * 60;
+  const google::protobuf::Duration& g = desk.arrival_grace();
+  if (g.nanos() != 0 || g.seconds() < 0 || g.seconds() > 2 * 3600 || g.seconds() % 60 != 0) {
+    return InvalidField("INVALID_GRACE_PERIOD", "desk.arrival_grace",
+                        "whole minutes between 0 and 2 hours");
+  }
+  return static_cast<int>(g.seconds());
+}
+
 absl::StatusOr<absl::Duration> GracePeriodFromProto(const google::protobuf::Duration* grace,
                                                     std::string_view field) {
-  if (grace == nullptr) return absl::Minutes(15);
+  if (grace == nullptr) return kDesksGrace;
   if (grace->nanos() != 0 || grace->seconds() < 0 || grace->seconds() > 24 * 3600) {
     return InvalidField("INVALID_GRACE_PERIOD", field, "whole seconds between 0 and 24 hours");
   }
@@ -142,6 +152,7 @@ absl::Status DeskFromRow(const pqxx::row& row, v1::Desk* out) {
   out->set_kind(KindFromSql(row["kind"].as<std::string>()));
   out->mutable_slot_duration()->set_seconds(int64_t{row["slot_minutes"].as<int>()} * 60);
   out->set_capacity_per_slot(row["capacity_per_slot"].as<int>());
+  out->mutable_arrival_grace()->set_seconds(row["arrival_grace_seconds"].as<int64_t>());
   nlohmann::json list =
       nlohmann::json::parse(row["instructions"].as<std::string>(), nullptr, false);
   if (!list.is_array()) {

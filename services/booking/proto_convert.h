@@ -35,11 +35,20 @@ v1::AppointmentStatus StatusFromSql(const std::string& status);
 // INVALID_DATE on `field`.
 absl::StatusOr<absl::CivilDay> DayFromProto(const google::type::Date& date, std::string_view field);
 
-// GracePeriodFromProto: a grace period after a slot (null: unset, 15
-// minutes), whole seconds from 0 to 24 hours; else INVALID_ARGUMENT
-// INVALID_GRACE_PERIOD on `field`.
+// kDesksGrace: "the desk's own grace period" (Desk.arrival_grace), which
+// the SQL statements read when they are given this negative value.
+inline constexpr absl::Duration kDesksGrace = absl::Seconds(-1);
+
+// GracePeriodFromProto: a grace period after a slot (null: unset, the
+// desk's: kDesksGrace), whole seconds from 0 to 24 hours; else
+// INVALID_ARGUMENT INVALID_GRACE_PERIOD on `field`.
 absl::StatusOr<absl::Duration> GracePeriodFromProto(const google::protobuf::Duration* grace,
                                                     std::string_view field);
+
+// ArrivalGraceFromProto: a desk's grace period (Desk.arrival_grace): unset
+// is 15 minutes; whole minutes from 0 to 2 hours; else INVALID_ARGUMENT
+// INVALID_GRACE_PERIOD on desk.arrival_grace. Returns seconds.
+absl::StatusOr<int> ArrivalGraceFromProto(const v1::Desk& desk);
 
 void SiteFromRow(const pqxx::row& row, v1::Site* out);
 absl::Status DeskFromRow(const pqxx::row& row, v1::Desk* out);

@@ -294,5 +294,32 @@ TEST(Visit, LeavingTheWaitingRoomEndsTheVisitAndTheAppointment) {
                        grpc::StatusCode::FAILED_PRECONDITION, "ILLEGAL_VISIT_TRANSITION", "visit"));
 }
 
+TEST(Visit, TheDesksGracePeriodDecidesWhoIsLate) {
+  ReceptionWorld world(2);
+  // 20 minutes after the 09:00 slot: late under the default 15 minutes.
+  world.booking.clock().Set(kJune2Opening + absl::Minutes(20));
+  rv1::Visit visit;
+  EXPECT_TRUE(RpcFails(world.CheckIn(world.appointments[0].reference(), &visit),
+                       grpc::StatusCode::FAILED_PRECONDITION, "ARRIVAL_LATE", "reference"));
+  // The administrator gives the desk 30 minutes.
+  v1::UpdateDeskRequest update;
+  update.mutable_desk()->set_name(world.desk.desk.name());
+  update.mutable_desk()->mutable_arrival_grace()->set_seconds(30 * 60);
+  update.mutable_update_mask()->add_paths("arrival_grace");
+  v1::Desk desk;
+  ASSERT_TRUE(RpcOk(world.booking.Call(&v1::BookingService::Stub::UpdateDesk, update, &desk)));
+  EXPECT_EQ(desk.arrival_grace().seconds(), 30 * 60);
+  ASSERT_TRUE(RpcOk(world.CheckIn(world.appointments[0].reference(), &visit)));
+  EXPECT_FALSE(visit.late());
+  // Not a whole number of minutes, or beyond 2 hours: refused, nothing changes.
+  update.mutable_desk()->mutable_arrival_grace()->set_seconds(3 * 3600);
+  EXPECT_TRUE(RpcFails(world.booking.Call(&v1::BookingService::Stub::UpdateDesk, update, &desk),
+                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_GRACE_PERIOD",
+                       "desk.arrival_grace"));
+  EXPECT_EQ(world.booking.QueryInt("SELECT arrival_grace_seconds FROM booking.desks WHERE id = " +
+                                   std::to_string(IdOf(world.desk.desk.name()))),
+            30 * 60);
+}
+
 }  // namespace
 }  // namespace accueil::testing
