@@ -334,6 +334,7 @@ absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentR
     ASSIGN_OR_RETURN(site, input::ParseResourceId(req.site(), "sites", "site"));
   }
   int64_t id = 0;
+  v1::Appointment current;
   if (!req.check_in_token().empty()) {
     ASSIGN_OR_RETURN(CheckIn token, VerifyCheckInToken(*ctx_.secrets, req.check_in_token()));
     int version = 0;
@@ -343,17 +344,15 @@ absl::Status BookingService::DoCheckIn(Call& call, const v1::CheckInAppointmentR
                           "this check-in code was replaced; use the new one or see an agent");
     }
     id = token.appointment_id;
+    RETURN_IF_ERROR(LoadAppointment(id, "", &current, nullptr));
   } else {
     // The reference the person quotes at the lodge (the reception service,
     // for a lodge agent).
     ASSIGN_OR_RETURN(std::string reference, input::ParseReference(req.reference(), "reference"));
-    v1::Appointment found;
-    RETURN_IF_ERROR(LoadAppointment(0, reference, &found, nullptr));
-    ASSIGN_OR_RETURN(id, input::ParseResourceId(found.name(), "appointments", "reference"));
+    RETURN_IF_ERROR(LoadAppointment(0, reference, &current, nullptr));
+    ASSIGN_OR_RETURN(id, input::ParseResourceId(current.name(), "appointments", "reference"));
     RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
   }
-  v1::Appointment current;
-  RETURN_IF_ERROR(LoadAppointment(id, "", &current, nullptr));
   if (site != 0 && current.site() != req.site()) {
     // The lodge of another site: refused before anything moves.
     return WithField(Error(absl::StatusCode::kFailedPrecondition, "APPOINTMENT_OTHER_SITE",

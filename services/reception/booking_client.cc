@@ -96,7 +96,7 @@ absl::StatusOr<bv1::Appointment> BookingClient::Move(const Call& call, Transitio
       return Invoke<bv1::TransitionAppointmentRequest, bv1::Appointment>(
           *stub, call, "complete", &bv1::BookingService::Stub::CompleteAppointment, request);
   }
-  return absl::InternalError("unknown transition");
+  return Error(absl::StatusCode::kInternal, "UNKNOWN_TRANSITION", "no such booking transition");
 }
 
 absl::StatusOr<bv1::Appointment> BookingClient::MarkNotServed(const Call& call, int64_t appointment,

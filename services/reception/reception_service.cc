@@ -148,15 +148,26 @@ absl::StatusOr<absl::CivilDay> ReceptionService::Today(const Call& call, int64_t
   return absl::ToCivilDay(ctx_.clock->Now(), zone);
 }
 
+absl::Status ReceptionService::DesksOfSite(const Call& call, int64_t site,
+                                           const std::vector<int64_t>& desks,
+                                           const std::function<std::string(size_t)>& field) {
+  // One call to booking for them all.
+  ASSIGN_OR_RETURN(booking::v1::ListDesksResponse known, booking_.Desks(call, site));
+  for (size_t i = 0; i < desks.size(); ++i) {
+    const std::string name = Name("desks", desks[i]);
+    if (std::none_of(known.desks().begin(), known.desks().end(),
+                     [&](const booking::v1::Desk& d) { return d.name() == name; })) {
+      return WithField(
+          Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk at this site"),
+          field(i));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReceptionService::DeskOfSite(const Call& call, int64_t site, int64_t desk,
                                           std::string_view field) {
-  ASSIGN_OR_RETURN(booking::v1::ListDesksResponse desks, booking_.Desks(call, site));
-  const std::string name = Name("desks", desk);
-  for (const booking::v1::Desk& d : desks.desks()) {
-    if (d.name() == name) return absl::OkStatus();
-  }
-  return WithField(
-      Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk at this site"), field);
+  return DesksOfSite(call, site, {desk}, [&](size_t) { return std::string(field); });
 }
 
 absl::Status ReceptionService::LoadSettings(int64_t site, int64_t desk, v1::DeskSettings* out) {
@@ -247,6 +258,33 @@ void Publish(pqxx::transaction_base& tx, int64_t id, const std::string& type, ab
                            {"counter", r["counter_display_name"].as<std::string>()},
                            {"call_count", r["call_count"].as<int>()}};
   tx.exec_prepared("reception_queue_changed", site, change.dump());
+}
+
+struct Ticket {
+  int number;
+  std::string text;  // "A-042"
+};
+
+// NextTicket opens the desk's reception day if needed and takes its next
+// ticket, under the prefix of `settings` (a reception.desk_settings_of
+// row); FAILED_PRECONDITION DAY_CLOSED once the day is closed.
+absl::StatusOr<Ticket> NextTicket(pqxx::transaction_base& tx, const pqxx::row& settings,
+                                  int64_t site, int64_t desk, absl::CivilDay day, absl::Time now) {
+  tx.exec_prepared("reception_open_day", desk, SqlDate(day), site, db::SqlTime(now));
+  pqxx::result n = tx.exec_prepared("reception_next_ticket", desk, SqlDate(day));
+  if (n.empty()) {
+    return Error(absl::StatusCode::kFailedPrecondition, "DAY_CLOSED",
+                 "reception is closed for the day at this desk");
+  }
+  const int number = n[0][0].as<int>();
+  return Ticket{number,
+                absl::StrFormat("%s-%03d", settings["ticket_prefix"].as<std::string>(), number)};
+}
+
+// The person is called first where the desk enables it (priority_first).
+bool HasPriorityNeed(const booking::v1::Appointment& a) {
+  return a.accessibility().need() != booking::v1::ACCESSIBILITY_NEED_UNSPECIFIED &&
+         a.accessibility().need() != booking::v1::NONE;
 }
 
 }  // namespace
@@ -343,13 +381,10 @@ grpc::Status ReceptionService::CreateCounter(grpc::ServerContext* context,
           if (std::find(desks.begin(), desks.end(), d) == desks.end()) desks.push_back(d);
         }
         RETURN_IF_ERROR(call.AuthorizeSite(site));
-        for (size_t i = 0; i < desks.size(); ++i) {
-          RETURN_IF_ERROR(DeskOfSite(call, site, desks[i], absl::StrCat("counter.desks[", i, "]")));
-        }
+        RETURN_IF_ERROR(DesksOfSite(
+            call, site, desks, [](size_t i) { return absl::StrCat("counter.desks[", i, "]"); }));
         const absl::Time now = ctx_.clock->Now();
-        std::string array = "{";
-        for (size_t i = 0; i < desks.size(); ++i) absl::StrAppend(&array, i ? "," : "", desks[i]);
-        array += "}";
+        const std::string array = SqlArray(desks);
         ASSIGN_OR_RETURN(
             int64_t id,
             RunMutation(
@@ -430,9 +465,7 @@ grpc::Status ReceptionService::OpenCounter(grpc::ServerContext* context,
         if (!wanted.empty()) desks = wanted;
         ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
         const absl::Time now = ctx_.clock->Now();
-        std::string array = "{";
-        for (size_t i = 0; i < desks.size(); ++i) absl::StrAppend(&array, i ? "," : "", desks[i]);
-        array += "}";
+        const std::string array = SqlArray(desks);
         RETURN_IF_ERROR(
             RunMutation(
                 call, *ctx_.pool, ctx_.commit_signal, kModule, idem, now,
@@ -536,15 +569,7 @@ absl::StatusOr<int64_t> ReceptionService::IssueTicket(Call& call, const Idempote
           pqxx::result existing = tx.exec_prepared("reception_visit_of_appointment", appointment);
           if (!existing.empty()) return existing[0][0].as<int64_t>();
         }
-        tx.exec_prepared("reception_open_day", desk, SqlDate(day), site, db::SqlTime(now));
-        pqxx::result n = tx.exec_prepared("reception_next_ticket", desk, SqlDate(day));
-        if (n.empty()) {
-          return Error(absl::StatusCode::kFailedPrecondition, "DAY_CLOSED",
-                       "reception is closed for the day at this desk");
-        }
-        const int number = n[0][0].as<int>();
-        const std::string ticket =
-            absl::StrFormat("%s-%03d", settings["ticket_prefix"].as<std::string>(), number);
+        ASSIGN_OR_RETURN(Ticket ticket, NextTicket(tx, settings, site, desk, day, now));
         pqxx::result v = tx.exec_params(
             "INSERT INTO reception.visits (site_id, desk_id, local_date, ticket_number, ticket, "
             "kind, appointment_id, status, priority, late, arrival_time, due_time, update_time) "
@@ -553,8 +578,9 @@ absl::StatusOr<int64_t> ReceptionService::IssueTicket(Call& call, const Idempote
             // A check-in and the day worker's repair at the same instant:
             // the first visit stays (the other's ticket number is unused).
             "ON CONFLICT (appointment_id) WHERE appointment_id IS NOT NULL DO NOTHING RETURNING id",
-            site, desk, SqlDate(day), number, ticket, appointment != 0 ? "appointment" : "walk_in",
-            appointment, priority && settings["priority_first"].as<bool>(), late, db::SqlTime(now),
+            site, desk, SqlDate(day), ticket.number, ticket.text,
+            appointment != 0 ? "appointment" : "walk_in", appointment,
+            priority && settings["priority_first"].as<bool>(), late, db::SqlTime(now),
             db::SqlTime(due));
         if (v.empty()) {
           return tx.exec_prepared1("reception_visit_of_appointment", appointment)[0].as<int64_t>();
@@ -617,12 +643,10 @@ grpc::Status ReceptionService::CheckInVisitor(grpc::ServerContext* context,
                          input::ParseResourceId(appointment->name(), "appointments", "name"));
         ASSIGN_OR_RETURN(int64_t desk,
                          input::ParseResourceId(appointment->desk(), "desks", "desk"));
-        const bool priority =
-            appointment->accessibility().need() != booking::v1::ACCESSIBILITY_NEED_UNSPECIFIED &&
-            appointment->accessibility().need() != booking::v1::NONE;
         ASSIGN_OR_RETURN(int64_t id,
-                         IssueTicket(call, idem, site, desk, today, appointment_id, priority,
-                                     req->late_accepted(), FromProto(appointment->start_time())));
+                         IssueTicket(call, idem, site, desk, today, appointment_id,
+                                     HasPriorityNeed(*appointment), req->late_accepted(),
+                                     FromProto(appointment->start_time())));
         call.SetResource(Name("visits", id), site);
         return LoadVisit(id, resp);
       });
@@ -966,14 +990,7 @@ grpc::Status ReceptionService::TransferVisitor(grpc::ServerContext* context,
                 [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
                   pqxx::row settings =
                       tx.exec_prepared1("reception_settings_of", desk, site, db::SqlTime(now));
-                  tx.exec_prepared("reception_open_day", desk, SqlDate(today), site,
-                                   db::SqlTime(now));
-                  pqxx::result n = tx.exec_prepared("reception_next_ticket", desk, SqlDate(today));
-                  if (n.empty()) {
-                    return Error(absl::StatusCode::kFailedPrecondition, "DAY_CLOSED",
-                                 "reception is closed for the day at that desk");
-                  }
-                  const int number = n[0][0].as<int>();
+                  ASSIGN_OR_RETURN(Ticket ticket, NextTicket(tx, settings, site, desk, today, now));
                   // The person keeps their place (arrival and due time) in
                   // the new queue, under the new desk's ticket.
                   pqxx::result r = tx.exec_params(
@@ -981,10 +998,7 @@ grpc::Status ReceptionService::TransferVisitor(grpc::ServerContext* context,
                       "ticket_number = $4, ticket = $5, status = 'waiting', counter_id = NULL, "
                       "call_count = 0, called_time = NULL, update_time = $6::timestamptz "
                       "WHERE id = $1 AND status IN ('waiting', 'called') RETURNING id",
-                      id, desk, SqlDate(today), number,
-                      absl::StrFormat("%s-%03d", settings["ticket_prefix"].as<std::string>(),
-                                      number),
-                      db::SqlTime(now));
+                      id, desk, SqlDate(today), ticket.number, ticket.text, db::SqlTime(now));
                   if (r.empty()) return IllegalVisitTransition("be transferred");
                   Publish(tx, id, "visit.transferred", zone, now);
                   return id;
@@ -1083,9 +1097,7 @@ absl::StatusOr<v1::CloseDayResponse> ReceptionService::CloseDeskDays(Call& call,
                                                                      std::vector<int64_t> desks,
                                                                      bool automatic, bool send_away,
                                                                      const std::string& parent_id) {
-  std::string desk_list = "{";
-  for (size_t i = 0; i < desks.size(); ++i) absl::StrAppend(&desk_list, i ? "," : "", desks[i]);
-  desk_list += "}";
+  const std::string desk_list = SqlArray(desks);
   struct Remaining {
     int64_t id;
     std::string status;
@@ -1216,10 +1228,8 @@ absl::StatusOr<int> ReceptionService::RepairArrivals(Call& call, int64_t site, i
     }));
     if (has_visit) continue;
     const std::string id = DerivedRequestId(parent_id, absl::StrCat("repair-", appointment));
-    const bool priority = a.accessibility().need() != booking::v1::ACCESSIBILITY_NEED_UNSPECIFIED &&
-                          a.accessibility().need() != booking::v1::NONE;
     RETURN_IF_ERROR(IssueTicket(call, Idempotency{id, id.substr(2)}, site, desk, day, appointment,
-                                priority, /*late=*/false, FromProto(a.start_time()))
+                                HasPriorityNeed(a), /*late=*/false, FromProto(a.start_time()))
                         .status());
     ++repaired;
   }

@@ -13,6 +13,10 @@
 // which feeds WatchQueue on every replica.
 #pragma once
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "accueil/reception/v1/reception.grpc.pb.h"
 #include "services/common/idempotency.h"
 #include "services/common/server.h"
@@ -86,6 +90,9 @@ class ReceptionService final
   // The desk must be one of the site's (booking's desks): NOT_FOUND
   // DESK_NOT_FOUND on `field` otherwise.
   absl::Status DeskOfSite(const Call& call, int64_t site, int64_t desk, std::string_view field);
+  // DesksOfSite: the same for several, `field(i)` naming the i-th.
+  absl::Status DesksOfSite(const Call& call, int64_t site, const std::vector<int64_t>& desks,
+                           const std::function<std::string(size_t)>& field);
   // Settings (created with the defaults on first use).
   absl::Status LoadSettings(int64_t site, int64_t desk, v1::DeskSettings* out);
   absl::Status LoadCounter(int64_t id, absl::CivilDay today, v1::Counter* out);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "services/common/proto_time.h"
 
@@ -44,6 +45,10 @@ int64_t IdOf(const std::string& name) {
 }
 
 std::string SqlDate(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+std::string SqlArray(const std::vector<int64_t>& ids) {
+  return absl::StrCat("{", absl::StrJoin(ids, ","), "}");
+}
 
 void SetTime(const pqxx::field& f, google::protobuf::Timestamp* out) {
   if (!f.is_null()) *out = ToProto(absl::FromUnixMicros(f.as<int64_t>()));

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -22,6 +23,8 @@ std::string Name(absl::string_view collection, int64_t id);
 // The id of "desks/12" (0 when not a name).
 int64_t IdOf(const std::string& name);
 std::string SqlDate(absl::CivilDay day);
+// SqlArray: ids as a `$n::bigint[]` parameter ("{1,2}").
+std::string SqlArray(const std::vector<int64_t>& ids);
 // SetTime sets `out` from a column of microseconds since the epoch, unless
 // it is NULL.
 void SetTime(const pqxx::field& f, google::protobuf::Timestamp* out);
