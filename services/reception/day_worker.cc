@@ -91,13 +91,15 @@ bool DayWorker::Pass() {
                                          {"code", CodeName(s.code())},
                                          {"reason", ErrorReason(s)}});
     }
-    // Done (or failed): the lease goes, so the next pass looks again.
+    // Done (or failed): the lease goes, so the next pass looks again; only
+    // ours, in case it ran out and another replica holds the day now.
     (void)ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::nontransaction tx(c);
       tx.exec_params(
           "UPDATE reception.desk_days SET lease_until = NULL WHERE desk_id = $1 "
-          "AND local_date = $2::date",
-          d.desk, SqlDate(d.day));
+          "AND local_date = $2::date AND lease_until = $3::timestamptz + $4::interval",
+          d.desk, SqlDate(d.day), db::SqlTime(now),
+          absl::StrCat(absl::ToInt64Seconds(kLease), " seconds"));
       return absl::OkStatus();
     });
   }

@@ -1,9 +1,11 @@
 // The reception day against a real PostgreSQL: the day worker's no-shows
-// (only where reception was open, exactly once across a restart), its
+// (only where reception was open, exactly once across a restart and across
+// two replicas, the other taking over when one stops), its
 // automatic closing, the manual closing, sending away and rebooking at
 // closing, and the repair of a check-in whose second half failed.
 #include <gtest/gtest.h>
 
+#include "services/common/db.h"
 #include "services/common/retention.h"
 #include "tests/reception/reception_fixture.h"
 
@@ -53,6 +55,51 @@ TEST(ReceptionDay, NoShowsAreMarkedOnceAndOnlyAtDesksWhereReceptionWasOpen) {
                 world.appointments[0].name(), "'")),
             1);
   EXPECT_EQ(world.AppointmentStatus(elsewhere), "booked");
+}
+
+TEST(ReceptionDay, TwoReplicasMarkEachNoShowOnceAndOneTakesOverWhenTheOtherStops) {
+  ReceptionWorld world(4);
+  TestServer& server = world.booking.server();
+  const int replica = server.StartReplica();
+  // Reception opens through the replica: person 4 (10:30) checks in there.
+  auto replica_lodge = rv1::ReceptionService::NewStub(
+      server.ReplicaChannel(replica, server.Token("lodge-2", {{access::v1::LODGE_AGENT, 0}})));
+  world.booking.clock().Set(June2At(10, 0));
+  rv1::CheckInVisitorRequest checkin;
+  checkin.set_reference(world.appointments[3].reference());
+  checkin.set_site(world.desk.site.name());
+  rv1::Visit visit;
+  ASSERT_TRUE(
+      RpcOk(CallOn(*replica_lodge, &rv1::ReceptionService::Stub::CheckInVisitor, checkin, &visit)));
+  auto noshows = [&](const v1::Appointment& a) {
+    return world.booking.QueryInt(absl::StrCat(
+        "SELECT count(*) FROM events.log WHERE type = 'appointment.noshow' AND subject = '",
+        a.name(), "'"));
+  };
+  // Both replicas' day workers pass over the same desk and day (every 5 s):
+  // person 1 is marked once, person 2 (09:30-10:00, in its grace) not yet.
+  ASSERT_TRUE(
+      WaitUntil([&] { return world.AppointmentStatus(world.appointments[0]) == "noshow"; }));
+  absl::SleepFor(absl::Seconds(11));  // two more passes of each
+  EXPECT_EQ(noshows(world.appointments[0]), 1);
+  EXPECT_EQ(world.AppointmentStatus(world.appointments[1]), "booked");
+  // The replica is killed in the middle of a pass: the desk's day stays
+  // leased to it (a minute of the clock). The first one waits out the lease,
+  // then takes over: person 2, once.
+  server.StopReplica(replica);
+  world.booking.Query(
+      absl::StrCat("UPDATE reception.desk_days SET lease_until = '", db::SqlTime(June2At(10, 21)),
+                   "' WHERE desk_id = ", IdOf(world.desk.desk.name()), " RETURNING 1"));
+  world.booking.clock().Set(June2At(10, 20));
+  absl::SleepFor(absl::Seconds(6));  // a pass of the first replica
+  EXPECT_EQ(world.AppointmentStatus(world.appointments[1]), "booked");
+  world.booking.clock().Set(June2At(10, 22));
+  ASSERT_TRUE(
+      WaitUntil([&] { return world.AppointmentStatus(world.appointments[1]) == "noshow"; }));
+  EXPECT_EQ(noshows(world.appointments[1]), 1);
+  EXPECT_EQ(noshows(world.appointments[0]), 1);
+  EXPECT_EQ(world.AppointmentStatus(world.appointments[2]), "booked");  // 10:00-10:30
+  EXPECT_EQ(world.AppointmentStatus(world.appointments[3]), "arrived");
 }
 
 TEST(ReceptionDay, AtClosingTimeTheDayClosesByItselfAndNobodyIsLeftDangling) {

@@ -1,7 +1,7 @@
 // WatchQueue against a real PostgreSQL: the state first, then every change
-// numbered and in order to every watcher; a watcher reconnecting starts from
-// the state again; a lost notification connection resends the state; kiosk
-// and display devices watch with device tokens, and a revoked one is cut off.
+// numbered and in order to every watcher, on either of two replicas; a watcher reconnecting starts
+// from the state again; a lost notification connection resends the state; kiosk and display devices
+// watch with device tokens, and a revoked one is cut off.
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -96,8 +96,13 @@ std::vector<std::string> Calls(const std::vector<rv1::QueueUpdate>& updates) {
   return ::testing::AssertionSuccess();
 }
 
-TEST(QueueWatch, TwoWatchersReceiveTheStateThenEveryCallInOrder) {
+TEST(QueueWatch, WatchersOnTwoReplicasReceiveTheStateThenEveryCallInOrder) {
   ReceptionWorld world;
+  // A second replica of the server on the same database: its watchers learn
+  // the changes by NOTIFY, as those of the replica taking the calls do.
+  const int replica = world.booking.server().StartReplica();
+  auto replica_lodge = rv1::ReceptionService::NewStub(world.booking.server().ReplicaChannel(
+      replica, world.booking.server().Token("lodge-2", {{access::v1::LODGE_AGENT, 0}})));
   for (int i = 0; i < 3; ++i) {
     rv1::Visit v;
     ASSERT_TRUE(RpcOk(world.CheckIn(world.appointments[i].reference(), &v)));
@@ -106,8 +111,11 @@ TEST(QueueWatch, TwoWatchersReceiveTheStateThenEveryCallInOrder) {
   ASSERT_TRUE(RpcOk(world.OpenCounter("Guichet 1", &counter)));
   Watcher display(world.lodge(), world.desk.site.name());
   Watcher lodge(world.lodge(), world.desk.site.name());
+  Watcher elsewhere(*replica_lodge, world.desk.site.name());
   ASSERT_TRUE(display.WaitForCount(1));
   ASSERT_TRUE(lodge.WaitForCount(1));
+  ASSERT_TRUE(elsewhere.WaitForCount(1));
+  EXPECT_EQ(elsewhere.updates()[0].state().visits_size(), 3);
   const rv1::QueueUpdate first = display.updates()[0];
   ASSERT_TRUE(first.has_state());
   EXPECT_EQ(first.state().visits_size(), 3);
@@ -123,7 +131,7 @@ TEST(QueueWatch, TwoWatchersReceiveTheStateThenEveryCallInOrder) {
   }
   const std::vector<std::string> expected = {"A-001 -> Guichet 1", "A-002 -> Guichet 1",
                                              "A-003 -> Guichet 1"};
-  for (Watcher* w : {&display, &lodge}) {
+  for (Watcher* w : {&display, &lodge, &elsewhere}) {
     // 3 x (called, started, finished) after the state.
     ASSERT_TRUE(w->WaitForCount(10));
     std::vector<rv1::QueueUpdate> got = w->updates();
@@ -134,6 +142,8 @@ TEST(QueueWatch, TwoWatchersReceiveTheStateThenEveryCallInOrder) {
     ASSERT_EQ(last.desks_size(), 1);
     EXPECT_EQ(last.desks(0).waiting(), 0);
   }
+  // One numbering per site, whichever replica a watcher is on.
+  EXPECT_EQ(elsewhere.updates().back().sequence(), display.updates().back().sequence());
 }
 
 TEST(QueueWatch, AWatcherReconnectingStartsFromTheState) {

@@ -51,6 +51,17 @@ class BearerFactory : public grpc::experimental::ClientInterceptorFactoryInterfa
   std::string token_;
 };
 
+// ChannelTo: a channel to `address` whose calls carry the bearer token.
+std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address, const std::string& token) {
+  if (token.empty()) {
+    return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  }
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> f;
+  f.push_back(std::make_unique<BearerFactory>(token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      address, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(f));
+}
+
 }  // namespace
 
 std::unique_ptr<TestServer> TestServer::Start(absl::Time now, int pool_size) {
@@ -74,7 +85,9 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
   return s;
 }
 
-void TestServer::StartServices() {
+void TestServer::StartServices() { host_ = MakeHost(); }
+
+std::unique_ptr<Host> TestServer::MakeHost() {
   // The configuration a deployment would have, but for what the test
   // controls: its clock, its identity provider, its limits and transport.
   ServerConfig config;
@@ -102,7 +115,7 @@ void TestServer::StartServices() {
   absl::StatusOr<std::unique_ptr<Host>> started =
       Host::Start(config, std::move(modules), secrets_, std::move(host));
   Check(started.status(), "host");
-  host_ = std::move(*started);
+  return std::move(*started);
 }
 
 void AwaitAudit(const TestDatabase& database) {
@@ -117,8 +130,21 @@ void AwaitAudit(const TestDatabase& database) {
 }
 
 void TestServer::StopServices() {
+  for (int i = 0; i < static_cast<int>(replicas_.size()); ++i) StopReplica(i);
   host_->Shutdown(absl::Seconds(1));
   host_.reset();
+}
+
+int TestServer::StartReplica() {
+  replicas_.push_back(MakeHost());
+  return static_cast<int>(replicas_.size()) - 1;
+}
+
+void TestServer::StopReplica(int replica) {
+  std::unique_ptr<Host>& host = replicas_.at(replica);
+  if (host == nullptr) return;
+  host->Shutdown(absl::Seconds(1));
+  host.reset();
 }
 
 void TestServer::Restart(Secrets secrets) {
@@ -167,13 +193,12 @@ std::string TestServer::ServiceToken() {
 }
 
 std::shared_ptr<grpc::Channel> TestServer::Channel(const std::string& token) const {
-  if (token.empty()) {
-    return grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
-  }
-  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> f;
-  f.push_back(std::make_unique<BearerFactory>(token));
-  return grpc::experimental::CreateCustomChannelWithInterceptors(
-      address(), grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(f));
+  return ChannelTo(address(), token);
+}
+
+std::shared_ptr<grpc::Channel> TestServer::ReplicaChannel(int replica,
+                                                          const std::string& token) const {
+  return ChannelTo(absl::StrCat("127.0.0.1:", replicas_.at(replica)->port()), token);
 }
 
 std::unique_ptr<booking::v1::BookingService::Stub> TestServer::BookingStub(

@@ -100,6 +100,14 @@ class TestServer {
   // does; address() changes.
   void Restart(Secrets secrets);
 
+  // StartReplica starts a second host of every module on the same database,
+  // clock, secrets and identity provider, as another replica of a
+  // deployment; ReplicaChannel reaches it. It stops by StopReplica or with
+  // the server. Returns the replica's number.
+  int StartReplica();
+  std::shared_ptr<grpc::Channel> ReplicaChannel(int replica, const std::string& token = "") const;
+  void StopReplica(int replica);
+
   // The host's pool (metrics tests hold its connections).
   db::Pool& pool() { return host_->pool(); }
 
@@ -119,6 +127,7 @@ class TestServer {
 
  private:
   TestServer(absl::Time now, Secrets secrets) : clock_(now), secrets_(std::move(secrets)) {}
+  std::unique_ptr<Host> MakeHost();
   void StartServices();
   void StopServices();
   TestServerOptions options_;
@@ -128,6 +137,7 @@ class TestServer {
   auth::StaticKeys keys_;
   std::unique_ptr<TestDatabase> database_;
   std::unique_ptr<Host> host_;
+  std::vector<std::unique_ptr<Host>> replicas_;
 };
 
 }  // namespace accueil::testing
