@@ -47,6 +47,15 @@ Consumer::Consumer(std::string name, db::Pool* pool, const Clock* clock, Handler
       options_(options),
       after_commit_(std::move(after_commit)) {}
 
+Consumer::Consumer(std::string name, db::Pool* pool, const Clock* clock, BatchHandler handler,
+                   ConsumerOptions options, std::function<void()> after_commit)
+    : name_(std::move(name)),
+      pool_(pool),
+      clock_(clock),
+      batch_handler_(std::move(handler)),
+      options_(options),
+      after_commit_(std::move(after_commit)) {}
+
 Consumer::~Consumer() { Stop(); }
 
 void Consumer::Start() {
@@ -187,14 +196,22 @@ absl::StatusOr<Consumer::BatchResult> Consumer::Batch() {
     BatchResult r;
     r.more = static_cast<int>(batch.size()) == options_.batch_size;
     Cursor to = from;
-    for (const Event& e : batch) {
-      if (r.applied > 0 && absl::Now() >= deadline) {
-        r.more = true;
-        break;
+    if (batch_handler_) {
+      if (!batch.empty()) {
+        RETURN_IF_ERROR(batch_handler_(tx, batch));
+        to = batch.back().cursor();
+        r.applied = static_cast<int>(batch.size());
       }
-      RETURN_IF_ERROR(handler_(tx, e));
-      to = e.cursor();
-      ++r.applied;
+    } else {
+      for (const Event& e : batch) {
+        if (r.applied > 0 && absl::Now() >= deadline) {
+          r.more = true;
+          break;
+        }
+        RETURN_IF_ERROR(handler_(tx, e));
+        to = e.cursor();
+        ++r.applied;
+      }
     }
     if (r.applied > 0 && !AdvanceCursor(tx, name_, from, to, clock_->Now())) {
       cursor_.reset();  // read it again on the next batch

@@ -677,8 +677,9 @@ grpc::Status ReceptionService::RegisterWalkIn(grpc::ServerContext* context,
         RETURN_IF_ERROR(call.AuthorizeSite(site));
         call.SetResource(req->site(), site);
         if (desk != 0) RETURN_IF_ERROR(DeskOfSite(call, site, desk, "desk"));
-        ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
+        ASSIGN_OR_RETURN(absl::TimeZone zone, booking_.SiteZone(call, site));
         const absl::Time now = ctx_.clock->Now();
+        const absl::CivilDay today = absl::ToCivilDay(now, zone);
         int64_t visit = 0;
         if (req->outcome() == v1::SERVED_TODAY) {
           ASSIGN_OR_RETURN(
@@ -701,8 +702,10 @@ grpc::Status ReceptionService::RegisterWalkIn(grpc::ServerContext* context,
                             site, desk, SqlDate(today), reason, outcome, visit, db::SqlTime(now))[0]
                           .as<int64_t>();
                   // The reason stays out of the event: free text.
-                  nlohmann::json payload = {
-                      {"walk_in", id}, {"outcome", outcome}, {"local_date", SqlDate(today)}};
+                  nlohmann::json payload = {{"walk_in", id},
+                                            {"outcome", outcome},
+                                            {"local_date", SqlDate(today)},
+                                            {"time_zone", zone.name()}};
                   if (desk != 0) payload["desk"] = desk;
                   if (visit != 0) payload["visit"] = visit;
                   tx.exec_prepared("reception_append_event", "walk_in.registered",

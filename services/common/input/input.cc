@@ -385,6 +385,26 @@ absl::StatusOr<int> ParseTimeOfDay(std::string_view raw, std::string_view field)
   return hours * 60 + minutes;
 }
 
+absl::StatusOr<absl::CivilMonth> ParseMonth(std::string_view raw, std::string_view field) {
+  auto digits = [&](size_t from, size_t n) {
+    int v = 0;
+    for (size_t i = from; i < from + n; ++i) {
+      if (raw[i] < '0' || raw[i] > '9') return -1;
+      v = v * 10 + (raw[i] - '0');
+    }
+    return v;
+  };
+  if (raw.size() != 7 || raw[4] != '-') {
+    return InvalidField("INVALID_MONTH", field, "a month YYYY-MM");
+  }
+  const int year = digits(0, 4);
+  const int month = digits(5, 2);
+  if (year < 2000 || year > 2199 || month < 1 || month > 12) {
+    return InvalidField("INVALID_MONTH", field, "a month from 2000-01 to 2199-12");
+  }
+  return absl::CivilMonth(year, month);
+}
+
 absl::StatusOr<std::string> ParseTicketPrefix(std::string_view raw, std::string_view field) {
   if (raw.empty() || raw.size() > 2) {
     return InvalidField("INVALID_TICKET_PREFIX", field, "one or two capital letters A-Z");

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 
 namespace accueil::input {
 
@@ -71,5 +72,9 @@ absl::StatusOr<int> ParseTimeOfDay(std::string_view raw, std::string_view field)
 // ParseTicketPrefix accepts one or two capital letters A-Z (tickets read
 // "A-042"). Reason: INVALID_TICKET_PREFIX.
 absl::StatusOr<std::string> ParseTicketPrefix(std::string_view raw, std::string_view field);
+
+// ParseMonth reads a month "YYYY-MM" (2000-01 to 2199-12). Reason:
+// INVALID_MONTH.
+absl::StatusOr<absl::CivilMonth> ParseMonth(std::string_view raw, std::string_view field);
 
 }  // namespace accueil::input

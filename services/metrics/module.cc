@@ -1,0 +1,28 @@
+#include "services/metrics/module.h"
+
+#include "services/metrics/metrics_service.h"
+#include "services/metrics/rollup_consumer.h"
+
+namespace accueil::metrics {
+namespace {
+
+// Metrics holds no personal data (ids, desks, times, statuses): no hooks.
+class MetricsModule final : public Module {
+ public:
+  std::string_view name() const override { return "metrics"; }
+
+  absl::StatusOr<ModuleParts> Start(const ServiceContext& context) override {
+    ModuleParts parts;
+    auto rollup = NewRollupConsumer(context.pool, context.clock, context.metrics);
+    auto service = std::make_unique<MetricsService>(context, rollup.get());
+    parts.services.push_back({std::move(service), v1::MetricsService::service_full_name()});
+    parts.workers.push_back(std::move(rollup));
+    return parts;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Module> NewModule() { return std::make_unique<MetricsModule>(); }
+
+}  // namespace accueil::metrics

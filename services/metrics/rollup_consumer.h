@@ -1,0 +1,19 @@
+// The consumer `metrics.rollup`: applies each batch of the event log to
+// metrics' facts and rolls up again, in the batch's transaction, every
+// (site, desk, local day) the batch touched, and its month
+// (metrics.apply_events, db/migrations/0017_metrics.sql). One statement per
+// batch; exactly once through the consumer's cursor; one active instance
+// across replicas.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "services/common/consumer.h"
+
+namespace accueil::metrics {
+
+std::unique_ptr<events::Consumer> NewRollupConsumer(db::Pool* pool, const Clock* clock,
+                                                    Metrics* metrics);
+
+}  // namespace accueil::metrics
