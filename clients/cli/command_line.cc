@@ -1,9 +1,13 @@
 #include "clients/cli/command_line.h"
 
 #include <iostream>
+#include <limits>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "clients/cli/credentials.h"
 #include "clients/cli/errors.h"
 #include "clients/cli/session.h"
@@ -34,6 +38,21 @@ int CommandLine::Run() {
 
 CLI::Validator DayValidator() {
   return Checked([](const std::string& text) { return ParseDay(text); });
+}
+
+CLI::Validator WholeNumber(int minimum, int maximum) {
+  const std::string wanted = maximum == std::numeric_limits<int>::max()
+                                 ? absl::StrCat("a whole number of ", minimum, " or more")
+                                 : absl::StrCat("a whole number from ", minimum, " to ", maximum);
+  return CLI::Validator(
+      [minimum, maximum, wanted](std::string& value) -> std::string {
+        int number = 0;
+        if (absl::SimpleAtoi(value, &number) && number >= minimum && number <= maximum) {
+          return std::string();
+        }
+        return absl::StrCat("\"", value, "\" is not ", wanted);
+      },
+      "");
 }
 
 CLI::Option* AddRequestIdOption(CLI::App* command, std::string* request_id) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -106,6 +107,12 @@ CLI::Validator Checked(Parse parse) {
 
 // DayValidator accepts a calendar day, YYYY-MM-DD.
 CLI::Validator DayValidator();
+
+// WholeNumber accepts an integer from `minimum` to `maximum` (a count, a
+// number of minutes) and refuses anything else saying so: "--capacity: "0"
+// is not a whole number of 1 or more". (CLI11's PositiveNumber and
+// NonNegativeNumber call "abc" out of range, up to 1.8e308 written out.)
+CLI::Validator WholeNumber(int minimum, int maximum = std::numeric_limits<int>::max());
 
 // AddRequestIdOption adds --request-id, the idempotency key of a mutating
 // command.

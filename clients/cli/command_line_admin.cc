@@ -35,11 +35,20 @@ void AddCatalogCommands(CommandLine& cli, CLI::App* admin) {
     require(command
                 ->add_option("--slot-minutes", desk_options.slot_minutes,
                              "Length of a slot, in minutes")
-                ->check(CLI::PositiveNumber));
+                ->check(WholeNumber(1)));
     command
         ->add_option("--capacity", desk_options.capacity,
                      create ? "People per slot (default: 1)" : "People per slot")
-        ->check(CLI::PositiveNumber);
+        ->check(WholeNumber(1));
+    const std::string grace_help =
+        "Arrival grace period, whole minutes 0-120: how late after a slot's start a person is "
+        "still checked in without an agent's decision, and how long after its end a person "
+        "who did not come becomes a no-show";
+    command
+        ->add_option("--grace-minutes", desk_options.grace_minutes,
+                     create ? grace_help + " (default: 15)" : grace_help)
+        ->type_name("MINUTES")
+        ->check(WholeNumber(0));
     command
         ->add_option("--instructions", desk_options.instructions,
                      create ? "Instructions for one language, repeatable"
@@ -122,7 +131,7 @@ void AddCatalogCommands(CommandLine& cli, CLI::App* admin) {
                    "Draw the release instant at random within this many minutes "
                    "after --at")
       ->type_name("MINUTES")
-      ->check(CLI::PositiveNumber)
+      ->check(WholeNumber(1))
       ->needs(at);
   AddRequestIdOption(release, &release_options.request_id);
   cli.OnRun(release, [&global, &release_options] { return RunRelease(global, release_options); });
@@ -234,7 +243,7 @@ void AddAccessCommands(CommandLine& cli, CLI::App* admin) {
       ->check(rfc3339);
   audit->add_option("--limit", audit_options.limit, "Show at most N events (0: all)")
       ->type_name("N")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeNumber(0))
       ->capture_default_str();
   audit->add_flag("--follow,-f", audit_options.follow,
                   "Show the last --limit events oldest first (0: all), then each new one as it "
@@ -287,7 +296,7 @@ void AddReceptionAdminCommands(CommandLine& cli, CLI::App* admin) {
                   "Ticket prefix: 1-2 capital letters, unique in the site");
   set->add_option("--recalls", set_options.recall_count,
                   "Calls after the first before the visit ends as missed, 0-5")
-      ->check(CLI::Range(0, 5));
+      ->check(WholeNumber(0, 5));
   set->add_option("--priority", set_options.priority,
                   "on: people with an accessibility need are called first")
       ->check(CLI::IsMember({"on", "off"}));

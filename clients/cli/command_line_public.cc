@@ -31,7 +31,7 @@ void AddPublicCommands(CommandLine& cli) {
       ->check(DayValidator());
   slots->add_option("--limit", slots_options.limit, "Show at most N slots (0: all)")
       ->type_name("N")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber(0));
   cli.OnRun(slots, [&global, &slots_options] { return RunSlots(global, slots_options); });
 
   BookOptions& book_options = cli.NewOptions<BookOptions>();
@@ -45,7 +45,7 @@ void AddPublicCommands(CommandLine& cli) {
   book->add_option("--language", book_options.language,
                    "Language of messages, e.g. fr, en, ar (default: fr)");
   book->add_option("--companions", book_options.companions, "People coming along, 0-3")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeNumber(0))
       ->capture_default_str();
   book->add_option("--accessibility", book_options.accessibility, "Accessibility need")
       ->check(CLI::IsMember(Words(AccessibilityWords())));

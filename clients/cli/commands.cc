@@ -44,6 +44,13 @@ std::string Minutes(const google::protobuf::Duration& duration) {
   return absl::StrCat(duration.seconds(), " s");
 }
 
+// FromMinutes returns a duration of whole minutes, as the API takes them.
+google::protobuf::Duration FromMinutes(int minutes) {
+  google::protobuf::Duration duration;
+  duration.set_seconds(int64_t{minutes} * 60);
+  return duration;
+}
+
 void PrintSite(const v1::Site& site) {
   PrintFields(std::cout, {{"site", site.name()},
                           {"name", site.display_name()},
@@ -59,6 +66,7 @@ void PrintDesk(const v1::Desk& desk) {
       {"kind", ToWord(DeskKindWords(), desk.kind())},
       {"slot", Minutes(desk.slot_duration())},
       {"capacity", absl::StrCat(desk.capacity_per_slot(), " per slot")},
+      {"arrival grace", Minutes(desk.arrival_grace())},
   };
   for (const v1::DeskInstructions& instructions : desk.instructions()) {
     const std::string lang = instructions.language();
@@ -234,11 +242,11 @@ int RunDesks(const GlobalOptions& global, const DesksOptions& options) {
     std::cout << "No desks.\n";
     return kExitOk;
   }
-  Table table({"DESK", "SITE", "NAME", "KIND", "SLOT", "CAPACITY"});
+  Table table({"DESK", "SITE", "NAME", "KIND", "SLOT", "CAPACITY", "ARRIVAL GRACE"});
   for (const v1::Desk& desk : desks.desks()) {
     table.AddRow({desk.name(), desk.site(), desk.display_name(),
                   ToWord(DeskKindWords(), desk.kind()), Minutes(desk.slot_duration()),
-                  absl::StrCat(desk.capacity_per_slot())});
+                  absl::StrCat(desk.capacity_per_slot()), Minutes(desk.arrival_grace())});
   }
   table.Print(std::cout);
   return kExitOk;
@@ -452,8 +460,12 @@ int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options) {
   desk.set_site(options.site);
   desk.set_display_name(options.display_name.value_or(""));
   desk.set_kind(FromWord(DeskKindWords(), options.kind.value_or("")));
-  desk.mutable_slot_duration()->set_seconds(int64_t{options.slot_minutes.value_or(0)} * 60);
+  *desk.mutable_slot_duration() = FromMinutes(options.slot_minutes.value_or(0));
   desk.set_capacity_per_slot(options.capacity.value_or(1));
+  // Unset: the server's default.
+  if (options.grace_minutes) {
+    *desk.mutable_arrival_grace() = FromMinutes(*options.grace_minutes);
+  }
   for (v1::DeskInstructions& entry : *instructions) {
     *desk.add_instructions() = std::move(entry);
   }
@@ -483,12 +495,16 @@ int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options) {
     mask.add_paths("kind");
   }
   if (options.slot_minutes) {
-    desk.mutable_slot_duration()->set_seconds(int64_t{*options.slot_minutes} * 60);
+    *desk.mutable_slot_duration() = FromMinutes(*options.slot_minutes);
     mask.add_paths("slot_duration");
   }
   if (options.capacity) {
     desk.set_capacity_per_slot(*options.capacity);
     mask.add_paths("capacity_per_slot");
+  }
+  if (options.grace_minutes) {
+    *desk.mutable_arrival_grace() = FromMinutes(*options.grace_minutes);
+    mask.add_paths("arrival_grace");
   }
   if (!instructions->empty()) {
     for (v1::DeskInstructions& entry : *instructions) {
@@ -499,7 +515,7 @@ int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options) {
   if (mask.paths().empty()) {
     return Report(
         UsageError("nothing to update: give --name, --kind, --slot-minutes, --capacity, "
-                   "--instructions or --documents"));
+                   "--grace-minutes, --instructions or --documents"));
   }
   request.set_request_id(*request_id);
 
@@ -565,7 +581,7 @@ int RunRelease(const GlobalOptions& global, const ReleaseOptions& options) {
     *request.mutable_release_time() = ToTimestamp(*at);
   }
   if (options.window_minutes > 0) {
-    request.mutable_release_window()->set_seconds(int64_t{options.window_minutes} * 60);
+    *request.mutable_release_window() = FromMinutes(options.window_minutes);
   }
   request.set_request_id(*request_id);
 

@@ -136,6 +136,10 @@ struct DeskOptions {
   std::optional<std::string> kind;  // a word of DeskKindWords()
   std::optional<int> slot_minutes;
   std::optional<int> capacity;
+  // How late after a slot's start a person is still checked in without an
+  // agent's decision (Desk.arrival_grace); create-desk: unset, the server's
+  // default (15 minutes).
+  std::optional<int> grace_minutes;
   std::vector<std::string> instructions;  // "LANG=TEXT"
   std::vector<std::string> documents;     // "LANG=DOCUMENT", repeatable
   std::string request_id;

@@ -147,6 +147,18 @@ with_token() {
   ACCUEIL_TOKEN="$token" ACCUEIL_TOKEN_FILE="$work/no-token" \
     "$CLI_BIN" --server "$ADDRESS" --timeout 10 "$@"
 }
+# book_person GIVEN FAMILY PHONE SLOT: books as the public; sets appointment,
+# reference, code and check_in from the output.
+book_person() {
+  expect_exit 0 "book for $1 $2" cli book --given-name "$1" --family-name "$2" \
+    --phone "$3" --slot "$4" || fatal "book for $1 $2"
+  appointment=$(field appointment)
+  reference=$(field reference)
+  code=$(field "access code")
+  check_in=$(field "check-in token")
+  [[ "$appointment" == appointments/* && -n "$code" && -n "$check_in" ]] ||
+    fatal "book: no appointment, access code or check-in token in the output"
+}
 
 # Database, key, server.
 psql "$ACCUEIL_PG_ADMIN_URL" -Xq -c "CREATE DATABASE $db" >/dev/null ||
@@ -256,6 +268,71 @@ expect_exit 0 "admin release" admin_cli admin release --desk "$desk" --from "$da
   fatal "admin release"
 expect_text "admin release created slots" out "^slots created: +[1-9][0-9]*$"
 
+# The reception site (see "Reception" below), with a desk for a late arrival
+# whose slot is booked here, so that waiting for it to start overlaps the
+# steps in between.
+utc_hour=$((10#$(date -u +%H)))
+offset=$((12 - utc_hour)) # hours east of UTC: -11 to +12, all in tzdata
+if ((offset == 0)); then rzone=Etc/GMT; elif ((offset > 0)); then rzone=Etc/GMT-$offset; else rzone=Etc/GMT+$((-offset)); fi
+rtoday=$(TZ=$rzone date +%F)
+expect_exit 0 "admin create-site (reception, $rzone)" admin_cli admin create-site --name "Préfecture de l'accueil" \
+  --address "2 rue du Test, 00000 Test" --time-zone "$rzone" || fatal "admin create-site (reception)"
+rsite=$(field site)
+
+# A desk's arrival grace period (--grace-minutes): set at creation, changed,
+# refused out of range, read back.
+expect_exit 0 "admin create-desk --grace-minutes 20" admin_cli admin create-desk --site "$rsite" \
+  --name "Accueil des retards" --kind collection --slot-minutes 5 --grace-minutes 20 ||
+  fatal "admin create-desk --grace-minutes"
+ldesk=$(field desk)
+[[ "$ldesk" == desks/* ]] || fatal "admin create-desk --grace-minutes: no desk in the output"
+expect_text "create-desk --grace-minutes: the grace" out "^arrival grace: +20 min$"
+expect_exit 0 "admin update-desk --grace-minutes 0" admin_cli admin update-desk "$ldesk" --grace-minutes 0 &&
+  expect_text "update-desk --grace-minutes: the new grace" out "^arrival grace: +0 min$" &&
+  expect_text "update-desk --grace-minutes: the slot length kept" out "^slot: +5 min$" &&
+  expect_text "update-desk --grace-minutes: the name kept" out "^name: +Accueil des retards$"
+expect_exit 3 "admin update-desk --grace-minutes 121 is refused" admin_cli admin update-desk "$ldesk" \
+  --grace-minutes 121 &&
+  expect_text "grace of 121 minutes: the field and reason" err "desk\.arrival_grace: .*INVALID_GRACE_PERIOD"
+expect_exit 3 "admin create-desk --grace-minutes 121 is refused" admin_cli admin create-desk --site "$rsite" \
+  --name "Trop tard" --kind collection --slot-minutes 5 --grace-minutes 121 &&
+  expect_text "create with a grace of 121 minutes: the field and reason" err \
+    "desk\.arrival_grace: .*INVALID_GRACE_PERIOD"
+expect_exit 2 "admin update-desk --grace-minutes -5 (usage error)" admin_cli admin update-desk "$ldesk" \
+  --grace-minutes -5 &&
+  expect_text "negative grace: says what is wanted" err '^error: --grace-minutes: "-5" is not a whole number of 0 or more$'
+expect_exit 2 "admin update-desk --grace-minutes 20m (usage error)" admin_cli admin update-desk "$ldesk" \
+  --grace-minutes 20m &&
+  expect_text "grace with a unit: says what is wanted" err '^error: --grace-minutes: "20m" is not a whole number of 0 or more$'
+expect_exit 0 "desks --site" cli desks --site "$rsite" &&
+  expect_text "desks: the grace of 0 minutes, kept through the refusals" out \
+    "^$ldesk +$rsite +Accueil des retards +collection +5 min +1 +0 min$"
+expect_exit 0 "desks --json --site" cli --json desks --site "$rsite" &&
+  if [[ "$(json '[(d["name"], d["arrivalGrace"]) for d in j["desks"]]')" == "[('$ldesk', '0s')]" ]]; then
+    pass "desks --json: the grace period"
+  else
+    fail "desks --json: not the desk with a grace of 0s"
+    sed 's/^/  stdout: /' "$work/out"
+  fi
+
+# A late arrival, on the real clock: the desk's grace is now 0, its one
+# 5-minute slot today starts at the next minute at least 8 s away (opening
+# hours are whole minutes), the person books it before it starts, and the
+# lodge checks them in once it has started, in the reception part below.
+late_start=$((($(date +%s) + 8 + 59) / 60 * 60))
+late_day=$(LC_ALL=C TZ=$rzone date -d "@$late_start" +%a | tr '[:upper:]' '[:lower:]')
+late_range="$late_day $(TZ=$rzone date -d "@$late_start" +%H:%M)-$(TZ=$rzone date -d "@$((late_start + 300))" +%H:%M)"
+expect_exit 0 "admin hours (late desk: $late_range)" admin_cli admin hours --desk "$ldesk" --range "$late_range" ||
+  fatal "admin hours (late desk)"
+expect_exit 0 "admin release today (late desk)" admin_cli admin release --desk "$ldesk" --from "$rtoday" --to "$rtoday" ||
+  fatal "admin release (late desk)"
+expect_exit 0 "slots today --json (late desk)" cli --json slots --desk "$ldesk" --from "$rtoday" --to "$rtoday" ||
+  fatal "slots today (late desk)"
+lslot=$(json '[s["name"] for s in j["slots"]][0] if len(j["slots"]) == 1 else ""')
+[[ "$lslot" == slots/* ]] || fatal "slots today (late desk): not one slot"
+book_person Karim Saidi "06 98 76 54 42" "$lslot"
+late_reference=$reference
+
 # Reading slots.
 expect_exit 0 "slots" cli slots --desk "$desk" && expect_text "slots lists slots" out "^slots/[0-9]+ +$day1 +09:00-09:30 +1/1"
 expect_exit 0 "slots --limit 3" cli slots --desk "$desk" --limit 3 &&
@@ -331,19 +408,6 @@ expect_exit 0 "login --dev --print as counter agent" "$CLI_BIN" login --dev --is
 counter=$(<"$work/out")
 expect_exit 0 "whoami as lodge agent" with_token "$lodge" whoami &&
   expect_text "whoami: lodge on the site" out "^role: +lodge on $site$"
-
-# book_person GIVEN FAMILY PHONE SLOT: books as the public; sets appointment,
-# reference, code and check_in from the output.
-book_person() {
-  expect_exit 0 "book for $1 $2" cli book --given-name "$1" --family-name "$2" \
-    --phone "$3" --slot "$4" || fatal "book for $1 $2"
-  appointment=$(field appointment)
-  reference=$(field reference)
-  code=$(field "access code")
-  check_in=$(field "check-in token")
-  [[ "$appointment" == appointments/* && -n "$code" && -n "$check_in" ]] ||
-    fatal "book: no appointment, access code or check-in token in the output"
-}
 
 # Arrivals, service and check-in go through the reception module (its
 # `accueil lodge` and `accueil counter` commands): the agent commands that
@@ -493,17 +557,15 @@ expect_exit 6 "whoami with a revoked device token" with_token "$device_token" wh
 # appointment's local day, from 2 hours before its slot, on the server's real
 # clock: so this part runs at a site whose zone puts "now" near midday (a
 # fixed-offset Etc/GMT zone), with a desk open all day, and books the first
-# slot still to come, at most 30 minutes away.
-utc_hour=$((10#$(date -u +%H)))
-offset=$((12 - utc_hour)) # hours east of UTC: -11 to +12, all in tzdata
-if ((offset == 0)); then rzone=Etc/GMT; elif ((offset > 0)); then rzone=Etc/GMT-$offset; else rzone=Etc/GMT+$((-offset)); fi
-rtoday=$(TZ=$rzone date +%F)
-expect_exit 0 "admin create-site (reception, $rzone)" admin_cli admin create-site --name "Préfecture de l'accueil" \
-  --address "2 rue du Test, 00000 Test" --time-zone "$rzone" || fatal "admin create-site (reception)"
-rsite=$(field site)
+# slot still to come, at most 30 minutes away. The site and its desk with
+# no grace period (and a person booked there, late by now) are made above.
 expect_exit 0 "admin create-desk (reception)" admin_cli admin create-desk --site "$rsite" \
   --name "Remise de titres" --kind collection --slot-minutes 30 --capacity 5 || fatal "admin create-desk (reception)"
 rdesk=$(field desk)
+expect_text "create-desk: the default arrival grace" out "^arrival grace: +15 min$"
+expect_exit 0 "desks --site (reception)" cli desks --site "$rsite" &&
+  expect_text "desks: the default grace" out "^$rdesk +$rsite +Remise de titres +collection +30 min +5 +15 min$" &&
+  expect_text "desks: the grace of the late desk" out "^$ldesk +$rsite +Accueil des retards +collection +5 min +1 +0 min$"
 all_day=()
 for day in mon tue wed thu fri sat sun; do all_day+=(--range "$day 00:00-24:00"); done
 expect_exit 0 "admin hours (all day)" admin_cli admin hours --desk "$rdesk" "${all_day[@]}" || fatal "admin hours (reception)"
@@ -640,6 +702,74 @@ expect_exit 0 "lodge walkin --outcome served" with_token "$rlodge" lodge walkin 
 rwalkin_visit=$(field visit)
 expect_exit 0 "counter left (lodge agent)" with_token "$rlodge" counter left "$rwalkin_visit" &&
   expect_text "counter left: the visit ends" out "^status: +left$"
+
+# A check-in by the QR code's token (a kiosk's or a lodge agent's way).
+book_person Nadia Kaci "06 98 76 54 43" "${rslots[0]}"
+token_reference=$reference
+expect_exit 2 "lodge checkin with both a reference and a token" with_token "$rlodge" lodge checkin "$rsite" \
+  "$token_reference" --check-in-token "$check_in"
+expect_exit 0 "lodge checkin --check-in-token" with_token "$rlodge" lodge checkin "$rsite" --check-in-token "$check_in" ||
+  fatal "lodge checkin --check-in-token"
+token_ticket=$(field ticket)
+token_visit=$(field visit)
+expect_text "checkin by token: a ticket of the desk" out "^ticket: +R-[0-9]+$" &&
+  expect_text "checkin by token: the desk" out "^desk: +$rdesk$" &&
+  expect_text "checkin by token: waiting" out "^status: +waiting$"
+expect_exit 0 "lodge today --query (the person checked in by token)" with_token "$rlodge" lodge today "$rsite" \
+  --query "$token_reference" &&
+  expect_text "checkin by token: Nadia Kaci arrived" out " $token_reference +Nadia Kaci +$rdesk .* arrived +0$"
+
+# The late arrival booked above, now that the slot has started (grace 0).
+while (($(date +%s) <= late_start)); do sleep 0.5; done
+expect_exit 5 "lodge checkin after the grace period, without --late" with_token "$rlodge" lodge checkin "$rsite" \
+  "$late_reference" &&
+  expect_text "late without --late: ARRIVAL_LATE" err "ARRIVAL_LATE"
+expect_exit 0 "lodge checkin --late --reason" with_token "$rlodge" lodge checkin "$rsite" "$late_reference" \
+  --late --reason "Bus en retard" || fatal "lodge checkin --late"
+late_visit=$(field visit)
+expect_text "late checkin: the late desk" out "^desk: +$ldesk$" &&
+  expect_text "late checkin: admitted late" out "^late: +yes, admitted by an agent$" &&
+  expect_text "late checkin: a ticket" out "^ticket: +[A-Z]{1,2}-[0-9]+$"
+
+# Transfer to the counter's desk: the late person keeps their place (due
+# at their slot's start, before Nadia Kaci's) under a ticket of that desk.
+expect_exit 3 "counter transfer to the visit's own desk" with_token "$rcounter" counter transfer "$late_visit" "$ldesk" &&
+  expect_text "transfer to the same desk: SAME_DESK" err "SAME_DESK"
+expect_exit 0 "counter transfer" with_token "$rcounter" counter transfer "${late_visit#visits/}" "${rdesk#desks/}" ||
+  fatal "counter transfer"
+transferred_ticket=$(field ticket)
+transferred_visit=$(field visit)
+# The late desk's prefix is not R: ticket prefixes are unique in a site.
+expect_text "transfer: a ticket of the new desk" out "^ticket: +R-[0-9]+$" &&
+  expect_text "transfer: now at the counter's desk" out "^desk: +$rdesk$" &&
+  expect_text "transfer: waiting" out "^status: +waiting$" &&
+  expect_text "transfer: first in line" out "^position: +next in line$" &&
+  expect_text "transfer: still late" out "^late: +yes"
+
+expect_exit 0 "queue --json" with_token "$rlodge" --json queue "${rsite#sites/}" || fatal "queue --json"
+queue_visits="[('$transferred_ticket', '$rdesk', 'WAITING', True), ('$token_ticket', '$rdesk', 'WAITING', False)]"
+if [[ "$(json '[(v["ticket"], v["desk"], v["status"], v["late"]) for v in j["visits"]]')" == "$queue_visits" ]]; then
+  pass "queue --json: the late person first, then the one checked in by token, both waiting at $rdesk"
+else
+  fail "queue --json: the visits are not $queue_visits"
+  sed 's/^/  stdout: /' "$work/out"
+fi
+queue_day=$(json '(j["site"], "%04d-%02d-%02d" % (j["localDate"]["year"], j["localDate"]["month"], j["localDate"]["day"]))')
+queue_desks=$(json '{d["desk"]: (d["waiting"], "estimatedWait" in d) for d in j["desks"]} == {"'"$rdesk"'": (2, True), "'"$ldesk"'": (0, False)}')
+if [[ "$queue_day" == "('$rsite', '$rtoday')" && "$queue_desks" == True ]]; then
+  pass "queue --json: the site's day, two waiting at $rdesk (with an estimate: a counter is open), none at $ldesk"
+else
+  fail "queue --json: not $rsite on $rtoday, two waiting at $rdesk with an estimate, none at $ldesk"
+  sed 's/^/  stdout: /' "$work/out"
+fi
+
+expect_exit 0 "counter next (the late person, due first)" with_token "$rcounter" counter next "$rcounter_name" &&
+  expect_text "counter next: the transferred ticket" out "^$transferred_ticket -> Guichet 3$" &&
+  expect_text "counter next: the transferred visit" out "^visit: +$transferred_visit$"
+expect_exit 0 "counter left (the late person)" with_token "$rcounter" counter left "$transferred_visit" &&
+  expect_text "counter left (late person): the visit ends" out "^status: +left$"
+expect_exit 0 "counter left (the person checked in by token)" with_token "$rlodge" counter left "$token_visit" &&
+  expect_text "counter left (token): the visit ends" out "^status: +left$"
 expect_exit 4 "counter next on an empty queue" with_token "$rcounter" counter next "$rcounter_name" &&
   expect_text "empty queue: QUEUE_EMPTY" err "QUEUE_EMPTY"
 expect_exit 0 "queue after service" with_token "$rcounter" queue "$rsite" &&
