@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <map>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
@@ -117,6 +116,7 @@ void PrepareStatements(db::Pool& pool) {
                "AND v.status IN ('called', 'in_service')) AS current_visit "
                "FROM reception.counters c LEFT JOIN reception.counter_days d "
                "ON d.counter_id = c.id AND d.local_date = $2::date WHERE c.id = $1");
+  pool.Prepare("reception_counter_site", "SELECT site_id FROM reception.counters WHERE id = $1");
   pool.Prepare("reception_site_counters",
                "SELECT id FROM reception.counters WHERE site_id = $1 ORDER BY display_name, id");
   pool.Prepare("reception_day_state",
@@ -183,12 +183,9 @@ absl::Status ReceptionService::LoadSettings(int64_t site, int64_t desk, v1::Desk
 absl::Status ReceptionService::LoadCounter(int64_t id, absl::CivilDay today, v1::Counter* out) {
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
-    pqxx::result r = tx.exec_prepared("reception_counter", id, SqlDate(today));
-    if (r.empty()) {
-      return WithField(Error(absl::StatusCode::kNotFound, "COUNTER_NOT_FOUND", "no such counter"),
-                       "counter");
-    }
-    const pqxx::row& row = r[0];
+    // The counter exists: its handler found it (AuthorizeCounter) or made it,
+    // and counters are never deleted.
+    const pqxx::row row = tx.exec_prepared1("reception_counter", id, SqlDate(today));
     out->Clear();
     out->set_name(Name("counters", id));
     out->set_site(Name("sites", row["site_id"].as<int64_t>()));
@@ -214,6 +211,23 @@ absl::Status ReceptionService::LoadCounter(int64_t id, absl::CivilDay today, v1:
   });
 }
 
+absl::StatusOr<int64_t> ReceptionService::AuthorizeCounter(Call& call, int64_t id) {
+  int64_t site = 0;
+  RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    pqxx::result r = tx.exec_prepared("reception_counter_site", id);
+    if (r.empty()) {
+      return WithField(Error(absl::StatusCode::kNotFound, "COUNTER_NOT_FOUND", "no such counter"),
+                       "counter");
+    }
+    site = r[0][0].as<int64_t>();
+    return absl::OkStatus();
+  }));
+  RETURN_IF_ERROR(call.AuthorizeSite(site));
+  call.SetResource(Name("counters", id), site);
+  return site;
+}
+
 absl::Status ReceptionService::LoadVisit(int64_t id, v1::Visit* out) {
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
@@ -231,8 +245,7 @@ absl::StatusOr<int64_t> ReceptionService::AuthorizeVisit(Call& call, const std::
                                                          v1::Visit* out) {
   ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(name, "visits", "visit"));
   RETURN_IF_ERROR(LoadVisit(id, out));
-  int64_t site = 0;
-  (void)absl::SimpleAtoi(out->site().substr(out->site().find('/') + 1), &site);
+  const int64_t site = IdOf(out->site());
   RETURN_IF_ERROR(call.AuthorizeSite(site));
   call.SetResource(out->name(), site);
   return site;
@@ -279,6 +292,12 @@ absl::StatusOr<Ticket> NextTicket(pqxx::transaction_base& tx, const pqxx::row& s
   const int number = n[0][0].as<int>();
   return Ticket{number,
                 absl::StrFormat("%s-%03d", settings["ticket_prefix"].as<std::string>(), number)};
+}
+
+absl::Status IllegalVisitTransition(absl::string_view what) {
+  return WithField(Error(absl::StatusCode::kFailedPrecondition, "ILLEGAL_VISIT_TRANSITION",
+                         absl::StrCat("the visit cannot ", what, " now")),
+                   "visit");
 }
 
 // The person is called first where the desk enables it (priority_first).
@@ -449,11 +468,10 @@ grpc::Status ReceptionService::OpenCounter(grpc::ServerContext* context,
                                                              absl::StrCat("desks[", i, "]")));
           wanted.push_back(d);
         }
+        ASSIGN_OR_RETURN(int64_t site, AuthorizeCounter(call, id));
+        ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
         v1::Counter counter;
-        RETURN_IF_ERROR(LoadCounter(id, absl::CivilDay(), &counter));
-        const int64_t site = IdOf(counter.site());
-        RETURN_IF_ERROR(call.AuthorizeSite(site));
-        call.SetResource(counter.name(), site);
+        RETURN_IF_ERROR(LoadCounter(id, today, &counter));
         std::vector<int64_t> desks;
         for (const std::string& d : counter.desks()) desks.push_back(IdOf(d));
         for (size_t i = 0; i < wanted.size(); ++i) {
@@ -463,7 +481,6 @@ grpc::Status ReceptionService::OpenCounter(grpc::ServerContext* context,
           }
         }
         if (!wanted.empty()) desks = wanted;
-        ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
         const absl::Time now = ctx_.clock->Now();
         const std::string array = SqlArray(desks);
         RETURN_IF_ERROR(
@@ -509,12 +526,10 @@ grpc::Status ReceptionService::CloseCounter(grpc::ServerContext* context,
       [&](Call& call) -> absl::Status {
         ASSIGN_OR_RETURN(Idempotency idem, ForRequest("CloseCounter", *req));
         ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req->counter(), "counters", "counter"));
-        v1::Counter counter;
-        RETURN_IF_ERROR(LoadCounter(id, absl::CivilDay(), &counter));
-        const int64_t site = IdOf(counter.site());
-        RETURN_IF_ERROR(call.AuthorizeSite(site));
-        call.SetResource(counter.name(), site);
+        ASSIGN_OR_RETURN(int64_t site, AuthorizeCounter(call, id));
         ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
+        v1::Counter counter;
+        RETURN_IF_ERROR(LoadCounter(id, today, &counter));
         const absl::Time now = ctx_.clock->Now();
         RETURN_IF_ERROR(
             RunMutation(
@@ -724,15 +739,23 @@ grpc::Status ReceptionService::RegisterWalkIn(grpc::ServerContext* context,
       });
 }
 
-namespace {
+// A move of a visit (docs/reception.md#the-visit). ChangeVisit writes
+// reception's half once per request id: the visit's UPDATE where it is still
+// in `from` (else ILLEGAL_VISIT_TRANSITION: another request moved it first),
+// its event and the queue change.
+struct VisitMove {
+  absl::string_view from;   // the states it leaves: SQL on the visit's row
+  absl::string_view set;    // SQL; $1 is the visit's id, $2 the time, $3... ChangeVisit's args
+  absl::string_view event;  // "visit.started"
+  absl::string_view what;   // "start": ILLEGAL_VISIT_TRANSITION "the visit cannot start now"
+};
 
-absl::Status IllegalVisitTransition(absl::string_view what) {
-  return WithField(Error(absl::StatusCode::kFailedPrecondition, "ILLEGAL_VISIT_TRANSITION",
-                         absl::StrCat("the visit cannot ", what, " now")),
-                   "visit");
-}
-
-}  // namespace
+// FinishVisit's move, and the closing's for a visit started and never
+// finished; $3 is the outcome.
+constexpr VisitMove kFinish{.from = "status = 'in_service'",
+                            .set = "status = 'done', outcome = $3, finish_time = $2::timestamptz",
+                            .event = "visit.finished",
+                            .what = "finish"};
 
 grpc::Status ReceptionService::CallNextVisitor(grpc::ServerContext* context,
                                                const v1::CounterRequest* req, v1::Visit* resp) {
@@ -742,11 +765,7 @@ grpc::Status ReceptionService::CallNextVisitor(grpc::ServerContext* context,
         ASSIGN_OR_RETURN(Idempotency idem, ForRequest("CallNextVisitor", *req));
         ASSIGN_OR_RETURN(int64_t counter,
                          input::ParseResourceId(req->counter(), "counters", "counter"));
-        v1::Counter c;
-        RETURN_IF_ERROR(LoadCounter(counter, absl::CivilDay(), &c));
-        const int64_t site = IdOf(c.site());
-        RETURN_IF_ERROR(call.AuthorizeSite(site));
-        call.SetResource(c.name(), site);
+        ASSIGN_OR_RETURN(int64_t site, AuthorizeCounter(call, counter));
         ASSIGN_OR_RETURN(absl::CivilDay today, Today(call, site));
         ASSIGN_OR_RETURN(absl::TimeZone zone, booking_.SiteZone(call, site));
         const absl::Time now = ctx_.clock->Now();
@@ -801,30 +820,42 @@ grpc::Status ReceptionService::CallNextVisitor(grpc::ServerContext* context,
       });
 }
 
+template <typename... Args>
+absl::Status ReceptionService::ChangeVisit(Call& call, const Idempotency& idem,
+                                           const v1::Visit& visit, const VisitMove& move,
+                                           const Args&... args) {
+  const int64_t id = IdOf(visit.name());
+  ASSIGN_OR_RETURN(absl::TimeZone zone, booking_.SiteZone(call, IdOf(visit.site())));
+  const absl::Time now = ctx_.clock->Now();
+  const std::string update = absl::StrCat("UPDATE reception.visits SET ", move.set,
+                                          ", update_time = $2::timestamptz WHERE id = $1 AND (",
+                                          move.from, ") RETURNING id");
+  return RunMutation(call, *ctx_.pool, ctx_.commit_signal, kModule, idem, now,
+                     [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
+                       if (tx.exec_params(update, id, db::SqlTime(now), args...).empty()) {
+                         return IllegalVisitTransition(move.what);
+                       }
+                       Publish(tx, id, std::string(move.event), zone, now);
+                       return id;
+                     })
+      .status();
+}
+
 absl::Status ReceptionService::EndVisit(Call& call, const Idempotency& idem, const v1::Visit& visit,
                                         const char* status, booking::v1::NotServedCause cause) {
-  const int64_t site = IdOf(visit.site());
-  const int64_t id = IdOf(visit.name());
-  ASSIGN_OR_RETURN(absl::TimeZone zone, booking_.SiteZone(call, site));
   if (visit.kind() == v1::APPOINTMENT) {
     RETURN_IF_ERROR(booking_
                         .MarkNotServed(call, IdOf(visit.appointment()), cause,
                                        DerivedRequestId(idem.request_id, "not-served"))
                         .status());
   }
-  const absl::Time now = ctx_.clock->Now();
-  return RunMutation(call, *ctx_.pool, ctx_.commit_signal, kModule, idem, now,
-                     [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
-                       pqxx::result r = tx.exec_params(
-                           "UPDATE reception.visits SET status = $2, finish_time = "
-                           "$3::timestamptz, update_time = $3::timestamptz WHERE id = $1 "
-                           "AND status IN ('waiting', 'called') RETURNING id",
-                           id, status, db::SqlTime(now));
-                       if (r.empty()) return IllegalVisitTransition("end");
-                       Publish(tx, id, absl::StrCat("visit.", status), zone, now);
-                       return id;
-                     })
-      .status();
+  const std::string event = absl::StrCat("visit.", status);
+  return ChangeVisit(call, idem, visit,
+                     {.from = "status IN ('waiting', 'called')",
+                      .set = "status = $3, finish_time = $2::timestamptz",
+                      .event = event,
+                      .what = "end"},
+                     status);
 }
 
 grpc::Status ReceptionService::RecallVisitor(grpc::ServerContext* context,
@@ -847,22 +878,13 @@ grpc::Status ReceptionService::RecallVisitor(grpc::ServerContext* context,
           RETURN_IF_ERROR(EndVisit(call, idem, visit, "missed", booking::v1::MISSED_CALLS));
           return LoadVisit(id, resp);
         }
-        ASSIGN_OR_RETURN(absl::TimeZone zone, booking_.SiteZone(call, site));
-        const absl::Time now = ctx_.clock->Now();
         RETURN_IF_ERROR(
-            RunMutation(call, *ctx_.pool, ctx_.commit_signal, kModule, idem, now,
-                        [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
-                          pqxx::result r = tx.exec_params(
-                              "UPDATE reception.visits SET call_count = call_count + 1, "
-                              "called_time = $2::timestamptz, update_time = $2::timestamptz "
-                              "WHERE id = $1 AND status = 'called' AND call_count <= $3 "
-                              "RETURNING id",
-                              id, db::SqlTime(now), settings.recall_count());
-                          if (r.empty()) return IllegalVisitTransition("be recalled");
-                          Publish(tx, id, "visit.recalled", zone, now);
-                          return id;
-                        })
-                .status());
+            ChangeVisit(call, idem, visit,
+                        {.from = "status = 'called' AND call_count <= $3",
+                         .set = "call_count = call_count + 1, called_time = $2::timestamptz",
+                         .event = "visit.recalled",
+                         .what = "be recalled"},
+                        settings.recall_count()));
         return LoadVisit(id, resp);
       });
 }
@@ -873,7 +895,7 @@ grpc::Status ReceptionService::StartVisit(grpc::ServerContext* context, const v1
       context, "accueil.reception.v1.ReceptionService.StartVisit", [&](Call& call) -> absl::Status {
         ASSIGN_OR_RETURN(Idempotency idem, ForRequest("StartVisit", *req));
         v1::Visit visit;
-        ASSIGN_OR_RETURN(int64_t site, AuthorizeVisit(call, req->visit(), &visit));
+        RETURN_IF_ERROR(AuthorizeVisit(call, req->visit(), &visit).status());
         const int64_t id = IdOf(visit.name());
         ASSIGN_OR_RETURN(bool done, AlreadyDone(idem));
         if (done) return LoadVisit(id, resp);  // a retry
@@ -885,21 +907,11 @@ grpc::Status ReceptionService::StartVisit(grpc::ServerContext* context, const v1
                                     DerivedRequestId(idem.request_id, "start"))
                               .status());
         }
-        ASSIGN_OR_RETURN(absl::TimeZone zone, booking_.SiteZone(call, site));
-        const absl::Time now = ctx_.clock->Now();
-        RETURN_IF_ERROR(
-            RunMutation(call, *ctx_.pool, ctx_.commit_signal, kModule, idem, now,
-                        [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
-                          pqxx::result r = tx.exec_params(
-                              "UPDATE reception.visits SET status = 'in_service', start_time = "
-                              "$2::timestamptz, update_time = $2::timestamptz WHERE id = $1 "
-                              "AND status = 'called' RETURNING id",
-                              id, db::SqlTime(now));
-                          if (r.empty()) return IllegalVisitTransition("start");
-                          Publish(tx, id, "visit.started", zone, now);
-                          return id;
-                        })
-                .status());
+        RETURN_IF_ERROR(ChangeVisit(call, idem, visit,
+                                    {.from = "status = 'called'",
+                                     .set = "status = 'in_service', start_time = $2::timestamptz",
+                                     .event = "visit.started",
+                                     .what = "start"}));
         return LoadVisit(id, resp);
       });
 }
@@ -924,7 +936,7 @@ grpc::Status ReceptionService::FinishVisit(grpc::ServerContext* context,
           RETURN_IF_ERROR(input::ParseResourceId(req->new_slot(), "slots", "new_slot").status());
         }
         v1::Visit visit;
-        ASSIGN_OR_RETURN(int64_t site, AuthorizeVisit(call, req->visit(), &visit));
+        RETURN_IF_ERROR(AuthorizeVisit(call, req->visit(), &visit).status());
         const int64_t id = IdOf(visit.name());
         if (visit.status() != v1::IN_SERVICE) {
           // A retry after reception's half committed replays booking's
@@ -950,21 +962,7 @@ grpc::Status ReceptionService::FinishVisit(grpc::ServerContext* context,
                                              DerivedRequestId(idem.request_id, "rebook")));
           }
         }
-        ASSIGN_OR_RETURN(absl::TimeZone zone, booking_.SiteZone(call, site));
-        const absl::Time now = ctx_.clock->Now();
-        RETURN_IF_ERROR(
-            RunMutation(call, *ctx_.pool, ctx_.commit_signal, kModule, idem, now,
-                        [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
-                          pqxx::result r = tx.exec_params(
-                              "UPDATE reception.visits SET status = 'done', outcome = $2, "
-                              "finish_time = $3::timestamptz, update_time = $3::timestamptz "
-                              "WHERE id = $1 AND status = 'in_service' RETURNING id",
-                              id, outcome, db::SqlTime(now));
-                          if (r.empty()) return IllegalVisitTransition("finish");
-                          Publish(tx, id, "visit.finished", zone, now);
-                          return id;
-                        })
-                .status());
+        RETURN_IF_ERROR(ChangeVisit(call, idem, visit, kFinish, outcome));
         return LoadVisit(id, resp->mutable_visit());
       });
 }
@@ -1132,7 +1130,6 @@ absl::StatusOr<v1::CloseDayResponse> ReceptionService::CloseDeskDays(Call& call,
                        "send_away_remaining");
     }
   }
-  ASSIGN_OR_RETURN(absl::TimeZone zone, booking_.SiteZone(call, site));
   std::map<int64_t, std::pair<int, int>> ended;  // desk -> (sent away, finished)
   for (const Remaining& r : remaining) {
     v1::Visit visit;
@@ -1148,19 +1145,7 @@ absl::StatusOr<v1::CloseDayResponse> ReceptionService::CloseDeskDays(Call& call,
                                   DerivedRequestId(idem.request_id, "complete"))
                             .status());
       }
-      const absl::Time now = ctx_.clock->Now();
-      RETURN_IF_ERROR(
-          RunMutation(call, *ctx_.pool, ctx_.commit_signal, kModule, idem, now,
-                      [&](pqxx::transaction_base& tx) -> absl::StatusOr<int64_t> {
-                        tx.exec_params(
-                            "UPDATE reception.visits SET status = 'done', outcome = 'served', "
-                            "finish_time = $2::timestamptz, update_time = $2::timestamptz "
-                            "WHERE id = $1 AND status = 'in_service'",
-                            r.id, db::SqlTime(now));
-                        Publish(tx, r.id, "visit.finished", zone, now);
-                        return r.id;
-                      })
-              .status());
+      RETURN_IF_ERROR(ChangeVisit(call, idem, visit, kFinish, "served"));
       ++ended[IdOf(visit.desk())].second;
     } else {
       RETURN_IF_ERROR(EndVisit(call, idem, visit, "sent_away", booking::v1::SENT_AWAY_AT_CLOSING));

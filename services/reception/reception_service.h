@@ -26,6 +26,7 @@
 namespace accueil::reception {
 
 namespace v1 = ::accueil::reception::v1;
+struct VisitMove;  // reception_service.cc
 
 class ReceptionService final
     : public v1::ReceptionService::WithCallbackMethod_WatchQueue<v1::ReceptionService::Service> {
@@ -101,12 +102,19 @@ class ReceptionService final
   // AuthorizeVisit loads the visit named by `name` and authorizes the
   // caller on its site.
   absl::StatusOr<int64_t> AuthorizeVisit(Call& call, const std::string& name, v1::Visit* out);
+  // AuthorizeCounter: the same for counter `id`, reading only its site (its
+  // day is not known yet); NOT_FOUND COUNTER_NOT_FOUND on field `counter`.
+  absl::StatusOr<int64_t> AuthorizeCounter(Call& call, int64_t id);
   // IssueTicket gives a ticket to an arrived appointment (or a walk-in:
   // appointment 0) in the desk's queue; an appointment that already has a
   // visit gets that visit back.
   absl::StatusOr<int64_t> IssueTicket(Call& call, const Idempotency& idem, int64_t site,
                                       int64_t desk, absl::CivilDay day, int64_t appointment,
                                       bool priority, bool late, absl::Time due);
+  // ChangeVisit makes `move` (VisitMove, reception_service.cc); `args` are its $3...
+  template <typename... Args>
+  absl::Status ChangeVisit(Call& call, const Idempotency& idem, const v1::Visit& visit,
+                           const VisitMove& move, const Args&... args);
   // EndVisit ends a waiting or called visit as `status` (missed, left,
   // sent_away), booking's appointment first (not_served with `cause`).
   absl::Status EndVisit(Call& call, const Idempotency& idem, const v1::Visit& visit,
