@@ -75,6 +75,18 @@ CREATE TABLE metrics.walk_ins (
 );
 CREATE INDEX ON metrics.walk_ins (site_id, desk_id, local_date);
 
+-- The next free slot of each desk as a person would see it, once a local
+-- day (the first pass of the snapshot worker that day; NULL seconds: none
+-- released ahead).
+CREATE TABLE metrics.next_free_slots (
+  site_id       bigint NOT NULL,
+  desk_id       bigint NOT NULL,
+  local_date    date NOT NULL,
+  snapshot_time timestamptz NOT NULL,
+  seconds       bigint CHECK (seconds >= 0),
+  PRIMARY KEY (site_id, desk_id, local_date)
+);
+
 -- The measures and their histograms: a value v falls in bucket
 -- width_bucket(v, bounds) (0: below bounds[1]; i: bounds[i] <= v <
 -- bounds[i+1]), stored at index bucket + 1. Fixed, so that days merge
@@ -91,7 +103,7 @@ INSERT INTO metrics.measures (measure, unit, bounds)
 SELECT m.measure, m.unit, CASE m.unit
     WHEN 'count' THEN '{}'::numeric[]
     WHEN 'hour' THEN ARRAY(SELECT h::numeric FROM generate_series(1, 23) h)
-    WHEN 'seconds' THEN CASE WHEN m.measure = 'booking.delay'
+    WHEN 'seconds' THEN CASE WHEN m.measure IN ('booking.delay', 'slot.next_free')
       THEN ARRAY(SELECT d * 86400 FROM generate_series(1, 90) d
                  UNION ALL SELECT d * 86400 FROM generate_series(97, 370, 7) d ORDER BY 1)::numeric[]
       ELSE ARRAY(SELECT x * 60 FROM generate_series(1, 60) x
@@ -112,6 +124,7 @@ FROM (VALUES
   ('arrival.lateness', 'seconds'),
   ('arrival.late', 'count'),
   ('booking.delay', 'seconds'),
+  ('slot.next_free', 'seconds'),
   ('visit.wait', 'seconds'),
   ('visit.service', 'seconds'),
   ('received.appointment', 'hour'),
@@ -161,7 +174,12 @@ UNION ALL
   FROM metrics.visits WHERE status = 'done' AND start_time IS NOT NULL AND finish_time IS NOT NULL
 UNION ALL
   SELECT site_id, desk_id, local_date, 'received.walk_in', local_hour::numeric
-  FROM metrics.walk_ins;
+  FROM metrics.walk_ins
+UNION ALL
+  -- The next free slot, on the day of the look (none released ahead: not
+  -- observed).
+  SELECT site_id, desk_id, local_date, 'slot.next_free', seconds::numeric
+  FROM metrics.next_free_slots WHERE seconds IS NOT NULL;
 
 -- The rollups: count, sum and histogram of each measure per site, desk
 -- (0: none) and local day, and the same per month (the sum of its days).
@@ -254,13 +272,16 @@ RETURNS void LANGUAGE sql AS $$
   GROUP BY d.site_id, d.desk_id, k.month, d.measure;
 $$;
 
--- metrics.roll_dirty rolls up every dirty day and its month, and forgets them.
+-- metrics.roll_dirty rolls up every dirty day and its month, and forgets
+-- them. Serialised: the consumer and the snapshot worker may roll the same
+-- day in two transactions.
 CREATE FUNCTION metrics.roll_dirty() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
   v_sites bigint[];
   v_desks bigint[];
   v_dates date[];
 BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('metrics.roll_dirty'));
   WITH gone AS (DELETE FROM metrics.dirty_days RETURNING *)
   SELECT array_agg(site_id), array_agg(desk_id), array_agg(local_date)
   INTO v_sites, v_desks, v_dates FROM gone;

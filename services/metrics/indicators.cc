@@ -74,6 +74,12 @@ std::vector<IndicatorDef> Build() {
                  v1::AT_MOST, "the 90th percentile of the same delays (histogram)", K::kPercentile,
                  {"booking.delay"}),
              kDay, 900));
+  all.push_back(Scaled(Def("next_free_slot_mean", "Next free slot (mean)", "days", v1::AT_MOST,
+                           "from the day's first look to the start of the first free slot, as a "
+                           "person booking would see it, over the days of the period (one look "
+                           "per desk and day)",
+                           K::kMean, {"slot.next_free"}),
+                       kDay));
   all.push_back(Scaled(Def("wait_mean", "Waiting time on site (mean)", "minutes", v1::AT_MOST,
                            "from check-in to the first call, over the visits of the period",
                            K::kMean, {"visit.wait"}),
@@ -120,6 +126,21 @@ std::vector<IndicatorDef> Build() {
                     "appointments still booked after their day: no arrival or no-show was "
                     "recorded (a desk without reception)",
                     K::kCount, {"appointments.unrecorded"}));
+  // Entered monthly by the quality officer: what the system cannot record.
+  auto manual = [&](const char* id, const char* title, const char* unit, v1::Direction direction,
+                    const char* definition) {
+    IndicatorDef d = Def(id, title, unit, direction, definition, K::kManual, {});
+    d.indicator.set_manual(true);
+    all.push_back(d);
+  };
+  manual("calls_answered_rate", "Calls answered", "percent", v1::AT_LEAST,
+         "calls answered / calls received (from the telephone system)");
+  manual("email_reply_delay", "Reply delay, e-mails (mean)", "days", v1::AT_MOST,
+         "days from an e-mail's receipt to its reply (from the mailbox)");
+  manual("first_application_delay", "Processing delay, first residence applications (mean)", "days",
+         v1::AT_MOST, "days from a complete file to the decision (from the file system)");
+  manual("digital_point_registrations", "People registered at the digital access point", "people",
+         v1::AT_LEAST, "people the digital mediator registered in the month");
   return all;
 }
 
@@ -142,6 +163,11 @@ const std::vector<IndicatorDef>& Indicators() {
 IndicatorValue Compute(const IndicatorDef& def, const Period& period) {
   IndicatorValue out;
   using K = IndicatorDef::Kind;
+  if (def.kind == K::kManual) {
+    auto it = period.manual.find(def.indicator.id());
+    if (it != period.manual.end()) out.value = it->second;
+    return out;
+  }
   if (def.kind == K::kCount) {
     out.count = CountOf(period, def.measures);
     out.value = static_cast<double>(out.count);

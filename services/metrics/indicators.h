@@ -29,6 +29,7 @@ struct Rollup {
 // The measures of a period, by name, and every measure's bounds.
 struct Period {
   std::map<std::string, Rollup> measures;
+  std::map<std::string, double> manual;  // indicator id -> the value entered
   const std::map<std::string, std::vector<double>>* bounds = nullptr;
 };
 
@@ -44,6 +45,7 @@ struct IndicatorDef {
     kPercentile,  // upper bound of the bucket holding rank ceil(n * permille / 1000), times scale
     kShareBelow,  // 100 * observations below `threshold` / all of them
     kCount,       // count(measures)
+    kManual,      // entered by the quality officer (metrics.manual_values)
   };
   v1::Indicator indicator;
   Kind kind;

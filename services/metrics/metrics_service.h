@@ -12,10 +12,16 @@ namespace accueil::metrics {
 
 namespace v1 = ::accueil::metrics::v1;
 
+struct MetricsOptions {
+  // Published values over fewer observations are hidden (GetPublishedReport).
+  int anonymity_threshold = 5;
+};
+
 class MetricsService final : public v1::MetricsService::Service {
  public:
   // `rollup` reports the figures' lag.
-  MetricsService(const ServiceContext& context, const events::Consumer* rollup);
+  MetricsService(const ServiceContext& context, MetricsOptions options,
+                 const events::Consumer* rollup);
 
   grpc::Status ListIndicators(grpc::ServerContext*, const v1::ListIndicatorsRequest*,
                               v1::ListIndicatorsResponse*) override;
@@ -25,11 +31,20 @@ class MetricsService final : public v1::MetricsService::Service {
                             v1::Objective*) override;
   grpc::Status ListObjectives(grpc::ServerContext*, const v1::ListObjectivesRequest*,
                               v1::ListObjectivesResponse*) override;
+  grpc::Status RecordManualValue(grpc::ServerContext*, const v1::RecordManualValueRequest*,
+                                 v1::ManualValue*) override;
+  grpc::Status PublishReport(grpc::ServerContext*, const v1::PublishReportRequest*,
+                             v1::PublishedMonth*) override;
+  grpc::Status GetPublishedReport(grpc::ServerContext*, const v1::GetPublishedReportRequest*,
+                                  v1::PublishedReport*) override;
+  grpc::Status GetReceptionShape(grpc::ServerContext*, const v1::GetReceptionShapeRequest*,
+                                 v1::ReceptionShape*) override;
 
  private:
   absl::Status LoadObjectives(int64_t site, v1::ListObjectivesResponse* out);
 
   const ServiceContext ctx_;
+  const MetricsOptions options_;
   const events::Consumer* rollup_;
 };
 

@@ -5,29 +5,15 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/errors.h"
 #include "services/common/grpc_status.h"
+#include "services/common/peer_call.h"
 #include "services/common/status_macros.h"
 
 namespace accueil::reception {
 namespace {
 
 constexpr absl::Duration kZoneCacheTime = absl::Minutes(5);
-constexpr auto kDeadline = std::chrono::seconds(10);
 
 std::string AppointmentName(int64_t id) { return absl::StrCat("appointments/", id); }
-
-// Call runs one booking RPC for `call`; `step` names it for the derived
-// request id of the gate's metadata.
-template <typename Request, typename Response, typename Method>
-absl::StatusOr<Response> Invoke(bv1::BookingService::Stub& stub, const Call& call,
-                                std::string_view step, Method method, const Request& request) {
-  grpc::ClientContext context;
-  call.Downstream(&context, step);
-  context.set_deadline(std::chrono::system_clock::now() + kDeadline);
-  Response response;
-  grpc::Status s = (stub.*method)(&context, request, &response);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return response;
-}
 
 }  // namespace
 
@@ -47,7 +33,7 @@ absl::StatusOr<absl::TimeZone> BookingClient::SiteZone(const Call& call, int64_t
   bv1::GetSiteRequest request;
   request.set_name(absl::StrCat("sites/", site));
   ASSIGN_OR_RETURN(bv1::Site s,
-                   (Invoke<bv1::GetSiteRequest, bv1::Site>(
+                   (CallPeer<bv1::GetSiteRequest, bv1::Site>(
                        *stub, call, "site", &bv1::BookingService::Stub::GetSite, request)));
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(s.time_zone(), &zone)) {
@@ -66,7 +52,7 @@ absl::StatusOr<bv1::ListDesksResponse> BookingClient::Desks(const Call& call, in
   bv1::ListDesksResponse all;
   do {
     ASSIGN_OR_RETURN(bv1::ListDesksResponse page,
-                     (Invoke<bv1::ListDesksRequest, bv1::ListDesksResponse>(
+                     (CallPeer<bv1::ListDesksRequest, bv1::ListDesksResponse>(
                          *stub, call, "desks", &bv1::BookingService::Stub::ListDesks, request)));
     for (bv1::Desk& d : *page.mutable_desks()) *all.add_desks() = std::move(d);
     request.set_page_token(page.next_page_token());
@@ -77,7 +63,7 @@ absl::StatusOr<bv1::ListDesksResponse> BookingClient::Desks(const Call& call, in
 absl::StatusOr<bv1::Appointment> BookingClient::CheckIn(
     const Call& call, const bv1::CheckInAppointmentRequest& request) {
   ASSIGN_OR_RETURN(auto stub, Stub());
-  return Invoke<bv1::CheckInAppointmentRequest, bv1::Appointment>(
+  return CallPeer<bv1::CheckInAppointmentRequest, bv1::Appointment>(
       *stub, call, "check-in", &bv1::BookingService::Stub::CheckInAppointment, request);
 }
 
@@ -90,10 +76,10 @@ absl::StatusOr<bv1::Appointment> BookingClient::Move(const Call& call, Transitio
   request.set_request_id(request_id);
   switch (t) {
     case Transition::kStart:
-      return Invoke<bv1::TransitionAppointmentRequest, bv1::Appointment>(
+      return CallPeer<bv1::TransitionAppointmentRequest, bv1::Appointment>(
           *stub, call, "start", &bv1::BookingService::Stub::StartService, request);
     case Transition::kComplete:
-      return Invoke<bv1::TransitionAppointmentRequest, bv1::Appointment>(
+      return CallPeer<bv1::TransitionAppointmentRequest, bv1::Appointment>(
           *stub, call, "complete", &bv1::BookingService::Stub::CompleteAppointment, request);
   }
   return Error(absl::StatusCode::kInternal, "UNKNOWN_TRANSITION", "no such booking transition");
@@ -107,7 +93,7 @@ absl::StatusOr<bv1::Appointment> BookingClient::MarkNotServed(const Call& call, 
   request.set_name(AppointmentName(appointment));
   request.set_cause(cause);
   request.set_request_id(request_id);
-  return Invoke<bv1::MarkNotServedRequest, bv1::Appointment>(
+  return CallPeer<bv1::MarkNotServedRequest, bv1::Appointment>(
       *stub, call, "not-served", &bv1::BookingService::Stub::MarkNotServed, request);
 }
 
@@ -121,7 +107,7 @@ absl::StatusOr<bv1::Appointment> BookingClient::Rebook(const Call& call, int64_t
   request.set_new_slot(new_slot);
   request.set_cause(cause);
   request.set_request_id(request_id);
-  return Invoke<bv1::RebookAppointmentRequest, bv1::Appointment>(
+  return CallPeer<bv1::RebookAppointmentRequest, bv1::Appointment>(
       *stub, call, "rebook", &bv1::BookingService::Stub::RebookAppointment, request);
 }
 
@@ -140,7 +126,7 @@ absl::StatusOr<std::vector<bv1::Appointment>> BookingClient::DayAppointments(con
   do {
     ASSIGN_OR_RETURN(
         bv1::ListDayAppointmentsResponse page,
-        (Invoke<bv1::ListDayAppointmentsRequest, bv1::ListDayAppointmentsResponse>(
+        (CallPeer<bv1::ListDayAppointmentsRequest, bv1::ListDayAppointmentsResponse>(
             *stub, call, "day", &bv1::BookingService::Stub::ListDayAppointments, request)));
     for (bv1::DayAppointment& a : *page.mutable_appointments()) {
       out.push_back(std::move(*a.mutable_appointment()));
@@ -153,7 +139,7 @@ absl::StatusOr<std::vector<bv1::Appointment>> BookingClient::DayAppointments(con
 absl::StatusOr<bv1::SweepNoShowsResponse> BookingClient::SweepNoShows(
     const Call& call, const bv1::SweepNoShowsRequest& request) {
   ASSIGN_OR_RETURN(auto stub, Stub());
-  return Invoke<bv1::SweepNoShowsRequest, bv1::SweepNoShowsResponse>(
+  return CallPeer<bv1::SweepNoShowsRequest, bv1::SweepNoShowsResponse>(
       *stub, call, "sweep", &bv1::BookingService::Stub::SweepNoShows, request);
 }
 

@@ -134,6 +134,24 @@ TEST_F(MetricsReport, ADayOfReceptionGivesTheFiguresComputedByHand) {
   // Nothing personal anywhere in the report.
   EXPECT_EQ(report.DebugString().find("Camille"), std::string::npos);
 
+  // The typical week: Tuesday 2 June, both people at 09:xx.
+  mv1::GetReceptionShapeRequest shape_req;
+  shape_req.set_site(site_);
+  shape_req.set_from_month("2026-06");
+  shape_req.set_to_month("2026-06");
+  mv1::ReceptionShape shape;
+  ASSERT_TRUE(
+      RpcOk(CallOn(*officer_, &mv1::MetricsService::Stub::GetReceptionShape, shape_req, &shape)));
+  ASSERT_EQ(shape.cells_size(), 1) << shape.DebugString();
+  EXPECT_EQ(shape.cells(0).weekday(), 2);
+  EXPECT_EQ(shape.cells(0).hour(), 9);
+  EXPECT_EQ(shape.cells(0).with_appointment(), 1);
+  EXPECT_EQ(shape.cells(0).without_appointment(), 1);
+  EXPECT_DOUBLE_EQ(shape.cells(0).mean_per_day(), 2);
+  ASSERT_EQ(shape.days_size(), 7);
+  EXPECT_EQ(shape.days(1), 1);
+  EXPECT_EQ(shape.days(0), 0);
+
   // May: nothing observed.
   mv1::IndicatorReport two;
   ASSERT_TRUE(RpcOk(Report(&two, "2026-05", "2026-06")));
@@ -191,6 +209,132 @@ TEST_F(MetricsReport, ObjectivesSayWhetherEachMonthMetThem) {
   ASSERT_TRUE(
       RpcOk(CallOn(*officer_, &mv1::MetricsService::Stub::ListObjectives, list, &objectives)));
   EXPECT_EQ(objectives.objectives_size(), 2);
+}
+
+TEST_F(MetricsReport, TheNextFreeSlotIsLookedAtOnceADayAsAPersonWouldSeeIt) {
+  // 2 June 09:00 Paris, the clock still: slots 09:00-10:30 are taken
+  // (capacity 1) or starting, the next free one is 11:00, two hours ahead.
+  const std::string desk = std::to_string(IdOf(world_.desk.desk.name()));
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (world_.booking.Query("SELECT count(*) FROM metrics.next_free_slots WHERE desk_id = " +
+                              desk + " AND local_date = '2026-06-02'") != "1" &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(world_.booking.QueryInt("SELECT seconds FROM metrics.next_free_slots WHERE desk_id = " +
+                                    desk + " AND local_date = '2026-06-02'"),
+            2 * 3600);
+  // The month's mean is over the days looked at (1 June too, if the worker
+  // passed after the slots were released that day).
+  const int64_t days = world_.booking.QueryInt(
+      "SELECT count(*) FROM metrics.next_free_slots WHERE desk_id = " + desk +
+      " AND seconds IS NOT NULL AND local_date >= '2026-06-01'");
+  const std::string mean = world_.booking.Query(
+      "SELECT avg(seconds)::float8 / 86400 FROM metrics.next_free_slots WHERE desk_id = " + desk +
+      " AND seconds IS NOT NULL AND local_date >= '2026-06-01'");
+  mv1::IndicatorReport report;
+  ASSERT_TRUE(RpcOk(Report(&report)));
+  EXPECT_EQ(Cell(report, "next_free_slot_mean").count(), days);
+  EXPECT_NEAR(Cell(report, "next_free_slot_mean").value(), std::stod(mean), 1e-9);
+}
+
+TEST_F(MetricsReport, APublishedMonthIsFrozenAndCorrectionsAreRestatements) {
+  world_.booking.clock().Set(June2At(9, 5));
+  rv1::Visit visit;
+  ASSERT_TRUE(RpcOk(world_.CheckIn(world_.appointments[0].reference(), &visit)));
+  world_.booking.clock().Set(June2At(10, 20));  // person 2: no-show
+  WaitForReport([](const mv1::IndicatorReport& r) { return Cell(r, "noshow_rate").count() == 2; });
+  auto publish = [&](const std::string& reason, mv1::PublishedMonth* out) {
+    mv1::PublishReportRequest req;
+    req.set_site(site_);
+    req.set_month("2026-06");
+    req.set_reason(reason);
+    return CallOn(*officer_, &mv1::MetricsService::Stub::PublishReport, req, out);
+  };
+  auto record = [&](const std::string& indicator, double value, mv1::ManualValue* out) {
+    mv1::RecordManualValueRequest req;
+    req.mutable_value()->set_site(site_);
+    req.mutable_value()->set_indicator(indicator);
+    req.mutable_value()->set_month("2026-06");
+    req.mutable_value()->set_value(value);
+    return CallOn(*officer_, &mv1::MetricsService::Stub::RecordManualValue, req, out);
+  };
+  mv1::PublishedMonth published;
+  EXPECT_TRUE(RpcFails(publish("", &published), grpc::INVALID_ARGUMENT, "MONTH_NOT_OVER", "month"));
+  mv1::ManualValue manual;
+  ASSERT_TRUE(RpcOk(record("calls_answered_rate", 89.65, &manual)));
+  EXPECT_TRUE(RpcFails(record("noshow_rate", 10, &manual), grpc::INVALID_ARGUMENT,
+                       "INDICATOR_NOT_MANUAL", "value.indicator"));
+  EXPECT_TRUE(RpcFails(record("calls_answered_rate", 101, &manual), grpc::INVALID_ARGUMENT,
+                       "INVALID_VALUE", "value.value"));
+
+  // 2 July: June is over everywhere.
+  world_.booking.clock().Set(absl::FromCivil(absl::CivilHour(2026, 7, 2, 8), absl::UTCTimeZone()));
+  ASSERT_TRUE(RpcOk(publish("", &published)));
+  EXPECT_EQ(published.month(), "2026-06");
+  EXPECT_EQ(published.restatements_size(), 0);
+  EXPECT_TRUE(RpcFails(publish("", &published), grpc::FAILED_PRECONDITION,
+                       "MONTH_ALREADY_PUBLISHED", "reason"));
+
+  // The public report: no token; counts under the threshold (5) hidden.
+  auto anyone = mv1::MetricsService::NewStub(world_.booking.server().Channel());
+  mv1::GetPublishedReportRequest public_req;
+  public_req.set_site(site_);
+  public_req.set_year(2026);
+  mv1::PublishedReport open;
+  ASSERT_TRUE(
+      RpcOk(CallOn(*anyone, &mv1::MetricsService::Stub::GetPublishedReport, public_req, &open)));
+  ASSERT_EQ(open.months_size(), 1);
+  EXPECT_EQ(open.anonymity_threshold(), 5);
+  auto public_cell = [](const mv1::PublishedReport& r, const std::string& id) {
+    for (const mv1::IndicatorRow& row : r.rows()) {
+      if (row.indicator().id() == id) return row.months(0);
+    }
+    return mv1::MonthValue();
+  };
+  EXPECT_TRUE(public_cell(open, "noshow_rate").suppressed());  // 2 appointments due
+  EXPECT_FALSE(public_cell(open, "noshow_rate").has_value());
+  EXPECT_EQ(public_cell(open, "noshow_rate").count(), 0);
+  EXPECT_DOUBLE_EQ(public_cell(open, "calls_answered_rate").value(), 89.65);
+
+  // A correction: the telephone figures were wrong. The officer's report
+  // shows the new value beside the published one until June is restated.
+  ASSERT_TRUE(RpcOk(record("calls_answered_rate", 90.32, &manual)));
+  mv1::IndicatorReport live;
+  ASSERT_TRUE(RpcOk(Report(&live)));
+  EXPECT_DOUBLE_EQ(Cell(live, "calls_answered_rate").value(), 90.32);
+  EXPECT_TRUE(Cell(live, "calls_answered_rate").published());
+  EXPECT_DOUBLE_EQ(Cell(live, "calls_answered_rate").published_value(), 89.65);
+  ASSERT_TRUE(
+      RpcOk(CallOn(*anyone, &mv1::MetricsService::Stub::GetPublishedReport, public_req, &open)));
+  EXPECT_DOUBLE_EQ(public_cell(open, "calls_answered_rate").value(), 89.65);  // not silently
+
+  world_.booking.clock().Set(absl::FromCivil(absl::CivilHour(2026, 7, 3, 8), absl::UTCTimeZone()));
+  ASSERT_TRUE(RpcOk(publish("telephone figures corrected", &published)));
+  ASSERT_EQ(published.restatements_size(), 1) << published.DebugString();
+  const mv1::Restatement& r = published.restatements(0);
+  EXPECT_EQ(r.indicator(), "calls_answered_rate");
+  EXPECT_DOUBLE_EQ(r.old_value(), 89.65);
+  EXPECT_DOUBLE_EQ(r.new_value(), 90.32);
+  EXPECT_EQ(r.reason(), "telephone figures corrected");
+  EXPECT_LT(published.first_publish_time().seconds(), published.publish_time().seconds());
+  ASSERT_TRUE(
+      RpcOk(CallOn(*anyone, &mv1::MetricsService::Stub::GetPublishedReport, public_req, &open)));
+  EXPECT_DOUBLE_EQ(public_cell(open, "calls_answered_rate").value(), 90.32);
+  ASSERT_EQ(open.restatements_size(), 1);
+  EXPECT_EQ(open.restatements(0).reason(), "telephone figures corrected");
+  // Published again with nothing changed: no restatement.
+  ASSERT_TRUE(RpcOk(publish("checked again", &published)));
+  EXPECT_EQ(published.restatements_size(), 0);
+
+  // Only the site's quality officer publishes.
+  auto lodge = mv1::MetricsService::NewStub(world_.booking.server().Channel(
+      world_.booking.server().Token("lodge-1", {{access::v1::LODGE_AGENT, IdOf(site_)}})));
+  mv1::PublishReportRequest req;
+  req.set_site(site_);
+  req.set_month("2026-06");
+  EXPECT_EQ(CallOn(*lodge, &mv1::MetricsService::Stub::PublishReport, req, &published).error_code(),
+            grpc::PERMISSION_DENIED);
 }
 
 TEST_F(MetricsReport, OnlyTheSitesQualityOfficerReadsAndBadMonthsAreRefused) {
