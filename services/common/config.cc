@@ -152,6 +152,10 @@ void DeclareCommon(ServerConfig* c, ConfigSection& s) {
         "days after it before person keys (which link a person's records) are unlinked, by "
         "the same passes; at least `retention_days`");
   s.Default("`365` (or `retention_days` if longer)");
+  s.Int("event_log_retention_days", &c->event_log_retention_days, 365, 36500,
+        "days the event log (no personal data) is kept, by the same passes: the figures of a "
+        "month can be recomputed and restated that long; events a consumer has not read yet "
+        "stay ([events.md](events.md#retention))");
   s.Validate([c, &s] {
     if (c->database_url.empty()) return Invalid("database_url", "is required");
     RETURN_IF_ERROR(ValidateTransport(*c));

@@ -109,6 +109,8 @@ struct ServerConfig {
   // then it is replaced by one that links to nothing. At least
   // retention_days; unset: 365, or retention_days if longer.
   int history_retention_days = 365;
+  // Days the event log is kept (docs/events.md#retention).
+  int event_log_retention_days = 1095;
 };
 
 // ConfigSection is the set of keys one module declares (or, with an empty

@@ -213,7 +213,7 @@ absl::StatusOr<Consumer::BatchResult> Consumer::Batch() {
         ++r.applied;
       }
     }
-    if (r.applied > 0 && !AdvanceCursor(tx, name_, from, to, clock_->Now())) {
+    if (r.applied > 0 && !AdvanceCursor(tx, name_, from, to, clock_->Now(), options_.log)) {
       cursor_.reset();  // read it again on the next batch
       return Error(absl::StatusCode::kAborted, "CURSOR_MOVED",
                    "another instance of the consumer moved its cursor");

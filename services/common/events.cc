@@ -57,18 +57,18 @@ Cursor LoadCursor(pqxx::transaction_base& tx, const std::string& consumer) {
 }
 
 bool AdvanceCursor(pqxx::transaction_base& tx, const std::string& consumer, const Cursor& from,
-                   const Cursor& to, absl::Time now) {
+                   const Cursor& to, absl::Time now, Log log) {
   // A consumer's first batch creates its row; a concurrent first batch of
   // another instance then finds the row taken (ON CONFLICT) and advances
   // nothing. Later batches move the row only from where they read it.
   pqxx::result r = tx.exec_params(
-      "INSERT INTO events.cursors AS c (consumer, txid, position, update_time) "
-      "VALUES ($1, $4::xid8, $5, $6::timestamptz) "
+      "INSERT INTO events.cursors AS c (consumer, txid, position, update_time, log) "
+      "VALUES ($1, $4::xid8, $5, $6::timestamptz, $7) "
       "ON CONFLICT (consumer) DO UPDATE SET txid = excluded.txid, position = excluded.position, "
       "  update_time = excluded.update_time "
       "WHERE c.txid = $2::xid8 AND c.position = $3 "
       "RETURNING 1",
-      consumer, from.txid, from.position, to.txid, to.position, db::SqlTime(now));
+      consumer, from.txid, from.position, to.txid, to.position, db::SqlTime(now), TableOf(log));
   return !r.empty();
 }
 

@@ -61,8 +61,10 @@ Cursor LoadCursor(pqxx::transaction_base& tx, const std::string& consumer);
 // AdvanceCursor moves the consumer's cursor from `from` to `to` in `tx`;
 // false (nothing written) when the cursor is no longer at `from`: another
 // instance processed a batch meanwhile, and `tx` must be rolled back.
+// `log` is the log it reads (the event log's retention waits for its
+// consumers only).
 bool AdvanceCursor(pqxx::transaction_base& tx, const std::string& consumer, const Cursor& from,
-                   const Cursor& to, absl::Time now);
+                   const Cursor& to, absl::Time now, Log log = Log::kEvents);
 
 // Pending: the events of `log` after `after` that are safe to read,
 // counted up to kPendingCountLimit, and when the oldest of those occurred

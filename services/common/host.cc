@@ -36,7 +36,8 @@ ServerOptions TransportOf(const ServerConfig& config) {
 }  // namespace
 
 Retention RetentionOf(const ServerConfig& config) {
-  return {absl::Hours(24) * config.retention_days, absl::Hours(24) * config.history_retention_days};
+  return {absl::Hours(24) * config.retention_days, absl::Hours(24) * config.history_retention_days,
+          absl::Hours(24) * config.event_log_retention_days};
 }
 
 PersonDataRegistry PersonDataRegistryOf(const std::vector<std::unique_ptr<Module>>& modules) {

@@ -25,11 +25,15 @@ namespace accueil {
 struct Retention {
   absl::Duration personal_data = absl::Hours(24 * 90);
   absl::Duration history = absl::Hours(24 * 365);
+  // The event log (no personal data) is kept this long: the figures of a
+  // month can be recomputed, and restated, for that long.
+  absl::Duration event_log = absl::Hours(24 * 1095);
 };
 
 struct PurgeCounts {
-  int erased = 0;    // records whose personal data was erased
-  int unlinked = 0;  // records whose person key now links to nothing
+  int erased = 0;             // records whose personal data was erased
+  int unlinked = 0;           // records whose person key now links to nothing
+  int64_t events_pruned = 0;  // events older than the log's retention, read by every consumer
 };
 
 struct RekeyCounts {

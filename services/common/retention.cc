@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 
 namespace accueil::retention {
 absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now, const Retention& retention,
@@ -25,6 +26,15 @@ absl::StatusOr<PurgeCounts> PurgeOnce(db::Pool& pool, absl::Time now, const Rete
     counts.erased += done->erased;
     counts.unlinked += done->unlinked;
   }
+  // The event log holds no personal data: only its own retention applies.
+  RETURN_IF_ERROR(pool.Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    counts.events_pruned = tx.exec_params1("SELECT events.prune_log($1::timestamptz)",
+                                           db::SqlTime(now - retention.event_log))[0]
+                               .as<int64_t>();
+    return absl::OkStatus();
+  }));
+  log::Info("retention.events_pruned", {{"events", absl::StrCat(counts.events_pruned)}});
   return counts;
 }
 

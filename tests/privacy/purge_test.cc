@@ -177,6 +177,60 @@ TEST(Purge, FiguresAreEqualBeforeAndAfterAPurge) {
   EXPECT_EQ(ErasedAmong(world, Ids(h, /*old=*/false)), 0);
 }
 
+// The event log holds no personal data: the purge keeps it its own
+// retention (3 years by default), then prunes only what every consumer of
+// the log has read; the figures computed from it stay.
+TEST(Purge, TheEventLogIsKeptItsRetentionThenPrunedOnceEveryConsumerReadIt) {
+  BookingWorld world;
+  BuildHistory(world);
+  ASSERT_FALSE(HasFailure());
+  // The metrics consumer has read everything (its figures are made).
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  auto unread = [&] {
+    return world.QueryInt(
+        "SELECT count(*) FROM events.log l, events.cursors c WHERE c.consumer = "
+        "'metrics.rollup' AND (l.txid, l.position) > (c.txid, c.position)");
+  };
+  while (unread() != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(100));
+  ASSERT_EQ(unread(), 0);
+  const std::string figures_sql =
+      "SELECT string_agg(month || measure || count || sum, ',' ORDER BY month, measure, desk_id) "
+      "FROM metrics.month_measures";
+  const std::string figures = world.Query(figures_sql);
+  ASSERT_FALSE(figures.empty());
+  const int64_t events = world.QueryInt("SELECT count(*) FROM events.log");
+  ASSERT_GT(events, 5);
+  std::unique_ptr<db::Pool> pool = PoolFor(world);
+  ASSERT_NE(pool, nullptr);
+
+  // Within the 3 years: kept, although the personal data goes.
+  absl::StatusOr<retention::PurgeCounts> counts =
+      retention::PurgeOnce(*pool, kSept20, kDefault, world.server().person_data());
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->events_pruned, 0);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM events.log"), events);
+  // Outside the purge, the log stays append-only.
+  EXPECT_ANY_THROW(world.Query("DELETE FROM events.log"));
+
+  // Four years on, with a consumer of the log still at its first event:
+  // only that one goes. The audit outbox's consumer does not hold it back.
+  world.Query(
+      "INSERT INTO events.cursors (consumer, txid, position, log) SELECT 'test.lagging', txid, "
+      "position, 'events.log' FROM events.log ORDER BY txid, position LIMIT 1 RETURNING 1");
+  const absl::Time later = kSept20 + absl::Hours(24 * 365 * 4);
+  counts = retention::PurgeOnce(*pool, later, kDefault, world.server().person_data());
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->events_pruned, 1);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM events.log"), events - 1);
+  world.Query("DELETE FROM events.cursors WHERE consumer = 'test.lagging' RETURNING 1");
+  counts = retention::PurgeOnce(*pool, later, kDefault, world.server().person_data());
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->events_pruned, events - 1);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM events.log"), 0);
+  // The figures stay.
+  EXPECT_EQ(world.Query(figures_sql), figures);
+}
+
 TEST(Purge, ALongerRetentionKeepsEverything) {
   BookingWorld world;
   History h = BuildHistory(world);
