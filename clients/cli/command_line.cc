@@ -15,7 +15,10 @@
 namespace accueil::cli {
 
 void CommandLine::Choose(CLI::App* command, std::function<int()> action, bool load_credentials) {
-  command->callback([this, action = std::move(action), load_credentials] {
+  // The parser calls a command's callback after its chosen subcommand's:
+  // that one's action stands.
+  command->callback([this, command, action = std::move(action), load_credentials] {
+    if (!command->get_subcommands().empty()) return;
     action_ = action;
     load_credentials_ = load_credentials;
   });

@@ -60,7 +60,9 @@ class CommandLine {
   }
 
   // OnRun makes `action`, which returns the exit code, run when parsing
-  // chooses `command`, with the caller's credentials (LoadCredentials).
+  // chooses `command`, with the caller's credentials (LoadCredentials). A
+  // command that has subcommands of its own runs only when none of them is
+  // chosen.
   void OnRun(CLI::App* command, std::function<int()> action) {
     Choose(command, std::move(action), /*load_credentials=*/true);
   }
@@ -92,6 +94,7 @@ void AddPublicCommands(CommandLine& cli);     // sites, desks, slots, book, show
 void AddAgentCommands(CommandLine& cli);      // noshow, reset-code
 void AddReceptionCommands(CommandLine& cli);  // lodge, counter, queue
 void AddAdminCommands(CommandLine& cli);      // admin and its subcommands
+void AddMetricsCommands(CommandLine& cli);    // report and its subcommands, indicators
 
 // Checked adapts one of the Parse* functions of commands.h into a validator,
 // so that a bad value is a usage error with the parser's own message.

@@ -279,8 +279,7 @@ void AddReceptionAdminCommands(CommandLine& cli, CLI::App* admin) {
   cli.OnRun(list, [&global, &list_site] { return RunCounters(global, list_site); });
 
   // `reception-settings SITE` lists; `reception-settings set DESK ...`
-  // changes. One action for both: the parent's callback would otherwise
-  // run after its subcommand's and replace it.
+  // changes (OnRun: the parent runs only without its subcommand).
   std::string& settings_site = cli.NewOptions<std::string>();
   CLI::App* settings = admin->add_subcommand(
       "reception-settings",
@@ -304,8 +303,8 @@ void AddReceptionAdminCommands(CommandLine& cli, CLI::App* admin) {
                   "Local time at which the day closes by itself")
       ->type_name("HH:MM");
   AddRequestIdOption(set, &set_options.request_id);
-  cli.OnRun(settings, [&global, &settings_site, &set_options, set]() -> int {
-    if (set->parsed()) return RunUpdateDeskSettings(global, set_options);
+  cli.OnRun(set, [&global, &set_options] { return RunUpdateDeskSettings(global, set_options); });
+  cli.OnRun(settings, [&global, &settings_site]() -> int {
     if (settings_site.empty()) {
       std::cerr << "error: reception-settings: give a SITE, or 'set DESK --site SITE ...'\n";
       return kExitUsage;

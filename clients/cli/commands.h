@@ -1,8 +1,8 @@
 // Subcommands of the `accueil` command-line client.
 //
 // Each Run* function builds one request of accueil.booking.v1.BookingService,
-// accueil.access.v1.AccessService or accueil.reception.v1.ReceptionService
-// from its options, calls the server (one
+// accueil.access.v1.AccessService, accueil.reception.v1.ReceptionService or
+// accueil.metrics.v1.MetricsService from its options, calls the server (one
 // deadline of --timeout per call), prints the answer to stdout (a table, or
 // the message as JSON with --json) or the error to stderr, and returns the
 // process exit code (errors.h). The command_line_*.cc files only parse the
@@ -328,6 +328,58 @@ int RunCreateCounter(const GlobalOptions& global, const CreateCounterOptions& op
 int RunCounters(const GlobalOptions& global, const std::string& site);
 int RunDeskSettings(const GlobalOptions& global, const std::string& site);
 int RunUpdateDeskSettings(const GlobalOptions& global, const DeskSettingsOptions& options);
+
+// The quality officer's indicators (metrics.cc): the monthly report, its
+// publication, objectives, manual values, the shape of a week
+// (accueil.metrics.v1.MetricsService, docs/indicators.md). Sites and desks
+// are given with or without their collection, as for reception.
+
+// Options of `report` (GetIndicatorReport) and `report shape`.
+struct ReportOptions {
+  std::string site;
+  std::string desk;  // empty: the whole site
+  std::string from;  // YYYY-MM, checked by the server (INVALID_MONTH)
+  std::string to;
+  bool csv = false;  // `report` only: CSV (report_csv.h) instead of a table
+};
+
+struct PublishOptions {
+  std::string site;
+  std::string month;   // YYYY-MM, over
+  std::string reason;  // required to publish a month again (a restatement)
+  std::string request_id;
+};
+
+struct ObjectiveOptions {
+  std::string site;
+  std::string indicator;  // an Indicator.id
+  double value = 0;       // in the indicator's unit (a percent as 0-100)
+  std::string direction;  // "at-most", "at-least"; empty: the indicator's default
+  std::string request_id;
+};
+
+struct ManualValueOptions {
+  std::string site;
+  std::string indicator;
+  std::string month;  // YYYY-MM
+  double value = 0;
+  std::string request_id;
+};
+
+struct PublishedReportOptions {
+  std::string site;
+  int year = 0;
+  bool csv = false;
+};
+
+int RunReport(const GlobalOptions& global, const ReportOptions& options);
+int RunPublishReport(const GlobalOptions& global, const PublishOptions& options);
+int RunSetObjective(const GlobalOptions& global, const ObjectiveOptions& options);
+int RunObjectives(const GlobalOptions& global, const std::string& site);
+int RunManualValue(const GlobalOptions& global, const ManualValueOptions& options);
+int RunPublishedReport(const GlobalOptions& global, const PublishedReportOptions& options);
+int RunReceptionShape(const GlobalOptions& global, const ReportOptions& options);
+int RunIndicators(const GlobalOptions& global);
 
 // ResourceName returns `text` as a name of `collection`: "7" becomes
 // "sites/7" for "sites"; a text that already has a '/' is kept as it is (the

@@ -1,6 +1,7 @@
-// accueil: command-line client of the booking, access and reception APIs. main builds
-// the app and its global options, lets each group of commands add its
-// subcommands (command_line.h), parses and runs the command chosen.
+// accueil: command-line client of the booking, access, reception and metrics
+// APIs. main builds the app and its global options, lets each group of
+// commands add its subcommands (command_line.h), parses and runs the command
+// chosen.
 #include <string>
 #include <utility>
 
@@ -99,6 +100,7 @@ int main(int argc, char** argv) {
   AddAgentCommands(cli);
   AddReceptionCommands(cli);
   AddAdminCommands(cli);
+  AddMetricsCommands(cli);
 
   app.footer(ExitCodeHelp());
 

@@ -79,7 +79,8 @@ Session::Session(const GlobalOptions& global)
       channel_(grpc::CreateChannel(global.server, ChannelCredentials(global))),
       booking_(v1::BookingService::NewStub(channel_)),
       access_(access::v1::AccessService::NewStub(channel_)),
-      reception_(reception::v1::ReceptionService::NewStub(channel_)) {}
+      reception_(reception::v1::ReceptionService::NewStub(channel_)),
+      metrics_(metrics::v1::MetricsService::NewStub(channel_)) {}
 
 void Session::PrepareLookup(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(global_.timeout_seconds)));

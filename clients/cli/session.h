@@ -1,10 +1,10 @@
 // Session: one invocation's connection to the server, shared by the commands
 // of the `accueil` command-line client.
 //
-// It holds the stubs of the booking, access and reception services, gives each call its
-// deadline (--timeout) and credentials (the caller's bearer token and the
-// agent's reason, as gRPC metadata), reports failures, and caches what it
-// looked up to show times in the site's zone.
+// It holds the stubs of the booking, access, reception and metrics services,
+// gives each call its deadline (--timeout) and credentials (the caller's
+// bearer token and the agent's reason, as gRPC metadata), reports failures,
+// and caches what it looked up to show times in the site's zone.
 //
 //   Session session(global);
 //   grpc::ClientContext context;
@@ -22,6 +22,7 @@
 
 #include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
+#include "accueil/metrics/v1/metrics.grpc.pb.h"
 #include "accueil/reception/v1/reception.grpc.pb.h"
 #include "clients/cli/commands.h"
 #include "clients/cli/errors.h"
@@ -58,6 +59,7 @@ class Session {
   booking::v1::BookingService::Stub& stub() { return *booking_; }
   access::v1::AccessService::Stub& access() { return *access_; }
   reception::v1::ReceptionService::Stub& reception() { return *reception_; }
+  metrics::v1::MetricsService::Stub& metrics() { return *metrics_; }
 
   // Prepare gives `context` the --timeout deadline and the credentials
   // (authorization, x-agent-reason); call it once per call.
@@ -114,6 +116,7 @@ class Session {
   std::unique_ptr<booking::v1::BookingService::Stub> booking_;
   std::unique_ptr<access::v1::AccessService::Stub> access_;
   std::unique_ptr<reception::v1::ReceptionService::Stub> reception_;
+  std::unique_ptr<metrics::v1::MetricsService::Stub> metrics_;
   std::optional<booking::v1::ListSitesResponse> sites_;
 };
 

@@ -795,6 +795,184 @@ else
   sed 's/^/  watch: /' "$work/watch" "$work/watch.err"
 fi
 
+# Indicators (docs/indicators.md): the reception day above as the quality
+# officer reads it, objectives, a manual value, a publication and its
+# restatement, the public report. The consumer metrics.rollup follows the
+# event log: wait for it to have counted the day's people (four checked in
+# with an appointment, two walk-ins).
+dev_token quality cli-test-qualite
+rquality=$(<"$work/out")
+month=${rtoday:0:7}
+prev_month=$(date -d "$month-01 -1 month" +%Y-%m)
+old_month=$(date -d "$month-01 -2 month" +%Y-%m)
+next_month=$(date -d "$month-01 +1 month" +%Y-%m)
+# values ID...: the month's value of each indicator in the --json report in
+# $work/out, as Python shows them.
+values() {
+  local ids
+  ids=$(printf '"%s",' "$@")
+  json '[next((c.get("value") for c in r["months"] if c["month"] == "'"$month"'"), None) for i in ['"$ids"'] for r in j["rows"] if r["indicator"]["id"] == i]'
+}
+day_values=""
+for _ in $(seq 100); do
+  if with_token "$rquality" --json report --site "$rsite" --from "$month" --to "$month" >"$work/out" 2>"$work/err"; then
+    day_values=$(values received_total received_with_appointment received_without_appointment noshow_rate not_served_rate)
+    [[ "$day_values" == "[6, 4, 2, 0, 50]" ]] && break
+  fi
+  sleep 0.1
+done
+if [[ "$day_values" == "[6, 4, 2, 0, 50]" ]]; then
+  pass "report --json: 6 people received (4 with an appointment, 2 without), no no-show, half of those who came not served"
+else
+  fail "report --json: received total, with, without, no-show and not-served rates are $day_values, not [6, 4, 2, 0, 50]"
+  sed 's/^/  stderr: /' "$work/err"
+fi
+expect_exit 6 "report as the public is refused" cli report --site "$rsite" --from "$month" --to "$month"
+expect_exit 6 "report as a lodge agent is refused" with_token "$rlodge" report --site "$rsite" --from "$month" --to "$month"
+expect_exit 3 "report --from 2026-13 is refused" with_token "$rquality" report --site "$rsite" --from 2026-13 --to "$month" &&
+  expect_text "bad month: the field and INVALID_MONTH" err "from_month: .*INVALID_MONTH"
+expect_exit 3 "report --to before --from is refused" with_token "$rquality" report --site "$rsite" --from "$month" --to "$prev_month" &&
+  expect_text "months out of order: INVALID_MONTH_RANGE" err "INVALID_MONTH_RANGE"
+expect_exit 2 "report without --to (usage error)" with_token "$rquality" report --site "$rsite" --from "$month"
+expect_exit 2 "report --csv with --json (usage error)" with_token "$rquality" --json report --site "$rsite" \
+  --from "$month" --to "$month" --csv
+
+# Objectives and a manual value.
+expect_exit 0 "report objective set noshow_rate" with_token "$rquality" report objective set --site "$rsite" \
+  --indicator noshow_rate --value 30 &&
+  expect_text "objective set: at most 30 %, the indicator's default" out "^objective: +<= 30 %$"
+expect_exit 0 "report objective set received_total --direction at-least" with_token "$rquality" report objective set \
+  --site "${rsite#sites/}" --indicator received_total --value 10 --direction at-least &&
+  expect_text "objective set: at least 10" out "^objective: +>= 10$"
+expect_exit 3 "report objective set above 100 %" with_token "$rquality" report objective set --site "$rsite" \
+  --indicator noshow_rate --value 120 &&
+  expect_text "objective above 100 %: INVALID_OBJECTIVE" err "INVALID_OBJECTIVE"
+expect_exit 3 "report objective set of an unknown indicator" with_token "$rquality" report objective set --site "$rsite" \
+  --indicator waiting_room_temperature --value 20 &&
+  expect_text "unknown indicator: UNKNOWN_INDICATOR" err "UNKNOWN_INDICATOR"
+expect_exit 0 "report objective list" with_token "$rquality" report objective list --site "$rsite" &&
+  expect_text "objective list: no-show rate" out "^noshow_rate +<= 30 % +.* No-show rate$" &&
+  expect_text "objective list: people received" out "^received_total +>= 10 +.* People received$"
+expect_exit 0 "report manual" with_token "$rquality" report manual --site "$rsite" --indicator calls_answered_rate \
+  --month "$month" --value 89.65 &&
+  expect_text "manual: the value as a percent" out "^value: +89.65 %$"
+expect_exit 3 "report manual of a computed indicator" with_token "$rquality" report manual --site "$rsite" \
+  --indicator noshow_rate --month "$month" --value 5 &&
+  expect_text "computed indicator: INDICATOR_NOT_MANUAL" err "INDICATOR_NOT_MANUAL"
+expect_exit 3 "report manual for a month to come" with_token "$rquality" report manual --site "$rsite" \
+  --indicator calls_answered_rate --month "$next_month" --value 90 &&
+  expect_text "month to come: MONTH_IN_FUTURE" err "MONTH_IN_FUTURE"
+
+# The report as a table, as CSV and as JSON.
+expect_exit 0 "report" with_token "$rquality" report --site "$rsite" --from "$prev_month" --to "$month" &&
+  expect_text "report: one column per month" out "^INDICATOR +UNIT +PERIODICITY +OBJECTIVE +$prev_month +$month$" &&
+  expect_text "report: no-show rate met" out "^No-show rate +percent +monthly +<= 30 % +- +0\.0 % ✓$" &&
+  expect_text "report: people received, not met" out "^People received +people +monthly +>= 10 +0 ✗ +6 ✗$" &&
+  expect_text "report: the manual value" out "^Calls answered +percent +monthly +- +- +89\.65 %$" &&
+  expect_text "report: the wait in minutes, no objective" out "^Waiting time on site \(mean\) +minutes +monthly +- +- +[0-9]+\.[0-9]$"
+expect_exit 0 "report --csv" with_token "$rquality" report --site "$rsite" --from "$prev_month" --to "$month" --csv &&
+  if csv_problems=$(python3 - "$work/out" "$prev_month" "$month" <<'PY'
+import csv, sys
+path, prev, month = sys.argv[1:]
+raw = open(path, newline="").read()
+records = list(csv.reader(open(path, newline="")))
+problems = []
+header = ["indicator", "title", "unit", "periodicity", "objective", "direction",
+          prev, prev + " attainment", month, month + " attainment"]
+if records[0] != header:
+    problems.append("header %r" % records[0])
+if raw.count("\r\n") != len(records) or raw.count("\n") != len(records):
+    problems.append("records do not all end with CRLF")
+rows = {r["indicator"]: r for r in csv.DictReader(open(path, newline=""))}
+want = {
+    ("received_total", month): "6", ("received_total", month + " attainment"): "NOT_MET",
+    ("received_total", "objective"): "10", ("received_total", "direction"): "AT_LEAST",
+    ("noshow_rate", month): "0", ("noshow_rate", month + " attainment"): "MET",
+    ("noshow_rate", prev): "", ("noshow_rate", prev + " attainment"): "NO_DATA",
+    ("noshow_rate", "objective"): "30", ("noshow_rate", "direction"): "AT_MOST",
+    ("not_served_rate", month): "50", ("not_served_rate", month + " attainment"): "NO_OBJECTIVE",
+    ("calls_answered_rate", month): "89.65", ("calls_answered_rate", "unit"): "percent",
+    ("wait_mean", "title"): "Waiting time on site (mean)",
+}
+for (indicator, column), value in want.items():
+    got = rows.get(indicator, {}).get(column)
+    if got != value:
+        problems.append("%s %s: %r, not %r" % (indicator, column, got, value))
+if len(rows) != 22:
+    problems.append("%d indicators" % len(rows))
+print("; ".join(problems))
+PY
+  ) && [[ -z "$csv_problems" ]]; then
+    pass "report --csv: RFC 4180, the header, 22 indicators, the day's values unformatted"
+  else
+    fail "report --csv: ${csv_problems:-does not parse}"
+    sed 's/^/  stdout: /' "$work/out"
+  fi
+expect_exit 0 "report --json" with_token "$rquality" --json report --site "$rsite" --from "$prev_month" --to "$month" &&
+  if [[ "$(json '(j["site"], j["months"], [(r["objective"]["value"], r["months"][1]["attainment"]) for r in j["rows"] if r["indicator"]["id"] == "noshow_rate"])')" == \
+    "('$rsite', ['$prev_month', '$month'], [(30, 'MET')])" ]]; then
+    pass "report --json: the site, the months, the no-show objective met"
+  else
+    fail "report --json: unexpected answer"
+    sed 's/^/  stdout: /' "$work/out"
+  fi
+
+# Publication: a month over (two months ago) with a manual value, corrected
+# afterwards: the report flags it, publishing again needs a reason and
+# restates it; the public sees the restatement. The current month is not over.
+old_year=${old_month:0:4}
+expect_exit 3 "report publish of the current month" with_token "$rquality" report publish --site "$rsite" --month "$month" &&
+  expect_text "current month: MONTH_NOT_OVER" err "MONTH_NOT_OVER"
+expect_exit 0 "report manual ($old_month)" with_token "$rquality" report manual --site "$rsite" \
+  --indicator calls_answered_rate --month "$old_month" --value 91.5
+expect_exit 0 "report publish $old_month" with_token "$rquality" report publish --site "$rsite" --month "$old_month" &&
+  expect_text "publish: the month" out "^month: +$old_month$" &&
+  expect_text "publish: a first publication" out "^First publication"
+expect_exit 0 "report manual ($old_month, corrected)" with_token "$rquality" report manual --site "$rsite" \
+  --indicator calls_answered_rate --month "$old_month" --value 88
+expect_exit 0 "report of a published month" with_token "$rquality" report --site "$rsite" --from "$old_month" --to "$old_month" &&
+  expect_text "report: the published month is marked" out "^INDICATOR +UNIT +PERIODICITY +OBJECTIVE +$old_month\*$" &&
+  expect_text "report: the corrected value is flagged" out "^Calls answered +percent +monthly +- +88\.0 % !$" &&
+  expect_text "report: the pending restatement" out "^  Calls answered, $old_month: published 91\.5 %, now 88\.0 %$"
+expect_exit 5 "report publish again without --reason" with_token "$rquality" report publish --site "$rsite" --month "$old_month" &&
+  expect_text "again without a reason: MONTH_ALREADY_PUBLISHED" err "MONTH_ALREADY_PUBLISHED"
+expect_exit 0 "report publish again --reason" with_token "$rquality" report publish --site "$rsite" --month "$old_month" \
+  --reason "Correction du standard téléphonique" &&
+  expect_text "publish again: one restatement" out "^Restated \(1\):$" &&
+  expect_text "publish again: the old and new values" out "^$old_month +Calls answered +91\.5 % +88\.0 % +.* +Correction du standard téléphonique$"
+expect_exit 0 "report published, as the public" cli report published --site "$rsite" --year "$old_year" &&
+  expect_text "published: the month" out "^INDICATOR +UNIT +PERIODICITY +OBJECTIVE +.*$old_month" &&
+  expect_text "published: the restated value" out "^Calls answered +percent +monthly +- +88\.0 %$" &&
+  expect_text "published: a count under the anonymity threshold is hidden" out \
+    "^People received +people +monthly +>= 10 +\(hidden\)$" &&
+  expect_text "published: the restatement under the table" out "^$old_month +Calls answered +91\.5 % +88\.0 % +"
+expect_exit 0 "report published --csv, as the public" cli report published --site "$rsite" --year "$old_year" --csv &&
+  if [[ "$(python3 -c 'import csv, sys; r = {x["indicator"]: x for x in csv.DictReader(open(sys.argv[1], newline=""))}; m = sys.argv[2]; print([(r[i][m], r[i][m + " attainment"]) for i in ("calls_answered_rate", "received_total")])' \
+    "$work/out" "$old_month")" == "[('88', 'NO_OBJECTIVE'), ('', 'SUPPRESSED')]" ]]; then
+    pass "report published --csv: the restated value, a hidden count"
+  else
+    fail "report published --csv: not 88 for calls_answered_rate and a hidden received_total in $old_month"
+    sed 's/^/  stdout: /' "$work/out"
+  fi
+expect_exit 0 "report published --json, as the public" cli --json report published --site "$rsite" --year "$old_year" &&
+  if [[ "$(json '[(r["month"], r["oldValue"], r["newValue"], r["reason"]) for r in j["restatements"]]')" == \
+    "[('$old_month', 91.5, 88, 'Correction du standard téléphonique')]" ]]; then
+    pass "report published --json: the restatement"
+  else
+    fail "report published --json: unexpected restatements"
+    sed 's/^/  stdout: /' "$work/out"
+  fi
+
+# The shape of the week, and the indicators' definitions.
+weekday=$(LC_ALL=C date -d "$rtoday" +%a | tr '[:upper:]' '[:lower:]')
+expect_exit 0 "report shape" with_token "$rquality" report shape --site "$rsite" --from "$month" --to "$month" &&
+  expect_text "shape: today's weekday, one day, 6 people" out "^$weekday +1 +.* 6\.0$"
+expect_exit 0 "indicators" with_token "$rquality" indicators &&
+  expect_text "indicators: the no-show rate" out "^noshow_rate +percent +monthly +at most +computed +No-show rate$" &&
+  expect_text "indicators: a manual one" out "^calls_answered_rate +percent +monthly +at least +entered monthly +Calls answered$" &&
+  expect_text "indicators: the definitions" out "^noshow_rate: +appointments not honoured"
+expect_exit 6 "indicators as the public is refused" cli indicators
+
 # Signing out.
 expect_exit 0 "logout" env ACCUEIL_TOKEN_FILE="$token_file" "$CLI_BIN" logout
 if [[ -e "$token_file" ]]; then fail "logout left the token file"; else pass "logout removed the token file"; fi
