@@ -18,6 +18,9 @@ constexpr int kLockClass = 0x61636301;
 // in-process Wake().
 constexpr long kWaitSliceMicros = 100000;
 
+// The reason of a batch refused because the cursor moved since it was read.
+constexpr char kCursorMoved[] = "CURSOR_MOVED";
+
 // After a wake-up that found nothing readable, the first look again.
 constexpr absl::Duration kFirstRecheck = absl::Milliseconds(50);
 
@@ -32,6 +35,15 @@ class Receiver final : public pqxx::notification_receiver {
 };
 
 }  // namespace
+
+bool TryLockConsumer(pqxx::connection& conn, const std::string& name) {
+  pqxx::nontransaction tx(conn);
+  bool held = tx.exec_params1("SELECT pg_try_advisory_lock($1, hashtext($2)) AS held", kLockClass,
+                              name)["held"]
+                  .as<bool>();
+  tx.commit();
+  return held;
+}
 
 struct Consumer::BatchResult {
   int applied = 0;
@@ -107,12 +119,7 @@ void Consumer::Run() {
     try {
       // Stand by until this instance holds the name's lock.
       while (!Stopping()) {
-        pqxx::nontransaction tx(**conn);
-        bool held = tx.exec_params1("SELECT pg_try_advisory_lock($1, hashtext($2)) AS held",
-                                    kLockClass, name_)["held"]
-                        .as<bool>();
-        tx.commit();
-        if (held) break;
+        if (TryLockConsumer(**conn, name_)) break;
         Sleep(options_.retry_interval);
       }
       if (Stopping()) break;
@@ -155,6 +162,13 @@ void Consumer::Serve(pqxx::connection& conn) {
     if (woken) read_now = true;
     if (read_now) {
       absl::StatusOr<BatchResult> batch = Batch();
+      if (!batch.ok() && ErrorReason(batch.status()) == kCursorMoved) {
+        // Not a failure: someone else moved the cursor since it was read (a
+        // backfill, an instance that was active meanwhile) and the batch
+        // rolled back. Read again at once from where the cursor now is.
+        log::Info("consumer.cursor_moved", {{"consumer", name_}});
+        continue;  // read_now stays true
+      }
       if (!batch.ok()) {
         cursor_.reset();  // a commit in doubt may have moved it
         if (healthy_.exchange(false)) {
@@ -215,7 +229,7 @@ absl::StatusOr<Consumer::BatchResult> Consumer::Batch() {
     }
     if (r.applied > 0 && !AdvanceCursor(tx, name_, from, to, clock_->Now(), options_.log)) {
       cursor_.reset();  // read it again on the next batch
-      return Error(absl::StatusCode::kAborted, "CURSOR_MOVED",
+      return Error(absl::StatusCode::kAborted, kCursorMoved,
                    "another instance of the consumer moved its cursor");
     }
     // Everything readable was applied: nothing is pending, no need to count.

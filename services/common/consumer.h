@@ -6,7 +6,9 @@
 //     others stand by and retry; a dead instance's connection closes and
 //     frees the lock. The lock is not what makes a batch exactly-once: each
 //     batch moves the cursor only from where it read it (AdvanceCursor), so
-//     an instance that lost its lock unnoticed rolls back instead.
+//     an instance that lost its lock unnoticed rolls back instead, and so
+//     does a batch whose cursor a backfill moved meanwhile: such a batch is
+//     not a failure, the consumer reads the cursor again and goes on at once.
 //   - A batch: read up to `batch_size` events after the cursor, apply each
 //     (Handler) in one transaction, advance the cursor in the same
 //     transaction, commit. No lock is held while reading, and a batch stops
@@ -71,6 +73,13 @@ using Handler = std::function<absl::Status(pqxx::work& tx, const Event& event)>;
 // in its transaction: for a consumer that does its work in one statement
 // per batch rather than one per event (metrics' rollups). Same rules.
 using BatchHandler = std::function<absl::Status(pqxx::work& tx, const std::vector<Event>& events)>;
+
+// TryLockConsumer tries to take, on `conn` (a dedicated connection), the
+// session advisory lock that makes its holder the active instance of the
+// consumer `name`: true when taken. It is held until the connection closes
+// (or pg_advisory_unlock), and while it is held every instance of that
+// consumer stands by. A backfill takes it too (services/metrics/backfill.h).
+bool TryLockConsumer(pqxx::connection& conn, const std::string& name);
 
 // Consumer is thread-safe.
 class Consumer final : public Worker {

@@ -16,6 +16,10 @@ const char* TableOf(Log log) {
   return "events.log";
 }
 
+// The rule of "Reading without gaps" (docs/events.md): only the rows of
+// transactions older than every transaction still running.
+constexpr char kSafe[] = "txid < pg_snapshot_xmin(pg_current_snapshot())";
+
 }  // namespace
 
 std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, int limit, Log log) {
@@ -27,10 +31,8 @@ std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, i
                    "  (extract(epoch from occurred_time) * 1000000)::bigint AS occurred_micros, "
                    "  payload::text AS payload "
                    "FROM ",
-                   TableOf(log),
-                   " WHERE (txid, position) > ($1::xid8, $2) "
-                   "  AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
-                   "ORDER BY txid, position LIMIT $3"),
+                   TableOf(log), " WHERE (txid, position) > ($1::xid8, $2) AND ", kSafe,
+                   " ORDER BY txid, position LIMIT $3"),
       after.txid, after.position, limit);
   std::vector<Event> events;
   events.reserve(r.size());
@@ -47,6 +49,15 @@ std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, i
     events.push_back(std::move(e));
   }
   return events;
+}
+
+std::optional<Cursor> LastSafeEvent(pqxx::transaction_base& tx, Log log) {
+  // The primary key (txid, position) read backwards from the horizon.
+  pqxx::result r =
+      tx.exec(absl::StrCat("SELECT txid::text AS txid_text, position FROM ", TableOf(log),
+                           " WHERE ", kSafe, " ORDER BY txid DESC, position DESC LIMIT 1"));
+  if (r.empty()) return std::nullopt;
+  return Cursor{r[0]["txid_text"].as<std::string>(), r[0]["position"].as<int64_t>()};
 }
 
 Cursor LoadCursor(pqxx::transaction_base& tx, const std::string& consumer) {
@@ -77,10 +88,8 @@ Pending PendingAfter(pqxx::transaction_base& tx, const Cursor& after, Log log) {
       absl::StrCat("SELECT count(*) AS n, "
                    "  (extract(epoch from min(occurred_time)) * 1000000)::bigint AS micros "
                    "FROM (SELECT occurred_time FROM ",
-                   TableOf(log),
-                   " WHERE (txid, position) > ($1::xid8, $2) "
-                   "  AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
-                   "ORDER BY txid, position LIMIT $3) pending"),
+                   TableOf(log), " WHERE (txid, position) > ($1::xid8, $2) AND ", kSafe,
+                   " ORDER BY txid, position LIMIT $3) pending"),
       after.txid, after.position, kPendingCountLimit);
   Pending p;
   p.count = r["n"].as<int64_t>();

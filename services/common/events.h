@@ -54,6 +54,15 @@ enum class Log { kEvents, kAuditOutbox };
 std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, int limit,
                               Log log = Log::kEvents);
 
+// LastSafeEvent returns the cursor of the newest event of `log` that is safe
+// to read now: where ReadEvents, called again and again from any cursor,
+// would stop. Every event up to it has committed or rolled back, and every
+// event written later sorts after it, so the events up to it never change.
+// nullopt when no event is safe to read (an empty log).
+// A backfill reads up to it and moves a consumer's cursor there
+// (services/metrics/backfill.h).
+std::optional<Cursor> LastSafeEvent(pqxx::transaction_base& tx, Log log = Log::kEvents);
+
 // LoadCursor returns the consumer's cursor, the beginning of the log for a
 // consumer not seen before. It takes no lock.
 Cursor LoadCursor(pqxx::transaction_base& tx, const std::string& consumer);

@@ -6,13 +6,18 @@
 
 namespace accueil::metrics {
 
-std::unique_ptr<events::Consumer> NewRollupConsumer(db::Pool* pool, const Clock* clock,
-                                                    Metrics* metrics) {
+events::ConsumerOptions RollupConsumerOptions() {
   events::ConsumerOptions options;
-  options.metrics = metrics;
   options.batch_size = 2000;
+  return options;
+}
+
+std::unique_ptr<events::Consumer> NewRollupConsumer(db::Pool* pool, const Clock* clock,
+                                                    Metrics* metrics,
+                                                    events::ConsumerOptions options) {
+  options.metrics = metrics;
   return std::make_unique<events::Consumer>(
-      "metrics.rollup", pool, clock,
+      kRollupConsumerName, pool, clock,
       [](pqxx::work& tx, const std::vector<events::Event>& batch) -> absl::Status {
         // The payloads are the log's JSON already: spliced in, not parsed.
         std::string json = "[";

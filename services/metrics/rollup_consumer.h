@@ -3,7 +3,8 @@
 // (site, desk, local day) the batch touched, and its month
 // (metrics.apply_events, db/migrations/0017_metrics.sql). One statement per
 // batch; exactly once through the consumer's cursor; one active instance
-// across replicas.
+// across replicas. The backfill (backfill.h) rebuilds the same figures from
+// the whole log and moves this consumer's cursor.
 #pragma once
 
 #include <functional>
@@ -13,7 +14,15 @@
 
 namespace accueil::metrics {
 
-std::unique_ptr<events::Consumer> NewRollupConsumer(db::Pool* pool, const Clock* clock,
-                                                    Metrics* metrics);
+// The consumer's name: its cursor in events.cursors and its lock.
+inline constexpr char kRollupConsumerName[] = "metrics.rollup";
+
+// RollupConsumerOptions: batches of up to 2000 events.
+events::ConsumerOptions RollupConsumerOptions();
+
+// `options.metrics` is set to `metrics`.
+std::unique_ptr<events::Consumer> NewRollupConsumer(
+    db::Pool* pool, const Clock* clock, Metrics* metrics,
+    events::ConsumerOptions options = RollupConsumerOptions());
 
 }  // namespace accueil::metrics

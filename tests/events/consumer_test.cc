@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -61,6 +62,18 @@ class ConsumerTest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(10));
     }
     return true;
+  }
+
+  // ReadFirst returns the first `n` events of the log once they are
+  // readable (fails the test after 30 s).
+  std::vector<Event> ReadFirst(pqxx::connection& c, size_t n) {
+    std::vector<Event> events;
+    EXPECT_TRUE(WaitFor([&] {
+      pqxx::work tx(c);
+      events = ReadEvents(tx, Cursor{}, static_cast<int>(n));
+      return events.size() == n;
+    }));
+    return events;
   }
 
   // Recorder applies an event by inserting its subject, after `delay`.
@@ -132,12 +145,8 @@ TEST_F(ConsumerTest, ReplicasOfOneNameApplyEachEventOnce) {
 TEST_F(ConsumerTest, AStaleInstanceCannotMoveTheCursorBack) {
   Append("x", 2);
   pqxx::connection c(db_->url());
-  std::vector<Event> events;
-  ASSERT_TRUE(WaitFor([&] {
-    pqxx::work tx(c);
-    events = ReadEvents(tx, Cursor{}, 2);
-    return events.size() == 2;
-  }));
+  const std::vector<Event> events = ReadFirst(c, 2);
+  ASSERT_EQ(events.size(), 2u);
   Cursor first;
   {
     pqxx::work tx(c);
@@ -148,6 +157,49 @@ TEST_F(ConsumerTest, AStaleInstanceCannotMoveTheCursorBack) {
   pqxx::work tx(c);
   // Read before the advance, applied after it: refused.
   EXPECT_FALSE(AdvanceCursor(tx, "test.stale", Cursor{}, first, absl::Now()));
+}
+
+TEST_F(ConsumerTest, FindingItsCursorMovedIsNotAFailure) {
+  Append("m", 2);  // one transaction
+  absl::Notification reading, moved;
+  ConsumerOptions options = Fast();
+  options.batch_size = 1;
+  options.retry_interval = absl::Hours(1);  // a failed batch would wait an hour
+  Consumer consumer(
+      "test.moved", pool_.get(), &clock_,
+      [&](pqxx::work& tx, const Event& e) -> absl::Status {
+        tx.exec_params("INSERT INTO public.applied (consumer, subject) VALUES ('moved', $1)",
+                       e.subject);
+        if (e.subject == "m0" && !reading.HasBeenNotified()) {
+          reading.Notify();
+          moved.WaitForNotification();
+        }
+        return absl::OkStatus();
+      },
+      options);
+  // However the test ends, the batch in flight is let go first.
+  absl::Cleanup let_go = [&] {
+    if (!moved.HasBeenNotified()) moved.Notify();
+  };
+  consumer.Start();
+  ASSERT_TRUE(reading.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  // Meanwhile a backfill applied both and moved the cursor past them.
+  pqxx::connection c(db_->url());
+  const std::vector<Event> events = ReadFirst(c, 2);
+  ASSERT_EQ(events.size(), 2u);
+  {
+    pqxx::work tx(c);
+    ASSERT_TRUE(AdvanceCursor(tx, "test.moved", Cursor{}, events[1].cursor(), absl::Now()));
+    tx.commit();
+  }
+  Append("n", 1);  // readable once the batch in flight ends
+  moved.Notify();
+  // The batch in flight rolled back (m0 is not applied); the consumer read
+  // its cursor again and went on at once after the backfill's last event.
+  ASSERT_TRUE(WaitFor([&] { return Applied("moved") == 1; }));
+  EXPECT_EQ(db_->Query("SELECT subject FROM public.applied WHERE consumer = 'moved'"), "n0");
+  EXPECT_TRUE(consumer.Healthy());
+  consumer.Stop();
 }
 
 TEST_F(ConsumerTest, IsWokenByTheCommitSignal) {

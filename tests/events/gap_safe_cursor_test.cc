@@ -70,6 +70,53 @@ TEST(GapSafeCursor, WaitsForAnEarlierTransactionThatCommitsLast) {
   EXPECT_TRUE(Drain(reader, &cursor).empty());
 }
 
+TEST(GapSafeCursor, TheLastSafeEventIsWhereReadingStops) {
+  auto db = testing::TestDatabase::Create();
+  pqxx::connection slow_conn(db->url()), fast_conn(db->url()), reader(db->url());
+  {
+    pqxx::work tx(reader);
+    EXPECT_FALSE(LastSafeEvent(tx).has_value());  // an empty log
+  }
+  {
+    pqxx::work first(fast_conn);
+    Append(first, "first");
+    first.commit();
+  }
+  pqxx::work slow(slow_conn);
+  Append(slow, "slow");  // the older txid, still running
+  {
+    pqxx::work fast(fast_conn);
+    Append(fast, "fast");  // committed, but after "slow" in the log's order
+    fast.commit();
+  }
+  // Until "slow" ends, reading stops after "first": so does LastSafeEvent
+  // (other tests' transactions may hold it back further).
+  std::optional<Cursor> last;
+  Cursor cursor;
+  std::vector<std::string> read;
+  {
+    pqxx::work tx(reader);
+    last = LastSafeEvent(tx);
+    tx.commit();
+  }
+  read = Drain(reader, &cursor);
+  EXPECT_LE(read.size(), 1u);
+  if (last) {
+    EXPECT_EQ(read, (std::vector<std::string>{"first"}));
+    EXPECT_EQ(last->txid, cursor.txid);
+    EXPECT_EQ(last->position, cursor.position);
+  }
+  slow.commit();
+  // Once everything is readable, the last safe event is the last one read.
+  read = DrainAtLeast(reader, &cursor, 3 - read.size());
+  pqxx::work tx(reader);
+  last = LastSafeEvent(tx);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(read.back(), "fast");
+  EXPECT_EQ(last->txid, cursor.txid);
+  EXPECT_EQ(last->position, cursor.position);
+}
+
 TEST(GapSafeCursor, RolledBackEventsNeverAppear) {
   auto db = testing::TestDatabase::Create();
   pqxx::connection w(db->url()), reader(db->url());
