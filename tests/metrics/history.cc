@@ -814,6 +814,9 @@ AtCursor ReadAtCursor(const std::string& url) {
   };
   std::vector<std::string> differences;
   for (const auto& [k, r] : stored) {
+    // The next free slot is booking's answer looked at once a day, not an
+    // event of the log (report_test.cc covers it).
+    if (std::get<3>(k) == "slot.next_free") continue;
     auto it = recomputed.find(k);
     if (it == recomputed.end()) {
       differences.push_back(absl::StrCat(text(k), ": stored ", value(r), ", recomputed none"));
