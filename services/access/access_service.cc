@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "services/common/change.h"
+#include "services/common/peer_call.h"
 #include "services/common/peers.h"
 #include "services/common/errors.h"
 #include "services/common/proto_time.h"
@@ -154,14 +155,13 @@ AccessService::AccessService(const ServiceContext& context, Directory* directory
 absl::Status AccessService::SiteExists(const Call& call, int64_t id) {
   if (id == 0) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx_.peers->Channel("booking"));
-  grpc::ClientContext context;
-  call.Downstream(&context, "GetSite");
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stub = booking::v1::BookingService::NewStub(channel);
   booking::v1::GetSiteRequest request;
   request.set_name(SiteName(id));
-  booking::v1::Site site;
-  grpc::Status s = booking::v1::BookingService::NewStub(channel)->GetSite(&context, request, &site);
-  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+  absl::Status s = CallPeer<booking::v1::GetSiteRequest, booking::v1::Site>(
+                       *stub, call, "GetSite", &booking::v1::BookingService::Stub::GetSite, request)
+                       .status();
+  if (s.code() == absl::StatusCode::kNotFound) {
     return WithField(Error(absl::StatusCode::kNotFound, "SITE_NOT_FOUND", "no such site"), "site");
   }
   if (!s.ok()) {

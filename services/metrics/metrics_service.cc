@@ -195,7 +195,14 @@ struct Scope {
   absl::CivilMonth from, to;
 };
 
-absl::Status CheckRange(absl::CivilMonth from, absl::CivilMonth to);
+// The months requested: from <= to, at most kMaxMonths.
+absl::Status CheckRange(absl::CivilMonth from, absl::CivilMonth to) {
+  if (to < from || to - from >= kMaxMonths) {
+    return InvalidField("INVALID_MONTH_RANGE", "to_month",
+                        "from_month to to_month: at most 36 months, in order");
+  }
+  return absl::OkStatus();
+}
 
 template <typename Request>
 absl::StatusOr<Scope> ParseScope(Call& call, const Request& req) {
@@ -210,15 +217,6 @@ absl::StatusOr<Scope> ParseScope(Call& call, const Request& req) {
   RETURN_IF_ERROR(call.AuthorizeSite(scope.site));
   call.SetResource(req.site(), scope.site);
   return scope;
-}
-
-// The months requested: from <= to, at most kMaxMonths.
-absl::Status CheckRange(absl::CivilMonth from, absl::CivilMonth to) {
-  if (to < from || to - from >= kMaxMonths) {
-    return InvalidField("INVALID_MONTH_RANGE", "to_month",
-                        "from_month to to_month: at most 36 months, in order");
-  }
-  return absl::OkStatus();
 }
 
 std::string SqlMonthEnd(absl::CivilMonth m) {

@@ -3,11 +3,11 @@
 #include <set>
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "services/common/errors.h"
+#include "services/common/input/resource.h"
 #include "services/common/log.h"
 #include "services/common/peer_call.h"
 #include "services/common/peers.h"
@@ -21,13 +21,6 @@ namespace bv1 = ::accueil::booking::v1;
 
 // How far ahead a person may look (ListSlots' longest window).
 constexpr absl::Duration kHorizon = absl::Hours(24 * 400);
-
-int64_t IdOf(const std::string& name) {
-  const size_t slash = name.rfind('/');
-  int64_t id = 0;
-  if (slash != std::string::npos) (void)absl::SimpleAtoi(name.substr(slash + 1), &id);
-  return id;
-}
 
 }  // namespace
 
@@ -80,7 +73,7 @@ absl::Status SlotSnapshot::Pass() {
       const absl::CivilDay today = absl::ToCivilDay(now, zone);
       const std::string date =
           absl::StrFormat("%04d-%02d-%02d", today.year(), today.month(), today.day());
-      const int64_t site_id = IdOf(site.name());
+      ASSIGN_OR_RETURN(const int64_t site_id, input::ParseResourceId(site.name(), "sites", "site"));
       auto complete = complete_.find(site_id);
       if (complete != complete_.end() && complete->second == today) continue;
       // The desks looked at today already (by this or another replica).
@@ -104,7 +97,8 @@ absl::Status SlotSnapshot::Pass() {
             (CallPeer<bv1::ListDesksRequest, bv1::ListDesksResponse>(
                 *stub, call, "ListDesks", &bv1::BookingService::Stub::ListDesks, desks_req)));
         for (const bv1::Desk& desk : desks.desks()) {
-          const int64_t desk_id = IdOf(desk.name());
+          ASSIGN_OR_RETURN(const int64_t desk_id,
+                           input::ParseResourceId(desk.name(), "desks", "desk"));
           if (done.count(desk_id) > 0) continue;
           bv1::ListSlotsRequest slots_req;
           slots_req.set_desk(desk.name());

@@ -55,13 +55,15 @@ bool DayWorker::Pass() {
   };
   std::vector<Due> due;
   const absl::Time now = ctx_.clock->Now();
+  // Our leases end then; a release clears only a lease that still says so.
+  const std::string lease_until = db::SqlTime(now + kLease);
   absl::Status claimed = ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     due.clear();
     pqxx::work tx(c);
     // The days of the last three UTC dates cover every zone's today and
     // yesterday; a day is worked on until it is closed and a day old.
     for (const auto& row : tx.exec_params(
-             "UPDATE reception.desk_days d SET lease_until = $1::timestamptz + $2::interval "
+             "UPDATE reception.desk_days d SET lease_until = $2::timestamptz "
              "FROM (SELECT desk_id, local_date FROM reception.desk_days "
              "      WHERE local_date >= ($1::timestamptz AT TIME ZONE 'UTC')::date - 2 "
              "        AND (lease_until IS NULL OR lease_until < $1::timestamptz) "
@@ -69,7 +71,7 @@ bool DayWorker::Pass() {
              "WHERE d.desk_id = due.desk_id AND d.local_date = due.local_date "
              "RETURNING d.site_id, d.desk_id, d.local_date::text, d.close_time IS NOT NULL, "
              "coalesce((extract(epoch FROM d.swept_time) * 1000000)::bigint, 0)",
-             db::SqlTime(now), absl::StrCat(absl::ToInt64Seconds(kLease), " seconds"))) {
+             db::SqlTime(now), lease_until)) {
       absl::CivilDay day;
       (void)absl::ParseCivilTime(row[2].as<std::string>(), &day);
       due.push_back({row[0].as<int64_t>(), row[1].as<int64_t>(), day, row[3].as<bool>(),
@@ -97,9 +99,8 @@ bool DayWorker::Pass() {
       pqxx::nontransaction tx(c);
       tx.exec_params(
           "UPDATE reception.desk_days SET lease_until = NULL WHERE desk_id = $1 "
-          "AND local_date = $2::date AND lease_until = $3::timestamptz + $4::interval",
-          d.desk, SqlDate(d.day), db::SqlTime(now),
-          absl::StrCat(absl::ToInt64Seconds(kLease), " seconds"));
+          "AND local_date = $2::date AND lease_until = $3::timestamptz",
+          d.desk, SqlDate(d.day), lease_until);
       return absl::OkStatus();
     });
   }
