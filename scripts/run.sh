@@ -171,6 +171,15 @@ ACCUEIL_SERVER=$ADDRESS ACCUEIL_CLI=$CLI ACCUEIL_DEV_ISSUER=$ISSUER \
   ACCUEIL_DEMO_TOKEN_FILE=$LOCAL/demo-admin/token scripts/demo.sh ||
   die "loading the demo data failed"
 
+# Six months of past activity for the demo site, so that the quality
+# officer's report has figures (once: --if-empty; docs/indicators.md#demo-history).
+demo_site=$("$CLI" --server "$ADDRESS" --json sites |
+  python3 -c 'import json,sys; s=json.load(sys.stdin).get("sites",[]); print(s[0]["name"] if s else "")')
+if [[ -n "$demo_site" ]]; then
+  "$SERVER_BIN" demo-history --site "$demo_site" --months 6 --if-empty --config "$CONF" 2>>"$LOG" ||
+    die "generating the demo site's history failed; see $LOG"
+fi
+
 # A site, a desk and a free slot, for examples that work as printed (public
 # reads: no token).
 public() { ACCUEIL_TOKEN="" ACCUEIL_TOKEN_FILE=/nonexistent "$CLI" --server "$ADDRESS" "$@"; }
@@ -228,6 +237,11 @@ As a counter agent, then as an administrator:
   $cli admin audit                           (who did what, newest first)
   $cli admin roles
   $cli whoami
+
+As the quality officer (the demo site has six generated months of activity):
+  $cli login --dev --role quality --site $site --subject qualite
+  $cli report --site $site --from $(date -d "-6 months" +%Y-%m) --to $(date +%Y-%m)
+  $cli report --site $site --from $(date -d "-6 months" +%Y-%m) --to $(date +%Y-%m) --csv
   $cli logout
 
   $cli --help

@@ -1,6 +1,7 @@
 #include "services/booking/module.h"
 
 #include "services/booking/booking_service.h"
+#include "services/booking/history.h"
 #include "services/booking/person_data_hooks.h"
 
 namespace accueil::booking {
@@ -27,10 +28,12 @@ class BookingModule final : public Module {
   }
 
   accueil::PersonDataHooks* person_data() override { return &person_data_; }
+  history::HistoryHooks* history() override { return &history_; }
 
  private:
   BookingOptions options_;
   PersonDataHooks person_data_;
+  HistoryHooks history_;
 };
 
 }  // namespace

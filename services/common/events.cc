@@ -29,9 +29,9 @@ std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, i
       absl::StrCat("SELECT txid::text AS txid_text, position, type, source, subject, "
                    "  coalesce(site_id, 0) AS site_id, "
                    "  (extract(epoch from occurred_time) * 1000000)::bigint AS occurred_micros, "
-                   "  payload::text AS payload "
-                   "FROM ",
-                   TableOf(log), " WHERE (txid, position) > ($1::xid8, $2) AND ", kSafe,
+                   "  payload::text AS payload, ",
+                   log == Log::kEvents ? "history" : "false AS history", " FROM ", TableOf(log),
+                   " WHERE (txid, position) > ($1::xid8, $2) AND ", kSafe,
                    " ORDER BY txid, position LIMIT $3"),
       after.txid, after.position, limit);
   std::vector<Event> events;
@@ -46,6 +46,7 @@ std::vector<Event> ReadEvents(pqxx::transaction_base& tx, const Cursor& after, i
     e.site_id = row["site_id"].as<int64_t>();
     e.occurred_time = absl::FromUnixMicros(row["occurred_micros"].as<int64_t>());
     e.payload_json = row["payload"].as<std::string>();
+    e.history = row["history"].as<bool>();
     events.push_back(std::move(e));
   }
   return events;

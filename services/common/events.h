@@ -40,6 +40,9 @@ struct Event {
   int64_t site_id = 0;  // 0 when not tied to a site
   absl::Time occurred_time;
   std::string payload_json;
+  // Past activity loaded in bulk (history.h): count it, never act on it
+  // (no message, no survey).
+  bool history = false;
   Cursor cursor() const { return Cursor{txid, position}; }
 };
 

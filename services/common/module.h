@@ -10,6 +10,8 @@
 //   - its personal-data hooks (person_data: purge, rekey, export, erase), so
 //     that retention and a person's rights cover every module without common
 //     code naming a table;
+//   - its part of generated past activity (history: the rows and events of
+//     a demonstration's months, history.h);
 //   - its administrative commands (`accueil-server grant-admin`).
 // The host (host.h) does the rest the same way for every module, and the
 // binaries only list modules (services/allinone/modules.h).
@@ -30,6 +32,7 @@
 #include "services/common/auth/directory.h"
 #include "services/common/commit_signal.h"
 #include "services/common/config.h"
+#include "services/common/history.h"
 #include "services/common/person_data.h"
 #include "services/common/server.h"
 
@@ -103,6 +106,9 @@ class Module {
 
   // person_data: the hooks of a module that stores personal data; null if none.
   virtual PersonDataHooks* person_data() { return nullptr; }
+
+  // history: the hooks of a module that records activity; null if none.
+  virtual history::HistoryHooks* history() { return nullptr; }
 
   virtual std::vector<ModuleCommand> commands() { return {}; }
 };

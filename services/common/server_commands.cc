@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/auth/signer.h"
 #include "services/common/db.h"
+#include "services/common/history_command.h"
 #include "services/common/host.h"
 #include "services/common/log.h"
 #include "services/common/migrate.h"
@@ -27,6 +28,10 @@ std::string Usage(const char* program, const std::vector<std::unique_ptr<Module>
       "  rekey          moves the person keys stored under older keys of the secret key\n"
       "                 ring to its signing key, once, and exits (docs/security.md#secrets)\n"
       "  config-table   prints the table of configuration keys (docs/operations.md)\n"
+      "  demo-history --site sites/N [--months 6] [--appointments N] [--seed S] [--if-empty]\n"
+      "                 writes generated past activity for a site (bookings, no-shows,\n"
+      "                 visits, walk-ins: demonstrations and benchmarks, never production),\n"
+      "                 then rebuilds the indicators (docs/indicators.md#demo-history)\n"
       "  service-jwk KEY_FILE KEY_ID  prints the public key of a service key (PEM) as a\n"
       "                 JWKS under KEY_ID, to add to `service_jwks_file`; needs no\n"
       "                 configuration (docs/security.md#service-identity)\n");
@@ -78,6 +83,13 @@ std::optional<int> ParseServerCommandLine(int argc, char** argv,
     // The command comes first; a module's is followed by its arguments.
     if (i == 1) {
       known = arg == "migrate" || arg == "purge" || arg == "rekey" || arg == "config-table";
+      if (arg == "demo-history") {
+        // Its options, up to the end or --config.
+        known = true;
+        while (i + 1 < argc && std::string(argv[i + 1]) != "--config") {
+          line->arguments.push_back(argv[++i]);
+        }
+      }
       if (arg == "service-jwk" && i + 2 < argc) {
         known = true;
         line->arguments = {argv[i + 1], argv[i + 2]};
@@ -122,7 +134,8 @@ int RunConfigTableCommand(const std::vector<ConfigSection*>& sections) {
 
 int RunServerCommand(const ServerCommandLine& line, const ServerConfig& config,
                      const std::vector<std::unique_ptr<Module>>& modules) {
-  if (config.migrate_on_start || line.command == "migrate" || line.module_command) {
+  if (config.migrate_on_start || line.command == "migrate" || line.module_command ||
+      line.command == "demo-history") {
     if (absl::Status s = MigrateDatabase(config); !s.ok()) return ReportFailure(s);
     if (line.command == "migrate") return 0;
   }
@@ -130,6 +143,13 @@ int RunServerCommand(const ServerCommandLine& line, const ServerConfig& config,
   if (line.command == "purge") {
     return retention::RunPurgeCommand(config.database_url, RetentionOf(config),
                                       PersonDataRegistryOf(modules));
+  }
+  if (line.command == "demo-history") {
+    absl::StatusOr<history::Request> request = history::ParseArguments(line.arguments);
+    if (!request.ok()) return ReportFailure(request.status());
+    absl::StatusOr<Secrets> secrets = LoadServerSecrets(config);
+    if (!secrets.ok()) return ReportFailure(secrets.status());
+    return history::RunCommand(config, *secrets, *request, modules);
   }
   if (line.command == "rekey") {
     absl::StatusOr<Secrets> secrets = LoadServerSecrets(config);

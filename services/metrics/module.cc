@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "services/common/log.h"
 #include "services/metrics/backfill.h"
 #include "services/metrics/metrics_service.h"
@@ -47,6 +48,21 @@ int RunBackfill(const ServerConfig& config, const std::vector<std::string>&) {
 }
 
 // Metrics holds no personal data (ids, desks, times, statuses): no hooks.
+// Metrics writes no history of its own: once the other modules' history has
+// committed, it rebuilds its figures from the whole log (backfill.h).
+class Rebuild final : public history::HistoryHooks {
+ public:
+  absl::StatusOr<std::string> Finish(db::Pool& pool, const Clock& clock) override {
+    absl::StatusOr<BackfillResult> r = Backfill(pool, clock);
+    if (!r.ok()) return r.status();
+    return absl::StrFormat(
+        "metrics: figures rebuilt from %d events (%d appointments, %d visits, %d walk-ins) in "
+        "%.1f s",
+        r->events_read, r->appointments, r->visits, r->walk_ins,
+        absl::ToDoubleSeconds(r->duration));
+  }
+};
+
 class MetricsModule final : public Module {
  public:
   std::string_view name() const override { return "metrics"; }
@@ -67,6 +83,8 @@ class MetricsModule final : public Module {
     return parts;
   }
 
+  history::HistoryHooks* history() override { return &rebuild_; }
+
   std::vector<ModuleCommand> commands() override {
     return {{"metrics-backfill",
              "metrics-backfill  rebuilds the indicators' facts and rollups from the whole event "
@@ -77,6 +95,7 @@ class MetricsModule final : public Module {
 
  private:
   MetricsOptions options_;
+  Rebuild rebuild_;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "services/common/status_macros.h"
 #include "services/reception/day_worker.h"
+#include "services/reception/history.h"
 #include "services/reception/reception_service.h"
 
 namespace accueil::reception {
@@ -46,9 +47,11 @@ class ReceptionModule final : public Module {
   }
 
   PersonDataHooks* person_data() override { return &person_data_; }
+  history::HistoryHooks* history() override { return &history_; }
 
  private:
   WalkInReasons person_data_;
+  HistoryHooks history_;
 };
 
 }  // namespace
