@@ -246,6 +246,15 @@ absl::Status HistoryHooks::Load(pqxx::transaction_base& tx, const history::Site&
     AppendEvents(site, day, a, events);
   }
   appointments.Complete();
+  // What no constraint states: a slot's count of places taken.
+  if (tx.exec_params1("SELECT count(*) FROM booking.slots s JOIN booking.desks d ON d.id = "
+                      "s.desk_id WHERE d.site_id = $1 AND s.local_date = $2::date AND s.booked <> "
+                      "(SELECT count(*) FROM booking.appointments a WHERE a.slot_id = s.id AND "
+                      "a.status <> 'cancelled')",
+                      site.id, date)[0]
+          .as<int64_t>() != 0) {
+    return absl::InternalError(absl::StrCat("history: places taken miscounted on ", date));
+  }
   std::stable_sort(events.begin(), events.end(),
                    [](const HistoryEvent& x, const HistoryEvent& y) { return x.time < y.time; });
   history::CopyEvents(tx, "booking", site.id, events);

@@ -30,6 +30,10 @@ absl::StatusOr<Request> ParseArguments(const std::vector<std::string>& args) {
       request.if_empty = true;
       continue;
     }
+    if (option == "--no-rebuild") {
+      request.no_rebuild = true;
+      continue;
+    }
     if (i + 1 >= args.size()) return Invalid(option, "unknown option, or its value is missing");
     const std::string& value = args[++i];
     if (option == "--site") {
@@ -130,6 +134,7 @@ absl::StatusOr<Summary> Load(db::Pool& pool, const Clock& clock, const Secrets& 
       retention::PurgeOnce(pool, request.options.now, retention, PersonDataRegistryOf(modules))
           .status());
   for (HistoryHooks* h : hooks) {
+    if (request.no_rebuild) break;
     ASSIGN_OR_RETURN(std::string line, h->Finish(pool, clock));
     if (!line.empty()) summary.finished.push_back(line);
   }

@@ -25,10 +25,14 @@ struct Request {
   // Do nothing when the site already has history (the run command calls it
   // at every start).
   bool if_empty = false;
+  // Leave the events to the running consumers instead of the modules'
+  // Finish (metrics' backfill): what the benchmark measures the consumer with.
+  bool no_rebuild = false;
 };
 
 // ParseArguments reads `--site sites/N [--months M] [--appointments N]
-// [--seed S] [--if-empty]`; INVALID_ARGUMENT naming the option otherwise.
+// [--seed S] [--if-empty] [--no-rebuild]`; INVALID_ARGUMENT naming the
+// option otherwise.
 absl::StatusOr<Request> ParseArguments(const std::vector<std::string>& args);
 
 struct Summary {

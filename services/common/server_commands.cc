@@ -29,6 +29,7 @@ std::string Usage(const char* program, const std::vector<std::unique_ptr<Module>
       "                 ring to its signing key, once, and exits (docs/security.md#secrets)\n"
       "  config-table   prints the table of configuration keys (docs/operations.md)\n"
       "  demo-history --site sites/N [--months 6] [--appointments N] [--seed S] [--if-empty]\n"
+      "                 [--no-rebuild]\n"
       "                 writes generated past activity for a site (bookings, no-shows,\n"
       "                 visits, walk-ins: demonstrations and benchmarks, never production),\n"
       "                 then rebuilds the indicators (docs/indicators.md#demo-history)\n"

@@ -27,6 +27,9 @@ absl::StatusOr<BackfillResult> Backfill(db::Pool& pool, const Clock& clock) {
     tx.exec(
         "LOCK TABLE metrics.appointments, metrics.visits, metrics.walk_ins, metrics.dirty_days "
         "IN ACCESS EXCLUSIVE MODE");
+    // metrics.backfill empties the facts and the desks' rollups, then rolls
+    // up every day observed; the sites' months follow the desks' (0023).
+    tx.exec("DELETE FROM metrics.site_month_measures");
     result.from = events::LoadCursor(tx, kRollupConsumerName);
     result.to = events::LastSafeEvent(tx).value_or(events::Cursor{});
     pqxx::row r = tx.exec_params1("SELECT * FROM metrics.backfill($1::xid8, $2)", result.to.txid,

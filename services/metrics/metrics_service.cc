@@ -107,12 +107,16 @@ constexpr char kRestatementColumns[] =
 
 void PrepareStatements(db::Pool& pool) {
   pool.Prepare("metrics_measures", "SELECT measure, bounds::text FROM metrics.measures");
-  // Months of the site (or of one desk), summed over its desks.
+  // Months of the site (rolled up beside the desks' months: summing 40 desks'
+  // histograms on every call cost 15 ms of the report's 20) or of one desk.
   pool.Prepare("metrics_report",
-               "SELECT to_char(month, 'YYYY-MM'), measure, sum(count)::bigint, "
-               "sum(sum)::float8, metrics.sum_histograms(histogram)::text "
-               "FROM metrics.month_measures WHERE site_id = $1 AND month BETWEEN $2::date "
-               "AND $3::date AND ($4 = 0 OR desk_id = $4) GROUP BY month, measure");
+               "SELECT to_char(month, 'YYYY-MM'), measure, count, sum::float8, histogram::text "
+               "FROM metrics.site_month_measures WHERE $4 = 0 AND site_id = $1 AND month "
+               "BETWEEN $2::date AND $3::date "
+               "UNION ALL "
+               "SELECT to_char(month, 'YYYY-MM'), measure, count, sum::float8, histogram::text "
+               "FROM metrics.month_measures WHERE $4 <> 0 AND site_id = $1 AND desk_id = $4 "
+               "AND month BETWEEN $2::date AND $3::date");
   pool.Prepare("metrics_manual_values",
                "SELECT to_char(month, 'YYYY-MM'), indicator, value FROM metrics.manual_values "
                "WHERE site_id = $1 AND month BETWEEN $2::date AND $3::date");

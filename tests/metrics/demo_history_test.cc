@@ -263,14 +263,16 @@ TEST_F(DemoHistory, RefusesWhatItCannotDoAndWritesNothing) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseArguments({"--site", "sites/1", "--weeks", "2"}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  absl::StatusOr<history::Request> parsed = ParseArguments(
-      {"--site", "sites/4", "--months", "3", "--appointments", "500", "--seed", "9", "--if-empty"});
+  absl::StatusOr<history::Request> parsed =
+      ParseArguments({"--site", "sites/4", "--months", "3", "--appointments", "500", "--seed", "9",
+                      "--if-empty", "--no-rebuild"});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->site, 4);
   EXPECT_EQ(parsed->options.months, 3);
   EXPECT_EQ(parsed->options.appointments, 500);
   EXPECT_EQ(parsed->options.seed, 9u);
   EXPECT_TRUE(parsed->if_empty);
+  EXPECT_TRUE(parsed->no_rebuild);
 
   const std::string events = Query("SELECT count(*) FROM events.log");
   history::Request unknown = TwoMonths();

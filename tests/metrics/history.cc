@@ -843,8 +843,8 @@ Tables ReadTables(const std::string& url) {
   pqxx::transaction_base& tx = snapshot.tx();
   Tables out;
   out.cursor = events::LoadCursor(tx, kConsumer);
-  for (const char* table :
-       {"appointments", "visits", "walk_ins", "day_measures", "month_measures", "dirty_days"}) {
+  for (const char* table : {"appointments", "visits", "walk_ins", "day_measures", "month_measures",
+                            "site_month_measures", "dirty_days"}) {
     std::vector<std::string>& rows = out.rows[table];
     for (const auto& row :
          tx.exec(absl::StrCat("SELECT t::text FROM metrics.", table, " t ORDER BY 1"))) {
@@ -965,6 +965,7 @@ void ResetConsumer(const std::string& url) {
   tx.exec("TRUNCATE metrics.appointments, metrics.visits, metrics.walk_ins, metrics.dirty_days");
   tx.exec("DELETE FROM metrics.day_measures");
   tx.exec("DELETE FROM metrics.month_measures");
+  tx.exec("DELETE FROM metrics.site_month_measures");
   tx.exec(
       "UPDATE events.cursors SET txid = '0', position = 0, update_time = now() "
       "WHERE consumer = 'metrics.rollup'");
