@@ -145,7 +145,7 @@ mem=$(free -g | awk '/^Mem:/ { print $2 }')
   printf 'load:   CPU: the command %.0f s (user %.0f, system %.0f), PostgreSQL %.0f s\n' \
     "$(echo "$user + $system" | bc)" "$user" "$system" "$(echo "$pg_cpu_load / $TICK" | bc -l)"
   echo "sizes:  $sizes"
-  grep -E '^(report|naive):' "$OUT/report.txt" | grep -v -E ': (start|end)$'
+  grep -E '^(report|floor|naive):' "$OUT/report.txt" | grep -v -E ': (start|end)$'
   printf 'ingest: %s events applied by metrics.rollup in %.1f s: %.0f events/s\n' "$pending" "$ingest_s" \
     "$(echo "$pending / $ingest_s" | bc -l)"
 } | tee "$OUT/summary.txt"
