@@ -129,6 +129,14 @@ absl::StatusOr<Summary> Load(db::Pool& pool, const Clock& clock, const Secrets& 
     return absl::UnavailableError(absl::StrCat("demo-history: ", e.what()));
   }
   summary.load_time = absl::Now() - began;
+  // Statistics for the tables that just grew by millions of rows: without
+  // them the planner would read the log by a sequential scan (the consumers,
+  // the backfill) until autovacuum gets there.
+  RETURN_IF_ERROR(pool.Run([](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    tx.exec("ANALYZE");
+    return absl::OkStatus();
+  }));
   // What the hourly purge would have done to these people long ago.
   RETURN_IF_ERROR(
       retention::PurgeOnce(pool, request.options.now, retention, PersonDataRegistryOf(modules))
