@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "services/booking/slot_generation.h"
+#include "services/common/errors.h"
 #include "services/common/input/input.h"
 #include "services/common/person_key.h"
 
@@ -147,10 +148,13 @@ std::string HistoryReference(int64_t id) {
 absl::Status HistoryHooks::Describe(pqxx::transaction_base& tx, const history::Options& options,
                                     history::Site& site) {
   pqxx::result s = tx.exec_params("SELECT time_zone FROM booking.sites WHERE id = $1", site.id);
-  if (s.empty()) return absl::NotFoundError(absl::StrCat("history: no site ", site.id));
+  if (s.empty())
+    return Error(absl::StatusCode::kNotFound, "SITE_NOT_FOUND",
+                 absl::StrCat("history: no site ", site.id));
   site.time_zone = s[0]["time_zone"].as<std::string>();
   if (!absl::LoadTimeZone(site.time_zone, &site.zone)) {
-    return absl::FailedPreconditionError(
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "UNKNOWN_TIME_ZONE",
         absl::StrCat("history: the site's time zone ", site.time_zone, " is unknown here"));
   }
   const history::Range range = history::RangeOf(options, site.zone);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/errors.h"
 
 namespace accueil::history {
 namespace {
@@ -102,20 +103,23 @@ Range RangeOf(const Options& options, const absl::TimeZone& zone) {
 absl::StatusOr<Generator> Generator::Create(const Site& site, const Options& options) {
   const Range range = RangeOf(options, site.zone);
   if (range.to < range.from) {
-    return absl::InvalidArgumentError("history: the range ends before it starts");
+    return InvalidField("INVALID_RANGE", "months", "history: the range ends before it starts");
   }
   if (options.noshow_rate < 0 || options.noshow_rate > 1) {
-    return absl::InvalidArgumentError("history: the no-show rate is a share, from 0 to 1");
+    return InvalidField("INVALID_NOSHOW_RATE", "noshow_rate",
+                        "history: the no-show rate is a share, from 0 to 1");
   }
   if (options.appointments < 0) {
-    return absl::InvalidArgumentError("history: --appointments is a count, 0 or more");
+    return InvalidField("INVALID_APPOINTMENTS", "appointments",
+                        "history: --appointments is a count, 0 or more");
   }
   if (options.months < 0 || options.months > 120) {
-    return absl::InvalidArgumentError("history: --months is from 0 to 120");
+    return InvalidField("INVALID_MONTHS", "months", "history: --months is from 0 to 120");
   }
   const int64_t capacity = CapacityOf(site, range);
   if (capacity == 0) {
-    return absl::FailedPreconditionError(
+    return Error(
+        absl::StatusCode::kFailedPrecondition, "NOTHING_TO_GENERATE",
         "history: no desk of the site has free opening hours in the range (hours, closures, "
         "days already recorded)");
   }
@@ -124,7 +128,8 @@ absl::StatusOr<Generator> Generator::Create(const Site& site, const Options& opt
   const int factor = static_cast<int>(std::ceil(held / (kDefaultFill * capacity)));
   for (const Desk& desk : site.desks) {
     if (desk.capacity_per_slot * factor > kMaxPlacesPerSlot) {
-      return absl::InvalidArgumentError(
+      return InvalidField(
+          "TOO_MANY_APPOINTMENTS", "appointments",
           absl::StrCat("history: ", options.appointments, " appointments need ",
                        desk.capacity_per_slot * factor, " places per slot at desk ", desk.id,
                        " (at most ", kMaxPlacesPerSlot, "): fewer appointments or a longer range"));
@@ -271,7 +276,8 @@ absl::StatusOr<Day> Generator::Generate(absl::CivilDay date) {
       if (w.visit && w.desk == d) visits.push_back(&*w.visit);
     }
     if (static_cast<int>(visits.size()) > kMaxTicketsPerDeskDay) {
-      return absl::InvalidArgumentError(
+      return InvalidField(
+          "TOO_MANY_VISITS", "appointments",
           absl::StrCat("history: ", visits.size(), " visits at desk ", site.desks[d].id, " on ",
                        absl::FormatCivilTime(date), ", more than the ", kMaxTicketsPerDeskDay,
                        " tickets of a day: fewer appointments or a longer range"));

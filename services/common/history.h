@@ -171,8 +171,7 @@ class Generator {
 
 // What a module's Load may use besides the day.
 struct LoadContext {
-  const Secrets* secrets;
-  absl::Time now;
+  const Secrets* secrets;  // person keys
 };
 
 // A field of a COPY row: text, or null.

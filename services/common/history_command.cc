@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/commit_signal.h"
+#include "services/common/errors.h"
 #include "services/common/host.h"
 #include "services/common/input/resource.h"
 #include "services/common/log.h"
@@ -16,7 +17,8 @@ namespace accueil::history {
 namespace {
 
 absl::Status Invalid(absl::string_view option, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("demo-history: ", option, ": ", what));
+  return InvalidField("INVALID_OPTION", std::string_view(option.data(), option.size()),
+                      absl::StrCat("demo-history: ", option, ": ", what));
 }
 
 }  // namespace
@@ -90,13 +92,14 @@ absl::StatusOr<Summary> Load(db::Pool& pool, const Clock& clock, const Secrets& 
     site.id = request.site;
     for (HistoryHooks* h : hooks) RETURN_IF_ERROR(h->Describe(tx, request.options, site));
     if (site.desks.empty()) {
-      return absl::FailedPreconditionError(
+      return Error(
+          absl::StatusCode::kFailedPrecondition, "SITE_WITHOUT_DESKS",
           absl::StrCat("demo-history: site ", site.id, " has no desk (or no module describes it)"));
     }
     summary.range = RangeOf(request.options, site.zone);
     ASSIGN_OR_RETURN(Generator generator, Generator::Create(site, request.options));
     summary.capacity_factor = generator.capacity_factor();
-    const LoadContext context{&secrets, request.options.now};
+    const LoadContext context{&secrets};
     for (;;) {
       ASSIGN_OR_RETURN(std::optional<Day> day, generator.Next());
       if (!day) break;
@@ -123,10 +126,8 @@ absl::StatusOr<Summary> Load(db::Pool& pool, const Clock& clock, const Secrets& 
       }
     }
     tx.commit();
-  } catch (const pqxx::sql_error& e) {
-    return absl::FailedPreconditionError(absl::StrCat("demo-history: ", e.what()));
-  } catch (const pqxx::broken_connection& e) {
-    return absl::UnavailableError(absl::StrCat("demo-history: ", e.what()));
+  } catch (const std::exception& e) {
+    return db::FromException(e);  // nothing was written: the transaction rolled back
   }
   summary.load_time = absl::Now() - began;
   // Statistics for the tables that just grew by millions of rows: without
