@@ -61,7 +61,9 @@ trap 'exit 143' TERM
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd -P)
 DB=accueil_bench
-bench_start_cluster "$PG_DIR" "$DB" "${BENCH_PG_OPTS:-}"
+# pg_stat_statements: where the consumer's time goes (ingest-statements.txt).
+bench_start_cluster "$PG_DIR" "$DB" \
+  "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all ${BENCH_PG_OPTS:-}"
 bench_start_server "$SERVER_BIN" "$OUT/server.log" "$PG_DIR" "$DB" "$POOL" warn
 bench_dev_token ADMINISTRATOR bench-admin "$PG_DIR/admin.token"
 bench_dev_token QUALITY_OFFICER bench-quality "$PG_DIR/quality.token"
@@ -122,16 +124,24 @@ echo "bench: the report of $from to $to"
   --naive-runs "$NAIVE_RUNS" | tee "$OUT/report.txt"
 
 echo "bench: a month of $ingest_site for the running consumer ($INGEST_APPOINTMENTS appointments)"
+sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 history "$ingest_site" --months 1 --appointments "$INGEST_APPOINTMENTS" --no-rebuild |
   tee "$OUT/ingest-load.txt"
 cursor="((SELECT txid FROM events.cursors WHERE consumer = 'metrics.rollup'),
   (SELECT position FROM events.cursors WHERE consumer = 'metrics.rollup'))"
 pending=$(sql "SELECT count(*) FROM events.log WHERE (txid, position) > $cursor")
+sql "SELECT pg_stat_statements_reset()" >/dev/null
 start=$(date +%s.%N)
 while [[ $(sql "SELECT count(*) FROM (SELECT 1 FROM events.log WHERE (txid, position) > $cursor LIMIT 1) x") != 0 ]]; do
   sleep 0.2
 done
 ingest_s=$(echo "$(date +%s.%N) - $start" | bc)
+# The statements that took the most time while the consumer caught up (its
+# own, nested ones included, and everything else the server ran meanwhile).
+sql "SELECT round(total_exec_time)::bigint || ' ms, ' || calls || ' calls: ' ||
+       left(regexp_replace(query, '\s+', ' ', 'g'), 100)
+     FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+     ORDER BY total_exec_time DESC LIMIT 12" >"$OUT/ingest-statements.txt"
 
 cpu=$(nproc)
 mem=$(free -g | awk '/^Mem:/ { print $2 }')
@@ -148,4 +158,6 @@ mem=$(free -g | awk '/^Mem:/ { print $2 }')
   grep -E '^(report|floor|naive):' "$OUT/report.txt" | grep -v -E ': (start|end)$'
   printf 'ingest: %s events applied by metrics.rollup in %.1f s: %.0f events/s\n' "$pending" "$ingest_s" \
     "$(echo "$pending / $ingest_s" | bc -l)"
+  echo "ingest: the statements that took the most time (all of them in ingest-statements.txt):"
+  head -n 5 "$OUT/ingest-statements.txt" | sed 's/^/        /'
 } | tee "$OUT/summary.txt"

@@ -23,6 +23,8 @@ constexpr char kCursorMoved[] = "CURSOR_MOVED";
 
 // After a wake-up that found nothing readable, the first look again.
 constexpr absl::Duration kFirstRecheck = absl::Milliseconds(50);
+// How often a consumer catching up counts the events still pending (its lag).
+constexpr absl::Duration kLagCountInterval = absl::Seconds(1);
 
 class Receiver final : public pqxx::notification_receiver {
  public:
@@ -233,9 +235,15 @@ absl::StatusOr<Consumer::BatchResult> Consumer::Batch() {
                    "another instance of the consumer moved its cursor");
     }
     // Everything readable was applied: nothing is pending, no need to count.
-    const Pending pending = r.more ? PendingAfter(tx, to, options_.log) : Pending{};
+    // While catching up, counted at most every kLagCountInterval: the count
+    // reads up to kPendingCountLimit events, a quarter of a batch's time.
+    const bool count =
+        r.more && (!last_lag_count_ || absl::Now() - *last_lag_count_ >= kLagCountInterval);
+    const Pending pending = count ? PendingAfter(tx, to, options_.log) : Pending{};
     tx.commit();
     cursor_ = to;
+    if (r.more && !count) return r;  // the lag reported stays the last counted
+    if (count) last_lag_count_ = absl::Now();
     absl::Duration lag = pending.oldest
                              ? std::max(absl::ZeroDuration(), clock_->Now() - *pending.oldest)
                              : absl::ZeroDuration();

@@ -100,7 +100,8 @@ class Consumer final : public Worker {
 
   // Active: this instance holds the name's lock.
   bool Active() const { return active_.load(); }
-  // Lag as of the last batch (zero when caught up or not active).
+  // Lag as of the last batch that counted it (zero when caught up or not
+  // active; counted at most every kLagCountInterval while catching up).
   absl::Duration Lag() const;
   // Wake makes the consumer read now (in-process writers may call it as
   // well as ringing).
@@ -117,6 +118,8 @@ class Consumer final : public Worker {
   // database once per activation, and again after a refused advance).
   // Used by the consumer's thread only.
   std::optional<Cursor> cursor_;
+  // When the events pending were last counted (Batch; the consumer's thread).
+  std::optional<absl::Time> last_lag_count_;
   bool Stopping();
   // Sleep waits up to `d` for a stop or a wake.
   void Sleep(absl::Duration d);

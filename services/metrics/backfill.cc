@@ -25,21 +25,21 @@ absl::StatusOr<BackfillResult> Backfill(db::Pool& pool, const Clock& clock) {
     // First, before anything else is locked: a consumer batch holding these
     // commits before; a later one waits until this transaction ends.
     tx.exec(
-        "LOCK TABLE metrics.appointments, metrics.visits, metrics.walk_ins, metrics.dirty_days "
+        "LOCK TABLE metrics.appointments, metrics.visits, metrics.walk_ins "
         "IN ACCESS EXCLUSIVE MODE");
-    // metrics.backfill empties the facts and the desks' rollups, then rolls
-    // up every day observed; the sites' months follow the desks' (0023).
-    tx.exec("DELETE FROM metrics.site_month_measures");
+    // The facts again from the log, then every rollup from the facts
+    // (db/migrations/0024_metrics_apply_batch.sql).
     result.from = events::LoadCursor(tx, kRollupConsumerName);
     result.to = events::LastSafeEvent(tx).value_or(events::Cursor{});
-    pqxx::row r = tx.exec_params1("SELECT * FROM metrics.backfill($1::xid8, $2)", result.to.txid,
-                                  result.to.position);
-    result.events_read = r["events_read"].as<int64_t>();
-    result.appointments = r["appointment_facts"].as<int64_t>();
-    result.visits = r["visit_facts"].as<int64_t>();
-    result.walk_ins = r["walk_in_facts"].as<int64_t>();
-    result.day_rows = r["day_rows"].as<int64_t>();
-    result.month_rows = r["month_rows"].as<int64_t>();
+    pqxx::row facts = tx.exec_params1("SELECT * FROM metrics.rebuild_facts($1::xid8, $2)",
+                                      result.to.txid, result.to.position);
+    result.events_read = facts["events_read"].as<int64_t>();
+    result.appointments = facts["appointment_facts"].as<int64_t>();
+    result.visits = facts["visit_facts"].as<int64_t>();
+    result.walk_ins = facts["walk_in_facts"].as<int64_t>();
+    pqxx::row rollups = tx.exec1("SELECT * FROM metrics.rebuild_rollups()");
+    result.day_rows = rollups["day_rows"].as<int64_t>();
+    result.month_rows = rollups["month_rows"].as<int64_t>();
     // No batch of the consumer can move the cursor while the facts are
     // locked; should anything else have, nothing is written.
     if (!events::AdvanceCursor(tx, kRollupConsumerName, result.from, result.to, clock.Now())) {

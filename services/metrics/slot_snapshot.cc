@@ -126,8 +126,9 @@ absl::Status SlotSnapshot::Pass() {
                     .affected_rows() > 0;
             if (recorded) {
               tx.exec_params(
-                  "SELECT metrics.mark_dirty($1, ARRAY[$2::bigint], ARRAY[$3::date]), "
-                  "metrics.roll_dirty()",
+                  "SELECT metrics.add_observations('{}', ARRAY(SELECT o FROM "
+                  "metrics.next_free_slots s, metrics.next_free_observations(s) o "
+                  "WHERE s.site_id = $1 AND s.desk_id = $2 AND s.local_date = $3::date))",
                   site_id, desk_id, date);
             }
             tx.commit();

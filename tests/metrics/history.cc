@@ -844,7 +844,7 @@ Tables ReadTables(const std::string& url) {
   Tables out;
   out.cursor = events::LoadCursor(tx, kConsumer);
   for (const char* table : {"appointments", "visits", "walk_ins", "day_measures", "month_measures",
-                            "site_month_measures", "dirty_days"}) {
+                            "site_month_measures"}) {
     std::vector<std::string>& rows = out.rows[table];
     for (const auto& row :
          tx.exec(absl::StrCat("SELECT t::text FROM metrics.", table, " t ORDER BY 1"))) {
@@ -960,12 +960,11 @@ void ResetConsumer(const std::string& url) {
   // As the backfill does: a batch of the consumer in flight commits first or
   // waits, then finds its cursor moved.
   tx.exec(
-      "LOCK TABLE metrics.appointments, metrics.visits, metrics.walk_ins, metrics.dirty_days "
+      "LOCK TABLE metrics.appointments, metrics.visits, metrics.walk_ins "
       "IN ACCESS EXCLUSIVE MODE");
-  tx.exec("TRUNCATE metrics.appointments, metrics.visits, metrics.walk_ins, metrics.dirty_days");
-  tx.exec("DELETE FROM metrics.day_measures");
-  tx.exec("DELETE FROM metrics.month_measures");
-  tx.exec("DELETE FROM metrics.site_month_measures");
+  tx.exec("TRUNCATE metrics.appointments, metrics.visits, metrics.walk_ins");
+  // What is left to observe: the next-free-slot snapshots (not from the log).
+  tx.exec("SELECT metrics.rebuild_rollups()");
   tx.exec(
       "UPDATE events.cursors SET txid = '0', position = 0, update_time = now() "
       "WHERE consumer = 'metrics.rollup'");
