@@ -1,9 +1,9 @@
 // The backfill of metrics (docs/indicators.md#backfill): the facts and the
 // daily and monthly rollups rebuilt set-based from the whole event log
-// (metrics.backfill, db/migrations/0018_metrics_backfill.sql), exactly what
-// the consumer `metrics.rollup` (rollup_consumer.h) makes applying the same
-// events one by one, in far less time (a few statements over the log rather
-// than one function call per event).
+// (metrics.rebuild_facts, then metrics.rebuild_rollups:
+// db/migrations/0024_metrics_apply_batch.sql), exactly what the consumer
+// `metrics.rollup` (rollup_consumer.h) makes applying the same events batch
+// after batch, in far less time (a few passes over the log).
 //
 // It coordinates with the consumer as a batch of the consumer would, in one
 // transaction:
@@ -16,7 +16,7 @@
 //   3. the newest event safe to read (events::LastSafeEvent, the rule of
 //      ReadEvents): the backfill reads up to it, and every event after it
 //      comes later to the consumer;
-//   4. metrics.backfill up to that event;
+//   4. the facts rebuilt up to that event, and the rollups from them;
 //   5. the consumer's cursor moved there (events::AdvanceCursor, from where
 //      it was read under the lock), commit.
 // A consumer batch that waited at step 2 applies its events on the new facts,

@@ -1,9 +1,9 @@
 // The consumer `metrics.rollup`: applies each batch of the event log to
-// metrics' facts and rolls up again, in the batch's transaction, every
-// (site, desk, local day) the batch touched, and its month
-// (metrics.apply_events, db/migrations/0017_metrics.sql). One statement per
-// batch; exactly once through the consumer's cursor; one active instance
-// across replicas. The backfill (backfill.h) rebuilds the same figures from
+// metrics' facts set-based and moves the changed facts' observations in the
+// day, month and site-month rollups by difference, in the batch's
+// transaction (metrics.apply_events, db/migrations/0024_metrics_apply_batch.sql).
+// One call per batch; exactly once through the consumer's cursor; one active
+// instance across replicas. The backfill (backfill.h) rebuilds the same figures from
 // the whole log and moves this consumer's cursor.
 #pragma once
 
