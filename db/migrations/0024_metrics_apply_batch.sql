@@ -129,7 +129,9 @@ $$;
 --
 -- metrics.add_observations takes `p_removed` out of the rollups and puts
 -- `p_added` in: the days', the desks' months' and the sites' months'. A row
--- whose count falls to 0 is deleted: nothing observed. Serialised: the
+-- whose count falls to 0 is deleted: nothing observed; one below 0 (taking
+-- out what was never put in) is written, and refused by CHECK (count > 0):
+-- the batch fails rather than the figures drifting. Serialised: the
 -- consumer and the snapshot worker both add.
 CREATE FUNCTION metrics.add_observations(p_removed metrics.observation[],
                                          p_added metrics.observation[])
@@ -146,7 +148,9 @@ BEGIN
            width_bucket(o.value, m.bounds) AS bucket, cardinality(m.bounds) + 1 AS size,
            sum(o.sign) AS n, sum(o.sign * o.value) AS s
     FROM o JOIN metrics.measures m ON m.measure = o.measure
-    GROUP BY 1, 2, 3, 4, 5, 6),
+    GROUP BY 1, 2, 3, 4, 5, 6
+    -- An observation out and in unchanged moves nothing: no row to rewrite.
+    HAVING sum(o.sign) <> 0 OR sum(o.sign * o.value) <> 0),
   day AS (
     SELECT site_id, desk_id, local_date, measure, sum(n) AS count, sum(s) AS sum,
            metrics.histogram(array_agg(bucket), array_agg(n), size) AS histogram
@@ -185,7 +189,7 @@ BEGIN
       AND r.desk_id = x.desk_id AND r.measure = x.measure),
   day_put AS (
     INSERT INTO metrics.day_measures (site_id, desk_id, local_date, measure, count, sum, histogram)
-    SELECT * FROM new_day WHERE count > 0
+    SELECT * FROM new_day WHERE count <> 0
     ON CONFLICT (site_id, local_date, desk_id, measure) DO UPDATE
     SET count = excluded.count, sum = excluded.sum, histogram = excluded.histogram),
   month_gone AS (
@@ -194,7 +198,7 @@ BEGIN
       AND r.desk_id = x.desk_id AND r.measure = x.measure),
   month_put AS (
     INSERT INTO metrics.month_measures (site_id, desk_id, month, measure, count, sum, histogram)
-    SELECT * FROM new_month WHERE count > 0
+    SELECT * FROM new_month WHERE count <> 0
     ON CONFLICT (site_id, month, desk_id, measure) DO UPDATE
     SET count = excluded.count, sum = excluded.sum, histogram = excluded.histogram),
   site_gone AS (
@@ -202,7 +206,7 @@ BEGIN
     WHERE x.count = 0 AND r.site_id = x.site_id AND r.month = x.month
       AND r.measure = x.measure)
   INSERT INTO metrics.site_month_measures (site_id, month, measure, count, sum, histogram)
-  SELECT * FROM new_site WHERE count > 0
+  SELECT * FROM new_site WHERE count <> 0
   ON CONFLICT (site_id, month, measure) DO UPDATE
   SET count = excluded.count, sum = excluded.sum, histogram = excluded.histogram;
 END $$;

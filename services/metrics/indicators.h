@@ -1,7 +1,8 @@
 // The indicators: each one a definition over the measures of
 // db/migrations/0017_metrics.sql (docs/indicators.md). Adding an indicator
 // is adding one entry to Indicators(), over existing measures or a new one
-// (a branch of metrics.observations and a row of metrics.measures).
+// (a line of the fact's metrics.*_observations function, 0024, and a row of
+// metrics.measures).
 #pragma once
 
 #include <cstdint>

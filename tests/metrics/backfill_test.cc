@@ -1,5 +1,6 @@
-// The set-based backfill (services/metrics/backfill.h, metrics.backfill in
-// db/migrations/0018_metrics_backfill.sql) against a real PostgreSQL: it
+// The set-based backfill (services/metrics/backfill.h, metrics.rebuild_facts
+// and rebuild_rollups in db/migrations/0024_metrics_apply_batch.sql) against
+// a real PostgreSQL: it
 // gives exactly the facts and rollups the consumer metrics.rollup made from
 // the same history; the consumer goes on from the backfill's cursor, each
 // event applied once, also when a batch of it was caught in the middle of the
