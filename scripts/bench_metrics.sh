@@ -7,10 +7,10 @@
 #   report:   accueil-metrics-bench times GetIndicatorReport over the 12 months against
 #             one GROUP BY over metrics' raw fact rows (target: under 20 ms, at least
 #             50x faster);
-#   ingest:   a second site's month is loaded without rebuilding (--no-rebuild): the
-#             running server's consumer metrics.rollup applies its events one by one;
-#             events/s from the load's end to the consumer's catching up (target: at
-#             least 5,000 events/s).
+#   ingest:   a second site's month is loaded without rebuilding (--no-rebuild) while
+#             this script holds the consumer's lock; then the running server's consumer
+#             metrics.rollup applies its events: events/s from its first batch to its
+#             catching up (target: at least 5,000 events/s).
 # Figures, never a pass/fail test.
 #
 # Environment (defaults in brackets):
