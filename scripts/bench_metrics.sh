@@ -130,13 +130,14 @@ sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 # from the server's instance by ending the session that held it (the server
 # reconnects and waits). Otherwise the consumer applies the events while the
 # command still runs its purge, and nothing is left to time.
-lock_key="1633903361, hashtext('metrics.rollup')"
+lock_class=1633903361  # kLockClass
+lock_name="hashtext('metrics.rollup')"
 coproc HOLDER { "$PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 2>&1; }
 echo "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'
-        AND classid = 1633903361 AND objid = (hashtext('metrics.rollup')::bigint & 4294967295)::text::oid
+        AND classid = $lock_class AND objid = ($lock_name::bigint & 4294967295)::text::oid
         AND objsubid = 2;
-      SELECT 'held' || pg_advisory_lock($lock_key)::text;" >&"${HOLDER[1]}"
-read -r -t 60 held <&"${HOLDER[0]}" || true  # the sessions ended
+      SELECT 'held' || pg_advisory_lock($lock_class, $lock_name)::text;" >&"${HOLDER[1]}"
+read -r -t 60 _ <&"${HOLDER[0]}" || true # the count of sessions ended
 read -r -t 60 held <&"${HOLDER[0]}" || true
 [[ "$held" == "held" ]] || { echo "bench: could not hold the consumer's lock: $held" >&2; exit 1; }
 history "$ingest_site" --months 1 --appointments "$INGEST_APPOINTMENTS" --no-rebuild |
@@ -144,11 +145,15 @@ history "$ingest_site" --months 1 --appointments "$INGEST_APPOINTMENTS" --no-reb
 # cursor: the consumer's, as "txid position"; caught up: at or after the last event
 # written so far.
 cursor() { sql "SELECT txid || ' ' || position FROM events.cursors WHERE consumer = 'metrics.rollup'"; }
-after() { sql "SELECT count(*) FROM events.log WHERE (txid, position) > ('$1'::xid8, $2)"; }
+# between TXID POSITION TXID POSITION: the events after the first cursor, up to the second.
+between() {
+  sql "SELECT count(*) FROM events.log
+       WHERE (txid, position) > ('$1'::xid8, $2) AND (txid, position) <= ('$3'::xid8, $4)"
+}
 read -r txid0 position0 <<<"$(cursor)"
 read -r last_txid last_position <<<"$(sql "SELECT txid || ' ' || position FROM events.log
   ORDER BY txid DESC, position DESC LIMIT 1")"
-pending=$(after "$txid0" "$position0")
+pending=$(between "$txid0" "$position0" "$last_txid" "$last_position")
 sql "SELECT pg_stat_statements_reset()" >/dev/null
 exec {HOLDER[1]}>&-  # the lock goes with the session
 wait "$HOLDER_PID" 2>/dev/null || true
@@ -157,7 +162,6 @@ start=$(date +%s.%N)
 while [[ "$(cursor)" == "$txid0 $position0" ]]; do sleep 0.05; done
 first=$(date +%s.%N)
 read -r txid1 position1 <<<"$(cursor)"
-pending1=$(after "$txid1" "$position1")
 until [[ $(sql "SELECT (txid, position) >= ('$last_txid'::xid8, $last_position)
                 FROM events.cursors WHERE consumer = 'metrics.rollup'") == t ]]; do
   sleep 0.05
@@ -165,6 +169,8 @@ done
 end=$(date +%s.%N)
 ingest_s=$(echo "$end - $first" | bc)
 wait_s=$(echo "$first - $start" | bc)
+# Counted once the consumer is done, so as not to compete with it.
+pending1=$(between "$txid1" "$position1" "$last_txid" "$last_position")
 # The statements that took the most time while the consumer caught up (its
 # own, nested ones included, and everything else the server ran meanwhile).
 sql "SELECT round(total_exec_time)::bigint || ' ms, ' || calls || ' calls: ' ||

@@ -530,17 +530,22 @@ $$;
 CREATE FUNCTION metrics.apply_events(p_events jsonb) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_appointments bigint[] := ARRAY(
-    SELECT DISTINCT (payload->>'appointment')::bigint
-    FROM metrics.batch_events(p_events, 'appointment.'));
-  v_visits bigint[] := ARRAY(
-    SELECT DISTINCT (payload->>'visit')::bigint FROM metrics.batch_events(p_events, 'visit.'));
-  v_walk_ins bigint[] := ARRAY(
-    SELECT DISTINCT (payload->>'walk_in')::bigint
-    FROM metrics.batch_events(p_events, 'walk_in.registered'));
-  v_before metrics.observation[] := ARRAY(
-    SELECT o FROM metrics.fact_observations(v_appointments, v_visits, v_walk_ins) o);
+  v_appointments bigint[];
+  v_visits bigint[];
+  v_walk_ins bigint[];
+  v_before metrics.observation[];
 BEGIN
+  -- The facts the batch names, in one pass over it.
+  SELECT coalesce(array_agg(DISTINCT (x->'payload'->>'appointment')::bigint)
+           FILTER (WHERE starts_with(x->>'type', 'appointment.')), '{}'),
+         coalesce(array_agg(DISTINCT (x->'payload'->>'visit')::bigint)
+           FILTER (WHERE starts_with(x->>'type', 'visit.')), '{}'),
+         coalesce(array_agg(DISTINCT (x->'payload'->>'walk_in')::bigint)
+           FILTER (WHERE x->>'type' = 'walk_in.registered'), '{}')
+  INTO v_appointments, v_visits, v_walk_ins
+  FROM jsonb_array_elements(p_events) x;
+  v_before := ARRAY(
+    SELECT o FROM metrics.fact_observations(v_appointments, v_visits, v_walk_ins) o);
   PERFORM metrics.apply_appointment_events(p_events);
   PERFORM metrics.apply_visit_events(p_events);
   PERFORM metrics.apply_walk_in_events(p_events);

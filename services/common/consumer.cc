@@ -234,16 +234,17 @@ absl::StatusOr<Consumer::BatchResult> Consumer::Batch() {
       return Error(absl::StatusCode::kAborted, kCursorMoved,
                    "another instance of the consumer moved its cursor");
     }
-    // Everything readable was applied: nothing is pending, no need to count.
-    // While catching up, counted at most every kLagCountInterval: the count
-    // reads up to kPendingCountLimit events, a quarter of a batch's time.
-    const bool count =
-        r.more && (!last_lag_count_ || absl::Now() - *last_lag_count_ >= kLagCountInterval);
-    const Pending pending = count ? PendingAfter(tx, to, options_.log) : Pending{};
+    // Everything readable was applied: nothing is pending, the lag is zero.
+    // While catching up, the pending events are counted at most every
+    // kLagCountInterval (the count reads up to kPendingCountLimit events, a
+    // quarter of a batch's time); in between, the lag reported stays.
+    const bool report =
+        !r.more || !last_lag_count_ || absl::Now() - *last_lag_count_ >= kLagCountInterval;
+    const Pending pending = r.more && report ? PendingAfter(tx, to, options_.log) : Pending{};
     tx.commit();
     cursor_ = to;
-    if (r.more && !count) return r;  // the lag reported stays the last counted
-    if (count) last_lag_count_ = absl::Now();
+    if (!report) return r;
+    if (r.more) last_lag_count_ = absl::Now();
     absl::Duration lag = pending.oldest
                              ? std::max(absl::ZeroDuration(), clock_->Now() - *pending.oldest)
                              : absl::ZeroDuration();

@@ -3,8 +3,8 @@
 // day, month and site-month rollups by difference, in the batch's
 // transaction (metrics.apply_events, db/migrations/0024_metrics_apply_batch.sql).
 // One call per batch; exactly once through the consumer's cursor; one active
-// instance across replicas. The backfill (backfill.h) rebuilds the same figures from
-// the whole log and moves this consumer's cursor.
+// instance across replicas. The backfill (backfill.h) rebuilds the same
+// figures from the whole log and moves this consumer's cursor.
 #pragma once
 
 #include <functional>

@@ -2,8 +2,9 @@
 // every desk, as a person booking would see it (booking's public
 // ListSlots), once per desk and local day: the first pass of the day records
 // it (metrics.next_free_slots) and adds its observation to the rollups
-// (metrics.add_observations), in one transaction. Replicas may both look; the first row wins. Every
-// 10 s it lists the sites (one call), and a site's desks until all were looked at that day.
+// (metrics.add_observations), in one transaction. Replicas may both look; the
+// first row wins. Every 10 s it lists the sites (one call), and a site's
+// desks until all were looked at that day.
 #pragma once
 
 #include <atomic>

@@ -1,10 +1,10 @@
 // The set-based backfill (services/metrics/backfill.h, metrics.rebuild_facts
 // and rebuild_rollups in db/migrations/0024_metrics_apply_batch.sql) against
-// a real PostgreSQL: it
-// gives exactly the facts and rollups the consumer metrics.rollup made from
-// the same history; the consumer goes on from the backfill's cursor, each
-// event applied once, also when a batch of it was caught in the middle of the
-// backfill; `accueil-server metrics-backfill` runs it.
+// a real PostgreSQL: it gives exactly the facts and rollups the consumer
+// metrics.rollup made from the same history; the consumer goes on from the
+// backfill's cursor, each event applied once, also when a batch of it was
+// caught in the middle of the backfill; `accueil-server metrics-backfill`
+// runs it.
 #include "services/metrics/backfill.h"
 
 #include <thread>
