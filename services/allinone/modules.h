@@ -8,13 +8,15 @@
 #include "services/access/module.h"
 #include "services/booking/module.h"
 #include "services/metrics/module.h"
+#include "services/notify/module.h"
 #include "services/reception/module.h"
 #include "services/common/module.h"
 
 namespace accueil {
 
 inline std::vector<ModuleFactory> AllModules() {
-  return {access::NewModule, booking::NewModule, reception::NewModule, metrics::NewModule};
+  return {access::NewModule, booking::NewModule, reception::NewModule, metrics::NewModule,
+          notify::NewModule};
 }
 
 }  // namespace accueil

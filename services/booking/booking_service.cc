@@ -93,6 +93,9 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare(
       "booking_get_appointment",
       absl::StrCat("SELECT ", appointment_cols, " FROM booking.appointment_details WHERE id = $1"));
+  pool.Prepare("booking_get_appointments",
+               absl::StrCat("SELECT ", appointment_cols,
+                            " FROM booking.appointment_details WHERE id = ANY($1::bigint[])"));
   // With until when its access code is locked against guessing (0: not
   // locked): one round trip for both.
   pool.Prepare(
@@ -249,6 +252,8 @@ ACCUEIL_HANDLE(SweepNoShows, v1::SweepNoShowsRequest, v1::SweepNoShowsResponse,
                DoSweepNoShows(call, *req, resp))
 ACCUEIL_HANDLE(ListDayAppointments, v1::ListDayAppointmentsRequest, v1::ListDayAppointmentsResponse,
                DoListDayAppointments(call, *req, resp))
+ACCUEIL_HANDLE(GetAppointmentContacts, v1::GetAppointmentContactsRequest,
+               v1::GetAppointmentContactsResponse, DoGetAppointmentContacts(call, *req, resp))
 ACCUEIL_HANDLE(ExportPersonData, v1::ExportPersonDataRequest, v1::ExportPersonDataResponse,
                DoExportPersonData(call, *req, resp))
 ACCUEIL_HANDLE(ErasePersonData, v1::ErasePersonDataRequest, v1::ErasePersonDataResponse,

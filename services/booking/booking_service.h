@@ -88,6 +88,9 @@ class BookingService final : public v1::BookingService::Service {
                             v1::SweepNoShowsResponse*) override;
   grpc::Status ListDayAppointments(grpc::ServerContext*, const v1::ListDayAppointmentsRequest*,
                                    v1::ListDayAppointmentsResponse*) override;
+  grpc::Status GetAppointmentContacts(grpc::ServerContext*,
+                                      const v1::GetAppointmentContactsRequest*,
+                                      v1::GetAppointmentContactsResponse*) override;
   grpc::Status ExportPersonData(grpc::ServerContext*, const v1::ExportPersonDataRequest*,
                                 v1::ExportPersonDataResponse*) override;
   grpc::Status ErasePersonData(grpc::ServerContext*, const v1::ErasePersonDataRequest*,
@@ -157,6 +160,8 @@ class BookingService final : public v1::BookingService::Service {
                               v1::SweepNoShowsResponse*);
   absl::Status DoListDayAppointments(Call& call, const v1::ListDayAppointmentsRequest&,
                                      v1::ListDayAppointmentsResponse*);
+  absl::Status DoGetAppointmentContacts(Call& call, const v1::GetAppointmentContactsRequest&,
+                                        v1::GetAppointmentContactsResponse*);
   // Person rights (person_data.cc).
   absl::Status DoExportPersonData(Call& call, const v1::ExportPersonDataRequest&,
                                   v1::ExportPersonDataResponse*);

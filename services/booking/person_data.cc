@@ -56,18 +56,23 @@ absl::Status BookingService::DoExportPersonData(Call& call, const v1::ExportPers
   RETURN_IF_ERROR(call.AuthorizeSite(site));
   call.SetResource(absl::StrCat("sites/", site), site);
   RETURN_IF_ERROR(SiteExists(site));
+  std::vector<int64_t> ids;
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     resp->Clear();
+    ids.clear();
     pqxx::result r = tx.exec_prepared("booking_person_appointments", site, query.keys_hex,
                                       query.phone, query.email);
     // The person's data, not the keys to their appointments (no access code,
     // no check-in token): an export file must not let its reader act.
-    for (const pqxx::row& row : r) AppointmentFromRow(row, resp->add_appointments());
+    for (const pqxx::row& row : r) {
+      AppointmentFromRow(row, resp->add_appointments());
+      ids.push_back(row["id"].as<int64_t>());
+    }
     return absl::OkStatus();
   }));
   // The same person's records in every other module that holds some.
-  const accueil::PersonQuery person{site, query.keys, ctx_.clock->Now()};
+  const accueil::PersonQuery person{site, query.keys, ctx_.clock->Now(), ids};
   for (const PersonDataModule& m : *ctx_.person_data) {
     if (m.module == "booking") continue;
     ASSIGN_OR_RETURN(std::vector<std::string> records, m.hooks->Export(*ctx_.pool, person));
@@ -95,6 +100,18 @@ absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePerson
   // announced (person.erased) as if it had found nothing.
   RETURN_IF_ERROR(SiteExists(site));
   absl::Time now = ctx_.clock->Now();
+  // The person's appointments, for the modules that know them by id only
+  // (found again on a retry: erasure keeps the person key).
+  std::vector<int64_t> ids;
+  RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    ids.clear();
+    for (const pqxx::row& row : tx.exec_prepared("booking_person_appointments", site,
+                                                 query.keys_hex, query.phone, query.email)) {
+      ids.push_back(row["id"].as<int64_t>());
+    }
+    return absl::OkStatus();
+  }));
   RETURN_IF_ERROR(RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
                             [&](pqxx::transaction_base& tx) -> absl::Status {
                               pqxx::row r = tx.exec_prepared1(
@@ -105,7 +122,7 @@ absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePerson
                             }));
   // Then every other module's records of the person (idempotent hooks: a
   // retried request erases nothing more).
-  const accueil::PersonQuery person{site, query.keys, now};
+  const accueil::PersonQuery person{site, query.keys, now, ids};
   for (const PersonDataModule& m : *ctx_.person_data) {
     if (m.module == "booking") continue;
     ASSIGN_OR_RETURN(int erased, m.hooks->Erase(*ctx_.pool, person));

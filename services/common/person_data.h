@@ -48,6 +48,9 @@ struct PersonQuery {
   int64_t site_id = 0;
   std::vector<std::string> person_keys;
   absl::Time now;
+  // The person's appointments at the site, as booking found them (ids): how
+  // a module that keeps no person key (notify) finds the person's records.
+  std::vector<int64_t> appointments;
 };
 
 class PersonDataHooks {

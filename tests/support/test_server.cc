@@ -111,7 +111,16 @@ std::unique_ptr<Host> TestServer::MakeHost() {
   // Purge tests run their own passes.
   host.purge_every_hour = false;
   std::vector<std::unique_ptr<Module>> modules;
-  for (const ModuleFactory& make : AllModules()) modules.push_back(make());
+  for (const ModuleFactory& make : AllModules()) {
+    modules.push_back(make());
+    // The module's keys, declared and read as ParseServerConfig would.
+    ConfigSection section{std::string(modules.back()->name())};
+    modules.back()->Configure(section);
+    for (const auto& [key, value] : options_.settings) {
+      std::optional<absl::Status> set = section.Set(key, value);
+      if (set.has_value()) Check(*set, key.c_str());
+    }
+  }
   absl::StatusOr<std::unique_ptr<Host>> started =
       Host::Start(config, std::move(modules), secrets_, std::move(host));
   Check(started.status(), "host");

@@ -61,6 +61,9 @@ struct TestServerOptions {
   std::string service_key_id;
   std::string service_jwks_file;
   std::string service_subject;
+  // Module configuration keys ("notify_smtp_url" -> "smtp://..."), as a
+  // deployment's file would give them.
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 // AwaitAudit: AwaitAudit below, for a database served by other hosts.

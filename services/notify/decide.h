@@ -1,0 +1,40 @@
+// The decider: the consumer `notify.decide` (events/consumer.h) turns the
+// appointments' events into messages to send, in the batch's transaction
+// (transactional outbox: a message exists once the event that asked for it
+// is applied, and only then):
+//   appointment.booked        confirmation now; reminders at the desk's
+//                             offsets (schedule.h);
+//   appointment.rescheduled   pending messages withdrawn; the move's
+//                             confirmation; reminders for the new time;
+//   appointment.cancelled     pending messages withdrawn; a cancellation
+//                             (cause person, agent) or a closure notice
+//                             (cause closure: the desk closed that day);
+//   appointment.noshow        pending messages withdrawn; how to book again
+//                             (out of the quiet hours);
+//   arrived, in_service, fulfilled, not_served: pending messages withdrawn.
+// One message per channel the module has a provider for; the sender drops a
+// message for which the person gave no contact on that channel. Events
+// marked as history (generated past activity) never cause a message.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "services/common/consumer.h"
+#include "services/common/module.h"
+
+namespace accueil::notify {
+
+inline constexpr char kDecideConsumer[] = "notify.decide";
+
+struct DecideOptions {
+  bool email = false;  // an e-mail provider is configured
+  bool sms = false;    // an SMS provider is configured
+};
+
+// NewDecider builds the consumer; `after_commit` runs once a batch that
+// made messages has committed (wakes this process's senders).
+std::unique_ptr<events::Consumer> NewDecider(const ServiceContext& context, DecideOptions options,
+                                             std::function<void()> after_commit);
+
+}  // namespace accueil::notify

@@ -1,0 +1,129 @@
+#include "services/notify/module.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/errors.h"
+#include "services/notify/decide.h"
+#include "services/notify/kannel.h"
+#include "services/notify/notify_service.h"
+#include "services/notify/person_data_hooks.h"
+#include "services/notify/sender.h"
+#include "services/notify/smtp.h"
+
+namespace accueil::notify {
+namespace {
+
+struct NotifyOptions {
+  std::string public_base_url = "http://127.0.0.1:8080";
+  std::string templates_dir;
+  SmtpOptions smtp;
+  KannelOptions sms;
+  SenderOptions sender;
+};
+
+absl::Status HttpUrl(const std::string& value) {
+  if (value.empty() || absl::StartsWith(value, "http://") || absl::StartsWith(value, "https://")) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError("must start with http:// or https://");
+}
+
+class NotifyModule final : public Module {
+ public:
+  std::string_view name() const override { return "notify"; }
+
+  void Configure(ConfigSection& section) override {
+    section.Text(
+        "public_base_url", &options_.public_base_url,
+        "the public web address the links in messages start with (`<url>/rdv#REFERENCE-CODE`: "
+        "docs/notify.md#links); at most 60 characters, so that an SMS stays within 2 segments",
+        [](const std::string& v) -> absl::Status {
+          if (v.empty() || v.size() > 60 || absl::EndsWith(v, "/")) {
+            return absl::InvalidArgumentError("1 to 60 characters, no trailing /");
+          }
+          return HttpUrl(v);
+        });
+    section.Text("templates_dir", &options_.templates_dir,
+                 "a directory of message templates replacing the built-in ones "
+                 "(`<language>/<template>.<channel>.mustache`, docs/notify.md#templates); "
+                 "empty: the built-in ones");
+    section.Text(
+        "smtp_url", &options_.smtp.url,
+        "the SMTP server e-mails go through (`smtp://host:587`, `smtps://host:465`); "
+        "empty: no e-mail is sent",
+        [](const std::string& v) -> absl::Status {
+          if (v.empty() || absl::StartsWith(v, "smtp://") || absl::StartsWith(v, "smtps://")) {
+            return absl::OkStatus();
+          }
+          return absl::InvalidArgumentError("must start with smtp:// or smtps://");
+        });
+    section.Bool("smtp_starttls", &options_.smtp.starttls,
+                 "require STARTTLS on `smtp://` (refuse to send in clear)");
+    section.Text("smtp_user", &options_.smtp.user, "SMTP user name; empty: no authentication");
+    section.Text("smtp_password", &options_.smtp.password,
+                 "SMTP password (pass it as `ACCUEIL_NOTIFY_SMTP_PASSWORD`)");
+    section.Text("mail_from", &options_.smtp.from,
+                 "the sender of e-mails (envelope and `From:`); its domain ends the Message-IDs");
+    section.Text("sms_url", &options_.sms.url,
+                 "Kannel's sendsms address (`http://host:13013/cgi-bin/sendsms`); empty: no SMS "
+                 "is sent",
+                 HttpUrl);
+    section.Text("sms_user", &options_.sms.user, "Kannel sendsms user");
+    section.Text("sms_password", &options_.sms.password,
+                 "Kannel sendsms password (pass it as `ACCUEIL_NOTIFY_SMS_PASSWORD`)");
+    section.Text("sms_from", &options_.sms.from,
+                 "the SMS sender shown on the phone (up to 11 letters or digits)");
+    section.Int("senders", &options_.sender.threads, 1, 64,
+                "sending threads per process (each claims its own batches)");
+    section.Int("max_attempts", &options_.sender.max_attempts, 1, 50,
+                "attempts before a message is a dead letter (state failed, "
+                "RETRIES_EXHAUSTED)");
+    section.Seconds("retry_base", &options_.sender.retry_base, 3600,
+                    "the first retry's delay; it doubles with each attempt (up to an hour), "
+                    "with jitter");
+  }
+
+  absl::StatusOr<ModuleParts> Start(const ServiceContext& context) override {
+    absl::StatusOr<Templates> templates = Templates::Load(options_.templates_dir);
+    if (!templates.ok()) return templates.status();
+    templates_ = std::make_unique<Templates>(std::move(*templates));
+    const size_t at = options_.smtp.from.find('@');
+    options_.smtp.domain =
+        at == std::string::npos ? "accueil.invalid" : options_.smtp.from.substr(at + 1);
+    options_.sender.domain = options_.smtp.domain;
+    options_.sender.public_base_url = options_.public_base_url;
+    booking_ = std::make_unique<BookingClient>(context.peers, context.clock);
+    ModuleParts parts;
+    const SmtpOptions smtp = options_.smtp;
+    const KannelOptions sms = options_.sms;
+    auto sender = std::make_unique<Sender>(
+        context, templates_.get(), booking_.get(), options_.sender,
+        [smtp, sms](const std::string& channel) -> std::unique_ptr<Transport> {
+          if (channel == "email" && !smtp.url.empty()) return NewSmtpTransport(smtp);
+          if (channel == "sms" && !sms.url.empty()) return NewKannelTransport(sms);
+          return nullptr;
+        });
+    Sender* wake = sender.get();
+    DecideOptions decide{!options_.smtp.url.empty(), !options_.sms.url.empty()};
+    auto decider = NewDecider(context, decide, [wake] { wake->Wake(); });
+    parts.services.push_back(
+        {std::make_unique<NotifyService>(context), v1::NotifyService::service_full_name()});
+    parts.workers.push_back(std::move(decider));
+    parts.workers.push_back(std::move(sender));
+    return parts;
+  }
+
+  PersonDataHooks* person_data() override { return &person_data_; }
+
+ private:
+  NotifyOptions options_;
+  MessagePersonData person_data_;
+  std::unique_ptr<Templates> templates_;
+  std::unique_ptr<BookingClient> booking_;
+};
+
+}  // namespace
+
+std::unique_ptr<Module> NewModule() { return std::make_unique<NotifyModule>(); }
+
+}  // namespace accueil::notify

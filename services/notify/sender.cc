@@ -1,0 +1,351 @@
+#include "services/notify/sender.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/errors.h"
+#include "services/common/log.h"
+#include "services/common/proto_time.h"
+#include "services/common/status_macros.h"
+#include "services/notify/ics.h"
+#include "services/notify/schedule.h"
+
+namespace accueil::notify {
+
+struct Sender::Claimed {
+  int64_t id = 0, appointment = 0, site = 0, desk = 0;
+  std::string templ, channel;
+  absl::Time start;
+  int attempt = 0;
+};
+
+// What became of one claimed message.
+struct Sender::Result {
+  std::string state;    // pending (retry, or out of the quiet hours), accepted, failed, dropped
+  std::string outcome;  // the attempt's: accepted, retry, failed, dropped; "" for none
+  std::string reason, detail, language;
+  std::optional<absl::Time> due;  // pending: when it is tried again
+  absl::Time started, finished;
+};
+
+namespace {
+
+// Messages about what the person asked for (or was told) go whatever the
+// time; those about the appointment still to come only while it is.
+bool AboutComingAppointment(const std::string& templ) {
+  return templ == "confirmation" || templ == "reminder" || templ == "move";
+}
+
+const bv1::DeskInstructions* Instructions(const bv1::Desk& desk, const std::string& language) {
+  const bv1::DeskInstructions* fallback = nullptr;
+  for (const bv1::DeskInstructions& i : desk.instructions()) {
+    if (i.language() == language) return &i;
+    if (i.language() == "fr" || fallback == nullptr) fallback = &i;
+  }
+  return fallback;
+}
+
+}  // namespace
+
+Sender::Sender(const ServiceContext& context, const Templates* templates, BookingClient* booking,
+               SenderOptions options, TransportFactory transports)
+    : ctx_(context),
+      templates_(templates),
+      booking_(booking),
+      options_(std::move(options)),
+      transports_(std::move(transports)) {
+  db::Pool& pool = *ctx_.pool;
+  pool.Prepare("notify_claim",
+               "UPDATE notify.messages m SET state = 'sending', lease_until = $2::timestamptz, "
+               "attempts = m.attempts + 1, update_time = $1::timestamptz "
+               "WHERE m.id IN (SELECT id FROM notify.messages "
+               "  WHERE (state = 'pending' AND due_time <= $1::timestamptz) "
+               "     OR (state = 'sending' AND lease_until < $1::timestamptz) "
+               "  ORDER BY due_time LIMIT $3 FOR UPDATE SKIP LOCKED) "
+               "RETURNING m.id, m.appointment_id, m.site_id, m.desk_id, m.template, m.channel, " +
+                   db::Micros("m.start_time") + " AS start_micros, m.attempts");
+  pool.Prepare("notify_record",
+               "UPDATE notify.messages SET state = $2, lease_until = NULL, "
+               "reason = NULLIF($3, ''), language = coalesce(NULLIF($4, ''), language), "
+               "due_time = coalesce($5::timestamptz, due_time), "
+               "attempts = attempts - $6::integer, update_time = $7::timestamptz "
+               "WHERE id = $1 AND state = 'sending' AND attempts = $8");
+  pool.Prepare("notify_attempt",
+               "INSERT INTO notify.attempts (message_id, attempt, start_time, finish_time, "
+               "outcome, detail) VALUES ($1, $2, $3::timestamptz, $4::timestamptz, $5, $6) "
+               "ON CONFLICT DO NOTHING");
+}
+
+Sender::~Sender() { Stop(); }
+
+void Sender::Start() {
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this, i] { Run(i); });
+}
+
+void Sender::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void Sender::Wake() {
+  absl::MutexLock lock(&mu_);
+  ++wakes_;
+}
+
+void Sender::Run(int thread) {
+  std::map<std::string, std::unique_ptr<Transport>> transports;
+  for (const char* channel : {"email", "sms"}) {
+    if (auto t = transports_(channel)) transports[channel] = std::move(t);
+  }
+  int64_t seen = 0;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      seen = wakes_;
+    }
+    absl::StatusOr<int> claimed = Pass(transports);
+    if (!claimed.ok()) {
+      if (healthy_.exchange(false)) {
+        log::Warn("notify_sender.failed",
+                  {{"thread", absl::StrCat(thread)}, {"reason", ErrorReason(claimed.status())}});
+      }
+    } else if (!healthy_.exchange(true)) {
+      log::Info("notify_sender.recovered", {{"thread", absl::StrCat(thread)}});
+    }
+    // A full batch: there may be more at once.
+    if (claimed.ok() && *claimed >= options_.batch) continue;
+    absl::MutexLock lock(&mu_);
+    auto woken = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || wakes_ != seen; };
+    mu_.AwaitWithTimeout(absl::Condition(&woken), options_.poll);
+  }
+}
+
+absl::Duration Sender::Backoff(int attempt) {
+  absl::Duration d = options_.retry_base;
+  for (int i = 1; i < attempt && d < options_.retry_max; ++i) d *= 2;
+  d = std::min(d, options_.retry_max);
+  // Jitter: between half and all of it, so that retries after an outage
+  // do not all come back at once.
+  thread_local absl::BitGen bits;
+  return d * absl::Uniform(bits, 0.5, 1.0);
+}
+
+absl::StatusOr<int> Sender::Pass(std::map<std::string, std::unique_ptr<Transport>>& transports) {
+  const absl::Time now = ctx_.clock->Now();
+  std::vector<Claimed> claimed;
+  RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    claimed.clear();
+    pqxx::work tx(c);
+    for (const pqxx::row& r : tx.exec_prepared("notify_claim", db::SqlTime(now),
+                                               db::SqlTime(now + options_.lease), options_.batch)) {
+      claimed.push_back({r["id"].as<int64_t>(), r["appointment_id"].as<int64_t>(),
+                         r["site_id"].as<int64_t>(), r["desk_id"].as<int64_t>(),
+                         r["template"].as<std::string>(), r["channel"].as<std::string>(),
+                         absl::FromUnixMicros(r["start_micros"].as<int64_t>()),
+                         r["attempts"].as<int>()});
+    }
+    tx.commit();  // the leases, before anything is sent
+    return absl::OkStatus();
+  }));
+  if (claimed.empty()) return 0;
+  std::set<int64_t> unique;
+  for (const Claimed& m : claimed) unique.insert(m.appointment);
+  const Call call = ctx_.gate->WorkerCall(
+      absl::StrCat("notify-send-", claimed.front().id, "-", claimed.front().attempt));
+  absl::StatusOr<std::map<int64_t, bv1::Appointment>> contacts =
+      booking_->Contacts(call, std::vector<int64_t>(unique.begin(), unique.end()));
+  std::vector<Result> results;
+  for (const Claimed& m : claimed) {
+    if (!contacts.ok()) {
+      // Booking unreachable: the whole batch waits (not the provider's fault,
+      // but an attempt all the same, so that an outage ends in a dead letter).
+      Result r;
+      r.started = r.finished = ctx_.clock->Now();
+      r.state = "pending";
+      r.outcome = "retry";
+      r.detail = Shorten(absl::StrCat("booking: ", contacts.status().message()));
+      r.due = now + Backoff(m.attempt);
+      results.push_back(r);
+      continue;
+    }
+    auto it = contacts->find(m.appointment);
+    results.push_back(
+        SendOne(m, it == contacts->end() ? nullptr : &it->second, transports, call, now));
+  }
+  RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    const std::string at = db::SqlTime(ctx_.clock->Now());
+    for (size_t i = 0; i < claimed.size(); ++i) {
+      const Claimed& m = claimed[i];
+      Result& r = results[i];
+      // Out of attempts: a dead letter, with the last reason.
+      if (r.state == "pending" && r.outcome == "retry" && m.attempt >= options_.max_attempts) {
+        r.state = "failed";
+        r.reason = "RETRIES_EXHAUSTED";
+        r.due.reset();
+      }
+      // Put off without an attempt (quiet hours): the claim's count undone.
+      const int uncount = r.outcome.empty() ? 1 : 0;
+      tx.exec_prepared(
+          "notify_record", m.id, r.state, r.reason, r.language,
+          r.due.has_value() ? std::optional<std::string>(db::SqlTime(*r.due)) : std::nullopt,
+          uncount, at, m.attempt);
+      if (!r.outcome.empty()) {
+        tx.exec_prepared("notify_attempt", m.id, m.attempt, db::SqlTime(r.started),
+                         db::SqlTime(r.finished), r.outcome, r.detail);
+      }
+    }
+    tx.commit();
+    return absl::OkStatus();
+  }));
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    const Result& r = results[i];
+    if (r.state == "accepted") continue;
+    log::Info("notify.message", {{"message", absl::StrCat(claimed[i].id)},
+                                 {"template", claimed[i].templ},
+                                 {"channel", claimed[i].channel},
+                                 {"state", r.state},
+                                 {"reason", r.reason},
+                                 {"attempt", absl::StrCat(claimed[i].attempt)}});
+  }
+  return static_cast<int>(claimed.size());
+}
+
+Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
+                               std::map<std::string, std::unique_ptr<Transport>>& transports,
+                               const Call& call, absl::Time now) {
+  Result r;
+  r.started = ctx_.clock->Now();
+  auto drop = [&](const char* reason, std::string detail = "") {
+    r.state = "dropped";
+    r.outcome = "dropped";
+    r.reason = reason;
+    r.detail = std::move(detail);
+    r.finished = ctx_.clock->Now();
+    return r;
+  };
+  if (a == nullptr) return drop("NOT_FOUND");
+  const std::string to = m.channel == "email" ? a->person().email() : a->person().phone();
+  if (to.empty()) return drop("NO_CONTACT");
+  auto transport = transports.find(m.channel);
+  if (transport == transports.end()) return drop("NO_PROVIDER");
+  const absl::Time start = FromProto(a->start_time());
+  if (AboutComingAppointment(m.templ)) {
+    // Checked now, at the moment of sending, not when it was decided.
+    if (a->status() != bv1::BOOKED) return drop("NOT_BOOKED");
+    if (start <= now) return drop("APPOINTMENT_STARTED");
+    if (start != m.start) return drop("MOVED");
+  }
+  absl::StatusOr<bv1::Site> site = booking_->Site(call, m.site);
+  absl::StatusOr<bv1::Desk> desk = booking_->Desk(call, m.site, m.desk);
+  absl::TimeZone zone;
+  if (!site.ok() || !desk.ok() || !absl::LoadTimeZone(site->time_zone(), &zone)) {
+    r.state = "pending";
+    r.outcome = "retry";
+    r.detail =
+        Shorten(absl::StrCat("booking: ", !site.ok()   ? site.status().message()
+                                          : !desk.ok() ? desk.status().message()
+                                                       : "the site's time zone cannot be loaded"));
+    r.due = now + Backoff(m.attempt);
+    r.finished = ctx_.clock->Now();
+    return r;
+  }
+  if (m.templ == "reminder" && InQuietHours(now, zone)) {
+    // Late (the provider was down, the server stopped): the end of the quiet
+    // hours if still before the start, else never.
+    std::optional<absl::Time> later = OutOfQuietHours(now, now, start, zone);
+    if (!later.has_value()) return drop("TOO_LATE");
+    r.state = "pending";
+    r.due = *later;
+    r.finished = ctx_.clock->Now();
+    return r;
+  }
+  const std::string language =
+      a->person().preferred_language().empty() ? "fr" : a->person().preferred_language();
+  MessageFacts facts;
+  facts.given_name = a->person().given_name();
+  facts.family_name = a->person().family_name();
+  facts.site = site->display_name();
+  facts.address = site->address();
+  facts.desk = desk->display_name();
+  facts.start = start;
+  facts.zone = zone;
+  facts.reference = a->reference();
+  facts.access_code = a->access_code();
+  if (const bv1::DeskInstructions* i = Instructions(*desk, language)) {
+    facts.documents.assign(i->documents().begin(), i->documents().end());
+    facts.instructions = i->instructions();
+  }
+  facts.manage_url =
+      absl::StrCat(options_.public_base_url, "/rdv#", a->reference(), "-", a->access_code());
+  facts.book_url = absl::StrCat(options_.public_base_url, "/");
+  absl::StatusOr<Rendered> rendered = templates_->Render(m.templ, m.channel, language, facts);
+  if (!rendered.ok()) {
+    r.state = "failed";
+    r.outcome = "failed";
+    r.reason = "TEMPLATE_FAILED";
+    r.detail = Shorten(rendered.status().message());
+    r.finished = ctx_.clock->Now();
+    return r;
+  }
+  r.language = rendered->language;
+  Outgoing out;
+  out.id = m.id;
+  out.to = to;
+  out.subject = rendered->subject;
+  out.body = rendered->body;
+  out.now = now;
+  if (AboutComingAppointment(m.templ)) {
+    out.expires = start;
+  } else {
+    out.expires = now + absl::Hours(24);
+  }
+  if (m.channel == "email" && m.templ != "noshow" && m.templ != "reminder") {
+    CalendarEvent event;
+    event.appointment = m.appointment;
+    event.sequence = m.id;
+    event.start = start;
+    event.end = FromProto(a->end_time());
+    event.stamp = now;
+    event.summary = absl::StrCat(desk->display_name(), " - ", site->display_name());
+    event.location = site->address();
+    event.description = absl::StrCat("Ref. ", a->reference(), " - ", facts.manage_url);
+    event.cancelled = m.templ == "cancellation" || m.templ == "closure";
+    event.domain = options_.domain;
+    out.ics = Calendar(event);
+    out.ics_method = event.cancelled ? "CANCEL" : "PUBLISH";
+  }
+  const Outcome sent = transport->second->Send(out);
+  r.finished = ctx_.clock->Now();
+  r.detail = sent.detail;
+  switch (sent.kind) {
+    case Outcome::kAccepted:
+      r.state = "accepted";
+      r.outcome = "accepted";
+      break;
+    case Outcome::kFailed:
+      r.state = "failed";
+      r.outcome = "failed";
+      r.reason = sent.reason.empty() ? "PROVIDER_REFUSED" : sent.reason;
+      break;
+    case Outcome::kRetry:
+      r.state = "pending";
+      r.outcome = "retry";
+      r.reason = "PROVIDER_UNAVAILABLE";
+      r.due = now + Backoff(m.attempt);
+      break;
+  }
+  return r;
+}
+
+}  // namespace accueil::notify

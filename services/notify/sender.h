@@ -1,0 +1,93 @@
+// Sender: the module's worker that sends the messages the decider made
+// (docs/notify.md#delivery). Each of its threads, in a loop:
+//   1. claims up to `batch` due messages in one short transaction: pending
+//      and due, or `sending` with an expired lease (a sender that died), by
+//      `FOR UPDATE SKIP LOCKED`, so that threads and replicas never claim
+//      the same message; the claim commits a lease and counts an attempt;
+//   2. asks booking, for the whole batch at once, each appointment's
+//      status, times, contact, language and management details (nothing of
+//      this is stored);
+//   3. drops what must not go (no longer booked, already started, moved
+//      since, no contact on the channel), puts a reminder that fell in the
+//      quiet hours off to their end, renders the rest and hands each to its
+//      provider, no transaction open;
+//   4. records every outcome and attempt in one transaction: accepted;
+//      retry later (exponential backoff with jitter) up to `max_attempts`,
+//      then failed (dead letter with the reason); failed.
+// A crash between 3 and 4 leaves the batch `sending` until its lease ends:
+// those messages, and only those, may go out twice (same Message-ID).
+// Woken when the decider commits in this process; polls as a backstop.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/common/module.h"
+#include "services/notify/booking_client.h"
+#include "services/notify/channel.h"
+#include "services/notify/templates.h"
+
+namespace accueil::notify {
+
+struct SenderOptions {
+  int threads = 4;
+  int batch = 50;
+  int max_attempts = 8;
+  absl::Duration retry_base = absl::Seconds(30);
+  absl::Duration retry_max = absl::Hours(1);
+  absl::Duration lease = absl::Seconds(60);
+  absl::Duration poll = absl::Seconds(1);
+  // Links in messages: `<base>/rdv#REFERENCE-CODE`, `<base>/`.
+  std::string public_base_url;
+  // The Message-ID's and calendar UID's right-hand side.
+  std::string domain = "accueil.invalid";
+};
+
+// A transport per channel ("email", "sms") for one thread; null: that
+// channel has no provider.
+using TransportFactory = std::function<std::unique_ptr<Transport>(const std::string& channel)>;
+
+class Sender final : public Worker {
+ public:
+  Sender(const ServiceContext& context, const Templates* templates, BookingClient* booking,
+         SenderOptions options, TransportFactory transports);
+  ~Sender() override;
+
+  std::string_view name() const override { return "notify_sender"; }
+  void Start() override;
+  void Stop() override;
+  bool Healthy() const override { return healthy_.load(); }
+  // Wake makes every idle thread claim now.
+  void Wake();
+
+ private:
+  struct Claimed;
+  struct Result;
+  void Run(int thread);
+  // Pass claims, sends and records one batch; the number claimed, or an error.
+  absl::StatusOr<int> Pass(std::map<std::string, std::unique_ptr<Transport>>& transports);
+  Result SendOne(const Claimed& m, const bv1::Appointment* appointment,
+                 std::map<std::string, std::unique_ptr<Transport>>& transports, const Call& call,
+                 absl::Time now);
+  absl::Duration Backoff(int attempt);
+
+  const ServiceContext ctx_;
+  const Templates* templates_;
+  BookingClient* booking_;
+  const SenderOptions options_;
+  TransportFactory transports_;
+  std::atomic<bool> healthy_{true};
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t wakes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace accueil::notify

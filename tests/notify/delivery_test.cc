@@ -1,0 +1,335 @@
+// Notify end to end: bookings through booking's real RPCs, the decider
+// reading the event log, the senders handing e-mails to a real SMTP server
+// (aiosmtpd) on loopback, the test's clock deciding what time it is.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "absl/strings/match.h"
+#include "accueil/notify/v1/notify.grpc.pb.h"
+#include "tests/booking/booking_fixture.h"
+#include "services/common/retention.h"
+#include "tests/support/smtp_sink.h"
+
+namespace accueil::testing {
+namespace {
+
+namespace nv1 = ::accueil::notify::v1;
+using booking::v1::Appointment;
+
+// Tuesday 9 June 2026, 09:00-19:00 Paris: a week after the clock's start
+// (Monday 1 June, 10:00 Paris), so that the reminders lie ahead.
+DeskOptions NextWeek() {
+  DeskOptions o;
+  o.first = absl::CivilDay(2026, 6, 9);
+  o.last = absl::CivilDay(2026, 6, 9);
+  return o;
+}
+
+class NotifyTest : public ::testing::Test {
+ protected:
+  void SetUp() override { smtp_ = SmtpSink::Start(); }
+
+  void StartWorld(int retry_seconds = 60) {
+    TestServerOptions options;
+    options.settings = {{"notify_smtp_url", smtp_->url()},
+                        {"notify_mail_from", "ne-pas-repondre@pref.test"},
+                        {"notify_public_base_url", "https://rdv.pref.test"},
+                        {"notify_retry_base", absl::StrCat(retry_seconds)}};
+    world_ = std::make_unique<BookingWorld>(std::move(options));
+    desk_ = world_->OpenDesk(NextWeek());
+    notify_ = nv1::NotifyService::NewStub(world_->server().Channel(world_->server().StaffToken()));
+  }
+
+  std::vector<nv1::Message> Messages(const Appointment& a) {
+    nv1::ListMessagesRequest req;
+    req.set_appointment(a.name());
+    nv1::ListMessagesResponse resp;
+    grpc::Status s = CallOn(*notify_, &nv1::NotifyService::Stub::ListMessages, req, &resp,
+                            "the person calls about a message");
+    // NOT_FOUND until the decider has read the booking.
+    if (s.error_code() != grpc::StatusCode::NOT_FOUND) {
+      EXPECT_TRUE(RpcOk(s));
+    }
+    return {resp.messages().begin(), resp.messages().end()};
+  }
+
+  // The appointment's message of `templ`, waiting until it reaches `state`.
+  nv1::Message AwaitMessage(const Appointment& a, nv1::Template templ, nv1::MessageState state) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    nv1::Message last;
+    for (;;) {
+      for (const nv1::Message& m : Messages(a)) {
+        if (m.template_() == templ) last = m;
+      }
+      if (last.state() == state || absl::Now() > deadline) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_EQ(last.state(), state) << last.DebugString();
+    return last;
+  }
+
+  Appointment Book(int slot, int person) {
+    Appointment a;
+    EXPECT_TRUE(RpcOk(world_->Book(desk_.slots[slot].name(), person, &a)));
+    return a;
+  }
+
+  std::unique_ptr<SmtpSink> smtp_;
+  std::unique_ptr<BookingWorld> world_;
+  OpenedDesk desk_;
+  std::unique_ptr<nv1::NotifyService::Stub> notify_;
+};
+
+TEST_F(NotifyTest, ConfirmationAtOnceThenTheReminderAtItsTime) {
+  StartWorld();
+  Appointment a = Book(0, 1);  // Tuesday 9 June 09:00 Paris = 07:00Z
+  std::vector<SmtpSink::Mail> mails = smtp_->WaitFor(1);
+  ASSERT_EQ(mails.size(), 1u);
+  const SmtpSink::Mail& confirmation = mails[0];
+  EXPECT_EQ(confirmation.to, "personne.1@example.org");
+  EXPECT_EQ(confirmation.subject, "Votre rendez-vous du mardi 9 juin 2026 à 9h00 est confirmé");
+  EXPECT_TRUE(absl::StrContains(confirmation.body, "Bonjour Camille Durand-1"))
+      << confirmation.body;
+  EXPECT_TRUE(absl::StrContains(confirmation.body, "Titres de séjour"));
+  EXPECT_TRUE(absl::StrContains(confirmation.body, "1 rue de la Paix, 75002 Paris"));
+  EXPECT_TRUE(absl::StrContains(
+      confirmation.body, "https://rdv.pref.test/rdv#" + a.reference() + "-" + a.access_code()));
+  EXPECT_TRUE(confirmation.has_calendar);
+  EXPECT_TRUE(absl::StartsWith(confirmation.message_id, "<notify-"));
+  EXPECT_TRUE(absl::EndsWith(confirmation.message_id, "@pref.test>"));
+
+  nv1::Message sent = AwaitMessage(a, nv1::CONFIRMATION, nv1::ACCEPTED);
+  EXPECT_EQ(sent.channel(), nv1::EMAIL);
+  EXPECT_EQ(sent.language(), "fr");
+  ASSERT_EQ(sent.attempts_size(), 1);
+  EXPECT_EQ(sent.attempts(0).outcome(), "accepted");
+  // 48 hours before on the site's clock: Sunday 7 June 09:00 Paris.
+  nv1::Message reminder = AwaitMessage(a, nv1::REMINDER, nv1::PENDING);
+  EXPECT_EQ(Utc(reminder.due_time()), "2026-06-07T07:00:00Z");
+
+  // A minute early: nothing more.
+  world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 6, 7, 6, 59), absl::UTCTimeZone()));
+  absl::SleepFor(absl::Milliseconds(1500));
+  EXPECT_EQ(smtp_->Mails().size(), 1u);
+  world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 6, 7, 7, 0), absl::UTCTimeZone()));
+  mails = smtp_->WaitFor(2);
+  ASSERT_EQ(mails.size(), 2u);
+  EXPECT_EQ(mails[1].subject, "Rappel : votre rendez-vous du mardi 9 juin 2026 à 9h00");
+  EXPECT_NE(mails[1].message_id, mails[0].message_id);
+  AwaitMessage(a, nv1::REMINDER, nv1::ACCEPTED);
+}
+
+TEST_F(NotifyTest, ACancellationWithdrawsTheReminderAndIsConfirmed) {
+  StartWorld();
+  Appointment a = Book(1, 2);
+  smtp_->WaitFor(1);
+  booking::v1::CancelAppointmentRequest cancel;
+  cancel.set_reference(a.reference());
+  cancel.set_access_code(a.access_code());
+  cancel.set_request_id("cancel-1");
+  Appointment cancelled;
+  ASSERT_TRUE(RpcOk(
+      world_->Call(&booking::v1::BookingService::Stub::CancelAppointment, cancel, &cancelled)));
+  std::vector<SmtpSink::Mail> mails = smtp_->WaitFor(2);
+  ASSERT_EQ(mails.size(), 2u);
+  EXPECT_EQ(mails[1].subject, "Votre rendez-vous du mardi 9 juin 2026 à 9h30 est annulé");
+  EXPECT_TRUE(mails[1].has_calendar);  // METHOD:CANCEL removes it from the calendar
+  EXPECT_TRUE(absl::StrContains(mails[1].text, "method=CANCEL"));
+  nv1::Message reminder = AwaitMessage(a, nv1::REMINDER, nv1::WITHDRAWN);
+  EXPECT_EQ(reminder.reason(), "CANCELLED");
+  world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 6, 7, 7, 30), absl::UTCTimeZone()));
+  absl::SleepFor(absl::Milliseconds(1500));
+  EXPECT_EQ(smtp_->Mails().size(), 2u);
+}
+
+TEST_F(NotifyTest, AMoveReplacesTheReminder) {
+  StartWorld();
+  Appointment a = Book(2, 3);  // 10:00
+  smtp_->WaitFor(1);
+  booking::v1::RescheduleAppointmentRequest move;
+  move.set_reference(a.reference());
+  move.set_access_code(a.access_code());
+  move.set_new_slot(desk_.slots[10].name());  // 14:00
+  move.set_request_id("move-1");
+  Appointment moved;
+  ASSERT_TRUE(
+      RpcOk(world_->Call(&booking::v1::BookingService::Stub::RescheduleAppointment, move, &moved)));
+  std::vector<SmtpSink::Mail> mails = smtp_->WaitFor(2);
+  ASSERT_EQ(mails.size(), 2u);
+  EXPECT_EQ(mails[1].subject, "Votre rendez-vous est déplacé au mardi 9 juin 2026 à 14h00");
+  std::vector<nv1::Message> messages = Messages(a);
+  int pending = 0, withdrawn = 0;
+  for (const nv1::Message& m : messages) {
+    if (m.template_() != nv1::REMINDER) continue;
+    if (m.state() == nv1::PENDING) {
+      ++pending;
+      EXPECT_EQ(Utc(m.due_time()), "2026-06-07T12:00:00Z");  // 14:00 Paris, two days before
+    }
+    if (m.state() == nv1::WITHDRAWN) {
+      ++withdrawn;
+      EXPECT_EQ(m.reason(), "MOVED");
+    }
+  }
+  EXPECT_EQ(pending, 1);
+  EXPECT_EQ(withdrawn, 1);
+}
+
+TEST_F(NotifyTest, ProviderDownThenUpDeliversOnceAndNeverAfterTheStart) {
+  StartWorld(/*retry_seconds=*/60);
+  Appointment early = Book(0, 4);  // 09:00
+  Appointment late = Book(19, 5);  // 18:30
+  smtp_->WaitFor(2);
+  const int port = smtp_->port();
+  smtp_.reset();  // the provider goes down
+  // Sunday 16:30Z: both reminders are due (09:00 and 18:30 Paris) and fail.
+  world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 6, 7, 16, 30), absl::UTCTimeZone()));
+  nv1::Message retry = AwaitMessage(late, nv1::REMINDER, nv1::PENDING);
+  for (int i = 0; i < 100 && retry.attempts_size() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+    retry = AwaitMessage(late, nv1::REMINDER, nv1::PENDING);
+  }
+  ASSERT_GE(retry.attempts_size(), 1);
+  EXPECT_EQ(retry.attempts(0).outcome(), "retry");
+  EXPECT_EQ(retry.reason(), "PROVIDER_UNAVAILABLE");
+  // The provider comes back on Tuesday at 10:00 Paris: the 09:00
+  // appointment has started, the 18:30 one not.
+  smtp_ = SmtpSink::Start(port);
+  world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 6, 9, 8, 0), absl::UTCTimeZone()));
+  std::vector<SmtpSink::Mail> mails = smtp_->WaitFor(1);
+  AwaitMessage(late, nv1::REMINDER, nv1::ACCEPTED);
+  nv1::Message dropped = AwaitMessage(early, nv1::REMINDER, nv1::DROPPED);
+  EXPECT_EQ(dropped.reason(), "APPOINTMENT_STARTED");
+  absl::SleepFor(absl::Milliseconds(1500));
+  mails = smtp_->Mails();
+  ASSERT_EQ(mails.size(), 1u);  // the late one's reminder, once
+  EXPECT_TRUE(absl::StrContains(mails[0].subject, "18h30"));
+}
+
+TEST_F(NotifyTest, ARefusedAddressFailsAtOnce) {
+  StartWorld();
+  booking::v1::CreateAppointmentRequest req =
+      BookingWorld::BookingRequest(desk_.slots[3].name(), 6);
+  req.mutable_person()->set_email("refuse.me@example.org");
+  Appointment a;
+  ASSERT_TRUE(RpcOk(world_->Book(req, &a)));
+  nv1::Message failed = AwaitMessage(a, nv1::CONFIRMATION, nv1::FAILED);
+  EXPECT_EQ(failed.reason(), "RECIPIENT_REFUSED");
+  ASSERT_EQ(failed.attempts_size(), 1);
+  EXPECT_TRUE(absl::StrContains(failed.attempts(0).detail(), "550")) << failed.DebugString();
+}
+
+TEST_F(NotifyTest, EnglishForAnEnglishSpeaker) {
+  StartWorld();
+  booking::v1::CreateAppointmentRequest req =
+      BookingWorld::BookingRequest(desk_.slots[4].name(), 7);
+  req.mutable_person()->set_preferred_language("en");
+  Appointment a;
+  ASSERT_TRUE(RpcOk(world_->Book(req, &a)));
+  std::vector<SmtpSink::Mail> mails = smtp_->WaitFor(1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].subject, "Your appointment on Tuesday 9 June 2026 at 11:00 is confirmed");
+  EXPECT_EQ(AwaitMessage(a, nv1::CONFIRMATION, nv1::ACCEPTED).language(), "en");
+}
+
+TEST_F(NotifyTest, TwoReplicasSendEachMessageOnce) {
+  StartWorld();
+  world_->server().StartReplica();
+  std::vector<Appointment> booked;
+  for (int i = 0; i < 20; ++i) booked.push_back(Book(i, 100 + i));
+  std::vector<SmtpSink::Mail> mails = smtp_->WaitFor(20);
+  absl::SleepFor(absl::Milliseconds(1500));  // a duplicate would have come by now
+  mails = smtp_->Mails();
+  EXPECT_EQ(mails.size(), 20u);
+  std::set<std::string> ids, recipients;
+  for (const SmtpSink::Mail& m : mails) {
+    ids.insert(m.message_id);
+    recipients.insert(m.to);
+  }
+  EXPECT_EQ(ids.size(), 20u);
+  EXPECT_EQ(recipients.size(), 20u);
+  EXPECT_EQ(world_->QueryInt("SELECT count(*) FROM notify.attempts"), 20);
+}
+
+TEST_F(NotifyTest, AgentsOfAnotherSiteSeeNothing) {
+  StartWorld();
+  Appointment a = Book(5, 8);
+  smtp_->WaitFor(1);
+  auto other = nv1::NotifyService::NewStub(world_->server().Channel(
+      world_->server().Token("agent-elsewhere", {{access::v1::LODGE_AGENT, 999}})));
+  nv1::ListMessagesRequest req;
+  req.set_appointment(a.name());
+  nv1::ListMessagesResponse resp;
+  EXPECT_TRUE(RpcFails(CallOn(*other, &nv1::NotifyService::Stub::ListMessages, req, &resp, "x"),
+                       grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+  req.set_appointment("appointments/999999");
+  EXPECT_TRUE(RpcFails(CallOn(*other, &nv1::NotifyService::Stub::ListMessages, req, &resp, "x"),
+                       grpc::StatusCode::NOT_FOUND, "MESSAGES_NOT_FOUND", "appointment"));
+  req.set_appointment("appointments/zero");
+  EXPECT_TRUE(RpcFails(CallOn(*notify_, &nv1::NotifyService::Stub::ListMessages, req, &resp, "x"),
+                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "appointment"));
+}
+
+// What a provider answered may quote the address: a person's export shows
+// their messages, an erasure empties those answers, and the retention purge
+// deletes the messages of appointments long over.
+TEST_F(NotifyTest, MessagesJoinExportErasureAndPurge) {
+  StartWorld();
+  booking::v1::CreateAppointmentRequest req =
+      BookingWorld::BookingRequest(desk_.slots[6].name(), 9);
+  req.mutable_person()->set_email("refuse.camille@example.org");
+  Appointment a;
+  ASSERT_TRUE(RpcOk(world_->Book(req, &a)));
+  AwaitMessage(a, nv1::CONFIRMATION, nv1::FAILED);
+  auto staff = world_->server().BookingStub(world_->server().StaffToken());
+
+  booking::v1::ExportPersonDataRequest exp;
+  exp.set_site(desk_.site.name());
+  exp.set_query(PhoneOf(9));
+  booking::v1::ExportPersonDataResponse exported;
+  ASSERT_TRUE(RpcOk(CallOn(*staff, &booking::v1::BookingService::Stub::ExportPersonData, exp,
+                           &exported, "demande RGPD")));
+  std::string notify_records;
+  for (const auto& m : exported.module_records()) {
+    if (m.module() == "notify") {
+      for (const std::string& r : m.records_json()) notify_records += r;
+    }
+  }
+  EXPECT_TRUE(absl::StrContains(notify_records, "\"template\": \"confirmation\""))
+      << notify_records;
+  EXPECT_TRUE(absl::StrContains(notify_records, "550")) << notify_records;
+
+  // An active appointment is cancelled before its person's data can go.
+  booking::v1::CancelAppointmentRequest cancel;
+  cancel.set_reference(a.reference());
+  cancel.set_access_code(a.access_code());
+  cancel.set_request_id("cancel-9");
+  Appointment cancelled;
+  ASSERT_TRUE(RpcOk(
+      world_->Call(&booking::v1::BookingService::Stub::CancelAppointment, cancel, &cancelled)));
+  AwaitMessage(a, nv1::CANCELLATION, nv1::FAILED);
+  booking::v1::ErasePersonDataRequest erase;
+  erase.set_site(desk_.site.name());
+  erase.set_query(PhoneOf(9));
+  erase.set_request_id("erase-9");
+  booking::v1::ErasePersonDataResponse erased;
+  ASSERT_TRUE(RpcOk(CallOn(*staff, &booking::v1::BookingService::Stub::ErasePersonData, erase,
+                           &erased, "demande RGPD")));
+  EXPECT_EQ(erased.module_erased_counts().at("notify"), 2);  // the two 550 answers
+  EXPECT_EQ(world_->QueryInt("SELECT count(*) FROM notify.attempts WHERE detail <> ''"), 0);
+
+  // 90 days after the appointment: its messages go, with their attempts.
+  const int64_t before = world_->QueryInt("SELECT count(*) FROM notify.messages");
+  ASSERT_GT(before, 0);
+  std::unique_ptr<db::Pool> pool = *db::Pool::Create(world_->server().database().url(), 1);
+  absl::StatusOr<PurgeCounts> purged =
+      retention::PurgeOnce(*pool, absl::FromCivil(absl::CivilDay(2026, 9, 10), absl::UTCTimeZone()),
+                           Retention{}, world_->server().person_data());
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_GE(purged->erased, before);
+  EXPECT_EQ(world_->QueryInt("SELECT count(*) FROM notify.messages"), 0);
+  EXPECT_EQ(world_->QueryInt("SELECT count(*) FROM notify.attempts"), 0);
+}
+
+}  // namespace
+}  // namespace accueil::testing
