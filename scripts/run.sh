@@ -20,7 +20,13 @@
 #
 # Files, all under .local/: pg/ (the cluster), secret.key (the server's key,
 # made once), server.conf (rewritten every run), server.log, demo-admin/token
-# (the demo administrator's token, 8 hours).
+# (the demo administrator's token, 8 hours), mail/new/ (every e-mail the
+# server sent, one file each: a local SMTP server, scripts/smtp_sink.py),
+# sms/received.log (every SMS, through a local Kannel with a fake SMSC).
+#
+# Ports: ACCUEIL_PORT (50051), the issuer (50052), and the six after the
+# first for the local SMTP server (+3), Kannel (+4 to +7) and notify's
+# delivery reports (+8).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +42,14 @@ CONF=$LOCAL/server.conf
 KEY=$LOCAL/secret.key
 LOG=$LOCAL/server.log
 SERVER_BIN=$BUILD_DIR/services/allinone/accueil-server
+MAIL_DIR=$LOCAL/mail
+SMS_DIR=$LOCAL/sms
+SMTP_PORT=$((PORT + 3))
+KANNEL_ADMIN_PORT=$((PORT + 4))
+KANNEL_BOX_PORT=$((PORT + 5))
+KANNEL_SMSC_PORT=$((PORT + 6))
+KANNEL_SENDSMS_PORT=$((PORT + 7))
+REPORT_PORT=$((PORT + 8))
 CLI=$BUILD_DIR/clients/cli/accueil
 
 say() { echo "run: $*"; }
@@ -78,8 +92,18 @@ check_ports() {
   if port_in_use "$ISSUER_PORT"; then port_taken "$ISSUER_PORT" ACCUEIL_DEV_ISSUER_PORT; fi
 }
 
+# The ports of the demo's message sinks (before they start).
+check_sink_ports() {
+  local p
+  for p in "$SMTP_PORT" "$KANNEL_ADMIN_PORT" "$KANNEL_BOX_PORT" "$KANNEL_SMSC_PORT" \
+    "$KANNEL_SENDSMS_PORT" "$REPORT_PORT"; do
+    if port_in_use "$p"; then port_taken "$p" ACCUEIL_PORT; fi
+  done
+}
+
 # Before the long build, so that a taken port is known at once.
 check_ports
+check_sink_ports
 
 scripts/deps.sh
 # Only the binaries this script runs: the server, and the CLI that it and demo.sh call.
@@ -89,6 +113,7 @@ scripts/build.sh accueil-server accueil
 source scripts/pg.sh
 
 server_pid=""
+sink_pids=()
 pg_up=0
 # shellcheck disable=SC2317  # only called by the traps
 cleanup() {
@@ -99,6 +124,11 @@ cleanup() {
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  local pid
+  for pid in "${sink_pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   if ((pg_up)); then
     pg_stop "$PG_DIR" || status=1
   fi
@@ -128,6 +158,54 @@ if [[ ! -s "$KEY" ]]; then
 fi
 chmod 600 "$KEY"
 
+# Where the demo's messages go (docs/notify.md): a local SMTP server keeping
+# every e-mail in $MAIL_DIR/new, and Kannel (bearerbox with a fake SMSC whose
+# client writes every SMS to $SMS_DIR/received.log, smsbox for sendsms).
+mkdir -p "$MAIL_DIR" "$SMS_DIR"
+/usr/bin/python3 scripts/smtp_sink.py "$MAIL_DIR" "$SMTP_PORT" serve >"$MAIL_DIR/sink.log" 2>&1 &
+sink_pids+=($!)
+cat >"$SMS_DIR/kannel.conf" <<KANNEL
+# Written by scripts/run.sh at each run.
+group = core
+admin-port = $KANNEL_ADMIN_PORT
+admin-password = $(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+smsbox-port = $KANNEL_BOX_PORT
+box-allow-ip = 127.0.0.1
+log-file = $SMS_DIR/bearerbox.log
+log-level = 1
+dlr-storage = internal
+
+group = smsc
+smsc = fake
+smsc-id = fake
+port = $KANNEL_SMSC_PORT
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = $KANNEL_BOX_PORT
+sendsms-port = $KANNEL_SENDSMS_PORT
+log-file = $SMS_DIR/smsbox.log
+log-level = 1
+
+group = sendsms-user
+username = accueil
+password = demo-sendsms
+concatenation = true
+max-messages = 3
+KANNEL
+/usr/sbin/bearerbox "$SMS_DIR/kannel.conf" >"$SMS_DIR/bearerbox.out" 2>&1 &
+sink_pids+=($!)
+for ((i = 0; i < 100; i++)); do
+  if port_in_use "$KANNEL_SMSC_PORT"; then break; fi
+  sleep 0.1
+done
+/usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r "$KANNEL_SMSC_PORT" -i 0.1 -m 0 unused \
+  >"$SMS_DIR/received.log" 2>&1 &
+sink_pids+=($!)
+/usr/sbin/smsbox "$SMS_DIR/kannel.conf" >"$SMS_DIR/smsbox.out" 2>&1 &
+sink_pids+=($!)
+
 # The cluster gets a new port at each start: the configuration follows it.
 cat >"$CONF" <<EOF
 # Written by scripts/run.sh at each run; edits are lost.
@@ -137,6 +215,13 @@ secret_key_file = $KEY
 log_level = info
 # Development only: signs anyone in with the role they ask for (loopback).
 dev_issuer_listen = 127.0.0.1:$ISSUER_PORT
+# The demo's messages: the local SMTP server and Kannel above.
+notify_smtp_url = smtp://127.0.0.1:$SMTP_PORT
+notify_mail_from = ne-pas-repondre@prefecture.localhost
+notify_sms_url = http://127.0.0.1:$KANNEL_SENDSMS_PORT/cgi-bin/sendsms
+notify_sms_user = accueil
+notify_sms_password = demo-sendsms
+notify_report_listen = 127.0.0.1:$REPORT_PORT
 EOF
 
 # The file decides these; an override left in the environment would not match
@@ -197,6 +282,8 @@ It speaks plaintext gRPC, on loopback only; beyond loopback the server requires 
   server log:   $LOG
   database:     accueil, PostgreSQL cluster in $PG_DIR (socket $PG_DIR/sock)
   sign-in:      development issuer on $ISSUER (anyone can sign in: never in production)
+  e-mails sent: $MAIL_DIR/new/ (one file each; local SMTP server on 127.0.0.1:$SMTP_PORT)
+  SMS sent:     $SMS_DIR/received.log (Kannel's fake SMSC; sendsms on 127.0.0.1:$KANNEL_SENDSMS_PORT)
 
 Things to try, in another terminal from $ROOT:
 EOF

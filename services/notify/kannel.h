@@ -19,7 +19,7 @@ struct KannelOptions {
   std::string url;
   std::string user, password;
   // The sender shown on the phone (alphanumeric, up to 11 characters).
-  std::string from;
+  std::string from = "Prefecture";
   absl::Duration timeout = absl::Seconds(10);
   // The dlr-url for a message (its id): empty asks no delivery report.
   std::function<std::string(int64_t id)> report_url;

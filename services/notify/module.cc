@@ -1,5 +1,6 @@
 #include "services/notify/module.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/errors.h"
@@ -7,6 +8,7 @@
 #include "services/notify/kannel.h"
 #include "services/notify/notify_service.h"
 #include "services/notify/person_data_hooks.h"
+#include "services/notify/report_listener.h"
 #include "services/notify/sender.h"
 #include "services/notify/smtp.h"
 
@@ -18,6 +20,7 @@ struct NotifyOptions {
   std::string templates_dir;
   SmtpOptions smtp;
   KannelOptions sms;
+  ReportListenerOptions reports;
   SenderOptions sender;
 };
 
@@ -72,7 +75,29 @@ class NotifyModule final : public Module {
     section.Text("sms_password", &options_.sms.password,
                  "Kannel sendsms password (pass it as `ACCUEIL_NOTIFY_SMS_PASSWORD`)");
     section.Text("sms_from", &options_.sms.from,
-                 "the SMS sender shown on the phone (up to 11 letters or digits)");
+                 "the SMS sender shown on the phone (up to 11 letters or digits)",
+                 [](const std::string& v) -> absl::Status {
+                   if (v.empty() || v.size() > 11) {
+                     return absl::InvalidArgumentError("1 to 11 characters");
+                   }
+                   for (char c : v) {
+                     if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+                       return absl::InvalidArgumentError("letters and digits only");
+                     }
+                   }
+                   return absl::OkStatus();
+                 });
+    section.Text("report_listen", &options_.reports.listen,
+                 "where notify's listener for SMS delivery reports listens (`127.0.0.1:8089`; "
+                 "beyond loopback with `notify_report_tls_*`); empty: no delivery report is "
+                 "asked for");
+    section.Text("report_url", &options_.reports.public_url,
+                 "how the SMS provider reaches that listener (`https://accueil.example:8089`); "
+                 "empty: the address it listens on");
+    section.Text("report_tls_cert_file", &options_.reports.tls_cert_file,
+                 "the report listener's TLS certificate chain (PEM)");
+    section.Text("report_tls_key_file", &options_.reports.tls_key_file,
+                 "the report listener's TLS private key (PEM)");
     section.Int("senders", &options_.sender.threads, 1, 64,
                 "sending threads per process (each claims its own batches)");
     section.Int("max_attempts", &options_.sender.max_attempts, 1, 50,
@@ -95,7 +120,15 @@ class NotifyModule final : public Module {
     booking_ = std::make_unique<BookingClient>(context.peers, context.clock);
     ModuleParts parts;
     const SmtpOptions smtp = options_.smtp;
-    const KannelOptions sms = options_.sms;
+    KannelOptions sms = options_.sms;
+    if (!options_.reports.listen.empty()) {
+      absl::StatusOr<std::unique_ptr<ReportListener>> reports =
+          ReportListener::Bind(context, options_.reports);
+      if (!reports.ok()) return reports.status();
+      ReportListener* listener = reports->get();
+      sms.report_url = [listener](int64_t id) { return listener->ReportUrl(id); };
+      parts.workers.push_back(std::move(*reports));
+    }
     auto sender = std::make_unique<Sender>(
         context, templates_.get(), booking_.get(), options_.sender,
         [smtp, sms](const std::string& channel) -> std::unique_ptr<Transport> {

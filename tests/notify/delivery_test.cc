@@ -3,12 +3,21 @@
 // (aiosmtpd) on loopback, the test's clock deciding what time it is.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "accueil/notify/v1/notify.grpc.pb.h"
 #include "tests/booking/booking_fixture.h"
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "services/common/retention.h"
+#include "services/notify/report.h"
+#include "tests/support/kannel_sink.h"
 #include "tests/support/smtp_sink.h"
 
 namespace accueil::testing {
@@ -30,15 +39,45 @@ class NotifyTest : public ::testing::Test {
  protected:
   void SetUp() override { smtp_ = SmtpSink::Start(); }
 
-  void StartWorld(int retry_seconds = 60) {
+  void StartWorld(int retry_seconds = 60,
+                  std::vector<std::pair<std::string, std::string>> more = {}) {
     TestServerOptions options;
     options.settings = {{"notify_smtp_url", smtp_->url()},
                         {"notify_mail_from", "ne-pas-repondre@pref.test"},
                         {"notify_public_base_url", "https://rdv.pref.test"},
                         {"notify_retry_base", absl::StrCat(retry_seconds)}};
+    for (auto& kv : more) options.settings.push_back(std::move(kv));
     world_ = std::make_unique<BookingWorld>(std::move(options));
     desk_ = world_->OpenDesk(NextWeek());
     notify_ = nv1::NotifyService::NewStub(world_->server().Channel(world_->server().StaffToken()));
+  }
+
+  // With SMS through a real Kannel and delivery reports on loopback.
+  void StartWorldWithSms(std::vector<std::pair<std::string, std::string>> more = {}) {
+    kannel_ = KannelSink::Start();
+    more.push_back({"notify_sms_url", kannel_->sendsms_url()});
+    more.push_back({"notify_sms_user", KannelSink::kUser});
+    more.push_back({"notify_sms_password", KannelSink::kPassword});
+    bool listen_given = false;
+    for (const auto& kv : more) listen_given |= kv.first == "notify_report_listen";
+    if (!listen_given) more.push_back({"notify_report_listen", "127.0.0.1:0"});
+    StartWorld(60, std::move(more));
+  }
+
+  // The appointment's message of `templ` on `channel`, waiting for `state`.
+  nv1::Message AwaitOn(const Appointment& a, nv1::Template templ, nv1::Channel channel,
+                       nv1::MessageState state) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    nv1::Message last;
+    for (;;) {
+      for (const nv1::Message& m : Messages(a)) {
+        if (m.template_() == templ && m.channel() == channel) last = m;
+      }
+      if (last.state() == state || absl::Now() > deadline) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    EXPECT_EQ(last.state(), state) << last.DebugString();
+    return last;
   }
 
   std::vector<nv1::Message> Messages(const Appointment& a) {
@@ -76,6 +115,7 @@ class NotifyTest : public ::testing::Test {
   }
 
   std::unique_ptr<SmtpSink> smtp_;
+  std::unique_ptr<KannelSink> kannel_;
   std::unique_ptr<BookingWorld> world_;
   OpenedDesk desk_;
   std::unique_ptr<nv1::NotifyService::Stub> notify_;
@@ -268,6 +308,98 @@ TEST_F(NotifyTest, AgentsOfAnotherSiteSeeNothing) {
   req.set_appointment("appointments/zero");
   EXPECT_TRUE(RpcFails(CallOn(*notify_, &nv1::NotifyService::Stub::ListMessages, req, &resp, "x"),
                        grpc::StatusCode::INVALID_ARGUMENT, "INVALID_RESOURCE_NAME", "appointment"));
+}
+
+TEST_F(NotifyTest, SmsThroughKannelIsDeliveredAndRemindsTheDayBefore) {
+  StartWorldWithSms();
+  Appointment a = Book(0, 11);  // Tuesday 9 June 09:00 Paris
+  std::vector<KannelSink::Sms> sms = kannel_->WaitFor(1);
+  ASSERT_EQ(sms.size(), 1u);
+  EXPECT_EQ(sms[0].from, "Prefecture");
+  EXPECT_EQ(sms[0].to, PhoneOf(11));
+  EXPECT_FALSE(sms[0].ucs2);
+  EXPECT_EQ(sms[0].text, "Préfecture : RDV confirmé le 09/06/2026 à 9h00, réf. " + a.reference() +
+                             ". Gérer ou annuler : https://rdv.pref.test/rdv#" + a.reference() +
+                             "-" + a.access_code());
+  // The fake SMSC's delivery report comes back to notify's listener.
+  AwaitOn(a, nv1::CONFIRMATION, nv1::SMS, nv1::DELIVERED);
+  // The e-mail went too; the SMS reminder is the day before at 10:00 Paris.
+  smtp_->WaitFor(1);
+  nv1::Message reminder = AwaitOn(a, nv1::REMINDER, nv1::SMS, nv1::PENDING);
+  EXPECT_EQ(Utc(reminder.due_time()), "2026-06-08T08:00:00Z");
+  world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 6, 8, 8, 0), absl::UTCTimeZone()));
+  sms = kannel_->WaitFor(2);
+  ASSERT_EQ(sms.size(), 2u);
+  EXPECT_TRUE(
+      absl::StartsWith(sms[1].text, "Préfecture : rappel de votre RDV le 09/06/2026 à 9h00"))
+      << sms[1].text;
+  AwaitOn(a, nv1::REMINDER, nv1::SMS, nv1::DELIVERED);
+}
+
+// A text outside GSM-7 goes as UCS-2 and arrives as written; templates of
+// an operator's directory replace the built-in ones.
+TEST_F(NotifyTest, UnicodeSmsArriveAsWritten) {
+  char pattern[] = "/tmp/accueil-templates-XXXXXX";
+  const std::string dir = mkdtemp(pattern);
+  std::filesystem::create_directories(dir + "/fr");
+  std::ofstream(dir + "/fr/confirmation.sms.mustache") << "Votre titre est prêt : {{reference}}\n";
+  std::ofstream(dir + "/fr/confirmation.email.mustache") << "Subject: Prêt\nPrêt.\n";
+  StartWorldWithSms({{"notify_templates_dir", dir}});
+  Appointment a = Book(1, 12);
+  std::vector<KannelSink::Sms> sms = kannel_->WaitFor(1);
+  ASSERT_EQ(sms.size(), 1u);
+  EXPECT_TRUE(sms[0].ucs2) << sms[0].line;
+  EXPECT_EQ(sms[0].text, "Votre titre est prêt : " + a.reference()) << sms[0].line;
+  std::vector<SmtpSink::Mail> mails = smtp_->WaitFor(1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(mails[0].subject, "Prêt");
+  // No reminder template in that directory: the reminders fail, visibly.
+  world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 6, 8, 8, 0), absl::UTCTimeZone()));
+  nv1::Message failed = AwaitOn(a, nv1::REMINDER, nv1::SMS, nv1::FAILED);
+  EXPECT_EQ(failed.reason(), "TEMPLATE_FAILED");
+  std::filesystem::remove_all(dir);
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Anyone can reach the report listener: only the token notify put in the
+// message's report URL changes its state.
+TEST_F(NotifyTest, DeliveryReportsNeedTheMessagesToken) {
+  const int port = FreePort();
+  StartWorldWithSms({{"notify_report_listen", absl::StrCat("127.0.0.1:", port)}});
+  Appointment a = Book(2, 13);
+  nv1::Message sms = AwaitOn(a, nv1::CONFIRMATION, nv1::SMS, nv1::DELIVERED);
+  const int64_t id = IdOf(sms.name());
+  httplib::Client client("127.0.0.1", port);
+  auto get = [&](const std::string& query) {
+    httplib::Result r = client.Get(("/notify/reports/kannel?" + query).c_str());
+    return r ? r->status : -1;
+  };
+  EXPECT_EQ(get(absl::StrCat("m=", id, "&t=", std::string(32, 'a'), "&s=2")), 403);
+  EXPECT_EQ(get(absl::StrCat("m=", id, "&s=2")), 400);
+  EXPECT_EQ(get("m=x&t=y&s=z"), 400);
+  EXPECT_EQ(AwaitOn(a, nv1::CONFIRMATION, nv1::SMS, nv1::DELIVERED).state(), nv1::DELIVERED);
+  // With the token: a failure report after the delivery changes nothing.
+  const std::string token = notify::ReportToken(world_->server().secrets(), id);
+  EXPECT_EQ(get(absl::StrCat("m=", id, "&t=", token, "&s=2")), 200);
+  EXPECT_EQ(AwaitOn(a, nv1::CONFIRMATION, nv1::SMS, nv1::DELIVERED).state(), nv1::DELIVERED);
+  // The reminder, still pending, ignores reports too (nothing was sent).
+  nv1::Message reminder = AwaitOn(a, nv1::REMINDER, nv1::SMS, nv1::PENDING);
+  const int64_t rid = IdOf(reminder.name());
+  EXPECT_EQ(get(absl::StrCat("m=", rid, "&t=", notify::ReportToken(world_->server().secrets(), rid),
+                             "&s=1")),
+            200);
+  AwaitOn(a, nv1::REMINDER, nv1::SMS, nv1::PENDING);
 }
 
 // What a provider answered may quote the address: a person's export shows

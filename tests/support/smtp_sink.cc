@@ -75,7 +75,7 @@ std::unique_ptr<SmtpSink> SmtpSink::Start(int port) {
     ADD_FAILURE() << "pipe";
     return sink;
   }
-  const std::string script = ACCUEIL_SOURCE_DIR "/tests/support/smtp_sink.py";
+  const std::string script = ACCUEIL_SOURCE_DIR "/scripts/smtp_sink.py";
   const std::string port_text = absl::StrCat(port);
   pid_t pid = fork();
   if (pid == 0) {

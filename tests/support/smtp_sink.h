@@ -1,5 +1,5 @@
 // SmtpSink: a real SMTP server on loopback for the tests (aiosmtpd, through
-// tests/support/smtp_sink.py), keeping every message it accepts in a
+// scripts/smtp_sink.py), keeping every message it accepts in a
 // private Maildir. A recipient "refuse...@..." gets a 550 reply.
 //
 //   auto smtp = SmtpSink::Start();            // a free port

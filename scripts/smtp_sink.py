@@ -1,14 +1,17 @@
 #!/usr/bin/python3
-"""A real SMTP server for the tests (aiosmtpd, Debian's python3-aiosmtpd):
-every message it accepts goes into the Maildir given as argument. Prints the
+"""A real SMTP server for the tests and the run command (aiosmtpd, Debian's
+python3-aiosmtpd): every message it accepts goes into the Maildir given as
+argument (read them in DIR/new/). Prints the
 port it listens on (on 127.0.0.1), then serves until its stdin closes.
 
-    /usr/bin/python3 tests/support/smtp_sink.py DIR [PORT]
+    /usr/bin/python3 scripts/smtp_sink.py DIR [PORT]
 
-PORT 0 (default) picks a free port. A recipient whose address starts with
+PORT 0 (default) picks a free port. With a third argument "serve" it serves
+until SIGTERM instead (scripts/run.sh). A recipient whose address starts with
 "refuse" is refused with 550 (an unknown mailbox), as a real server would.
 """
 import os
+import signal
 import socket
 import sys
 
@@ -31,6 +34,7 @@ def free_port():
 
 
 def main():
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     directory = sys.argv[1]
     for sub in ("cur", "new", "tmp"):
         os.makedirs(os.path.join(directory, sub), exist_ok=True)
@@ -39,7 +43,10 @@ def main():
     controller.start()
     print(controller.port, flush=True)
     try:
-        sys.stdin.read()
+        if len(sys.argv) > 3 and sys.argv[3] == "serve":
+            signal.sigwait({signal.SIGTERM, signal.SIGINT})
+        else:
+            sys.stdin.read()
     finally:
         controller.stop()
 
