@@ -1,5 +1,6 @@
 // What reception staff do with an appointment directly in booking: mark a
-// no-show, and give a new access code (commands.cc runs them). Arrivals,
+// no-show, and give a new access code (commands.cc runs them); and what
+// notify sent about it (notify.cc). Arrivals,
 // check-in and service go through the reception module
 // (command_line_reception.cc).
 #include "clients/cli/command_line.h"
@@ -26,6 +27,17 @@ void AddAgentCommands(CommandLine& cli) {
   reset_code->add_option("appointment", reset_options.name, "appointments/{id}")->required();
   AddRequestIdOption(reset_code, &reset_options.request_id);
   cli.OnRun(reset_code, [&global, &reset_options] { return RunResetCode(global, reset_options); });
+
+  // What was sent about an appointment (notify.cc).
+  CLI::App* notify = app.add_subcommand("notify", "The e-mails and SMS about appointments");
+  notify->require_subcommand(1);
+  NameOptions& list_options = cli.NewOptions<NameOptions>();
+  CLI::App* list = notify->add_subcommand(
+      "list",
+      "What was sent (and is to be sent) about an appointment: each message's template, "
+      "channel, state, reason and attempts (agents of its site, with --reason)");
+  list->add_option("appointment", list_options.name, "appointments/{id} or {id}")->required();
+  cli.OnRun(list, [&global, &list_options] { return RunNotifyList(global, list_options); });
 }
 
 }  // namespace accueil::cli

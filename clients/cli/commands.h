@@ -224,6 +224,8 @@ int RunCancel(const GlobalOptions& global, const AppointmentOptions& options);
 int RunMove(const GlobalOptions& global, const AppointmentOptions& options);
 int RunNoShow(const GlobalOptions& global, const TransitionOptions& options);
 int RunResetCode(const GlobalOptions& global, const NameOptions& options);
+// notify.cc
+int RunNotifyList(const GlobalOptions& global, const NameOptions& options);
 int RunCreateSite(const GlobalOptions& global, const CreateSiteOptions& options);
 int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options);
 int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options);

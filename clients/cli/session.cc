@@ -80,7 +80,8 @@ Session::Session(const GlobalOptions& global)
       booking_(v1::BookingService::NewStub(channel_)),
       access_(access::v1::AccessService::NewStub(channel_)),
       reception_(reception::v1::ReceptionService::NewStub(channel_)),
-      metrics_(metrics::v1::MetricsService::NewStub(channel_)) {}
+      metrics_(metrics::v1::MetricsService::NewStub(channel_)),
+      notify_(notify::v1::NotifyService::NewStub(channel_)) {}
 
 void Session::PrepareLookup(grpc::ClientContext* context) const {
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(global_.timeout_seconds)));

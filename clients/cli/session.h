@@ -23,6 +23,7 @@
 #include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "accueil/metrics/v1/metrics.grpc.pb.h"
+#include "accueil/notify/v1/notify.grpc.pb.h"
 #include "accueil/reception/v1/reception.grpc.pb.h"
 #include "clients/cli/commands.h"
 #include "clients/cli/errors.h"
@@ -60,6 +61,7 @@ class Session {
   access::v1::AccessService::Stub& access() { return *access_; }
   reception::v1::ReceptionService::Stub& reception() { return *reception_; }
   metrics::v1::MetricsService::Stub& metrics() { return *metrics_; }
+  notify::v1::NotifyService::Stub& notify() { return *notify_; }
 
   // Prepare gives `context` the --timeout deadline and the credentials
   // (authorization, x-agent-reason); call it once per call.
@@ -117,6 +119,7 @@ class Session {
   std::unique_ptr<access::v1::AccessService::Stub> access_;
   std::unique_ptr<reception::v1::ReceptionService::Stub> reception_;
   std::unique_ptr<metrics::v1::MetricsService::Stub> metrics_;
+  std::unique_ptr<notify::v1::NotifyService::Stub> notify_;
   std::optional<booking::v1::ListSitesResponse> sites_;
 };
 

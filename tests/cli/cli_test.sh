@@ -43,6 +43,7 @@ done
 work=$(mktemp -d)
 db=accueil_cli_test_$$
 server_pid=""
+sink_pid=""
 db_created=0
 
 # shellcheck disable=SC2317  # only called by the traps
@@ -52,6 +53,10 @@ cleanup() {
   if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null
     wait "$server_pid" 2>/dev/null
+  fi
+  if [[ -n "$sink_pid" ]]; then
+    kill -TERM "$sink_pid" 2>/dev/null
+    wait "$sink_pid" 2>/dev/null
   fi
   if ((db_created)); then
     psql "$ACCUEIL_PG_ADMIN_URL" -Xq -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null ||
@@ -167,9 +172,23 @@ db_created=1
 head -c 48 /dev/urandom >"$work/secret.key"
 chmod 600 "$work/secret.key"
 
+# A local SMTP server for notify's e-mails (scripts/smtp_sink.py), its port
+# on the first line of its output.
+mkdir -p "$work/mail"
+/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/../../scripts/smtp_sink.py" "$work/mail" 0 serve \
+  >"$work/smtp.port" 2>"$work/smtp.log" &
+sink_pid=$!
+for ((i = 0; i < 100; i++)); do
+  [[ -s "$work/smtp.port" ]] && break
+  sleep 0.1
+done
+smtp_port=$(head -n 1 "$work/smtp.port")
+[[ "$smtp_port" =~ ^[0-9]+$ ]] || fatal "the SMTP sink did not start: $(cat "$work/smtp.log")"
+
 # The public limits are tested elsewhere (tests/security); here every call
 # comes from one address, many more than a person makes.
-ACCUEIL_LISTEN=127.0.0.1:0 \
+ACCUEIL_NOTIFY_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
+  ACCUEIL_LISTEN=127.0.0.1:0 \
   ACCUEIL_DEV_ISSUER_LISTEN=127.0.0.1:0 \
   ACCUEIL_RATE_LIMIT_WRITE_PER_SECOND=20 \
   ACCUEIL_BOOKINGS_PER_CLIENT_PER_HOUR=100 \
@@ -438,6 +457,7 @@ else
 fi
 expect_exit 6 "show with the old code after reset-code" cli show --reference "$reference" --code "$code" &&
   expect_text "old code: WRONG_ACCESS_CODE" err "WRONG_ACCESS_CODE"
+
 expect_exit 0 "show with the new code" cli show --reference "$reference" --code "$new_code"
 expect_exit 0 "cancel without --code, with --reason, as lodge agent" with_token "$lodge" cancel \
   --reference "$reference" --reason "Appel de la personne" &&
@@ -468,6 +488,19 @@ expect_exit 0 "admin audit --json --resource" admin_cli --json admin audit --res
 expect_exit 0 "admin audit --limit 1" admin_cli admin audit --limit 1 &&
   if (($(wc -l <"$work/out") == 2)); then pass "audit --limit 1: one event"; else fail "audit --limit 1: not one event"; fi
 expect_exit 6 "admin audit as lodge agent is refused" with_token "$lodge" admin audit
+
+# What notify sent about Omar's appointment: he gave no e-mail, so the e-mail confirmation
+# is dropped for want of a contact (the server has an SMTP server, no SMS).
+expect_exit 6 "notify list as the public is refused" cli notify list "$appointment"
+for ((i = 0; i < 100; i++)); do
+  with_token "$lodge" --reason "La personne demande si elle a été prévenue" notify list \
+    "$appointment" >"$work/out" 2>"$work/err" && grep -q "NO_CONTACT" "$work/out" && break
+  sleep 0.1
+done
+expect_exit 0 "notify list as lodge agent" with_token "$lodge" --reason "Rappel non reçu" \
+  notify list "$appointment" &&
+  expect_text "notify list: the confirmation, dropped without an e-mail address" out \
+    "confirmation +email +dropped +NO_CONTACT"
 
 # Following the audit log: the last event, then each new one as it is
 # written, until the process is stopped.
