@@ -21,13 +21,14 @@ struct Appointment {
 
 class Decider {
  public:
-  Decider(DecideOptions options) : options_(options) {
+  Decider(DecideOptions options, const Clock* clock) : options_(options), clock_(clock) {
     if (options_.email) channels_.push_back("email");
     if (options_.sms) channels_.push_back("sms");
   }
 
   absl::Status Apply(pqxx::work& tx, const events::Event& e) {
     if (e.history || channels_.empty()) return absl::OkStatus();
+    if (e.occurred_time < clock_->Now() - kStaleEvent) return absl::OkStatus();
     const std::string& t = e.type;
     if (t == "appointment.booked") {
       ev::AppointmentBooked p;
@@ -138,6 +139,7 @@ class Decider {
   }
 
   DecideOptions options_;
+  const Clock* clock_;
   std::vector<std::string> channels_;
 };
 
@@ -159,7 +161,7 @@ std::unique_ptr<events::Consumer> NewDecider(const ServiceContext& context, Deci
                "SELECT extract(epoch FROM email_before)::bigint AS email_seconds, "
                "sms_days_before, extract(epoch FROM sms_local_time)::bigint AS sms_seconds "
                "FROM notify.desk_settings WHERE desk_id = $1");
-  auto decider = std::make_shared<Decider>(options);
+  auto decider = std::make_shared<Decider>(options, context.clock);
   events::ConsumerOptions consumer;
   consumer.metrics = context.metrics;
   return std::make_unique<events::Consumer>(

@@ -14,18 +14,24 @@
 //   arrived, in_service, fulfilled, not_served: pending messages withdrawn.
 // One message per channel the module has a provider for; the sender drops a
 // message for which the person gave no contact on that channel. Events
-// marked as history (generated past activity) never cause a message.
+// marked as history (generated past activity) never cause a message, nor
+// does an event more than a day old when the decider reads it (a provider
+// configured on a running system, a decider back after a long outage: no
+// flood of stale notices).
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "absl/time/time.h"
 #include "services/common/consumer.h"
 #include "services/common/module.h"
 
 namespace accueil::notify {
 
 inline constexpr char kDecideConsumer[] = "notify.decide";
+// Events older than this when read cause no message.
+inline constexpr absl::Duration kStaleEvent = absl::Hours(24);
 
 struct DecideOptions {
   bool email = false;  // an e-mail provider is configured

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/errors.h"
+#include "services/common/log.h"
 #include "services/notify/decide.h"
 #include "services/notify/kannel.h"
 #include "services/notify/notify_service.h"
@@ -103,6 +104,15 @@ class NotifyModule final : public Module {
     section.Int("max_attempts", &options_.sender.max_attempts, 1, 50,
                 "attempts before a message is a dead letter (state failed, "
                 "RETRIES_EXHAUSTED)");
+    section.Seconds("lease", &options_.sender.lease, 3600,
+                    "how long a sender holds the messages it claimed; a sender that dies "
+                    "mid-batch leaves them to the others after this (they may then go twice)");
+    section.Validate([this]() -> absl::Status {
+      if (options_.sender.lease < absl::Seconds(1)) {
+        return absl::InvalidArgumentError("notify_lease: at least 1 second");
+      }
+      return absl::OkStatus();
+    });
     section.Seconds("retry_base", &options_.sender.retry_base, 3600,
                     "the first retry's delay; it doubles with each attempt (up to an hour), "
                     "with jitter");
@@ -136,11 +146,17 @@ class NotifyModule final : public Module {
           if (channel == "sms" && !sms.url.empty()) return NewKannelTransport(sms);
           return nullptr;
         });
+    parts.services.push_back(
+        {std::make_unique<NotifyService>(context), v1::NotifyService::service_full_name()});
+    if (options_.smtp.url.empty() && options_.sms.url.empty()) {
+      // Nothing to send with: the decider does not run, so its cursor waits
+      // for a provider (which then acts only on recent events: decide.h).
+      log::Warn("notify.no_provider", {});
+      return parts;
+    }
     Sender* wake = sender.get();
     DecideOptions decide{!options_.smtp.url.empty(), !options_.sms.url.empty()};
     auto decider = NewDecider(context, decide, [wake] { wake->Wake(); });
-    parts.services.push_back(
-        {std::make_unique<NotifyService>(context), v1::NotifyService::service_full_name()});
     parts.workers.push_back(std::move(decider));
     parts.workers.push_back(std::move(sender));
     return parts;

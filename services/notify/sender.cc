@@ -164,61 +164,59 @@ absl::StatusOr<int> Sender::Pass(std::map<std::string, std::unique_ptr<Transport
       absl::StrCat("notify-send-", claimed.front().id, "-", claimed.front().attempt));
   absl::StatusOr<std::map<int64_t, bv1::Appointment>> contacts =
       booking_->Contacts(call, std::vector<int64_t>(unique.begin(), unique.end()));
-  std::vector<Result> results;
+  // Each outcome is recorded as soon as it is known, so that a crash can
+  // repeat only the message then in the provider's hands (one per thread).
   for (const Claimed& m : claimed) {
+    Result r;
     if (!contacts.ok()) {
       // Booking unreachable: the whole batch waits (not the provider's fault,
       // but an attempt all the same, so that an outage ends in a dead letter).
-      Result r;
       r.started = r.finished = ctx_.clock->Now();
       r.state = "pending";
       r.outcome = "retry";
       r.detail = Shorten(absl::StrCat("booking: ", contacts.status().message()));
       r.due = now + Backoff(m.attempt);
-      results.push_back(r);
-      continue;
+    } else {
+      auto it = contacts->find(m.appointment);
+      r = SendOne(m, it == contacts->end() ? nullptr : &it->second, transports, call,
+                  ctx_.clock->Now());
     }
-    auto it = contacts->find(m.appointment);
-    results.push_back(
-        SendOne(m, it == contacts->end() ? nullptr : &it->second, transports, call, now));
+    RETURN_IF_ERROR(Record(m, r));
   }
+  return static_cast<int>(claimed.size());
+}
+
+absl::Status Sender::Record(const Claimed& m, Result& r) {
+  // Out of attempts: a dead letter, with the last reason.
+  if (r.state == "pending" && r.outcome == "retry" && m.attempt >= options_.max_attempts) {
+    r.state = "failed";
+    r.reason = "RETRIES_EXHAUSTED";
+    r.due.reset();
+  }
+  // Put off without an attempt (quiet hours): the claim's count undone.
+  const int uncount = r.outcome.empty() ? 1 : 0;
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    const std::string at = db::SqlTime(ctx_.clock->Now());
-    for (size_t i = 0; i < claimed.size(); ++i) {
-      const Claimed& m = claimed[i];
-      Result& r = results[i];
-      // Out of attempts: a dead letter, with the last reason.
-      if (r.state == "pending" && r.outcome == "retry" && m.attempt >= options_.max_attempts) {
-        r.state = "failed";
-        r.reason = "RETRIES_EXHAUSTED";
-        r.due.reset();
-      }
-      // Put off without an attempt (quiet hours): the claim's count undone.
-      const int uncount = r.outcome.empty() ? 1 : 0;
-      tx.exec_prepared(
-          "notify_record", m.id, r.state, r.reason, r.language,
-          r.due.has_value() ? std::optional<std::string>(db::SqlTime(*r.due)) : std::nullopt,
-          uncount, at, m.attempt);
-      if (!r.outcome.empty()) {
-        tx.exec_prepared("notify_attempt", m.id, m.attempt, db::SqlTime(r.started),
-                         db::SqlTime(r.finished), r.outcome, r.detail);
-      }
+    tx.exec_prepared(
+        "notify_record", m.id, r.state, r.reason, r.language,
+        r.due.has_value() ? std::optional<std::string>(db::SqlTime(*r.due)) : std::nullopt, uncount,
+        db::SqlTime(r.finished), m.attempt);
+    if (!r.outcome.empty()) {
+      tx.exec_prepared("notify_attempt", m.id, m.attempt, db::SqlTime(r.started),
+                       db::SqlTime(r.finished), r.outcome, r.detail);
     }
     tx.commit();
     return absl::OkStatus();
   }));
-  for (size_t i = 0; i < claimed.size(); ++i) {
-    const Result& r = results[i];
-    if (r.state == "accepted") continue;
-    log::Info("notify.message", {{"message", absl::StrCat(claimed[i].id)},
-                                 {"template", claimed[i].templ},
-                                 {"channel", claimed[i].channel},
+  if (r.state != "accepted") {
+    log::Info("notify.message", {{"message", absl::StrCat(m.id)},
+                                 {"template", m.templ},
+                                 {"channel", m.channel},
                                  {"state", r.state},
                                  {"reason", r.reason},
-                                 {"attempt", absl::StrCat(claimed[i].attempt)}});
+                                 {"attempt", absl::StrCat(m.attempt)}});
   }
-  return static_cast<int>(claimed.size());
+  return absl::OkStatus();
 }
 
 Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,

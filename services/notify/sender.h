@@ -11,11 +11,13 @@
 //      since, no contact on the channel), puts a reminder that fell in the
 //      quiet hours off to their end, renders the rest and hands each to its
 //      provider, no transaction open;
-//   4. records every outcome and attempt in one transaction: accepted;
-//      retry later (exponential backoff with jitter) up to `max_attempts`,
-//      then failed (dead letter with the reason); failed.
-// A crash between 3 and 4 leaves the batch `sending` until its lease ends:
-// those messages, and only those, may go out twice (same Message-ID).
+//   4. records each outcome and attempt as soon as it is known, in its own
+//      transaction: accepted; retry later (exponential backoff with jitter)
+//      up to `max_attempts`, then failed (dead letter with the reason);
+//      failed.
+// A crash leaves the rest of the batch `sending` until its lease ends, when
+// another sender takes it; only the message a thread was handing over at
+// that instant (sent, not yet recorded) may go out twice (same Message-ID).
 // Woken when the decider commits in this process; polls as a backstop.
 #pragma once
 
@@ -76,6 +78,9 @@ class Sender final : public Worker {
   Result SendOne(const Claimed& m, const bv1::Appointment* appointment,
                  std::map<std::string, std::unique_ptr<Transport>>& transports, const Call& call,
                  absl::Time now);
+  // Record commits one message's outcome and attempt (a dead letter once
+  // out of attempts).
+  absl::Status Record(const Claimed& m, Result& r);
   absl::Duration Backoff(int attempt);
 
   const ServiceContext ctx_;
