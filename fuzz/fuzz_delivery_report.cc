@@ -23,7 +23,8 @@ using accueil::notify::ParseDeliveryReport;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const accueil::Secrets* secrets =
       new accueil::Secrets(*accueil::Secrets::FromKey("fuzz master key: 32 bytes or more, fixed"));
-  const absl::StatusOr<DeliveryReport> r = ParseDeliveryReport(AsText(data, size));
+  const std::string raw(AsText(data, size));
+  const absl::StatusOr<DeliveryReport> r = ParseDeliveryReport(raw);
   if (!r.ok()) {
     CheckRefusal(r.status(), absl::StatusCode::kInvalidArgument, {"INVALID_REPORT"}, "");
     return 0;

@@ -65,22 +65,25 @@ struct Options {
   std::string time_zone = "Europe/Paris";
   std::string token_file;
   bool setup_only = false;
+  // Each person gives an e-mail address too (notify's benchmark).
+  bool email = false;
 };
 
 constexpr char kUsage[] =
     "usage: accueil-bench [--server HOST:PORT] [--clients N] [--seconds N]\n"
     "                     [--warmup-seconds N] [--days N] [--capacity N]\n"
     "                     [--slot-minutes N] [--time-zone ZONE] [--token-file FILE]\n"
-    "                     [--setup-only]\n"
+    "                     [--setup-only] [--email]\n"
     "  Books appointments on a running accueil-server with N concurrent clients\n"
     "  and prints calls/s, latency percentiles and errors by reason.\n"
     "  The setup (site, desk, hours, slots) needs an administrator's bearer token,\n"
     "  read from --token-file; bookings are made as the public, without a token.\n"
-    "  --setup-only creates a desk with released slots and prints its slot ids.\n";
+    "  --setup-only creates a desk with released slots and prints its slot ids.\n"
+    "  --email gives every person an e-mail address too (bench-N@example.org).\n";
 
 Options ParseFlags(int argc, char** argv) {
   Options o;
-  bench::Flags flags(argc, argv, {"--setup-only"}, kUsage);
+  bench::Flags flags(argc, argv, {"--setup-only", "--email"}, kUsage);
   while (flags.Next()) {
     const std::string& arg = flags.name();
     const std::string& value = flags.value();
@@ -104,6 +107,8 @@ Options ParseFlags(int argc, char** argv) {
       o.token_file = value;
     } else if (arg == "--setup-only") {
       o.setup_only = true;
+    } else if (arg == "--email") {
+      o.email = true;
     } else {
       flags.Usage(2);
     }
@@ -168,6 +173,7 @@ struct Load {
   const std::vector<std::string>* slots;
   uint64_t stride;
   uint64_t max_calls;
+  bool email = false;
   Clock::time_point window_start;
   Clock::time_point window_end;
   uint64_t counter = 0;
@@ -199,6 +205,7 @@ class Lane {
     if (begin_ >= load_->window_end || n >= load_->max_calls) return false;
     req_.set_slot((*load_->slots)[(n * load_->stride) % load_->slots->size()]);
     req_.mutable_person()->set_phone(Phone(n));
+    if (load_->email) req_.mutable_person()->set_email(absl::StrCat("bench-", n, "@example.org"));
     req_.set_request_id(RandomHex(rng_, 16));
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -273,6 +280,7 @@ int main(int argc, char** argv) {
   load.slots = &setup.slots;
   load.stride = stride;
   load.max_calls = max_calls;
+  load.email = o.email;
   const Clock::time_point start = Clock::now();
   load.window_start = start + std::chrono::seconds(o.warmup_seconds);
   load.window_end = load.window_start + std::chrono::seconds(o.seconds);

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The notify benchmark (docs/benchmarks.md#notify-e-mails-and-sms): how many messages
+# per second notify's senders hand to a local SMTP server (scripts/smtp_sink.py,
+# aiosmtpd) and to Kannel's smsbox (fake SMSC), everything on this machine.
+#
+# For each layout, on a fresh throwaway cluster:
+#   1. accueil-server without any provider (so notify's decider does not run) takes
+#      BENCH_BOOK_SECONDS of bookings from accueil-bench (each person with a phone and
+#      an e-mail address);
+#   2. it is stopped and started again with the providers and BENCH_SENDERS sending
+#      threads: the decider turns every booking into a confirmation per channel and
+#      the senders send them. Measured: confirmations accepted per second per channel,
+#      from the first accepted to the last, and the CPU each process took.
+# Layouts: email (SMTP only), email+sms (both channels, sharing the senders).
+# Figures, never a pass/fail test; durable PostgreSQL settings.
+#
+# Environment (defaults in brackets):
+#   BENCH_BOOK_SECONDS [10]   seconds of booking load per layout
+#   BENCH_CLIENTS [16]        booking clients
+#   BENCH_SENDERS [8]         notify_senders
+#   BENCH_LAYOUTS ["email email+sms"]
+#   BENCH_POOL [16]           ACCUEIL_DATABASE_POOL_SIZE
+#   BENCH_OUT [.local/bench-results/notify-UTC-TIMESTAMP]  raw outputs
+#   BUILD_DIR [build]
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+BOOK_SECONDS=${BENCH_BOOK_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-16}
+SENDERS=${BENCH_SENDERS:-8}
+LAYOUTS=${BENCH_LAYOUTS:-email email+sms}
+POOL=${BENCH_POOL:-16}
+OUT=${BENCH_OUT:-.local/bench-results/notify-$(date -u +%Y%m%dT%H%M%SZ)}
+
+for v in BOOK_SECONDS CLIENTS SENDERS POOL; do
+  if [[ ! "${!v}" =~ ^[0-9]+$ ]] || ((${!v} == 0)); then
+    echo "bench: $v must be a positive integer, got '${!v}'" >&2
+    exit 2
+  fi
+done
+
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh
+# shellcheck source=scripts/bench_lib.sh
+source scripts/bench_lib.sh
+
+SERVER_BIN="$BUILD_DIR/services/allinone/accueil-server"
+BENCH_BIN="$BUILD_DIR/clients/bench/accueil-bench"
+bench_build accueil-server accueil-bench
+
+bench_pid="" server_pid="" PG_DIR=""
+sink_pids=()
+stop_sinks() {
+  local pid
+  for pid in "${sink_pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  sink_pids=()
+}
+cleanup() {
+  stop_sinks
+  if [[ -n "$PG_DIR" ]]; then bench_cleanup; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd -P)
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+{
+  echo "bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), tree $(git rev-parse --short HEAD 2>/dev/null || echo -)$(git diff --quiet 2>/dev/null || echo ' (modified)')"
+  echo "bench: machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
+  echo "bench: $BOOK_SECONDS s of bookings by $CLIENTS clients per layout; $SENDERS sending threads; pool $POOL; everything shares every core"
+  echo "bench: raw outputs in $OUT"
+} | tee "$OUT/summary.txt"
+
+run_layout() {
+  local layout=$1 dir="$OUT/$1" smtp_port sink_pid kannel_pid ports=() i
+  mkdir -p "$dir/mail"
+  PG_DIR=".local/bench-notify-pg-$$"
+  bench_start_cluster "$PG_DIR" accueil_bench ""
+
+  # 1. Bookings, no provider.
+  unset ACCUEIL_NOTIFY_SMTP_URL ACCUEIL_NOTIFY_SMS_URL
+  bench_start_server "$SERVER_BIN" "$dir/server-book.log" "$PG_DIR" accueil_bench "$POOL" warn
+  bench_dev_token ADMINISTRATOR bench-admin "$PG_DIR/admin.token"
+  "$BENCH_BIN" --server "$address" --token-file "$PG_DIR/admin.token" --clients "$CLIENTS" \
+    --seconds "$BOOK_SECONDS" --warmup-seconds 0 --email >"$dir/booking.txt" 2>&1
+  kill -TERM "$server_pid"
+  wait "$server_pid" || true
+  server_pid=""
+  local booked
+  booked=$(psql -XAtc "SELECT count(*) FROM events.log WHERE type = 'appointment.booked'")
+
+  # 2. The providers, then the same server with them.
+  smtp_port=$(free_port)
+  /usr/bin/python3 scripts/smtp_sink.py "$dir/mail" "$smtp_port" serve >"$dir/smtp.log" 2>&1 &
+  sink_pid=$!
+  sink_pids+=("$sink_pid")
+  export ACCUEIL_NOTIFY_SMTP_URL="smtp://127.0.0.1:$smtp_port"
+  export ACCUEIL_NOTIFY_SENDERS=$SENDERS
+  kannel_pid=""
+  if [[ "$layout" == *sms* ]]; then
+    for i in 1 2 3 4; do ports+=("$(free_port)"); done
+    cat >"$dir/kannel.conf" <<KANNEL
+group = core
+admin-port = ${ports[0]}
+admin-password = bench-admin
+smsbox-port = ${ports[1]}
+box-allow-ip = 127.0.0.1
+log-file = $dir/bearerbox.log
+log-level = 2
+dlr-storage = internal
+
+group = smsc
+smsc = fake
+smsc-id = fake
+port = ${ports[2]}
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = ${ports[1]}
+sendsms-port = ${ports[3]}
+log-file = $dir/smsbox.log
+log-level = 2
+
+group = sendsms-user
+username = bench
+password = bench-sendsms
+max-messages = 3
+KANNEL
+    /usr/sbin/bearerbox "$dir/kannel.conf" >"$dir/bearerbox.out" 2>&1 &
+    kannel_pid=$!
+    sink_pids+=("$kannel_pid")
+    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/${ports[2]}") 2>/dev/null && break; sleep 0.1; done
+    /usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r "${ports[2]}" -i 0.1 -m 0 unused >"$dir/received.log" 2>&1 &
+    sink_pids+=($!)
+    /usr/sbin/smsbox "$dir/kannel.conf" >"$dir/smsbox.out" 2>&1 &
+    sink_pids+=($!)
+    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/${ports[3]}") 2>/dev/null && break; sleep 0.1; done
+    export ACCUEIL_NOTIFY_SMS_URL="http://127.0.0.1:${ports[3]}/cgi-bin/sendsms"
+    export ACCUEIL_NOTIFY_SMS_USER=bench ACCUEIL_NOTIFY_SMS_PASSWORD=bench-sendsms
+  fi
+  local before_pg before_srv before_sink start end
+  start=$(date +%s.%N)
+  bench_start_server "$SERVER_BIN" "$dir/server-send.log" "$PG_DIR" accueil_bench "$POOL" warn
+  before_pg=$(pg_ticks) before_sink=$(proc_ticks "$sink_pid")
+  before_srv=$(proc_ticks "$server_pid")
+  local channels=1
+  [[ "$layout" == *sms* ]] && channels=2
+  for _ in $(seq 1200); do
+    local done_count
+    done_count=$(psql -XAtc "SELECT count(*) FROM notify.messages WHERE template = 'confirmation' AND state NOT IN ('pending', 'sending')")
+    ((done_count >= booked * channels)) && break
+    sleep 0.5
+  done
+  end=$(date +%s.%N)
+  local cpu_pg cpu_srv cpu_sink
+  cpu_pg=$(($(pg_ticks) - before_pg)) cpu_srv=$(($(proc_ticks "$server_pid") - before_srv))
+  cpu_sink=$(($(proc_ticks "$sink_pid") - before_sink))
+  kill -TERM "$server_pid"
+  wait "$server_pid" || true
+  server_pid=""
+  local mails
+  mails=$(find "$dir/mail/new" -type f | wc -l)
+  {
+    echo "layout $layout: $booked bookings; $mails e-mails in the SMTP server's Maildir"
+    psql -XAtF ' ' -c "SELECT 'RESULT layout=$layout channel=' || channel || ' accepted=' || count(*) FILTER (WHERE state = 'accepted') || ' other=' || count(*) FILTER (WHERE state <> 'accepted') || ' per_s=' || round(count(*) FILTER (WHERE state = 'accepted') / greatest(extract(epoch FROM max(update_time) - min(update_time)), 0.001), 1) || ' seconds=' || round(extract(epoch FROM max(update_time) - min(update_time)), 2) FROM notify.messages WHERE template = 'confirmation' GROUP BY channel ORDER BY channel"
+    awk -v s="$start" -v e="$end" -v pg="$cpu_pg" -v srv="$cpu_srv" -v sink="$cpu_sink" -v tick="$TICK" \
+      'BEGIN { w = e - s; printf "CPU over the %.1f s from the server'"'"'s start to the last confirmation: PostgreSQL %.1f s, accueil-server %.1f s, SMTP server %.1f s (%d cores)\n", w, pg / tick, srv / tick, sink / tick, '"$(nproc)"' }'
+  } | tee -a "$OUT/summary.txt"
+  stop_sinks
+  unset ACCUEIL_NOTIFY_SMTP_URL ACCUEIL_NOTIFY_SMS_URL ACCUEIL_NOTIFY_SMS_USER ACCUEIL_NOTIFY_SMS_PASSWORD
+  pg_stop "$PG_DIR" || true
+  rm -rf -- "$PG_DIR"
+  PG_DIR=""
+}
+
+for layout in $LAYOUTS; do
+  case "$layout" in
+    email | email+sms) run_layout "$layout" ;;
+    *)
+      echo "bench: unknown layout '$layout' (email, email+sms)" >&2
+      exit 2
+      ;;
+  esac
+done
