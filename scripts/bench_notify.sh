@@ -79,8 +79,10 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 } | tee "$OUT/summary.txt"
 
 run_layout() {
-  local layout=$1 dir="$OUT/$1" smtp_port sink_pid kannel_pid ports=() i
-  mkdir -p "$dir/mail"
+  local layout=$1 dir="$OUT/$1" smtp_port sink_pid kannel_pid ports=() i mail
+  mkdir -p "$dir"
+  # The SMTP server's Maildir on local disk (one file per mail).
+  mail=$(mktemp -d /tmp/accueil-bench-mail-XXXXXX)
   PG_DIR=".local/bench-notify-pg-$$"
   bench_start_cluster "$PG_DIR" accueil_bench ""
 
@@ -98,7 +100,7 @@ run_layout() {
 
   # 2. The providers, then the same server with them.
   smtp_port=$(free_port)
-  /usr/bin/python3 scripts/smtp_sink.py "$dir/mail" "$smtp_port" serve >"$dir/smtp.log" 2>&1 &
+  /usr/bin/python3 scripts/smtp_sink.py "$mail" "$smtp_port" serve >"$dir/smtp.log" 2>&1 &
   sink_pid=$!
   sink_pids+=("$sink_pid")
   export ACCUEIL_NOTIFY_SMTP_URL="smtp://127.0.0.1:$smtp_port"
@@ -167,7 +169,8 @@ KANNEL
   wait "$server_pid" || true
   server_pid=""
   local mails
-  mails=$(find "$dir/mail/new" -type f | wc -l)
+  mails=$(find "$mail/new" -type f | wc -l)
+  rm -rf -- "$mail"
   {
     echo "layout $layout: $booked bookings; $mails e-mails in the SMTP server's Maildir"
     psql -XAtF ' ' -c "SELECT 'RESULT layout=$layout channel=' || channel || ' accepted=' || count(*) FILTER (WHERE state = 'accepted') || ' other=' || count(*) FILTER (WHERE state <> 'accepted') || ' per_s=' || round(count(*) FILTER (WHERE state = 'accepted') / greatest(extract(epoch FROM max(update_time) - min(update_time)), 0.001), 1) || ' seconds=' || round(extract(epoch FROM max(update_time) - min(update_time)), 2) FROM notify.messages WHERE template = 'confirmation' GROUP BY channel ORDER BY channel"
