@@ -74,6 +74,23 @@ absl::StatusOr<bv1::Site> BookingClient::Site(const Call& call, int64_t site) {
   return cached.site;
 }
 
+absl::StatusOr<int64_t> BookingClient::DeskSite(const Call& call, int64_t desk,
+                                                const std::string& field) {
+  ASSIGN_OR_RETURN(auto stub, Stub());
+  bv1::ListDesksRequest list;  // every site's desks
+  const std::string name = absl::StrCat("desks/", desk);
+  do {
+    ASSIGN_OR_RETURN(bv1::ListDesksResponse page,
+                     (CallPeer<bv1::ListDesksRequest, bv1::ListDesksResponse>(
+                         *stub, call, "desks", &bv1::BookingService::Stub::ListDesks, list)));
+    for (const bv1::Desk& d : page.desks()) {
+      if (d.name() == name) return input::ParseResourceId(d.site(), "sites", "site");
+    }
+    list.set_page_token(page.next_page_token());
+  } while (!list.page_token().empty());
+  return WithField(Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk"), field);
+}
+
 absl::StatusOr<bv1::Desk> BookingClient::Desk(const Call& call, int64_t site, int64_t desk) {
   RETURN_IF_ERROR(Site(call, site).status());
   absl::MutexLock lock(&mu_);

@@ -31,6 +31,8 @@ class BookingClient {
   absl::StatusOr<bv1::Site> Site(const Call& call, int64_t site);
   // Desk: one desk of `site` (NOT_FOUND DESK_NOT_FOUND when the site has none such).
   absl::StatusOr<bv1::Desk> Desk(const Call& call, int64_t site, int64_t desk);
+  // DeskSite: the site of `desk` (NOT_FOUND DESK_NOT_FOUND, field `field`).
+  absl::StatusOr<int64_t> DeskSite(const Call& call, int64_t desk, const std::string& field);
 
  private:
   absl::StatusOr<std::unique_ptr<bv1::BookingService::Stub>> Stub();

@@ -146,8 +146,8 @@ class NotifyModule final : public Module {
           if (channel == "sms" && !sms.url.empty()) return NewKannelTransport(sms);
           return nullptr;
         });
-    parts.services.push_back(
-        {std::make_unique<NotifyService>(context), v1::NotifyService::service_full_name()});
+    parts.services.push_back({std::make_unique<NotifyService>(context, booking_.get()),
+                              v1::NotifyService::service_full_name()});
     if (options_.smtp.url.empty() && options_.sms.url.empty()) {
       // Nothing to send with: the decider does not run, so its cursor waits
       // for a provider (which then acts only on recent events: decide.h).

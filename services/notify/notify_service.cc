@@ -3,7 +3,9 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/change.h"
 #include "services/common/errors.h"
+#include "services/common/input/input.h"
 #include "services/common/input/resource.h"
 #include "services/common/proto_time.h"
 #include "services/common/status_macros.h"
@@ -35,7 +37,26 @@ absl::Time Micros(const pqxx::field& f) { return absl::FromUnixMicros(f.as<int64
 
 }  // namespace
 
-NotifyService::NotifyService(const ServiceContext& context) : ctx_(context) {
+NotifyService::NotifyService(const ServiceContext& context, BookingClient* booking)
+    : ctx_(context), booking_(booking) {
+  ctx_.pool->Prepare(
+      "notify_get_settings",
+      absl::StrCat("SELECT extract(epoch FROM email_before)::bigint AS email_seconds, "
+                   "sms_days_before, to_char(sms_local_time, 'HH24:MI') AS sms_time, ",
+                   db::Micros("update_time"),
+                   " AS updated FROM notify.desk_settings WHERE desk_id = $1"));
+  ctx_.pool->Prepare(
+      "notify_put_settings",
+      absl::StrCat("INSERT INTO notify.desk_settings (desk_id, site_id, email_before, "
+                   "sms_days_before, sms_local_time, update_time) VALUES ($1, $2, "
+                   "make_interval(secs => $3::bigint), $4::integer, $5::time, $6::timestamptz) "
+                   "ON CONFLICT (desk_id) DO UPDATE SET site_id = EXCLUDED.site_id, "
+                   "email_before = EXCLUDED.email_before, "
+                   "sms_days_before = EXCLUDED.sms_days_before, "
+                   "sms_local_time = EXCLUDED.sms_local_time, update_time = EXCLUDED.update_time "
+                   "RETURNING extract(epoch FROM email_before)::bigint AS email_seconds, "
+                   "sms_days_before, to_char(sms_local_time, 'HH24:MI') AS sms_time, ",
+                   db::Micros("update_time"), " AS updated"));
   ctx_.pool->Prepare(
       "notify_list_messages",
       absl::StrCat("SELECT id, site_id, template, channel, state, coalesce(reason, '') AS reason, "
@@ -110,6 +131,113 @@ absl::Status NotifyService::DoListMessages(Call& call, const v1::ListMessagesReq
   call.SetResource(req.appointment(), site);
   *resp = std::move(out);
   return absl::OkStatus();
+}
+
+}  // namespace accueil::notify
+
+namespace accueil::notify {
+namespace {
+
+// A desk's settings, as stored (or the defaults: no row yet).
+void FillSettings(const std::string& desk, const pqxx::row* row, v1::DeskNotifySettings* out) {
+  out->Clear();
+  out->set_desk(desk);
+  if (row == nullptr) {
+    out->mutable_email_before()->set_seconds(48 * 3600);
+    out->set_sms_reminder(true);
+    out->set_sms_days_before(1);
+    out->set_sms_local_time("10:00");
+    return;
+  }
+  const pqxx::row& r = *row;
+  if (!r["email_seconds"].is_null()) {
+    out->mutable_email_before()->set_seconds(r["email_seconds"].as<int64_t>());
+  }
+  out->set_sms_reminder(!r["sms_days_before"].is_null());
+  if (out->sms_reminder()) out->set_sms_days_before(r["sms_days_before"].as<int>());
+  out->set_sms_local_time(r["sms_time"].as<std::string>());
+  *out->mutable_update_time() = ToProto(absl::FromUnixMicros(r["updated"].as<int64_t>()));
+}
+
+}  // namespace
+
+grpc::Status NotifyService::GetDeskNotifySettings(grpc::ServerContext* context,
+                                                  const v1::GetDeskNotifySettingsRequest* req,
+                                                  v1::DeskNotifySettings* resp) {
+  return ctx_.gate->Handle(context, "accueil.notify.v1.NotifyService.GetDeskNotifySettings",
+                           [&](Call& call) { return DoGetSettings(call, *req, resp); });
+}
+
+grpc::Status NotifyService::UpdateDeskNotifySettings(grpc::ServerContext* context,
+                                                     const v1::UpdateDeskNotifySettingsRequest* req,
+                                                     v1::DeskNotifySettings* resp) {
+  return ctx_.gate->Handle(context, "accueil.notify.v1.NotifyService.UpdateDeskNotifySettings",
+                           [&](Call& call) { return DoUpdateSettings(call, *req, resp); });
+}
+
+absl::Status NotifyService::DoGetSettings(Call& call, const v1::GetDeskNotifySettingsRequest& req,
+                                          v1::DeskNotifySettings* resp) {
+  ASSIGN_OR_RETURN(int64_t desk, input::ParseResourceId(req.desk(), "desks", "desk"));
+  ASSIGN_OR_RETURN(int64_t site, booking_->DeskSite(call, desk, "desk"));
+  RETURN_IF_ERROR(call.AuthorizeSite(site));
+  call.SetResource(req.desk(), site);
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    pqxx::result r = tx.exec_prepared("notify_get_settings", desk);
+    if (r.empty()) {
+      FillSettings(req.desk(), nullptr, resp);
+    } else {
+      const pqxx::row row = r[0];
+      FillSettings(req.desk(), &row, resp);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status NotifyService::DoUpdateSettings(Call& call,
+                                             const v1::UpdateDeskNotifySettingsRequest& req,
+                                             v1::DeskNotifySettings* resp) {
+  const v1::DeskNotifySettings& s = req.settings();
+  ASSIGN_OR_RETURN(int64_t desk, input::ParseResourceId(s.desk(), "desks", "settings.desk"));
+  std::optional<int64_t> email_seconds;
+  if (s.has_email_before()) {
+    const int64_t seconds = s.email_before().seconds();
+    if (s.email_before().nanos() != 0 || seconds % 60 != 0 || seconds < 3600 ||
+        seconds > 14 * 24 * 3600) {
+      return InvalidField("INVALID_REMINDER_OFFSET", "settings.email_before",
+                          "whole minutes, from 1 hour to 14 days");
+    }
+    email_seconds = seconds;
+  }
+  std::optional<int> days;
+  std::string time = "10:00";
+  if (s.sms_reminder()) {
+    if (s.sms_days_before() < 0 || s.sms_days_before() > 7) {
+      return InvalidField("INVALID_REMINDER_OFFSET", "settings.sms_days_before",
+                          "0 (the same day) to 7 days before");
+    }
+    days = s.sms_days_before();
+  }
+  if (!s.sms_local_time().empty() || s.sms_reminder()) {
+    ASSIGN_OR_RETURN(int minutes,
+                     input::ParseTimeOfDay(s.sms_local_time(), "settings.sms_local_time"));
+    if (minutes < 8 * 60 || minutes >= 20 * 60) {
+      return InvalidField("QUIET_HOURS", "settings.sms_local_time",
+                          "between 08:00 and 19:59: no SMS in the quiet hours");
+    }
+    time = s.sms_local_time();
+  }
+  ASSIGN_OR_RETURN(int64_t site, booking_->DeskSite(call, desk, "settings.desk"));
+  RETURN_IF_ERROR(call.AuthorizeSite(site));
+  const absl::Time now = ctx_.clock->Now();
+  return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+                   [&](pqxx::transaction_base& tx) -> absl::Status {
+                     call.SetResource(s.desk(), site);
+                     pqxx::row r = tx.exec_prepared1("notify_put_settings", desk, site,
+                                                     email_seconds, days, time, db::SqlTime(now));
+                     FillSettings(s.desk(), &r, resp);
+                     return absl::OkStatus();
+                   });
 }
 
 }  // namespace accueil::notify

@@ -360,6 +360,75 @@ TEST_F(NotifyTest, UnicodeSmsArriveAsWritten) {
   std::filesystem::remove_all(dir);
 }
 
+// An administrator sets a desk's reminders; the reminders decided from then
+// on follow them, on the site's clock.
+TEST_F(NotifyTest, ADesksReminderScheduleIsItsAdministrators) {
+  StartWorldWithSms();
+  nv1::GetDeskNotifySettingsRequest get;
+  get.set_desk(desk_.desk.name());
+  nv1::DeskNotifySettings settings;
+  ASSERT_TRUE(
+      RpcOk(CallOn(*notify_, &nv1::NotifyService::Stub::GetDeskNotifySettings, get, &settings)));
+  EXPECT_EQ(settings.email_before().seconds(), 48 * 3600);  // the defaults
+  EXPECT_TRUE(settings.sms_reminder());
+  EXPECT_EQ(settings.sms_days_before(), 1);
+  EXPECT_EQ(settings.sms_local_time(), "10:00");
+  EXPECT_FALSE(settings.has_update_time());
+
+  nv1::UpdateDeskNotifySettingsRequest update;
+  nv1::DeskNotifySettings* want = update.mutable_settings();
+  want->set_desk(desk_.desk.name());
+  want->mutable_email_before()->set_seconds(72 * 3600);
+  want->set_sms_reminder(true);
+  want->set_sms_days_before(2);
+  want->set_sms_local_time("18:30");
+  ASSERT_TRUE(RpcOk(
+      CallOn(*notify_, &nv1::NotifyService::Stub::UpdateDeskNotifySettings, update, &settings)));
+  EXPECT_EQ(settings.email_before().seconds(), 72 * 3600);
+  EXPECT_EQ(settings.sms_local_time(), "18:30");
+  EXPECT_TRUE(settings.has_update_time());
+
+  Appointment a = Book(0, 14);  // Tuesday 9 June 09:00 Paris
+  EXPECT_EQ(Utc(AwaitOn(a, nv1::REMINDER, nv1::EMAIL, nv1::PENDING).due_time()),
+            "2026-06-06T07:00:00Z");  // 72 hours before: Saturday 09:00 Paris
+  EXPECT_EQ(Utc(AwaitOn(a, nv1::REMINDER, nv1::SMS, nv1::PENDING).due_time()),
+            "2026-06-07T16:30:00Z");  // two days before at 18:30 Paris
+
+  // Bad values are refused with their field, and change nothing.
+  auto refused = [&](const nv1::UpdateDeskNotifySettingsRequest& bad, const char* reason,
+                     const char* field) {
+    nv1::DeskNotifySettings out;
+    return RpcFails(
+        CallOn(*notify_, &nv1::NotifyService::Stub::UpdateDeskNotifySettings, bad, &out),
+        grpc::StatusCode::INVALID_ARGUMENT, reason, field);
+  };
+  nv1::UpdateDeskNotifySettingsRequest bad = update;
+  bad.mutable_settings()->set_sms_local_time("21:00");
+  EXPECT_TRUE(refused(bad, "QUIET_HOURS", "settings.sms_local_time"));
+  bad = update;
+  bad.mutable_settings()->mutable_email_before()->set_seconds(1800);
+  EXPECT_TRUE(refused(bad, "INVALID_REMINDER_OFFSET", "settings.email_before"));
+  bad = update;
+  bad.mutable_settings()->set_sms_days_before(8);
+  EXPECT_TRUE(refused(bad, "INVALID_REMINDER_OFFSET", "settings.sms_days_before"));
+  bad = update;
+  bad.mutable_settings()->set_desk("desks/999999");
+  nv1::DeskNotifySettings out;
+  EXPECT_TRUE(
+      RpcFails(CallOn(*notify_, &nv1::NotifyService::Stub::UpdateDeskNotifySettings, bad, &out),
+               grpc::StatusCode::NOT_FOUND, "DESK_NOT_FOUND", "settings.desk"));
+  ASSERT_TRUE(
+      RpcOk(CallOn(*notify_, &nv1::NotifyService::Stub::GetDeskNotifySettings, get, &settings)));
+  EXPECT_EQ(settings.sms_local_time(), "18:30");
+
+  // Only the site's administrators.
+  auto other = nv1::NotifyService::NewStub(world_->server().Channel(
+      world_->server().Token("admin-elsewhere", {{access::v1::ADMINISTRATOR, 999}})));
+  EXPECT_TRUE(
+      RpcFails(CallOn(*other, &nv1::NotifyService::Stub::UpdateDeskNotifySettings, update, &out),
+               grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
