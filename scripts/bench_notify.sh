@@ -44,6 +44,8 @@ done
 source scripts/pg.sh
 # shellcheck source=scripts/bench_lib.sh
 source scripts/bench_lib.sh
+# shellcheck source=scripts/kannel.sh
+source scripts/kannel.sh
 
 SERVER_BIN="$BUILD_DIR/services/allinone/accueil-server"
 BENCH_BIN="$BUILD_DIR/clients/bench/accueil-bench"
@@ -79,7 +81,7 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 } | tee "$OUT/summary.txt"
 
 run_layout() {
-  local layout=$1 dir="$OUT/$1" smtp_port sink_pid kannel_pid ports=() i mail
+  local layout=$1 dir="$OUT/$1" smtp_port sink_pid ports=() i mail
   mkdir -p "$dir"
   # The SMTP server's Maildir on local disk (one file per mail).
   mail=$(mktemp -d /tmp/accueil-bench-mail-XXXXXX)
@@ -105,46 +107,9 @@ run_layout() {
   sink_pids+=("$sink_pid")
   export ACCUEIL_NOTIFY_SMTP_URL="smtp://127.0.0.1:$smtp_port"
   export ACCUEIL_NOTIFY_SENDERS=$SENDERS
-  kannel_pid=""
   if [[ "$layout" == *sms* ]]; then
     for i in 1 2 3 4; do ports+=("$(free_port)"); done
-    cat >"$dir/kannel.conf" <<KANNEL
-group = core
-admin-port = ${ports[0]}
-admin-password = bench-admin
-smsbox-port = ${ports[1]}
-box-allow-ip = 127.0.0.1
-log-file = $dir/bearerbox.log
-log-level = 2
-dlr-storage = internal
-
-group = smsc
-smsc = fake
-smsc-id = fake
-port = ${ports[2]}
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = ${ports[1]}
-sendsms-port = ${ports[3]}
-log-file = $dir/smsbox.log
-log-level = 2
-
-group = sendsms-user
-username = bench
-password = bench-sendsms
-max-messages = 3
-KANNEL
-    /usr/sbin/bearerbox "$dir/kannel.conf" >"$dir/bearerbox.out" 2>&1 &
-    kannel_pid=$!
-    sink_pids+=("$kannel_pid")
-    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/${ports[2]}") 2>/dev/null && break; sleep 0.1; done
-    /usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r "${ports[2]}" -i 0.1 -m 0 unused >"$dir/received.log" 2>&1 &
-    sink_pids+=($!)
-    /usr/sbin/smsbox "$dir/kannel.conf" >"$dir/smsbox.out" 2>&1 &
-    sink_pids+=($!)
-    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/${ports[3]}") 2>/dev/null && break; sleep 0.1; done
+    kannel_start "$dir" "${ports[@]}" bench bench-sendsms
     export ACCUEIL_NOTIFY_SMS_URL="http://127.0.0.1:${ports[3]}/cgi-bin/sendsms"
     export ACCUEIL_NOTIFY_SMS_USER=bench ACCUEIL_NOTIFY_SMS_PASSWORD=bench-sendsms
   fi

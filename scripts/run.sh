@@ -111,6 +111,8 @@ scripts/build.sh accueil-server accueil
 
 # shellcheck source=scripts/pg.sh
 source scripts/pg.sh
+# shellcheck source=scripts/kannel.sh
+source scripts/kannel.sh
 
 server_pid=""
 sink_pids=()
@@ -164,47 +166,8 @@ chmod 600 "$KEY"
 mkdir -p "$MAIL_DIR" "$SMS_DIR"
 /usr/bin/python3 scripts/smtp_sink.py "$MAIL_DIR" "$SMTP_PORT" serve >"$MAIL_DIR/sink.log" 2>&1 &
 sink_pids+=($!)
-cat >"$SMS_DIR/kannel.conf" <<KANNEL
-# Written by scripts/run.sh at each run.
-group = core
-admin-port = $KANNEL_ADMIN_PORT
-admin-password = $(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-smsbox-port = $KANNEL_BOX_PORT
-box-allow-ip = 127.0.0.1
-log-file = $SMS_DIR/bearerbox.log
-log-level = 1
-dlr-storage = internal
-
-group = smsc
-smsc = fake
-smsc-id = fake
-port = $KANNEL_SMSC_PORT
-connect-allow-ip = 127.0.0.1
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = $KANNEL_BOX_PORT
-sendsms-port = $KANNEL_SENDSMS_PORT
-log-file = $SMS_DIR/smsbox.log
-log-level = 1
-
-group = sendsms-user
-username = accueil
-password = demo-sendsms
-concatenation = true
-max-messages = 3
-KANNEL
-/usr/sbin/bearerbox "$SMS_DIR/kannel.conf" >"$SMS_DIR/bearerbox.out" 2>&1 &
-sink_pids+=($!)
-for ((i = 0; i < 100; i++)); do
-  if port_in_use "$KANNEL_SMSC_PORT"; then break; fi
-  sleep 0.1
-done
-/usr/lib/kannel/test/fakesmsc -H 127.0.0.1 -r "$KANNEL_SMSC_PORT" -i 0.1 -m 0 unused \
-  >"$SMS_DIR/received.log" 2>&1 &
-sink_pids+=($!)
-/usr/sbin/smsbox "$SMS_DIR/kannel.conf" >"$SMS_DIR/smsbox.out" 2>&1 &
-sink_pids+=($!)
+kannel_start "$SMS_DIR" "$KANNEL_ADMIN_PORT" "$KANNEL_BOX_PORT" "$KANNEL_SMSC_PORT" \
+  "$KANNEL_SENDSMS_PORT" accueil demo-sendsms || die "Kannel did not start; see $SMS_DIR"
 
 # The cluster gets a new port at each start: the configuration follows it.
 cat >"$CONF" <<EOF

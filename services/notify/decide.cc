@@ -50,7 +50,7 @@ class Decider {
       RETURN_IF_ERROR(events::ParsePayload(e, events::ParseMode::kLenient, &p));
       ASSIGN_OR_RETURN(Appointment a, Make(p.appointment(), p.site(), p.desk(), p.start_time(),
                                            p.end_time(), p.time_zone()));
-      Add(tx, e, a, "confirmation", e.occurred_time);
+      Add(e, a, "confirmation", e.occurred_time);
       return Remind(tx, e, a);
     }
     if (t == "appointment.rescheduled") {
@@ -59,7 +59,7 @@ class Decider {
       ASSIGN_OR_RETURN(Appointment a, Make(p.appointment(), p.site(), p.desk(), p.start_time(),
                                            p.end_time(), p.time_zone()));
       Withdraw(tx, e, a.id, "MOVED");
-      Add(tx, e, a, "move", e.occurred_time);
+      Add(e, a, "move", e.occurred_time);
       return Remind(tx, e, a);
     }
     if (t == "appointment.cancelled") {
@@ -72,10 +72,10 @@ class Decider {
         // Nobody asked for it right now: out of the quiet hours, and only
         // while it can still spare the person the trip.
         if (auto due = OutOfQuietHours(e.occurred_time, e.occurred_time, a.start, a.zone)) {
-          Add(tx, e, a, "closure", *due);
+          Add(e, a, "closure", *due);
         }
       } else if (p.cause() == "person" || p.cause() == "agent" || p.cause().empty()) {
-        Add(tx, e, a, "cancellation", e.occurred_time);
+        Add(e, a, "cancellation", e.occurred_time);
       }
       return absl::OkStatus();
     }
@@ -87,7 +87,7 @@ class Decider {
       Withdraw(tx, e, a.id, "NOSHOW");
       if (auto due = OutOfQuietHours(e.occurred_time, e.occurred_time,
                                      e.occurred_time + absl::Hours(48), a.zone)) {
-        Add(tx, e, a, "noshow", *due);
+        Add(e, a, "noshow", *due);
       }
       return absl::OkStatus();
     }
@@ -116,9 +116,9 @@ class Decider {
     return absl::StrCat(e.txid, ":", e.position);
   }
 
-  void Add(pqxx::work& tx, const events::Event& e, const Appointment& a, const char* templ,
-           absl::Time due, const std::vector<std::string>* only = nullptr) {
-    (void)tx;
+  // Add gathers a message per channel (or only `*only`), written by Flush.
+  void Add(const events::Event& e, const Appointment& a, const char* templ, absl::Time due,
+           const std::vector<std::string>* only = nullptr) {
     for (const std::string& channel : only != nullptr ? *only : channels_) {
       pending_.push_back({a.id, a.site, a.desk, templ, channel, db::SqlTime(a.start),
                           db::SqlTime(a.end), DecidedBy(e), db::SqlTime(e.occurred_time),
@@ -170,7 +170,7 @@ class Decider {
       const std::optional<absl::Time>& due = channel == "email" ? when.email : when.sms;
       if (!due.has_value()) continue;
       const std::vector<std::string> one = {channel};
-      Add(tx, e, a, "reminder", *due, &one);
+      Add(e, a, "reminder", *due, &one);
     }
     return absl::OkStatus();
   }

@@ -129,6 +129,14 @@ class NotifyModule final : public Module {
     options_.sender.public_base_url = options_.public_base_url;
     booking_ = std::make_unique<BookingClient>(context.peers, context.clock);
     ModuleParts parts;
+    parts.services.push_back({std::make_unique<NotifyService>(context, booking_.get()),
+                              v1::NotifyService::service_full_name()});
+    if (options_.smtp.url.empty() && options_.sms.url.empty()) {
+      // Nothing to send with: no decider (its cursor waits for a provider,
+      // which then acts only on recent events: decide.h), no sender.
+      log::Warn("notify.no_provider", {});
+      return parts;
+    }
     const SmtpOptions smtp = options_.smtp;
     KannelOptions sms = options_.sms;
     if (!options_.reports.listen.empty()) {
@@ -146,18 +154,9 @@ class NotifyModule final : public Module {
           if (channel == "sms" && !sms.url.empty()) return NewKannelTransport(sms);
           return nullptr;
         });
-    parts.services.push_back({std::make_unique<NotifyService>(context, booking_.get()),
-                              v1::NotifyService::service_full_name()});
-    if (options_.smtp.url.empty() && options_.sms.url.empty()) {
-      // Nothing to send with: the decider does not run, so its cursor waits
-      // for a provider (which then acts only on recent events: decide.h).
-      log::Warn("notify.no_provider", {});
-      return parts;
-    }
     Sender* wake = sender.get();
-    DecideOptions decide{!options_.smtp.url.empty(), !options_.sms.url.empty()};
-    auto decider = NewDecider(context, decide, [wake] { wake->Wake(); });
-    parts.workers.push_back(std::move(decider));
+    DecideOptions decide{!smtp.url.empty(), !sms.url.empty()};
+    parts.workers.push_back(NewDecider(context, decide, [wake] { wake->Wake(); }));
     parts.workers.push_back(std::move(sender));
     return parts;
   }

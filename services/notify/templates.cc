@@ -4,8 +4,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <kainjow/mustache.hpp>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -85,7 +83,7 @@ absl::StatusOr<Templates> Templates::Load(const std::string& dir) {
     if (absl::EndsWith(key, ".email") && !absl::StartsWith(text, "Subject: ")) {
       return Bad(path, "an e-mail template starts with \"Subject: \"");
     }
-    out.texts_[key] = std::move(text);
+    out.compiled_.emplace(std::move(key), std::move(t));
     return absl::OkStatus();
   };
   if (dir.empty()) {
@@ -104,13 +102,13 @@ absl::StatusOr<Templates> Templates::Load(const std::string& dir) {
     }
     if (ec) return Bad(dir, ec.message());
   }
-  for (const auto& [key, text] : out.texts_) {
+  for (const auto& [key, compiled] : out.compiled_) {
     const std::string name = key.substr(key.find('/') + 1);
-    if (out.texts_.count(absl::StrCat(kFallback, "/", name)) == 0) {
+    if (out.compiled_.count(absl::StrCat(kFallback, "/", name)) == 0) {
       return Bad(key, absl::StrCat("French (", kFallback, "/", name, ") is missing"));
     }
   }
-  if (out.texts_.empty()) return Bad(dir, "no template found");
+  if (out.compiled_.empty()) return Bad(dir, "no template found");
   return out;
 }
 
@@ -119,13 +117,13 @@ absl::StatusOr<Rendered> Templates::Render(absl::string_view name, absl::string_
                                            const MessageFacts& facts) const {
   Rendered out;
   const std::string file = absl::StrCat(name, ".", channel);
-  auto it = texts_.find(absl::StrCat(language, "/", file));
+  auto it = compiled_.find(absl::StrCat(language, "/", file));
   out.language = std::string(language);
-  if (it == texts_.end()) {
-    it = texts_.find(absl::StrCat(kFallback, "/", file));
+  if (it == compiled_.end()) {
+    it = compiled_.find(absl::StrCat(kFallback, "/", file));
     out.language = kFallback;
   }
-  if (it == texts_.end()) {
+  if (it == compiled_.end()) {
     return Error(absl::StatusCode::kFailedPrecondition, "TEMPLATE_MISSING",
                  absl::StrCat("no template ", kFallback, "/", file));
   }
@@ -151,7 +149,7 @@ absl::StatusOr<Rendered> Templates::Render(absl::string_view name, absl::string_
                                                       : mustache::data::type::bool_true);
     if (!facts.instructions.empty()) data.set("instructions", facts.instructions);
   }
-  mustache::mustache t = Compile(it->second);
+  mustache::mustache t = it->second;
   std::string text = t.render(data);
   if (!t.is_valid()) {
     return Error(absl::StatusCode::kInternal, "TEMPLATE_FAILED",
@@ -169,7 +167,7 @@ absl::StatusOr<Rendered> Templates::Render(absl::string_view name, absl::string_
 
 std::vector<std::string> Templates::Keys() const {
   std::vector<std::string> keys;
-  for (const auto& [key, text] : texts_) keys.push_back(key);
+  for (const auto& [key, compiled] : compiled_) keys.push_back(key);
   return keys;
 }
 

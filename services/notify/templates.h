@@ -15,6 +15,8 @@
 #include "absl/strings/string_view.h"
 #include <vector>
 
+#include <kainjow/mustache.hpp>
+
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
@@ -62,7 +64,9 @@ class Templates {
   std::vector<std::string> Keys() const;
 
  private:
-  std::map<std::string, std::string> texts_;
+  // Parsed once at Load; each render works on a copy (a render may note
+  // an error in the object, and sender threads render concurrently).
+  std::map<std::string, kainjow::mustache::mustache> compiled_;
 };
 
 // The local date and time as the message's language writes them.

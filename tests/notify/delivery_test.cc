@@ -11,13 +11,10 @@
 #include "accueil/notify/v1/notify.grpc.pb.h"
 #include "tests/booking/booking_fixture.h"
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "services/common/retention.h"
 #include "services/notify/report.h"
 #include "tests/support/kannel_sink.h"
+#include "tests/support/ports.h"
 #include "tests/support/smtp_sink.h"
 
 namespace accueil::testing {
@@ -429,22 +426,10 @@ TEST_F(NotifyTest, ADesksReminderScheduleIsItsAdministrators) {
                grpc::StatusCode::PERMISSION_DENIED, "SITE_NOT_ALLOWED", ""));
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // Anyone can reach the report listener: only the token notify put in the
 // message's report URL changes its state.
 TEST_F(NotifyTest, DeliveryReportsNeedTheMessagesToken) {
-  const int port = FreePort();
+  const int port = FreeLoopbackPort();
   StartWorldWithSms({{"notify_report_listen", absl::StrCat("127.0.0.1:", port)}});
   Appointment a = Book(2, 13);
   nv1::Message sms = AwaitOn(a, nv1::CONFIRMATION, nv1::SMS, nv1::DELIVERED);

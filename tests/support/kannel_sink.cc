@@ -1,5 +1,7 @@
 #include "tests/support/kannel_sink.h"
 
+#include "tests/support/ports.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -22,42 +24,6 @@
 
 namespace accueil::testing {
 namespace {
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return 0;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool Listening(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
-bool WaitListening(int port) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(15);
-  while (!Listening(port)) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
 
 // UCS-2 big-endian bytes to UTF-8 (the BMP: what UCS-2 carries).
 std::string Ucs2ToUtf8(const std::string& bytes) {
@@ -121,10 +87,10 @@ std::unique_ptr<KannelSink> KannelSink::Start() {
     return k;
   }
   k->dir_ = dir;
-  k->admin_port_ = FreePort();
-  k->smsbox_port_ = FreePort();
-  k->smsc_port_ = FreePort();
-  k->sendsms_port_ = FreePort();
+  k->admin_port_ = FreeLoopbackPort();
+  k->smsbox_port_ = FreeLoopbackPort();
+  k->smsc_port_ = FreeLoopbackPort();
+  k->sendsms_port_ = FreeLoopbackPort();
   const std::string conf = k->dir_ + "/kannel.conf";
   std::ofstream(conf) << "group = core\n"
                       << "admin-port = " << k->admin_port_ << "\n"
