@@ -14,6 +14,7 @@
 #include "fuzz_check.h"
 #include "services/common/secrets.h"
 #include "services/notify/report.h"
+#include "services/notify/tokens.h"
 
 using accueil::fuzz::AsText;
 using accueil::fuzz::CheckRefusal;
@@ -36,9 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ParseDeliveryReport(absl::StrCat("m=", r->message, "&t=", r->token, "&s=", r->status));
   FUZZ_CHECK(again.ok() && again->message == r->message && again->token == r->token &&
              again->status == r->status);
-  const std::string made = accueil::notify::ReportToken(*secrets, r->message);
-  FUZZ_CHECK(accueil::notify::ReportTokenMatches(*secrets, r->message, made));
-  FUZZ_CHECK(accueil::notify::ReportTokenMatches(*secrets, r->message, r->token) ==
-             (r->token == made));
+  const std::string made =
+      accueil::notify::MessageToken(*secrets, accueil::notify::kReportPurpose, r->message);
+  FUZZ_CHECK(accueil::notify::MessageTokenMatches(*secrets, accueil::notify::kReportPurpose,
+                                                  r->message, made));
+  FUZZ_CHECK(accueil::notify::MessageTokenMatches(*secrets, accueil::notify::kReportPurpose,
+                                                  r->message, r->token) == (r->token == made));
   return 0;
 }

@@ -11,14 +11,17 @@
 #      threads: the decider turns every booking into a confirmation per channel and
 #      the senders send them. Measured: confirmations accepted per second per channel,
 #      from the first accepted to the last, and the CPU each process took.
-# Layouts: email (SMTP only), email+sms (both channels, sharing the senders).
+# Layouts: email (SMTP only), email+sms (both channels, sharing the senders), and
+# email-postfix (SMTP only, to postfix's smtp-sink, a C server that accepts and
+# discards: what notify does when the SMTP server is not the limit; the postfix
+# package is downloaded into .local/tools, never installed).
 # Figures, never a pass/fail test; durable PostgreSQL settings.
 #
 # Environment (defaults in brackets):
 #   BENCH_BOOK_SECONDS [10]   seconds of booking load per layout
 #   BENCH_CLIENTS [16]        booking clients
 #   BENCH_SENDERS [8]         notify_senders
-#   BENCH_LAYOUTS ["email email+sms"]
+#   BENCH_LAYOUTS ["email email+sms email-postfix"]
 #   BENCH_POOL [16]           ACCUEIL_DATABASE_POOL_SIZE
 #   BENCH_OUT [.local/bench-results/notify-UTC-TIMESTAMP]  raw outputs
 #   BUILD_DIR [build]
@@ -29,7 +32,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 BOOK_SECONDS=${BENCH_BOOK_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-16}
 SENDERS=${BENCH_SENDERS:-8}
-LAYOUTS=${BENCH_LAYOUTS:-email email+sms}
+LAYOUTS=${BENCH_LAYOUTS:-email email+sms email-postfix}
 POOL=${BENCH_POOL:-16}
 OUT=${BENCH_OUT:-.local/bench-results/notify-$(date -u +%Y%m%dT%H%M%SZ)}
 
@@ -80,6 +83,27 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
   echo "bench: raw outputs in $OUT"
 } | tee "$OUT/summary.txt"
 
+# postfix's smtp-sink, from the Debian package unpacked into .local/tools (no
+# daemon, no configuration: only the binary and its libraries).
+POSTFIX_DIR=.local/tools/postfix
+postfix_sink_start() {
+  local port=$1 log=$2
+  if [[ ! -x "$POSTFIX_DIR/usr/sbin/smtp-sink" ]]; then
+    local tmp
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download postfix >/dev/null) ||
+      { echo "bench: cannot download the postfix package" >&2; exit 1; }
+    mkdir -p "$POSTFIX_DIR"
+    dpkg-deb -x "$tmp"/postfix_*.deb "$POSTFIX_DIR"
+    rm -rf -- "$tmp"
+  fi
+  local user=()
+  ((EUID == 0)) && user=(-u nobody)
+  LD_LIBRARY_PATH="$POSTFIX_DIR/usr/lib/postfix" "$POSTFIX_DIR/usr/sbin/smtp-sink" "${user[@]}" \
+    "127.0.0.1:$port" 1024 >"$log" 2>&1 &
+  sink_pid=$!
+}
+
 run_layout() {
   local layout=$1 dir="$OUT/$1" smtp_port sink_pid ports=() i mail
   mkdir -p "$dir"
@@ -102,9 +126,17 @@ run_layout() {
 
   # 2. The providers, then the same server with them.
   smtp_port=$(free_port)
-  /usr/bin/python3 scripts/smtp_sink.py "$mail" "$smtp_port" serve >"$dir/smtp.log" 2>&1 &
-  sink_pid=$!
+  if [[ "$layout" == email-postfix ]]; then
+    postfix_sink_start "$smtp_port" "$dir/smtp.log"
+  else
+    /usr/bin/python3 scripts/smtp_sink.py "$mail" "$smtp_port" serve >"$dir/smtp.log" 2>&1 &
+    sink_pid=$!
+  fi
   sink_pids+=("$sink_pid")
+  for _ in $(seq 50); do
+    (echo >"/dev/tcp/127.0.0.1/$smtp_port") 2>/dev/null && break
+    sleep 0.1
+  done
   export ACCUEIL_NOTIFY_SMTP_URL="smtp://127.0.0.1:$smtp_port"
   export ACCUEIL_NOTIFY_SENDERS=$SENDERS
   if [[ "$layout" == *sms* ]]; then
@@ -133,8 +165,8 @@ run_layout() {
   kill -TERM "$server_pid"
   wait "$server_pid" || true
   server_pid=""
-  local mails
-  mails=$(find "$mail/new" -type f | wc -l)
+  local mails="(discarded by smtp-sink)"
+  [[ -d "$mail/new" ]] && mails=$(find "$mail/new" -type f | wc -l)
   rm -rf -- "$mail"
   {
     echo "layout $layout: $booked bookings; $mails e-mails in the SMTP server's Maildir"
@@ -151,9 +183,9 @@ run_layout() {
 
 for layout in $LAYOUTS; do
   case "$layout" in
-    email | email+sms) run_layout "$layout" ;;
+    email | email+sms | email-postfix) run_layout "$layout" ;;
     *)
-      echo "bench: unknown layout '$layout' (email, email+sms)" >&2
+      echo "bench: unknown layout '$layout' (email, email+sms, email-postfix)" >&2
       exit 2
       ;;
   esac

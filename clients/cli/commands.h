@@ -225,7 +225,24 @@ int RunMove(const GlobalOptions& global, const AppointmentOptions& options);
 int RunNoShow(const GlobalOptions& global, const TransitionOptions& options);
 int RunResetCode(const GlobalOptions& global, const NameOptions& options);
 // notify.cc
+struct NoticeOptions {
+  std::string appointment;
+  std::string notice;                 // convocation, documents-missing, permit-ready
+  std::vector<std::string> channels;  // email, sms; empty: every one the person has
+  std::string request_id;
+};
+struct ResendAccessOptions {
+  std::string reference, phone, email;  // exactly one
+};
+struct SurveyOptions {
+  std::string link;  // "<id>-<token>", as after `#` in the survey link
+  int delay = 0, courtesy = 0, availability = 0, clarity = 0, comfort = 0, overall = 0;
+  std::string comment;
+};
 int RunNotifyList(const GlobalOptions& global, const NameOptions& options);
+int RunSendNotice(const GlobalOptions& global, const NoticeOptions& options);
+int RunResendAccess(const GlobalOptions& global, const ResendAccessOptions& options);
+int RunSurvey(const GlobalOptions& global, const SurveyOptions& options);
 int RunCreateSite(const GlobalOptions& global, const CreateSiteOptions& options);
 int RunCreateDesk(const GlobalOptions& global, const DeskOptions& options);
 int RunUpdateDesk(const GlobalOptions& global, const DeskOptions& options);

@@ -337,6 +337,57 @@ absl::Status BookingService::DoGetAppointmentContacts(Call& call,
       auto it = found.find(id);
       if (it != found.end()) FillAppointment(*it->second, resp->add_appointments());
     }
+    if (req.with_noshow_counts()) {
+      const absl::Time now = ctx_.clock->Now();
+      for (const pqxx::row& row : tx.exec_prepared(
+               "booking_noshow_counts", absl::StrCat("{", absl::StrJoin(ids, ","), "}"),
+               db::SqlTime(now - absl::Hours(24) * options_.noshow_window_days),
+               db::SqlTime(now))) {
+        (*resp->mutable_noshow_counts())[absl::StrCat("appointments/", row["id"].as<int64_t>())] =
+            row["noshow_count"].as<int>();
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status BookingService::DoReleaseUnconfirmed(Call& call,
+                                                  const v1::TransitionAppointmentRequest& req,
+                                                  v1::Appointment* out) {
+  ASSIGN_OR_RETURN(Idempotency idem, ForRequest("ReleaseUnconfirmed", req));
+  ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req.name(), "appointments", "name"));
+  RETURN_IF_ERROR(AuthorizeOnAppointment(call, id, nullptr));
+  return RunTransition(call, idem, id, "cancelled", "", "not_confirmed", out);
+}
+
+absl::Status BookingService::DoFindActiveAppointments(Call& call,
+                                                      const v1::FindActiveAppointmentsRequest& req,
+                                                      v1::GetAppointmentContactsResponse* resp) {
+  const int given = !req.reference().empty() + !req.phone().empty() + !req.email().empty();
+  if (given != 1) {
+    return InvalidField("ONE_KEY_REQUIRED", "reference", "give one of reference, phone, email");
+  }
+  std::string key, value;
+  if (!req.reference().empty()) {
+    key = "reference";
+    ASSIGN_OR_RETURN(value, input::ParseReference(req.reference(), "reference"));
+  } else if (!req.phone().empty()) {
+    key = "phone";
+    ASSIGN_OR_RETURN(value, input::ParseMobilePhone(req.phone(), "phone"));
+  } else {
+    key = "email";
+    ASSIGN_OR_RETURN(value, input::ParseEmail(req.email(), "email"));
+  }
+  // A service's routine read for its own work, as GetAppointmentContacts.
+  call.SetResource(absl::StrCat("appointments:", key), 0);
+  const int64_t now = absl::ToUnixMicros(ctx_.clock->Now());
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    resp->Clear();
+    for (const pqxx::row& row :
+         tx.exec_prepared(absl::StrCat("booking_find_active_by_", key), value, now)) {
+      FillAppointment(row, resp->add_appointments());
+    }
     return absl::OkStatus();
   });
 }

@@ -96,6 +96,15 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare("booking_get_appointments",
                absl::StrCat("SELECT ", appointment_cols,
                             " FROM booking.appointment_details WHERE id = ANY($1::bigint[])"));
+  // Lost access (FindActiveAppointments): one statement per key, each an
+  // index lookup (0026_booking_contact_lookup.sql).
+  for (const char* key : {"reference", "phone", "email"}) {
+    pool.Prepare(
+        absl::StrCat("booking_find_active_by_", key),
+        absl::StrCat("SELECT ", appointment_cols, " FROM booking.appointment_details WHERE ", key,
+                     " = $1 AND status = 'booked' AND start_micros > $2 "
+                     "ORDER BY start_micros, id LIMIT 10"));
+  }
   // With until when its access code is locked against guessing (0: not
   // locked): one round trip for both.
   pool.Prepare(
@@ -135,6 +144,15 @@ void PrepareStatements(db::Pool& pool) {
                "AS id");
   pool.Prepare("booking_cancel_for_closure",
                "SELECT booking.cancel_for_closure($1, $2::date[], $3::timestamptz) AS cancelled");
+  // Each person's no-shows at the appointment's site since $2 (notify's
+  // attendance requests).
+  pool.Prepare("booking_noshow_counts",
+               "SELECT me.id, (SELECT count(*) FROM booking.appointments n "
+               "  JOIN booking.slots ns ON ns.id = n.slot_id "
+               "  WHERE n.person_key = me.person_key AND n.site_id = me.site_id "
+               "    AND n.status = 'noshow' AND ns.start_time >= $2::timestamptz "
+               "    AND ns.start_time <= $3::timestamptz) AS noshow_count "
+               "FROM booking.appointments me WHERE me.id = ANY($1::bigint[])");
   // The lodge's day: one site's appointments on one local day (a desk, a
   // name or reference), with each person's no-shows at the site since $6.
   pool.Prepare(
@@ -254,6 +272,10 @@ ACCUEIL_HANDLE(ListDayAppointments, v1::ListDayAppointmentsRequest, v1::ListDayA
                DoListDayAppointments(call, *req, resp))
 ACCUEIL_HANDLE(GetAppointmentContacts, v1::GetAppointmentContactsRequest,
                v1::GetAppointmentContactsResponse, DoGetAppointmentContacts(call, *req, resp))
+ACCUEIL_HANDLE(ReleaseUnconfirmed, v1::TransitionAppointmentRequest, v1::Appointment,
+               DoReleaseUnconfirmed(call, *req, resp))
+ACCUEIL_HANDLE(FindActiveAppointments, v1::FindActiveAppointmentsRequest,
+               v1::GetAppointmentContactsResponse, DoFindActiveAppointments(call, *req, resp))
 ACCUEIL_HANDLE(ExportPersonData, v1::ExportPersonDataRequest, v1::ExportPersonDataResponse,
                DoExportPersonData(call, *req, resp))
 ACCUEIL_HANDLE(ErasePersonData, v1::ErasePersonDataRequest, v1::ErasePersonDataResponse,

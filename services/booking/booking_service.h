@@ -91,6 +91,11 @@ class BookingService final : public v1::BookingService::Service {
   grpc::Status GetAppointmentContacts(grpc::ServerContext*,
                                       const v1::GetAppointmentContactsRequest*,
                                       v1::GetAppointmentContactsResponse*) override;
+  grpc::Status ReleaseUnconfirmed(grpc::ServerContext*, const v1::TransitionAppointmentRequest*,
+                                  v1::Appointment*) override;
+  grpc::Status FindActiveAppointments(grpc::ServerContext*,
+                                      const v1::FindActiveAppointmentsRequest*,
+                                      v1::GetAppointmentContactsResponse*) override;
   grpc::Status ExportPersonData(grpc::ServerContext*, const v1::ExportPersonDataRequest*,
                                 v1::ExportPersonDataResponse*) override;
   grpc::Status ErasePersonData(grpc::ServerContext*, const v1::ErasePersonDataRequest*,
@@ -161,6 +166,10 @@ class BookingService final : public v1::BookingService::Service {
   absl::Status DoListDayAppointments(Call& call, const v1::ListDayAppointmentsRequest&,
                                      v1::ListDayAppointmentsResponse*);
   absl::Status DoGetAppointmentContacts(Call& call, const v1::GetAppointmentContactsRequest&,
+                                        v1::GetAppointmentContactsResponse*);
+  absl::Status DoReleaseUnconfirmed(Call& call, const v1::TransitionAppointmentRequest&,
+                                    v1::Appointment*);
+  absl::Status DoFindActiveAppointments(Call& call, const v1::FindActiveAppointmentsRequest&,
                                         v1::GetAppointmentContactsResponse*);
   // Person rights (person_data.cc).
   absl::Status DoExportPersonData(Call& call, const v1::ExportPersonDataRequest&,

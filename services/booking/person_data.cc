@@ -4,6 +4,8 @@
 // (common/person_key.h) of the phone or e-mail given, or by that contact while
 // it is still held. SQL: db/migrations/0005_retention.sql. The other modules'
 // records of the person come through their personal-data hooks.
+#include <set>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "services/booking/booking_service.h"
@@ -47,6 +49,26 @@ absl::StatusOr<ContactQuery> ParsePersonQuery(const Secrets& secrets, const std:
   return out;
 }
 
+// The phone and e-mail an appointment row holds (none once erased).
+void AddContacts(const pqxx::row& row, std::set<std::string>* contacts) {
+  for (const char* column : {"phone", "email"}) {
+    if (!row[column].is_null() && !row[column].as<std::string>().empty()) {
+      contacts->insert(row[column].as<std::string>());
+    }
+  }
+}
+
+// Every key of every contact: those found and the one asked for.
+std::vector<std::string> ContactKeys(const Secrets& secrets, const ContactQuery& query,
+                                     std::set<std::string> contacts) {
+  contacts.insert(query.phone.empty() ? query.email : query.phone);
+  std::vector<std::string> keys;
+  for (const std::string& contact : contacts) {
+    for (std::string& key : PersonKeys(secrets, contact)) keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
 }  // namespace
 
 absl::Status BookingService::DoExportPersonData(Call& call, const v1::ExportPersonDataRequest& req,
@@ -57,6 +79,7 @@ absl::Status BookingService::DoExportPersonData(Call& call, const v1::ExportPers
   call.SetResource(absl::StrCat("sites/", site), site);
   RETURN_IF_ERROR(SiteExists(site));
   std::vector<int64_t> ids;
+  std::set<std::string> contacts;
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     resp->Clear();
@@ -68,11 +91,13 @@ absl::Status BookingService::DoExportPersonData(Call& call, const v1::ExportPers
     for (const pqxx::row& row : r) {
       AppointmentFromRow(row, resp->add_appointments());
       ids.push_back(row["id"].as<int64_t>());
+      AddContacts(row, &contacts);
     }
     return absl::OkStatus();
   }));
   // The same person's records in every other module that holds some.
-  const accueil::PersonQuery person{site, query.keys, ctx_.clock->Now(), ids};
+  const accueil::PersonQuery person{site, query.keys, ctx_.clock->Now(), ids,
+                                    ContactKeys(*ctx_.secrets, query, contacts)};
   for (const PersonDataModule& m : *ctx_.person_data) {
     if (m.module == "booking") continue;
     ASSIGN_OR_RETURN(std::vector<std::string> records, m.hooks->Export(*ctx_.pool, person));
@@ -103,12 +128,14 @@ absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePerson
   // The person's appointments, for the modules that know them by id only
   // (found again on a retry: erasure keeps the person key).
   std::vector<int64_t> ids;
+  std::set<std::string> contacts;
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     ids.clear();
     for (const pqxx::row& row : tx.exec_prepared("booking_person_appointments", site,
                                                  query.keys_hex, query.phone, query.email)) {
       ids.push_back(row["id"].as<int64_t>());
+      AddContacts(row, &contacts);
     }
     return absl::OkStatus();
   }));
@@ -122,7 +149,8 @@ absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePerson
                             }));
   // Then every other module's records of the person (idempotent hooks: a
   // retried request erases nothing more).
-  const accueil::PersonQuery person{site, query.keys, now, ids};
+  const accueil::PersonQuery person{site, query.keys, now, ids,
+                                    ContactKeys(*ctx_.secrets, query, contacts)};
   for (const PersonDataModule& m : *ctx_.person_data) {
     if (m.module == "booking") continue;
     ASSIGN_OR_RETURN(int erased, m.hooks->Erase(*ctx_.pool, person));

@@ -51,6 +51,10 @@ struct PersonQuery {
   // The person's appointments at the site, as booking found them (ids): how
   // a module that keeps no person key (notify) finds the person's records.
   std::vector<int64_t> appointments;
+  // The keys (PersonKeys, every key of the ring) of every phone and e-mail
+  // those appointments hold and of the contact asked for: how a module that
+  // flags contacts (notify's opt-outs) finds the person's flags.
+  std::vector<std::string> contact_keys;
 };
 
 class PersonDataHooks {

@@ -25,8 +25,8 @@ absl::StatusOr<BackfillResult> Backfill(db::Pool& pool, const Clock& clock) {
     // First, before anything else is locked: a consumer batch holding these
     // commits before; a later one waits until this transaction ends.
     tx.exec(
-        "LOCK TABLE metrics.appointments, metrics.visits, metrics.walk_ins "
-        "IN ACCESS EXCLUSIVE MODE");
+        "LOCK TABLE metrics.appointments, metrics.visits, metrics.walk_ins, "
+        "metrics.message_outcomes, metrics.survey_answers IN ACCESS EXCLUSIVE MODE");
     // The facts again from the log, then every rollup from the facts
     // (db/migrations/0024_metrics_apply_batch.sql).
     result.from = events::LoadCursor(tx, kRollupConsumerName);
@@ -37,6 +37,10 @@ absl::StatusOr<BackfillResult> Backfill(db::Pool& pool, const Clock& clock) {
     result.appointments = facts["appointment_facts"].as<int64_t>();
     result.visits = facts["visit_facts"].as<int64_t>();
     result.walk_ins = facts["walk_in_facts"].as<int64_t>();
+    pqxx::row notify = tx.exec_params1("SELECT * FROM metrics.rebuild_notify_facts($1::xid8, $2)",
+                                       result.to.txid, result.to.position);
+    result.messages = notify["message_facts"].as<int64_t>();
+    result.surveys = notify["survey_facts"].as<int64_t>();
     pqxx::row rollups = tx.exec1("SELECT * FROM metrics.rebuild_rollups()");
     result.day_rows = rollups["day_rows"].as<int64_t>();
     result.month_rows = rollups["month_rows"].as<int64_t>();

@@ -45,6 +45,8 @@ struct BackfillResult {
   int64_t appointments = 0;
   int64_t visits = 0;
   int64_t walk_ins = 0;
+  int64_t messages = 0;  // notify's messages with an outcome
+  int64_t surveys = 0;   // surveys answered
   int64_t day_rows = 0;
   int64_t month_rows = 0;
   // A running server's consumer held the lock (it went on afterwards from

@@ -126,6 +126,36 @@ std::vector<IndicatorDef> Build() {
                     "appointments still booked after their day: no arrival or no-show was "
                     "recorded (a desk without reception)",
                     K::kCount, {"appointments.unrecorded"}));
+  // Notify's (services/notify): reminders delivered, the satisfaction survey.
+  all.push_back(
+      Ratio(Def("reminder_delivery_email", "E-mail reminders delivered", "percent", v1::AT_LEAST,
+                "e-mail reminders the receiving mail server took / e-mail reminders "
+                "whose outcome is known (taken, refused, or out of retries)",
+                K::kRatio, {"reminders.email_delivered"}),
+            {"reminders.email_sent"}));
+  all.push_back(
+      Ratio(Def("reminder_delivery_sms", "SMS reminders delivered", "percent", v1::AT_LEAST,
+                "SMS reminders a delivery report said delivered / SMS reminders "
+                "whose outcome is known (delivered, undelivered, refused, or out of "
+                "retries)",
+                K::kRatio, {"reminders.sms_delivered"}),
+            {"reminders.sms_sent"}));
+  const std::pair<const char*, const char*> items[] = {
+      {"delay", "Survey: delay to obtain the appointment"},
+      {"courtesy", "Survey: courtesy"},
+      {"availability", "Survey: availability"},
+      {"clarity", "Survey: clarity of the information"},
+      {"comfort", "Survey: comfort of the premises"},
+      {"overall", "Survey: overall satisfaction"}};
+  for (const auto& [item, title] : items) {
+    IndicatorDef d = Def("", title, "score (1-4)", v1::AT_LEAST,
+                         "mean of the answers to this item (1 very dissatisfied to 4 very "
+                         "satisfied) over the surveys answered in the period; unanswered items "
+                         "are not counted",
+                         K::kMean, {std::string("survey.") + item});
+    d.indicator.set_id(std::string("survey_") + item);
+    all.push_back(d);
+  }
   // Entered monthly by the quality officer: what the system cannot record.
   auto manual = [&](const char* id, const char* title, const char* unit, v1::Direction direction,
                     const char* definition) {

@@ -30,11 +30,13 @@ int RunBackfill(const ServerConfig& config, const std::vector<std::string>&) {
   auto cursor = [](const events::Cursor& c) { return absl::StrCat(c.txid, ":", c.position); };
   std::printf(
       "metrics-backfill: %lld events read, up to %s; facts: %lld appointments, %lld visits, "
-      "%lld walk-ins; rollups: %lld day rows, %lld month rows; %.1f s\n"
+      "%lld walk-ins, %lld messages, %lld surveys; rollups: %lld day rows, %lld month rows; "
+      "%.1f s\n"
       "metrics-backfill: the consumer %s goes on after %s (it was at %s%s)\n",
       static_cast<long long>(r->events_read), cursor(r->to).c_str(),
       static_cast<long long>(r->appointments), static_cast<long long>(r->visits),
-      static_cast<long long>(r->walk_ins), static_cast<long long>(r->day_rows),
+      static_cast<long long>(r->walk_ins), static_cast<long long>(r->messages),
+      static_cast<long long>(r->surveys), static_cast<long long>(r->day_rows),
       static_cast<long long>(r->month_rows), absl::ToDoubleSeconds(r->duration),
       kRollupConsumerName, cursor(r->to).c_str(), cursor(r->from).c_str(),
       r->consumer_active ? ", active in a running server" : "");

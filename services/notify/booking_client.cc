@@ -21,11 +21,12 @@ absl::StatusOr<std::unique_ptr<bv1::BookingService::Stub>> BookingClient::Stub()
 }
 
 absl::StatusOr<std::map<int64_t, bv1::Appointment>> BookingClient::Contacts(
-    const Call& call, const std::vector<int64_t>& ids) {
+    const Call& call, const std::vector<int64_t>& ids, std::map<int64_t, int>* noshows) {
   ASSIGN_OR_RETURN(auto stub, Stub());
   std::map<int64_t, bv1::Appointment> out;
   for (size_t i = 0; i < ids.size(); i += kContactsPerCall) {
     bv1::GetAppointmentContactsRequest request;
+    request.set_with_noshow_counts(noshows != nullptr);
     for (size_t k = i; k < ids.size() && k < i + kContactsPerCall; ++k) {
       request.add_names(absl::StrCat("appointments/", ids[k]));
     }
@@ -36,10 +37,31 @@ absl::StatusOr<std::map<int64_t, bv1::Appointment>> BookingClient::Contacts(
             &bv1::BookingService::Stub::GetAppointmentContacts, request)));
     for (bv1::Appointment& a : *page.mutable_appointments()) {
       absl::StatusOr<int64_t> id = input::ParseResourceId(a.name(), "appointments", "name");
-      if (id.ok()) out[*id] = std::move(a);
+      if (!id.ok()) continue;
+      if (noshows != nullptr) {
+        auto count = page.noshow_counts().find(a.name());
+        (*noshows)[*id] = count == page.noshow_counts().end() ? 0 : count->second;
+      }
+      out[*id] = std::move(a);
     }
   }
   return out;
+}
+
+absl::StatusOr<std::vector<bv1::Appointment>> BookingClient::FindActive(const Call& call,
+                                                                        const std::string& kind,
+                                                                        const std::string& value) {
+  ASSIGN_OR_RETURN(auto stub, Stub());
+  bv1::FindActiveAppointmentsRequest request;
+  if (kind == "reference") request.set_reference(value);
+  if (kind == "phone") request.set_phone(value);
+  if (kind == "email") request.set_email(value);
+  ASSIGN_OR_RETURN(
+      bv1::GetAppointmentContactsResponse found,
+      (CallPeer<bv1::FindActiveAppointmentsRequest, bv1::GetAppointmentContactsResponse>(
+          *stub, call, "find-active", &bv1::BookingService::Stub::FindActiveAppointments,
+          request)));
+  return std::vector<bv1::Appointment>(found.appointments().begin(), found.appointments().end());
 }
 
 absl::StatusOr<bv1::Site> BookingClient::Site(const Call& call, int64_t site) {

@@ -25,9 +25,15 @@ class BookingClient {
  public:
   BookingClient(Peers* peers, const Clock* clock) : peers_(peers), clock_(clock) {}
 
-  // Contacts: the appointments found, by id (any number; asked 100 at a time).
-  absl::StatusOr<std::map<int64_t, bv1::Appointment>> Contacts(const Call& call,
-                                                               const std::vector<int64_t>& ids);
+  // Contacts: the appointments found, by id (any number; asked 100 at a
+  // time); with `noshows`, each person's no-shows at the site too.
+  absl::StatusOr<std::map<int64_t, bv1::Appointment>> Contacts(
+      const Call& call, const std::vector<int64_t>& ids, std::map<int64_t, int>* noshows = nullptr);
+  // FindActive: the booked appointments still to come with this reference,
+  // phone or e-mail (`kind`), with their contact.
+  absl::StatusOr<std::vector<bv1::Appointment>> FindActive(const Call& call,
+                                                           const std::string& kind,
+                                                           const std::string& value);
   absl::StatusOr<bv1::Site> Site(const Call& call, int64_t site);
   // Desk: one desk of `site` (NOT_FOUND DESK_NOT_FOUND when the site has none such).
   absl::StatusOr<bv1::Desk> Desk(const Call& call, int64_t site, int64_t desk);

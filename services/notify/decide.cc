@@ -1,6 +1,8 @@
 #include "services/notify/decide.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -15,6 +17,16 @@ namespace accueil::notify {
 namespace {
 
 namespace ev = ::accueil::events::v1;
+
+// What the decider reads of a desk's settings (notify.desk_settings).
+struct DeskSettings {
+  ReminderSettings reminders;
+  bool confirm = false;  // attendance requests (confirm_after_noshows set)
+  absl::Duration confirm_before = absl::Hours(48);
+};
+
+// An attendance request goes this long before its deadline.
+constexpr absl::Duration kAttendanceNotice = absl::Hours(72);
 
 struct Appointment {
   int64_t id = 0, site = 0, desk = 0;
@@ -51,6 +63,7 @@ class Decider {
       ASSIGN_OR_RETURN(Appointment a, Make(p.appointment(), p.site(), p.desk(), p.start_time(),
                                            p.end_time(), p.time_zone()));
       Add(e, a, "confirmation", e.occurred_time);
+      AskAttendance(tx, e, a);
       return Remind(tx, e, a);
     }
     if (t == "appointment.rescheduled") {
@@ -74,7 +87,9 @@ class Decider {
         if (auto due = OutOfQuietHours(e.occurred_time, e.occurred_time, a.start, a.zone)) {
           Add(e, a, "closure", *due);
         }
-      } else if (p.cause() == "person" || p.cause() == "agent" || p.cause().empty()) {
+      } else if (p.cause() == "person" || p.cause() == "agent" || p.cause() == "not_confirmed" ||
+                 p.cause().empty()) {
+        // Released for want of a confirmation: told like a cancellation.
         Add(e, a, "cancellation", e.occurred_time);
       }
       return absl::OkStatus();
@@ -91,12 +106,36 @@ class Decider {
       }
       return absl::OkStatus();
     }
-    if (t == "appointment.arrived" || t == "appointment.in_service" ||
-        t == "appointment.fulfilled" || t == "appointment.not_served") {
-      ev::AppointmentArrived p;  // the status events share the appointment field
+    if (t == "appointment.fulfilled") {
+      ev::AppointmentFulfilled p;
       RETURN_IF_ERROR(events::ParsePayload(e, events::ParseMode::kLenient, &p));
-      Withdraw(tx, e, p.appointment(), "ARRIVED");
+      ASSIGN_OR_RETURN(Appointment a, Make(p.appointment(), p.site(), p.desk(), p.start_time(),
+                                           p.end_time(), p.time_zone()));
+      Withdraw(tx, e, a.id, "ARRIVED");
+      // The survey, by e-mail, a little after the visit and out of the
+      // quiet hours, within a week.
+      const absl::Time after = e.occurred_time + kSurveyDelay;
+      if (options_.email) {
+        if (auto due = OutOfQuietHours(after, after, after + absl::Hours(24 * 7), a.zone)) {
+          static const std::vector<std::string> kEmail = {"email"};
+          Add(e, a, "survey", *due, &kEmail);
+        }
+      }
+      return absl::OkStatus();
     }
+    if (t == "appointment.arrived") return WithdrawOn<ev::AppointmentArrived>(tx, e);
+    if (t == "appointment.in_service") return WithdrawOn<ev::AppointmentInService>(tx, e);
+    if (t == "appointment.not_served") return WithdrawOn<ev::AppointmentNotServed>(tx, e);
+    return absl::OkStatus();
+  }
+
+  // The person came: what is pending about the appointment is withdrawn
+  // (each status event has its own message, the same `appointment` field).
+  template <typename Payload>
+  absl::Status WithdrawOn(pqxx::work& tx, const events::Event& e) {
+    Payload p;
+    RETURN_IF_ERROR(events::ParsePayload(e, events::ParseMode::kLenient, &p));
+    Withdraw(tx, e, p.appointment(), "ARRIVED");
     return absl::OkStatus();
   }
 
@@ -118,20 +157,21 @@ class Decider {
 
   // Add gathers a message per channel (or only `*only`), written by Flush.
   void Add(const events::Event& e, const Appointment& a, const char* templ, absl::Time due,
-           const std::vector<std::string>* only = nullptr) {
+           const std::vector<std::string>* only = nullptr,
+           std::optional<absl::Time> respond_by = std::nullopt) {
     for (const std::string& channel : only != nullptr ? *only : channels_) {
       pending_.push_back({a.id, a.site, a.desk, templ, channel, db::SqlTime(a.start),
                           db::SqlTime(a.end), DecidedBy(e), db::SqlTime(e.occurred_time),
-                          db::SqlTime(due)});
+                          db::SqlTime(due), respond_by ? db::SqlTime(*respond_by) : ""});
     }
   }
 
   // Flush writes the gathered messages, one statement for all.
   void Flush(pqxx::work& tx) {
     if (pending_.empty()) return;
-    std::vector<std::vector<std::string>> columns(10);
+    std::vector<std::vector<std::string>> columns(11);
     for (const Row& r : pending_) {
-      const std::string cells[10] = {absl::StrCat(r.appointment),
+      const std::string cells[11] = {absl::StrCat(r.appointment),
                                      absl::StrCat(r.site),
                                      absl::StrCat(r.desk),
                                      r.templ,
@@ -140,17 +180,23 @@ class Decider {
                                      r.end,
                                      r.decided_by,
                                      r.created,
-                                     r.due};
-      for (int i = 0; i < 10; ++i) columns[i].push_back(cells[i]);
+                                     r.due,
+                                     r.respond_by};
+      for (int i = 0; i < 11; ++i) columns[i].push_back(cells[i]);
     }
-    // Array literals of quoted elements (none holds a quote or a backslash).
+    // Array literals of quoted elements (none holds a quote or a
+    // backslash); an empty one is NULL.
     auto literal = [](const std::vector<std::string>& items) {
-      return absl::StrCat("{\"", absl::StrJoin(items, "\",\""), "\"}");
+      std::vector<std::string> quoted;
+      for (const std::string& item : items) {
+        quoted.push_back(item.empty() ? "NULL" : absl::StrCat("\"", item, "\""));
+      }
+      return absl::StrCat("{", absl::StrJoin(quoted, ","), "}");
     };
     tx.exec_prepared("notify_add_messages", literal(columns[0]), literal(columns[1]),
                      literal(columns[2]), literal(columns[3]), literal(columns[4]),
                      literal(columns[5]), literal(columns[6]), literal(columns[7]),
-                     literal(columns[8]), literal(columns[9]));
+                     literal(columns[8]), literal(columns[9]), literal(columns[10]));
     pending_.clear();
   }
 
@@ -159,12 +205,28 @@ class Decider {
     tx.exec_prepared("notify_withdraw", appointment, reason, db::SqlTime(e.occurred_time));
   }
 
-  absl::Status Remind(pqxx::work& tx, const events::Event& e, const Appointment& a) {
-    auto cached = settings_.find(a.desk);
-    if (cached == settings_.end()) {
-      cached = settings_.emplace(a.desk, ReadSettings(tx, a.desk)).first;
+  const DeskSettings& SettingsOf(pqxx::work& tx, int64_t desk) {
+    auto cached = settings_.find(desk);
+    if (cached == settings_.end()) cached = settings_.emplace(desk, ReadSettings(tx, desk)).first;
+    return cached->second;
+  }
+
+  // AskAttendance asks for a confirmation where the desk does (the sender checks the
+  // person's no-shows when it goes): kAttendanceNotice before the deadline,
+  // out of the quiet hours; none when the deadline is too close to answer.
+  void AskAttendance(pqxx::work& tx, const events::Event& e, const Appointment& a) {
+    const DeskSettings& settings = SettingsOf(tx, a.desk);
+    if (!settings.confirm) return;
+    const absl::Time respond_by = a.start - settings.confirm_before;
+    if (respond_by < e.occurred_time + absl::Hours(12)) return;
+    const absl::Time wanted = std::max(e.occurred_time, respond_by - kAttendanceNotice);
+    if (auto due = OutOfQuietHours(wanted, e.occurred_time, respond_by - absl::Hours(6), a.zone)) {
+      Add(e, a, "attendance", *due, nullptr, respond_by);
     }
-    const ReminderSettings& settings = cached->second;
+  }
+
+  absl::Status Remind(pqxx::work& tx, const events::Event& e, const Appointment& a) {
+    const ReminderSettings& settings = SettingsOf(tx, a.desk).reminders;
     const Reminders when = ReminderTimes(e.occurred_time, a.start, a.zone, settings);
     for (const std::string& channel : channels_) {
       const std::optional<absl::Time>& due = channel == "email" ? when.email : when.sms;
@@ -175,10 +237,13 @@ class Decider {
     return absl::OkStatus();
   }
 
-  static ReminderSettings ReadSettings(pqxx::work& tx, int64_t desk) {
-    ReminderSettings settings;
+  static DeskSettings ReadSettings(pqxx::work& tx, int64_t desk) {
+    DeskSettings out;
+    ReminderSettings& settings = out.reminders;
     pqxx::result r = tx.exec_prepared("notify_desk_settings", desk);
     if (!r.empty()) {
+      out.confirm = !r[0]["confirm_after_noshows"].is_null();
+      out.confirm_before = absl::Seconds(r[0]["confirm_seconds"].as<int64_t>());
       settings.email_before =
           r[0]["email_seconds"].is_null()
               ? std::nullopt
@@ -188,13 +253,14 @@ class Decider {
                                      : std::optional<int>(r[0]["sms_days_before"].as<int>());
       settings.sms_time = absl::Seconds(r[0]["sms_seconds"].as<int64_t>());
     }
-    return settings;
+    return out;
   }
 
   // A message to write (Flush).
   struct Row {
     int64_t appointment, site, desk;
     std::string templ, channel, start, end, decided_by, created, due;
+    std::string respond_by;  // attendance requests; "" for none
   };
 
   DecideOptions options_;
@@ -202,7 +268,7 @@ class Decider {
   std::vector<std::string> channels_;
   // The batch's state (one batch at a time: the consumer's thread).
   std::vector<Row> pending_;
-  std::map<int64_t, ReminderSettings> settings_;
+  std::map<int64_t, DeskSettings> settings_;
 };
 
 }  // namespace
@@ -212,19 +278,21 @@ std::unique_ptr<events::Consumer> NewDecider(const ServiceContext& context, Deci
   db::Pool& pool = *context.pool;
   pool.Prepare("notify_add_messages",
                "INSERT INTO notify.messages (appointment_id, site_id, desk_id, template, channel, "
-               "start_time, end_time, decided_by, create_time, due_time, update_time) "
-               "SELECT a, s, d, t, c, st, en, db, ct, du, ct FROM unnest($1::bigint[], "
+               "start_time, end_time, decided_by, create_time, due_time, update_time, "
+               "respond_by) "
+               "SELECT a, s, d, t, c, st, en, db, ct, du, ct, rb FROM unnest($1::bigint[], "
                "$2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[], "
-               "$7::timestamptz[], $8::text[], $9::timestamptz[], $10::timestamptz[]) "
-               "AS u(a, s, d, t, c, st, en, db, ct, du) "
+               "$7::timestamptz[], $8::text[], $9::timestamptz[], $10::timestamptz[], "
+               "$11::timestamptz[]) AS u(a, s, d, t, c, st, en, db, ct, du, rb) "
                "ON CONFLICT (decided_by, template, channel) DO NOTHING");
   pool.Prepare("notify_withdraw",
                "UPDATE notify.messages SET state = 'withdrawn', reason = $2, "
                "update_time = $3::timestamptz WHERE appointment_id = $1 AND state = 'pending'");
   pool.Prepare("notify_desk_settings",
                "SELECT extract(epoch FROM email_before)::bigint AS email_seconds, "
-               "sms_days_before, extract(epoch FROM sms_local_time)::bigint AS sms_seconds "
-               "FROM notify.desk_settings WHERE desk_id = $1");
+               "sms_days_before, extract(epoch FROM sms_local_time)::bigint AS sms_seconds, "
+               "confirm_after_noshows, extract(epoch FROM confirm_before)::bigint "
+               "AS confirm_seconds FROM notify.desk_settings WHERE desk_id = $1");
   auto decider = std::make_shared<Decider>(options, context.clock);
   events::ConsumerOptions consumer;
   consumer.metrics = context.metrics;

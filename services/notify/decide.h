@@ -3,7 +3,9 @@
 // (transactional outbox: a message exists once the event that asked for it
 // is applied, and only then):
 //   appointment.booked        confirmation now; reminders at the desk's
-//                             offsets (schedule.h);
+//                             offsets (schedule.h); an attendance request
+//                             where the desk asks for one (the sender
+//                             checks the person's no-shows when it goes);
 //   appointment.rescheduled   pending messages withdrawn; the move's
 //                             confirmation; reminders for the new time;
 //   appointment.cancelled     pending messages withdrawn; a cancellation
@@ -11,7 +13,10 @@
 //                             (cause closure: the desk closed that day);
 //   appointment.noshow        pending messages withdrawn; how to book again
 //                             (out of the quiet hours);
-//   arrived, in_service, fulfilled, not_served: pending messages withdrawn.
+//   arrived, in_service, not_served: pending messages withdrawn;
+//   appointment.fulfilled     pending messages withdrawn; the satisfaction
+//                             survey by e-mail, kSurveyDelay after (out of
+//                             the quiet hours).
 // One message per channel the module has a provider for; the sender drops a
 // message for which the person gave no contact on that channel. Events
 // marked as history (generated past activity) never cause a message, nor
@@ -32,6 +37,8 @@ namespace accueil::notify {
 inline constexpr char kDecideConsumer[] = "notify.decide";
 // Events older than this when read cause no message.
 inline constexpr absl::Duration kStaleEvent = absl::Hours(24);
+// The survey goes this long after the visit ended (out of the quiet hours).
+inline constexpr absl::Duration kSurveyDelay = absl::Hours(2);
 
 struct DecideOptions {
   bool email = false;  // an e-mail provider is configured

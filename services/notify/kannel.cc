@@ -10,12 +10,6 @@
 namespace accueil::notify {
 namespace {
 
-size_t Collect(char* data, size_t size, size_t count, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  if (body->size() < 4096) body->append(data, size * count);
-  return size * count;
-}
-
 class KannelTransport final : public CurlTransport {
  public:
   explicit KannelTransport(KannelOptions options) : options_(std::move(options)) {}
@@ -48,18 +42,10 @@ class KannelTransport final : public CurlTransport {
       }
     }
     std::string body;
+    long status = 0;
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                     static_cast<long>(absl::ToInt64Milliseconds(options_.timeout)));
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    const CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, nullptr);
+    const CURLcode rc = PerformHttp(curl, options_.timeout, &body, &status);
     if (rc != CURLE_OK) {
       out.detail = Shorten(absl::StrCat("kannel: ", curl_easy_strerror(rc)));
       return out;  // retry

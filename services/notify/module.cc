@@ -6,6 +6,7 @@
 #include "services/common/errors.h"
 #include "services/common/log.h"
 #include "services/notify/decide.h"
+#include "services/notify/json_sms.h"
 #include "services/notify/kannel.h"
 #include "services/notify/notify_service.h"
 #include "services/notify/person_data_hooks.h"
@@ -20,7 +21,11 @@ struct NotifyOptions {
   std::string public_base_url = "http://127.0.0.1:8080";
   std::string templates_dir;
   SmtpOptions smtp;
+  // "kannel" (sms: Kannel's sendsms) or "json" (json_sms: a generic
+  // JSON-over-HTTPS provider); both at notify_sms_url.
+  std::string sms_provider = "kannel";
   KannelOptions sms;
+  std::string sms_api_key;
   ReportListenerOptions reports;
   SenderOptions sender;
 };
@@ -68,10 +73,22 @@ class NotifyModule final : public Module {
                  "SMTP password (pass it as `ACCUEIL_NOTIFY_SMTP_PASSWORD`)");
     section.Text("mail_from", &options_.smtp.from,
                  "the sender of e-mails (envelope and `From:`); its domain ends the Message-IDs");
+    section.Text("sms_provider", &options_.sms_provider,
+                 "the SMS provider's shape: `kannel` (Kannel's sendsms, delivery reports by "
+                 "dlr-url) or `json` (a generic JSON-over-HTTPS API with a delivery callback: "
+                 "docs/notify.md#providers)",
+                 [](const std::string& v) -> absl::Status {
+                   if (v == "kannel" || v == "json") return absl::OkStatus();
+                   return absl::InvalidArgumentError("kannel or json");
+                 });
     section.Text("sms_url", &options_.sms.url,
-                 "Kannel's sendsms address (`http://host:13013/cgi-bin/sendsms`); empty: no SMS "
-                 "is sent",
+                 "the SMS provider's address: Kannel's sendsms "
+                 "(`http://host:13013/cgi-bin/sendsms`), or the JSON API's messages endpoint "
+                 "(`https://...`); empty: no SMS is sent",
                  HttpUrl);
+    section.Text("sms_api_key", &options_.sms_api_key,
+                 "the JSON provider's API key, sent as a bearer token (pass it as "
+                 "`ACCUEIL_NOTIFY_SMS_API_KEY`)");
     section.Text("sms_user", &options_.sms.user, "Kannel sendsms user");
     section.Text("sms_password", &options_.sms.password,
                  "Kannel sendsms password (pass it as `ACCUEIL_NOTIFY_SMS_PASSWORD`)");
@@ -111,6 +128,11 @@ class NotifyModule final : public Module {
       if (options_.sender.lease < absl::Seconds(1)) {
         return absl::InvalidArgumentError("notify_lease: at least 1 second");
       }
+      if (options_.sms_provider == "json" && !options_.sms.url.empty()) {
+        absl::Status url = CheckJsonSmsUrl(options_.sms.url);
+        if (!url.ok())
+          return absl::InvalidArgumentError(absl::StrCat("notify_sms_url: ", url.message()));
+      }
       return absl::OkStatus();
     });
     section.Seconds("retry_base", &options_.sender.retry_base, 3600,
@@ -128,33 +150,52 @@ class NotifyModule final : public Module {
     options_.sender.domain = options_.smtp.domain;
     options_.sender.public_base_url = options_.public_base_url;
     booking_ = std::make_unique<BookingClient>(context.peers, context.clock);
+    contacts_ = std::make_unique<Contacts>(*context.pool, *context.secrets);
     ModuleParts parts;
-    parts.services.push_back({std::make_unique<NotifyService>(context, booking_.get()),
-                              v1::NotifyService::service_full_name()});
-    if (options_.smtp.url.empty() && options_.sms.url.empty()) {
+    ServiceOptions service;
+    service.email = !options_.smtp.url.empty();
+    service.sms = !options_.sms.url.empty();
+    service.contacts = contacts_.get();
+    if (!service.email && !service.sms) {
       // Nothing to send with: no decider (its cursor waits for a provider,
       // which then acts only on recent events: decide.h), no sender.
       log::Warn("notify.no_provider", {});
+      parts.services.push_back({std::make_unique<NotifyService>(context, booking_.get(), service),
+                                v1::NotifyService::service_full_name()});
       return parts;
     }
     const SmtpOptions smtp = options_.smtp;
     KannelOptions sms = options_.sms;
+    JsonSmsOptions json;
+    json.url = options_.sms.url;
+    json.api_key = options_.sms_api_key;
+    json.from = options_.sms.from;
+    const bool use_json = options_.sms_provider == "json";
     if (!options_.reports.listen.empty()) {
       absl::StatusOr<std::unique_ptr<ReportListener>> reports =
-          ReportListener::Bind(context, options_.reports);
+          ReportListener::Bind(context, options_.reports, booking_.get(), contacts_.get());
       if (!reports.ok()) return reports.status();
       ReportListener* listener = reports->get();
       sms.report_url = [listener](int64_t id) { return listener->ReportUrl(id); };
+      json.report_url = [listener](int64_t id) { return listener->JsonReportUrl(id); };
       parts.workers.push_back(std::move(*reports));
     }
+    access_ = std::make_unique<AccessRequests>(context, booking_.get(), service.email, service.sms);
+    releases_ = std::make_unique<Releases>(context, booking_.get());
     auto sender = std::make_unique<Sender>(
         context, templates_.get(), booking_.get(), options_.sender,
-        [smtp, sms](const std::string& channel) -> std::unique_ptr<Transport> {
+        [smtp, sms, json, use_json](const std::string& channel) -> std::unique_ptr<Transport> {
           if (channel == "email" && !smtp.url.empty()) return NewSmtpTransport(smtp);
-          if (channel == "sms" && !sms.url.empty()) return NewKannelTransport(sms);
+          if (channel == "sms" && !sms.url.empty()) {
+            return use_json ? NewJsonSmsTransport(json) : NewKannelTransport(sms);
+          }
           return nullptr;
-        });
+        },
+        access_.get(), contacts_.get(), releases_.get());
     Sender* wake = sender.get();
+    service.wake = [wake] { wake->Wake(); };
+    parts.services.push_back({std::make_unique<NotifyService>(context, booking_.get(), service),
+                              v1::NotifyService::service_full_name()});
     DecideOptions decide{!smtp.url.empty(), !sms.url.empty()};
     parts.workers.push_back(NewDecider(context, decide, [wake] { wake->Wake(); }));
     parts.workers.push_back(std::move(sender));
@@ -168,6 +209,9 @@ class NotifyModule final : public Module {
   MessagePersonData person_data_;
   std::unique_ptr<Templates> templates_;
   std::unique_ptr<BookingClient> booking_;
+  std::unique_ptr<AccessRequests> access_;
+  std::unique_ptr<Contacts> contacts_;
+  std::unique_ptr<Releases> releases_;
 };
 
 }  // namespace

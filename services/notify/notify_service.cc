@@ -13,17 +13,6 @@
 namespace accueil::notify {
 namespace {
 
-v1::Template TemplateOf(const std::string& s) {
-  static const std::map<std::string, v1::Template> kTemplates = {{"confirmation", v1::CONFIRMATION},
-                                                                 {"reminder", v1::REMINDER},
-                                                                 {"cancellation", v1::CANCELLATION},
-                                                                 {"closure", v1::CLOSURE},
-                                                                 {"move", v1::MOVE},
-                                                                 {"noshow", v1::NOSHOW}};
-  auto it = kTemplates.find(s);
-  return it == kTemplates.end() ? v1::TEMPLATE_UNSPECIFIED : it->second;
-}
-
 v1::MessageState StateOf(const std::string& s) {
   static const std::map<std::string, v1::MessageState> kStates = {
       {"pending", v1::PENDING},     {"sending", v1::SENDING}, {"accepted", v1::ACCEPTED},
@@ -35,35 +24,81 @@ v1::MessageState StateOf(const std::string& s) {
 
 absl::Time Micros(const pqxx::field& f) { return absl::FromUnixMicros(f.as<int64_t>()); }
 
+// A desk's settings as FillSettings reads them.
+constexpr char kSettingsColumns[] =
+    "extract(epoch FROM email_before)::bigint AS email_seconds, sms_days_before, "
+    "to_char(sms_local_time, 'HH24:MI') AS sms_time, confirm_after_noshows, "
+    "extract(epoch FROM confirm_before)::bigint AS confirm_seconds, "
+    "(extract(epoch FROM update_time) * 1000000)::bigint AS updated";
+
+const std::map<std::string, v1::Template>& Templates() {
+  static const auto* kTemplates =
+      new std::map<std::string, v1::Template>{{"confirmation", v1::CONFIRMATION},
+                                              {"reminder", v1::REMINDER},
+                                              {"cancellation", v1::CANCELLATION},
+                                              {"closure", v1::CLOSURE},
+                                              {"move", v1::MOVE},
+                                              {"noshow", v1::NOSHOW},
+                                              {"convocation", v1::CONVOCATION},
+                                              {"documents_missing", v1::DOCUMENTS_MISSING},
+                                              {"permit_ready", v1::PERMIT_READY},
+                                              {"access", v1::ACCESS},
+                                              {"survey", v1::SURVEY},
+                                              {"attendance", v1::ATTENDANCE}};
+  return *kTemplates;
+}
+
 }  // namespace
 
-NotifyService::NotifyService(const ServiceContext& context, BookingClient* booking)
-    : ctx_(context), booking_(booking) {
+v1::Template TemplateOf(const std::string& name) {
+  auto it = Templates().find(name);
+  return it == Templates().end() ? v1::TEMPLATE_UNSPECIFIED : it->second;
+}
+
+std::string TemplateName(v1::Template t) {
+  for (const auto& [name, value] : Templates()) {
+    if (value == t) return name;
+  }
+  return "";
+}
+
+void FillMessage(const pqxx::row& r, v1::Message* m) {
+  m->set_name(absl::StrCat("messages/", r["id"].as<int64_t>()));
+  m->set_appointment(absl::StrCat("appointments/", r["appointment_id"].as<int64_t>()));
+  m->set_template_(TemplateOf(r["template"].as<std::string>()));
+  m->set_channel(r["channel"].as<std::string>() == "sms" ? v1::SMS : v1::EMAIL);
+  m->set_state(StateOf(r["state"].as<std::string>()));
+  m->set_reason(r["reason"].as<std::string>());
+  m->set_language(r["language"].as<std::string>());
+  *m->mutable_due_time() = ToProto(Micros(r["due"]));
+  *m->mutable_create_time() = ToProto(Micros(r["created"]));
+  *m->mutable_update_time() = ToProto(Micros(r["updated"]));
+}
+
+NotifyService::NotifyService(const ServiceContext& context, BookingClient* booking,
+                             ServiceOptions options)
+    : ctx_(context), booking_(booking), options_(std::move(options)) {
+  PrepareNotices();
   ctx_.pool->Prepare(
       "notify_get_settings",
-      absl::StrCat("SELECT extract(epoch FROM email_before)::bigint AS email_seconds, "
-                   "sms_days_before, to_char(sms_local_time, 'HH24:MI') AS sms_time, ",
-                   db::Micros("update_time"),
-                   " AS updated FROM notify.desk_settings WHERE desk_id = $1"));
+      absl::StrCat("SELECT ", kSettingsColumns, " FROM notify.desk_settings WHERE desk_id = $1"));
   ctx_.pool->Prepare(
       "notify_put_settings",
       absl::StrCat("INSERT INTO notify.desk_settings (desk_id, site_id, email_before, "
-                   "sms_days_before, sms_local_time, update_time) VALUES ($1, $2, "
-                   "make_interval(secs => $3::bigint), $4::integer, $5::time, $6::timestamptz) "
+                   "sms_days_before, sms_local_time, confirm_after_noshows, confirm_before, "
+                   "update_time) VALUES ($1, $2, make_interval(secs => $3::bigint), $4::integer, "
+                   "$5::time, $6::integer, make_interval(secs => $7::bigint), $8::timestamptz) "
                    "ON CONFLICT (desk_id) DO UPDATE SET site_id = EXCLUDED.site_id, "
                    "email_before = EXCLUDED.email_before, "
                    "sms_days_before = EXCLUDED.sms_days_before, "
-                   "sms_local_time = EXCLUDED.sms_local_time, update_time = EXCLUDED.update_time "
-                   "RETURNING extract(epoch FROM email_before)::bigint AS email_seconds, "
-                   "sms_days_before, to_char(sms_local_time, 'HH24:MI') AS sms_time, ",
-                   db::Micros("update_time"), " AS updated"));
-  ctx_.pool->Prepare(
-      "notify_list_messages",
-      absl::StrCat("SELECT id, site_id, template, channel, state, coalesce(reason, '') AS reason, "
-                   "coalesce(language, '') AS language, ",
-                   db::Micros("due_time"), " AS due, ", db::Micros("create_time"), " AS created, ",
-                   db::Micros("update_time"),
-                   " AS updated FROM notify.messages WHERE appointment_id = $1 ORDER BY id"));
+                   "sms_local_time = EXCLUDED.sms_local_time, "
+                   "confirm_after_noshows = EXCLUDED.confirm_after_noshows, "
+                   "confirm_before = EXCLUDED.confirm_before, update_time = EXCLUDED.update_time "
+                   "RETURNING ",
+                   kSettingsColumns));
+  ctx_.pool->Prepare("notify_list_messages",
+                     absl::StrCat("SELECT ", kMessageColumns,
+                                  " FROM notify.messages WHERE appointment_id = $1 ORDER BY id"));
   ctx_.pool->Prepare(
       "notify_list_attempts",
       absl::StrCat("SELECT a.message_id, a.attempt, a.outcome, a.detail, ",
@@ -92,19 +127,9 @@ absl::Status NotifyService::DoListMessages(Call& call, const v1::ListMessagesReq
     std::map<int64_t, v1::Message*> by_id;
     for (const pqxx::row& r : tx.exec_prepared("notify_list_messages", appointment)) {
       v1::Message* m = out.add_messages();
-      const int64_t id = r["id"].as<int64_t>();
+      FillMessage(r, m);
       site = r["site_id"].as<int64_t>();
-      m->set_name(absl::StrCat("messages/", id));
-      m->set_appointment(req.appointment());
-      m->set_template_(TemplateOf(r["template"].as<std::string>()));
-      m->set_channel(r["channel"].as<std::string>() == "sms" ? v1::SMS : v1::EMAIL);
-      m->set_state(StateOf(r["state"].as<std::string>()));
-      m->set_reason(r["reason"].as<std::string>());
-      m->set_language(r["language"].as<std::string>());
-      *m->mutable_due_time() = ToProto(Micros(r["due"]));
-      *m->mutable_create_time() = ToProto(Micros(r["created"]));
-      *m->mutable_update_time() = ToProto(Micros(r["updated"]));
-      by_id[id] = m;
+      by_id[r["id"].as<int64_t>()] = m;
     }
     if (by_id.empty()) return absl::OkStatus();
     for (const pqxx::row& r : tx.exec_prepared("notify_list_attempts", appointment)) {
@@ -129,6 +154,7 @@ absl::Status NotifyService::DoListMessages(Call& call, const v1::ListMessagesReq
   }
   RETURN_IF_ERROR(call.AuthorizeSite(site));
   call.SetResource(req.appointment(), site);
+  RETURN_IF_ERROR(ContactStatuses(call, appointment, &out));
   *resp = std::move(out);
   return absl::OkStatus();
 }
@@ -147,6 +173,7 @@ void FillSettings(const std::string& desk, const pqxx::row* row, v1::DeskNotifyS
     out->set_sms_reminder(true);
     out->set_sms_days_before(1);
     out->set_sms_local_time("10:00");
+    out->mutable_confirm_before()->set_seconds(48 * 3600);
     return;
   }
   const pqxx::row& r = *row;
@@ -156,6 +183,9 @@ void FillSettings(const std::string& desk, const pqxx::row* row, v1::DeskNotifyS
   out->set_sms_reminder(!r["sms_days_before"].is_null());
   if (out->sms_reminder()) out->set_sms_days_before(r["sms_days_before"].as<int>());
   out->set_sms_local_time(r["sms_time"].as<std::string>());
+  out->set_confirm_after_noshows(
+      r["confirm_after_noshows"].is_null() ? 0 : r["confirm_after_noshows"].as<int>());
+  out->mutable_confirm_before()->set_seconds(r["confirm_seconds"].as<int64_t>());
   *out->mutable_update_time() = ToProto(absl::FromUnixMicros(r["updated"].as<int64_t>()));
 }
 
@@ -227,14 +257,30 @@ absl::Status NotifyService::DoUpdateSettings(Call& call,
     }
     time = s.sms_local_time();
   }
+  std::optional<int> confirm_after;
+  if (s.confirm_after_noshows() < 0 || s.confirm_after_noshows() > 10) {
+    return InvalidField("INVALID_CONFIRMATION", "settings.confirm_after_noshows",
+                        "0 (nobody is asked) to 10 no-shows");
+  }
+  if (s.confirm_after_noshows() > 0) confirm_after = s.confirm_after_noshows();
+  int64_t confirm_seconds = 48 * 3600;
+  if (s.has_confirm_before()) {
+    confirm_seconds = s.confirm_before().seconds();
+    if (s.confirm_before().nanos() != 0 || confirm_seconds % 60 != 0 || confirm_seconds < 3600 ||
+        confirm_seconds > 7 * 24 * 3600) {
+      return InvalidField("INVALID_CONFIRMATION", "settings.confirm_before",
+                          "whole minutes, from 1 hour to 7 days");
+    }
+  }
   ASSIGN_OR_RETURN(int64_t site, booking_->DeskSite(call, desk, "settings.desk"));
   RETURN_IF_ERROR(call.AuthorizeSite(site));
   const absl::Time now = ctx_.clock->Now();
   return RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
                    [&](pqxx::transaction_base& tx) -> absl::Status {
                      call.SetResource(s.desk(), site);
-                     pqxx::row r = tx.exec_prepared1("notify_put_settings", desk, site,
-                                                     email_seconds, days, time, db::SqlTime(now));
+                     pqxx::row r =
+                         tx.exec_prepared1("notify_put_settings", desk, site, email_seconds, days,
+                                           time, confirm_after, confirm_seconds, db::SqlTime(now));
                      FillSettings(s.desk(), &r, resp);
                      return absl::OkStatus();
                    });

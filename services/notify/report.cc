@@ -1,18 +1,17 @@
 #include "services/notify/report.h"
 
-#include <openssl/crypto.h>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include <nlohmann/json.hpp>
+
 #include "services/common/errors.h"
+#include "services/common/status_macros.h"
+#include "services/notify/tokens.h"
 
 namespace accueil::notify {
 namespace {
-
-constexpr char kPurpose[] = "notify-report";
-constexpr size_t kTokenHex = 32;
 
 absl::Status Bad(absl::string_view field, absl::string_view why) {
   return InvalidField("INVALID_REPORT", std::string(field), std::string(why));
@@ -64,18 +63,23 @@ absl::StatusOr<DeliveryReport> ParseDeliveryReport(absl::string_view query) {
   return out;
 }
 
-std::string ReportToken(const Secrets& secrets, int64_t id) {
-  return absl::BytesToHexString(secrets.Mac(kPurpose, absl::StrCat(id))).substr(0, kTokenHex);
-}
-
-bool ReportTokenMatches(const Secrets& secrets, int64_t id, absl::string_view token) {
-  if (token.size() != kTokenHex) return false;
-  bool match = false;
-  for (const std::string& mac : secrets.Macs(kPurpose, absl::StrCat(id))) {
-    const std::string hex = absl::BytesToHexString(mac).substr(0, kTokenHex);
-    match |= CRYPTO_memcmp(hex.data(), token.data(), kTokenHex) == 0;
+absl::StatusOr<DeliveryReport> ParseJsonReport(absl::string_view query, absl::string_view body) {
+  // The query is the one notify wrote: a Kannel-shaped one without `s`.
+  ASSIGN_OR_RETURN(DeliveryReport out, ParseDeliveryReport(absl::StrCat(query, "&s=0")));
+  if (body.size() > 4096) return Bad("body", "too long");
+  const nlohmann::json j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Bad("body", "a JSON object");
+  auto status = j.find("status");
+  if (status == j.end() || !status->is_string()) return Bad("body", "a string \"status\"");
+  const std::string& s = status->get_ref<const std::string&>();
+  if (s == "delivered") {
+    out.status = 1;
+  } else if (s == "failed" || s == "undelivered" || s == "rejected" || s == "expired") {
+    out.status = 2;
+  } else {
+    out.status = 0;
   }
-  return match;
+  return out;
 }
 
 }  // namespace accueil::notify

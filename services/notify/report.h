@@ -1,9 +1,8 @@
 // Delivery reports (docs/notify.md#delivery-reports): the SMS provider calls
 // back notify's report listener for each message it was given, on the URL
 // notify put in the message (Kannel's dlr-url), which carries the message's
-// id and a token only notify can make: HMAC("notify-report", id) under the
-// key ring, so that nobody else can mark a message delivered or failed.
-// A rotation keeps working: any key of the ring is accepted.
+// id and its token (tokens.h, kReportPurpose), so that nobody else can mark
+// a message delivered or failed.
 //
 // The parser is pure (fuzzed: fuzz/fuzz_delivery_report.cc).
 #pragma once
@@ -30,9 +29,13 @@ struct DeliveryReport {
 // INVALID_REPORT (field: the key) otherwise.
 absl::StatusOr<DeliveryReport> ParseDeliveryReport(absl::string_view query);
 
-// ReportToken is the token of message `id` under the signing key.
-std::string ReportToken(const Secrets& secrets, int64_t id);
-// ReportTokenMatches compares in constant time, under every key of the ring.
-bool ReportTokenMatches(const Secrets& secrets, int64_t id, absl::string_view token);
+// ParseJsonReport reads the callback of the generic JSON provider
+// (json_sms.h): the query string of the callback URL notify gave
+// ("m=12&t=<token>", each once, nothing else) and its JSON body, an object
+// with a string "status" (other members ignored; at most 4 KiB):
+// "delivered" is status 1; "failed", "undelivered", "rejected", "expired"
+// are 2; anything else ("queued", "sent", ...) is 0, changing nothing.
+// INVALID_ARGUMENT INVALID_REPORT (field: the key, or "body") otherwise.
+absl::StatusOr<DeliveryReport> ParseJsonReport(absl::string_view query, absl::string_view body);
 
 }  // namespace accueil::notify

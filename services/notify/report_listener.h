@@ -17,6 +17,9 @@
 
 #include "absl/status/statusor.h"
 #include "services/common/module.h"
+#include "services/notify/booking_client.h"
+#include "services/notify/contacts.h"
+#include "services/notify/report.h"
 
 namespace httplib {
 class Server;
@@ -34,8 +37,12 @@ struct ReportListenerOptions {
 class ReportListener final : public Worker {
  public:
   // Bind validates the options and binds the port (accepting starts with Start).
+  // A failure report flags the number as bouncing, a delivery clears the
+  // flag (`contacts`, with the number asked of `booking`).
   static absl::StatusOr<std::unique_ptr<ReportListener>> Bind(const ServiceContext& context,
-                                                              const ReportListenerOptions& options);
+                                                              const ReportListenerOptions& options,
+                                                              BookingClient* booking,
+                                                              const Contacts* contacts);
   ~ReportListener() override;
 
   std::string_view name() const override { return "notify_reports"; }
@@ -46,13 +53,24 @@ class ReportListener final : public Worker {
   // ReportUrl is the dlr-url of message `id` ("%d" left for the provider's
   // report type).
   std::string ReportUrl(int64_t id) const;
+  // JsonReportUrl is the callback_url of message `id` for the generic JSON
+  // provider (json_sms.h).
+  std::string JsonReportUrl(int64_t id) const;
   int port() const { return port_; }
 
  private:
-  explicit ReportListener(const ServiceContext& context);
+  ReportListener(const ServiceContext& context, BookingClient* booking, const Contacts* contacts);
   void Handle(const std::string& query, int* status, std::string* body);
+  void HandleJson(const std::string& query, const std::string& json, int* status,
+                  std::string* body);
+  void Handle(const absl::StatusOr<DeliveryReport>& report, int* status, std::string* body);
+  // Apply records that message `id` was delivered or not ("delivered",
+  // "failed"): the message, then its number's bounce flag.
+  absl::Status Apply(int64_t id, const std::string& state);
 
   const ServiceContext ctx_;
+  BookingClient* booking_;
+  const Contacts* contacts_;
   std::unique_ptr<httplib::Server> server_;
   std::string base_url_;
   int port_ = 0;

@@ -6,12 +6,15 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/common/errors.h"
 #include "services/common/log.h"
 #include "services/common/proto_time.h"
 #include "services/common/status_macros.h"
 #include "services/notify/ics.h"
+#include "services/notify/outcomes.h"
 #include "services/notify/schedule.h"
+#include "services/notify/tokens.h"
 
 namespace accueil::notify {
 
@@ -20,6 +23,7 @@ struct Sender::Claimed {
   std::string templ, channel;
   absl::Time start;
   int attempt = 0;
+  std::optional<absl::Time> respond_by;  // attendance requests
 };
 
 // What became of one claimed message.
@@ -29,6 +33,11 @@ struct Sender::Result {
   std::string reason, detail, language;
   std::optional<absl::Time> due;  // pending: when it is tried again
   absl::Time started, finished;
+  // The contact's bounce flag (contacts.h): set after a refusal, cleared
+  // after an e-mail went through.
+  std::string contact;
+  enum { kKeep, kSetBounce, kClearBounce } bounce = kKeep;
+  std::string time_zone;  // the site's, once known
 };
 
 namespace {
@@ -36,7 +45,23 @@ namespace {
 // Messages about what the person asked for (or was told) go whatever the
 // time; those about the appointment still to come only while it is.
 bool AboutComingAppointment(const std::string& templ) {
-  return templ == "confirmation" || templ == "reminder" || templ == "move";
+  return templ == "confirmation" || templ == "reminder" || templ == "move" ||
+         templ == "convocation" || templ == "documents_missing" || templ == "access" ||
+         templ == "attendance";
+}
+
+// What the person can stop (opt-out); the rest answers their own action, or
+// cancels their visit, or asks them to confirm it.
+bool OptOutApplies(const std::string& templ) {
+  return templ == "reminder" || templ == "noshow" || templ == "convocation" ||
+         templ == "documents_missing" || templ == "permit_ready" || templ == "survey";
+}
+
+// The e-mails that carry the appointment for the calendar: PUBLISH for
+// those that give its time, CANCEL for those that take it away.
+bool WithCalendar(const std::string& templ) {
+  return templ == "confirmation" || templ == "move" || templ == "convocation" ||
+         templ == "cancellation" || templ == "closure";
 }
 
 const bv1::DeskInstructions* Instructions(const bv1::Desk& desk, const std::string& language) {
@@ -51,8 +76,12 @@ const bv1::DeskInstructions* Instructions(const bv1::Desk& desk, const std::stri
 }  // namespace
 
 Sender::Sender(const ServiceContext& context, const Templates* templates, BookingClient* booking,
-               SenderOptions options, TransportFactory transports)
+               SenderOptions options, TransportFactory transports, AccessRequests* access,
+               const Contacts* contacts, Releases* releases)
     : ctx_(context),
+      access_(access),
+      contacts_(contacts),
+      releases_(releases),
       templates_(templates),
       booking_(booking),
       options_(std::move(options)),
@@ -66,7 +95,11 @@ Sender::Sender(const ServiceContext& context, const Templates* templates, Bookin
                "     OR (state = 'sending' AND lease_until < $1::timestamptz) "
                "  ORDER BY due_time LIMIT $3 FOR UPDATE SKIP LOCKED) "
                "RETURNING m.id, m.appointment_id, m.site_id, m.desk_id, m.template, m.channel, " +
-                   db::Micros("m.start_time") + " AS start_micros, m.attempts");
+                   db::Micros("m.start_time") + " AS start_micros, m.attempts, " +
+                   db::Micros("m.respond_by") + " AS respond_micros");
+  pool.Prepare("notify_confirm_thresholds",
+               "SELECT desk_id, confirm_after_noshows FROM notify.desk_settings "
+               "WHERE desk_id = ANY($1::bigint[]) AND confirm_after_noshows IS NOT NULL");
   pool.Prepare("notify_record",
                "UPDATE notify.messages SET state = $2, lease_until = NULL, "
                "reason = NULLIF($3, ''), language = coalesce(NULLIF($4, ''), language), "
@@ -142,28 +175,80 @@ absl::Duration Sender::Backoff(int attempt) {
 
 absl::StatusOr<int> Sender::Pass(std::map<std::string, std::unique_ptr<Transport>>& transports) {
   const absl::Time now = ctx_.clock->Now();
+  // Lost-access requests first: their messages are due at once. Booking
+  // unreachable keeps them queued, and the pass goes on with the rest.
+  absl::Status access = access_ == nullptr ? absl::OkStatus() : access_->Work(now).status();
+  absl::StatusOr<int> sent = SendDue(transports, now);
+  // Attendance deadlines reached: confirmed, or released.
+  absl::Status released = releases_ == nullptr ? absl::OkStatus() : releases_->Work(now).status();
+  if (!access.ok()) return access;
+  if (!released.ok()) return released;
+  return sent;
+}
+
+absl::StatusOr<int> Sender::SendDue(std::map<std::string, std::unique_ptr<Transport>>& transports,
+                                    absl::Time now) {
   std::vector<Claimed> claimed;
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     claimed.clear();
     pqxx::work tx(c);
     for (const pqxx::row& r : tx.exec_prepared("notify_claim", db::SqlTime(now),
                                                db::SqlTime(now + options_.lease), options_.batch)) {
-      claimed.push_back({r["id"].as<int64_t>(), r["appointment_id"].as<int64_t>(),
-                         r["site_id"].as<int64_t>(), r["desk_id"].as<int64_t>(),
-                         r["template"].as<std::string>(), r["channel"].as<std::string>(),
-                         absl::FromUnixMicros(r["start_micros"].as<int64_t>()),
-                         r["attempts"].as<int>()});
+      claimed.push_back(
+          {r["id"].as<int64_t>(), r["appointment_id"].as<int64_t>(), r["site_id"].as<int64_t>(),
+           r["desk_id"].as<int64_t>(), r["template"].as<std::string>(),
+           r["channel"].as<std::string>(), absl::FromUnixMicros(r["start_micros"].as<int64_t>()),
+           r["attempts"].as<int>(),
+           r["respond_micros"].is_null() ? std::nullopt
+                                         : std::optional<absl::Time>(absl::FromUnixMicros(
+                                               r["respond_micros"].as<int64_t>()))});
     }
     tx.commit();  // the leases, before anything is sent
     return absl::OkStatus();
   }));
   if (claimed.empty()) return 0;
-  std::set<int64_t> unique;
-  for (const Claimed& m : claimed) unique.insert(m.appointment);
+  std::set<int64_t> unique, attendance_desks;
+  for (const Claimed& m : claimed) {
+    unique.insert(m.appointment);
+    if (m.templ == "attendance") attendance_desks.insert(m.desk);
+  }
   const Call call = ctx_.gate->WorkerCall(
       absl::StrCat("notify-send-", claimed.front().id, "-", claimed.front().attempt));
+  // An attendance request goes only to people with the desk's number of
+  // no-shows: booking counts them, for such batches only.
+  std::map<int64_t, int> noshows;
   absl::StatusOr<std::map<int64_t, bv1::Appointment>> contacts =
-      booking_->Contacts(call, std::vector<int64_t>(unique.begin(), unique.end()));
+      booking_->Contacts(call, std::vector<int64_t>(unique.begin(), unique.end()),
+                         attendance_desks.empty() ? nullptr : &noshows);
+  std::map<int64_t, int> thresholds;  // desk -> confirm_after_noshows
+  if (!attendance_desks.empty()) {
+    RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+      pqxx::nontransaction tx(c);
+      for (const pqxx::row& r :
+           tx.exec_prepared("notify_confirm_thresholds",
+                            absl::StrCat("{", absl::StrJoin(attendance_desks, ","), "}"))) {
+        thresholds[r[0].as<int64_t>()] = r[1].as<int>();
+      }
+      return absl::OkStatus();
+    }));
+  }
+  // The contacts' flags (opt-out, bounce), the whole batch in one statement.
+  std::map<Contacts::Key, ContactFlags> flags;
+  if (contacts.ok() && contacts_ != nullptr) {
+    std::vector<Contacts::Key> asked;
+    for (const Claimed& m : claimed) {
+      auto it = contacts->find(m.appointment);
+      if (it == contacts->end()) continue;
+      const bv1::Person& p = it->second.person();
+      const std::string& to = m.channel == "email" ? p.email() : p.phone();
+      if (!to.empty()) asked.push_back({to, m.channel});
+    }
+    RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+      pqxx::nontransaction tx(c);
+      flags = contacts_->Read(tx, asked);
+      return absl::OkStatus();
+    }));
+  }
   // Each outcome is recorded as soon as it is known, so that a crash can
   // repeat only the message then in the provider's hands (one per thread).
   for (const Claimed& m : claimed) {
@@ -178,8 +263,26 @@ absl::StatusOr<int> Sender::Pass(std::map<std::string, std::unique_ptr<Transport
       r.due = now + Backoff(m.attempt);
     } else {
       auto it = contacts->find(m.appointment);
-      r = SendOne(m, it == contacts->end() ? nullptr : &it->second, transports, call,
-                  ctx_.clock->Now());
+      const bv1::Appointment* a = it == contacts->end() ? nullptr : &it->second;
+      ContactFlags contact;
+      if (a != nullptr) {
+        auto f = flags.find(
+            {m.channel == "email" ? a->person().email() : a->person().phone(), m.channel});
+        if (f != flags.end()) contact = f->second;
+      }
+      if (m.templ == "attendance" && a != nullptr) {
+        auto threshold = thresholds.find(m.desk);
+        auto count = noshows.find(m.appointment);
+        if (threshold == thresholds.end() || count == noshows.end() ||
+            count->second < threshold->second) {
+          r.started = r.finished = ctx_.clock->Now();
+          r.state = r.outcome = "dropped";
+          r.reason = "NOT_REQUIRED";  // fewer no-shows than the desk's rule (now)
+          RETURN_IF_ERROR(Record(m, r));
+          continue;
+        }
+      }
+      r = SendOne(m, a, contact, transports, call, ctx_.clock->Now());
     }
     RETURN_IF_ERROR(Record(m, r));
   }
@@ -205,6 +308,17 @@ absl::Status Sender::Record(const Claimed& m, Result& r) {
       tx.exec_prepared("notify_attempt", m.id, m.attempt, db::SqlTime(r.started),
                        db::SqlTime(r.finished), r.outcome, r.detail);
     }
+    // The outcome for the metrics: an e-mail the mail server took, or any
+    // failure (an SMS's delivery comes with its report).
+    if ((r.state == "accepted" && m.channel == "email") || r.state == "failed") {
+      AppendOutcome(tx, {m.id, m.appointment, m.site, m.desk, m.templ, m.channel, r.time_zone},
+                    r.state == "failed" ? "failed" : "delivered", r.reason, r.finished);
+    }
+    if (contacts_ != nullptr && r.bounce == Result::kSetBounce) {
+      contacts_->SetBounce(tx, {r.contact, m.channel}, r.reason, r.finished);
+    } else if (contacts_ != nullptr && r.bounce == Result::kClearBounce) {
+      contacts_->ClearBounce(tx, {r.contact, m.channel}, r.finished);
+    }
     tx.commit();
     return absl::OkStatus();
   }));
@@ -220,6 +334,7 @@ absl::Status Sender::Record(const Claimed& m, Result& r) {
 }
 
 Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
+                               const ContactFlags& contact,
                                std::map<std::string, std::unique_ptr<Transport>>& transports,
                                const Call& call, absl::Time now) {
   Result r;
@@ -235,6 +350,8 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
   if (a == nullptr) return drop("NOT_FOUND");
   const std::string to = m.channel == "email" ? a->person().email() : a->person().phone();
   if (to.empty()) return drop("NO_CONTACT");
+  if (contact.opted_out && OptOutApplies(m.templ)) return drop("OPTED_OUT");
+  r.contact = to;
   auto transport = transports.find(m.channel);
   if (transport == transports.end()) return drop("NO_PROVIDER");
   const absl::Time start = FromProto(a->start_time());
@@ -244,6 +361,7 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
     if (start <= now) return drop("APPOINTMENT_STARTED");
     if (start != m.start) return drop("MOVED");
   }
+  if (m.respond_by.has_value() && *m.respond_by <= now) return drop("TOO_LATE");
   absl::StatusOr<bv1::Site> site = booking_->Site(call, m.site);
   absl::StatusOr<bv1::Desk> desk = booking_->Desk(call, m.site, m.desk);
   absl::TimeZone zone;
@@ -258,6 +376,7 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
     r.finished = ctx_.clock->Now();
     return r;
   }
+  r.time_zone = site->time_zone();
   if (m.templ == "reminder" && InQuietHours(now, zone)) {
     // Late (the provider was down, the server stopped): the end of the quiet
     // hours if still before the start, else never.
@@ -287,6 +406,19 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
   facts.manage_url =
       absl::StrCat(options_.public_base_url, "/rdv#", a->reference(), "-", a->access_code());
   facts.book_url = absl::StrCat(options_.public_base_url, "/");
+  if (m.templ == "attendance") {
+    facts.confirm_url = absl::StrCat(options_.public_base_url, "/confirmer#", m.id, "-",
+                                     MessageToken(*ctx_.secrets, kAttendancePurpose, m.id));
+    facts.respond_by = m.respond_by;
+  }
+  if (m.templ == "survey") {
+    facts.survey_url = absl::StrCat(options_.public_base_url, "/enquete#", m.id, "-",
+                                    MessageToken(*ctx_.secrets, kSurveyPurpose, m.id));
+  }
+  if (OptOutApplies(m.templ)) {
+    facts.preferences_url = absl::StrCat(options_.public_base_url, "/preferences#", m.id, "-",
+                                         MessageToken(*ctx_.secrets, kPreferencesPurpose, m.id));
+  }
   absl::StatusOr<Rendered> rendered = templates_->Render(m.templ, m.channel, language, facts);
   if (!rendered.ok()) {
     r.state = "failed";
@@ -308,7 +440,7 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
   } else {
     out.expires = now + absl::Hours(24);
   }
-  if (m.channel == "email" && m.templ != "noshow" && m.templ != "reminder") {
+  if (m.channel == "email" && WithCalendar(m.templ)) {
     CalendarEvent event;
     event.appointment = m.appointment;
     event.sequence = m.id;
@@ -330,11 +462,15 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
     case Outcome::kAccepted:
       r.state = "accepted";
       r.outcome = "accepted";
+      // An SMTP server that takes a message takes the address; an SMS
+      // number waits for its delivery report (report_listener.h).
+      if (m.channel == "email" && contact.bounce_time.has_value()) r.bounce = Result::kClearBounce;
       break;
     case Outcome::kFailed:
       r.state = "failed";
       r.outcome = "failed";
       r.reason = sent.reason.empty() ? "PROVIDER_REFUSED" : sent.reason;
+      r.bounce = Result::kSetBounce;
       break;
     case Outcome::kRetry:
       r.state = "pending";

@@ -32,8 +32,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/module.h"
+#include "services/notify/access.h"
 #include "services/notify/booking_client.h"
 #include "services/notify/channel.h"
+#include "services/notify/contacts.h"
+#include "services/notify/release.h"
 #include "services/notify/templates.h"
 
 namespace accueil::notify {
@@ -58,8 +61,12 @@ using TransportFactory = std::function<std::unique_ptr<Transport>(const std::str
 
 class Sender final : public Worker {
  public:
+  // `access` (may be null) is worked at the start of every pass, `releases`
+  // (may be null) at its end; `contacts` (may be null) holds the opt-outs
+  // and bounces.
   Sender(const ServiceContext& context, const Templates* templates, BookingClient* booking,
-         SenderOptions options, TransportFactory transports);
+         SenderOptions options, TransportFactory transports, AccessRequests* access = nullptr,
+         const Contacts* contacts = nullptr, Releases* releases = nullptr);
   ~Sender() override;
 
   std::string_view name() const override { return "notify_sender"; }
@@ -75,7 +82,9 @@ class Sender final : public Worker {
   void Run(int thread);
   // Pass claims, sends and records one batch; the number claimed, or an error.
   absl::StatusOr<int> Pass(std::map<std::string, std::unique_ptr<Transport>>& transports);
-  Result SendOne(const Claimed& m, const bv1::Appointment* appointment,
+  absl::StatusOr<int> SendDue(std::map<std::string, std::unique_ptr<Transport>>& transports,
+                              absl::Time now);
+  Result SendOne(const Claimed& m, const bv1::Appointment* appointment, const ContactFlags& contact,
                  std::map<std::string, std::unique_ptr<Transport>>& transports, const Call& call,
                  absl::Time now);
   // Record commits one message's outcome and attempt (a dead letter once
@@ -84,6 +93,9 @@ class Sender final : public Worker {
   absl::Duration Backoff(int attempt);
 
   const ServiceContext ctx_;
+  AccessRequests* access_;
+  const Contacts* contacts_;
+  Releases* releases_;
   const Templates* templates_;
   BookingClient* booking_;
   const SenderOptions options_;

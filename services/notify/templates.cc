@@ -138,6 +138,14 @@ absl::StatusOr<Rendered> Templates::Render(absl::string_view name, absl::string_
   data.set("access_code", facts.access_code);
   data.set("manage_url", facts.manage_url);
   data.set("book_url", facts.book_url);
+  data.set("preferences_url", facts.preferences_url);
+  data.set("survey_url", facts.survey_url);
+  data.set("confirm_url", facts.confirm_url);
+  if (facts.respond_by.has_value()) {
+    data.set("respond_date", LongDate(*facts.respond_by, facts.zone, out.language));
+    data.set("respond_date_short", ShortDate(*facts.respond_by, facts.zone));
+    data.set("respond_time", LocalTime(*facts.respond_by, facts.zone, out.language));
+  }
   if (channel == "email") {
     // No name in an SMS: the phone may be shared, or read over a shoulder.
     data.set("given_name", facts.given_name);

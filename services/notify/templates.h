@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -40,6 +41,13 @@ struct MessageFacts {
   std::vector<std::string> documents;
   std::string instructions;
   std::string manage_url, book_url;
+  // Where the person stops these messages (the messages they can stop).
+  std::string preferences_url;
+  // The survey's page (survey messages).
+  std::string survey_url;
+  // Attendance requests: where to confirm, and until when.
+  std::string confirm_url;
+  std::optional<absl::Time> respond_by;
 };
 
 struct Rendered {

@@ -127,6 +127,12 @@ MessageFacts Worst() {
   const std::string base = "https://" + std::string(60 - 8, 'x');
   f.manage_url = base + "/rdv#ABCDEFGH-ABCDEFGH";
   f.book_url = base + "/";
+  // Message ids up to 10^12, tokens of 32 digits.
+  const std::string link = "#999999999999-" + std::string(32, 'f');
+  f.preferences_url = base + "/preferences" + link;
+  f.survey_url = base + "/enquete" + link;
+  f.confirm_url = base + "/confirmer" + link;
+  f.respond_by = f.start - absl::Hours(48);
   return f;
 }
 
@@ -149,7 +155,7 @@ TEST(Templates, EverySmsFitsInTwoSegmentsAndNamesNobody) {
     EXPECT_FALSE(absl::StrContains(r->body, "Dupré")) << key;
     EXPECT_FALSE(absl::StrContains(r->body, "{{")) << key;
   }
-  EXPECT_EQ(sms, 12);  // 6 templates, French and English
+  EXPECT_EQ(sms, 22);  // 11 templates (the survey has no SMS), French and English
 }
 
 TEST(Templates, EmailsSaySubjectDateAndDocuments) {

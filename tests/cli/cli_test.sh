@@ -501,6 +501,25 @@ expect_exit 0 "notify list as lodge agent" with_token "$lodge" --reason "Rappel 
   notify list "$appointment" &&
   expect_text "notify list: the confirmation, dropped without an e-mail address" out \
     "confirmation +email +dropped +NO_CONTACT"
+# A notice needs a contact notify can use (Omar gave no e-mail; no SMS here).
+expect_exit 5 "notify send-notice without a contact" with_token "$lodge" \
+  --reason "Titre prêt, la personne est prévenue" notify send-notice "$appointment" \
+  --notice permit-ready &&
+  expect_text "send-notice: NO_CONTACT named" err "NO_CONTACT"
+expect_exit 2 "notify send-notice with an unknown notice" with_token "$lodge" --reason x \
+  notify send-notice "$appointment" --notice birthday
+# Lost access: anyone, the same answer whether or not something matches.
+expect_exit 0 "notify resend-access as the public" cli notify resend-access \
+  --email personne.inconnue@example.org &&
+  expect_text "resend-access: the same answer for everyone" out "If an appointment"
+expect_exit 2 "notify resend-access needs exactly one key" cli notify resend-access \
+  --email a@example.org --phone 0612345678
+expect_exit 3 "notify resend-access with a bad address" cli notify resend-access \
+  --email "pas une adresse" && expect_text "resend-access: the field named" err "email"
+# A survey link that is not one is refused, with its field.
+expect_exit 6 "notify survey with a wrong token" cli notify survey \
+  "1-00000000000000000000000000000000" --overall 4 &&
+  expect_text "survey: WRONG_TOKEN" err "WRONG_TOKEN"
 
 # Following the audit log: the last event, then each new one as it is
 # written, until the process is stopped.
@@ -931,12 +950,12 @@ for (indicator, column), value in want.items():
     got = rows.get(indicator, {}).get(column)
     if got != value:
         problems.append("%s %s: %r, not %r" % (indicator, column, got, value))
-if len(rows) != 22:
+if len(rows) != 30:
     problems.append("%d indicators" % len(rows))
 print("; ".join(problems))
 PY
   ) && [[ -z "$csv_problems" ]]; then
-    pass "report --csv: RFC 4180, the header, 22 indicators, the day's values unformatted"
+    pass "report --csv: RFC 4180, the header, 30 indicators, the day's values unformatted"
   else
     fail "report --csv: ${csv_problems:-does not parse}"
     sed 's/^/  stdout: /' "$work/out"

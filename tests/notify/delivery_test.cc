@@ -9,114 +9,15 @@
 
 #include "absl/strings/match.h"
 #include "accueil/notify/v1/notify.grpc.pb.h"
-#include "tests/booking/booking_fixture.h"
 #include <httplib.h>
 #include "services/common/retention.h"
 #include "services/notify/report.h"
-#include "tests/support/kannel_sink.h"
+#include "services/notify/tokens.h"
+#include "tests/notify/notify_fixture.h"
 #include "tests/support/ports.h"
-#include "tests/support/smtp_sink.h"
 
 namespace accueil::testing {
 namespace {
-
-namespace nv1 = ::accueil::notify::v1;
-using booking::v1::Appointment;
-
-// Tuesday 9 June 2026, 09:00-19:00 Paris: a week after the clock's start
-// (Monday 1 June, 10:00 Paris), so that the reminders lie ahead.
-DeskOptions NextWeek() {
-  DeskOptions o;
-  o.first = absl::CivilDay(2026, 6, 9);
-  o.last = absl::CivilDay(2026, 6, 9);
-  return o;
-}
-
-class NotifyTest : public ::testing::Test {
- protected:
-  void SetUp() override { smtp_ = SmtpSink::Start(); }
-
-  void StartWorld(int retry_seconds = 60,
-                  std::vector<std::pair<std::string, std::string>> more = {}) {
-    TestServerOptions options;
-    options.settings = {{"notify_smtp_url", smtp_->url()},
-                        {"notify_mail_from", "ne-pas-repondre@pref.test"},
-                        {"notify_public_base_url", "https://rdv.pref.test"},
-                        {"notify_retry_base", absl::StrCat(retry_seconds)}};
-    for (auto& kv : more) options.settings.push_back(std::move(kv));
-    world_ = std::make_unique<BookingWorld>(std::move(options));
-    desk_ = world_->OpenDesk(NextWeek());
-    notify_ = nv1::NotifyService::NewStub(world_->server().Channel(world_->server().StaffToken()));
-  }
-
-  // With SMS through a real Kannel and delivery reports on loopback.
-  void StartWorldWithSms(std::vector<std::pair<std::string, std::string>> more = {}) {
-    kannel_ = KannelSink::Start();
-    more.push_back({"notify_sms_url", kannel_->sendsms_url()});
-    more.push_back({"notify_sms_user", KannelSink::kUser});
-    more.push_back({"notify_sms_password", KannelSink::kPassword});
-    bool listen_given = false;
-    for (const auto& kv : more) listen_given |= kv.first == "notify_report_listen";
-    if (!listen_given) more.push_back({"notify_report_listen", "127.0.0.1:0"});
-    StartWorld(60, std::move(more));
-  }
-
-  // The appointment's message of `templ` on `channel`, waiting for `state`.
-  nv1::Message AwaitOn(const Appointment& a, nv1::Template templ, nv1::Channel channel,
-                       nv1::MessageState state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    nv1::Message last;
-    for (;;) {
-      for (const nv1::Message& m : Messages(a)) {
-        if (m.template_() == templ && m.channel() == channel) last = m;
-      }
-      if (last.state() == state || absl::Now() > deadline) break;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    EXPECT_EQ(last.state(), state) << last.DebugString();
-    return last;
-  }
-
-  std::vector<nv1::Message> Messages(const Appointment& a) {
-    nv1::ListMessagesRequest req;
-    req.set_appointment(a.name());
-    nv1::ListMessagesResponse resp;
-    grpc::Status s = CallOn(*notify_, &nv1::NotifyService::Stub::ListMessages, req, &resp,
-                            "the person calls about a message");
-    // NOT_FOUND until the decider has read the booking.
-    if (s.error_code() != grpc::StatusCode::NOT_FOUND) {
-      EXPECT_TRUE(RpcOk(s));
-    }
-    return {resp.messages().begin(), resp.messages().end()};
-  }
-
-  // The appointment's message of `templ`, waiting until it reaches `state`.
-  nv1::Message AwaitMessage(const Appointment& a, nv1::Template templ, nv1::MessageState state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    nv1::Message last;
-    for (;;) {
-      for (const nv1::Message& m : Messages(a)) {
-        if (m.template_() == templ) last = m;
-      }
-      if (last.state() == state || absl::Now() > deadline) break;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    EXPECT_EQ(last.state(), state) << last.DebugString();
-    return last;
-  }
-
-  Appointment Book(int slot, int person) {
-    Appointment a;
-    EXPECT_TRUE(RpcOk(world_->Book(desk_.slots[slot].name(), person, &a)));
-    return a;
-  }
-
-  std::unique_ptr<SmtpSink> smtp_;
-  std::unique_ptr<KannelSink> kannel_;
-  std::unique_ptr<BookingWorld> world_;
-  OpenedDesk desk_;
-  std::unique_ptr<nv1::NotifyService::Stub> notify_;
-};
 
 TEST_F(NotifyTest, ConfirmationAtOnceThenTheReminderAtItsTime) {
   StartWorld();
@@ -155,6 +56,18 @@ TEST_F(NotifyTest, ConfirmationAtOnceThenTheReminderAtItsTime) {
   EXPECT_EQ(mails[1].subject, "Rappel : votre rendez-vous du mardi 9 juin 2026 à 9h00");
   EXPECT_NE(mails[1].message_id, mails[0].message_id);
   AwaitMessage(a, nv1::REMINDER, nv1::ACCEPTED);
+  // The metrics count the reminder's outcome on its day (message.delivered):
+  // the e-mail reminders' delivery rate is 1 of 1.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (world_->QueryInt("SELECT count(*) FROM metrics.day_measures WHERE "
+                          "measure = 'reminders.email_delivered'") == 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(world_->QueryInt("SELECT count(*) FROM metrics.day_measures WHERE local_date = "
+                             "'2026-06-07' AND count = 1 AND measure IN "
+                             "('reminders.email_sent', 'reminders.email_delivered')"),
+            2);
 }
 
 TEST_F(NotifyTest, ACancellationWithdrawsTheReminderAndIsConfirmed) {
@@ -444,15 +357,18 @@ TEST_F(NotifyTest, DeliveryReportsNeedTheMessagesToken) {
   EXPECT_EQ(get("m=x&t=y&s=z"), 400);
   EXPECT_EQ(AwaitOn(a, nv1::CONFIRMATION, nv1::SMS, nv1::DELIVERED).state(), nv1::DELIVERED);
   // With the token: a failure report after the delivery changes nothing.
-  const std::string token = notify::ReportToken(world_->server().secrets(), id);
+  const std::string token =
+      notify::MessageToken(world_->server().secrets(), notify::kReportPurpose, id);
   EXPECT_EQ(get(absl::StrCat("m=", id, "&t=", token, "&s=2")), 200);
   EXPECT_EQ(AwaitOn(a, nv1::CONFIRMATION, nv1::SMS, nv1::DELIVERED).state(), nv1::DELIVERED);
   // The reminder, still pending, ignores reports too (nothing was sent).
   nv1::Message reminder = AwaitOn(a, nv1::REMINDER, nv1::SMS, nv1::PENDING);
   const int64_t rid = IdOf(reminder.name());
-  EXPECT_EQ(get(absl::StrCat("m=", rid, "&t=", notify::ReportToken(world_->server().secrets(), rid),
-                             "&s=1")),
-            200);
+  EXPECT_EQ(
+      get(absl::StrCat(
+          "m=", rid, "&t=",
+          notify::MessageToken(world_->server().secrets(), notify::kReportPurpose, rid), "&s=1")),
+      200);
   AwaitOn(a, nv1::REMINDER, nv1::SMS, nv1::PENDING);
 }
 
@@ -484,6 +400,10 @@ TEST_F(NotifyTest, MessagesJoinExportErasureAndPurge) {
   EXPECT_TRUE(absl::StrContains(notify_records, "\"template\": \"confirmation\""))
       << notify_records;
   EXPECT_TRUE(absl::StrContains(notify_records, "550")) << notify_records;
+  // The refused address's flag, found through the e-mail of the appointment
+  // although the administrator asked by phone.
+  EXPECT_TRUE(absl::StrContains(notify_records, "\"bounce_reason\": \"RECIPIENT_REFUSED\""))
+      << notify_records;
 
   // An active appointment is cancelled before its person's data can go.
   booking::v1::CancelAppointmentRequest cancel;
@@ -501,8 +421,10 @@ TEST_F(NotifyTest, MessagesJoinExportErasureAndPurge) {
   booking::v1::ErasePersonDataResponse erased;
   ASSERT_TRUE(RpcOk(CallOn(*staff, &booking::v1::BookingService::Stub::ErasePersonData, erase,
                            &erased, "demande RGPD")));
-  EXPECT_EQ(erased.module_erased_counts().at("notify"), 2);  // the two 550 answers
+  // The two 550 answers, and the address's bounce flag.
+  EXPECT_EQ(erased.module_erased_counts().at("notify"), 3);
   EXPECT_EQ(world_->QueryInt("SELECT count(*) FROM notify.attempts WHERE detail <> ''"), 0);
+  EXPECT_EQ(world_->QueryInt("SELECT count(*) FROM notify.contacts"), 0);
 
   // 90 days after the appointment: its messages go, with their attempts.
   const int64_t before = world_->QueryInt("SELECT count(*) FROM notify.messages");
