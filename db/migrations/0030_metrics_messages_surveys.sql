@@ -7,7 +7,8 @@
 --   survey.delay, survey.courtesy, survey.availability, survey.clarity,
 --   survey.comfort, survey.overall                  an item's score (1-4).
 -- Both facts are final when they come: inserted, never updated (a message
--- has one outcome; a survey is answered once).
+-- has one outcome; a survey is answered once). Only reminders' outcomes are
+-- kept: no indicator counts the others (one insert saved per message).
 
 ALTER TABLE metrics.measures DROP CONSTRAINT measures_unit_check;
 ALTER TABLE metrics.measures ADD CONSTRAINT measures_unit_check
@@ -91,6 +92,7 @@ BEGIN
       coalesce((payload->>'desk')::bigint, 0), metrics.local_date(occurred_time, time_zone),
       payload->>'template', payload->>'channel', type = 'message.delivered'
     FROM metrics.batch_events(p_events, 'message.')
+    WHERE payload->>'template' = 'reminder'
     ORDER BY (payload->>'message')::bigint, n
     ON CONFLICT (message_id) DO NOTHING
     RETURNING *),
@@ -161,7 +163,7 @@ BEGIN
     l.payload->>'template', l.payload->>'channel', l.type = 'message.delivered'
   FROM events.log l
   WHERE (l.txid, l.position) <= (p_txid, p_position)
-    AND l.type IN ('message.delivered', 'message.failed')
+    AND l.type IN ('message.delivered', 'message.failed') AND l.payload->>'template' = 'reminder'
   ORDER BY (l.payload->>'message')::bigint, l.txid, l.position;
   GET DIAGNOSTICS message_facts = ROW_COUNT;
   INSERT INTO metrics.survey_answers (site_id, desk_id, local_date, delay, courtesy,

@@ -129,6 +129,7 @@ absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePerson
   // (found again on a retry: erasure keeps the person key).
   std::vector<int64_t> ids;
   std::set<std::string> contacts;
+  bool active = false;
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     ids.clear();
@@ -136,9 +137,30 @@ absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePerson
                                                  query.keys_hex, query.phone, query.email)) {
       ids.push_back(row["id"].as<int64_t>());
       AddContacts(row, &contacts);
+      const std::string status = row["status"].as<std::string>();
+      active |= status == "booked" || status == "arrived" || status == "in_service";
     }
     return absl::OkStatus();
   }));
+  // booking.erase_person refuses it too; said here first, so that the
+  // other modules erase nothing for a request that is refused.
+  if (active) {
+    return WithField(Error(absl::StatusCode::kFailedPrecondition, "ACTIVE_APPOINTMENT_EXISTS",
+                           "this person still has an active appointment at this site; cancel "
+                           "it first"),
+                     "query");
+  }
+  // First every other module's records of the person (idempotent hooks: a
+  // retried request erases nothing more), while booking still holds the
+  // contacts their keys come from (a retry after a failure here finds them
+  // again).
+  const accueil::PersonQuery person{site, query.keys, now, ids,
+                                    ContactKeys(*ctx_.secrets, query, contacts)};
+  for (const PersonDataModule& m : *ctx_.person_data) {
+    if (m.module == "booking") continue;
+    ASSIGN_OR_RETURN(int erased, m.hooks->Erase(*ctx_.pool, person));
+    if (erased > 0) (*resp->mutable_module_erased_counts())[m.module] = erased;
+  }
   RETURN_IF_ERROR(RunChange(call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
                             [&](pqxx::transaction_base& tx) -> absl::Status {
                               pqxx::row r = tx.exec_prepared1(
@@ -147,15 +169,6 @@ absl::Status BookingService::DoErasePersonData(Call& call, const v1::ErasePerson
                               resp->set_erased_appointment_count(r["erased"].as<int>());
                               return absl::OkStatus();
                             }));
-  // Then every other module's records of the person (idempotent hooks: a
-  // retried request erases nothing more).
-  const accueil::PersonQuery person{site, query.keys, now, ids,
-                                    ContactKeys(*ctx_.secrets, query, contacts)};
-  for (const PersonDataModule& m : *ctx_.person_data) {
-    if (m.module == "booking") continue;
-    ASSIGN_OR_RETURN(int erased, m.hooks->Erase(*ctx_.pool, person));
-    if (erased > 0) (*resp->mutable_module_erased_counts())[m.module] = erased;
-  }
   return absl::OkStatus();
 }
 

@@ -62,6 +62,10 @@ absl::StatusOr<int> AccessRequests::Work(absl::Time now) {
         ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(a.name(), "appointments", "name"));
         ASSIGN_OR_RETURN(int64_t site, input::ParseResourceId(a.site(), "sites", "site"));
         ASSIGN_OR_RETURN(int64_t desk, input::ParseResourceId(a.desk(), "desks", "desk"));
+        // Counted under the appointment's lock: two replicas working
+        // requests for one appointment take turns.
+        tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('notify.access'), $1::integer)",
+                       static_cast<int32_t>(id));
         if (tx.exec_prepared1("notify_access_recent", id, db::SqlTime(now))[0].as<int>() >=
             kAccessMessagesPerAppointment) {
           continue;

@@ -82,12 +82,17 @@ absl::Status NotifyService::DoAttendance(Call& call, const v1::AttendanceRequest
         call, *ctx_.pool, ctx_.commit_signal, Statements::kSeveral,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           call.SetResource(absl::StrCat("appointments/", appointment), site);
-          // Every request of the appointment, unless the release worker
-          // decided first (it locks them: this waits, then sees it).
+          // The release worker's lock (release.h): it decides either before
+          // (this then finds the requests decided) or after (it then finds
+          // them answered). Every request of the appointment, before its
+          // deadline only.
+          tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('notify.attendance'), $1::integer)",
+                         static_cast<int32_t>(appointment));
           tx.exec_params(
               "UPDATE notify.messages SET answer_time = $2::timestamptz, "
               "update_time = $2::timestamptz WHERE appointment_id = $1 "
-              "AND template = 'attendance' AND answer_time IS NULL AND release_time IS NULL",
+              "AND template = 'attendance' AND answer_time IS NULL AND release_time IS NULL "
+              "AND respond_by > $2::timestamptz",
               appointment, db::SqlTime(now));
           read(tx);
           return absl::OkStatus();

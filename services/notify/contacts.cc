@@ -65,6 +65,11 @@ std::map<Contacts::Key, ContactFlags> Contacts::Read(pqxx::transaction_base& tx,
 
 void Contacts::Write(pqxx::transaction_base& tx, const Key& contact, absl::Time now,
                      const std::function<void(ContactFlags&)>& change) const {
+  // One writer per contact and channel at a time (a sender's bounce and
+  // the person's opt-out would otherwise overwrite each other).
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
+                 absl::StrCat("notify.contacts:", contact.second, ":",
+                              absl::BytesToHexString(PersonKey(secrets_, contact.first))));
   ContactFlags flags;
   auto found = Read(tx, {contact});
   if (!found.empty()) flags = found.begin()->second;

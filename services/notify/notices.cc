@@ -124,12 +124,17 @@ absl::Status NotifyService::DoSendNotice(Call& call, const v1::SendNoticeRequest
         call.SetResource(req.appointment(), site);
         resp->Clear();
         for (v1::Channel c : channels) {
-          FillMessage(
-              tx.exec_prepared1("notify_add_notice", id, site, desk, TemplateName(req.notice()),
-                                ChannelName(c), db::SqlTime(FromProto(a.start_time())),
-                                db::SqlTime(FromProto(a.end_time())),
-                                absl::StrCat("notice:", idem.request_id), db::SqlTime(now)),
-              resp->add_messages());
+          const pqxx::row r = tx.exec_prepared1(
+              "notify_add_notice", id, site, desk, TemplateName(req.notice()), ChannelName(c),
+              db::SqlTime(FromProto(a.start_time())), db::SqlTime(FromProto(a.end_time())),
+              absl::StrCat("notice:", idem.request_id), db::SqlTime(now));
+          // The same id used before for another appointment: refused (the
+          // transaction, and what it wrote, rolls back).
+          if (r["appointment_id"].as<int64_t>() != id) {
+            return InvalidField("REQUEST_ID_REUSED", "request_id",
+                                "this request_id was used for another notice");
+          }
+          FillMessage(r, resp->add_messages());
         }
         return absl::OkStatus();
       }));
@@ -157,11 +162,15 @@ absl::Status NotifyService::DoResendAccess(Call& call, const v1::ResendAccessReq
   // time are the same for a contact on file and for one unknown. Beyond the
   // cap the request is not kept (the same answer again).
   const std::string key = PersonKey(*ctx_.secrets, absl::StrCat(kind, ":", value));
+  const std::string key_hex = absl::BytesToHexString(key);
   RETURN_IF_ERROR(RunChange(
-      call, *ctx_.pool, ctx_.commit_signal, Statements::kOne,
+      call, *ctx_.pool, ctx_.commit_signal, Statements::kSeveral,
       [&](pqxx::transaction_base& tx) -> absl::Status {
         call.SetResource("access_requests", 0);
-        tx.exec_prepared("notify_add_access_request", kind, value, absl::BytesToHexString(key),
+        // Requests for one key counted one at a time (parallel calls would
+        // otherwise all see room under the cap).
+        tx.exec_params("SELECT pg_advisory_xact_lock(hashtext('notify.access:' || $1))", key_hex);
+        tx.exec_prepared("notify_add_access_request", kind, value, key_hex,
                          db::SqlTime(ctx_.clock->Now()), kAccessRequestsPerKey);
         return absl::OkStatus();
       }));

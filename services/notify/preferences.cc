@@ -45,6 +45,13 @@ absl::Status NotifyService::DoPreferences(Call& call, const std::string& message
                           "give a message and its token, or (agents) an appointment");
     }
     ASSIGN_OR_RETURN(id, input::ParseResourceId(appointment, "appointments", "appointment"));
+    // Only agents name an appointment; refused before any lookup, so that
+    // the answer tells nobody whether it exists.
+    if (!call.IsAgent()) {
+      return WithField(Error(absl::StatusCode::kPermissionDenied, "AGENT_ONLY",
+                             "give the message and the token from its link"),
+                       "appointment");
+    }
   } else {
     ASSIGN_OR_RETURN(int64_t m, input::ParseResourceId(message, "messages", "message"));
     if (!MessageTokenMatches(*ctx_.secrets, kPreferencesPurpose, m, token)) {

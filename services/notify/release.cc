@@ -25,14 +25,24 @@ struct Request {
 
 Releases::Releases(const ServiceContext& context, BookingClient* booking)
     : ctx_(context), booking_(booking) {
+  // Appointments past their deadline, undecided (no lock: each is then
+  // taken under its attendance lock, or left to the next pass).
+  ctx_.pool->Prepare("notify_release_due",
+                     "SELECT DISTINCT appointment_id FROM notify.messages "
+                     "WHERE template = 'attendance' AND release_time IS NULL "
+                     "AND respond_by <= $1::timestamptz LIMIT $2");
+  // The appointment's attendance lock (attendance.cc takes it too), without
+  // waiting: a confirmation in progress is seen at the next pass.
+  ctx_.pool->Prepare("notify_attendance_try_lock",
+                     "SELECT pg_try_advisory_xact_lock(hashtext('notify.attendance'), "
+                     "$1::integer) AS locked");
   ctx_.pool->Prepare(
-      "notify_release_claim",
-      absl::StrCat("SELECT id, appointment_id, site_id, ", db::Micros("start_time"),
+      "notify_release_requests",
+      absl::StrCat("SELECT site_id, ", db::Micros("start_time"),
                    " AS start_micros, answer_time IS NOT NULL AS answered, "
                    "state IN ('accepted', 'delivered') AS reached FROM notify.messages "
-                   "WHERE template = 'attendance' AND release_time IS NULL "
-                   "AND respond_by <= $1::timestamptz ORDER BY respond_by LIMIT $2 "
-                   "FOR UPDATE SKIP LOCKED"));
+                   "WHERE template = 'attendance' AND appointment_id = $1 "
+                   "AND release_time IS NULL"));
   ctx_.pool->Prepare("notify_release_mark",
                      "UPDATE notify.messages SET release_time = $2::timestamptz, "
                      "release_outcome = $3, update_time = $2::timestamptz "
@@ -46,12 +56,20 @@ absl::StatusOr<int> Releases::Work(absl::Time now) {
     decided = 0;
     pqxx::work tx(c);
     std::map<int64_t, Request> due;
-    for (const pqxx::row& r : tx.exec_prepared("notify_release_claim", db::SqlTime(now), kBatch)) {
-      Request& q = due[r["appointment_id"].as<int64_t>()];
-      q.site = r["site_id"].as<int64_t>();
-      q.start = absl::FromUnixMicros(r["start_micros"].as<int64_t>());
-      q.answered |= r["answered"].as<bool>();
-      q.reached |= r["reached"].as<bool>();
+    for (const pqxx::row& r : tx.exec_prepared("notify_release_due", db::SqlTime(now), kBatch)) {
+      const int64_t id = r[0].as<int64_t>();
+      // 32 bits of the id for the lock: a collision only delays a pass.
+      if (!tx.exec_prepared1("notify_attendance_try_lock", static_cast<int32_t>(id))[0]
+               .as<bool>()) {
+        continue;
+      }
+      for (const pqxx::row& m : tx.exec_prepared("notify_release_requests", id)) {
+        Request& q = due[id];
+        q.site = m["site_id"].as<int64_t>();
+        q.start = absl::FromUnixMicros(m["start_micros"].as<int64_t>());
+        q.answered |= m["answered"].as<bool>();
+        q.reached |= m["reached"].as<bool>();
+      }
     }
     if (due.empty()) return absl::OkStatus();
     std::vector<int64_t> ids;

@@ -1,6 +1,9 @@
 // Attendance releases (docs/notify.md#attendance), worked by the senders
 // after their claims: for each appointment whose attendance requests reached
-// their deadline (`respond_by`) undecided, FOR UPDATE SKIP LOCKED:
+// their deadline (`respond_by`) undecided, under the appointment's
+// attendance lock (an advisory lock ConfirmAttendance takes too; a replica
+// or a confirmation holding it leaves the appointment to the next pass),
+// over all its requests:
 //   confirmed      a request was answered (ConfirmAttendance): kept;
 //   not_reached    no request reached the person (all dropped, refused,
 //                  withdrawn): kept, nobody loses a place unasked;

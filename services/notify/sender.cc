@@ -50,6 +50,16 @@ bool AboutComingAppointment(const std::string& templ) {
          templ == "attendance";
 }
 
+// An attendance request is not sent later than this before its deadline.
+constexpr absl::Duration kAnswerTime = absl::Hours(6);
+
+// Messages nobody asked for right then: never in the quiet hours, also when
+// a retry brings them there.
+bool QuietHoursApply(const std::string& templ) {
+  return templ == "reminder" || templ == "noshow" || templ == "closure" || templ == "survey" ||
+         templ == "attendance";
+}
+
 // What the person can stop (opt-out); the rest answers their own action, or
 // cancels their visit, or asks them to confirm it.
 bool OptOutApplies(const std::string& templ) {
@@ -300,13 +310,22 @@ absl::Status Sender::Record(const Claimed& m, Result& r) {
   const int uncount = r.outcome.empty() ? 1 : 0;
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    tx.exec_prepared(
-        "notify_record", m.id, r.state, r.reason, r.language,
-        r.due.has_value() ? std::optional<std::string>(db::SqlTime(*r.due)) : std::nullopt, uncount,
-        db::SqlTime(r.finished), m.attempt);
+    // No row: the lease ran out and another sender took the message over
+    // (or a report moved it): the attempt is still recorded, but its
+    // outcome is not this thread's to announce.
+    const bool current =
+        tx.exec_prepared(
+              "notify_record", m.id, r.state, r.reason, r.language,
+              r.due.has_value() ? std::optional<std::string>(db::SqlTime(*r.due)) : std::nullopt,
+              uncount, db::SqlTime(r.finished), m.attempt)
+            .affected_rows() > 0;
     if (!r.outcome.empty()) {
       tx.exec_prepared("notify_attempt", m.id, m.attempt, db::SqlTime(r.started),
                        db::SqlTime(r.finished), r.outcome, r.detail);
+    }
+    if (!current) {
+      tx.commit();
+      return absl::OkStatus();
     }
     // The outcome for the metrics: an e-mail the mail server took, or any
     // failure (an SMS's delivery comes with its report).
@@ -361,7 +380,9 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
     if (start <= now) return drop("APPOINTMENT_STARTED");
     if (start != m.start) return drop("MOVED");
   }
-  if (m.respond_by.has_value() && *m.respond_by <= now) return drop("TOO_LATE");
+  // An attendance request leaves the person time to answer, or goes not at
+  // all (the release would otherwise follow a request read too late).
+  if (m.respond_by.has_value() && *m.respond_by - kAnswerTime <= now) return drop("TOO_LATE");
   absl::StatusOr<bv1::Site> site = booking_->Site(call, m.site);
   absl::StatusOr<bv1::Desk> desk = booking_->Desk(call, m.site, m.desk);
   absl::TimeZone zone;
@@ -377,10 +398,15 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
     return r;
   }
   r.time_zone = site->time_zone();
-  if (m.templ == "reminder" && InQuietHours(now, zone)) {
+  if (QuietHoursApply(m.templ) && InQuietHours(now, zone)) {
     // Late (the provider was down, the server stopped): the end of the quiet
-    // hours if still before the start, else never.
-    std::optional<absl::Time> later = OutOfQuietHours(now, now, start, zone);
+    // hours if still in time (before the start, the answer's deadline, a
+    // week), else never.
+    const absl::Time deadline = m.templ == "attendance" ? *m.respond_by - kAnswerTime
+                                : AboutComingAppointment(m.templ) || m.templ == "closure"
+                                    ? start
+                                    : now + absl::Hours(24 * 7);
+    std::optional<absl::Time> later = OutOfQuietHours(now, now, deadline, zone);
     if (!later.has_value()) return drop("TOO_LATE");
     r.state = "pending";
     r.due = *later;
@@ -435,7 +461,9 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
   out.subject = rendered->subject;
   out.body = rendered->body;
   out.now = now;
-  if (AboutComingAppointment(m.templ)) {
+  if (m.respond_by.has_value()) {
+    out.expires = std::min(start, *m.respond_by - kAnswerTime);
+  } else if (AboutComingAppointment(m.templ)) {
     out.expires = start;
   } else {
     out.expires = now + absl::Hours(24);

@@ -120,27 +120,40 @@ absl::Status NotifyService::DoSubmitSurvey(Call& call, const v1::SubmitSurveyRes
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(site.time_zone(), &zone)) zone = absl::UTCTimeZone();
   const absl::CivilDay day = absl::ToCivilDay(now, zone);  // the answer's day
+  // The only time kept of the answer, anywhere: its local day (an instant
+  // shared by the mark and the answers would link them back).
+  const std::string day_start = db::SqlTime(absl::FromCivil(day, zone));
   auto score = [](int s) { return s == 0 ? std::nullopt : std::optional<int>(s); };
-  return RunChange(
+  // 1. Single use, also between two submissions racing: the survey marked
+  //    answered, committed on its own.
+  bool marked = false;
+  RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    marked = tx.exec_params(
+                   "UPDATE notify.messages SET answer_time = $2::timestamptz "
+                   "WHERE id = $1 AND answer_time IS NULL",
+                   row.id, day_start)
+                 .affected_rows() > 0;
+    return absl::OkStatus();
+  }));
+  if (!marked) {
+    return WithField(Error(absl::StatusCode::kAlreadyExists, "SURVEY_ANSWERED",
+                           "this survey was answered already: thank you"),
+                     "message");
+  }
+  // 2. The answers and their event, in a transaction of their own (not the
+  //    mark's: nothing, not even a transaction id, ties them to the message).
+  absl::Status stored = RunChange(
       call, *ctx_.pool, ctx_.commit_signal, Statements::kSeveral,
       [&](pqxx::transaction_base& tx) -> absl::Status {
         call.SetResource("surveys", row.site);
-        // Single use, also between two submissions racing.
-        if (tx.exec_params("UPDATE notify.messages SET answer_time = $2::timestamptz "
-                           "WHERE id = $1 AND answer_time IS NULL",
-                           row.id, db::SqlTime(now))
-                .affected_rows() == 0) {
-          return WithField(Error(absl::StatusCode::kAlreadyExists, "SURVEY_ANSWERED",
-                                 "this survey was answered already: thank you"),
-                           "message");
-        }
         tx.exec_params(
             "INSERT INTO notify.survey_responses (site_id, desk_id, local_date, delay, courtesy, "
             "availability, clarity, comfort, overall, comment, create_time) VALUES ($1, $2, "
             "$3::date, $4, $5, $6, $7, $8, $9, NULLIF($10, ''), $11::timestamptz)",
             row.site, row.desk, absl::FormatCivilTime(day), score(req.delay()),
             score(req.courtesy()), score(req.availability()), score(req.clarity()),
-            score(req.comfort()), score(req.overall()), comment, db::SqlTime(now));
+            score(req.comfort()), score(req.overall()), comment, day_start);
         nlohmann::json payload = {{"desk", row.desk},
                                   {"site", row.site},
                                   {"delay", req.delay()},
@@ -150,13 +163,22 @@ absl::Status NotifyService::DoSubmitSurvey(Call& call, const v1::SubmitSurveyRes
                                   {"comfort", req.comfort()},
                                   {"overall", req.overall()},
                                   {"time_zone", site.time_zone()}};
-        // The subject names the site, not the survey: nothing to link back.
+        // The subject names the site, not the survey; the time is the day's.
         tx.exec_params(
             "SELECT shared.append_event('notify', 'survey.answered', $1, $2, $3::timestamptz, "
             "$4::jsonb)",
-            absl::StrCat("sites/", row.site), row.site, db::SqlTime(now), payload.dump());
+            absl::StrCat("sites/", row.site), row.site, day_start, payload.dump());
         return absl::OkStatus();
       });
+  if (!stored.ok()) {
+    // Not stored: the survey is open again, so that the person can retry.
+    (void)ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+      pqxx::nontransaction tx(c);
+      tx.exec_params("UPDATE notify.messages SET answer_time = NULL WHERE id = $1", row.id);
+      return absl::OkStatus();
+    });
+  }
+  return stored;
 }
 
 }  // namespace accueil::notify

@@ -314,7 +314,8 @@ TEST_F(RequestsTest, OptOutStopsRemindersAndNoticesNotConfirmations) {
   bad.set_appointment(a.name());
   {
     grpc::ClientContext context;
-    EXPECT_FALSE(anyone->UpdateContactPreferences(&context, bad, &prefs).ok());
+    EXPECT_TRUE(RpcFails(anyone->UpdateContactPreferences(&context, bad, &prefs),
+                         grpc::StatusCode::PERMISSION_DENIED, "AGENT_ONLY", "appointment"));
   }
 
   // The e-mail reminder (Sunday 7 June 08:30Z) is dropped, a notice too.
