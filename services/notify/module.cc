@@ -135,6 +135,10 @@ class NotifyModule final : public Module {
       }
       return absl::OkStatus();
     });
+    section.Int("record_window", &options_.sender.record_window, 1, 64,
+                "outcomes committed together per sending thread (or what 50 ms saw sent): "
+                "the most messages a crash can make a thread send twice; 1 commits each "
+                "message alone");
     section.Seconds("retry_base", &options_.sender.retry_base, 3600,
                     "the first retry's delay; it doubles with each attempt (up to an hour), "
                     "with jitter");

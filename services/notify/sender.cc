@@ -259,9 +259,23 @@ absl::StatusOr<int> Sender::SendDue(std::map<std::string, std::unique_ptr<Transp
       return absl::OkStatus();
     }));
   }
-  // Each outcome is recorded as soon as it is known, so that a crash can
-  // repeat only the message then in the provider's hands (one per thread).
+  // Outcomes are recorded in small windows: at most `record_window`
+  // messages, or what `record_delay` saw sent, per transaction. A crash can
+  // repeat only the messages whose outcome was not yet committed (at most a
+  // window per thread); a commit per message would cost a durable commit
+  // each.
+  std::vector<Unrecorded> window;
+  absl::Time opened;
+  auto flush = [&]() -> absl::Status {
+    if (window.empty()) return absl::OkStatus();
+    absl::Status s = Record(window);
+    window.clear();
+    return s;
+  };
   for (const Claimed& m : claimed) {
+    if (!window.empty() && ctx_.clock->Now() - opened >= options_.record_delay) {
+      RETURN_IF_ERROR(flush());
+    }
     Result r;
     if (!contacts.ok()) {
       // Booking unreachable: the whole batch waits (not the provider's fault,
@@ -280,74 +294,78 @@ absl::StatusOr<int> Sender::SendDue(std::map<std::string, std::unique_ptr<Transp
             {m.channel == "email" ? a->person().email() : a->person().phone(), m.channel});
         if (f != flags.end()) contact = f->second;
       }
-      if (m.templ == "attendance" && a != nullptr) {
-        auto threshold = thresholds.find(m.desk);
-        auto count = noshows.find(m.appointment);
-        if (threshold == thresholds.end() || count == noshows.end() ||
-            count->second < threshold->second) {
-          r.started = r.finished = ctx_.clock->Now();
-          r.state = r.outcome = "dropped";
-          r.reason = "NOT_REQUIRED";  // fewer no-shows than the desk's rule (now)
-          RETURN_IF_ERROR(Record(m, r));
-          continue;
-        }
+      auto threshold = thresholds.find(m.desk);
+      auto count = noshows.find(m.appointment);
+      if (m.templ == "attendance" && a != nullptr &&
+          (threshold == thresholds.end() || count == noshows.end() ||
+           count->second < threshold->second)) {
+        r.started = r.finished = ctx_.clock->Now();
+        r.state = r.outcome = "dropped";
+        r.reason = "NOT_REQUIRED";  // fewer no-shows than the desk's rule (now)
+      } else {
+        r = SendOne(m, a, contact, transports, call, ctx_.clock->Now());
       }
-      r = SendOne(m, a, contact, transports, call, ctx_.clock->Now());
     }
-    RETURN_IF_ERROR(Record(m, r));
+    if (window.empty()) opened = r.started;
+    window.push_back({&m, std::move(r)});
+    if (static_cast<int>(window.size()) >= options_.record_window) RETURN_IF_ERROR(flush());
   }
+  RETURN_IF_ERROR(flush());
   return static_cast<int>(claimed.size());
 }
 
-absl::Status Sender::Record(const Claimed& m, Result& r) {
-  // Out of attempts: a dead letter, with the last reason.
-  if (r.state == "pending" && r.outcome == "retry" && m.attempt >= options_.max_attempts) {
-    r.state = "failed";
-    r.reason = "RETRIES_EXHAUSTED";
-    r.due.reset();
+absl::Status Sender::Record(std::vector<Unrecorded>& window) {
+  for (auto& [m, r] : window) {
+    // Out of attempts: a dead letter, with the last reason.
+    if (r.state == "pending" && r.outcome == "retry" && m->attempt >= options_.max_attempts) {
+      r.state = "failed";
+      r.reason = "RETRIES_EXHAUSTED";
+      r.due.reset();
+    }
   }
-  // Put off without an attempt (quiet hours): the claim's count undone.
-  const int uncount = r.outcome.empty() ? 1 : 0;
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);
-    // No row: the lease ran out and another sender took the message over
-    // (or a report moved it): the attempt is still recorded, but its
-    // outcome is not this thread's to announce.
-    const bool current =
-        tx.exec_prepared(
-              "notify_record", m.id, r.state, r.reason, r.language,
-              r.due.has_value() ? std::optional<std::string>(db::SqlTime(*r.due)) : std::nullopt,
-              uncount, db::SqlTime(r.finished), m.attempt)
-            .affected_rows() > 0;
-    if (!r.outcome.empty()) {
-      tx.exec_prepared("notify_attempt", m.id, m.attempt, db::SqlTime(r.started),
-                       db::SqlTime(r.finished), r.outcome, r.detail);
-    }
-    if (!current) {
-      tx.commit();
-      return absl::OkStatus();
-    }
-    // The outcome for the metrics: an e-mail the mail server took, or any
-    // failure (an SMS's delivery comes with its report).
-    if ((r.state == "accepted" && m.channel == "email") || r.state == "failed") {
-      AppendOutcome(tx, {m.id, m.appointment, m.site, m.desk, m.templ, m.channel, r.time_zone},
-                    r.state == "failed" ? "failed" : "delivered", r.reason, r.finished);
-    }
-    if (contacts_ != nullptr && r.bounce == Result::kSetBounce) {
-      contacts_->SetBounce(tx, {r.contact, m.channel}, r.reason, r.finished);
-    } else if (contacts_ != nullptr && r.bounce == Result::kClearBounce) {
-      contacts_->ClearBounce(tx, {r.contact, m.channel}, r.finished);
+    for (const auto& [mp, r] : window) {
+      const Claimed& m = *mp;
+      // Put off without an attempt (quiet hours): the claim's count undone.
+      const int uncount = r.outcome.empty() ? 1 : 0;
+      // No row: the lease ran out and another sender took the message over
+      // (or a report moved it): the attempt is still recorded, but its
+      // outcome is not this thread's to announce.
+      const bool current =
+          tx.exec_prepared(
+                "notify_record", m.id, r.state, r.reason, r.language,
+                r.due.has_value() ? std::optional<std::string>(db::SqlTime(*r.due)) : std::nullopt,
+                uncount, db::SqlTime(r.finished), m.attempt)
+              .affected_rows() > 0;
+      if (!r.outcome.empty()) {
+        tx.exec_prepared("notify_attempt", m.id, m.attempt, db::SqlTime(r.started),
+                         db::SqlTime(r.finished), r.outcome, r.detail);
+      }
+      if (!current) continue;
+      // The outcome for the metrics: an e-mail the mail server took, or any
+      // failure (an SMS's delivery comes with its report).
+      if ((r.state == "accepted" && m.channel == "email") || r.state == "failed") {
+        AppendOutcome(tx, {m.id, m.appointment, m.site, m.desk, m.templ, m.channel, r.time_zone},
+                      r.state == "failed" ? "failed" : "delivered", r.reason, r.finished);
+      }
+      if (contacts_ != nullptr && r.bounce == Result::kSetBounce) {
+        contacts_->SetBounce(tx, {r.contact, m.channel}, r.reason, r.finished);
+      } else if (contacts_ != nullptr && r.bounce == Result::kClearBounce) {
+        contacts_->ClearBounce(tx, {r.contact, m.channel}, r.finished);
+      }
     }
     tx.commit();
     return absl::OkStatus();
   }));
-  if (r.state != "accepted") {
-    log::Info("notify.message", {{"message", absl::StrCat(m.id)},
-                                 {"template", m.templ},
-                                 {"channel", m.channel},
+  for (const auto& [m, r] : window) {
+    if (r.state == "accepted") continue;
+    log::Info("notify.message", {{"message", absl::StrCat(m->id)},
+                                 {"template", m->templ},
+                                 {"channel", m->channel},
                                  {"state", r.state},
                                  {"reason", r.reason},
-                                 {"attempt", absl::StrCat(m.attempt)}});
+                                 {"attempt", absl::StrCat(m->attempt)}});
   }
   return absl::OkStatus();
 }

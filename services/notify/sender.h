@@ -11,13 +11,14 @@
 //      since, no contact on the channel), puts a reminder that fell in the
 //      quiet hours off to their end, renders the rest and hands each to its
 //      provider, no transaction open;
-//   4. records each outcome and attempt as soon as it is known, in its own
-//      transaction: accepted; retry later (exponential backoff with jitter)
-//      up to `max_attempts`, then failed (dead letter with the reason);
-//      failed.
+//   4. records the outcomes and attempts by small windows (`record_window`
+//      messages, or what `record_delay` saw sent), one transaction each:
+//      accepted; retry later (exponential backoff with jitter) up to
+//      `max_attempts`, then failed (dead letter with the reason); failed.
 // A crash leaves the rest of the batch `sending` until its lease ends, when
-// another sender takes it; only the message a thread was handing over at
-// that instant (sent, not yet recorded) may go out twice (same Message-ID).
+// another sender takes it; only the messages a thread had handed over and
+// not yet recorded at that instant (at most a window) may go out twice
+// (same Message-ID).
 // Woken when the decider commits in this process; polls as a backstop.
 #pragma once
 
@@ -49,6 +50,11 @@ struct SenderOptions {
   absl::Duration retry_max = absl::Hours(1);
   absl::Duration lease = absl::Seconds(60);
   absl::Duration poll = absl::Seconds(1);
+  // Outcomes are committed by windows of this many messages, or of what was
+  // sent within record_delay: the most a crash can make a thread send
+  // twice (docs/notify.md#guarantees-the-outbox).
+  int record_window = 8;
+  absl::Duration record_delay = absl::Milliseconds(50);
   // Links in messages: `<base>/rdv#REFERENCE-CODE`, `<base>/`.
   std::string public_base_url;
   // The Message-ID's and calendar UID's right-hand side.
@@ -89,7 +95,10 @@ class Sender final : public Worker {
                  absl::Time now);
   // Record commits one message's outcome and attempt (a dead letter once
   // out of attempts).
-  absl::Status Record(const Claimed& m, Result& r);
+  // A claimed message and what became of it, waiting to be recorded.
+  using Unrecorded = std::pair<const Claimed*, Result>;
+  // Record commits a window's outcomes and attempts in one transaction.
+  absl::Status Record(std::vector<Unrecorded>& window);
   absl::Duration Backoff(int attempt);
 
   const ServiceContext ctx_;
