@@ -70,6 +70,44 @@ TEST_F(NotifyTest, ConfirmationAtOnceThenTheReminderAtItsTime) {
             2);
 }
 
+// The reminders keep their local times across both clock changes: 48 hours
+// before on the site's clock (not 48 hours of UTC), and the SMS the day
+// before at 10:00 local, whatever the offset that day.
+TEST_F(NotifyTest, RemindersKeepTheirLocalTimesAcrossTheClockChanges) {
+  StartWorldWithSms();
+  DeskOptions october;  // Tuesday 27 October 2026: winter time since Sunday 25
+  october.first = october.last = absl::CivilDay(2026, 10, 27);
+  DeskOptions march;  // Tuesday 30 March 2027: summer time since Sunday 28
+  march.first = march.last = absl::CivilDay(2027, 3, 30);
+  OpenedDesk autumn = world_->OpenDesk(october);
+  OpenedDesk spring = world_->OpenDesk(march);
+  Appointment a, b;
+  ASSERT_TRUE(RpcOk(world_->Book(autumn.slots[0].name(), 41, &a)));  // 09:00 CET = 08:00Z
+  ASSERT_TRUE(RpcOk(world_->Book(spring.slots[0].name(), 42, &b)));  // 09:00 CEST = 07:00Z
+  // Booked in summer time for a day in winter time, and the other way.
+  EXPECT_EQ(Utc(AwaitOn(a, nv1::REMINDER, nv1::EMAIL, nv1::PENDING).due_time()),
+            "2026-10-25T08:00:00Z");  // Sunday 09:00 CET, 49 hours of UTC before
+  EXPECT_EQ(Utc(AwaitOn(a, nv1::REMINDER, nv1::SMS, nv1::PENDING).due_time()),
+            "2026-10-26T09:00:00Z");  // Monday 10:00 CET
+  EXPECT_EQ(Utc(AwaitOn(b, nv1::REMINDER, nv1::EMAIL, nv1::PENDING).due_time()),
+            "2027-03-28T07:00:00Z");  // Sunday 09:00 CEST, 47 hours of UTC before
+  EXPECT_EQ(Utc(AwaitOn(b, nv1::REMINDER, nv1::SMS, nv1::PENDING).due_time()),
+            "2027-03-29T08:00:00Z");  // Monday 10:00 CEST
+  // And they go at that minute, saying the local time (once both
+  // confirmations are in).
+  AwaitOn(a, nv1::CONFIRMATION, nv1::EMAIL, nv1::ACCEPTED);
+  AwaitOn(b, nv1::CONFIRMATION, nv1::EMAIL, nv1::ACCEPTED);
+  const size_t before = smtp_->WaitFor(2).size();
+  world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 10, 25, 7, 59), absl::UTCTimeZone()));
+  absl::SleepFor(absl::Milliseconds(1500));
+  EXPECT_EQ(smtp_->Mails().size(), before);
+  world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 10, 25, 8, 0), absl::UTCTimeZone()));
+  std::vector<SmtpSink::Mail> mails = smtp_->WaitFor(before + 1);
+  ASSERT_EQ(mails.size(), before + 1);
+  EXPECT_EQ(mails.back().subject, "Rappel : votre rendez-vous du mardi 27 octobre 2026 à 9h00");
+  AwaitOn(a, nv1::REMINDER, nv1::EMAIL, nv1::ACCEPTED);
+}
+
 TEST_F(NotifyTest, ACancellationWithdrawsTheReminderAndIsConfirmed) {
   StartWorld();
   Appointment a = Book(1, 2);
