@@ -65,6 +65,24 @@ void PrepareStatements(db::Pool& pool) {
   pool.Prepare("booking_insert_closure",
                "INSERT INTO booking.closures (desk_id, day, reason) VALUES ($1, $2::date, $3)");
   // Bookable: released, in the future, not full, not on a closed day.
+  // A desk's days with a bookable slot (ListSlots' rules), from $3 (empty:
+  // today in the site's zone at $2) over $4 days.
+  pool.Prepare(
+      "booking_available_days",
+      absl::StrCat("WITH f AS (SELECT coalesce(NULLIF($3, '')::date, "
+                   "  ($2::timestamptz AT TIME ZONE si.time_zone)::date) AS first "
+                   "  FROM booking.desks d JOIN booking.sites si ON si.id = d.site_id "
+                   "  WHERE d.id = $1) "
+                   "SELECT s.local_date::text AS local_date, count(*) AS free_slots, "
+                   "sum(s.capacity - s.booked) AS free_places, min(",
+                   Micros("s.start_time"),
+                   ") AS first_micros FROM booking.slots s, f "
+                   "WHERE s.desk_id = $1 AND s.release_time <= $2::timestamptz "
+                   "  AND s.start_time > $2::timestamptz AND s.booked < s.capacity "
+                   "  AND s.local_date >= f.first AND s.local_date < f.first + $4::integer "
+                   "  AND NOT EXISTS (SELECT 1 FROM booking.closures c "
+                   "                  WHERE c.desk_id = s.desk_id AND c.day = s.local_date) "
+                   "GROUP BY s.local_date ORDER BY s.local_date"));
   pool.Prepare(
       "booking_list_slots",
       absl::StrCat("SELECT s.id, s.desk_id, ", Micros("s.start_time"), " AS start_micros, ",
@@ -233,6 +251,8 @@ ACCUEIL_HANDLE(ListDesks, v1::ListDesksRequest, v1::ListDesksResponse,
                DoListDesks(call, *req, resp))
 ACCUEIL_HANDLE(ListSlots, v1::ListSlotsRequest, v1::ListSlotsResponse,
                DoListSlots(call, *req, resp))
+ACCUEIL_HANDLE(ListAvailableDays, v1::ListAvailableDaysRequest, v1::ListAvailableDaysResponse,
+               DoListAvailableDays(call, *req, resp))
 ACCUEIL_HANDLE(CreateSite, v1::CreateSiteRequest, v1::Site, DoCreateSite(call, *req, resp))
 ACCUEIL_HANDLE(CreateDesk, v1::CreateDeskRequest, v1::Desk, DoCreateDesk(call, *req, resp))
 ACCUEIL_HANDLE(UpdateDesk, v1::UpdateDeskRequest, v1::Desk, DoUpdateDesk(call, *req, resp))

@@ -49,6 +49,8 @@ class BookingService final : public v1::BookingService::Service {
                          v1::ListDesksResponse*) override;
   grpc::Status ListSlots(grpc::ServerContext*, const v1::ListSlotsRequest*,
                          v1::ListSlotsResponse*) override;
+  grpc::Status ListAvailableDays(grpc::ServerContext*, const v1::ListAvailableDaysRequest*,
+                                 v1::ListAvailableDaysResponse*) override;
   grpc::Status CreateSite(grpc::ServerContext*, const v1::CreateSiteRequest*, v1::Site*) override;
   grpc::Status CreateDesk(grpc::ServerContext*, const v1::CreateDeskRequest*, v1::Desk*) override;
   grpc::Status UpdateDesk(grpc::ServerContext*, const v1::UpdateDeskRequest*, v1::Desk*) override;
@@ -106,6 +108,8 @@ class BookingService final : public v1::BookingService::Service {
   absl::Status DoListSites(Call& call, const v1::ListSitesRequest&, v1::ListSitesResponse*);
   absl::Status DoListDesks(Call& call, const v1::ListDesksRequest&, v1::ListDesksResponse*);
   absl::Status DoListSlots(Call& call, const v1::ListSlotsRequest&, v1::ListSlotsResponse*);
+  absl::Status DoListAvailableDays(Call& call, const v1::ListAvailableDaysRequest&,
+                                   v1::ListAvailableDaysResponse*);
   absl::Status DoCreateSite(Call& call, const v1::CreateSiteRequest&, v1::Site*);
   absl::Status DoCreateDesk(Call& call, const v1::CreateDeskRequest&, v1::Desk*);
   absl::Status DoUpdateDesk(Call& call, const v1::UpdateDeskRequest&, v1::Desk*);

@@ -17,6 +17,7 @@
 #include "services/common/idempotency.h"
 #include "services/common/input/input.h"
 #include "services/common/input/resource.h"
+#include "services/common/proto_time.h"
 #include "services/common/status_macros.h"
 
 namespace accueil::booking {
@@ -250,6 +251,44 @@ absl::Status BookingService::DoListSlots(Call&, const v1::ListSlotsRequest& req,
       const auto& last = r[size - 1];
       resp->set_next_page_token(input::EncodePageToken(
           scope, {last["start_micros"].as<int64_t>(), last["id"].as<int64_t>()}));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status BookingService::DoListAvailableDays(Call&, const v1::ListAvailableDaysRequest& req,
+                                                 v1::ListAvailableDaysResponse* resp) {
+  ASSIGN_OR_RETURN(int64_t desk, input::ParseResourceId(req.desk(), "desks", "desk"));
+  std::string first;
+  if (req.has_start_date()) {
+    ASSIGN_OR_RETURN(absl::CivilDay day, DayFromProto(req.start_date(), "start_date"));
+    first = absl::FormatCivilTime(day);
+  }
+  if (req.days() < 0 || req.days() > 92) {
+    return InvalidField("INVALID_DAYS", "days", "1 to 92 days (0: 31)");
+  }
+  const int days = req.days() == 0 ? 31 : req.days();
+  return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    if (tx.exec_prepared("booking_get_desk", desk).empty()) {
+      return WithField(Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk"),
+                       "desk");
+    }
+    resp->Clear();
+    for (const pqxx::row& r : tx.exec_prepared("booking_available_days", desk,
+                                               db::SqlTime(ctx_.clock->Now()), first, days)) {
+      v1::AvailableDay* d = resp->add_days();
+      absl::CivilDay day;
+      if (!absl::ParseCivilTime(r["local_date"].as<std::string>(), &day)) {
+        return Error(absl::StatusCode::kInternal, "BAD_DATE", "a slot's day does not parse");
+      }
+      d->mutable_date()->set_year(static_cast<int>(day.year()));
+      d->mutable_date()->set_month(day.month());
+      d->mutable_date()->set_day(day.day());
+      d->set_free_slots(r["free_slots"].as<int>());
+      d->set_free_places(r["free_places"].as<int>());
+      *d->mutable_first_start_time() =
+          ToProto(absl::FromUnixMicros(r["first_micros"].as<int64_t>()));
     }
     return absl::OkStatus();
   });

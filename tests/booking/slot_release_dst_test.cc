@@ -1,5 +1,7 @@
 // Slots released through the RPC around the clock changes: opening hours are
 // local, slots are cut in real time, and each slot knows its local day.
+#include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -324,6 +326,65 @@ TEST(SlotReleaseDstTest, PagingTheDefaultWindowSurvivesTheClockMoving) {
   std::vector<std::string> expected;
   for (const v1::Slot& s : r.open.slots) expected.push_back(s.name());
   EXPECT_EQ(names, expected);
+}
+
+// A booking page's calendar (ListAvailableDays): each local day with a free
+// slot, as ListSlots lists them (the March change included); a full day is
+// absent, a day less full counts one slot less; bad requests name their
+// field.
+TEST(SlotReleaseDstTest, AvailableDaysCountWhatListSlotsLists) {
+  BookingWorld world(At(2026, 3, 1, 8, 0));
+  Released r = Open(world, "Europe/Paris", absl::CivilDay(2026, 3, 2), absl::CivilDay(2026, 3, 29));
+  ASSERT_EQ(r.created, 30);
+  std::map<std::string, int> want;
+  std::map<std::string, std::string> first;
+  for (const v1::Slot& slot : r.open.slots) {
+    const std::string day = DateText(slot.local_date());
+    if (want[day]++ == 0) first[day] = Utc(slot.start_time());
+  }
+  v1::ListAvailableDaysRequest req;
+  req.set_desk(r.open.desk.name());
+  v1::ListAvailableDaysResponse resp;
+  ASSERT_TRUE(RpcOk(world.Call(&Stub::ListAvailableDays, req, &resp)));
+  std::map<std::string, int> got;
+  for (const v1::AvailableDay& d : resp.days()) {
+    got[DateText(d.date())] = d.free_slots();
+    EXPECT_EQ(d.free_places(), d.free_slots());  // capacity 1
+    EXPECT_EQ(Utc(d.first_start_time()), first[DateText(d.date())]);
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(got["2026-03-29"], 4);  // 01:00 to 04:00 less the skipped hour
+
+  // Booking the only two slots of Monday 2 March: the day is gone.
+  const auto monday = std::find_if(r.open.slots.begin(), r.open.slots.end(), [](const v1::Slot& s) {
+    return DateText(s.local_date()) == "2026-03-02";
+  });
+  ASSERT_NE(monday, r.open.slots.end());
+  v1::Appointment a, b;
+  ASSERT_TRUE(RpcOk(world.Book(monday->name(), 1, &a)));
+  ASSERT_TRUE(RpcOk(world.Book((monday + 1)->name(), 2, &b)));
+  // One day from 2 March: nothing left that day.
+  *req.mutable_start_date() = Date(absl::CivilDay(2026, 3, 2));
+  req.set_days(1);
+  ASSERT_TRUE(RpcOk(world.Call(&Stub::ListAvailableDays, req, &resp)));
+  EXPECT_EQ(resp.days_size(), 0);
+  req.set_days(7);  // 2 to 8 March: Sunday 8 only
+  ASSERT_TRUE(RpcOk(world.Call(&Stub::ListAvailableDays, req, &resp)));
+  ASSERT_EQ(resp.days_size(), 1);
+  EXPECT_EQ(DateText(resp.days(0).date()), "2026-03-08");
+
+  v1::ListAvailableDaysRequest bad = req;
+  bad.set_days(93);
+  EXPECT_TRUE(RpcFails(world.Call(&Stub::ListAvailableDays, bad, &resp),
+                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_DAYS", "days"));
+  bad = req;
+  bad.mutable_start_date()->set_month(13);
+  EXPECT_TRUE(RpcFails(world.Call(&Stub::ListAvailableDays, bad, &resp),
+                       grpc::StatusCode::INVALID_ARGUMENT, "INVALID_DATE", "start_date"));
+  bad = req;
+  bad.set_desk("desks/999999");
+  EXPECT_TRUE(RpcFails(world.Call(&Stub::ListAvailableDays, bad, &resp),
+                       grpc::StatusCode::NOT_FOUND, "DESK_NOT_FOUND", "desk"));
 }
 
 }  // namespace
