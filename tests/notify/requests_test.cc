@@ -108,12 +108,17 @@ TEST_F(RequestsTest, AgentsSendNoticesFromTemplates) {
   ASSERT_EQ(again.messages_size(), 1);
   EXPECT_EQ(again.messages(0).name(), sent.messages(0).name());
   EXPECT_EQ(CountMessages("convocation"), 1);
-  // Audited, with the agent's reason.
-  EXPECT_EQ(world_->QueryInt("SELECT count(*) FROM access.audit_log WHERE method LIKE "
-                             "'%SendNotice' AND reason = 'file incomplete, told at the counter' "
-                             "AND resource = '" +
-                             a.name() + "'"),
-            2);
+  // Audited, with the agent's reason (the audit log is fed from the
+  // audit outbox: wait for both records).
+  const std::string audited =
+      "SELECT count(*) FROM access.audit_log WHERE method LIKE '%SendNotice' "
+      "AND reason = 'file incomplete, told at the counter' AND resource = '" +
+      a.name() + "'";
+  for (const absl::Time until = absl::Now() + absl::Seconds(30);
+       world_->QueryInt(audited) < 2 && absl::Now() < until;) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(world_->QueryInt(audited), 2);
 
   // Bad requests change nothing, each with its reason and field.
   nv1::SendNoticeResponse out;
