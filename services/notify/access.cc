@@ -10,7 +10,6 @@
 namespace accueil::notify {
 namespace {
 
-constexpr int kBatch = 20;
 constexpr int kAccessMessagesPerAppointment = 3;
 
 struct Request {

@@ -15,6 +15,9 @@ namespace accueil::notify {
 
 class AccessRequests {
  public:
+  // Requests (appointments) worked per call at most.
+  static constexpr int kBatch = 20;
+
   AccessRequests(const ServiceContext& context, BookingClient* booking, bool email, bool sms);
 
   // Work works up to a batch of queued requests (FOR UPDATE SKIP LOCKED:

@@ -28,12 +28,8 @@ grpc::Status NotifyService::ConfirmAttendance(grpc::ServerContext* context,
 
 absl::Status NotifyService::DoAttendance(Call& call, const v1::AttendanceRequest& req, bool confirm,
                                          v1::Attendance* out) {
-  ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(req.message(), "messages", "message"));
-  if (!MessageTokenMatches(*ctx_.secrets, kAttendancePurpose, id, req.token())) {
-    return WithField(Error(absl::StatusCode::kPermissionDenied, "WRONG_TOKEN",
-                           "this link is not valid: use the one in the message"),
-                     "token");
-  }
+  ASSIGN_OR_RETURN(int64_t id,
+                   MessageFromLink(*ctx_.secrets, kAttendancePurpose, req.message(), req.token()));
   const absl::Time now = ctx_.clock->Now();
   int64_t appointment = 0, site = 0, desk = 0;
   absl::Time start, respond_by;

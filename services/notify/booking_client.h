@@ -21,6 +21,12 @@ namespace accueil::notify {
 
 namespace bv1 = ::accueil::booking::v1;
 
+// ContactOn: the person's address on `channel` ("email", "sms"); empty when
+// they gave none.
+inline const std::string& ContactOn(const bv1::Person& person, const std::string& channel) {
+  return channel == "sms" ? person.phone() : person.email();
+}
+
 class BookingClient {
  public:
   BookingClient(Peers* peers, const Clock* clock) : peers_(peers), clock_(clock) {}

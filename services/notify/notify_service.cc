@@ -9,6 +9,7 @@
 #include "services/common/input/resource.h"
 #include "services/common/proto_time.h"
 #include "services/common/status_macros.h"
+#include "services/notify/tokens.h"
 
 namespace accueil::notify {
 namespace {
@@ -60,6 +61,24 @@ std::string TemplateName(v1::Template t) {
     if (value == t) return name;
   }
   return "";
+}
+
+absl::StatusOr<int64_t> MessageFromLink(const Secrets& secrets, absl::string_view purpose,
+                                        const std::string& message, const std::string& token) {
+  ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(message, "messages", "message"));
+  if (!MessageTokenMatches(secrets, purpose, id, token)) {
+    return WithField(Error(absl::StatusCode::kPermissionDenied, "WRONG_TOKEN",
+                           "this link is not valid: use the one in the message"),
+                     "token");
+  }
+  return id;
+}
+
+std::vector<Contacts::Key> ContactKeysOf(const bv1::Person& person) {
+  std::vector<Contacts::Key> keys;
+  if (!person.email().empty()) keys.push_back({person.email(), "email"});
+  if (!person.phone().empty()) keys.push_back({person.phone(), "sms"});
+  return keys;
 }
 
 void FillMessage(const pqxx::row& r, v1::Message* m) {

@@ -36,6 +36,15 @@ inline constexpr const char* kMessageColumns =
     "(extract(epoch FROM update_time) * 1000000)::bigint AS updated";
 void FillMessage(const pqxx::row& row, v1::Message* out);
 
+// MessageFromLink: the id of "messages/{id}" (field `message`) when `token`
+// is its token for `purpose` (tokens.h), else PERMISSION_DENIED WRONG_TOKEN
+// on `token`. What every link a person follows is checked with.
+absl::StatusOr<int64_t> MessageFromLink(const Secrets& secrets, absl::string_view purpose,
+                                        const std::string& message, const std::string& token);
+
+// ContactKeysOf: the contacts (contacts.h keys) an appointment's person gave.
+std::vector<Contacts::Key> ContactKeysOf(const bv1::Person& person);
+
 class NotifyService final : public v1::NotifyService::Service {
  public:
   NotifyService(const ServiceContext& context, BookingClient* booking, ServiceOptions options);

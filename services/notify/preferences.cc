@@ -53,12 +53,8 @@ absl::Status NotifyService::DoPreferences(Call& call, const std::string& message
                        "appointment");
     }
   } else {
-    ASSIGN_OR_RETURN(int64_t m, input::ParseResourceId(message, "messages", "message"));
-    if (!MessageTokenMatches(*ctx_.secrets, kPreferencesPurpose, m, token)) {
-      return WithField(Error(absl::StatusCode::kPermissionDenied, "WRONG_TOKEN",
-                             "this link is not valid: use the one in the message"),
-                       "token");
-    }
+    ASSIGN_OR_RETURN(int64_t m,
+                     MessageFromLink(*ctx_.secrets, kPreferencesPurpose, message, token));
     RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
       pqxx::nontransaction tx(c);
       pqxx::result r =
@@ -84,9 +80,7 @@ absl::Status NotifyService::DoPreferences(Call& call, const std::string& message
   // With a token the person acts; without, only an agent of the site.
   if (!appointment.empty()) RETURN_IF_ERROR(call.AuthorizeAgent(site));
   const std::string name = absl::StrCat("appointments/", id);
-  std::vector<Contacts::Key> keys;
-  if (!person.email().empty()) keys.push_back({person.email(), "email"});
-  if (!person.phone().empty()) keys.push_back({person.phone(), "sms"});
+  const std::vector<Contacts::Key> keys = ContactKeysOf(person);
   std::map<Contacts::Key, ContactFlags> flags;
   RETURN_IF_ERROR(RunChange(
       call, *ctx_.pool, ctx_.commit_signal, Statements::kSeveral,
@@ -121,9 +115,7 @@ absl::Status NotifyService::ContactStatuses(Call& call, int64_t appointment,
   auto it = found.find(appointment);
   if (it == found.end()) return absl::OkStatus();  // purged: nothing to flag
   const bv1::Person& person = it->second.person();
-  std::vector<Contacts::Key> keys;
-  if (!person.email().empty()) keys.push_back({person.email(), "email"});
-  if (!person.phone().empty()) keys.push_back({person.phone(), "sms"});
+  const std::vector<Contacts::Key> keys = ContactKeysOf(person);
   std::map<Contacts::Key, ContactFlags> flags;
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);

@@ -13,8 +13,6 @@
 namespace accueil::notify {
 namespace {
 
-constexpr int kBatch = 20;
-
 struct Request {
   int64_t site = 0;
   absl::Time start;

@@ -25,6 +25,9 @@ namespace accueil::notify {
 
 class Releases {
  public:
+  // Requests (appointments) worked per call at most.
+  static constexpr int kBatch = 20;
+
   Releases(const ServiceContext& context, BookingClient* booking);
 
   // Work decides up to a batch of appointments; how many, or an error

@@ -203,8 +203,7 @@ absl::Status ReportListener::Apply(int64_t id, const std::string& state) {
   }
   auto it = found->find(appointment);
   if (it == found->end()) return absl::OkStatus();
-  const std::string& to =
-      channel == "sms" ? it->second.person().phone() : it->second.person().email();
+  const std::string& to = ContactOn(it->second.person(), channel);
   if (to.empty()) return absl::OkStatus();
   return ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);

@@ -142,6 +142,15 @@ void Sender::Stop() {
 void Sender::Wake() {
   absl::MutexLock lock(&mu_);
   ++wakes_;
+  side_work_due_ = absl::InfinitePast();
+}
+
+bool Sender::TakeSideWork() {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();  // pacing, not the business clock
+  if (now < side_work_due_) return false;
+  side_work_due_ = now + options_.poll;
+  return true;
 }
 
 void Sender::Run(int thread) {
@@ -187,12 +196,21 @@ absl::StatusOr<int> Sender::Pass(std::map<std::string, std::unique_ptr<Transport
   const absl::Time now = ctx_.clock->Now();
   // Lost-access requests first: their messages are due at once. Booking
   // unreachable keeps them queued, and the pass goes on with the rest.
-  absl::Status access = access_ == nullptr ? absl::OkStatus() : access_->Work(now).status();
+  // They are rare: one thread of the process looks, once a poll interval
+  // or when woken (a request queued here), not every thread every pass.
+  const bool side_work = TakeSideWork();
+  absl::StatusOr<int> access = 0, released = 0;
+  if (access_ != nullptr && side_work) access = access_->Work(now);
   absl::StatusOr<int> sent = SendDue(transports, now);
   // Attendance deadlines reached: confirmed, or released.
-  absl::Status released = releases_ == nullptr ? absl::OkStatus() : releases_->Work(now).status();
-  if (!access.ok()) return access;
-  if (!released.ok()) return released;
+  if (releases_ != nullptr && side_work) released = releases_->Work(now);
+  // A full batch: there may be more at once.
+  if ((access.ok() && *access >= AccessRequests::kBatch) ||
+      (released.ok() && *released >= Releases::kBatch)) {
+    Wake();
+  }
+  if (!access.ok()) return access.status();
+  if (!released.ok()) return released.status();
   return sent;
 }
 
@@ -250,7 +268,7 @@ absl::StatusOr<int> Sender::SendDue(std::map<std::string, std::unique_ptr<Transp
       auto it = contacts->find(m.appointment);
       if (it == contacts->end()) continue;
       const bv1::Person& p = it->second.person();
-      const std::string& to = m.channel == "email" ? p.email() : p.phone();
+      const std::string& to = ContactOn(p, m.channel);
       if (!to.empty()) asked.push_back({to, m.channel});
     }
     RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
@@ -290,8 +308,7 @@ absl::StatusOr<int> Sender::SendDue(std::map<std::string, std::unique_ptr<Transp
       const bv1::Appointment* a = it == contacts->end() ? nullptr : &it->second;
       ContactFlags contact;
       if (a != nullptr) {
-        auto f = flags.find(
-            {m.channel == "email" ? a->person().email() : a->person().phone(), m.channel});
+        auto f = flags.find({ContactOn(a->person(), m.channel), m.channel});
         if (f != flags.end()) contact = f->second;
       }
       auto threshold = thresholds.find(m.desk);
@@ -385,7 +402,7 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
     return r;
   };
   if (a == nullptr) return drop("NOT_FOUND");
-  const std::string to = m.channel == "email" ? a->person().email() : a->person().phone();
+  const std::string to = ContactOn(a->person(), m.channel);
   if (to.empty()) return drop("NO_CONTACT");
   if (contact.opted_out && OptOutApplies(m.templ)) return drop("OPTED_OUT");
   r.contact = to;

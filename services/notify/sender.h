@@ -86,6 +86,7 @@ class Sender final : public Worker {
   struct Claimed;
   struct Result;
   void Run(int thread);
+  bool TakeSideWork();
   // Pass claims, sends and records one batch; the number claimed, or an error.
   absl::StatusOr<int> Pass(std::map<std::string, std::unique_ptr<Transport>>& transports);
   absl::StatusOr<int> SendDue(std::map<std::string, std::unique_ptr<Transport>>& transports,
@@ -110,6 +111,9 @@ class Sender final : public Worker {
   const SenderOptions options_;
   TransportFactory transports_;
   std::atomic<bool> healthy_{true};
+  // When the lost-access requests and attendance deadlines are next looked
+  // at (TakeSideWork: one thread at a time; Wake makes it now).
+  absl::Time side_work_due_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t wakes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -26,12 +26,7 @@ constexpr int kCommentChars = 1000;
 
 absl::StatusOr<NotifyService::SurveyRow> NotifyService::FindSurvey(const std::string& message,
                                                                    const std::string& token) {
-  ASSIGN_OR_RETURN(int64_t id, input::ParseResourceId(message, "messages", "message"));
-  if (!MessageTokenMatches(*ctx_.secrets, kSurveyPurpose, id, token)) {
-    return WithField(Error(absl::StatusCode::kPermissionDenied, "WRONG_TOKEN",
-                           "this link is not valid: use the one in the message"),
-                     "token");
-  }
+  ASSIGN_OR_RETURN(int64_t id, MessageFromLink(*ctx_.secrets, kSurveyPurpose, message, token));
   SurveyRow row;
   row.id = id;
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
