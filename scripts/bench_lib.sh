@@ -13,7 +13,7 @@
 #
 # Sourcing changes no shell option; the functions exit the script on failure.
 
-server_pid="" bench_pid=""
+server_pid="" bench_pid="" web=""
 
 # bench_build TARGET...: installs the dependencies and builds the targets (BUILD_DIR),
 # then checks that SERVER_BIN and BENCH_BIN are executables.
@@ -67,7 +67,8 @@ bench_start_cluster() {
 # free port, the development issuer on loopback, and 127.0.0.1 exempt from the
 # public rate limits and booking cap (the exemption the digital access point's
 # machines get: one address cannot otherwise book more than a few times an hour).
-# Sets server_pid, address (HOST:PORT of gRPC) and issuer (its URL).
+# Sets server_pid, address (HOST:PORT of gRPC), issuer (its URL) and web (the
+# gateway's URL, empty without the gateway module).
 bench_start_server() {
   local bin=$1 log=$2 dir=$3 db=$4 pool=$5 level=$6 port="" _
   printf 'accueil-keys 1\n%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n')" \
@@ -76,6 +77,7 @@ bench_start_server() {
   ACCUEIL_DATABASE_URL="host=$PGHOST port=$PGPORT user=postgres dbname=$db" \
     ACCUEIL_SECRET_KEY_FILE="$dir/secret.key" \
     ACCUEIL_LISTEN=127.0.0.1:0 \
+    ACCUEIL_GATEWAY_LISTEN=127.0.0.1:0 \
     ACCUEIL_DATABASE_POOL_SIZE="$pool" \
     ACCUEIL_LOG_LEVEL="$level" \
     ACCUEIL_DEV_ISSUER_LISTEN=127.0.0.1:0 \
@@ -107,6 +109,8 @@ bench_start_server() {
     exit 1
   fi
   [[ "$issuer" == http* ]] || issuer="http://$issuer"
+  web=$(sed -n 's/.*"event":"gateway.listening".*"port":"\([0-9]*\)".*/\1/p' "$log")
+  [[ -z "$web" ]] || web="http://127.0.0.1:$web"
 }
 
 # bench_dev_token ROLE SUBJECT FILE: a token of the development issuer for that role on
@@ -118,6 +122,13 @@ bench_dev_token() {
     echo "bench: no $1 token from the development issuer $issuer" >&2
     exit 1
   fi
+}
+
+# bench_header: two lines naming the run: when, which tree (modified or not), and
+# the machine (cores, processor, memory, kernel).
+bench_header() {
+  echo "bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), tree $(git rev-parse --short HEAD 2>/dev/null || echo -)$(git diff --quiet 2>/dev/null || echo ' (modified)')"
+  echo "bench: machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
 }
 
 # --- CPU accounting (Linux /proc, clock ticks) --------------------------------------

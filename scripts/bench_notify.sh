@@ -77,8 +77,7 @@ OUT=$(cd "$OUT" && pwd -P)
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 {
-  echo "bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), tree $(git rev-parse --short HEAD 2>/dev/null || echo -)$(git diff --quiet 2>/dev/null || echo ' (modified)')"
-  echo "bench: machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
+  bench_header
   echo "bench: $BOOK_SECONDS s of bookings by $CLIENTS clients per layout; $SENDERS sending threads; pool $POOL; everything shares every core"
   echo "bench: raw outputs in $OUT"
 } | tee "$OUT/summary.txt"

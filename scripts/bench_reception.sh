@@ -80,8 +80,7 @@ bench_dev_token LODGE_AGENT bench-lodge "$PG_DIR/lodge.token"
 bench_dev_token COUNTER_AGENT bench-counter "$PG_DIR/counter.token"
 
 {
-  echo "bench: $(date -u +%Y-%m-%dT%H:%M:%SZ), tree $(git rev-parse --short HEAD 2>/dev/null || echo -)$(git diff --quiet 2>/dev/null || echo ' (modified)')"
-  echo "bench: machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
+  bench_header
   echo "bench: $("$PG_BIN/postgres" --version); settings: $(psql -XAtc "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method', 'shared_buffers')")"
   echo "bench: server $address (pool $POOL, log level $LOG_LEVEL); the server, PostgreSQL and the load share every core"
   echo "bench: raw outputs in $OUT"

@@ -24,9 +24,9 @@
 # server sent, one file each: a local SMTP server, scripts/smtp_sink.py),
 # sms/received.log (every SMS, through a local Kannel with a fake SMSC).
 #
-# Ports: ACCUEIL_PORT (50051), the issuer (50052), and the six after the
-# first for the local SMTP server (+3), Kannel (+4 to +7) and notify's
-# delivery reports (+8).
+# Ports: ACCUEIL_PORT (50051), the issuer (50052), the web gateway
+# (ACCUEIL_WEB_PORT, 8080), and the six after the first for the local SMTP
+# server (+3), Kannel (+4 to +7) and notify's delivery reports (+8).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +36,7 @@ PORT=${ACCUEIL_PORT:-50051}
 ADDRESS=127.0.0.1:$PORT
 ISSUER_PORT=${ACCUEIL_DEV_ISSUER_PORT:-50052}
 ISSUER=http://127.0.0.1:$ISSUER_PORT
+WEB_PORT=${ACCUEIL_WEB_PORT:-8080}
 LOCAL=$ROOT/.local
 PG_DIR=$LOCAL/pg
 CONF=$LOCAL/server.conf
@@ -64,6 +65,9 @@ fi
 if ! [[ "$ISSUER_PORT" =~ ^[0-9]+$ ]] || ((ISSUER_PORT < 1 || ISSUER_PORT > 65535)); then
   die "ACCUEIL_DEV_ISSUER_PORT must be a TCP port number (1-65535), got \"$ISSUER_PORT\""
 fi
+if ! [[ "$WEB_PORT" =~ ^[0-9]+$ ]] || ((WEB_PORT < 1 || WEB_PORT > 65535)); then
+  die "ACCUEIL_WEB_PORT must be a TCP port number (1-65535), got \"$WEB_PORT\""
+fi
 if ((ISSUER_PORT == PORT)); then
   die "ACCUEIL_PORT and ACCUEIL_DEV_ISSUER_PORT must differ (both are $PORT)"
 fi
@@ -90,6 +94,7 @@ port_taken() {
 check_ports() {
   if port_in_use "$PORT"; then port_taken "$PORT" ACCUEIL_PORT; fi
   if port_in_use "$ISSUER_PORT"; then port_taken "$ISSUER_PORT" ACCUEIL_DEV_ISSUER_PORT; fi
+  if port_in_use "$WEB_PORT"; then port_taken "$WEB_PORT" ACCUEIL_WEB_PORT; fi
 }
 
 # The ports of the demo's message sinks (before they start).
@@ -185,11 +190,14 @@ notify_sms_url = http://127.0.0.1:$KANNEL_SENDSMS_PORT/cgi-bin/sendsms
 notify_sms_user = accueil
 notify_sms_password = demo-sendsms
 notify_report_listen = 127.0.0.1:$REPORT_PORT
+# The JSON API and the web pages (docs/web.md); the links in messages lead there.
+gateway_listen = 127.0.0.1:$WEB_PORT
+notify_public_base_url = http://localhost:$WEB_PORT
 EOF
 
 # The file decides these; an override left in the environment would not match
 # what this script waits for.
-unset ACCUEIL_LISTEN ACCUEIL_DATABASE_URL ACCUEIL_SECRET_KEY_FILE ACCUEIL_DEV_ISSUER_LISTEN
+unset ACCUEIL_LISTEN ACCUEIL_DATABASE_URL ACCUEIL_SECRET_KEY_FILE ACCUEIL_DEV_ISSUER_LISTEN ACCUEIL_GATEWAY_LISTEN
 
 check_ports
 "$SERVER_BIN" --config "$CONF" >"$LOG" 2>&1 &
@@ -242,6 +250,8 @@ cat <<EOF
 
 Accueil is running on $ADDRESS (pid $server_pid).
 It speaks plaintext gRPC, on loopback only; beyond loopback the server requires TLS (docs/security.md#transport).
+  web and JSON API: http://localhost:$WEB_PORT (docs/web.md, docs/api.md), e.g.
+                curl http://localhost:$WEB_PORT/v1/sites
   server log:   $LOG
   database:     accueil, PostgreSQL cluster in $PG_DIR (socket $PG_DIR/sock)
   sign-in:      development issuer on $ISSUER (anyone can sign in: never in production)

@@ -16,7 +16,14 @@
 //
 //   SETUP desk=desks/3 slots=5760 first_slot_id=11521 last_slot_id=17280 contiguous=1
 //
+// --http URL books through the web gateway's JSON API instead
+// (POST URL/v1/appointments, one keep-alive connection per client, libcurl's
+// multi interface on one thread as the gRPC lanes share one completion queue);
+// the setup still goes over gRPC. scripts/bench_gateway.sh compares the two.
+//
 // See docs/benchmarks.md.
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -67,19 +74,22 @@ struct Options {
   bool setup_only = false;
   // Each person gives an e-mail address too (notify's benchmark).
   bool email = false;
+  // The gateway's base URL ("http://127.0.0.1:8080"): book over JSON.
+  std::string http;
 };
 
 constexpr char kUsage[] =
     "usage: accueil-bench [--server HOST:PORT] [--clients N] [--seconds N]\n"
     "                     [--warmup-seconds N] [--days N] [--capacity N]\n"
     "                     [--slot-minutes N] [--time-zone ZONE] [--token-file FILE]\n"
-    "                     [--setup-only] [--email]\n"
+    "                     [--setup-only] [--email] [--http URL]\n"
     "  Books appointments on a running accueil-server with N concurrent clients\n"
     "  and prints calls/s, latency percentiles and errors by reason.\n"
     "  The setup (site, desk, hours, slots) needs an administrator's bearer token,\n"
     "  read from --token-file; bookings are made as the public, without a token.\n"
     "  --setup-only creates a desk with released slots and prints its slot ids.\n"
-    "  --email gives every person an e-mail address too (bench-N@example.org).\n";
+    "  --email gives every person an e-mail address too (bench-N@example.org).\n"
+    "  --http URL books through the web gateway at URL (JSON) instead of gRPC.\n";
 
 Options ParseFlags(int argc, char** argv) {
   Options o;
@@ -109,6 +119,8 @@ Options ParseFlags(int argc, char** argv) {
       o.setup_only = true;
     } else if (arg == "--email") {
       o.email = true;
+    } else if (arg == "--http") {
+      o.http = value;
     } else {
       flags.Usage(2);
     }
@@ -240,6 +252,91 @@ class Lane {
   Clock::time_point begin_;
 };
 
+// HttpLane is a Lane over the gateway's JSON API: one easy handle (one
+// keep-alive connection) with one POST in flight at a time, on the multi
+// handle the main thread drives.
+class HttpLane {
+ public:
+  HttpLane(Load* load, CURLM* multi, const std::string& base_url)
+      : load_(load), multi_(multi), rng_(bench::SeededRng()), url_(base_url + "/v1/appointments") {
+    stats_.micros.reserve(1 << 16);
+    easy_ = curl_easy_init();
+    headers_ = curl_slist_append(nullptr, "Content-Type: application/json");
+    headers_ = curl_slist_append(headers_, "Expect:");
+    curl_easy_setopt(easy_, CURLOPT_URL, url_.c_str());
+    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(easy_, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(easy_, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &HttpLane::OnBody);
+    curl_easy_setopt(easy_, CURLOPT_WRITEDATA, &response_);
+    curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
+  }
+  ~HttpLane() {
+    curl_easy_cleanup(easy_);
+    curl_slist_free_all(headers_);
+  }
+
+  const Stats& stats() const { return stats_; }
+
+  bool Start() {
+    begin_ = Clock::now();
+    uint64_t n = load_->counter++;
+    if (begin_ >= load_->window_end || n >= load_->max_calls) return false;
+    const std::string& slot = (*load_->slots)[(n * load_->stride) % load_->slots->size()];
+    body_ = absl::StrCat(
+        R"({"slot":")", slot,
+        R"(","person":{"givenName":"Camille","familyName":"Martin","preferredLanguage":"fr",)",
+        R"("phone":")", Phone(n), "\"",
+        load_->email ? absl::StrCat(R"(,"email":"bench-)", n, R"(@example.org")") : "",
+        R"(},"accessibility":{"need":"NONE"},"channel":"ONLINE","requestId":")",
+        RandomHex(rng_, 16), "\"}");
+    response_.clear();
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, body_.c_str());
+    curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE, static_cast<long>(body_.size()));
+    curl_multi_add_handle(multi_, easy_);
+    return true;
+  }
+
+  void Finished(CURLcode result) {
+    curl_multi_remove_handle(multi_, easy_);
+    Clock::time_point end = Clock::now();
+    if (end < load_->window_start || end >= load_->window_end) return;
+    long status = 0;
+    curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+    if (result == CURLE_OK && status == 200) {
+      ++stats_.ok;
+      stats_.micros.push_back(static_cast<uint32_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(end - begin_).count()));
+      return;
+    }
+    // The error's reason, from {"error": {..., "reason": "X", ...}}.
+    std::string reason = result == CURLE_OK ? "" : curl_easy_strerror(result);
+    const size_t at = response_.find("\"reason\":\"");
+    if (at != std::string::npos) {
+      const size_t start = at + 10;
+      reason = response_.substr(start, response_.find('"', start) - start);
+    }
+    ++stats_.errors[absl::StrCat("HTTP ", status, " ", reason)];
+  }
+
+ private:
+  static size_t OnBody(char* data, size_t size, size_t count, void* out) {
+    static_cast<std::string*>(out)->append(data, size * count);
+    return size * count;
+  }
+
+  Load* load_;
+  CURLM* multi_;
+  std::mt19937_64 rng_;
+  std::string url_;
+  CURL* easy_ = nullptr;
+  curl_slist* headers_ = nullptr;
+  std::string body_;
+  std::string response_;
+  Stats stats_;
+  Clock::time_point begin_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -260,8 +357,9 @@ int main(int argc, char** argv) {
                 setup.last_id, setup.contiguous ? 1 : 0);
     return 0;
   }
-  std::printf("accueil-bench: server %s, %d clients, %d s warm-up + %d s measured\n",
-              o.server.c_str(), o.clients, o.warmup_seconds, o.seconds);
+  std::printf("accueil-bench: server %s%s%s, %d clients, %d s warm-up + %d s measured\n",
+              o.server.c_str(), o.http.empty() ? "" : ", bookings through the gateway ",
+              o.http.c_str(), o.clients, o.warmup_seconds, o.seconds);
   std::printf("setup: %s %s, %zu slots (%d days x %d min, capacity %d)\n", setup.site.c_str(),
               setup.desk.c_str(), setup.slots.size(), o.days, o.slot_minutes, o.capacity);
   std::fflush(stdout);
@@ -274,6 +372,7 @@ int main(int argc, char** argv) {
   while (Gcd(stride, n_slots) != 1) stride += 2;
   const uint64_t max_calls = n_slots * static_cast<uint64_t>(o.capacity);
 
+  curl_global_init(CURL_GLOBAL_DEFAULT);
   grpc::CompletionQueue cq;
   Load load;
   load.cq = &cq;
@@ -285,8 +384,15 @@ int main(int argc, char** argv) {
   load.window_start = start + std::chrono::seconds(o.warmup_seconds);
   load.window_end = load.window_start + std::chrono::seconds(o.seconds);
   std::vector<std::unique_ptr<Lane>> lanes;
+  std::vector<std::unique_ptr<HttpLane>> http_lanes;
+  CURLM* multi = curl_multi_init();
   int running = 0;
   for (int t = 0; t < o.clients; ++t) {
+    if (!o.http.empty()) {
+      http_lanes.push_back(std::make_unique<HttpLane>(&load, multi, o.http));
+      if (http_lanes.back()->Start()) ++running;
+      continue;
+    }
     lanes.push_back(
         std::make_unique<Lane>(&load, v1::BookingService::NewStub(bench::OwnChannel(o.server))));
     if (lanes.back()->Start()) ++running;
@@ -312,7 +418,25 @@ int main(int argc, char** argv) {
       marks = 2;
     }
   };
-  while (running > 0 || marks < 2) {
+  while (!o.http.empty() && (running > 0 || marks < 2)) {
+    int active = 0;
+    curl_multi_perform(multi, &active);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      HttpLane* lane = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &lane);
+      lane->Finished(msg->data.result);
+      if (!lane->Start()) --running;
+    }
+    mark();
+    if (running == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } else {
+      curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+    }
+  }
+  while (o.http.empty() && (running > 0 || marks < 2)) {
     Clock::time_point wake = marks == 0 ? load.window_start : load.window_end;
     if (marks == 2) wake = Clock::now() + std::chrono::seconds(1);
     void* tag = nullptr;
@@ -342,8 +466,11 @@ int main(int argc, char** argv) {
   }
 
   Stats all;
-  for (const auto& lane : lanes) {
-    const Stats& st = lane->stats();
+  std::vector<const Stats*> lane_stats;
+  for (const auto& lane : lanes) lane_stats.push_back(&lane->stats());
+  for (const auto& lane : http_lanes) lane_stats.push_back(&lane->stats());
+  for (const Stats* stats : lane_stats) {
+    const Stats& st = *stats;
     all.ok += st.ok;
     all.micros.insert(all.micros.end(), st.micros.begin(), st.micros.end());
     for (const auto& [reason, count] : st.errors) all.errors[reason] += count;
@@ -363,7 +490,7 @@ int main(int argc, char** argv) {
   if (all.errors.empty()) {
     std::printf("errors by reason: none\n");
   } else {
-    std::printf("errors by reason (grpc code, reason):\n");
+    std::printf("errors by reason (grpc code or HTTP status, reason):\n");
     for (const auto& [reason, count] : all.errors) {
       std::printf("  %-40s %" PRIu64 "\n", reason.c_str(), count);
     }
@@ -374,5 +501,7 @@ int main(int argc, char** argv) {
               " mean_ms=%.2f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f client_cpu_s=%.3f\n",
               rps, all.ok, errors, mean, Percentile(all.micros, 0.50), Percentile(all.micros, 0.95),
               Percentile(all.micros, 0.99), client_cpu);
+  http_lanes.clear();
+  curl_multi_cleanup(multi);
   return all.ok > 0 ? 0 : 1;
 }

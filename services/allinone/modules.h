@@ -7,6 +7,7 @@
 
 #include "services/access/module.h"
 #include "services/booking/module.h"
+#include "services/gateway/module.h"
 #include "services/metrics/module.h"
 #include "services/notify/module.h"
 #include "services/reception/module.h"
@@ -15,8 +16,8 @@
 namespace accueil {
 
 inline std::vector<ModuleFactory> AllModules() {
-  return {access::NewModule, booking::NewModule, reception::NewModule, metrics::NewModule,
-          notify::NewModule};
+  return {access::NewModule,  booking::NewModule, reception::NewModule,
+          metrics::NewModule, notify::NewModule,  gateway::NewModule};
 }
 
 }  // namespace accueil

@@ -67,6 +67,8 @@ class Host {
   // metrics_port is the port serving /metrics, 0 without metrics_listen.
   int metrics_port() const { return metrics_->port(); }
   Metrics& metrics() { return *metrics_; }
+  // ports: what the modules' workers listen on (the gateway's HTTP port).
+  const Ports& ports() const { return ports_; }
   const std::vector<std::string>& served() const { return served_; }
   db::Pool& pool() { return *pool_; }
   const PersonDataRegistry& person_data() const { return person_data_; }
@@ -92,6 +94,7 @@ class Host {
   std::unique_ptr<db::Pool> pool_;
   // After the pool (its port reads the pool), before what reports to it.
   std::unique_ptr<Metrics> metrics_;
+  Ports ports_;
   std::unique_ptr<events::CommitSignal> commit_signal_;
   std::unique_ptr<events::AuditOutbox> audit_;
   PersonDataRegistry person_data_;

@@ -12,7 +12,9 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/service_type.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/clock.h"
 #include "services/common/db.h"
@@ -27,6 +29,27 @@ class Peers;
 namespace events {
 class CommitSignal;
 }
+
+// Ports: what a module's workers listen on besides the gRPC server (the
+// gateway's HTTP port), by configuration key ("gateway_listen"), once bound:
+// port 0 in a test picks one, and the test asks here. Thread-safe.
+class Ports {
+ public:
+  void Set(std::string key, int port) {
+    absl::MutexLock lock(&mu_);
+    ports_[std::move(key)] = port;
+  }
+  // Get: the bound port, 0 when nothing listens for `key`.
+  int Get(const std::string& key) const {
+    absl::MutexLock lock(&mu_);
+    auto it = ports_.find(key);
+    return it == ports_.end() ? 0 : it->second;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::string, int> ports_ ABSL_GUARDED_BY(mu_);
+};
 
 // What the host gives a module's services. Outlives them.
 struct ServiceContext {
@@ -44,6 +67,8 @@ struct ServiceContext {
   // The process's metrics (metrics.h): streams, consumers and workers
   // report there.
   Metrics* metrics;
+  // Where workers record the ports they listen on.
+  Ports* ports = nullptr;
 };
 
 // A hosted service: its gRPC implementation and its full proto name, used

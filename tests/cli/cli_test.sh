@@ -189,6 +189,7 @@ smtp_port=$(head -n 1 "$work/smtp.port")
 # comes from one address, many more than a person makes.
 ACCUEIL_NOTIFY_SMTP_URL="smtp://127.0.0.1:$smtp_port" \
   ACCUEIL_LISTEN=127.0.0.1:0 \
+  ACCUEIL_GATEWAY_LISTEN=127.0.0.1:0 \
   ACCUEIL_DEV_ISSUER_LISTEN=127.0.0.1:0 \
   ACCUEIL_RATE_LIMIT_WRITE_PER_SECOND=20 \
   ACCUEIL_BOOKINGS_PER_CLIENT_PER_HOUR=100 \

@@ -196,11 +196,20 @@ TEST(ModuleHost, RunsAModuleWorkersReportsItsHealthAndPurgesItsData) {
   auto probe = std::make_unique<ProbeModule>();
   ProbeModule* p = probe.get();
   modules.push_back(std::move(probe));
-  ConfigSection section("probe");
-  p->Configure(section);
+  // Every module's keys, as accueil-server reads them (the gateway on a
+  // port the kernel picks).
+  std::vector<std::unique_ptr<ConfigSection>> sections;
+  std::vector<ConfigSection*> section_list;
+  for (const auto& m : modules) {
+    sections.push_back(std::make_unique<ConfigSection>(std::string(m->name())));
+    m->Configure(*sections.back());
+    section_list.push_back(sections.back().get());
+  }
   absl::StatusOr<ServerConfig> config = ParseServerConfig(
-      absl::StrCat("listen = 127.0.0.1:0\nprobe_batch = 7\ndatabase_url = ", database->url()),
-      Env({}), {&section});
+      absl::StrCat("listen = 127.0.0.1:0\ngateway_listen = 127.0.0.1:0\nprobe_batch = 7\n"
+                   "database_url = ",
+                   database->url()),
+      Env({}), section_list);
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(p->batch, 7);
   HostOptions options;
@@ -303,6 +312,13 @@ TEST(ModuleHost, APersonsRightsReachEveryModule) {
   ServerConfig config;
   config.listen = "127.0.0.1:0";
   config.database_url = database->url();
+  // The modules' keys; the gateway on a port the kernel picks.
+  std::vector<std::unique_ptr<ConfigSection>> sections;
+  for (const auto& m : modules) {
+    sections.push_back(std::make_unique<ConfigSection>(std::string(m->name())));
+    m->Configure(*sections.back());
+    (void)sections.back()->Set("gateway_listen", "127.0.0.1:0");
+  }
   auth::JwtSigner signer = *auth::JwtSigner::Generate("ES256", "k1");
   auth::StaticKeys keys;
   keys.Set(*auth::KeySet::FromJwks(auth::JwksDocument({&signer})));

@@ -47,6 +47,7 @@ class ServerProcess {
       FILE* out = freopen(log_.c_str(), "w", stderr);
       (void)out;
       setenv("ACCUEIL_LISTEN", "127.0.0.1:0", 1);
+      setenv("ACCUEIL_GATEWAY_LISTEN", "127.0.0.1:0", 1);
       setenv("ACCUEIL_DATABASE_URL", database_url.c_str(), 1);
       setenv("ACCUEIL_SECRET_KEY_FILE", key.c_str(), 1);
       setenv("ACCUEIL_MIGRATE_ON_START", "false", 1);

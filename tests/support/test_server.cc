@@ -116,6 +116,8 @@ std::unique_ptr<Host> TestServer::MakeHost() {
     // The module's keys, declared and read as ParseServerConfig would.
     ConfigSection section{std::string(modules.back()->name())};
     modules.back()->Configure(section);
+    // The gateway on a port the kernel picks (port_of("gateway_listen")).
+    (void)section.Set("gateway_listen", "127.0.0.1:0");
     for (const auto& [key, value] : options_.settings) {
       std::optional<absl::Status> set = section.Set(key, value);
       if (set.has_value()) Check(*set, key.c_str());

@@ -80,6 +80,9 @@ class TestServer {
   std::string health_address() const;
   // metrics_port is the Prometheus port (options.metrics_listen), 0 without.
   int metrics_port() const { return host_->metrics_port(); }
+  // port_of: the port a module's worker listens on, by configuration key
+  // ("gateway_listen"); 0 when none.
+  int port_of(const std::string& key) const { return host_->ports().Get(key); }
 
   // Token grants `grants` (role, site id; 0 = every site) to `subject` in
   // the database and returns a JWT for it, signed by the test issuer.

@@ -23,6 +23,10 @@ absl::Status Unauthenticated(std::string_view reason, std::string_view message) 
   return Error(absl::StatusCode::kUnauthenticated, reason, message);
 }
 
+// What gRPC 1.51's in-process transport gives as a call's peer (it sets
+// none); the server's listeners are TCP, whose peers are "ipv4:"/"ipv6:".
+constexpr char kInProcessPeer[] = "unknown";
+
 // PeerAddress reads "ipv4:1.2.3.4:5678" / "ipv6:[::1]:5678" as the address.
 std::string PeerAddress(const std::string& peer) {
   absl::string_view p = peer;
@@ -108,6 +112,13 @@ Authenticator::Authenticator(Directory* directory, const Clock* clock, KeyProvid
 
 std::string Authenticator::ClientOf(const grpc::ServerContextBase& context) const {
   std::string peer = PeerAddress(context.peer());
+  // A call over the in-process transport comes from this process's own
+  // code: in the all-in-one server, the gateway module, which names the
+  // person's address in x-forwarded-for (docs/web.md#client-address).
+  if (peer == kInProcessPeer) {
+    std::string hop = LastForwardedHop(ClientMetadata(context, "x-forwarded-for"));
+    return input::ParseIpAddress(hop) ? hop : peer;
+  }
   if (trusted_proxies_.empty()) return peer;
   std::optional<input::IpAddress> address = input::ParseIpAddress(peer);
   if (!address) return peer;

@@ -13,7 +13,8 @@
 // A credential that is present but wrong is UNAUTHENTICATED, never "public".
 //
 // The client identity for rate limits is the peer address, or, when the peer
-// is a configured trusted proxy, the last address of x-forwarded-for.
+// is a configured trusted proxy or this very process (an in-process call,
+// the gateway's), the last address of x-forwarded-for.
 #pragma once
 
 #include <memory>

@@ -1,0 +1,72 @@
+// Gateway: what the HTTP server does with a request (docs/web.md).
+//
+//   /v1/...      the JSON API (json_routes.h), every route from the protos;
+//   /healthz     200 once the gateway serves;
+//   anything else 404 (the pages arrive in services/gateway/pages).
+//
+// Every response carries the security headers (CSP without inline script,
+// frame-ancestors 'none', nosniff, no referrer; HSTS on TLS). A JSON call
+// that changes something must be `Content-Type: application/json` and, when
+// the browser says where it comes from, from this origin: a cross-site form
+// or script cannot send it (CSRF). The person's address, for the services'
+// rate limits, is the TCP peer's, or the last X-Forwarded-For hop when the
+// peer is one of `trusted_proxies` (an ingress).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/common/input/cidr.h"
+#include "services/gateway/http_server.h"
+#include "services/gateway/json_routes.h"
+
+namespace accueil::gateway {
+
+// ChannelFor: the channel to a module's services (Peers::Channel).
+using ChannelFor =
+    std::function<absl::StatusOr<std::shared_ptr<grpc::Channel>>(std::string_view module)>;
+
+struct GatewayOptions {
+  // Addresses or CIDR blocks whose X-Forwarded-For is believed.
+  std::vector<std::string> trusted_proxies;
+  // Deadline of a call to a service.
+  absl::Duration call_timeout = absl::Seconds(30);
+};
+
+class Gateway {
+ public:
+  // Create reads the routes of the services the gateway exposes.
+  static absl::StatusOr<std::unique_ptr<Gateway>> Create(GatewayOptions options,
+                                                         ChannelFor channels);
+
+  HttpResponse Handle(const HttpRequest& request);
+
+  // ClientAddress: the person's address (see above).
+  std::string ClientAddress(const HttpRequest& request) const;
+
+  const RouteTable& routes() const { return routes_; }
+
+ private:
+  Gateway(GatewayOptions options, ChannelFor channels, RouteTable routes);
+  HttpResponse Api(const HttpRequest& request);
+  // Call makes the gRPC call; `request_id`: the id the service gave it.
+  absl::Status Call(const Route& route, const HttpRequest& request,
+                    const google::protobuf::Message& in, google::protobuf::Message* out,
+                    std::string* request_id);
+
+  GatewayOptions options_;
+  ChannelFor channels_;
+  RouteTable routes_;
+  std::vector<input::Cidr> trusted_proxies_;
+};
+
+// ExposedServices: the services whose http rules the gateway serves.
+std::vector<const google::protobuf::ServiceDescriptor*> ExposedServices();
+
+}  // namespace accueil::gateway

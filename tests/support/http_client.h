@@ -1,0 +1,38 @@
+// A small HTTP client for tests of the gateway (libcurl): one request, its
+// status, headers and body, optionally from a chosen loopback source address
+// (127.0.0.2 is a second "person" on the same machine) or over TLS.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace accueil::testing {
+
+struct HttpCall {
+  std::string method = "GET";
+  std::string url;
+  std::string body;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string source_address;        // "" = the default
+  std::string ca_file;               // TLS: trust this certificate
+};
+
+struct HttpReply {
+  long status = 0;                             // 0 when the request failed (see error)
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  std::string error;
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+HttpReply Fetch(const HttpCall& call);
+
+// JsonPost: POST `body` as application/json.
+HttpReply JsonPost(const std::string& url, const std::string& body,
+                   std::vector<std::string> headers = {});
+
+}  // namespace accueil::testing
