@@ -68,16 +68,19 @@ bench_start_cluster() {
 # public rate limits and booking cap (the exemption the digital access point's
 # machines get: one address cannot otherwise book more than a few times an hour).
 # Sets server_pid, address (HOST:PORT of gRPC), issuer (its URL) and web (the
-# gateway's URL, empty without the gateway module).
+# gateway's URL).
 bench_start_server() {
   local bin=$1 log=$2 dir=$3 db=$4 pool=$5 level=$6 port="" _
+  # The gateway's port: free now (its log line is info, below a benchmark's level).
+  local web_port
+  web_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   printf 'accueil-keys 1\n%s\n' "$(head -c 32 /dev/urandom | od -An -tx1 -v | tr -d ' \n')" \
     >"$dir/secret.key"
   chmod 600 "$dir/secret.key"
   ACCUEIL_DATABASE_URL="host=$PGHOST port=$PGPORT user=postgres dbname=$db" \
     ACCUEIL_SECRET_KEY_FILE="$dir/secret.key" \
     ACCUEIL_LISTEN=127.0.0.1:0 \
-    ACCUEIL_GATEWAY_LISTEN=127.0.0.1:0 \
+    ACCUEIL_GATEWAY_LISTEN="127.0.0.1:$web_port" \
     ACCUEIL_DATABASE_POOL_SIZE="$pool" \
     ACCUEIL_LOG_LEVEL="$level" \
     ACCUEIL_DEV_ISSUER_LISTEN=127.0.0.1:0 \
@@ -85,14 +88,15 @@ bench_start_server() {
     "$bin" 2>"$log" &
   server_pid=$!
   # The issuer's address is a warn line; the gRPC port is "server.started" (info), or
-  # else the process's other listening socket.
+  # else the process's listening socket that is neither the issuer's nor the gateway's.
   address="" issuer=""
   for _ in $(seq 600); do
     issuer=$(sed -n 's/.*"event":"dev_issuer.started".*"address":"\([^"]*\)".*/\1/p' "$log")
     address=$(sed -n 's/.*"event":"server.started".*"address":"\([^"]*\)".*/\1/p' "$log")
     if [[ -z "$address" && -n "$issuer" ]]; then
       port=$(ss -Htlnp 2>/dev/null | awk -v pid="pid=$server_pid," -v issuer_port="${issuer##*:}" \
-        'index($0, pid) { n = split($4, a, ":"); if (a[n] != issuer_port) { print a[n]; exit } }')
+        -v web_port="$web_port" \
+        'index($0, pid) { n = split($4, a, ":"); if (a[n] != issuer_port && a[n] != web_port) { print a[n]; exit } }')
       [[ -n "$port" ]] && address="127.0.0.1:$port"
     fi
     [[ -n "$address" && -n "$issuer" ]] && break
@@ -109,8 +113,7 @@ bench_start_server() {
     exit 1
   fi
   [[ "$issuer" == http* ]] || issuer="http://$issuer"
-  web=$(sed -n 's/.*"event":"gateway.listening".*"port":"\([0-9]*\)".*/\1/p' "$log")
-  [[ -z "$web" ]] || web="http://127.0.0.1:$web"
+  web="http://127.0.0.1:$web_port"
 }
 
 # bench_dev_token ROLE SUBJECT FILE: a token of the development issuer for that role on
