@@ -13,7 +13,7 @@ PACKAGES=(
   golang-github-gogo-googleapis-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev
   prometheus-cpp-dev
   libcurl4-openssl-dev libkainjow-mustache-dev libical-dev python3-aiosmtpd kannel kannel-extras
-  libboost1.74-dev libqrencode-dev
+  libboost1.74-dev libqrencode-dev nodejs
   tzdata ca-certificates openssl
   python3 curl iproute2
   clang-14 libclang-rt-14-dev clang-format-14
@@ -28,6 +28,12 @@ for pkg in "${PACKAGES[@]}"; do
     missing+=("$pkg")
   fi
 done
+
+# npm: Debian's own package with Debian's Node.js; a Node.js from elsewhere (the
+# nodesource packages) brings its npm.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 
 if ((${#missing[@]} == 0)); then
   echo "deps: all ${#PACKAGES[@]} packages already installed"

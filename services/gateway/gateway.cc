@@ -82,7 +82,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(GatewayOptions options,
 }
 
 Gateway::Gateway(GatewayOptions options, ChannelFor channels, RouteTable routes)
-    : options_(std::move(options)), channels_(std::move(channels)), routes_(std::move(routes)) {
+    : options_(std::move(options)),
+      channels_(std::move(channels)),
+      routes_(std::move(routes)),
+      pages_(options_.pages, channels_) {
   for (const std::string& proxy : options_.trusted_proxies) {
     absl::StatusOr<input::Cidr> block = input::ParseCidr(proxy);
     if (block.ok()) trusted_proxies_.push_back(*block);
@@ -110,7 +113,7 @@ HttpResponse Gateway::Handle(const HttpRequest& request) {
   } else if (request.path == "/healthz") {
     response.body = "ok\n";
   } else {
-    response = JsonError(Error(absl::StatusCode::kNotFound, "ROUTE_NOT_FOUND", "no such page"));
+    response = pages_.Handle(request, ClientAddress(request));
   }
   SecurityHeaders(request, response);
   // The path's template-free form could name a reference: log the status only.

@@ -2,7 +2,7 @@
 //
 //   /v1/...      the JSON API (json_routes.h), every route from the protos;
 //   /healthz     200 once the gateway serves;
-//   anything else 404 (the pages arrive in services/gateway/pages).
+//   anything else the pages (pages.h), a 404 page for an unknown path.
 //
 // Every response carries the security headers (CSP without inline script,
 // frame-ancestors 'none', nosniff, no referrer; HSTS on TLS). A JSON call
@@ -23,16 +23,16 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/common/input/cidr.h"
+#include "services/gateway/gateway_channels.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/json_routes.h"
+#include "services/gateway/pages.h"
 
 namespace accueil::gateway {
 
-// ChannelFor: the channel to a module's services (Peers::Channel).
-using ChannelFor =
-    std::function<absl::StatusOr<std::shared_ptr<grpc::Channel>>(std::string_view module)>;
-
 struct GatewayOptions {
+  // The pages' assets and clock (pages.h).
+  PagesOptions pages;
   // Addresses or CIDR blocks whose X-Forwarded-For is believed.
   std::vector<std::string> trusted_proxies;
   // Deadline of a call to a service.
@@ -64,6 +64,7 @@ class Gateway {
   ChannelFor channels_;
   RouteTable routes_;
   std::vector<input::Cidr> trusted_proxies_;
+  Pages pages_;
 };
 
 // ExposedServices: the services whose http rules the gateway serves.

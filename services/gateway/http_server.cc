@@ -284,7 +284,8 @@ void Session<Stream>::Write(HttpResponse response, bool close) {
   response_->version(11);
   response_->result(static_cast<unsigned>(response.status));
   response_->set(http::field::content_type, response.content_type);
-  for (auto& [name, value] : response.headers) response_->set(name, value);
+  // insert, not set: a response may carry a header twice (Set-Cookie).
+  for (auto& [name, value] : response.headers) response_->insert(name, value);
   response_->body() = std::move(response.body);
   response_->keep_alive(!close);
   response_->prepare_payload();

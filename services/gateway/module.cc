@@ -38,6 +38,10 @@ class GatewayModule final : public Module {
     section.Text("tls_cert_file", &http_.tls_cert_file,
                  "PEM certificate chain of the HTTPS listener (may be the gRPC server's)");
     section.Text("tls_key_file", &http_.tls_key_file, "PEM private key of the HTTPS listener");
+    section.Text("assets_dir", &gateway_.pages.assets_dir,
+                 "the web assets: `dsfr/` (the state design system, from npm) and `static/`; "
+                 "the build assembles them in `build/web/` (docs/web.md#assets)");
+    section.Default("the build's `web/` directory");
     section.Int("io_threads", &http_.io_threads, 1, 64,
                 "threads serving every open connection (no thread per connection)");
     section.Int("handler_threads", &http_.handler_threads, 1, 512,
@@ -69,6 +73,7 @@ class GatewayModule final : public Module {
 
   absl::StatusOr<ModuleParts> Start(const ServiceContext& context) override {
     Peers* peers = context.peers;
+    gateway_.pages.clock = context.clock;
     absl::StatusOr<std::unique_ptr<Gateway>> gateway =
         Gateway::Create(gateway_, [peers](std::string_view module) {
           return peers->Channel(absl::string_view(module.data(), module.size()));
@@ -95,7 +100,11 @@ class GatewayModule final : public Module {
     o.listen = "127.0.0.1:8080";
     return o;
   }();
-  GatewayOptions gateway_;
+  GatewayOptions gateway_ = [] {
+    GatewayOptions o;
+    o.pages.assets_dir = ACCUEIL_WEB_ASSETS_DIR;
+    return o;
+  }();
   int max_connections_ = 10000;
 };
 

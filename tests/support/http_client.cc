@@ -19,7 +19,9 @@ size_t OnHeader(char* data, size_t size, size_t count, void* out) {
   if (colon != std::string::npos) {
     std::string name = absl::AsciiStrToLower(line.substr(0, colon));
     std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-    static_cast<std::map<std::string, std::string>*>(out)->emplace(name, value);
+    HttpReply* reply = static_cast<HttpReply*>(out);
+    if (name == "set-cookie") reply->cookies.push_back(value.substr(0, value.find(';')));
+    reply->headers.emplace(name, value);
   }
   return size * count;
 }
@@ -51,7 +53,7 @@ HttpReply Fetch(const HttpCall& call) {
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply.headers);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply);
   CURLcode code = curl_easy_perform(curl);
   if (code == CURLE_OK) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);

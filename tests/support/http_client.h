@@ -20,7 +20,8 @@ struct HttpCall {
 
 struct HttpReply {
   long status = 0;                             // 0 when the request failed (see error)
-  std::map<std::string, std::string> headers;  // names in lower case
+  std::map<std::string, std::string> headers;  // names in lower case (the first of each)
+  std::vector<std::string> cookies;            // every Set-Cookie's "name=value"
   std::string body;
   std::string error;
   std::string Header(const std::string& name) const {

@@ -22,6 +22,7 @@
 #include "services/common/config.h"
 #include "services/common/input/resource.h"
 #include "services/common/log.h"
+#include "services/common/html.h"
 #include "services/common/status_macros.h"
 
 namespace accueil::auth {
@@ -57,38 +58,6 @@ bool KnownRole(const std::string& role) {
 // Dump never throws: invalid UTF-8 (from a client) is replaced.
 std::string Dump(const Json& json) {
   return json.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        // Control characters have no business in a page.
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          out += "\xEF\xBF\xBD";  // U+FFFD
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
 }
 
 // ---- Validation -----------------------------------------------------------

@@ -1,0 +1,643 @@
+#include "services/gateway/pages.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <kainjow/mustache.hpp>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "accueil/booking/v1/booking.grpc.pb.h"
+#include "services/common/errors.h"
+#include "services/common/gate.h"
+#include "services/common/grpc_status.h"
+#include "services/common/log.h"
+#include "services/gateway/json_routes.h"
+#include "services/gateway/page_templates.h"
+#include "services/gateway/path_template.h"
+#include "services/gateway/qr_svg.h"
+#include "services/gateway/web_text.h"
+
+namespace accueil::gateway {
+namespace {
+
+namespace mustache = kainjow::mustache;
+namespace v1 = booking::v1;
+
+constexpr char kCsrfCookie[] = "accueil_csrf";
+constexpr char kLanguageCookie[] = "accueil_lang";
+// How far ahead the desk page looks for free days.
+constexpr int kDaysAhead = 60;
+
+// What one request's page is made with.
+struct Context {
+  const HttpRequest* request;
+  std::string client;
+  std::string language;
+  Bindings query;
+  std::string csrf;  // the cookie's token, or a new one set with the answer
+  std::vector<std::string> set_cookies;
+};
+
+std::string Cookie(const HttpRequest& request, std::string_view name) {
+  for (absl::string_view part : absl::StrSplit(request.Header("cookie"), ';')) {
+    part = absl::StripAsciiWhitespace(part);
+    const size_t eq = part.find('=');
+    if (eq != absl::string_view::npos &&
+        part.substr(0, eq) == absl::string_view(name.data(), name.size())) {
+      return std::string(part.substr(eq + 1));
+    }
+  }
+  return "";
+}
+
+std::string Param(const Bindings& pairs, std::string_view key) {
+  for (const auto& [k, v] : pairs) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
+bool SafeToken(const std::string& text) {
+  if (text.size() != 32) return false;
+  for (char c : text) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool Digits(const std::string& text) {
+  if (text.empty() || text.size() > 18) return false;
+  for (char c : text) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// Which form field an error's field path belongs to.
+std::string FormField(const std::string& field) {
+  static const std::map<std::string, std::string> k = {
+      {"person.given_name", "given_name"},
+      {"person.family_name", "family_name"},
+      {"person.phone", "phone"},
+      {"person.email", "email"},
+      {"person.preferred_language", "preferred_language"},
+      {"accessibility.need", "need"},
+      {"accessibility.note", "note"},
+      {"companions", "companions"}};
+  auto it = k.find(field);
+  return it == k.end() ? "" : it->second;
+}
+
+struct Need {
+  v1::AccessibilityNeed value;
+  const char* form;  // the form's value
+  const char* word;  // its label's key
+};
+const std::vector<Need>& Needs() {
+  static const std::vector<Need> k = {
+      {v1::NONE, "none", "need_none"},
+      {v1::WHEELCHAIR, "wheelchair", "need_wheelchair"},
+      {v1::REDUCED_MOBILITY, "reduced_mobility", "need_reduced_mobility"},
+      {v1::VISUAL, "visual", "need_visual"},
+      {v1::HEARING, "hearing", "need_hearing"},
+      {v1::COGNITIVE, "cognitive", "need_cognitive"},
+      {v1::OTHER_NEED, "other", "need_other"}};
+  return k;
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds());
+}
+
+std::string ContentTypeOf(const std::string& path) {
+  static const std::vector<std::pair<std::string, std::string>> k = {
+      {".css", "text/css; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".woff2", "font/woff2"},
+      {".woff", "font/woff"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".webmanifest", "application/manifest+json"}};
+  for (const auto& [suffix, type] : k) {
+    if (absl::EndsWith(path, suffix)) return type;
+  }
+  return "";
+}
+
+}  // namespace
+
+struct Pages::Impl {
+  PagesOptions options;
+  ChannelFor channels;
+  std::map<std::string, mustache::mustache> templates;
+  PathTemplate desk_path = *ParsePathTemplate("/rdv/{site}/{desk}");
+  PathTemplate form_path = *ParsePathTemplate("/rdv/{site}/{desk}/creneau");
+
+  absl::Time Now() const { return options.clock != nullptr ? options.clock->Now() : absl::Now(); }
+
+  Impl(PagesOptions o, ChannelFor c) : options(std::move(o)), channels(std::move(c)) {
+    for (const PageTemplate& t : EmbeddedPageTemplates()) {
+      std::string name = t.path;
+      name = name.substr(0, name.size() - std::string(".mustache").size());
+      templates.emplace(name, mustache::mustache(t.text));
+    }
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  absl::StatusOr<std::unique_ptr<v1::BookingService::Stub>> Booking() {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = channels("booking");
+    if (!channel.ok()) return channel.status();
+    return v1::BookingService::NewStub(*channel);
+  }
+
+  template <typename Req, typename Resp>
+  absl::Status Call(const Context& ctx,
+                    grpc::Status (v1::BookingService::Stub::*method)(grpc::ClientContext*,
+                                                                     const Req&, Resp*),
+                    const Req& req, Resp* resp) {
+    absl::StatusOr<std::unique_ptr<v1::BookingService::Stub>> stub = Booking();
+    if (!stub.ok()) return stub.status();
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    context.AddMetadata("x-forwarded-for", ctx.client);
+    return FromGrpcStatus(((**stub).*method)(&context, req, resp));
+  }
+
+  // ------------------------------------------------------------ rendering
+
+  mustache::data Words(const Context& ctx) {
+    mustache::data t;
+    for (const auto& [key, text] : gateway::Words(ctx.language)) t.set(key, text);
+    return t;
+  }
+
+  HttpResponse Render(Context& ctx, const std::string& name, const std::string& title,
+                      mustache::data data, int status = 200) {
+    data.set("t", Words(ctx));
+    data.set("lang", ctx.language);
+    data.set("csrf", ctx.csrf);
+    std::string body = templates.at(name).render(data);
+    mustache::data page;
+    page.set("t", Words(ctx));
+    page.set("lang", ctx.language);
+    page.set("dir", RightToLeft(ctx.language) ? "rtl" : "ltr");
+    page.set("title", title);
+    page.set("body", body);
+    mustache::data languages{mustache::data::type::list};
+    for (const std::string& l : PageLanguages()) {
+      mustache::data item;
+      item.set("code", l);
+      item.set("name", LanguageName(l));
+      item.set("href", absl::StrCat(ctx.request->path, "?",
+                                    ctx.request->method == "GET" && !ctx.request->query.empty()
+                                        ? StripLang(ctx.request->query) + "&"
+                                        : "",
+                                    "lang=", l));
+      if (l == ctx.language) item.set("current", true);
+      languages.push_back(item);
+    }
+    page.set("languages", languages);
+    HttpResponse response;
+    response.status = status;
+    response.content_type = "text/html; charset=utf-8";
+    response.body = templates.at("layout").render(page);
+    response.headers.emplace_back("Cache-Control", "no-store");
+    for (const std::string& cookie : ctx.set_cookies)
+      response.headers.emplace_back("Set-Cookie", cookie);
+    return response;
+  }
+
+  static std::string StripLang(const std::string& query) {
+    std::optional<Bindings> pairs = ParseUrlEncoded(query);
+    std::string out;
+    if (!pairs) return out;
+    for (const auto& [k, v] : *pairs) {
+      if (k == "lang") continue;
+      if (!out.empty()) out += "&";
+      out += PercentEncode(k) + "=" + PercentEncode(v);
+    }
+    return out;
+  }
+
+  HttpResponse Message(Context& ctx, const std::string& title_key, const std::string& text_key,
+                       int status) {
+    const auto& words = gateway::Words(ctx.language);
+    mustache::data data;
+    data.set("heading", words.at(title_key));
+    data.set("text", words.at(text_key));
+    return Render(ctx, "message", words.at(title_key), data, status);
+  }
+
+  HttpResponse Failure(Context& ctx, const absl::Status& status) {
+    log::Warn("gateway.page_failed",
+              {{"code", CodeName(status.code())}, {"reason", ErrorReason(status)}});
+    if (status.code() == absl::StatusCode::kNotFound) {
+      return Message(ctx, "not_found", "not_found_text", 404);
+    }
+    const std::string key = absl::StrCat("error_", ErrorReason(status));
+    const auto& words = gateway::Words(ctx.language);
+    return Message(ctx, "error_summary", words.count(key) ? key : "service_unavailable",
+                   HttpStatusOf(status.code()));
+  }
+
+  // ---------------------------------------------------------------- pages
+
+  HttpResponse Home(Context& ctx) {
+    v1::ListSitesRequest req;
+    req.set_page_size(100);
+    v1::ListSitesResponse sites;
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListSites, req, &sites); !s.ok()) {
+      return Failure(ctx, s);
+    }
+    mustache::data list{mustache::data::type::list};
+    for (const v1::Site& site : sites.sites()) {
+      v1::ListDesksRequest dreq;
+      dreq.set_parent(site.name());
+      dreq.set_page_size(100);
+      v1::ListDesksResponse desks;
+      if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListDesks, dreq, &desks); !s.ok()) {
+        return Failure(ctx, s);
+      }
+      mustache::data item;
+      item.set("name", site.display_name());
+      item.set("address", site.address());
+      mustache::data desk_list{mustache::data::type::list};
+      for (const v1::Desk& desk : desks.desks()) desk_list.push_back(DeskData(ctx, site, desk));
+      item.set("desks", desk_list);
+      list.push_back(item);
+    }
+    mustache::data data;
+    data.set("sites", list);
+    if (sites.sites().empty()) data.set("no_site", true);
+    return Render(ctx, "home", gateway::Words(ctx.language).at("home_title"), data);
+  }
+
+  static std::string IdOf(const std::string& name) { return name.substr(name.rfind('/') + 1); }
+
+  mustache::data DeskData(const Context& ctx, const v1::Site& site, const v1::Desk& desk) {
+    mustache::data item;
+    item.set("name", desk.display_name());
+    item.set("href", absl::StrCat("/rdv/", IdOf(site.name()), "/", IdOf(desk.name())));
+    // The instructions in the page's language, else French, else the first.
+    const v1::DeskInstructions* chosen = nullptr;
+    for (const v1::DeskInstructions& i : desk.instructions()) {
+      if (i.language() == ctx.language) chosen = &i;
+    }
+    for (const v1::DeskInstructions& i : desk.instructions()) {
+      if (chosen == nullptr && i.language() == "fr") chosen = &i;
+    }
+    if (chosen == nullptr && !desk.instructions().empty()) chosen = &desk.instructions(0);
+    mustache::data documents{mustache::data::type::list};
+    if (chosen != nullptr) {
+      for (const std::string& d : chosen->documents()) documents.push_back(mustache::data(d));
+      if (!chosen->instructions().empty()) item.set("instructions", chosen->instructions());
+      if (!chosen->documents().empty()) item.set("has_documents", true);
+    }
+    item.set("documents", documents);
+    return item;
+  }
+
+  // The site and desk of a desk page's path; NOT_FOUND when either is missing.
+  struct Place {
+    v1::Site site;
+    v1::Desk desk;
+    absl::TimeZone zone;
+  };
+  absl::StatusOr<Place> FindPlace(const Context& ctx, const Bindings& bindings) {
+    const std::string site_id = Param(bindings, "site");
+    const std::string desk_id = Param(bindings, "desk");
+    if (!Digits(site_id) || !Digits(desk_id)) {
+      return Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk");
+    }
+    Place place;
+    v1::GetSiteRequest sreq;
+    sreq.set_name(absl::StrCat("sites/", site_id));
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::GetSite, sreq, &place.site);
+        !s.ok()) {
+      return s;
+    }
+    v1::ListDesksRequest dreq;
+    dreq.set_parent(place.site.name());
+    dreq.set_page_size(100);
+    v1::ListDesksResponse desks;
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListDesks, dreq, &desks); !s.ok()) {
+      return s;
+    }
+    bool found = false;
+    for (const v1::Desk& d : desks.desks()) {
+      if (d.name() == absl::StrCat("desks/", desk_id)) {
+        place.desk = d;
+        found = true;
+      }
+    }
+    if (!found) return Error(absl::StatusCode::kNotFound, "DESK_NOT_FOUND", "no such desk");
+    if (!absl::LoadTimeZone(place.site.time_zone(), &place.zone)) {
+      return Error(absl::StatusCode::kInternal, "TIME_ZONE_UNKNOWN", "the site's zone is unknown");
+    }
+    return place;
+  }
+
+  // The free slots of `day` (site time).
+  absl::StatusOr<std::vector<v1::Slot>> FreeSlots(const Context& ctx, const Place& place,
+                                                  absl::CivilDay day) {
+    v1::ListSlotsRequest req;
+    req.set_desk(place.desk.name());
+    req.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day, place.zone)));
+    req.mutable_end_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day + 1, place.zone)));
+    req.set_page_size(500);
+    v1::ListSlotsResponse slots;
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListSlots, req, &slots); !s.ok()) {
+      return s;
+    }
+    std::vector<v1::Slot> out;
+    for (const v1::Slot& slot : slots.slots()) {
+      if (slot.remaining_capacity() > 0) out.push_back(slot);
+    }
+    return out;
+  }
+
+  static std::optional<absl::CivilDay> ParseDay(const std::string& text) {
+    absl::CivilDay day;
+    if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;
+    return day;
+  }
+
+  HttpResponse DeskPage(Context& ctx, const Bindings& bindings) {
+    absl::StatusOr<Place> place = FindPlace(ctx, bindings);
+    if (!place.ok()) return Failure(ctx, place.status());
+    const absl::CivilDay today = absl::ToCivilDay(Now(), place->zone);
+    v1::ListAvailableDaysRequest req;
+    req.set_desk(place->desk.name());
+    req.mutable_start_date()->set_year(static_cast<int>(today.year()));
+    req.mutable_start_date()->set_month(today.month());
+    req.mutable_start_date()->set_day(today.day());
+    req.set_days(kDaysAhead);
+    v1::ListAvailableDaysResponse days;
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListAvailableDays, req, &days);
+        !s.ok()) {
+      return Failure(ctx, s);
+    }
+    const std::string base =
+        absl::StrCat("/rdv/", IdOf(place->site.name()), "/", IdOf(place->desk.name()));
+    std::optional<absl::CivilDay> chosen = ParseDay(Param(ctx.query, "jour"));
+    if (!chosen && !days.days().empty()) {
+      const auto& d = days.days(0).date();
+      chosen = absl::CivilDay(d.year(), d.month(), d.day());
+    }
+    mustache::data day_list{mustache::data::type::list};
+    for (const v1::AvailableDay& d : days.days()) {
+      const absl::CivilDay day(d.date().year(), d.date().month(), d.date().day());
+      mustache::data item;
+      item.set("label", LongDate(ctx.language, day));
+      item.set("count", absl::StrCat(d.free_slots()));
+      item.set("href", absl::StrCat(base, "?jour=", absl::FormatCivilTime(day)));
+      if (chosen && *chosen == day) item.set("current", true);
+      day_list.push_back(item);
+    }
+    mustache::data data = DeskData(ctx, place->site, place->desk);
+    data.set("site_name", place->site.display_name());
+    data.set("address", place->site.address());
+    data.set("days", day_list);
+    if (days.days().empty()) data.set("no_day", true);
+    if (chosen) {
+      absl::StatusOr<std::vector<v1::Slot>> slots = FreeSlots(ctx, *place, *chosen);
+      if (!slots.ok()) return Failure(ctx, slots.status());
+      mustache::data slot_list{mustache::data::type::list};
+      for (const v1::Slot& slot : *slots) {
+        mustache::data item;
+        item.set("time", TimeOfDay(FromTimestamp(slot.start_time()), place->zone));
+        item.set("href", absl::StrCat(base, "/creneau?jour=", absl::FormatCivilTime(*chosen),
+                                      "&creneau=", IdOf(slot.name())));
+        slot_list.push_back(item);
+      }
+      data.set("day_label", LongDate(ctx.language, *chosen));
+      data.set("slots", slot_list);
+      if (slots->empty()) data.set("no_slot", true);
+    }
+    return Render(ctx, "desk", place->desk.display_name(), data);
+  }
+
+  // The form's values and the error to show, if any.
+  struct FormState {
+    Bindings values;
+    std::string error_field;  // form field id, "" for the summary only
+    std::string error_text;
+    bool slot_error = false;
+  };
+
+  HttpResponse FormPage(Context& ctx, const Bindings& bindings, const FormState& state,
+                        int status) {
+    absl::StatusOr<Place> place = FindPlace(ctx, bindings);
+    if (!place.ok()) return Failure(ctx, place.status());
+    std::optional<absl::CivilDay> day = ParseDay(Param(ctx.query, "jour"));
+    const std::string slot_id = Param(ctx.query, "creneau");
+    if (!day || !Digits(slot_id)) return Message(ctx, "not_found", "not_found_text", 404);
+    const std::string base =
+        absl::StrCat("/rdv/", IdOf(place->site.name()), "/", IdOf(place->desk.name()));
+    mustache::data data = DeskData(ctx, place->site, place->desk);
+    data.set("site_name", place->site.display_name());
+    data.set("address", place->site.address());
+    data.set("back_href", absl::StrCat(base, "?jour=", absl::FormatCivilTime(*day)));
+    data.set("action", absl::StrCat(base, "/creneau?jour=", absl::FormatCivilTime(*day),
+                                    "&creneau=", slot_id));
+    absl::StatusOr<std::vector<v1::Slot>> slots = FreeSlots(ctx, *place, *day);
+    if (!slots.ok()) return Failure(ctx, slots.status());
+    const v1::Slot* slot = nullptr;
+    for (const v1::Slot& s : *slots) {
+      if (s.name() == absl::StrCat("slots/", slot_id)) slot = &s;
+    }
+    const auto& words = gateway::Words(ctx.language);
+    if (slot == nullptr || state.slot_error) {
+      data.set("slot_gone", true);
+      data.set("error_text", state.slot_error ? state.error_text : words.at("error_SLOT_FULL"));
+      return Render(ctx, "form", words.at("form_title"), data, status == 200 ? 409 : status);
+    }
+    data.set("slot_label", absl::StrCat(LongDate(ctx.language, *day), " ",
+                                        TimeOfDay(FromTimestamp(slot->start_time()), place->zone)));
+    for (const char* field : {"given_name", "family_name", "phone", "email", "note"}) {
+      data.set(absl::StrCat("value_", field), Param(state.values, field));
+    }
+    std::string companions = Param(state.values, "companions");
+    data.set("value_companions", companions.empty() ? "0" : companions);
+    std::string request_id = Param(state.values, "request_id");
+    data.set("request_id", SafeToken(request_id) ? request_id : NewRequestId());
+    const std::string chosen_language = Param(state.values, "preferred_language").empty()
+                                            ? ctx.language
+                                            : Param(state.values, "preferred_language");
+    mustache::data languages{mustache::data::type::list};
+    for (const std::string& l : PageLanguages()) {
+      mustache::data item;
+      item.set("code", l);
+      item.set("name", LanguageName(l));
+      if (l == chosen_language) item.set("selected", true);
+      languages.push_back(item);
+    }
+    data.set("languages", languages);
+    const std::string chosen_need =
+        Param(state.values, "need").empty() ? "none" : Param(state.values, "need");
+    mustache::data needs{mustache::data::type::list};
+    for (const Need& need : Needs()) {
+      mustache::data item;
+      item.set("value", need.form);
+      item.set("label", words.at(need.word));
+      if (chosen_need == need.form) item.set("selected", true);
+      needs.push_back(item);
+    }
+    data.set("needs", needs);
+    if (!state.error_text.empty()) {
+      data.set("error_text", state.error_text);
+      if (!state.error_field.empty()) {
+        data.set(absl::StrCat("error_", state.error_field), true);
+        data.set("error_anchor", state.error_field);
+      }
+    }
+    return Render(ctx, "form", words.at("form_title"), data, status);
+  }
+
+  HttpResponse Book(Context& ctx, const Bindings& bindings) {
+    const auto& words = gateway::Words(ctx.language);
+    std::optional<Bindings> form = ParseUrlEncoded(ctx.request->body);
+    if (!form || !absl::StartsWith(absl::AsciiStrToLower(ctx.request->Header("content-type")),
+                                   "application/x-www-form-urlencoded")) {
+      return Message(ctx, "error_summary", "error_other", 400);
+    }
+    const std::string slot_id = Param(ctx.query, "creneau");
+    v1::CreateAppointmentRequest req;
+    req.set_slot(absl::StrCat("slots/", slot_id));
+    v1::Person* person = req.mutable_person();
+    person->set_given_name(Param(*form, "given_name"));
+    person->set_family_name(Param(*form, "family_name"));
+    person->set_phone(Param(*form, "phone"));
+    person->set_email(Param(*form, "email"));
+    person->set_preferred_language(Param(*form, "preferred_language"));
+    req.mutable_accessibility()->set_need(v1::ACCESSIBILITY_NEED_UNSPECIFIED);
+    for (const Need& need : Needs()) {
+      if (Param(*form, "need") == need.form) req.mutable_accessibility()->set_need(need.value);
+    }
+    req.mutable_accessibility()->set_note(Param(*form, "note"));
+    int companions = 0;
+    if (!absl::SimpleAtoi(Param(*form, "companions"), &companions)) companions = -1;
+    req.set_companions(companions);
+    req.set_channel(v1::ONLINE);
+    const std::string request_id = Param(*form, "request_id");
+    req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
+    v1::Appointment appointment;
+    absl::Status booked =
+        Call(ctx, &v1::BookingService::Stub::CreateAppointment, req, &appointment);
+    if (!booked.ok()) {
+      FormState state;
+      state.values = *form;
+      const std::string key = absl::StrCat("error_", ErrorReason(booked));
+      state.error_text = words.count(key) ? words.at(key) : words.at("error_other");
+      const std::string field = ErrorField(booked);
+      state.error_field = FormField(field);
+      state.slot_error = field == "slot";
+      return FormPage(ctx, bindings, state, HttpStatusOf(booked.code()));
+    }
+    return Confirmation(ctx, bindings, appointment);
+  }
+
+  HttpResponse Confirmation(Context& ctx, const Bindings& bindings, const v1::Appointment& a) {
+    absl::StatusOr<Place> place = FindPlace(ctx, bindings);
+    if (!place.ok()) return Failure(ctx, place.status());
+    const auto& words = gateway::Words(ctx.language);
+    mustache::data data = DeskData(ctx, place->site, place->desk);
+    data.set("site_name", place->site.display_name());
+    data.set("address", place->site.address());
+    data.set("reference", a.reference());
+    data.set("access_code", a.access_code());
+    const absl::Time start = FromTimestamp(a.start_time());
+    data.set("when", absl::StrCat(LongDate(ctx.language, absl::ToCivilDay(start, place->zone)), " ",
+                                  TimeOfDay(start, place->zone)));
+    absl::StatusOr<std::string> qr = QrSvg(a.check_in_token(), words.at("qr_alt"));
+    if (qr.ok()) data.set("qr", *qr);
+    return Render(ctx, "confirmation", words.at("confirmed_title"), data);
+  }
+
+  std::optional<HttpResponse> Asset(const HttpRequest& request) {
+    if (request.method != "GET") return std::nullopt;
+    const std::string& path = request.path;
+    if (!absl::StartsWith(path, "/dsfr/") && !absl::StartsWith(path, "/static/")) {
+      return std::nullopt;
+    }
+    HttpResponse response;
+    response.status = 404;
+    response.body = "not found\n";
+    const std::string type = ContentTypeOf(path);
+    bool safe = !options.assets_dir.empty() && !type.empty() &&
+                path.find("..") == std::string::npos && path.find("//") == std::string::npos;
+    for (char c : path) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '.' && c != '-' &&
+          c != '_') {
+        safe = false;
+      }
+    }
+    if (!safe) return response;
+    std::ifstream file(options.assets_dir + path, std::ios::binary);
+    if (!file) return response;
+    std::ostringstream text;
+    text << file.rdbuf();
+    response.status = 200;
+    response.content_type = type;
+    response.body = text.str();
+    response.headers.emplace_back("Cache-Control", "public, max-age=3600");
+    return response;
+  }
+};
+
+Pages::Pages(PagesOptions options, ChannelFor channels)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(channels))) {}
+
+Pages::~Pages() = default;
+
+HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client) {
+  if (std::optional<HttpResponse> asset = impl_->Asset(request)) return *asset;
+  Context ctx;
+  ctx.request = &request;
+  ctx.client = client;
+  ctx.query = ParseUrlEncoded(request.query).value_or(Bindings());
+  const std::string query_lang = Param(ctx.query, "lang");
+  ctx.language = ChooseLanguage(query_lang, Cookie(request, kLanguageCookie),
+                                request.Header("accept-language"));
+  const std::string secure = request.tls ? "; Secure" : "";
+  if (query_lang == ctx.language) {
+    ctx.set_cookies.push_back(absl::StrCat(kLanguageCookie, "=", ctx.language,
+                                           "; Path=/; Max-Age=31536000; SameSite=Lax", secure));
+  }
+  ctx.csrf = Cookie(request, kCsrfCookie);
+  if (!SafeToken(ctx.csrf)) {
+    ctx.csrf = NewRequestId();
+    ctx.set_cookies.push_back(
+        absl::StrCat(kCsrfCookie, "=", ctx.csrf, "; Path=/; HttpOnly; SameSite=Strict", secure));
+  }
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (request.path == "/" && get) return impl_->Home(ctx);
+  if (std::optional<Bindings> b = MatchPath(impl_->desk_path, request.path); b && get) {
+    return impl_->DeskPage(ctx, *b);
+  }
+  if (std::optional<Bindings> b = MatchPath(impl_->form_path, request.path)) {
+    if (get) return impl_->FormPage(ctx, *b, {}, 200);
+    if (request.method == "POST") {
+      // Double submit: the form's token must be the cookie's (which a page
+      // of another site can neither read nor set).
+      std::optional<Bindings> form = ParseUrlEncoded(request.body);
+      const std::string sent = form ? Param(*form, "csrf") : "";
+      if (!SafeToken(sent) || sent != Cookie(request, kCsrfCookie)) {
+        return impl_->Message(ctx, "error_summary", "error_csrf", 403);
+      }
+      return impl_->Book(ctx, *b);
+    }
+  }
+  return impl_->Message(ctx, "not_found", "not_found_text", 404);
+}
+
+}  // namespace accueil::gateway

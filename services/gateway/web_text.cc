@@ -1,0 +1,402 @@
+#include "services/gateway/web_text.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace accueil::gateway {
+namespace {
+
+using Catalog = std::map<std::string, std::string>;
+
+const Catalog& French() {
+  static const Catalog k = {
+      {"site_name", "Rendez-vous en préfecture"},
+      {"state", "République<br>Française"},
+      {"skip_to_content", "Aller au contenu"},
+      {"language", "Langue"},
+      {"home_title", "Prendre rendez-vous"},
+      {"home_intro", "Choisissez la préfecture et le guichet, puis un créneau libre."},
+      {"no_site", "Aucune préfecture ne propose encore de rendez-vous en ligne."},
+      {"desks_of", "Guichets"},
+      {"choose_desk", "Prendre rendez-vous à ce guichet"},
+      {"documents", "Documents à apporter"},
+      {"days_title", "Jours avec des créneaux libres"},
+      {"no_day",
+       "Aucun créneau n'est libre pour le moment. De nouveaux créneaux sont ouverts régulièrement "
+       ": revenez plus tard."},
+      {"free_slots", "créneaux libres"},
+      {"slots_title", "Créneaux libres le"},
+      {"choose_slot", "Choisir ce créneau"},
+      {"no_slot_that_day", "Plus aucun créneau libre ce jour-là : choisissez un autre jour."},
+      {"form_title", "Vos coordonnées"},
+      {"form_intro", "Tous les champs sont obligatoires sauf mention contraire."},
+      {"your_slot", "Votre créneau"},
+      {"given_name", "Prénom"},
+      {"family_name", "Nom"},
+      {"phone", "Téléphone portable"},
+      {"phone_hint",
+       "Facultatif si vous donnez une adresse électronique. Pour recevoir les rappels par SMS. "
+       "Format : 06 12 34 56 78 ou +33 6 12 34 56 78"},
+      {"email", "Adresse électronique"},
+      {"email_hint",
+       "Facultatif si vous donnez un téléphone portable. Pour recevoir la confirmation et les "
+       "rappels. Format : nom@domaine.fr"},
+      {"preferred_language", "Langue des messages"},
+      {"accessibility", "Besoin d'accessibilité"},
+      {"need_none", "Aucun"},
+      {"need_wheelchair", "Fauteuil roulant"},
+      {"need_reduced_mobility", "Mobilité réduite"},
+      {"need_visual", "Déficience visuelle"},
+      {"need_hearing", "Déficience auditive"},
+      {"need_cognitive", "Déficience cognitive"},
+      {"need_other", "Autre"},
+      {"accessibility_note", "Précisions (facultatif)"},
+      {"companions", "Personnes qui vous accompagnent"},
+      {"companions_hint", "Interprète, aidant : de 0 à 5"},
+      {"book", "Confirmer le rendez-vous"},
+      {"error_summary", "Le formulaire contient une erreur"},
+      {"error_INVALID_PHONE_NUMBER",
+       "Ce numéro de téléphone n'est pas valide. Format attendu : 06 12 34 56 78 ou +33 6 12 34 56 "
+       "78."},
+      {"error_PHONE_NOT_MOBILE",
+       "Ce numéro n'est pas un numéro de portable : les rappels partent par SMS."},
+      {"error_INVALID_EMAIL",
+       "Cette adresse électronique n'est pas valide. Format attendu : nom@domaine.fr."},
+      {"error_INVALID_NAME", "Ce champ est obligatoire (lettres, espaces, tirets et apostrophes)."},
+      {"error_CONTACT_REQUIRED",
+       "Indiquez un téléphone portable ou une adresse électronique, pour recevoir la "
+       "confirmation."},
+      {"error_DESK_CLOSED", "Le guichet est fermé ce jour-là. Choisissez un autre créneau."},
+      {"error_INVALID_COMPANIONS", "Indiquez un nombre de 0 à 5."},
+      {"error_SLOT_FULL",
+       "Ce créneau vient d'être réservé par quelqu'un d'autre. Choisissez-en un autre."},
+      {"error_SLOT_IN_PAST", "Ce créneau est passé. Choisissez-en un autre."},
+      {"error_ACTIVE_APPOINTMENT_EXISTS",
+       "Vous avez déjà un rendez-vous à ce guichet. Gérez-le depuis la page « Mon rendez-vous »."},
+      {"error_RATE_LIMITED",
+       "Trop de demandes depuis votre connexion. Réessayez dans quelques minutes."},
+      {"error_BOOKING_CAP_REACHED",
+       "Trop de réservations depuis votre connexion. Réessayez dans une heure."},
+      {"error_other",
+       "Le service n'a pas pu enregistrer la demande. Réessayez ; si le problème persiste, "
+       "contactez la préfecture."},
+      {"error_csrf", "La page a expiré. Revenez en arrière, rechargez la page et recommencez."},
+      {"choose_another_slot", "Choisir un autre créneau"},
+      {"confirmed_title", "Votre rendez-vous est confirmé"},
+      {"confirmed_intro",
+       "Notez la référence et le code : ils permettent de consulter, déplacer ou annuler le "
+       "rendez-vous. Ils figurent aussi dans le message de confirmation."},
+      {"reference", "Référence"},
+      {"access_code", "Code d'accès"},
+      {"when", "Date et heure"},
+      {"where", "Lieu"},
+      {"desk", "Guichet"},
+      {"qr_title", "Code à présenter à l'accueil"},
+      {"qr_alt", "Code QR de passage à l'accueil"},
+      {"add_to_calendar", "Ajouter à mon agenda (.ics)"},
+      {"manage", "Mon rendez-vous"},
+      {"legal", "Mentions légales"},
+      {"privacy", "Données personnelles"},
+      {"accessibility_statement", "Accessibilité : partiellement conforme"},
+      {"not_found", "Page introuvable"},
+      {"not_found_text", "Cette page n'existe pas ou plus."},
+      {"back_home", "Retour à l'accueil"},
+      {"service_unavailable",
+       "Service momentanément indisponible. Réessayez dans quelques instants."},
+  };
+  return k;
+}
+
+const Catalog& English() {
+  static const Catalog k = {
+      {"site_name", "Appointments at the prefecture"},
+      {"skip_to_content", "Skip to content"},
+      {"language", "Language"},
+      {"home_title", "Book an appointment"},
+      {"home_intro", "Choose the prefecture and the desk, then a free time slot."},
+      {"no_site", "No prefecture offers online appointments yet."},
+      {"desks_of", "Desks"},
+      {"choose_desk", "Book at this desk"},
+      {"documents", "Documents to bring"},
+      {"days_title", "Days with free time slots"},
+      {"no_day",
+       "No time slot is free at the moment. New slots open regularly: please come back later."},
+      {"free_slots", "free slots"},
+      {"slots_title", "Free time slots on"},
+      {"choose_slot", "Choose this slot"},
+      {"no_slot_that_day", "No slot is free that day any more: choose another day."},
+      {"form_title", "Your details"},
+      {"form_intro", "All fields are required unless marked optional."},
+      {"your_slot", "Your time slot"},
+      {"given_name", "First name"},
+      {"family_name", "Last name"},
+      {"phone", "Mobile phone"},
+      {"phone_hint",
+       "Optional if you give an e-mail address. To receive reminders by text message. Format: 06 "
+       "12 34 56 78 or +33 6 12 34 56 78"},
+      {"email", "E-mail address"},
+      {"email_hint",
+       "Optional if you give a mobile phone. To receive the confirmation and reminders. Format: "
+       "name@domain.fr"},
+      {"preferred_language", "Language of the messages"},
+      {"accessibility", "Accessibility needs"},
+      {"need_none", "None"},
+      {"need_wheelchair", "Wheelchair"},
+      {"need_reduced_mobility", "Reduced mobility"},
+      {"need_visual", "Visual impairment"},
+      {"need_hearing", "Hearing impairment"},
+      {"need_cognitive", "Cognitive impairment"},
+      {"need_other", "Other"},
+      {"accessibility_note", "Details (optional)"},
+      {"companions", "People coming with you"},
+      {"companions_hint", "Interpreter, carer: 0 to 5"},
+      {"book", "Confirm the appointment"},
+      {"error_summary", "The form has an error"},
+      {"error_INVALID_PHONE_NUMBER",
+       "This phone number is not valid. Expected format: 06 12 34 56 78 or +33 6 12 34 56 78."},
+      {"error_PHONE_NOT_MOBILE",
+       "This is not a mobile number: reminders are sent by text message."},
+      {"error_INVALID_EMAIL", "This e-mail address is not valid. Expected format: name@domain.fr."},
+      {"error_INVALID_NAME", "This field is required (letters, spaces, hyphens and apostrophes)."},
+      {"error_CONTACT_REQUIRED",
+       "Give a mobile phone or an e-mail address, to receive the confirmation."},
+      {"error_DESK_CLOSED", "The desk is closed that day. Please choose another slot."},
+      {"error_INVALID_COMPANIONS", "Give a number from 0 to 5."},
+      {"error_SLOT_FULL", "Someone else has just booked this slot. Please choose another one."},
+      {"error_SLOT_IN_PAST", "This slot is in the past. Please choose another one."},
+      {"error_ACTIVE_APPOINTMENT_EXISTS",
+       "You already have an appointment at this desk. Manage it from the \"My appointment\" page."},
+      {"error_RATE_LIMITED",
+       "Too many requests from your connection. Please try again in a few minutes."},
+      {"error_BOOKING_CAP_REACHED",
+       "Too many bookings from your connection. Please try again in an hour."},
+      {"error_other",
+       "The service could not record the request. Please try again; if it persists, contact the "
+       "prefecture."},
+      {"error_csrf", "The page has expired. Go back, reload the page and try again."},
+      {"choose_another_slot", "Choose another slot"},
+      {"confirmed_title", "Your appointment is confirmed"},
+      {"confirmed_intro",
+       "Write down the reference and the code: with them you can view, move or cancel the "
+       "appointment. They are also in the confirmation message."},
+      {"reference", "Reference"},
+      {"access_code", "Access code"},
+      {"when", "Date and time"},
+      {"where", "Place"},
+      {"desk", "Desk"},
+      {"qr_title", "Code to show at the reception"},
+      {"qr_alt", "QR code for checking in at the reception"},
+      {"add_to_calendar", "Add to my calendar (.ics)"},
+      {"manage", "My appointment"},
+      {"legal", "Legal notice"},
+      {"privacy", "Personal data"},
+      {"accessibility_statement", "Accessibility: partially compliant"},
+      {"not_found", "Page not found"},
+      {"not_found_text", "This page does not exist or no longer exists."},
+      {"back_home", "Back to the home page"},
+      {"service_unavailable",
+       "The service is temporarily unavailable. Please try again in a moment."},
+  };
+  return k;
+}
+
+const Catalog& Arabic() {
+  static const Catalog k = {
+      {"site_name", "المواعيد في المحافظة"},
+      {"skip_to_content", "انتقل إلى المحتوى"},
+      {"language", "اللغة"},
+      {"home_title", "حجز موعد"},
+      {"home_intro", "اختر المحافظة والشباك، ثم موعدًا متاحًا."},
+      {"no_site", "لا توجد محافظة تقدّم مواعيد عبر الإنترنت بعد."},
+      {"desks_of", "الشبابيك"},
+      {"choose_desk", "الحجز في هذا الشباك"},
+      {"documents", "الوثائق المطلوب إحضارها"},
+      {"days_title", "أيام فيها مواعيد متاحة"},
+      {"no_day", "لا يوجد موعد متاح حاليًا. تُفتح مواعيد جديدة بانتظام: يرجى العودة لاحقًا."},
+      {"free_slots", "مواعيد متاحة"},
+      {"slots_title", "المواعيد المتاحة يوم"},
+      {"choose_slot", "اختيار هذا الموعد"},
+      {"no_slot_that_day", "لم يعد هناك موعد متاح في هذا اليوم: اختر يومًا آخر."},
+      {"form_title", "بياناتك"},
+      {"form_intro", "جميع الحقول إلزامية ما لم يُذكر خلاف ذلك."},
+      {"your_slot", "موعدك"},
+      {"given_name", "الاسم الشخصي"},
+      {"family_name", "اسم العائلة"},
+      {"phone", "الهاتف المحمول"},
+      {"phone_hint",
+       "اختياري إذا أدخلت بريدًا إلكترونيًا. لتلقي التذكيرات عبر الرسائل القصيرة. الصيغة: 06 12 34 "
+       "56 78 أو ‎+33 6 12 34 56 78"},
+      {"email", "البريد الإلكتروني"},
+      {"email_hint",
+       "اختياري إذا أدخلت رقم هاتف محمول. لتلقي التأكيد والتذكيرات. الصيغة: name@domain.fr"},
+      {"preferred_language", "لغة الرسائل"},
+      {"accessibility", "احتياجات الإتاحة"},
+      {"need_none", "لا شيء"},
+      {"need_wheelchair", "كرسي متحرك"},
+      {"need_reduced_mobility", "صعوبة في الحركة"},
+      {"need_visual", "إعاقة بصرية"},
+      {"need_hearing", "إعاقة سمعية"},
+      {"need_cognitive", "إعاقة إدراكية"},
+      {"need_other", "أخرى"},
+      {"accessibility_note", "تفاصيل (اختياري)"},
+      {"companions", "عدد المرافقين"},
+      {"companions_hint", "مترجم، مساعد: من 0 إلى 5"},
+      {"book", "تأكيد الموعد"},
+      {"error_summary", "في الاستمارة خطأ"},
+      {"error_INVALID_PHONE_NUMBER",
+       "رقم الهاتف هذا غير صالح. الصيغة المطلوبة: 06 12 34 56 78 أو ‎+33 6 12 34 "
+       "56 "
+       "78."},
+      {"error_PHONE_NOT_MOBILE", "هذا ليس رقم هاتف محمول: التذكيرات تُرسل برسائل قصيرة."},
+      {"error_INVALID_EMAIL",
+       "عنوان البريد الإلكتروني هذا غير صالح. الصيغة المطلوبة: name@domain.fr."},
+      {"error_INVALID_NAME", "هذا الحقل إلزامي (حروف ومسافات وشرطات وفواصل عليا)."},
+      {"error_CONTACT_REQUIRED", "أدخل رقم هاتف محمول أو عنوان بريد إلكتروني لتلقي التأكيد."},
+      {"error_DESK_CLOSED", "الشباك مغلق في ذلك اليوم. يرجى اختيار موعد آخر."},
+      {"error_INVALID_COMPANIONS", "أدخل عددًا من 0 إلى 5."},
+      {"error_SLOT_FULL", "حجز شخص آخر هذا الموعد للتو. يرجى اختيار موعد آخر."},
+      {"error_SLOT_IN_PAST", "هذا الموعد قد مضى. يرجى اختيار موعد آخر."},
+      {"error_ACTIVE_APPOINTMENT_EXISTS",
+       "لديك موعد في هذا الشباك بالفعل. يمكنك إدارته من صفحة «موعدي»."},
+      {"error_RATE_LIMITED", "طلبات كثيرة جدًا من اتصالك. يرجى المحاولة بعد بضع دقائق."},
+      {"error_BOOKING_CAP_REACHED", "حجوزات كثيرة جدًا من اتصالك. يرجى المحاولة بعد ساعة."},
+      {"error_other",
+       "تعذّر على الخدمة تسجيل الطلب. يرجى المحاولة مجددًا؛ وإن استمر الأمر، اتصل بالمحافظة."},
+      {"error_csrf", "انتهت صلاحية الصفحة. ارجع، وأعد تحميل الصفحة، وحاول مجددًا."},
+      {"choose_another_slot", "اختيار موعد آخر"},
+      {"confirmed_title", "تم تأكيد موعدك"},
+      {"confirmed_intro",
+       "احتفظ بالمرجع والرمز: بهما يمكنك الاطلاع على الموعد أو تغييره أو إلغاؤه. وهما موجودان أيضًا "
+       "في رسالة التأكيد."},
+      {"reference", "المرجع"},
+      {"access_code", "رمز الدخول"},
+      {"when", "التاريخ والساعة"},
+      {"where", "المكان"},
+      {"desk", "الشباك"},
+      {"qr_title", "الرمز الذي يُعرض في الاستقبال"},
+      {"qr_alt", "رمز QR للتسجيل في الاستقبال"},
+      {"add_to_calendar", "إضافة إلى تقويمي (‎.ics)"},
+      {"manage", "موعدي"},
+      {"legal", "الإشعار القانوني"},
+      {"privacy", "البيانات الشخصية"},
+      {"accessibility_statement", "الإتاحة: مطابقة جزئيًا"},
+      {"not_found", "الصفحة غير موجودة"},
+      {"not_found_text", "هذه الصفحة غير موجودة أو لم تعد موجودة."},
+      {"back_home", "العودة إلى الصفحة الرئيسية"},
+      {"service_unavailable", "الخدمة غير متاحة مؤقتًا. يرجى المحاولة بعد قليل."},
+  };
+  return k;
+}
+
+// Catalogs with every key: a language's own word, else the French one.
+std::map<std::string, Catalog> BuildCatalogs() {
+  std::map<std::string, Catalog> out;
+  out["fr"] = French();
+  for (const auto& [language, own] :
+       {std::pair<std::string, const Catalog*>{"en", &English()}, {"ar", &Arabic()}}) {
+    Catalog merged = French();
+    for (const auto& [key, text] : *own) merged[key] = text;
+    out[language] = std::move(merged);
+  }
+  return out;
+}
+
+bool Known(std::string_view language) {
+  for (const std::string& l : PageLanguages()) {
+    if (l == language) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+const std::vector<std::string>& PageLanguages() {
+  static const std::vector<std::string> k = {"fr", "en", "ar"};
+  return k;
+}
+
+std::string ChooseLanguage(std::string_view query_lang, std::string_view cookie_lang,
+                           std::string_view accept_language) {
+  if (Known(query_lang)) return std::string(query_lang);
+  if (Known(cookie_lang)) return std::string(cookie_lang);
+  // "ar-MA,ar;q=0.9,fr;q=0.8": the first known primary tag, in the order
+  // given (browsers list by preference).
+  for (absl::string_view part :
+       absl::StrSplit(absl::string_view(accept_language.data(), accept_language.size()), ',')) {
+    std::string tag =
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(part.substr(0, part.find(';'))));
+    tag = tag.substr(0, tag.find('-'));
+    if (Known(tag)) return tag;
+  }
+  return "fr";
+}
+
+const std::map<std::string, std::string>& Words(const std::string& language) {
+  static const std::map<std::string, Catalog> catalogs = BuildCatalogs();
+  auto it = catalogs.find(language);
+  return it == catalogs.end() ? catalogs.at("fr") : it->second;
+}
+
+std::string LanguageName(const std::string& language) {
+  if (language == "en") return "English";
+  if (language == "ar") return "العربية";
+  return "Français";
+}
+
+bool RightToLeft(const std::string& language) { return language == "ar"; }
+
+std::string LongDate(const std::string& language, absl::CivilDay day) {
+  static const char* kFrDays[] = {"lundi",    "mardi",  "mercredi", "jeudi",
+                                  "vendredi", "samedi", "dimanche"};
+  static const char* kFrMonths[] = {"janvier",   "février", "mars",     "avril",
+                                    "mai",       "juin",    "juillet",  "août",
+                                    "septembre", "octobre", "novembre", "décembre"};
+  static const char* kEnDays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                  "Friday", "Saturday", "Sunday"};
+  static const char* kEnMonths[] = {"January",   "February", "March",    "April",
+                                    "May",       "June",     "July",     "August",
+                                    "September", "October",  "November", "December"};
+  static const char* kArDays[] = {"الاثنين", "الثلاثاء", "الأربعاء", "الخميس",
+                                  "الجمعة",  "السبت",    "الأحد"};
+  static const char* kArMonths[] = {"يناير", "فبراير", "مارس",   "أبريل",  "مايو",   "يونيو",
+                                    "يوليو", "أغسطس",  "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"};
+  int weekday = 0;  // Monday
+  switch (absl::GetWeekday(day)) {
+    case absl::Weekday::monday:
+      weekday = 0;
+      break;
+    case absl::Weekday::tuesday:
+      weekday = 1;
+      break;
+    case absl::Weekday::wednesday:
+      weekday = 2;
+      break;
+    case absl::Weekday::thursday:
+      weekday = 3;
+      break;
+    case absl::Weekday::friday:
+      weekday = 4;
+      break;
+    case absl::Weekday::saturday:
+      weekday = 5;
+      break;
+    case absl::Weekday::sunday:
+      weekday = 6;
+      break;
+  }
+  const int month = day.month() - 1;
+  if (language == "en") {
+    return absl::StrCat(kEnDays[weekday], " ", day.day(), " ", kEnMonths[month], " ", day.year());
+  }
+  if (language == "ar") {
+    return absl::StrCat(kArDays[weekday], " ", day.day(), " ", kArMonths[month], " ", day.year());
+  }
+  return absl::StrCat(kFrDays[weekday], " ", day.day(), " ", kFrMonths[month], " ", day.year());
+}
+
+std::string TimeOfDay(absl::Time time, absl::TimeZone zone) {
+  return absl::FormatTime("%H:%M", time, zone);
+}
+
+}  // namespace accueil::gateway
