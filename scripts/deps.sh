@@ -13,7 +13,7 @@ PACKAGES=(
   golang-github-gogo-googleapis-dev nlohmann-json3-dev libssl-dev libcpp-httplib-dev
   prometheus-cpp-dev
   libcurl4-openssl-dev libkainjow-mustache-dev libical-dev python3-aiosmtpd kannel kannel-extras
-  libboost1.74-dev libqrencode-dev nodejs
+  libboost1.74-dev libqrencode-dev nodejs chromium
   tzdata ca-certificates openssl
   python3 curl iproute2
   clang-14 libclang-rt-14-dev clang-format-14

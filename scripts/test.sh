@@ -7,6 +7,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=${BUILD_DIR:-build}
 
 scripts/deps.sh
+# The browser tests need Node.js 18 or later (playwright-core) and Chromium.
+echo "test: node $(node --version), $(chromium --version 2>/dev/null || echo 'no chromium')"
 # The layout of the C++ files (.clang-format) is checked first; a failure fails the
 # script at the end, after the tests have run.
 format_status=0

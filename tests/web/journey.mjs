@@ -1,0 +1,100 @@
+// The public pages in a real browser: Debian's Chromium driven by
+// playwright-core, checked by axe-core (WCAG 2.1 AA), against a running
+// gateway. Run by tests/gateway/browser_test.cc, which starts the server
+// with a desk open on 2026-06-02 and passes:
+//
+//   node tests/web/journey.mjs BASE_URL DESK_PATH SCREENSHOT_DIR
+//
+// with NODE_PATH at build/web/node_modules. Exits 1 on the first failed
+// check, printing it; every page of the journey is checked by axe in every
+// language, and photographed at phone (360 px) and desktop (1280 px) widths.
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require('playwright-core');
+const { AxeBuilder } = require('@axe-core/playwright');
+
+const [base, deskPath, shots] = process.argv.slice(2);
+if (!base || !deskPath || !shots) {
+  console.error('usage: node journey.mjs BASE_URL DESK_PATH SCREENSHOT_DIR');
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+
+function check(condition, what) {
+  if (!condition) throw new Error(`check failed: ${what}`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+let failed = false;
+const seen = [];
+
+// audit: axe (WCAG 2.1 A and AA) on the page as it is, and two screenshots.
+async function audit(page, name) {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  for (const v of result.violations) {
+    failed = true;
+    console.error(`axe: ${name}: ${v.id} (${v.impact}): ${v.help}`);
+    for (const node of v.nodes.slice(0, 3)) console.error(`  ${node.target.join(' ')}: ${node.failureSummary}`);
+  }
+  for (const [label, width] of [['phone', 360], ['desktop', 1280]]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.screenshot({ path: path.join(shots, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 360, height: 800 });
+  seen.push(name);
+}
+
+try {
+  for (const lang of ['fr', 'en', 'ar']) {
+    const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+    const page = await context.newPage();
+    // The home page, then the desk, then the first day's first slot.
+    await page.goto(`${base}/?lang=${lang}`);
+    check((await page.getAttribute('html', 'lang')) === lang, `${lang}: the page's language`);
+    check((await page.getAttribute('html', 'dir')) === (lang === 'ar' ? 'rtl' : 'ltr'), `${lang}: direction`);
+    await audit(page, `home-${lang}`);
+    await page.click(`a[href="${deskPath}"]`);
+    await page.waitForURL(`**${deskPath}`);
+    await audit(page, `desk-${lang}`);
+    await page.locator('.accueil-slots a').first().click();
+    await page.waitForSelector('form input[name="given_name"]');
+    await audit(page, `form-${lang}`);
+
+    // A typo in the phone: shown next to its field, what was typed kept.
+    await page.fill('#given_name', 'Amina');
+    await page.fill('#family_name', lang === 'ar' ? 'ديالو' : 'Diallo');
+    await page.fill('#phone', '06 12 34');
+    await page.fill('#email', `amina.${lang}@example.org`);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('#phone-error');
+    check((await page.getAttribute('#phone', 'aria-invalid')) === 'true', `${lang}: the phone is marked invalid`);
+    check((await page.inputValue('#family_name')) !== '', `${lang}: the name is kept`);
+    await audit(page, `form-error-${lang}`);
+
+    // Corrected, booked: the confirmation with the reference and the QR code.
+    await page.fill('#phone', `06 12 34 56 7${['fr', 'en', 'ar'].indexOf(lang)}`);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('#reference');
+    const reference = (await page.textContent('#reference')).trim();
+    check(/^[A-Z0-9-]{6,}$/.test(reference), `${lang}: a reference (${reference})`);
+    check(await page.locator('.accueil-qr svg').count() === 1, `${lang}: the QR code`);
+    await audit(page, `confirmation-${lang}`);
+    await context.close();
+  }
+} catch (e) {
+  failed = true;
+  console.error(e.stack || String(e));
+} finally {
+  await browser.close();
+}
+console.log(`pages checked: ${seen.length} (${seen.join(', ')})`);
+process.exit(failed ? 1 : 0);
