@@ -181,7 +181,8 @@ struct Pages::Impl {
   }
 
   HttpResponse Render(Context& ctx, const std::string& name, const std::string& title,
-                      mustache::data data, int status = 200) {
+                      mustache::data data, int status = 200,
+                      const std::vector<std::string>& scripts = {}) {
     data.set("t", Words(ctx));
     data.set("lang", ctx.language);
     data.set("csrf", ctx.csrf);
@@ -206,6 +207,9 @@ struct Pages::Impl {
       languages.push_back(item);
     }
     page.set("languages", languages);
+    mustache::data script_list{mustache::data::type::list};
+    for (const std::string& script : scripts) script_list.push_back(mustache::data(script));
+    page.set("scripts", script_list);
     HttpResponse response;
     response.status = status;
     response.content_type = "text/html; charset=utf-8";
@@ -503,13 +507,8 @@ struct Pages::Impl {
     return Render(ctx, "form", words.at("form_title"), data, status);
   }
 
-  HttpResponse Book(Context& ctx, const Bindings& bindings) {
-    const auto& words = gateway::Words(ctx.language);
-    std::optional<Bindings> form = ParseUrlEncoded(ctx.request->body);
-    if (!form || !absl::StartsWith(absl::AsciiStrToLower(ctx.request->Header("content-type")),
-                                   "application/x-www-form-urlencoded")) {
-      return Message(ctx, "error_summary", "error_other", 400);
-    }
+  HttpResponse Book(Context& ctx, const Bindings& bindings, const Bindings& fields) {
+    const Bindings* form = &fields;
     const std::string slot_id = Param(ctx.query, "creneau");
     v1::CreateAppointmentRequest req;
     req.set_slot(absl::StrCat("slots/", slot_id));
@@ -536,8 +535,7 @@ struct Pages::Impl {
     if (!booked.ok()) {
       FormState state;
       state.values = *form;
-      const std::string key = absl::StrCat("error_", ErrorReason(booked));
-      state.error_text = words.count(key) ? words.at(key) : words.at("error_other");
+      state.error_text = ErrorText(ctx, booked);
       const std::string field = ErrorField(booked);
       state.error_field = FormField(field);
       state.slot_error = field == "slot";
@@ -561,6 +559,81 @@ struct Pages::Impl {
     absl::StatusOr<std::string> qr = QrSvg(a.check_in_token(), words.at("qr_alt"));
     if (qr.ok()) data.set("qr", *qr);
     return Render(ctx, "confirmation", words.at("confirmed_title"), data);
+  }
+
+  // ---------------------------------------------------------- manage
+
+  // The text for a failed call, by its reason, in the page's language.
+  std::string ErrorText(const Context& ctx, const absl::Status& status) {
+    const auto& words = gateway::Words(ctx.language);
+    const std::string key = absl::StrCat("error_", ErrorReason(status));
+    return words.count(key) ? words.at(key) : words.at("error_other");
+  }
+
+  HttpResponse ManageForm(Context& ctx, const Bindings& values, const std::string& error_text,
+                          int status) {
+    mustache::data data;
+    data.set("value_reference", Param(values, "reference"));
+    data.set("value_access_code", Param(values, "access_code"));
+    if (!error_text.empty()) data.set("error_text", error_text);
+    return Render(ctx, "manage", gateway::Words(ctx.language).at("manage"), data, status,
+                  {"/static/manage.js"});
+  }
+
+  HttpResponse AppointmentPage(Context& ctx, const v1::Appointment& a,
+                               const std::string& access_code, bool confirm_cancel,
+                               const std::string& notice) {
+    absl::StatusOr<Place> place =
+        FindPlace(ctx, {{"site", IdOf(a.site())}, {"desk", IdOf(a.desk())}});
+    if (!place.ok()) return Failure(ctx, place.status());
+    const auto& words = gateway::Words(ctx.language);
+    mustache::data data;
+    data.set("appointment", true);
+    data.set("reference", a.reference());
+    data.set("access_code", access_code);
+    data.set("status", words.at(absl::StrCat("status_", v1::AppointmentStatus_Name(a.status()))));
+    const absl::Time start = FromTimestamp(a.start_time());
+    data.set("when", absl::StrCat(LongDate(ctx.language, absl::ToCivilDay(start, place->zone)), " ",
+                                  TimeOfDay(start, place->zone)));
+    data.set("site_name", place->site.display_name());
+    data.set("address", place->site.address());
+    data.set("desk_name", place->desk.display_name());
+    if (a.status() == v1::BOOKED) data.set("cancellable", true);
+    if (confirm_cancel) data.set("confirm_cancel", true);
+    data.set("request_id", NewRequestId());
+    if (!notice.empty()) data.set("notice", notice);
+    return Render(ctx, "manage", words.at("manage"), data);
+  }
+
+  // ShowAppointment looks the appointment up with what the person typed (or
+  // what the link's fragment gave the page's script).
+  HttpResponse ShowAppointment(Context& ctx, const Bindings& form, bool confirm_cancel) {
+    v1::GetAppointmentRequest req;
+    req.set_reference(absl::AsciiStrToUpper(absl::StripAsciiWhitespace(Param(form, "reference"))));
+    req.set_access_code(
+        absl::AsciiStrToUpper(absl::StripAsciiWhitespace(Param(form, "access_code"))));
+    v1::Appointment a;
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::GetAppointment, req, &a); !s.ok()) {
+      return ManageForm(ctx, form, ErrorText(ctx, s), HttpStatusOf(s.code()));
+    }
+    return AppointmentPage(ctx, a, req.access_code(), confirm_cancel, "");
+  }
+
+  // Cancel asks first, then cancels on the second POST (confirmed=yes).
+  HttpResponse Cancel(Context& ctx, const Bindings& form) {
+    if (Param(form, "confirmed") != "yes") return ShowAppointment(ctx, form, true);
+    v1::CancelAppointmentRequest req;
+    req.set_reference(Param(form, "reference"));
+    req.set_access_code(Param(form, "access_code"));
+    const std::string request_id = Param(form, "request_id");
+    req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
+    v1::Appointment a;
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::CancelAppointment, req, &a);
+        !s.ok()) {
+      return ManageForm(ctx, form, ErrorText(ctx, s), HttpStatusOf(s.code()));
+    }
+    return AppointmentPage(ctx, a, req.access_code(), false,
+                           gateway::Words(ctx.language).at("cancelled_done"));
   }
 
   std::optional<HttpResponse> Asset(const HttpRequest& request) {
@@ -624,19 +697,29 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
   if (std::optional<Bindings> b = MatchPath(impl_->desk_path, request.path); b && get) {
     return impl_->DeskPage(ctx, *b);
   }
-  if (std::optional<Bindings> b = MatchPath(impl_->form_path, request.path)) {
-    if (get) return impl_->FormPage(ctx, *b, {}, 200);
-    if (request.method == "POST") {
-      // Double submit: the form's token must be the cookie's (which a page
-      // of another site can neither read nor set).
-      std::optional<Bindings> form = ParseUrlEncoded(request.body);
-      const std::string sent = form ? Param(*form, "csrf") : "";
-      if (!SafeToken(sent) || sent != Cookie(request, kCsrfCookie)) {
-        return impl_->Message(ctx, "error_summary", "error_csrf", 403);
-      }
-      return impl_->Book(ctx, *b);
+  // Double submit: a form's token must be the cookie's (which a page of
+  // another site can neither read nor set).
+  std::optional<Bindings> form;
+  if (request.method == "POST") {
+    if (!absl::StartsWith(absl::AsciiStrToLower(request.Header("content-type")),
+                          "application/x-www-form-urlencoded")) {
+      return impl_->Message(ctx, "error_summary", "error_other", 415);
+    }
+    form = ParseUrlEncoded(request.body);
+    const std::string sent = form ? Param(*form, "csrf") : "";
+    if (!SafeToken(sent) || sent != Cookie(request, kCsrfCookie)) {
+      return impl_->Message(ctx, "error_summary", "error_csrf", 403);
     }
   }
+  if (std::optional<Bindings> b = MatchPath(impl_->form_path, request.path)) {
+    if (get) return impl_->FormPage(ctx, *b, {}, 200);
+    if (form) return impl_->Book(ctx, *b, *form);
+  }
+  if (request.path == "/rdv") {
+    if (get) return impl_->ManageForm(ctx, {}, "", 200);
+    if (form) return impl_->ShowAppointment(ctx, *form, false);
+  }
+  if (request.path == "/rdv/annuler" && form) return impl_->Cancel(ctx, *form);
   return impl_->Message(ctx, "not_found", "not_found_text", 404);
 }
 

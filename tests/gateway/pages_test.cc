@@ -168,6 +168,45 @@ TEST_F(Pages, AFormWithoutItsTokenChangesNothing) {
   EXPECT_EQ(Appointments(), 0);
 }
 
+TEST_F(Pages, APersonFindsTheirAppointmentAndCancelsItAfterConfirming) {
+  v1::Appointment a;
+  ASSERT_TRUE(RpcOk(world_.Book(open_.slots[0].name(), 1, &a)));
+  HttpReply manage = Get("/rdv");
+  ASSERT_EQ(manage.status, 200) << manage.body;
+  EXPECT_NE(manage.body.find("<script src=\"/static/manage.js\" defer>"), std::string::npos)
+      << "the link's fragment is read by a same-origin script";
+  const std::vector<std::string> cookies = CookiesOf(manage);
+  const std::string csrf = Hidden(manage.body, "csrf");
+
+  HttpReply wrong = PostForm(
+      "/rdv", {{"csrf", csrf}, {"reference", a.reference()}, {"access_code", "ZZZZZZZZ"}}, cookies);
+  EXPECT_EQ(wrong.status, 403) << wrong.body;
+  EXPECT_NE(wrong.body.find("est incorrect"), std::string::npos) << wrong.body;
+
+  gateway::Bindings credentials = {
+      {"csrf", csrf}, {"reference", a.reference()}, {"access_code", a.access_code()}};
+  HttpReply shown = PostForm("/rdv", credentials, cookies);
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_NE(shown.body.find("Confirmé"), std::string::npos) << shown.body;
+  EXPECT_NE(shown.body.find("mardi 2 juin 2026 09:00"), std::string::npos);
+
+  // The first POST only asks; nothing changes until the person confirms.
+  HttpReply asked = PostForm("/rdv/annuler", credentials, cookies);
+  ASSERT_EQ(asked.status, 200) << asked.body;
+  EXPECT_NE(asked.body.find("name=\"confirmed\" value=\"yes\""), std::string::npos);
+  EXPECT_EQ(world_.Query("SELECT status FROM booking.appointments"), "booked");
+  gateway::Bindings confirmed = credentials;
+  confirmed.push_back({"confirmed", "yes"});
+  confirmed.push_back({"request_id", Hidden(asked.body, "request_id")});
+  HttpReply cancelled = PostForm("/rdv/annuler", confirmed, cookies);
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_NE(cancelled.body.find("Votre rendez-vous est annulé."), std::string::npos);
+  EXPECT_EQ(world_.Query("SELECT status FROM booking.appointments"), "cancelled");
+  // Sent again (a reload): the same answer, nothing more.
+  EXPECT_EQ(PostForm("/rdv/annuler", confirmed, cookies).status, 200);
+  EXPECT_EQ(PostForm("/rdv/annuler", credentials, {}).status, 403) << "no CSRF cookie";
+}
+
 TEST_F(Pages, TheDesignSystemIsServedAndNothingElse) {
   HttpReply css = Get("/dsfr/dsfr.min.css");
   ASSERT_EQ(css.status, 200);

@@ -1,4 +1,5 @@
-// The public pages in a real browser: Debian's Chromium driven by
+// The public pages in a real browser (book, then find the appointment from
+// the messages' link and cancel it): Debian's Chromium driven by
 // playwright-core, checked by axe-core (WCAG 2.1 AA), against a running
 // gateway. Run by tests/gateway/browser_test.cc, which starts the server
 // with a desk open on 2026-06-02 and passes:
@@ -87,7 +88,22 @@ try {
     const reference = (await page.textContent('#reference')).trim();
     check(/^[A-Z0-9-]{6,}$/.test(reference), `${lang}: a reference (${reference})`);
     check(await page.locator('.accueil-qr svg').count() === 1, `${lang}: the QR code`);
+    const code = (await page.textContent('#access-code')).trim();
     await audit(page, `confirmation-${lang}`);
+
+    // The link in the messages: the reference and code in the fragment,
+    // posted by the page's script; then cancelling, confirmed by a second POST.
+    await page.goto(`${base}/rdv#${reference}-${code}`);
+    await page.waitForSelector('#status');
+    check(!page.url().includes('#'), `${lang}: the fragment is cleared`);
+    check((await page.textContent('#reference')).trim() === reference, `${lang}: the appointment shown`);
+    await audit(page, `manage-${lang}`);
+    await page.click('form[action="/rdv/annuler"] button');
+    await page.waitForSelector('input[name="confirmed"]', { state: 'attached' });
+    await audit(page, `cancel-${lang}`);
+    await page.click('form[action="/rdv/annuler"] button');
+    await page.waitForSelector('[role="status"]');
+    await audit(page, `cancelled-${lang}`);
     await context.close();
   }
 } catch (e) {
