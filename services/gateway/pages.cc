@@ -619,6 +619,94 @@ struct Pages::Impl {
     return AppointmentPage(ctx, a, req.access_code(), confirm_cancel, "");
   }
 
+  // Move shows the desk's days and a day's free slots as forms (the
+  // credentials never go in a URL); a slot's form moves the appointment
+  // there (RescheduleAppointment, idempotent by the request id drawn when
+  // the slots were shown).
+  HttpResponse Move(Context& ctx, const Bindings& form) {
+    const auto& words = gateway::Words(ctx.language);
+    v1::GetAppointmentRequest get;
+    get.set_reference(absl::AsciiStrToUpper(absl::StripAsciiWhitespace(Param(form, "reference"))));
+    get.set_access_code(
+        absl::AsciiStrToUpper(absl::StripAsciiWhitespace(Param(form, "access_code"))));
+    v1::Appointment a;
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::GetAppointment, get, &a); !s.ok()) {
+      return ManageForm(ctx, form, ErrorText(ctx, s), HttpStatusOf(s.code()));
+    }
+    std::string error_text;
+    int status = 200;
+    const std::string slot_id = Param(form, "creneau");
+    if (Digits(slot_id)) {
+      v1::RescheduleAppointmentRequest req;
+      req.set_reference(get.reference());
+      req.set_access_code(get.access_code());
+      req.set_new_slot(absl::StrCat("slots/", slot_id));
+      const std::string request_id = Param(form, "request_id");
+      req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
+      v1::Appointment moved;
+      absl::Status s = Call(ctx, &v1::BookingService::Stub::RescheduleAppointment, req, &moved);
+      if (s.ok())
+        return AppointmentPage(ctx, moved, get.access_code(), false, words.at("moved_done"));
+      error_text = ErrorText(ctx, s);
+      status = HttpStatusOf(s.code());
+    }
+    absl::StatusOr<Place> place =
+        FindPlace(ctx, {{"site", IdOf(a.site())}, {"desk", IdOf(a.desk())}});
+    if (!place.ok()) return Failure(ctx, place.status());
+    const absl::CivilDay today = absl::ToCivilDay(Now(), place->zone);
+    v1::ListAvailableDaysRequest req;
+    req.set_desk(place->desk.name());
+    req.mutable_start_date()->set_year(static_cast<int>(today.year()));
+    req.mutable_start_date()->set_month(today.month());
+    req.mutable_start_date()->set_day(today.day());
+    req.set_days(kDaysAhead);
+    v1::ListAvailableDaysResponse days;
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListAvailableDays, req, &days);
+        !s.ok()) {
+      return Failure(ctx, s);
+    }
+    std::optional<absl::CivilDay> chosen = ParseDay(Param(form, "jour"));
+    mustache::data data;
+    data.set("reference", get.reference());
+    data.set("access_code", get.access_code());
+    data.set("desk_name", place->desk.display_name());
+    const absl::Time start = FromTimestamp(a.start_time());
+    data.set("when", absl::StrCat(LongDate(ctx.language, absl::ToCivilDay(start, place->zone)), " ",
+                                  TimeOfDay(start, place->zone)));
+    if (!error_text.empty()) data.set("error_text", error_text);
+    mustache::data day_list{mustache::data::type::list};
+    for (const v1::AvailableDay& d : days.days()) {
+      const absl::CivilDay day(d.date().year(), d.date().month(), d.date().day());
+      mustache::data item;
+      item.set("label", LongDate(ctx.language, day));
+      item.set("count", absl::StrCat(d.free_slots()));
+      item.set("day", absl::FormatCivilTime(day));
+      if (chosen && *chosen == day) item.set("current", true);
+      day_list.push_back(item);
+    }
+    data.set("days", day_list);
+    if (days.days().empty()) data.set("no_day", true);
+    if (chosen) {
+      absl::StatusOr<std::vector<v1::Slot>> slots = FreeSlots(ctx, *place, *chosen);
+      if (!slots.ok()) return Failure(ctx, slots.status());
+      const std::string request_id = NewRequestId();
+      mustache::data slot_list{mustache::data::type::list};
+      for (const v1::Slot& slot : *slots) {
+        if (slot.name() == a.slot()) continue;
+        mustache::data item;
+        item.set("time", TimeOfDay(FromTimestamp(slot.start_time()), place->zone));
+        item.set("id", IdOf(slot.name()));
+        item.set("day", absl::FormatCivilTime(*chosen));
+        item.set("request_id", request_id);
+        slot_list.push_back(item);
+      }
+      data.set("day_label", LongDate(ctx.language, *chosen));
+      data.set("slots", slot_list);
+      if (slot_list.is_empty_list()) data.set("no_slot", true);
+    }
+    return Render(ctx, "move", words.at("move_title"), data, status);
+  }
+
   // Cancel asks first, then cancels on the second POST (confirmed=yes).
   HttpResponse Cancel(Context& ctx, const Bindings& form) {
     if (Param(form, "confirmed") != "yes") return ShowAppointment(ctx, form, true);
@@ -720,6 +808,7 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
     if (form) return impl_->ShowAppointment(ctx, *form, false);
   }
   if (request.path == "/rdv/annuler" && form) return impl_->Cancel(ctx, *form);
+  if (request.path == "/rdv/deplacer" && form) return impl_->Move(ctx, *form);
   return impl_->Message(ctx, "not_found", "not_found_text", 404);
 }
 

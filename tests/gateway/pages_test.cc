@@ -207,6 +207,40 @@ TEST_F(Pages, APersonFindsTheirAppointmentAndCancelsItAfterConfirming) {
   EXPECT_EQ(PostForm("/rdv/annuler", credentials, {}).status, 403) << "no CSRF cookie";
 }
 
+TEST_F(Pages, APersonMovesTheirAppointmentToAnotherSlot) {
+  v1::Appointment a;
+  ASSERT_TRUE(RpcOk(world_.Book(open_.slots[0].name(), 1, &a)));
+  HttpReply manage = Get("/rdv");
+  const std::vector<std::string> cookies = CookiesOf(manage);
+  gateway::Bindings credentials = {{"csrf", Hidden(manage.body, "csrf")},
+                                   {"reference", a.reference()},
+                                   {"access_code", a.access_code()}};
+  HttpReply days = PostForm("/rdv/deplacer", credentials, cookies);
+  ASSERT_EQ(days.status, 200) << days.body;
+  EXPECT_NE(days.body.find("name=\"jour\" value=\"2026-06-02\""), std::string::npos) << days.body;
+  EXPECT_EQ(days.body.find("name=\"creneau\""), std::string::npos) << "no day chosen yet";
+
+  gateway::Bindings day = credentials;
+  day.push_back({"jour", "2026-06-02"});
+  HttpReply slots = PostForm("/rdv/deplacer", day, cookies);
+  ASSERT_EQ(slots.status, 200) << slots.body;
+  EXPECT_EQ(slots.body.find("name=\"creneau\" value=\"" +
+                            std::to_string(IdOf(open_.slots[0].name())) + "\""),
+            std::string::npos)
+      << "the current slot is not offered";
+  const std::string target = std::to_string(IdOf(open_.slots[3].name()));
+  EXPECT_NE(slots.body.find("name=\"creneau\" value=\"" + target + "\""), std::string::npos);
+
+  gateway::Bindings move = day;
+  move.push_back({"creneau", target});
+  move.push_back({"request_id", Hidden(slots.body, "request_id")});
+  HttpReply moved = PostForm("/rdv/deplacer", move, cookies);
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  EXPECT_NE(moved.body.find("Votre rendez-vous est déplacé"), std::string::npos) << moved.body;
+  EXPECT_NE(moved.body.find("mardi 2 juin 2026 10:30"), std::string::npos) << moved.body;
+  EXPECT_EQ(world_.Query("SELECT slot_id FROM booking.appointments"), target);
+}
+
 TEST_F(Pages, TheDesignSystemIsServedAndNothingElse) {
   HttpReply css = Get("/dsfr/dsfr.min.css");
   ASSERT_EQ(css.status, 200);

@@ -1,5 +1,5 @@
 // The public pages in a real browser (book, then find the appointment from
-// the messages' link and cancel it): Debian's Chromium driven by
+// the messages' link, move it and cancel it): Debian's Chromium driven by
 // playwright-core, checked by axe-core (WCAG 2.1 AA), against a running
 // gateway. Run by tests/gateway/browser_test.cc, which starts the server
 // with a desk open on 2026-06-02 and passes:
@@ -98,6 +98,18 @@ try {
     check(!page.url().includes('#'), `${lang}: the fragment is cleared`);
     check((await page.textContent('#reference')).trim() === reference, `${lang}: the appointment shown`);
     await audit(page, `manage-${lang}`);
+
+    // Moving: the days, a day's slots, then a slot: moved (reference unchanged).
+    await page.click('form[action="/rdv/deplacer"] button');
+    await page.waitForSelector('input[name="jour"]', { state: 'attached' });
+    await page.locator('form[action="/rdv/deplacer"] button').first().click();
+    await page.waitForSelector('input[name="creneau"]', { state: 'attached' });
+    await audit(page, `move-${lang}`);
+    await page.locator('.accueil-slots form button').first().click();
+    await page.waitForSelector('[role="status"]');
+    check((await page.textContent('#reference')).trim() === reference, `${lang}: moved, same reference`);
+    await audit(page, `moved-${lang}`);
+
     await page.click('form[action="/rdv/annuler"] button');
     await page.waitForSelector('input[name="confirmed"]', { state: 'attached' });
     await audit(page, `cancel-${lang}`);
