@@ -369,6 +369,23 @@ struct Pages::Impl {
     return out;
   }
 
+  // The days with a free slot from today (site time), kDaysAhead of them.
+  absl::StatusOr<v1::ListAvailableDaysResponse> FreeDays(const Context& ctx, const Place& place) {
+    const absl::CivilDay today = absl::ToCivilDay(Now(), place.zone);
+    v1::ListAvailableDaysRequest req;
+    req.set_desk(place.desk.name());
+    req.mutable_start_date()->set_year(static_cast<int>(today.year()));
+    req.mutable_start_date()->set_month(today.month());
+    req.mutable_start_date()->set_day(today.day());
+    req.set_days(kDaysAhead);
+    v1::ListAvailableDaysResponse days;
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListAvailableDays, req, &days);
+        !s.ok()) {
+      return s;
+    }
+    return days;
+  }
+
   static std::optional<absl::CivilDay> ParseDay(const std::string& text) {
     absl::CivilDay day;
     if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;
@@ -378,27 +395,17 @@ struct Pages::Impl {
   HttpResponse DeskPage(Context& ctx, const Bindings& bindings) {
     absl::StatusOr<Place> place = FindPlace(ctx, bindings);
     if (!place.ok()) return Failure(ctx, place.status());
-    const absl::CivilDay today = absl::ToCivilDay(Now(), place->zone);
-    v1::ListAvailableDaysRequest req;
-    req.set_desk(place->desk.name());
-    req.mutable_start_date()->set_year(static_cast<int>(today.year()));
-    req.mutable_start_date()->set_month(today.month());
-    req.mutable_start_date()->set_day(today.day());
-    req.set_days(kDaysAhead);
-    v1::ListAvailableDaysResponse days;
-    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListAvailableDays, req, &days);
-        !s.ok()) {
-      return Failure(ctx, s);
-    }
+    absl::StatusOr<v1::ListAvailableDaysResponse> days = FreeDays(ctx, *place);
+    if (!days.ok()) return Failure(ctx, days.status());
     const std::string base =
         absl::StrCat("/rdv/", IdOf(place->site.name()), "/", IdOf(place->desk.name()));
     std::optional<absl::CivilDay> chosen = ParseDay(Param(ctx.query, "jour"));
-    if (!chosen && !days.days().empty()) {
-      const auto& d = days.days(0).date();
+    if (!chosen && !days->days().empty()) {
+      const auto& d = days->days(0).date();
       chosen = absl::CivilDay(d.year(), d.month(), d.day());
     }
     mustache::data day_list{mustache::data::type::list};
-    for (const v1::AvailableDay& d : days.days()) {
+    for (const v1::AvailableDay& d : days->days()) {
       const absl::CivilDay day(d.date().year(), d.date().month(), d.date().day());
       mustache::data item;
       item.set("label", LongDate(ctx.language, day));
@@ -411,7 +418,7 @@ struct Pages::Impl {
     data.set("site_name", place->site.display_name());
     data.set("address", place->site.address());
     data.set("days", day_list);
-    if (days.days().empty()) data.set("no_day", true);
+    if (days->days().empty()) data.set("no_day", true);
     if (chosen) {
       absl::StatusOr<std::vector<v1::Slot>> slots = FreeSlots(ctx, *place, *chosen);
       if (!slots.ok()) return Failure(ctx, slots.status());
@@ -653,18 +660,8 @@ struct Pages::Impl {
     absl::StatusOr<Place> place =
         FindPlace(ctx, {{"site", IdOf(a.site())}, {"desk", IdOf(a.desk())}});
     if (!place.ok()) return Failure(ctx, place.status());
-    const absl::CivilDay today = absl::ToCivilDay(Now(), place->zone);
-    v1::ListAvailableDaysRequest req;
-    req.set_desk(place->desk.name());
-    req.mutable_start_date()->set_year(static_cast<int>(today.year()));
-    req.mutable_start_date()->set_month(today.month());
-    req.mutable_start_date()->set_day(today.day());
-    req.set_days(kDaysAhead);
-    v1::ListAvailableDaysResponse days;
-    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListAvailableDays, req, &days);
-        !s.ok()) {
-      return Failure(ctx, s);
-    }
+    absl::StatusOr<v1::ListAvailableDaysResponse> days = FreeDays(ctx, *place);
+    if (!days.ok()) return Failure(ctx, days.status());
     std::optional<absl::CivilDay> chosen = ParseDay(Param(form, "jour"));
     mustache::data data;
     data.set("reference", get.reference());
@@ -675,7 +672,7 @@ struct Pages::Impl {
                                   TimeOfDay(start, place->zone)));
     if (!error_text.empty()) data.set("error_text", error_text);
     mustache::data day_list{mustache::data::type::list};
-    for (const v1::AvailableDay& d : days.days()) {
+    for (const v1::AvailableDay& d : days->days()) {
       const absl::CivilDay day(d.date().year(), d.date().month(), d.date().day());
       mustache::data item;
       item.set("label", LongDate(ctx.language, day));
@@ -685,7 +682,7 @@ struct Pages::Impl {
       day_list.push_back(item);
     }
     data.set("days", day_list);
-    if (days.days().empty()) data.set("no_day", true);
+    if (days->days().empty()) data.set("no_day", true);
     if (chosen) {
       absl::StatusOr<std::vector<v1::Slot>> slots = FreeSlots(ctx, *place, *chosen);
       if (!slots.ok()) return Failure(ctx, slots.status());
