@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
+#include "accueil/notify/v1/notify.grpc.pb.h"
 #include "services/common/errors.h"
 #include "services/common/gate.h"
 #include "services/common/grpc_status.h"
@@ -153,23 +154,28 @@ struct Pages::Impl {
 
   // ---------------------------------------------------------------- calls
 
-  absl::StatusOr<std::unique_ptr<v1::BookingService::Stub>> Booking() {
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = channels("booking");
+  // CallOn calls `module`'s `Service` with the person's address.
+  template <typename Service, typename Req, typename Resp>
+  absl::Status CallOn(const Context& ctx, std::string_view module,
+                      grpc::Status (Service::Stub::*method)(grpc::ClientContext*, const Req&,
+                                                            Resp*),
+                      const Req& req, Resp* resp) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = channels(module);
     if (!channel.ok()) return channel.status();
-    return v1::BookingService::NewStub(*channel);
+    std::unique_ptr<typename Service::Stub> stub = Service::NewStub(*channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    context.AddMetadata("x-forwarded-for", ctx.client);
+    return FromGrpcStatus(((*stub).*method)(&context, req, resp));
   }
 
+  // Call: booking's.
   template <typename Req, typename Resp>
   absl::Status Call(const Context& ctx,
                     grpc::Status (v1::BookingService::Stub::*method)(grpc::ClientContext*,
                                                                      const Req&, Resp*),
                     const Req& req, Resp* resp) {
-    absl::StatusOr<std::unique_ptr<v1::BookingService::Stub>> stub = Booking();
-    if (!stub.ok()) return stub.status();
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    context.AddMetadata("x-forwarded-for", ctx.client);
-    return FromGrpcStatus(((**stub).*method)(&context, req, resp));
+    return CallOn<v1::BookingService>(ctx, "booking", method, req, resp);
   }
 
   // ------------------------------------------------------------ rendering
@@ -704,6 +710,46 @@ struct Pages::Impl {
     return Render(ctx, "move", words.at("move_title"), data, status);
   }
 
+  // ------------------------------------------------------- lost access
+
+  HttpResponse ResendForm(Context& ctx, const std::string& value, const std::string& error_text,
+                          const std::string& notice, int status) {
+    mustache::data data;
+    data.set("value_identifier", value);
+    if (!error_text.empty()) data.set("error_text", error_text);
+    if (!notice.empty()) data.set("notice", notice);
+    return Render(ctx, "resend", gateway::Words(ctx.language).at("resend_title"), data, status);
+  }
+
+  // Resend: what the person typed is an e-mail (an "@"), a phone (digits
+  // and separators), or else a reference; notify sends the details to the
+  // contact on file and answers the same whether or not anything was found.
+  HttpResponse Resend(Context& ctx, const Bindings& form) {
+    const std::string typed(absl::StripAsciiWhitespace(Param(form, "identifier")));
+    notify::v1::ResendAccessRequest req;
+    int digits = 0;
+    bool phone_like = !typed.empty();
+    for (char c : typed) {
+      if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+        ++digits;
+      } else if (c != ' ' && c != '+' && c != '.' && c != '-' && c != '(' && c != ')') {
+        phone_like = false;
+      }
+    }
+    if (typed.find('@') != std::string::npos) {
+      req.set_email(typed);
+    } else if (phone_like && digits >= 6) {
+      req.set_phone(typed);
+    } else {
+      req.set_reference(absl::AsciiStrToUpper(typed));
+    }
+    notify::v1::ResendAccessResponse resp;
+    absl::Status s = CallOn<notify::v1::NotifyService>(
+        ctx, "notify", &notify::v1::NotifyService::Stub::ResendAccess, req, &resp);
+    if (!s.ok()) return ResendForm(ctx, typed, ErrorText(ctx, s), "", HttpStatusOf(s.code()));
+    return ResendForm(ctx, "", "", gateway::Words(ctx.language).at("resend_done"), 200);
+  }
+
   // Cancel asks first, then cancels on the second POST (confirmed=yes).
   HttpResponse Cancel(Context& ctx, const Bindings& form) {
     if (Param(form, "confirmed") != "yes") return ShowAppointment(ctx, form, true);
@@ -803,6 +849,10 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
   if (request.path == "/rdv") {
     if (get) return impl_->ManageForm(ctx, {}, "", 200);
     if (form) return impl_->ShowAppointment(ctx, *form, false);
+  }
+  if (request.path == "/acces") {
+    if (get) return impl_->ResendForm(ctx, "", "", "", 200);
+    if (form) return impl_->Resend(ctx, *form);
   }
   if (request.path == "/rdv/annuler" && form) return impl_->Cancel(ctx, *form);
   if (request.path == "/rdv/deplacer" && form) return impl_->Move(ctx, *form);

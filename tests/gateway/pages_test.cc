@@ -241,6 +241,31 @@ TEST_F(Pages, APersonMovesTheirAppointmentToAnotherSlot) {
   EXPECT_EQ(world_.Query("SELECT slot_id FROM booking.appointments"), target);
 }
 
+TEST_F(Pages, LostAccessIsQueuedForTheContactOnFileWithTheSameAnswerEitherWay) {
+  v1::Appointment a;
+  ASSERT_TRUE(RpcOk(world_.Book(open_.slots[0].name(), 1, &a)));
+  HttpReply page = Get("/acces");
+  ASSERT_EQ(page.status, 200) << page.body;
+  const std::vector<std::string> cookies = CookiesOf(page);
+  const std::string csrf = Hidden(page.body, "csrf");
+  HttpReply known = PostForm("/acces", {{"csrf", csrf}, {"identifier", a.reference()}}, cookies);
+  ASSERT_EQ(known.status, 200) << known.body;
+  HttpReply unknown =
+      PostForm("/acces", {{"csrf", csrf}, {"identifier", "inconnu@example.org"}}, cookies);
+  ASSERT_EQ(unknown.status, 200) << unknown.body;
+  EXPECT_NE(known.body.find("Demande enregistrée"), std::string::npos);
+  EXPECT_NE(unknown.body.find("Demande enregistrée"), std::string::npos) << "the same answer";
+  EXPECT_EQ(PostForm("/acces", {{"csrf", csrf}, {"identifier", "06 12 34 56 78"}}, cookies).status,
+            200);
+  EXPECT_EQ(world_.Query("SELECT string_agg(kind, ',' ORDER BY id) FROM notify.access_requests"),
+            "reference,email,phone");
+
+  HttpReply empty = PostForm("/acces", {{"csrf", csrf}, {"identifier", ""}}, cookies);
+  EXPECT_EQ(empty.status, 400) << empty.body;
+  EXPECT_NE(empty.body.find("Indiquez une référence"), std::string::npos) << empty.body;
+  EXPECT_EQ(world_.QueryInt("SELECT count(*) FROM notify.access_requests"), 3);
+}
+
 TEST_F(Pages, TheDesignSystemIsServedAndNothingElse) {
   HttpReply css = Get("/dsfr/dsfr.min.css");
   ASSERT_EQ(css.status, 200);

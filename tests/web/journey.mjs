@@ -116,6 +116,14 @@ try {
     await page.click('form[action="/rdv/annuler"] button');
     await page.waitForSelector('[role="status"]');
     await audit(page, `cancelled-${lang}`);
+
+    // Lost access: the same answer whatever was typed.
+    await page.goto(`${base}/acces`);
+    await audit(page, `resend-${lang}`);
+    await page.fill('#identifier', reference);
+    await page.click('form[action="/acces"] button');
+    await page.waitForSelector('[role="status"]');
+    await audit(page, `resent-${lang}`);
     await context.close();
   }
 } catch (e) {
