@@ -710,6 +710,22 @@ struct Pages::Impl {
     return Render(ctx, "move", words.at("move_title"), data, status);
   }
 
+  // ------------------------------------------------------------- legal
+
+  // Legal: a page of paragraphs `<prefix>_p1`, `<prefix>_p2`, ... under the
+  // heading `title_key`.
+  HttpResponse Legal(Context& ctx, const std::string& title_key, const std::string& prefix) {
+    const auto& words = gateway::Words(ctx.language);
+    mustache::data paragraphs{mustache::data::type::list};
+    for (int i = 1; words.count(absl::StrCat(prefix, "_p", i)); ++i) {
+      paragraphs.push_back(mustache::data(words.at(absl::StrCat(prefix, "_p", i))));
+    }
+    mustache::data data;
+    data.set("heading", words.at(title_key));
+    data.set("paragraphs", paragraphs);
+    return Render(ctx, "legal", words.at(title_key), data);
+  }
+
   // ------------------------------------------------------- lost access
 
   HttpResponse ResendForm(Context& ctx, const std::string& value, const std::string& error_text,
@@ -850,6 +866,12 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
     if (get) return impl_->ManageForm(ctx, {}, "", 200);
     if (form) return impl_->ShowAppointment(ctx, *form, false);
   }
+  if (get && request.path == "/accessibilite") {
+    return impl_->Legal(ctx, "accessibility_statement", "accessibility");
+  }
+  if (get && request.path == "/donnees-personnelles")
+    return impl_->Legal(ctx, "privacy", "privacy");
+  if (get && request.path == "/mentions-legales") return impl_->Legal(ctx, "legal", "legal");
   if (request.path == "/acces") {
     if (get) return impl_->ResendForm(ctx, "", "", "", 200);
     if (form) return impl_->Resend(ctx, *form);

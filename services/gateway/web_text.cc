@@ -116,6 +116,49 @@ const Catalog& French() {
       {"resend_link", "J'ai perdu ma référence ou mon code"},
       {"error_ONE_KEY_REQUIRED",
        "Indiquez une référence, un téléphone portable ou une adresse électronique."},
+      {"accessibility_p1",
+       "La préfecture s'engage à rendre ce service accessible conformément à l'article 47 de la "
+       "loi n° 2005-102 du 11 février 2005 et au référentiel général d'amélioration de "
+       "l'accessibilité (RGAA 4.1)."},
+      {"accessibility_p2",
+       "État de conformité : partiellement conforme. Chaque page de prise de rendez-vous, en "
+       "français, en anglais et en arabe, est vérifiée automatiquement à chaque version (critères "
+       "WCAG 2.1 niveaux A et AA) ; un audit complet du RGAA reste à conduire."},
+      {"accessibility_p3",
+       "Les pages fonctionnent sans JavaScript, au clavier, avec un lecteur d'écran et sur un "
+       "téléphone de 360 pixels de large. Le code QR de la confirmation est doublé de la référence "
+       "écrite, que l'accueil peut saisir."},
+      {"accessibility_p4",
+       "Si vous ne parvenez pas à accéder à un contenu ou à un service, contactez la préfecture : "
+       "un agent prendra le rendez-vous pour vous. Vous pouvez aussi saisir le Défenseur des "
+       "droits (www.defenseurdesdroits.fr)."},
+      {"privacy_p1",
+       "Responsable du traitement : la préfecture où vous prenez rendez-vous. Finalité : organiser "
+       "votre accueil (rendez-vous, rappels, passage à l'accueil) et mesurer la qualité de "
+       "l'accueil (indicateurs Qual-e-Pref, sans données nominatives)."},
+      {"privacy_p2",
+       "Données collectées : nom, prénom, téléphone portable et/ou adresse électronique, langue "
+       "des messages, besoin d'accessibilité et nombre d'accompagnants. Elles ne servent qu'à ce "
+       "rendez-vous et ne sont transmises à personne d'autre que les agents de la préfecture et "
+       "les prestataires d'envoi des SMS et des courriels."},
+      {"privacy_p3",
+       "Durée de conservation : les données personnelles sont effacées automatiquement 90 jours "
+       "après le rendez-vous (durée réglée par la préfecture). Les indicateurs ne conservent que "
+       "des nombres."},
+      {"privacy_p4",
+       "Vos droits : accès, rectification, effacement et opposition, auprès de la préfecture (un "
+       "agent peut exporter ou effacer vos données), et réclamation auprès de la CNIL "
+       "(www.cnil.fr). Chaque message permet aussi de ne plus recevoir de messages."},
+      {"legal_p1",
+       "Éditeur : la préfecture où vous prenez rendez-vous, service de l'État. Directeur de la "
+       "publication : le préfet."},
+      {"legal_p2",
+       "Hébergement : sur les serveurs de l'État ou de son prestataire, en France. Le service ne "
+       "dépose que deux cookies nécessaires à son fonctionnement (langue choisie, protection des "
+       "formulaires) et aucun cookie de mesure d'audience."},
+      {"legal_p3",
+       "Logiciel : Accueil. Le système de design de l'État (DSFR) est utilisé sous licence MIT ; "
+       "la marque de l'État est soumise à une charte d'utilisation."},
       {"error_SLOT_FULL",
        "Ce créneau vient d'être réservé par quelqu'un d'autre. Choisissez-en un autre."},
       {"error_SLOT_IN_PAST", "Ce créneau est passé. Choisissez-en un autre."},
@@ -255,6 +298,48 @@ const Catalog& English() {
        "file within a few minutes."},
       {"resend_link", "I lost my reference or my code"},
       {"error_ONE_KEY_REQUIRED", "Give a reference, a mobile phone or an e-mail address."},
+      {"accessibility_p1",
+       "The prefecture is committed to making this service accessible in accordance with article "
+       "47 of French law no. 2005-102 of 11 February 2005 and the general accessibility "
+       "improvement framework (RGAA 4.1)."},
+      {"accessibility_p2",
+       "Compliance status: partially compliant. Every booking page, in French, English and Arabic, "
+       "is checked automatically at every release (WCAG 2.1 levels A and AA criteria); a full RGAA "
+       "audit is still to be carried out."},
+      {"accessibility_p3",
+       "The pages work without JavaScript, with a keyboard, with a screen reader and on a "
+       "360-pixel-wide phone. The QR code of the confirmation comes with the written reference, "
+       "which the reception can type."},
+      {"accessibility_p4",
+       "If you cannot access some content or service, contact the prefecture: an agent will book "
+       "the appointment for you. You can also refer the matter to the Défenseur des droits "
+       "(www.defenseurdesdroits.fr)."},
+      {"privacy_p1",
+       "Controller: the prefecture where you book. Purpose: organising your visit (appointment, "
+       "reminders, checking in) and measuring the quality of the reception (Qual-e-Pref "
+       "indicators, with no names)."},
+      {"privacy_p2",
+       "Data collected: last name, first name, mobile phone and/or e-mail address, language of the "
+       "messages, accessibility need and number of people coming with you. They serve only this "
+       "appointment and go to no one but the prefecture's agents and the providers sending text "
+       "messages and e-mails."},
+      {"privacy_p3",
+       "Retention: personal data are erased automatically 90 days after the appointment (a period "
+       "the prefecture sets). The indicators keep only numbers."},
+      {"privacy_p4",
+       "Your rights: access, rectification, erasure and objection, with the prefecture (an agent "
+       "can export or erase your data), and complaint to the CNIL (www.cnil.fr). Every message "
+       "also lets you stop receiving messages."},
+      {"legal_p1",
+       "Publisher: the prefecture where you book, a State service. Director of publication: the "
+       "prefect."},
+      {"legal_p2",
+       "Hosting: on the servers of the State or its provider, in France. The service sets only two "
+       "cookies it needs to work (the chosen language, the protection of forms) and no "
+       "audience-measurement cookie."},
+      {"legal_p3",
+       "Software: Accueil. The State design system (DSFR) is used under the MIT licence; the "
+       "State's brand is subject to a usage charter."},
       {"error_SLOT_FULL", "Someone else has just booked this slot. Please choose another one."},
       {"error_SLOT_IN_PAST", "This slot is in the past. Please choose another one."},
       {"error_ACTIVE_APPOINTMENT_EXISTS",
@@ -388,6 +473,40 @@ const Catalog& Arabic() {
        "تم تسجيل الطلب. إذا تطابق موعد قادم، تصل معلوماته إلى جهة الاتصال المسجلة خلال دقائق."},
       {"resend_link", "فقدت المرجع أو الرمز"},
       {"error_ONE_KEY_REQUIRED", "أدخل مرجعًا أو رقم هاتف محمول أو بريدًا إلكترونيًا."},
+      {"accessibility_p1",
+       "تلتزم المحافظة بجعل هذه الخدمة متاحة وفقًا للمادة 47 من القانون الفرنسي رقم 2005-102 المؤرخ "
+       "في 11 فبراير 2005 والإطار العام لتحسين الإتاحة (RGAA 4.1)."},
+      {"accessibility_p2",
+       "حالة المطابقة: مطابقة جزئيًا. تُفحص كل صفحة من صفحات الحجز، بالفرنسية والإنجليزية والعربية، "
+       "آليًا عند كل إصدار (معايير WCAG 2.1 المستويان A وAA)؛ ولا يزال التدقيق الكامل وفق RGAA قيد "
+       "الإنجاز."},
+      {"accessibility_p3",
+       "تعمل الصفحات دون JavaScript، وبلوحة المفاتيح، ومع قارئ الشاشة، وعلى هاتف بعرض 360 بكسل. "
+       "ويرافق رمز QR في التأكيد المرجعُ مكتوبًا، ويمكن لموظف الاستقبال إدخاله."},
+      {"accessibility_p4",
+       "إذا تعذّر عليك الوصول إلى محتوى أو خدمة، فاتصل بالمحافظة: سيحجز لك أحد الموظفين الموعد. "
+       "ويمكنك أيضًا اللجوء إلى المدافع عن الحقوق (www.defenseurdesdroits.fr)."},
+      {"privacy_p1",
+       "المسؤول عن المعالجة: المحافظة التي تحجز فيها. الغرض: تنظيم استقبالك (الموعد، التذكيرات، "
+       "التسجيل عند الوصول) وقياس جودة الاستقبال (مؤشرات Qual-e-Pref، دون أسماء)."},
+      {"privacy_p2",
+       "البيانات المجمعة: الاسم واللقب، ورقم الهاتف المحمول و/أو البريد الإلكتروني، ولغة الرسائل، "
+       "واحتياجات الإتاحة، وعدد المرافقين. لا تُستعمل إلا لهذا الموعد ولا تُنقل إلا إلى موظفي "
+       "المحافظة ومزوّدي إرسال الرسائل القصيرة والبريد الإلكتروني."},
+      {"privacy_p3",
+       "مدة الحفظ: تُمحى البيانات الشخصية آليًا بعد 90 يومًا من الموعد (مدة تحددها المحافظة). ولا "
+       "تحتفظ المؤشرات إلا بالأرقام."},
+      {"privacy_p4",
+       "حقوقك: الاطلاع والتصحيح والمحو والاعتراض لدى المحافظة (يمكن للموظف تصدير بياناتك أو "
+       "محوها)، والشكوى لدى اللجنة الوطنية للمعلوماتية والحريات CNIL (www.cnil.fr). وتتيح لك كل "
+       "رسالة أيضًا التوقف عن تلقي الرسائل."},
+      {"legal_p1", "الناشر: المحافظة التي تحجز فيها، وهي مصلحة تابعة للدولة. مدير النشر: المحافظ."},
+      {"legal_p2",
+       "الاستضافة: على خوادم الدولة أو مزوّدها، في فرنسا. لا تضع الخدمة إلا ملفَّي تعريف ارتباط "
+       "ضروريين لعملها (اللغة المختارة، وحماية الاستمارات) ولا أي ملف لقياس الجمهور."},
+      {"legal_p3",
+       "البرنامج: Accueil. يُستخدم نظام التصميم الخاص بالدولة (DSFR) بموجب رخصة MIT؛ وتخضع علامة "
+       "الدولة لميثاق استخدام."},
       {"error_SLOT_FULL", "حجز شخص آخر هذا الموعد للتو. يرجى اختيار موعد آخر."},
       {"error_SLOT_IN_PAST", "هذا الموعد قد مضى. يرجى اختيار موعد آخر."},
       {"error_ACTIVE_APPOINTMENT_EXISTS",

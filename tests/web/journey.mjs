@@ -124,6 +124,13 @@ try {
     await page.click('form[action="/acces"] button');
     await page.waitForSelector('[role="status"]');
     await audit(page, `resent-${lang}`);
+
+    // The legal pages, from the footer.
+    for (const legal of ['accessibilite', 'donnees-personnelles', 'mentions-legales']) {
+      await page.click(`footer a[href="/${legal}"]`);
+      await page.waitForURL(`**/${legal}`);
+      await audit(page, `${legal}-${lang}`);
+    }
     await context.close();
   }
 } catch (e) {
