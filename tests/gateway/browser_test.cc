@@ -1,7 +1,8 @@
 // The public pages in a real browser: this test starts the server (every
 // module, the gateway, a desk open on 2026-06-02) and runs
 // tests/web/journey.mjs, which drives Debian's Chromium through the pages
-// with playwright-core in French, English and Arabic, checks every page with
+// with playwright-core in French, English and Arabic (and two people on one
+// slot, the second told clearly), checks every page with
 // axe-core (WCAG 2.1 AA: zero violations) and saves screenshots at phone and
 // desktop widths in build/web-screenshots/ (docs/web.md shows them).
 #include <cstdio>
@@ -44,6 +45,8 @@ TEST(Browser, ThePublicPagesInChromiumPassAxeInEveryLanguage) {
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'cancelled'"),
             3)
       << "one booking per language, each cancelled from the manage page";
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'booked'"), 1)
+      << "of two people on one slot, one booked";
 }
 
 }  // namespace

@@ -133,6 +133,31 @@ try {
     }
     await context.close();
   }
+
+  // A full slot, answered clearly: two people fill the form for the same
+  // slot (one place); the second to send is told and offered the others.
+  const people = [];
+  for (const phone of ['06 12 34 56 80', '06 12 34 56 81']) {
+    const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${base}${deskPath}?lang=fr`);
+    await page.locator('.accueil-slots a').first().click();
+    await page.waitForSelector('#given_name');
+    await page.fill('#given_name', 'Léa');
+    await page.fill('#family_name', 'Martin');
+    await page.fill('#phone', phone);
+    people.push({ context, page });
+  }
+  await people[0].page.click('button[type="submit"]');
+  await people[0].page.waitForSelector('#reference');
+  await people[1].page.click('button[type="submit"]');
+  await people[1].page.waitForSelector('.fr-alert--error');
+  check((await people[1].page.textContent('.fr-alert--error')).includes('vient d\'être réservé'),
+    'the second person is told the slot was just taken');
+  check(await people[1].page.locator('a', { hasText: 'Choisir un autre créneau' }).count() === 1,
+    'and offered the other slots');
+  await audit(people[1].page, 'slot-taken-fr');
+  for (const { context } of people) await context.close();
 } catch (e) {
   failed = true;
   console.error(e.stack || String(e));
