@@ -12,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "accueil/notify/v1/notify.grpc.pb.h"
 #include "services/common/errors.h"
@@ -142,7 +141,7 @@ struct Pages::Impl {
   PathTemplate desk_path = *ParsePathTemplate("/rdv/{site}/{desk}");
   PathTemplate form_path = *ParsePathTemplate("/rdv/{site}/{desk}/creneau");
 
-  absl::Time Now() const { return options.clock != nullptr ? options.clock->Now() : absl::Now(); }
+  absl::Time Now() const { return options.clock->Now(); }
 
   Impl(PagesOptions o, ChannelFor c) : options(std::move(o)), channels(std::move(c)) {
     for (const PageTemplate& t : EmbeddedPageTemplates()) {
@@ -520,34 +519,33 @@ struct Pages::Impl {
     return Render(ctx, "form", words.at("form_title"), data, status);
   }
 
-  HttpResponse Book(Context& ctx, const Bindings& bindings, const Bindings& fields) {
-    const Bindings* form = &fields;
+  HttpResponse Book(Context& ctx, const Bindings& bindings, const Bindings& form) {
     const std::string slot_id = Param(ctx.query, "creneau");
     v1::CreateAppointmentRequest req;
     req.set_slot(absl::StrCat("slots/", slot_id));
     v1::Person* person = req.mutable_person();
-    person->set_given_name(Param(*form, "given_name"));
-    person->set_family_name(Param(*form, "family_name"));
-    person->set_phone(Param(*form, "phone"));
-    person->set_email(Param(*form, "email"));
-    person->set_preferred_language(Param(*form, "preferred_language"));
+    person->set_given_name(Param(form, "given_name"));
+    person->set_family_name(Param(form, "family_name"));
+    person->set_phone(Param(form, "phone"));
+    person->set_email(Param(form, "email"));
+    person->set_preferred_language(Param(form, "preferred_language"));
     req.mutable_accessibility()->set_need(v1::ACCESSIBILITY_NEED_UNSPECIFIED);
     for (const Need& need : Needs()) {
-      if (Param(*form, "need") == need.form) req.mutable_accessibility()->set_need(need.value);
+      if (Param(form, "need") == need.form) req.mutable_accessibility()->set_need(need.value);
     }
-    req.mutable_accessibility()->set_note(Param(*form, "note"));
+    req.mutable_accessibility()->set_note(Param(form, "note"));
     int companions = 0;
-    if (!absl::SimpleAtoi(Param(*form, "companions"), &companions)) companions = -1;
+    if (!absl::SimpleAtoi(Param(form, "companions"), &companions)) companions = -1;
     req.set_companions(companions);
     req.set_channel(v1::ONLINE);
-    const std::string request_id = Param(*form, "request_id");
+    const std::string request_id = Param(form, "request_id");
     req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
     v1::Appointment appointment;
     absl::Status booked =
         Call(ctx, &v1::BookingService::Stub::CreateAppointment, req, &appointment);
     if (!booked.ok()) {
       FormState state;
-      state.values = *form;
+      state.values = form;
       state.error_text = ErrorText(ctx, booked);
       const std::string field = ErrorField(booked);
       state.error_field = FormField(field);
@@ -621,15 +619,22 @@ struct Pages::Impl {
   // ShowAppointment looks the appointment up with what the person typed (or
   // what the link's fragment gave the page's script).
   HttpResponse ShowAppointment(Context& ctx, const Bindings& form, bool confirm_cancel) {
-    v1::GetAppointmentRequest req;
-    req.set_reference(absl::AsciiStrToUpper(absl::StripAsciiWhitespace(Param(form, "reference"))));
-    req.set_access_code(
-        absl::AsciiStrToUpper(absl::StripAsciiWhitespace(Param(form, "access_code"))));
+    v1::GetAppointmentRequest req = Credentials(form);
     v1::Appointment a;
     if (absl::Status s = Call(ctx, &v1::BookingService::Stub::GetAppointment, req, &a); !s.ok()) {
       return ManageForm(ctx, form, ErrorText(ctx, s), HttpStatusOf(s.code()));
     }
     return AppointmentPage(ctx, a, req.access_code(), confirm_cancel, "");
+  }
+
+  // Credentials: the reference and access code a form carries, as typed
+  // (spaces around them dropped, letters in capitals).
+  static v1::GetAppointmentRequest Credentials(const Bindings& form) {
+    v1::GetAppointmentRequest req;
+    req.set_reference(absl::AsciiStrToUpper(absl::StripAsciiWhitespace(Param(form, "reference"))));
+    req.set_access_code(
+        absl::AsciiStrToUpper(absl::StripAsciiWhitespace(Param(form, "access_code"))));
+    return req;
   }
 
   // Move shows the desk's days and a day's free slots as forms (the
@@ -638,10 +643,7 @@ struct Pages::Impl {
   // the slots were shown).
   HttpResponse Move(Context& ctx, const Bindings& form) {
     const auto& words = gateway::Words(ctx.language);
-    v1::GetAppointmentRequest get;
-    get.set_reference(absl::AsciiStrToUpper(absl::StripAsciiWhitespace(Param(form, "reference"))));
-    get.set_access_code(
-        absl::AsciiStrToUpper(absl::StripAsciiWhitespace(Param(form, "access_code"))));
+    const v1::GetAppointmentRequest get = Credentials(form);
     v1::Appointment a;
     if (absl::Status s = Call(ctx, &v1::BookingService::Stub::GetAppointment, get, &a); !s.ok()) {
       return ManageForm(ctx, form, ErrorText(ctx, s), HttpStatusOf(s.code()));
@@ -770,8 +772,9 @@ struct Pages::Impl {
   HttpResponse Cancel(Context& ctx, const Bindings& form) {
     if (Param(form, "confirmed") != "yes") return ShowAppointment(ctx, form, true);
     v1::CancelAppointmentRequest req;
-    req.set_reference(Param(form, "reference"));
-    req.set_access_code(Param(form, "access_code"));
+    const v1::GetAppointmentRequest credentials = Credentials(form);
+    req.set_reference(credentials.reference());
+    req.set_access_code(credentials.access_code());
     const std::string request_id = Param(form, "request_id");
     req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
     v1::Appointment a;

@@ -29,7 +29,7 @@ struct PagesOptions {
   // The web assets: `dsfr/` (the state design system's dist, from npm) and
   // `static/` (ours). Empty: no assets (pages still render).
   std::string assets_dir;
-  // What "today" is for the calendar (the host's clock).
+  // What "today" is for the calendar: the host's clock (required).
   const Clock* clock = nullptr;
 };
 
