@@ -1,5 +1,6 @@
 // The gateway's form and query decoding: gateway::ParseUrlEncoded,
-// gateway::PercentDecode and gateway::PercentEncode.
+// gateway::PercentDecode and gateway::PercentEncode; and the link a form
+// carries from a message (gateway::ParseMessageLink).
 //
 // Input: the text of a query string or an HTML form body.
 // Properties:
@@ -7,7 +8,9 @@
 //   - PercentEncode keeps only unreserved characters and '%', and decodes
 //     back to its input when that holds no NUL;
 //   - the limits hold: more than max_pairs pairs or max_bytes bytes is
-//     refused.
+//     refused;
+//   - a message link that parses is 1-18 digits and 32 lower-case
+//     hexadecimal digits, and reads back the same from "ID-TOKEN".
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,6 +22,8 @@
 namespace {
 
 using accueil::gateway::Bindings;
+using accueil::gateway::MessageLink;
+using accueil::gateway::ParseMessageLink;
 using accueil::gateway::ParseUrlEncoded;
 using accueil::gateway::PercentDecode;
 using accueil::gateway::PercentEncode;
@@ -27,6 +32,13 @@ using accueil::gateway::PercentEncode;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input = accueil::fuzz::AsText(data, size);
+
+  if (std::optional<MessageLink> link = ParseMessageLink(input)) {
+    FUZZ_CHECK(!link->id.empty() && link->id.size() <= 18 && link->token.size() == 32);
+    for (char c : link->id) FUZZ_CHECK(c >= '0' && c <= '9');
+    for (char c : link->token) FUZZ_CHECK((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+    FUZZ_CHECK(ParseMessageLink(link->id + "-" + link->token) == link);
+  }
 
   const std::string encoded = PercentEncode(input);
   for (char c : encoded) {

@@ -137,7 +137,8 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
   // The served modules' services and workers.
   ServiceContext context{pool_.get(),          clock_,         &*secrets_,
                          gate_.get(),          peers_.get(),   &person_data_,
-                         commit_signal_.get(), metrics_.get(), &ports_};
+                         commit_signal_.get(), metrics_.get(), &ports_,
+                         config.retention_days};
   std::vector<HostedService> services;
   for (const auto& m : modules_) {
     if (std::find(served_.begin(), served_.end(), m->name()) == served_.end()) continue;

@@ -69,6 +69,9 @@ struct ServiceContext {
   Metrics* metrics;
   // Where workers record the ports they listen on.
   Ports* ports = nullptr;
+  // Days personal data is kept after an appointment (`retention_days`):
+  // what the pages tell people.
+  int retention_days = 90;
 };
 
 // A hosted service: its gRPC implementation and its full proto name, used

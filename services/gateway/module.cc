@@ -74,6 +74,7 @@ class GatewayModule final : public Module {
   absl::StatusOr<ModuleParts> Start(const ServiceContext& context) override {
     Peers* peers = context.peers;
     gateway_.pages.clock = context.clock;
+    gateway_.pages.retention_days = context.retention_days;
     absl::StatusOr<std::unique_ptr<Gateway>> gateway =
         Gateway::Create(gateway_, [peers](std::string_view module) {
           return peers->Channel(absl::string_view(module.data(), module.size()));

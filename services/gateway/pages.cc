@@ -3,6 +3,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include <kainjow/mustache.hpp>
 
@@ -11,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "accueil/notify/v1/notify.grpc.pb.h"
@@ -588,7 +590,7 @@ struct Pages::Impl {
     data.set("value_access_code", Param(values, "access_code"));
     if (!error_text.empty()) data.set("error_text", error_text);
     return Render(ctx, "manage", gateway::Words(ctx.language).at("manage"), data, status,
-                  {"/static/manage.js"});
+                  {"/static/fragment.js"});
   }
 
   HttpResponse AppointmentPage(Context& ctx, const v1::Appointment& a,
@@ -720,7 +722,9 @@ struct Pages::Impl {
     const auto& words = gateway::Words(ctx.language);
     mustache::data paragraphs{mustache::data::type::list};
     for (int i = 1; words.count(absl::StrCat(prefix, "_p", i)); ++i) {
-      paragraphs.push_back(mustache::data(words.at(absl::StrCat(prefix, "_p", i))));
+      paragraphs.push_back(mustache::data(
+          absl::StrReplaceAll(words.at(absl::StrCat(prefix, "_p", i)),
+                              {{"{retention_days}", absl::StrCat(options.retention_days)}})));
     }
     mustache::data data;
     data.set("heading", words.at(title_key));
@@ -784,6 +788,248 @@ struct Pages::Impl {
     }
     return AppointmentPage(ctx, a, req.access_code(), false,
                            gateway::Words(ctx.language).at("cancelled_done"));
+  }
+
+  // ------------------------------------------------------ calendar file
+
+  // CalendarFile: "add to my calendar", notify's iCalendar file of the
+  // appointment (the same event as the e-mails'), as a download.
+  HttpResponse CalendarFile(Context& ctx, const Bindings& form) {
+    const v1::GetAppointmentRequest credentials = Credentials(form);
+    notify::v1::GetCalendarRequest req;
+    req.set_reference(credentials.reference());
+    req.set_access_code(credentials.access_code());
+    notify::v1::CalendarFile file;
+    absl::Status s = CallOn<notify::v1::NotifyService>(
+        ctx, "notify", &notify::v1::NotifyService::Stub::GetCalendar, req, &file);
+    if (!s.ok()) return ManageForm(ctx, form, ErrorText(ctx, s), HttpStatusOf(s.code()));
+    std::string name;
+    for (char c : credentials.reference()) {
+      if (absl::ascii_isalnum(static_cast<unsigned char>(c))) name += c;
+    }
+    HttpResponse response;
+    response.status = 200;
+    response.content_type = "text/calendar; charset=utf-8";
+    response.body = file.ics();
+    response.headers.emplace_back(
+        "Content-Disposition", absl::StrCat("attachment; filename=\"rendez-vous-", name, ".ics\""));
+    response.headers.emplace_back("Cache-Control", "no-store");
+    for (const std::string& cookie : ctx.set_cookies)
+      response.headers.emplace_back("Set-Cookie", cookie);
+    return response;
+  }
+
+  // ---------------------------------------------------- message links
+
+  // The pages the links in messages open (docs/notify.md#links): the
+  // fragment "MESSAGE-TOKEN" reaches the page's form through fragment.js
+  // (or the person pastes it, or the whole link); each later form carries
+  // it again as `lien` (ParseMessageLink).
+
+  // LinkText: the link's "ID-TOKEN" for the page's next form (once
+  // WithLink accepted it).
+  static std::string LinkText(const Bindings& form) {
+    const std::optional<MessageLink> link = ParseMessageLink(Param(form, "lien"));
+    return link ? absl::StrCat(link->id, "-", link->token) : "";
+  }
+
+  // WithLink puts the link's message and token in `req`; a link that does
+  // not parse is refused as notify refuses a wrong token.
+  template <typename Req>
+  static absl::Status WithLink(const Bindings& form, Req* req) {
+    std::optional<MessageLink> link = ParseMessageLink(Param(form, "lien"));
+    if (!link) {
+      return Error(absl::StatusCode::kPermissionDenied, "WRONG_TOKEN", "not a message's link");
+    }
+    req->set_message(absl::StrCat("messages/", link->id));
+    req->set_token(link->token);
+    return absl::OkStatus();
+  }
+
+  // LinkForm: the page a link opens, before its fragment is posted, or
+  // again when the link does not work (`failed`).
+  HttpResponse LinkForm(Context& ctx, const std::string& title_key, const std::string& action,
+                        const Bindings& form, const absl::Status& failed) {
+    const auto& words = gateway::Words(ctx.language);
+    mustache::data data;
+    data.set("heading", words.at(title_key));
+    data.set("action", action);
+    data.set("value_lien", Param(form, "lien"));
+    if (!failed.ok()) data.set("error_text", ErrorText(ctx, failed));
+    return Render(ctx, "link", words.at(title_key), data,
+                  failed.ok() ? 200 : HttpStatusOf(failed.code()), {"/static/fragment.js"});
+  }
+
+  template <typename Req, typename Resp>
+  absl::Status Notify(const Context& ctx,
+                      grpc::Status (notify::v1::NotifyService::Stub::*method)(grpc::ClientContext*,
+                                                                              const Req&, Resp*),
+                      const Req& req, Resp* resp) {
+    return CallOn<notify::v1::NotifyService>(ctx, "notify", method, req, resp);
+  }
+
+  // WhenIn: "mardi 2 juin 2026 09:30" in `zone_name` (UTC if unknown).
+  static std::string WhenIn(const Context& ctx, const google::protobuf::Timestamp& t,
+                            const std::string& zone_name) {
+    absl::TimeZone zone;
+    if (!absl::LoadTimeZone(zone_name, &zone)) zone = absl::UTCTimeZone();
+    const absl::Time time = FromTimestamp(t);
+    return absl::StrCat(LongDate(ctx.language, absl::ToCivilDay(time, zone)), " ",
+                        TimeOfDay(time, zone));
+  }
+
+  // Attendance: the appointment, its deadline, and "I will come" (a POST
+  // with confirm=yes: ConfirmAttendance).
+  HttpResponse Attendance(Context& ctx, const Bindings& form) {
+    using Stub = notify::v1::NotifyService::Stub;
+    const auto& words = gateway::Words(ctx.language);
+    notify::v1::AttendanceRequest req;
+    notify::v1::Attendance a;
+    std::string notice, error_text;
+    int status = 200;
+    absl::Status s = WithLink(form, &req);
+    if (s.ok() && Param(form, "confirm") == "yes") {
+      s = Notify(ctx, &Stub::ConfirmAttendance, req, &a);
+      if (s.ok()) {
+        notice = words.at("attendance_done");
+      } else if (s.code() == absl::StatusCode::kFailedPrecondition) {
+        // Too late, or released: said under the facts, read again.
+        error_text = ErrorText(ctx, s);
+        status = HttpStatusOf(s.code());
+        s = absl::OkStatus();
+      }
+    }
+    if (s.ok() && notice.empty()) s = Notify(ctx, &Stub::GetAttendance, req, &a);
+    if (!s.ok()) return LinkForm(ctx, "attendance_title", "/confirmer", form, s);
+    const bool open = !a.confirmed() && !a.released() && Now() < FromTimestamp(a.respond_by());
+    mustache::data data;
+    data.set("when", WhenIn(ctx, a.start_time(), a.time_zone()));
+    data.set("site_name", a.site_display_name());
+    data.set("desk_name", a.desk_display_name());
+    data.set("respond_by", WhenIn(ctx, a.respond_by(), a.time_zone()));
+    data.set("status", words.at(a.confirmed()  ? "attendance_status_confirmed"
+                                : a.released() ? "attendance_status_released"
+                                : open         ? "attendance_status_waiting"
+                                               : "attendance_status_closed"));
+    data.set("lien", LinkText(form));
+    if (open) data.set("can_confirm", true);
+    if (a.released()) data.set("released", true);
+    if (!notice.empty()) data.set("notice", notice);
+    if (!error_text.empty()) data.set("error_text", error_text);
+    return Render(ctx, "attendance", words.at("attendance_title"), data, status);
+  }
+
+  // The survey's items: the request's field and its question.
+  struct SurveyItem {
+    const char* field;
+    const char* question;
+    void (notify::v1::SubmitSurveyResponseRequest::*set)(int32_t);
+  };
+  static const std::vector<SurveyItem>& SurveyItems() {
+    using R = notify::v1::SubmitSurveyResponseRequest;
+    static const std::vector<SurveyItem> k = {
+        {"delay", "survey_delay", &R::set_delay},
+        {"courtesy", "survey_courtesy", &R::set_courtesy},
+        {"availability", "survey_availability", &R::set_availability},
+        {"clarity", "survey_clarity", &R::set_clarity},
+        {"comfort", "survey_comfort", &R::set_comfort},
+        {"overall", "survey_overall", &R::set_overall}};
+    return k;
+  }
+
+  // Survey: the Qual-e-Pref questions (each 1 to 4, or no opinion) and a
+  // comment; a POST with submit=yes sends them (SubmitSurveyResponse).
+  HttpResponse Survey(Context& ctx, const Bindings& form) {
+    using Stub = notify::v1::NotifyService::Stub;
+    const auto& words = gateway::Words(ctx.language);
+    notify::v1::GetSurveyRequest get;
+    notify::v1::Survey survey;
+    absl::Status s = WithLink(form, &get);
+    if (s.ok()) s = Notify(ctx, &Stub::GetSurvey, get, &survey);
+    if (!s.ok()) return LinkForm(ctx, "survey_title", "/enquete", form, s);
+    if (survey.answered()) return Message(ctx, "survey_title", "error_SURVEY_ANSWERED", 200);
+    if (Now() >= FromTimestamp(survey.expire_time())) {
+      return Message(ctx, "survey_title", "error_SURVEY_EXPIRED", 200);
+    }
+    std::string error_text;
+    int status = 200;
+    if (Param(form, "submit") == "yes") {
+      notify::v1::SubmitSurveyResponseRequest req;
+      req.set_message(get.message());
+      req.set_token(get.token());
+      for (const SurveyItem& item : SurveyItems()) {
+        const std::string value = Param(form, item.field);
+        int score = 0;
+        if (!value.empty() && !absl::SimpleAtoi(value, &score)) score = -1;
+        (req.*item.set)(score);
+      }
+      req.set_comment(Param(form, "comment"));
+      notify::v1::SubmitSurveyResponseResponse done;
+      s = Notify(ctx, &Stub::SubmitSurveyResponse, req, &done);
+      if (s.ok()) return Message(ctx, "survey_title", "survey_done", 200);
+      error_text = ErrorText(ctx, s);
+      status = HttpStatusOf(s.code());
+    }
+    mustache::data items{mustache::data::type::list};
+    for (const SurveyItem& item : SurveyItems()) {
+      const std::string chosen = Param(form, item.field).empty() ? "0" : Param(form, item.field);
+      mustache::data choices{mustache::data::type::list};
+      for (const char* value : {"1", "2", "3", "4", "0"}) {
+        mustache::data choice;
+        choice.set("id", absl::StrCat(item.field, "-", value));
+        choice.set("field", item.field);
+        choice.set("value", value);
+        choice.set("text", words.at(absl::StrCat("score_", value)));
+        if (chosen == value) choice.set("checked", true);
+        choices.push_back(choice);
+      }
+      mustache::data entry;
+      entry.set("name", item.field);
+      entry.set("label", words.at(item.question));
+      entry.set("choices", choices);
+      items.push_back(entry);
+    }
+    mustache::data data;
+    data.set("items", items);
+    data.set("site_name", survey.site_display_name());
+    data.set("desk_name", survey.desk_display_name());
+    data.set("until", WhenIn(ctx, survey.expire_time(), survey.time_zone()));
+    data.set("lien", LinkText(form));
+    data.set("value_comment", Param(form, "comment"));
+    if (!error_text.empty()) data.set("error_text", error_text);
+    return Render(ctx, "survey", words.at("survey_title"), data, status);
+  }
+
+  // Preferences: stop or resume, per channel, what the person did not ask
+  // for; a POST with save=yes records the whole choice.
+  HttpResponse Preferences(Context& ctx, const Bindings& form) {
+    using Stub = notify::v1::NotifyService::Stub;
+    const auto& words = gateway::Words(ctx.language);
+    notify::v1::ContactPreferences prefs;
+    std::string notice;
+    absl::Status s;
+    if (Param(form, "save") == "yes") {
+      notify::v1::UpdateContactPreferencesRequest req;
+      s = WithLink(form, &req);
+      req.set_email_opted_out(Param(form, "stop_email") == "yes");
+      req.set_sms_opted_out(Param(form, "stop_sms") == "yes");
+      if (s.ok()) s = Notify(ctx, &Stub::UpdateContactPreferences, req, &prefs);
+      if (s.ok()) notice = words.at("preferences_done");
+    } else {
+      notify::v1::GetContactPreferencesRequest req;
+      s = WithLink(form, &req);
+      if (s.ok()) s = Notify(ctx, &Stub::GetContactPreferences, req, &prefs);
+    }
+    if (!s.ok()) return LinkForm(ctx, "preferences_title", "/preferences", form, s);
+    mustache::data data;
+    data.set("lien", LinkText(form));
+    if (prefs.has_email() || prefs.has_sms()) data.set("has_contact", true);
+    if (prefs.has_email()) data.set("has_email", true);
+    if (prefs.has_sms()) data.set("has_sms", true);
+    if (prefs.email_opted_out()) data.set("email_opted_out", true);
+    if (prefs.sms_opted_out()) data.set("sms_opted_out", true);
+    if (!notice.empty()) data.set("notice", notice);
+    return Render(ctx, "preferences", words.at("preferences_title"), data);
   }
 
   std::optional<HttpResponse> Asset(const HttpRequest& request) {
@@ -879,6 +1125,18 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
     if (get) return impl_->ResendForm(ctx, "", "", "", 200);
     if (form) return impl_->Resend(ctx, *form);
   }
+  // The pages the links in messages open (docs/notify.md#links).
+  static const std::vector<
+      std::tuple<std::string, std::string, HttpResponse (Impl::*)(Context&, const Bindings&)>>
+      kLinkPages = {{"/confirmer", "attendance_title", &Impl::Attendance},
+                    {"/enquete", "survey_title", &Impl::Survey},
+                    {"/preferences", "preferences_title", &Impl::Preferences}};
+  for (const auto& [path, title_key, page] : kLinkPages) {
+    if (request.path != path) continue;
+    if (get) return impl_->LinkForm(ctx, title_key, path, {}, absl::OkStatus());
+    if (form) return ((*impl_).*page)(ctx, *form);
+  }
+  if (request.path == "/rdv/calendrier" && form) return impl_->CalendarFile(ctx, *form);
   if (request.path == "/rdv/annuler" && form) return impl_->Cancel(ctx, *form);
   if (request.path == "/rdv/deplacer" && form) return impl_->Move(ctx, *form);
   return impl_->Message(ctx, "not_found", "not_found_text", 404);

@@ -31,6 +31,8 @@ struct PagesOptions {
   std::string assets_dir;
   // What "today" is for the calendar: the host's clock (required).
   const Clock* clock = nullptr;
+  // Days personal data is kept (the personal-data notice says it).
+  int retention_days = 90;
 };
 
 class Pages {

@@ -243,4 +243,25 @@ std::optional<Bindings> ParseUrlEncoded(std::string_view text, size_t max_bytes,
   return pairs;
 }
 
+std::optional<MessageLink> ParseMessageLink(std::string_view text) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  if (const size_t hash = text.rfind('#'); hash != std::string_view::npos) {
+    text.remove_prefix(hash + 1);
+  }
+  const size_t dash = text.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  MessageLink link{std::string(text.substr(0, dash)), std::string(text.substr(dash + 1))};
+  if (link.id.empty() || link.id.size() > 18 || link.token.size() != 32) return std::nullopt;
+  for (char c : link.id) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  for (char& c : link.token) {
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+  }
+  return link;
+}
+
 }  // namespace accueil::gateway

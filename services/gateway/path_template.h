@@ -65,4 +65,17 @@ std::string PercentEncode(std::string_view text);
 std::optional<Bindings> ParseUrlEncoded(std::string_view text, size_t max_bytes = 64 * 1024,
                                         size_t max_pairs = 256);
 
+// MessageLink: what a link in a message carries after its "#"
+// (docs/notify.md#links): the message's id and its token.
+struct MessageLink {
+  std::string id;     // 1 to 18 digits
+  std::string token;  // 32 hexadecimal digits, in lower case
+  bool operator==(const MessageLink&) const = default;
+};
+
+// ParseMessageLink reads "ID-TOKEN", or a whole link ending so, as a
+// person may paste it (spaces around it dropped, the token's letters in
+// either case); nullopt for anything else.
+std::optional<MessageLink> ParseMessageLink(std::string_view text);
+
 }  // namespace accueil::gateway

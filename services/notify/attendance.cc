@@ -110,6 +110,7 @@ absl::Status NotifyService::DoAttendance(Call& call, const v1::AttendanceRequest
   *out->mutable_respond_by() = ToProto(respond_by);
   out->set_confirmed(confirmed);
   out->set_released(released);
+  out->set_time_zone(s.time_zone());
   return absl::OkStatus();
 }
 

@@ -64,6 +64,17 @@ absl::StatusOr<std::vector<bv1::Appointment>> BookingClient::FindActive(const Ca
   return std::vector<bv1::Appointment>(found.appointments().begin(), found.appointments().end());
 }
 
+absl::StatusOr<bv1::Appointment> BookingClient::ByCredentials(const Call& call,
+                                                              const std::string& reference,
+                                                              const std::string& access_code) {
+  ASSIGN_OR_RETURN(auto stub, Stub());
+  bv1::GetAppointmentRequest request;
+  request.set_reference(reference);
+  request.set_access_code(access_code);
+  return CallPeer<bv1::GetAppointmentRequest, bv1::Appointment>(
+      *stub, call, "by-credentials", &bv1::BookingService::Stub::GetAppointment, request);
+}
+
 absl::StatusOr<bv1::Site> BookingClient::Site(const Call& call, int64_t site) {
   const absl::Time now = clock_->Now();
   {

@@ -40,6 +40,10 @@ class BookingClient {
   absl::StatusOr<std::vector<bv1::Appointment>> FindActive(const Call& call,
                                                            const std::string& kind,
                                                            const std::string& value);
+  // ByCredentials: the appointment a reference and access code open
+  // (booking checks the code; its errors come back as they are).
+  absl::StatusOr<bv1::Appointment> ByCredentials(const Call& call, const std::string& reference,
+                                                 const std::string& access_code);
   absl::StatusOr<bv1::Site> Site(const Call& call, int64_t site);
   // Desk: one desk of `site` (NOT_FOUND DESK_NOT_FOUND when the site has none such).
   absl::StatusOr<bv1::Desk> Desk(const Call& call, int64_t site, int64_t desk);

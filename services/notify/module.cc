@@ -160,6 +160,8 @@ class NotifyModule final : public Module {
     service.email = !options_.smtp.url.empty();
     service.sms = !options_.sms.url.empty();
     service.contacts = contacts_.get();
+    service.public_base_url = options_.public_base_url;
+    service.domain = options_.smtp.domain;
     if (!service.email && !service.sms) {
       // Nothing to send with: no decider (its cursor waits for a provider,
       // which then acts only on recent events: decide.h), no sender.

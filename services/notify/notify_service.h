@@ -21,6 +21,9 @@ struct ServiceOptions {
   bool email = false, sms = false;
   std::function<void()> wake = [] {};
   const Contacts* contacts = nullptr;
+  // What links and calendar files start with (notify_public_base_url), and
+  // the domain of calendar events' UIDs (notify_mail_from's).
+  std::string public_base_url, domain;
 };
 
 // Names of the templates as stored ("reminder") and in the API.
@@ -72,6 +75,8 @@ class NotifyService final : public v1::NotifyService::Service {
   grpc::Status UpdateContactPreferences(grpc::ServerContext*,
                                         const v1::UpdateContactPreferencesRequest*,
                                         v1::ContactPreferences*) override;
+  grpc::Status GetCalendar(grpc::ServerContext*, const v1::GetCalendarRequest*,
+                           v1::CalendarFile*) override;
 
  private:
   absl::Status DoListMessages(Call& call, const v1::ListMessagesRequest&,

@@ -504,17 +504,9 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
     out.expires = now + absl::Hours(24);
   }
   if (m.channel == "email" && WithCalendar(m.templ)) {
-    CalendarEvent event;
-    event.appointment = m.appointment;
-    event.sequence = m.id;
-    event.start = start;
-    event.end = FromProto(a->end_time());
-    event.stamp = now;
-    event.summary = absl::StrCat(desk->display_name(), " - ", site->display_name());
-    event.location = site->address();
-    event.description = absl::StrCat("Ref. ", a->reference(), " - ", facts.manage_url);
+    CalendarEvent event =
+        AppointmentEvent(*a, *site, *desk, facts.manage_url, options_.domain, now);
     event.cancelled = m.templ == "cancellation" || m.templ == "closure";
-    event.domain = options_.domain;
     out.ics = Calendar(event);
     out.ics_method = event.cancelled ? "CANCEL" : "PUBLISH";
   }

@@ -65,6 +65,7 @@ grpc::Status NotifyService::GetSurvey(grpc::ServerContext* context, const v1::Ge
         resp->set_desk_display_name(desk.display_name());
         resp->set_answered(row.answered);
         *resp->mutable_expire_time() = ToProto(row.expire);
+        resp->set_time_zone(site.time_zone());
         return absl::OkStatus();
       });
 }

@@ -483,6 +483,18 @@ class BookingWorld {
     return Transition(&v1::BookingService::Stub::MarkArrived, a.name(), out);
   }
 
+  // Serve: a whole visit on the clock: arrived 10 minutes before the slot,
+  // served from 5 minutes after its start, done 20 minutes after it.
+  grpc::Status Serve(const v1::Appointment& a, v1::Appointment* out) {
+    grpc::Status s = ArriveOnTime(a, out);
+    if (!s.ok()) return s;
+    clock().Set(FromTs(a.start_time()) + absl::Minutes(5));
+    s = Transition(&v1::BookingService::Stub::StartService, a.name(), out);
+    if (!s.ok()) return s;
+    clock().Set(FromTs(a.start_time()) + absl::Minutes(20));
+    return Transition(&v1::BookingService::Stub::CompleteAppointment, a.name(), out);
+  }
+
   // --------------------------------------------------------- invariants
 
   // Slots whose `booked` differs from the appointments holding a place in

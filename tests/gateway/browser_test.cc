@@ -10,7 +10,11 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_join.h"
+#include "accueil/notify/v1/notify.grpc.pb.h"
 #include "tests/booking/booking_fixture.h"
+#include "tests/support/ports.h"
+#include "tests/support/smtp_sink.h"
 
 namespace accueil::testing {
 namespace {
@@ -27,26 +31,109 @@ int NodeMajor() {
   return major;
 }
 
+namespace nv1 = ::accueil::notify::v1;
+using v1::Appointment;
+
+// Messages: before the journey, the mails whose links it follows, sent
+// for real by notify through the SMTP test server: a survey after a visit
+// today, an attendance request (the person missed a visit today), and a
+// convocation (its foot links to the opt-out page).
+struct Messages {
+  std::string survey, attendance, preferences;  // each "ID-TOKEN"
+  std::vector<int64_t> appointments;            // the journey counts only its own
+};
+
+Messages PrepareMessages(BookingWorld& world, const OpenedDesk& open, const SmtpSink& smtp,
+                         const std::string& base) {
+  Messages links;
+  auto notify = nv1::NotifyService::NewStub(world.server().Channel(world.server().StaffToken()));
+  // The journey's desk asks people with a no-show to confirm, 1 hour ahead.
+  nv1::UpdateDeskNotifySettingsRequest settings;
+  settings.mutable_settings()->set_desk(open.desk.name());
+  settings.mutable_settings()->set_confirm_after_noshows(1);
+  settings.mutable_settings()->mutable_confirm_before()->set_seconds(3600);
+  nv1::DeskNotifySettings set;
+  EXPECT_TRUE(
+      RpcOk(CallOn(*notify, &nv1::NotifyService::Stub::UpdateDeskNotifySettings, settings, &set)));
+  // Another desk of the site, open today from 11:00 (Monday 1 June; the
+  // clock says 10:00 Paris).
+  DeskOptions monday;
+  monday.weekly = {Range(1, 11, 0, 19, 0)};
+  monday.first = monday.last = absl::CivilDay(2026, 6, 1);
+  OpenedDesk today = world.OpenDeskAt(open.site, monday);
+  Appointment visit, missed, late, convoked, out;
+  EXPECT_TRUE(RpcOk(world.Book(today.slots[0].name(), 91, &visit)));   // 11:00 Paris
+  EXPECT_TRUE(RpcOk(world.Book(today.slots[1].name(), 92, &missed)));  // 11:30 Paris
+  EXPECT_TRUE(RpcOk(world.Serve(visit, &out)));
+  world.clock().Set(FromTs(missed.start_time()) + absl::Hours(1));
+  EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::MarkNoShow, missed.name(), &out)));
+  // Person 92 books again on the journey's desk (the last slot of 2 June),
+  // person 93 too, and is convoked.
+  EXPECT_TRUE(RpcOk(world.Book(open.slots[19].name(), 92, &late)));
+  EXPECT_TRUE(RpcOk(world.Book(open.slots[18].name(), 93, &convoked)));
+  nv1::SendNoticeRequest notice;
+  notice.set_appointment(convoked.name());
+  notice.set_notice(nv1::CONVOCATION);
+  notice.set_request_id("browser-convocation");
+  nv1::SendNoticeResponse sent;
+  EXPECT_TRUE(RpcOk(CallOn(*notify, &nv1::NotifyService::Stub::SendNotice, notice, &sent,
+                           "file incomplete, told at the counter")));
+  // The survey goes two hours after the visit.
+  world.clock().Set(FromTs(visit.start_time()) + absl::Hours(3));
+  links.survey = smtp.AwaitLink("personne.91@example.org", "", base + "/enquete#");
+  links.attendance = smtp.AwaitLink("personne.92@example.org", "", base + "/confirmer#");
+  links.preferences = smtp.AwaitLink("personne.93@example.org", "", base + "/preferences#");
+  for (const Appointment* a : {&visit, &missed, &late, &convoked}) {
+    links.appointments.push_back(IdOf(a->name()));
+  }
+  return links;
+}
+
 TEST(Browser, ThePublicPagesInChromiumPassAxeInEveryLanguage) {
   const int node = NodeMajor();
   ASSERT_GE(node, 18) << "playwright-core 1.61 runs on Node.js 18 and later";
-  BookingWorld world;
+  // The links in messages lead to this gateway: its port is chosen first.
+  std::unique_ptr<SmtpSink> smtp = SmtpSink::Start();
+  const int port = FreeLoopbackPort();
+  const std::string base = absl::StrCat("http://127.0.0.1:", port);
+  TestServerOptions options;
+  options.settings = {{"gateway_listen", absl::StrCat("127.0.0.1:", port)},
+                      {"notify_smtp_url", smtp->url()},
+                      {"notify_mail_from", "ne-pas-repondre@pref.test"},
+                      {"notify_public_base_url", base}};
+  BookingWorld world(std::move(options));
+  ASSERT_EQ(world.server().port_of("gateway_listen"), port);
   OpenedDesk open = world.OpenDesk(DeskOptions{});
-  ASSERT_FALSE(open.slots.empty());
-  const std::string base =
-      absl::StrCat("http://127.0.0.1:", world.server().port_of("gateway_listen"));
+  ASSERT_EQ(open.slots.size(), 20u);
+  const Messages messages = PrepareMessages(world, open, *smtp, base);
+  ASSERT_FALSE(messages.survey.empty() || messages.attendance.empty() ||
+               messages.preferences.empty());
   const std::string desk =
       absl::StrCat("/rdv/", IdOf(open.site.name()), "/", IdOf(open.desk.name()));
   const std::string command = absl::StrCat(
       "NODE_PATH=", ACCUEIL_BUILD_DIR, "/web/node_modules node ", ACCUEIL_SOURCE_DIR,
-      "/tests/web/journey.mjs ", base, " ", desk, " ", ACCUEIL_BUILD_DIR, "/web-screenshots");
+      "/tests/web/journey.mjs ", base, " ", desk, " ", ACCUEIL_BUILD_DIR, "/web-screenshots ",
+      smtp->maildir(), " ", messages.survey, " ", messages.attendance, " ", messages.preferences);
   const int status = std::system(command.c_str());
   EXPECT_EQ(status, 0) << command;
-  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'cancelled'"),
+  const std::string journeys =
+      absl::StrCat(" AND id NOT IN (", absl::StrJoin(messages.appointments, ","), ")");
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'cancelled'" +
+                           journeys),
             3)
       << "one booking per language, each cancelled from the manage page";
-  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'booked'"), 1)
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'booked'" +
+                           journeys),
+            1)
       << "of two people on one slot, one booked";
+  // What the person did on the pages the links opened.
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.survey_responses WHERE overall = 4"), 1);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.messages WHERE template = 'attendance' "
+                           "AND answer_time IS NOT NULL"),
+            1);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.contacts WHERE channel = 'email' "
+                           "AND opted_out_time IS NOT NULL"),
+            1);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 // (CSRF token, errors next to their field, a slot taken meanwhile), the
 // confirmation with its QR code, the languages (Arabic right to left), and
 // the design system's assets.
-#include <regex>
 
 #include <gtest/gtest.h>
 
@@ -29,21 +28,10 @@ class Pages : public ::testing::Test {
   }
   HttpReply PostForm(const std::string& path, const gateway::Bindings& fields,
                      std::vector<std::string> headers) {
-    HttpCall call;
-    call.method = "POST";
-    call.url = Url(path);
-    for (const auto& [k, v] : fields) {
-      if (!call.body.empty()) call.body += "&";
-      call.body += gateway::PercentEncode(k) + "=" + gateway::PercentEncode(v);
-    }
-    call.headers = std::move(headers);
-    call.headers.push_back("Content-Type: application/x-www-form-urlencoded");
-    return Fetch(call);
+    return FormPost(Url(path), fields, std::move(headers));
   }
   static std::string Hidden(const std::string& html, const std::string& name) {
-    std::smatch m;
-    std::regex re("name=\"" + name + "\" value=\"([0-9a-f]+)\"");
-    return std::regex_search(html, m, re) ? m[1].str() : "";
+    return HiddenField(html, name);
   }
   std::string DeskPath() {
     return absl::StrCat("/rdv/", IdOf(open_.site.name()), "/", IdOf(open_.desk.name()));
@@ -64,11 +52,7 @@ class Pages : public ::testing::Test {
             {"note", ""},
             {"companions", "1"}};
   }
-  std::vector<std::string> CookiesOf(const HttpReply& reply) {
-    std::vector<std::string> out;
-    for (const std::string& c : reply.cookies) out.push_back("Cookie: " + c);
-    return out;
-  }
+  std::vector<std::string> CookiesOf(const HttpReply& reply) { return CookieHeaders(reply); }
   int64_t Appointments() { return world_.QueryInt("SELECT count(*) FROM booking.appointments"); }
 
   BookingWorld world_;
@@ -173,7 +157,7 @@ TEST_F(Pages, APersonFindsTheirAppointmentAndCancelsItAfterConfirming) {
   ASSERT_TRUE(RpcOk(world_.Book(open_.slots[0].name(), 1, &a)));
   HttpReply manage = Get("/rdv");
   ASSERT_EQ(manage.status, 200) << manage.body;
-  EXPECT_NE(manage.body.find("<script src=\"/static/manage.js\" defer>"), std::string::npos)
+  EXPECT_NE(manage.body.find("<script src=\"/static/fragment.js\" defer>"), std::string::npos)
       << "the link's fragment is read by a same-origin script";
   const std::vector<std::string> cookies = CookiesOf(manage);
   const std::string csrf = Hidden(manage.body, "csrf");

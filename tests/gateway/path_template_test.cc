@@ -70,6 +70,22 @@ TEST(UrlEncoded, DecodesFormsAndQueries) {
   EXPECT_EQ(PercentDecode(PercentEncode("Réf 1/2?&="), false), "Réf 1/2?&=");
 }
 
+TEST(MessageLink, ReadsTheFragmentOrTheWholeLinkAsPasted) {
+  const std::string token = "0123456789abcdef0123456789abcdef";
+  const MessageLink link{"42", token};
+  EXPECT_EQ(ParseMessageLink("42-" + token), link);
+  EXPECT_EQ(ParseMessageLink("  https://rdv.pref.test/enquete#42-" + token + "\n"), link);
+  EXPECT_EQ(ParseMessageLink("42-0123456789ABCDEF0123456789ABCDEF"), link);
+  EXPECT_FALSE(ParseMessageLink(""));
+  EXPECT_FALSE(ParseMessageLink("42"));
+  EXPECT_FALSE(ParseMessageLink("-" + token));
+  EXPECT_FALSE(ParseMessageLink("4x-" + token));
+  EXPECT_FALSE(ParseMessageLink("42-" + token.substr(1)));
+  EXPECT_FALSE(ParseMessageLink("42-" + token + "0"));
+  EXPECT_FALSE(ParseMessageLink("42-0123456789abcdef0123456789abcdeg"));
+  EXPECT_FALSE(ParseMessageLink(std::string(19, '1') + "-" + token));
+}
+
 TEST(RouteTable, EveryAnnotatedMethodOfTheExposedServicesIsARoute) {
   absl::StatusOr<RouteTable> table = RouteTable::FromServices(ExposedServices());
   ASSERT_TRUE(table.ok()) << table.status();

@@ -108,6 +108,45 @@ class NotifyTest : public ::testing::Test {
     return a;
   }
 
+  // The message and token of the link after `prefix` (".../enquete#") in
+  // the mail to `to` whose subject starts with `subject`.
+  std::pair<std::string, std::string> LinkIn(const std::string& to, const std::string& subject,
+                                             const std::string& prefix) {
+    const std::string link = smtp_->AwaitLink(to, subject, prefix);
+    const size_t dash = link.find('-');
+    if (dash == std::string::npos) return {};
+    return {"messages/" + link.substr(0, dash), link.substr(dash + 1)};
+  }
+
+  // DeskAskingToConfirm: a desk open three Tuesdays (2, 9 and 16 June, 60
+  // slots) that asks people with a no-show to confirm, 48 hours ahead;
+  // persons 30 and 33 missed their appointment of 2 June (the clock is left
+  // at 2 June 08:30 UTC).
+  OpenedDesk DeskAskingToConfirm() {
+    DeskOptions three_tuesdays;
+    three_tuesdays.first = absl::CivilDay(2026, 6, 2);
+    three_tuesdays.last = absl::CivilDay(2026, 6, 16);
+    OpenedDesk desk = world_->OpenDesk(three_tuesdays);
+    EXPECT_EQ(desk.slots.size(), 60u);
+    nv1::UpdateDeskNotifySettingsRequest settings;
+    settings.mutable_settings()->set_desk(desk.desk.name());
+    settings.mutable_settings()->set_confirm_after_noshows(1);
+    settings.mutable_settings()->mutable_confirm_before()->set_seconds(48 * 3600);
+    nv1::DeskNotifySettings set;
+    EXPECT_TRUE(RpcOk(
+        CallOn(*notify_, &nv1::NotifyService::Stub::UpdateDeskNotifySettings, settings, &set)));
+    EXPECT_EQ(set.confirm_after_noshows(), 1);
+    Appointment missed30, missed33, out;
+    EXPECT_TRUE(RpcOk(world_->Book(desk.slots[0].name(), 30, &missed30)));
+    EXPECT_TRUE(RpcOk(world_->Book(desk.slots[1].name(), 33, &missed33)));
+    world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 6, 2, 8, 30), absl::UTCTimeZone()));
+    for (const Appointment* missed : {&missed30, &missed33}) {
+      EXPECT_TRUE(RpcOk(world_->Transition(&booking::v1::BookingService::Stub::MarkNoShow,
+                                           missed->name(), &out)));
+    }
+    return desk;
+  }
+
   std::unique_ptr<SmtpSink> smtp_;
   std::unique_ptr<KannelSink> kannel_;
   std::unique_ptr<BookingWorld> world_;

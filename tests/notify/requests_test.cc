@@ -16,30 +16,6 @@ namespace {
 
 class RequestsTest : public NotifyTest {
  protected:
-  // The "<id>-<token>" after `prefix` in the body of the last mail to `to`
-  // whose subject starts with `subject`.
-  std::pair<std::string, std::string> LinkIn(const std::string& to, const std::string& subject,
-                                             const std::string& prefix) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(30);
-    for (;;) {
-      for (const SmtpSink::Mail& m : smtp_->Mails()) {
-        if (m.to != to || !absl::StartsWith(m.subject, subject)) continue;
-        const size_t at = m.body.find(prefix);
-        if (at == std::string::npos) continue;
-        std::string link = m.body.substr(at + prefix.size());
-        link = link.substr(0, link.find_first_of("\r\n"));
-        const size_t dash = link.find('-');
-        if (dash == std::string::npos) continue;
-        return {"messages/" + link.substr(0, dash), link.substr(dash + 1)};
-      }
-      if (absl::Now() > deadline) {
-        ADD_FAILURE() << "no mail to " << to << " starting " << subject;
-        return {};
-      }
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-  }
-
   // ExpectNotifyEventsParseStrictly: every event notify wrote parses
   // strictly into its message (the writers' check, as
   // tests/events/typed_events_test.cc does for booking); returns their types.
@@ -399,15 +375,7 @@ TEST_F(RequestsTest, TheSurveyIsAnsweredOnceAndNamesNobody) {
   Appointment a = Book(4, 26);  // Tuesday 9 June 11:00 Paris
   smtp_->WaitFor(1);
   Appointment out;
-  world_->clock().Set(FromTs(a.start_time()) - absl::Minutes(10));
-  ASSERT_TRUE(
-      RpcOk(world_->Transition(&booking::v1::BookingService::Stub::MarkArrived, a.name(), &out)));
-  world_->clock().Set(FromTs(a.start_time()) + absl::Minutes(5));
-  ASSERT_TRUE(
-      RpcOk(world_->Transition(&booking::v1::BookingService::Stub::StartService, a.name(), &out)));
-  world_->clock().Set(FromTs(a.start_time()) + absl::Minutes(20));
-  ASSERT_TRUE(RpcOk(
-      world_->Transition(&booking::v1::BookingService::Stub::CompleteAppointment, a.name(), &out)));
+  ASSERT_TRUE(RpcOk(world_->Serve(a, &out)));
   nv1::Message survey = AwaitMessage(a, nv1::SURVEY, nv1::PENDING);
   EXPECT_EQ(survey.channel(), nv1::EMAIL);
   EXPECT_EQ(Utc(survey.due_time()), "2026-06-09T11:20:00Z");  // two hours after the visit
@@ -497,35 +465,16 @@ TEST_F(RequestsTest, TheSurveyIsAnsweredOnceAndNamesNobody) {
 // the deadline and the person is told.
 TEST_F(RequestsTest, AttendanceIsConfirmedOrTheAppointmentReleased) {
   StartWorld();
-  DeskOptions three_tuesdays;
-  three_tuesdays.first = absl::CivilDay(2026, 6, 2);
-  three_tuesdays.last = absl::CivilDay(2026, 6, 16);
-  OpenedDesk desk = world_->OpenDesk(three_tuesdays);
-  ASSERT_EQ(desk.slots.size(), 60u);
-  nv1::UpdateDeskNotifySettingsRequest settings;
-  settings.mutable_settings()->set_desk(desk.desk.name());
-  settings.mutable_settings()->set_confirm_after_noshows(1);
-  settings.mutable_settings()->mutable_confirm_before()->set_seconds(48 * 3600);
-  nv1::DeskNotifySettings set;
-  ASSERT_TRUE(
-      RpcOk(CallOn(*notify_, &nv1::NotifyService::Stub::UpdateDeskNotifySettings, settings, &set)));
-  EXPECT_EQ(set.confirm_after_noshows(), 1);
-  nv1::UpdateDeskNotifySettingsRequest bad = settings;
+  OpenedDesk desk = DeskAskingToConfirm();
+  nv1::UpdateDeskNotifySettingsRequest bad;
+  bad.mutable_settings()->set_desk(desk.desk.name());
   bad.mutable_settings()->set_confirm_after_noshows(11);
+  nv1::DeskNotifySettings set;
   EXPECT_TRUE(
       RpcFails(CallOn(*notify_, &nv1::NotifyService::Stub::UpdateDeskNotifySettings, bad, &set),
                grpc::StatusCode::INVALID_ARGUMENT, "INVALID_CONFIRMATION",
                "settings.confirm_after_noshows"));
 
-  // Persons 30 and 33 miss their appointment of 2 June.
-  Appointment missed30, missed33, out;
-  ASSERT_TRUE(RpcOk(world_->Book(desk.slots[0].name(), 30, &missed30)));
-  ASSERT_TRUE(RpcOk(world_->Book(desk.slots[1].name(), 33, &missed33)));
-  world_->clock().Set(absl::FromCivil(absl::CivilMinute(2026, 6, 2, 8, 30), absl::UTCTimeZone()));
-  ASSERT_TRUE(RpcOk(
-      world_->Transition(&booking::v1::BookingService::Stub::MarkNoShow, missed30.name(), &out)));
-  ASSERT_TRUE(RpcOk(
-      world_->Transition(&booking::v1::BookingService::Stub::MarkNoShow, missed33.name(), &out)));
   // They book again for 16 June, with person 31 who never missed one.
   Appointment a30, a33, a31;
   ASSERT_TRUE(RpcOk(world_->Book(desk.slots[40].name(), 30, &a30)));  // 09:00 Paris

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <regex>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 
@@ -74,6 +76,42 @@ HttpReply JsonPost(const std::string& url, const std::string& body,
   call.headers = std::move(headers);
   call.headers.push_back("Content-Type: application/json");
   return Fetch(call);
+}
+
+HttpReply FormPost(const std::string& url,
+                   const std::vector<std::pair<std::string, std::string>>& fields,
+                   std::vector<std::string> headers) {
+  HttpCall call;
+  call.method = "POST";
+  call.url = url;
+  for (const auto& [name, value] : fields) {
+    if (!call.body.empty()) call.body += "&";
+    for (const std::string* part : {&name, &value}) {
+      char* escaped = curl_easy_escape(nullptr, part->data(), static_cast<int>(part->size()));
+      call.body += escaped;
+      curl_free(escaped);
+      if (part == &name) call.body += "=";
+    }
+  }
+  call.headers = std::move(headers);
+  call.headers.push_back("Content-Type: application/x-www-form-urlencoded");
+  return Fetch(call);
+}
+
+std::string HiddenField(const std::string& html, const std::string& name) {
+  std::smatch m;
+  const std::regex re("name=\"" + name + "\" value=\"([^\"]*)\"");
+  return std::regex_search(html, m, re) ? m[1].str() : "";
+}
+
+std::vector<std::string> CookieHeaders(const HttpReply& reply) {
+  if (reply.cookies.empty()) return {};
+  std::string header = "Cookie: ";
+  for (const std::string& c : reply.cookies) {
+    if (&c != &reply.cookies.front()) header += "; ";
+    header += c;
+  }
+  return {header};
 }
 
 }  // namespace accueil::testing

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace accueil::testing {
@@ -35,5 +36,19 @@ HttpReply Fetch(const HttpCall& call);
 // JsonPost: POST `body` as application/json.
 HttpReply JsonPost(const std::string& url, const std::string& body,
                    std::vector<std::string> headers = {});
+
+// FormPost: POST `fields` as a form (application/x-www-form-urlencoded),
+// as a browser sends it.
+HttpReply FormPost(const std::string& url,
+                   const std::vector<std::pair<std::string, std::string>>& fields,
+                   std::vector<std::string> headers = {});
+
+// HiddenField: the value of the input `name="NAME" value="..."` in a page
+// ("" when there is none).
+std::string HiddenField(const std::string& html, const std::string& name);
+
+// CookieHeaders: the "Cookie: a=1; b=2" header of the cookies `reply` set,
+// to send them back as a browser would (none: no header).
+std::vector<std::string> CookieHeaders(const HttpReply& reply);
 
 }  // namespace accueil::testing

@@ -41,9 +41,9 @@ std::string DecodeWord(const std::string& value) {
   return out;
 }
 
-// The first base64 text/plain part.
-std::string TextPart(const std::string& text) {
-  size_t at = text.find("Content-Type: text/plain");
+// The first base64 part of `type` ("text/plain", "text/calendar").
+std::string Part(const std::string& text, const std::string& type) {
+  size_t at = text.find("Content-Type: " + type);
   if (at == std::string::npos) return "";
   at = text.find("\r\n\r\n", at);
   if (at == std::string::npos) return "";
@@ -113,6 +113,25 @@ SmtpSink::~SmtpSink() {
   }
 }
 
+std::string SmtpSink::AwaitLink(const std::string& to, const std::string& subject,
+                                const std::string& prefix) const {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  for (;;) {
+    for (const Mail& m : Mails()) {
+      if (m.to != to || !absl::StartsWith(m.subject, subject)) continue;
+      const size_t at = m.body.find(prefix);
+      if (at == std::string::npos) continue;
+      const std::string rest = m.body.substr(at + prefix.size());
+      return rest.substr(0, rest.find_first_of("\r\n"));
+    }
+    if (absl::Now() > deadline) {
+      ADD_FAILURE() << "no mail to " << to << " starting " << subject << " with " << prefix;
+      return "";
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
 std::string SmtpSink::url() const { return absl::StrCat("smtp://127.0.0.1:", port_); }
 
 std::vector<SmtpSink::Mail> SmtpSink::Mails() const {
@@ -135,8 +154,9 @@ std::vector<SmtpSink::Mail> SmtpSink::Mails() const {
     m.to = Header(m.text, "To");
     m.message_id = Header(m.text, "Message-ID");
     m.subject = DecodeWord(Header(m.text, "Subject"));
-    m.body = TextPart(crlf);
+    m.body = Part(crlf, "text/plain");
     m.has_calendar = absl::StrContains(m.text, "Content-Type: text/calendar");
+    if (m.has_calendar) m.calendar = Part(crlf, "text/calendar");
     out.push_back(std::move(m));
   }
   return out;

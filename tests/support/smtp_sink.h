@@ -26,6 +26,7 @@ class SmtpSink {
     std::string subject;  // decoded (RFC 2047 base64, UTF-8)
     std::string body;     // the text part, decoded
     bool has_calendar = false;
+    std::string calendar;  // the iCalendar attachment, decoded
   };
 
   // Start runs a sink on `port` (0: a free one); fails the test if it
@@ -41,6 +42,14 @@ class SmtpSink {
   // WaitFor returns once at least `count` mails arrived (fails the test
   // after `timeout`, returning what there is).
   std::vector<Mail> WaitFor(size_t count, absl::Duration timeout = absl::Seconds(30)) const;
+  // AwaitLink: the rest of the line after `prefix` ("https://x/enquete#")
+  // in the first mail to `to` whose subject starts with `subject` and whose
+  // text has it, waiting for one (fails the test after 30 s, returning "").
+  std::string AwaitLink(const std::string& to, const std::string& subject,
+                        const std::string& prefix) const;
+  // The Maildir the mails are kept in (new/), for a test in another
+  // process (the browser journey).
+  const std::string& maildir() const { return dir_; }
 
  private:
   SmtpSink() = default;

@@ -97,6 +97,7 @@ std::unique_ptr<Host> TestServer::MakeHost() {
   config.trusted_proxies = options_.trusted_proxies;
   config.services = options_.services;
   config.metrics_listen = options_.metrics_listen;
+  config.retention_days = options_.retention_days;
   config.service_key_file = options_.service_key_file;
   config.service_key_id = options_.service_key_id;
   config.service_jwks_file = options_.service_jwks_file;

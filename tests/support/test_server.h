@@ -61,6 +61,8 @@ struct TestServerOptions {
   std::string service_key_id;
   std::string service_jwks_file;
   std::string service_subject;
+  // Days personal data is kept (`retention_days`).
+  int retention_days = 90;
   // Module configuration keys ("notify_smtp_url" -> "smtp://..."), as a
   // deployment's file would give them.
   std::vector<std::pair<std::string, std::string>> settings;

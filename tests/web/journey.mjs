@@ -1,31 +1,68 @@
-// The public pages in a real browser (book, then find the appointment from
-// the messages' link, move it and cancel it): Debian's Chromium driven by
-// playwright-core, checked by axe-core (WCAG 2.1 AA), against a running
-// gateway. Run by tests/gateway/browser_test.cc, which starts the server
-// with a desk open on 2026-06-02 and passes:
+// The public pages in a real browser (book, add it to the calendar, read
+// the confirmation e-mail and follow its link, move and cancel; the survey,
+// attendance and opt-out pages from their messages' links): Debian's
+// Chromium driven by playwright-core, checked by axe-core (WCAG 2.1 AA),
+// against a running gateway. Run by tests/gateway/browser_test.cc, which
+// starts the server with a desk open on 2026-06-02, has notify send the
+// messages the links come from, and passes:
 //
-//   node tests/web/journey.mjs BASE_URL DESK_PATH SCREENSHOT_DIR
+//   node tests/web/journey.mjs BASE_URL DESK_PATH SCREENSHOT_DIR MAILDIR \
+//       SURVEY_LINK ATTENDANCE_LINK PREFERENCES_LINK
+//
+// MAILDIR is the SMTP test server's (one file per mail in new/); the links
+// are the "ID-TOKEN" fragments of the three messages.
 //
 // with NODE_PATH at build/web/node_modules. Exits 1 on the first failed
 // check, printing it; every page of the journey is checked by axe in every
 // language, and photographed at phone (360 px) and desktop (1280 px) widths.
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 const { AxeBuilder } = require('@axe-core/playwright');
 
-const [base, deskPath, shots] = process.argv.slice(2);
-if (!base || !deskPath || !shots) {
-  console.error('usage: node journey.mjs BASE_URL DESK_PATH SCREENSHOT_DIR');
+const [base, deskPath, shots, maildir, surveyLink, attendanceLink, preferencesLink] =
+  process.argv.slice(2);
+if (!preferencesLink) {
+  console.error('usage: node journey.mjs BASE_URL DESK_PATH SCREENSHOT_DIR MAILDIR ' +
+    'SURVEY_LINK ATTENDANCE_LINK PREFERENCES_LINK');
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
 
 function check(condition, what) {
   if (!condition) throw new Error(`check failed: ${what}`);
+}
+
+// shown: waits for `selector` on `page`; on a time-out, says what the page
+// shows instead (its heading and alerts), which is what a failure needs.
+async function shown(page, selector, options = {}) {
+  try {
+    await page.waitForSelector(selector, { timeout: 15000, ...options });
+  } catch (e) {
+    const said = await page.locator('h1, .fr-alert').allTextContents();
+    throw new Error(`${page.url()}: no ${selector}; the page says: ${said.join(' | ').replace(/\s+/g, ' ')}`);
+  }
+}
+
+// linkInMail: the first link starting with `prefix` in a mail to `to`, as
+// the SMTP server received it (the text part is base64), waiting up to 30 s.
+async function linkInMail(to, prefix) {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    for (const name of readdirSync(path.join(maildir, 'new'))) {
+      const mail = readFileSync(path.join(maildir, 'new', name), 'utf8').replace(/\r\n/g, '\n');
+      if (!mail.split('\n').includes(`To: ${to}`)) continue;
+      const part = /Content-Type: text\/plain[^\n]*\n(?:[^\n]+\n)*\n([A-Za-z0-9+/=\n]+)/.exec(mail);
+      if (!part) continue;
+      const text = Buffer.from(part[1].replace(/\n/g, ''), 'base64').toString('utf8');
+      const at = text.indexOf(prefix);
+      if (at >= 0) return text.slice(at).split(/\s/)[0];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no mail to ${to} with a link ${prefix}`);
 }
 
 const browser = await chromium.launch({
@@ -91,9 +128,21 @@ try {
     const code = (await page.textContent('#access-code')).trim();
     await audit(page, `confirmation-${lang}`);
 
-    // The link in the messages: the reference and code in the fragment,
-    // posted by the page's script; then cancelling, confirmed by a second POST.
-    await page.goto(`${base}/rdv#${reference}-${code}`);
+    // "Add to my calendar": a download of the event.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('form[action="/rdv/calendrier"] button'),
+    ]);
+    check(download.suggestedFilename() === `rendez-vous-${reference.replace(/[^A-Z0-9]/g, '')}.ics`,
+      `${lang}: the calendar file's name (${download.suggestedFilename()})`);
+    const ics = readFileSync(await download.path(), 'utf8');
+    check(ics.includes('BEGIN:VEVENT') && ics.includes('METHOD:PUBLISH'), `${lang}: an iCalendar event`);
+
+    // The confirmation e-mail, from the SMTP server: its link carries the
+    // reference and code in the fragment, posted by the page's script.
+    const link = await linkInMail(`amina.${lang}@example.org`, `${base}/rdv#`);
+    check(link.endsWith(`#${reference}-${code}`), `${lang}: the e-mail's link (${link})`);
+    await page.goto(link);
     await page.waitForSelector('#status');
     check(!page.url().includes('#'), `${lang}: the fragment is cleared`);
     check((await page.textContent('#reference')).trim() === reference, `${lang}: the appointment shown`);
@@ -131,6 +180,47 @@ try {
       await page.waitForURL(`**/${legal}`);
       await audit(page, `${legal}-${lang}`);
     }
+
+    // The pages the other messages' links open: without the fragment, a
+    // form for the link's code (told when it is wrong); with it, the page.
+    await page.goto(`${base}/confirmer`);
+    await audit(page, `link-${lang}`);
+    await page.fill('#lien', '12-34');
+    await page.click('form[action="/confirmer"] button');
+    await page.waitForSelector('.fr-alert--error');
+    await audit(page, `link-wrong-${lang}`);
+
+    await page.goto(`${base}/confirmer#${attendanceLink}`);
+    await shown(page, '#respond-by');
+    check(!page.url().includes('#'), `${lang}: the fragment is cleared`);
+    await audit(page, `attendance-${lang}`);
+    await page.goto(`${base}/enquete#${surveyLink}`);
+    await shown(page, 'fieldset#overall');
+    await audit(page, `survey-${lang}`);
+    await page.goto(`${base}/preferences#${preferencesLink}`);
+    await shown(page, '#stop_email', { state: 'attached' });
+    await audit(page, `preferences-${lang}`);
+    if (lang === 'ar') {
+      // Once: stop the e-mails, answer the survey, confirm attendance.
+      await page.click('label[for="stop_email"]');
+      await page.click('form[action="/preferences"] button');
+      await shown(page, '[role="status"]');
+      check(await page.isChecked('#stop_email'), 'the e-mails stopped');
+      await audit(page, 'preferences-saved-ar');
+      await page.goto(`${base}/enquete#${surveyLink}`);
+      await shown(page, 'fieldset#overall');
+      await page.click('label[for="overall-4"]');
+      await page.click('label[for="courtesy-3"]');
+      await page.fill('#comment', 'شكرًا');
+      await page.click('form[action="/enquete"] button');
+      await shown(page, '#message');
+      await audit(page, 'survey-sent-ar');
+      await page.goto(`${base}/confirmer#${attendanceLink}`);
+      await shown(page, '#respond-by');
+      await page.click('form[action="/confirmer"] button');
+      await shown(page, '[role="status"]');
+      await audit(page, 'attendance-confirmed-ar');
+    }
     await context.close();
   }
 
@@ -142,7 +232,7 @@ try {
     const page = await context.newPage();
     await page.goto(`${base}${deskPath}?lang=fr`);
     await page.locator('.accueil-slots a').first().click();
-    await page.waitForSelector('#given_name');
+    await shown(page, '#given_name');
     await page.fill('#given_name', 'Léa');
     await page.fill('#family_name', 'Martin');
     await page.fill('#phone', phone);
