@@ -5,6 +5,7 @@
 // slot, the second told clearly), checks every page with
 // axe-core (WCAG 2.1 AA: zero violations) and saves screenshots at phone and
 // desktop widths in build/web-screenshots/ (docs/web.md shows them).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -35,12 +36,14 @@ namespace nv1 = ::accueil::notify::v1;
 using v1::Appointment;
 
 // Messages: before the journey, the mails whose links it follows, sent
-// for real by notify through the SMTP test server: a survey after a visit
-// today, an attendance request (the person missed a visit today), and a
-// convocation (its foot links to the opt-out page).
+// for real by notify through the SMTP test server: for each language a
+// survey (after a visit today) and an attendance request (the person
+// missed a visit today), and a convocation (its foot links to the opt-out
+// page).
 struct Messages {
-  std::string survey, attendance, preferences;  // each "ID-TOKEN"
-  std::vector<int64_t> appointments;            // the journey counts only its own
+  std::string surveys, attendances;   // "ID-TOKEN,ID-TOKEN,ID-TOKEN"
+  std::string preferences;            // "ID-TOKEN"
+  std::vector<int64_t> appointments;  // the journey counts only its own
 };
 
 Messages PrepareMessages(BookingWorld& world, const OpenedDesk& open, const SmtpSink& smtp,
@@ -56,21 +59,29 @@ Messages PrepareMessages(BookingWorld& world, const OpenedDesk& open, const Smtp
   EXPECT_TRUE(
       RpcOk(CallOn(*notify, &nv1::NotifyService::Stub::UpdateDeskNotifySettings, settings, &set)));
   // Another desk of the site, open today from 11:00 (Monday 1 June; the
-  // clock says 10:00 Paris).
+  // clock says 10:00 Paris): persons 91-93 are served there from 11:00,
+  // persons 94-96 miss their appointments from 12:30.
   DeskOptions monday;
   monday.weekly = {Range(1, 11, 0, 19, 0)};
   monday.first = monday.last = absl::CivilDay(2026, 6, 1);
   OpenedDesk today = world.OpenDeskAt(open.site, monday);
-  Appointment visit, missed, late, convoked, out;
-  EXPECT_TRUE(RpcOk(world.Book(today.slots[0].name(), 91, &visit)));   // 11:00 Paris
-  EXPECT_TRUE(RpcOk(world.Book(today.slots[1].name(), 92, &missed)));  // 11:30 Paris
-  EXPECT_TRUE(RpcOk(world.Serve(visit, &out)));
-  world.clock().Set(FromTs(missed.start_time()) + absl::Hours(1));
-  EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::MarkNoShow, missed.name(), &out)));
-  // Person 92 books again on the journey's desk (the last slot of 2 June),
-  // person 93 too, and is convoked.
-  EXPECT_TRUE(RpcOk(world.Book(open.slots[19].name(), 92, &late)));
-  EXPECT_TRUE(RpcOk(world.Book(open.slots[18].name(), 93, &convoked)));
+  std::vector<Appointment> visits(3), missed(3), again(3);
+  Appointment convoked, out;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(RpcOk(world.Book(today.slots[i].name(), 91 + i, &visits[i])));
+    EXPECT_TRUE(RpcOk(world.Book(today.slots[3 + i].name(), 94 + i, &missed[i])));
+  }
+  for (const Appointment& visit : visits) EXPECT_TRUE(RpcOk(world.Serve(visit, &out)));
+  world.clock().Set(FromTs(missed[2].start_time()) + absl::Hours(1));
+  for (const Appointment& m : missed) {
+    EXPECT_TRUE(RpcOk(world.Transition(&v1::BookingService::Stub::MarkNoShow, m.name(), &out)));
+  }
+  // They book again on the journey's desk (the last slots of 2 June, which
+  // the journey leaves alone); person 97 too, and is convoked.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(RpcOk(world.Book(open.slots[19 - i].name(), 94 + i, &again[i])));
+  }
+  EXPECT_TRUE(RpcOk(world.Book(open.slots[16].name(), 97, &convoked)));
   nv1::SendNoticeRequest notice;
   notice.set_appointment(convoked.name());
   notice.set_notice(nv1::CONVOCATION);
@@ -78,14 +89,20 @@ Messages PrepareMessages(BookingWorld& world, const OpenedDesk& open, const Smtp
   nv1::SendNoticeResponse sent;
   EXPECT_TRUE(RpcOk(CallOn(*notify, &nv1::NotifyService::Stub::SendNotice, notice, &sent,
                            "file incomplete, told at the counter")));
-  // The survey goes two hours after the visit.
-  world.clock().Set(FromTs(visit.start_time()) + absl::Hours(3));
-  links.survey = smtp.AwaitLink("personne.91@example.org", "", base + "/enquete#");
-  links.attendance = smtp.AwaitLink("personne.92@example.org", "", base + "/confirmer#");
-  links.preferences = smtp.AwaitLink("personne.93@example.org", "", base + "/preferences#");
-  for (const Appointment* a : {&visit, &missed, &late, &convoked}) {
-    links.appointments.push_back(IdOf(a->name()));
+  // The surveys go two hours after each visit.
+  world.clock().Set(FromTs(visits[2].start_time()) + absl::Hours(3));
+  for (int i = 0; i < 3; ++i) {
+    const std::string comma = i == 0 ? "" : ",";
+    links.surveys += comma + smtp.AwaitLink(absl::StrCat("personne.", 91 + i, "@example.org"), "",
+                                            base + "/enquete#");
+    links.attendances += comma + smtp.AwaitLink(absl::StrCat("personne.", 94 + i, "@example.org"),
+                                                "", base + "/confirmer#");
   }
+  links.preferences = smtp.AwaitLink("personne.97@example.org", "", base + "/preferences#");
+  for (const std::vector<Appointment>* list : {&visits, &missed, &again}) {
+    for (const Appointment& a : *list) links.appointments.push_back(IdOf(a.name()));
+  }
+  links.appointments.push_back(IdOf(convoked.name()));
   return links;
 }
 
@@ -106,14 +123,15 @@ TEST(Browser, ThePublicPagesInChromiumPassAxeInEveryLanguage) {
   OpenedDesk open = world.OpenDesk(DeskOptions{});
   ASSERT_EQ(open.slots.size(), 20u);
   const Messages messages = PrepareMessages(world, open, *smtp, base);
-  ASSERT_FALSE(messages.survey.empty() || messages.attendance.empty() ||
-               messages.preferences.empty());
+  ASSERT_EQ(std::count(messages.surveys.begin(), messages.surveys.end(), '-'), 3);
+  ASSERT_EQ(std::count(messages.attendances.begin(), messages.attendances.end(), '-'), 3);
+  ASSERT_FALSE(messages.preferences.empty());
   const std::string desk =
       absl::StrCat("/rdv/", IdOf(open.site.name()), "/", IdOf(open.desk.name()));
   const std::string command = absl::StrCat(
       "NODE_PATH=", ACCUEIL_BUILD_DIR, "/web/node_modules node ", ACCUEIL_SOURCE_DIR,
       "/tests/web/journey.mjs ", base, " ", desk, " ", ACCUEIL_BUILD_DIR, "/web-screenshots ",
-      smtp->maildir(), " ", messages.survey, " ", messages.attendance, " ", messages.preferences);
+      smtp->maildir(), " ", messages.surveys, " ", messages.attendances, " ", messages.preferences);
   const int status = std::system(command.c_str());
   EXPECT_EQ(status, 0) << command;
   const std::string journeys =
@@ -126,11 +144,13 @@ TEST(Browser, ThePublicPagesInChromiumPassAxeInEveryLanguage) {
                            journeys),
             1)
       << "of two people on one slot, one booked";
-  // What the person did on the pages the links opened.
-  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.survey_responses WHERE overall = 4"), 1);
+  // What the people did on the pages the links opened, once a language.
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.survey_responses WHERE overall = 4 "
+                           "AND courtesy = 3"),
+            3);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.messages WHERE template = 'attendance' "
                            "AND answer_time IS NOT NULL"),
-            1);
+            3);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.contacts WHERE channel = 'email' "
                            "AND opted_out_time IS NOT NULL"),
             1);

@@ -7,10 +7,12 @@
 // messages the links come from, and passes:
 //
 //   node tests/web/journey.mjs BASE_URL DESK_PATH SCREENSHOT_DIR MAILDIR \
-//       SURVEY_LINK ATTENDANCE_LINK PREFERENCES_LINK
+//       SURVEY_LINKS ATTENDANCE_LINKS PREFERENCES_LINK
 //
 // MAILDIR is the SMTP test server's (one file per mail in new/); the links
-// are the "ID-TOKEN" fragments of the three messages.
+// are the "ID-TOKEN" fragments of the messages: a survey and an attendance
+// request for each language (comma-separated: each is answered once), and
+// one opt-out link (switched in each language).
 //
 // with NODE_PATH at build/web/node_modules. Exits 1 on the first failed
 // check, printing it; every page of the journey is checked by axe in every
@@ -23,11 +25,13 @@ const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 const { AxeBuilder } = require('@axe-core/playwright');
 
-const [base, deskPath, shots, maildir, surveyLink, attendanceLink, preferencesLink] =
+const [base, deskPath, shots, maildir, surveyLinks, attendanceLinks, preferencesLink] =
   process.argv.slice(2);
-if (!preferencesLink) {
+const languages = ['fr', 'en', 'ar'];
+if (!preferencesLink || surveyLinks.split(',').length !== languages.length ||
+    attendanceLinks.split(',').length !== languages.length) {
   console.error('usage: node journey.mjs BASE_URL DESK_PATH SCREENSHOT_DIR MAILDIR ' +
-    'SURVEY_LINK ATTENDANCE_LINK PREFERENCES_LINK');
+    'SURVEY_LINKS ATTENDANCE_LINKS PREFERENCES_LINK (a survey and an attendance link a language)');
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
@@ -92,7 +96,9 @@ async function audit(page, name) {
 }
 
 try {
-  for (const lang of ['fr', 'en', 'ar']) {
+  for (const [index, lang] of languages.entries()) {
+    const surveyLink = surveyLinks.split(',')[index];
+    const attendanceLink = attendanceLinks.split(',')[index];
     const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
     const page = await context.newPage();
     // The home page, then the desk, then the first day's first slot.
@@ -190,37 +196,36 @@ try {
     await page.waitForSelector('.fr-alert--error');
     await audit(page, `link-wrong-${lang}`);
 
+    // Attendance: the request, then "I will come".
     await page.goto(`${base}/confirmer#${attendanceLink}`);
     await shown(page, '#respond-by');
     check(!page.url().includes('#'), `${lang}: the fragment is cleared`);
     await audit(page, `attendance-${lang}`);
+    await page.click('form[action="/confirmer"] button');
+    await shown(page, '[role="status"]');
+    await audit(page, `attendance-confirmed-${lang}`);
+    // The survey: two answers and a comment, then the thanks.
     await page.goto(`${base}/enquete#${surveyLink}`);
     await shown(page, 'fieldset#overall');
     await audit(page, `survey-${lang}`);
+    await page.click('label[for="overall-4"]');
+    await page.click('label[for="courtesy-3"]');
+    await page.fill('#comment', lang === 'ar' ? 'شكرًا' : 'Merci');
+    await page.click('form[action="/enquete"] button');
+    await shown(page, '#message');
+    await audit(page, `survey-sent-${lang}`);
+    // The opt-out: the e-mails stopped in French, resumed in English,
+    // stopped again in Arabic.
     await page.goto(`${base}/preferences#${preferencesLink}`);
     await shown(page, '#stop_email', { state: 'attached' });
     await audit(page, `preferences-${lang}`);
-    if (lang === 'ar') {
-      // Once: stop the e-mails, answer the survey, confirm attendance.
-      await page.click('label[for="stop_email"]');
-      await page.click('form[action="/preferences"] button');
-      await shown(page, '[role="status"]');
-      check(await page.isChecked('#stop_email'), 'the e-mails stopped');
-      await audit(page, 'preferences-saved-ar');
-      await page.goto(`${base}/enquete#${surveyLink}`);
-      await shown(page, 'fieldset#overall');
-      await page.click('label[for="overall-4"]');
-      await page.click('label[for="courtesy-3"]');
-      await page.fill('#comment', 'شكرًا');
-      await page.click('form[action="/enquete"] button');
-      await shown(page, '#message');
-      await audit(page, 'survey-sent-ar');
-      await page.goto(`${base}/confirmer#${attendanceLink}`);
-      await shown(page, '#respond-by');
-      await page.click('form[action="/confirmer"] button');
-      await shown(page, '[role="status"]');
-      await audit(page, 'attendance-confirmed-ar');
-    }
+    const stop = lang !== 'en';
+    check(await page.isChecked('#stop_email') !== stop, `${lang}: the e-mails' box as last saved`);
+    await page.click('label[for="stop_email"]');
+    await page.click('form[action="/preferences"] button');
+    await shown(page, '[role="status"]');
+    check(await page.isChecked('#stop_email') === stop, `${lang}: the choice saved`);
+    await audit(page, `preferences-saved-${lang}`);
     await context.close();
   }
 
