@@ -15,11 +15,13 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
+#include "accueil/metrics/v1/metrics.grpc.pb.h"
 #include "accueil/notify/v1/notify.grpc.pb.h"
 #include "services/common/errors.h"
 #include "services/common/gate.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
+#include "services/common/status_macros.h"
 #include "services/gateway/json_routes.h"
 #include "services/gateway/page_templates.h"
 #include "services/gateway/path_template.h"
@@ -142,6 +144,7 @@ struct Pages::Impl {
   std::map<std::string, mustache::mustache> templates;
   PathTemplate desk_path = *ParsePathTemplate("/rdv/{site}/{desk}");
   PathTemplate form_path = *ParsePathTemplate("/rdv/{site}/{desk}/creneau");
+  PathTemplate indicators_path = *ParsePathTemplate("/indicateurs/{site}");
 
   absl::Time Now() const { return options.clock->Now(); }
 
@@ -262,15 +265,20 @@ struct Pages::Impl {
 
   // ---------------------------------------------------------------- pages
 
-  HttpResponse Home(Context& ctx) {
+  // Sites: every site (the first 100).
+  absl::StatusOr<v1::ListSitesResponse> Sites(const Context& ctx) {
     v1::ListSitesRequest req;
     req.set_page_size(100);
     v1::ListSitesResponse sites;
-    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListSites, req, &sites); !s.ok()) {
-      return Failure(ctx, s);
-    }
+    RETURN_IF_ERROR(Call(ctx, &v1::BookingService::Stub::ListSites, req, &sites));
+    return sites;
+  }
+
+  HttpResponse Home(Context& ctx) {
+    absl::StatusOr<v1::ListSitesResponse> sites = Sites(ctx);
+    if (!sites.ok()) return Failure(ctx, sites.status());
     mustache::data list{mustache::data::type::list};
-    for (const v1::Site& site : sites.sites()) {
+    for (const v1::Site& site : sites->sites()) {
       v1::ListDesksRequest dreq;
       dreq.set_parent(site.name());
       dreq.set_page_size(100);
@@ -288,7 +296,7 @@ struct Pages::Impl {
     }
     mustache::data data;
     data.set("sites", list);
-    if (sites.sites().empty()) data.set("no_site", true);
+    if (sites->sites().empty()) data.set("no_site", true);
     return Render(ctx, "home", gateway::Words(ctx.language).at("home_title"), data);
   }
 
@@ -1032,6 +1040,135 @@ struct Pages::Impl {
     return Render(ctx, "preferences", words.at("preferences_title"), data);
   }
 
+  // ------------------------------------------------ published indicators
+
+  // IndicatorValue: a value in its unit, in the page's language ("89,7 %").
+  static std::string IndicatorValue(const Context& ctx, const std::string& unit, double value) {
+    const auto& words = gateway::Words(ctx.language);
+    const bool people = unit == "people";
+    const std::string key = absl::StartsWith(unit, "score") ? "unit_score"
+                            : words.count("unit_" + unit)   ? "unit_" + unit
+                                                            : "unit_people";
+    return absl::StrReplaceAll(words.at(key),
+                               {{"{v}", Decimal(ctx.language, value, people ? 0 : 1)}});
+  }
+
+  // IndicatorTitle: the indicator's name in the page's language (the
+  // service's English title for one the pages do not know yet).
+  static std::string IndicatorTitle(const Context& ctx, const metrics::v1::Indicator& indicator) {
+    const auto& words = gateway::Words(ctx.language);
+    auto it = words.find("indicator_" + indicator.id());
+    return it != words.end() ? it->second : indicator.title();
+  }
+
+  // Indicators: the sites (`site` empty), or a site's published report of
+  // a year (`?annee=`, default this year): the metrics module's public
+  // GetPublishedReport, values in the page's language.
+  HttpResponse Indicators(Context& ctx, const std::string& site_id) {
+    const auto& words = gateway::Words(ctx.language);
+    mustache::data data;
+    if (site_id.empty()) {
+      absl::StatusOr<v1::ListSitesResponse> sites = Sites(ctx);
+      if (!sites.ok()) return Failure(ctx, sites.status());
+      mustache::data list{mustache::data::type::list};
+      for (const v1::Site& site : sites->sites()) {
+        mustache::data item;
+        item.set("name", site.display_name());
+        item.set("href", absl::StrCat("/indicateurs/", IdOf(site.name())));
+        list.push_back(item);
+      }
+      data.set("choose", true);
+      data.set("sites", list);
+      return Render(ctx, "indicators", words.at("indicators_title"), data);
+    }
+    if (!Digits(site_id)) return Message(ctx, "not_found", "not_found_text", 404);
+    v1::GetSiteRequest get_site;
+    get_site.set_name(absl::StrCat("sites/", site_id));
+    v1::Site site;
+    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::GetSite, get_site, &site); !s.ok()) {
+      return Failure(ctx, s);
+    }
+    absl::TimeZone zone;
+    if (!absl::LoadTimeZone(site.time_zone(), &zone)) zone = absl::UTCTimeZone();
+    int year = static_cast<int>(absl::ToCivilYear(Now(), zone).year());
+    const std::string asked = Param(ctx.query, "annee");
+    if (!asked.empty() && (!absl::SimpleAtoi(asked, &year) || year < 2000 || year > 2199)) {
+      return Message(ctx, "not_found", "not_found_text", 404);
+    }
+    metrics::v1::GetPublishedReportRequest req;
+    req.set_site(site.name());
+    req.set_year(year);
+    metrics::v1::PublishedReport report;
+    if (absl::Status s = CallOn<metrics::v1::MetricsService>(
+            ctx, "metrics", &metrics::v1::MetricsService::Stub::GetPublishedReport, req, &report);
+        !s.ok()) {
+      return Failure(ctx, s);
+    }
+    auto month_label = [&](const std::string& month) {
+      absl::CivilMonth m;
+      return absl::ParseCivilTime(month, &m) ? MonthYear(ctx.language, m) : month;
+    };
+    mustache::data months{mustache::data::type::list};
+    for (const std::string& month : report.months()) months.push_back(month_label(month));
+    std::map<std::string, std::string> titles;
+    mustache::data rows{mustache::data::type::list};
+    for (const metrics::v1::IndicatorRow& row : report.rows()) {
+      const std::string& unit = row.indicator().unit();
+      titles[row.indicator().id()] = IndicatorTitle(ctx, row.indicator());
+      mustache::data item;
+      item.set("id", row.indicator().id());
+      item.set("title", titles[row.indicator().id()]);
+      if (row.has_objective()) {
+        item.set("objective",
+                 absl::StrCat(row.objective().direction() == metrics::v1::AT_MOST ? "≤ " : "≥ ",
+                              IndicatorValue(ctx, unit, row.objective().value())));
+      }
+      mustache::data cells{mustache::data::type::list};
+      for (const metrics::v1::MonthValue& m : row.months()) {
+        mustache::data cell;
+        if (m.has_value()) cell.set("value", IndicatorValue(ctx, unit, m.value()));
+        cell.set("missing", words.at(m.suppressed() ? "value_hidden" : "value_none"));
+        if (m.attainment() == metrics::v1::MET) cell.set("met", true);
+        if (m.attainment() == metrics::v1::NOT_MET) cell.set("not_met", true);
+        cells.push_back(cell);
+      }
+      item.set("cells", cells);
+      rows.push_back(item);
+    }
+    mustache::data restatements{mustache::data::type::list};
+    for (const metrics::v1::Restatement& r : report.restatements()) {
+      std::string unit;
+      for (const metrics::v1::IndicatorRow& row : report.rows()) {
+        if (row.indicator().id() == r.indicator()) unit = row.indicator().unit();
+      }
+      mustache::data item;
+      item.set("title", titles.count(r.indicator()) ? titles[r.indicator()] : r.indicator());
+      item.set("month", month_label(r.month()));
+      item.set("before", r.has_old_value() ? IndicatorValue(ctx, unit, r.old_value()) : "—");
+      item.set("after", r.has_new_value() ? IndicatorValue(ctx, unit, r.new_value()) : "—");
+      item.set("reason", r.reason());
+      restatements.push_back(item);
+    }
+    mustache::data shown;
+    shown.set("site_name", site.display_name());
+    shown.set("year", absl::StrCat(year));
+    const std::string base = absl::StrCat("/indicateurs/", site_id, "?annee=");
+    shown.set("previous_year", absl::StrCat(year - 1));
+    shown.set("previous_href", absl::StrCat(base, year - 1));
+    shown.set("next_year", absl::StrCat(year + 1));
+    shown.set("next_href", absl::StrCat(base, year + 1));
+    shown.set("months", months);
+    shown.set("rows", rows);
+    if (report.months().empty()) shown.set("no_month", true);
+    shown.set("hidden_note",
+              absl::StrReplaceAll(words.at("indicators_hidden_note"),
+                                  {{"{threshold}", absl::StrCat(report.anonymity_threshold())}}));
+    shown.set("restatements", restatements);
+    if (!report.restatements().empty()) shown.set("has_restatements", true);
+    data.set("report", shown);
+    return Render(ctx, "indicators", words.at("indicators_title"), data);
+  }
+
   std::optional<HttpResponse> Asset(const HttpRequest& request) {
     if (request.method != "GET") return std::nullopt;
     const std::string& path = request.path;
@@ -1121,6 +1258,10 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
   if (get && request.path == "/donnees-personnelles")
     return impl_->Legal(ctx, "privacy", "privacy");
   if (get && request.path == "/mentions-legales") return impl_->Legal(ctx, "legal", "legal");
+  if (get && request.path == "/indicateurs") return impl_->Indicators(ctx, "");
+  if (std::optional<Bindings> b = MatchPath(impl_->indicators_path, request.path); b && get) {
+    return impl_->Indicators(ctx, Param(*b, "site"));
+  }
   if (request.path == "/acces") {
     if (get) return impl_->ResendForm(ctx, "", "", "", 200);
     if (form) return impl_->Resend(ctx, *form);

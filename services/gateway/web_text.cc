@@ -1,7 +1,10 @@
 #include "services/gateway/web_text.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
 namespace accueil::gateway {
@@ -228,6 +231,65 @@ const Catalog& French() {
       {"preferences_save", "Enregistrer mon choix"},
       {"preferences_done", "Votre choix est enregistré."},
       {"preferences_none", "Aucun courriel ni téléphone n'est enregistré pour ce rendez-vous."},
+      {"indicators_title", "Indicateurs de qualité de l'accueil"},
+      {"indicators_intro",
+       "Chaque mois, la préfecture publie les indicateurs Qual-e-Pref de son accueil : la valeur "
+       "du mois et, quand elle en a fixé un, l'objectif et s'il est atteint."},
+      {"indicators_choose", "Choisissez une préfecture :"},
+      {"indicators_year", "Année"},
+      {"indicators_none", "Aucun mois n'est encore publié pour cette année."},
+      {"indicator", "Indicateur"},
+      {"objective", "Objectif"},
+      {"objective_met", "Objectif atteint"},
+      {"objective_not_met", "Objectif non atteint"},
+      {"value_hidden", "Valeur masquée"},
+      {"value_none", "Aucune donnée"},
+      {"indicators_hidden_note",
+       "Une valeur calculée sur moins de {threshold} observations est masquée, pour que personne "
+       "ne puisse être reconnu."},
+      {"restatements_title", "Corrections publiées"},
+      {"restatement_month", "Mois"},
+      {"restatement_before", "Avant"},
+      {"restatement_after", "Après"},
+      {"restatement_reason", "Motif"},
+      {"year_previous", "Année précédente"},
+      {"year_next", "Année suivante"},
+      {"unit_percent", "{v} %"},
+      {"unit_minutes", "{v} min"},
+      {"unit_days", "{v} jours"},
+      {"unit_people", "{v}"},
+      {"unit_score", "{v} / 4"},
+      {"indicator_noshow_rate", "Taux de rendez-vous non honorés"},
+      {"indicator_not_served_rate", "Personnes venues mais non reçues"},
+      {"indicator_cancellation_rate", "Taux d'annulation"},
+      {"indicator_late_cancellation_rate", "Annulations tardives (moins de 24 h)"},
+      {"indicator_booking_delay_mean", "Délai d'obtention d'un rendez-vous (moyenne)"},
+      {"indicator_booking_delay_median", "Délai d'obtention d'un rendez-vous (médiane)"},
+      {"indicator_booking_delay_p90", "Délai d'obtention d'un rendez-vous (90e centile)"},
+      {"indicator_next_free_slot_mean", "Prochain créneau libre (moyenne)"},
+      {"indicator_wait_mean", "Temps d'attente sur place (moyenne)"},
+      {"indicator_wait_p90", "Temps d'attente sur place (90e centile)"},
+      {"indicator_wait_within_30min", "Personnes appelées en moins de 30 minutes"},
+      {"indicator_service_mean", "Durée de l'entretien au guichet (moyenne)"},
+      {"indicator_lateness_mean", "Retard à l'arrivée (moyenne)"},
+      {"indicator_late_arrival_rate", "Arrivées après le délai de tolérance"},
+      {"indicator_received_with_appointment", "Personnes reçues avec rendez-vous"},
+      {"indicator_received_without_appointment", "Personnes reçues sans rendez-vous"},
+      {"indicator_received_total", "Personnes reçues"},
+      {"indicator_appointments_unrecorded", "Rendez-vous sans issue enregistrée"},
+      {"indicator_reminder_delivery_email", "Rappels par courriel délivrés"},
+      {"indicator_reminder_delivery_sms", "Rappels par SMS délivrés"},
+      {"indicator_survey_delay", "Enquête : délai d'obtention du rendez-vous"},
+      {"indicator_survey_courtesy", "Enquête : courtoisie"},
+      {"indicator_survey_availability", "Enquête : disponibilité"},
+      {"indicator_survey_clarity", "Enquête : clarté des informations"},
+      {"indicator_survey_comfort", "Enquête : confort des locaux"},
+      {"indicator_survey_overall", "Enquête : satisfaction globale"},
+      {"indicator_calls_answered_rate", "Appels aboutis"},
+      {"indicator_email_reply_delay", "Délai de réponse aux courriels (moyenne)"},
+      {"indicator_first_application_delay",
+       "Délai de traitement des premières demandes de titre de séjour (moyenne)"},
+      {"indicator_digital_point_registrations", "Personnes inscrites au point numérique"},
       {"error_SLOT_FULL",
        "Ce créneau vient d'être réservé par quelqu'un d'autre. Choisissez-en un autre."},
       {"error_SLOT_IN_PAST", "Ce créneau est passé. Choisissez-en un autre."},
@@ -476,6 +538,65 @@ const Catalog& English() {
       {"preferences_save", "Save my choice"},
       {"preferences_done", "Your choice is saved."},
       {"preferences_none", "No e-mail address or phone number is on file for this appointment."},
+      {"indicators_title", "Quality of reception: the indicators"},
+      {"indicators_intro",
+       "Every month the prefecture publishes the Qual-e-Pref indicators of its reception: the "
+       "month's value and, when it set one, the objective and whether it was met."},
+      {"indicators_choose", "Choose a prefecture:"},
+      {"indicators_year", "Year"},
+      {"indicators_none", "No month is published for this year yet."},
+      {"indicator", "Indicator"},
+      {"objective", "Objective"},
+      {"objective_met", "Objective met"},
+      {"objective_not_met", "Objective not met"},
+      {"value_hidden", "Value hidden"},
+      {"value_none", "No data"},
+      {"indicators_hidden_note",
+       "A value computed over fewer than {threshold} observations is hidden, so that nobody can be "
+       "recognised."},
+      {"restatements_title", "Published corrections"},
+      {"restatement_month", "Month"},
+      {"restatement_before", "Before"},
+      {"restatement_after", "After"},
+      {"restatement_reason", "Reason"},
+      {"year_previous", "Previous year"},
+      {"year_next", "Next year"},
+      {"unit_percent", "{v}%"},
+      {"unit_minutes", "{v} min"},
+      {"unit_days", "{v} days"},
+      {"unit_people", "{v}"},
+      {"unit_score", "{v} / 4"},
+      {"indicator_noshow_rate", "No-show rate"},
+      {"indicator_not_served_rate", "Arrived but not served"},
+      {"indicator_cancellation_rate", "Cancellation rate"},
+      {"indicator_late_cancellation_rate", "Late cancellations (under 24 h)"},
+      {"indicator_booking_delay_mean", "Delay to obtain an appointment (mean)"},
+      {"indicator_booking_delay_median", "Delay to obtain an appointment (median)"},
+      {"indicator_booking_delay_p90", "Delay to obtain an appointment (90th percentile)"},
+      {"indicator_next_free_slot_mean", "Next free slot (mean)"},
+      {"indicator_wait_mean", "Waiting time on site (mean)"},
+      {"indicator_wait_p90", "Waiting time on site (90th percentile)"},
+      {"indicator_wait_within_30min", "Called within 30 minutes"},
+      {"indicator_service_mean", "Service time at the counter (mean)"},
+      {"indicator_lateness_mean", "Lateness of arrivals (mean)"},
+      {"indicator_late_arrival_rate", "Arrivals after the grace period"},
+      {"indicator_received_with_appointment", "People received with an appointment"},
+      {"indicator_received_without_appointment", "People received without an appointment"},
+      {"indicator_received_total", "People received"},
+      {"indicator_appointments_unrecorded", "Appointments without a recorded outcome"},
+      {"indicator_reminder_delivery_email", "E-mail reminders delivered"},
+      {"indicator_reminder_delivery_sms", "SMS reminders delivered"},
+      {"indicator_survey_delay", "Survey: delay to obtain the appointment"},
+      {"indicator_survey_courtesy", "Survey: courtesy"},
+      {"indicator_survey_availability", "Survey: availability"},
+      {"indicator_survey_clarity", "Survey: clarity of the information"},
+      {"indicator_survey_comfort", "Survey: comfort of the premises"},
+      {"indicator_survey_overall", "Survey: overall satisfaction"},
+      {"indicator_calls_answered_rate", "Calls answered"},
+      {"indicator_email_reply_delay", "Reply delay, e-mails (mean)"},
+      {"indicator_first_application_delay",
+       "Processing delay, first residence applications (mean)"},
+      {"indicator_digital_point_registrations", "People registered at the digital access point"},
       {"error_SLOT_FULL", "Someone else has just booked this slot. Please choose another one."},
       {"error_SLOT_IN_PAST", "This slot is in the past. Please choose another one."},
       {"error_ACTIVE_APPOINTMENT_EXISTS",
@@ -706,6 +827,63 @@ const Catalog& Arabic() {
       {"preferences_save", "حفظ اختياري"},
       {"preferences_done", "تم حفظ اختيارك."},
       {"preferences_none", "لا يوجد بريد إلكتروني ولا هاتف مسجل لهذا الموعد."},
+      {"indicators_title", "مؤشرات جودة الاستقبال"},
+      {"indicators_intro",
+       "تنشر المحافظة كل شهر مؤشرات Qual-e-Pref الخاصة باستقبالها: قيمة الشهر، والهدف المحدد إن "
+       "وُجد وما إذا تم بلوغه."},
+      {"indicators_choose", "اختر محافظة:"},
+      {"indicators_year", "السنة"},
+      {"indicators_none", "لم يُنشر أي شهر لهذه السنة بعد."},
+      {"indicator", "المؤشر"},
+      {"objective", "الهدف"},
+      {"objective_met", "تم بلوغ الهدف"},
+      {"objective_not_met", "لم يتم بلوغ الهدف"},
+      {"value_hidden", "قيمة محجوبة"},
+      {"value_none", "لا توجد بيانات"},
+      {"indicators_hidden_note",
+       "تُحجب كل قيمة محسوبة على أقل من {threshold} ملاحظات، حتى لا يمكن التعرف على أي شخص."},
+      {"restatements_title", "التصحيحات المنشورة"},
+      {"restatement_month", "الشهر"},
+      {"restatement_before", "قبل"},
+      {"restatement_after", "بعد"},
+      {"restatement_reason", "السبب"},
+      {"year_previous", "السنة السابقة"},
+      {"year_next", "السنة التالية"},
+      {"unit_percent", "{v}%"},
+      {"unit_minutes", "{v} دقيقة"},
+      {"unit_days", "{v} يوم"},
+      {"unit_people", "{v}"},
+      {"unit_score", "{v} / 4"},
+      {"indicator_noshow_rate", "نسبة المواعيد التي لم يحضرها أصحابها"},
+      {"indicator_not_served_rate", "أشخاص حضروا ولم يُستقبلوا"},
+      {"indicator_cancellation_rate", "نسبة الإلغاء"},
+      {"indicator_late_cancellation_rate", "الإلغاءات المتأخرة (أقل من 24 ساعة)"},
+      {"indicator_booking_delay_mean", "مدة الحصول على موعد (المتوسط)"},
+      {"indicator_booking_delay_median", "مدة الحصول على موعد (الوسيط)"},
+      {"indicator_booking_delay_p90", "مدة الحصول على موعد (المئين التسعون)"},
+      {"indicator_next_free_slot_mean", "أقرب موعد متاح (المتوسط)"},
+      {"indicator_wait_mean", "مدة الانتظار في المكان (المتوسط)"},
+      {"indicator_wait_p90", "مدة الانتظار في المكان (المئين التسعون)"},
+      {"indicator_wait_within_30min", "أشخاص نودي عليهم خلال 30 دقيقة"},
+      {"indicator_service_mean", "مدة المقابلة في الشباك (المتوسط)"},
+      {"indicator_lateness_mean", "التأخر عند الوصول (المتوسط)"},
+      {"indicator_late_arrival_rate", "الوصول بعد مهلة التسامح"},
+      {"indicator_received_with_appointment", "الأشخاص المستقبَلون بموعد"},
+      {"indicator_received_without_appointment", "الأشخاص المستقبَلون بدون موعد"},
+      {"indicator_received_total", "الأشخاص المستقبَلون"},
+      {"indicator_appointments_unrecorded", "مواعيد بلا نتيجة مسجلة"},
+      {"indicator_reminder_delivery_email", "التذكيرات المسلَّمة بالبريد الإلكتروني"},
+      {"indicator_reminder_delivery_sms", "التذكيرات المسلَّمة بالرسائل القصيرة"},
+      {"indicator_survey_delay", "الاستبيان: مدة الحصول على الموعد"},
+      {"indicator_survey_courtesy", "الاستبيان: اللباقة"},
+      {"indicator_survey_availability", "الاستبيان: التوفر"},
+      {"indicator_survey_clarity", "الاستبيان: وضوح المعلومات"},
+      {"indicator_survey_comfort", "الاستبيان: راحة المكان"},
+      {"indicator_survey_overall", "الاستبيان: الرضا العام"},
+      {"indicator_calls_answered_rate", "المكالمات التي تمت الإجابة عنها"},
+      {"indicator_email_reply_delay", "مدة الرد على الرسائل الإلكترونية (المتوسط)"},
+      {"indicator_first_application_delay", "مدة معالجة الطلبات الأولى لبطاقة الإقامة (المتوسط)"},
+      {"indicator_digital_point_registrations", "الأشخاص المسجلون في نقطة الولوج الرقمي"},
       {"error_SLOT_FULL", "حجز شخص آخر هذا الموعد للتو. يرجى اختيار موعد آخر."},
       {"error_SLOT_IN_PAST", "هذا الموعد قد مضى. يرجى اختيار موعد آخر."},
       {"error_ACTIVE_APPOINTMENT_EXISTS",
@@ -797,21 +975,30 @@ std::string LanguageName(const std::string& language) {
 
 bool RightToLeft(const std::string& language) { return language == "ar"; }
 
+namespace {
+
+// MonthName: `month` (1-12) in `language`.
+std::string MonthName(const std::string& language, int month) {
+  static const char* kFr[] = {"janvier", "février", "mars",      "avril",   "mai",      "juin",
+                              "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
+  static const char* kEn[] = {"January",   "February", "March",    "April",
+                              "May",       "June",     "July",     "August",
+                              "September", "October",  "November", "December"};
+  static const char* kAr[] = {"يناير", "فبراير", "مارس",   "أبريل",  "مايو",   "يونيو",
+                              "يوليو", "أغسطس",  "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"};
+  const int i = (month - 1) % 12;
+  return language == "en" ? kEn[i] : language == "ar" ? kAr[i] : kFr[i];
+}
+
+}  // namespace
+
 std::string LongDate(const std::string& language, absl::CivilDay day) {
   static const char* kFrDays[] = {"lundi",    "mardi",  "mercredi", "jeudi",
                                   "vendredi", "samedi", "dimanche"};
-  static const char* kFrMonths[] = {"janvier",   "février", "mars",     "avril",
-                                    "mai",       "juin",    "juillet",  "août",
-                                    "septembre", "octobre", "novembre", "décembre"};
   static const char* kEnDays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                   "Friday", "Saturday", "Sunday"};
-  static const char* kEnMonths[] = {"January",   "February", "March",    "April",
-                                    "May",       "June",     "July",     "August",
-                                    "September", "October",  "November", "December"};
   static const char* kArDays[] = {"الاثنين", "الثلاثاء", "الأربعاء", "الخميس",
                                   "الجمعة",  "السبت",    "الأحد"};
-  static const char* kArMonths[] = {"يناير", "فبراير", "مارس",   "أبريل",  "مايو",   "يونيو",
-                                    "يوليو", "أغسطس",  "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"};
   int weekday = 0;  // Monday
   switch (absl::GetWeekday(day)) {
     case absl::Weekday::monday:
@@ -836,14 +1023,25 @@ std::string LongDate(const std::string& language, absl::CivilDay day) {
       weekday = 6;
       break;
   }
-  const int month = day.month() - 1;
+  const std::string month = MonthName(language, day.month());
   if (language == "en") {
-    return absl::StrCat(kEnDays[weekday], " ", day.day(), " ", kEnMonths[month], " ", day.year());
+    return absl::StrCat(kEnDays[weekday], " ", day.day(), " ", month, " ", day.year());
   }
   if (language == "ar") {
-    return absl::StrCat(kArDays[weekday], " ", day.day(), " ", kArMonths[month], " ", day.year());
+    return absl::StrCat(kArDays[weekday], " ", day.day(), " ", month, " ", day.year());
   }
-  return absl::StrCat(kFrDays[weekday], " ", day.day(), " ", kFrMonths[month], " ", day.year());
+  return absl::StrCat(kFrDays[weekday], " ", day.day(), " ", month, " ", day.year());
+}
+
+std::string MonthYear(const std::string& language, absl::CivilMonth month) {
+  return absl::StrCat(MonthName(language, month.month()), " ", month.year());
+}
+
+std::string Decimal(const std::string& language, double value, int decimals) {
+  std::string text = absl::StrFormat("%.*f", decimals, value);
+  if (text == "-0" || text == "-0.0") text = text.substr(1);
+  if (language == "fr") std::replace(text.begin(), text.end(), '.', ',');
+  return text;
 }
 
 std::string TimeOfDay(absl::Time time, absl::TimeZone zone) {

@@ -35,6 +35,13 @@ bool RightToLeft(const std::string& language);
 // LongDate: "mardi 2 juin 2026", "Tuesday 2 June 2026", "الثلاثاء 2 يونيو 2026".
 std::string LongDate(const std::string& language, absl::CivilDay day);
 
+// MonthYear: "juin 2026", "June 2026", "يونيو 2026".
+std::string MonthYear(const std::string& language, absl::CivilMonth month);
+
+// Decimal: `value` with `decimals` digits after the separator of `language`
+// ("89,7" in French, "89.7" otherwise).
+std::string Decimal(const std::string& language, double value, int decimals);
+
 // TimeOfDay: "09:30" (24-hour, every language).
 std::string TimeOfDay(absl::Time time, absl::TimeZone zone);
 

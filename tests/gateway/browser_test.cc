@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "accueil/notify/v1/notify.grpc.pb.h"
 #include "tests/booking/booking_fixture.h"
+#include "tests/metrics/quality_officer.h"
 #include "tests/support/ports.h"
 #include "tests/support/smtp_sink.h"
 
@@ -123,6 +124,11 @@ TEST(Browser, ThePublicPagesInChromiumPassAxeInEveryLanguage) {
   OpenedDesk open = world.OpenDesk(DeskOptions{});
   ASSERT_EQ(open.slots.size(), 20u);
   const Messages messages = PrepareMessages(world, open, *smtp, base);
+  // May's indicators, published (the public page shows them).
+  QualityOfficer officer(world.server(), open.site.name());
+  ASSERT_TRUE(RpcOk(officer.Record("calls_answered_rate", "2026-05", 89.65)));
+  ASSERT_TRUE(RpcOk(officer.Aim("calls_answered_rate", 90, metrics::v1::AT_LEAST)));
+  ASSERT_TRUE(RpcOk(officer.Publish("2026-05")));
   ASSERT_EQ(std::count(messages.surveys.begin(), messages.surveys.end(), '-'), 3);
   ASSERT_EQ(std::count(messages.attendances.begin(), messages.attendances.end(), '-'), 3);
   ASSERT_FALSE(messages.preferences.empty());

@@ -197,6 +197,14 @@ try {
       await audit(page, `${legal}-${lang}`);
     }
 
+    // The published indicators, from the footer, then the site's table.
+    await page.click('footer a[href="/indicateurs"]');
+    await page.waitForURL('**/indicateurs');
+    await audit(page, `indicators-${lang}`);
+    await page.click(`a[href="/indicateurs/${deskPath.split('/')[2]}"]`);
+    await shown(page, '#indicator-calls_answered_rate');
+    await audit(page, `indicators-site-${lang}`);
+
     // The pages the other messages' links open: without the fragment, a
     // form for the link's code (told when it is wrong); with it, the page.
     await page.goto(`${base}/confirmer`);
