@@ -15,7 +15,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
+#include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/metrics/v1/metrics.grpc.pb.h"
+#include "accueil/reception/v1/reception.grpc.pb.h"
 #include "accueil/notify/v1/notify.grpc.pb.h"
 #include "services/common/errors.h"
 #include "services/common/gate.h"
@@ -36,6 +38,9 @@ namespace v1 = booking::v1;
 
 constexpr char kCsrfCookie[] = "accueil_csrf";
 constexpr char kLanguageCookie[] = "accueil_lang";
+// A lodge kiosk's device token, kept by the tablet's browser (HttpOnly,
+// only sent to /borne).
+constexpr char kDeviceCookie[] = "accueil_device";
 // How far ahead the desk page looks for free days.
 constexpr int kDaysAhead = 60;
 
@@ -47,6 +52,8 @@ struct Context {
   Bindings query;
   std::string csrf;  // the cookie's token, or a new one set with the answer
   std::vector<std::string> set_cookies;
+  // A kiosk's device token (its cookie), sent as the calls' bearer token.
+  std::string bearer;
 };
 
 std::string Cookie(const HttpRequest& request, std::string_view name) {
@@ -170,6 +177,7 @@ struct Pages::Impl {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     context.AddMetadata("x-forwarded-for", ctx.client);
+    if (!ctx.bearer.empty()) context.AddMetadata("authorization", "Bearer " + ctx.bearer);
     return FromGrpcStatus(((*stub).*method)(&context, req, resp));
   }
 
@@ -1169,6 +1177,113 @@ struct Pages::Impl {
     return Render(ctx, "indicators", words.at("indicators_title"), data);
   }
 
+  // ------------------------------------------------------------- kiosk
+
+  // A device token as the access module issues it: printable, bounded.
+  static bool SafeDeviceToken(const std::string& token) {
+    if (token.empty() || token.size() > 512) return false;
+    for (char c : token) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_' &&
+          c != '~') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // KioskSite: the site a device token serves, as the access module says
+  // (WhoAmI: a DEVICE grant), or UNAUTHENTICATED DEVICE_REQUIRED.
+  absl::StatusOr<v1::Site> KioskSite(Context& ctx, const std::string& token) {
+    const absl::Status refused =
+        Error(absl::StatusCode::kUnauthenticated, "DEVICE_REQUIRED", "not a kiosk's token");
+    if (!SafeDeviceToken(token)) return refused;
+    ctx.bearer = token;
+    access::v1::Caller caller;
+    absl::Status s =
+        CallOn<access::v1::AccessService>(ctx, "access", &access::v1::AccessService::Stub::WhoAmI,
+                                          access::v1::WhoAmIRequest(), &caller);
+    if (s.code() == absl::StatusCode::kUnauthenticated) return refused;
+    RETURN_IF_ERROR(s);
+    std::string site;
+    for (const access::v1::RoleGrant& g : caller.grants()) {
+      if (g.role() == access::v1::DEVICE) site = g.site();
+    }
+    if (site.empty()) return refused;
+    v1::GetSiteRequest get;
+    get.set_name(site);
+    v1::Site out;
+    RETURN_IF_ERROR(Call(ctx, &v1::BookingService::Stub::GetSite, get, &out));
+    return out;
+  }
+
+  HttpResponse KioskPage(Context& ctx, mustache::data data, int status) {
+    return Render(ctx, "kiosk", gateway::Words(ctx.language).at("kiosk_title"), data, status);
+  }
+
+  // Kiosk: the lodge tablet's self check-in. Without its device token (an
+  // administrator's CreateDeviceToken), the page asks for it once and keeps
+  // it in a cookie; then a person types their reference or scans their QR
+  // code (a handheld scanner types it) and gets their ticket
+  // (CheckInVisitor as the device: a late arrival is sent to the lodge).
+  HttpResponse Kiosk(Context& ctx, const Bindings* form) {
+    mustache::data data;
+    const std::string cookie = Cookie(*ctx.request, kDeviceCookie);
+    absl::StatusOr<v1::Site> site = KioskSite(ctx, cookie);
+    if (!site.ok()) {
+      data.set("pairing", true);
+      if (!cookie.empty()) data.set("error_text", ErrorText(ctx, site.status()));
+      return KioskPage(ctx, data, cookie.empty() ? 200 : 401);
+    }
+    data.set("site_name", site->display_name());
+    data.set("request_id", NewRequestId());
+    if (form == nullptr) return KioskPage(ctx, data, 200);
+    const std::string typed(absl::StripAsciiWhitespace(Param(*form, "saisie")));
+    reception::v1::CheckInVisitorRequest req;
+    req.set_site(site->name());
+    if (absl::StartsWith(typed, "c1.")) {
+      req.set_check_in_token(typed);
+    } else {
+      req.set_reference(absl::AsciiStrToUpper(typed));
+    }
+    const std::string request_id = Param(*form, "request_id");
+    req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
+    reception::v1::Visit visit;
+    absl::Status s = CallOn<reception::v1::ReceptionService>(
+        ctx, "reception", &reception::v1::ReceptionService::Stub::CheckInVisitor, req, &visit);
+    if (!s.ok()) {
+      data.set("error_text", ErrorText(ctx, s));
+      return KioskPage(ctx, data, HttpStatusOf(s.code()));
+    }
+    data.set("ticket", visit.ticket());
+    data.set("position", absl::StrReplaceAll(gateway::Words(ctx.language).at("kiosk_position"),
+                                             {{"{n}", absl::StrCat(visit.position())}}));
+    return KioskPage(ctx, data, 200);
+  }
+
+  // KioskPairing: the device token typed once on the tablet, checked with
+  // the access module, then kept in a cookie (only sent to /borne).
+  HttpResponse KioskPairing(Context& ctx, const Bindings& form) {
+    const std::string token(absl::StripAsciiWhitespace(Param(form, "jeton")));
+    absl::StatusOr<v1::Site> site = KioskSite(ctx, token);
+    if (!site.ok()) {
+      mustache::data data;
+      data.set("pairing", true);
+      data.set("error_text", ErrorText(ctx, site.status()));
+      return KioskPage(ctx, data, HttpStatusOf(site.status().code()));
+    }
+    HttpResponse response;
+    response.status = 303;
+    response.headers.emplace_back("Location", "/borne");
+    response.headers.emplace_back("Cache-Control", "no-store");
+    for (const std::string& cookie : ctx.set_cookies)
+      response.headers.emplace_back("Set-Cookie", cookie);
+    response.headers.emplace_back(
+        "Set-Cookie", absl::StrCat(kDeviceCookie, "=", token,
+                                   "; Path=/borne; Max-Age=31536000; HttpOnly; SameSite=Strict",
+                                   ctx.request->tls ? "; Secure" : ""));
+    return response;
+  }
+
   std::optional<HttpResponse> Asset(const HttpRequest& request) {
     if (request.method != "GET") return std::nullopt;
     const std::string& path = request.path;
@@ -1278,6 +1393,11 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
     if (form) return ((*impl_).*page)(ctx, *form);
   }
   if (request.path == "/rdv/calendrier" && form) return impl_->CalendarFile(ctx, *form);
+  if (request.path == "/borne") {
+    if (get) return impl_->Kiosk(ctx, nullptr);
+    if (form) return impl_->Kiosk(ctx, &*form);
+  }
+  if (request.path == "/borne/appareil" && form) return impl_->KioskPairing(ctx, *form);
   if (request.path == "/rdv/annuler" && form) return impl_->Cancel(ctx, *form);
   if (request.path == "/rdv/deplacer" && form) return impl_->Move(ctx, *form);
   return impl_->Message(ctx, "not_found", "not_found_text", 404);

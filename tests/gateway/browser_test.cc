@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_join.h"
+#include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/notify/v1/notify.grpc.pb.h"
 #include "tests/booking/booking_fixture.h"
 #include "tests/metrics/quality_officer.h"
@@ -45,6 +46,7 @@ struct Messages {
   std::string surveys, attendances;   // "ID-TOKEN,ID-TOKEN,ID-TOKEN"
   std::string preferences;            // "ID-TOKEN"
   std::vector<int64_t> appointments;  // the journey counts only its own
+  std::string today_slot;             // a free slot of today's desk at 16:00 Paris
 };
 
 Messages PrepareMessages(BookingWorld& world, const OpenedDesk& open, const SmtpSink& smtp,
@@ -104,6 +106,7 @@ Messages PrepareMessages(BookingWorld& world, const OpenedDesk& open, const Smtp
     for (const Appointment& a : *list) links.appointments.push_back(IdOf(a.name()));
   }
   links.appointments.push_back(IdOf(convoked.name()));
+  links.today_slot = today.slots[10].name();
   return links;
 }
 
@@ -129,6 +132,22 @@ TEST(Browser, ThePublicPagesInChromiumPassAxeInEveryLanguage) {
   ASSERT_TRUE(RpcOk(officer.Record("calls_answered_rate", "2026-05", 89.65)));
   ASSERT_TRUE(RpcOk(officer.Aim("calls_answered_rate", 90, metrics::v1::AT_LEAST)));
   ASSERT_TRUE(RpcOk(officer.Publish("2026-05")));
+  // The lodge kiosk's device token, and a person due today at 16:00 Paris
+  // (the clock says 15:00) who checks in there in each language (again:
+  // the same ticket).
+  access::v1::CreateDeviceTokenRequest device;
+  device.set_site(open.site.name());
+  device.set_display_name("Borne loge");
+  access::v1::DeviceToken kiosk;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(RpcOk(world.server()
+                          .AccessStub(world.server().Token(
+                              "admin-1", {{access::v1::ADMINISTRATOR, IdOf(open.site.name())}}))
+                          ->CreateDeviceToken(&context, device, &kiosk)));
+  }
+  Appointment due;
+  ASSERT_TRUE(RpcOk(world.Book(messages.today_slot, 98, &due)));
   ASSERT_EQ(std::count(messages.surveys.begin(), messages.surveys.end(), '-'), 3);
   ASSERT_EQ(std::count(messages.attendances.begin(), messages.attendances.end(), '-'), 3);
   ASSERT_FALSE(messages.preferences.empty());
@@ -137,11 +156,12 @@ TEST(Browser, ThePublicPagesInChromiumPassAxeInEveryLanguage) {
   const std::string command = absl::StrCat(
       "NODE_PATH=", ACCUEIL_BUILD_DIR, "/web/node_modules node ", ACCUEIL_SOURCE_DIR,
       "/tests/web/journey.mjs ", base, " ", desk, " ", ACCUEIL_BUILD_DIR, "/web-screenshots ",
-      smtp->maildir(), " ", messages.surveys, " ", messages.attendances, " ", messages.preferences);
+      smtp->maildir(), " ", messages.surveys, " ", messages.attendances, " ", messages.preferences,
+      " ", kiosk.token(), " ", due.reference());
   const int status = std::system(command.c_str());
   EXPECT_EQ(status, 0) << command;
-  const std::string journeys =
-      absl::StrCat(" AND id NOT IN (", absl::StrJoin(messages.appointments, ","), ")");
+  const std::string journeys = absl::StrCat(
+      " AND id NOT IN (", absl::StrJoin(messages.appointments, ","), ",", IdOf(due.name()), ")");
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'cancelled'" +
                            journeys),
             3)
@@ -157,6 +177,8 @@ TEST(Browser, ThePublicPagesInChromiumPassAxeInEveryLanguage) {
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.messages WHERE template = 'attendance' "
                            "AND answer_time IS NOT NULL"),
             3);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM reception.visits"), 1)
+      << "checked in once, shown the same ticket in each language";
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.contacts WHERE channel = 'email' "
                            "AND opted_out_time IS NOT NULL"),
             1);

@@ -7,12 +7,14 @@
 // messages the links come from, and passes:
 //
 //   node tests/web/journey.mjs BASE_URL DESK_PATH SCREENSHOT_DIR MAILDIR \
-//       SURVEY_LINKS ATTENDANCE_LINKS PREFERENCES_LINK
+//       SURVEY_LINKS ATTENDANCE_LINKS PREFERENCES_LINK KIOSK_TOKEN KIOSK_REFERENCE
 //
 // MAILDIR is the SMTP test server's (one file per mail in new/); the links
 // are the "ID-TOKEN" fragments of the messages: a survey and an attendance
 // request for each language (comma-separated: each is answered once), and
-// one opt-out link (switched in each language).
+// one opt-out link (switched in each language); KIOSK_TOKEN is a lodge
+// kiosk's device token and KIOSK_REFERENCE the reference of a person due
+// now, who checks in there in each language.
 //
 // with NODE_PATH at build/web/node_modules. Exits 1 on the first failed
 // check, printing it; every page of the journey is checked by axe in every
@@ -25,13 +27,14 @@ const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
 const { AxeBuilder } = require('@axe-core/playwright');
 
-const [base, deskPath, shots, maildir, surveyLinks, attendanceLinks, preferencesLink] =
-  process.argv.slice(2);
+const [base, deskPath, shots, maildir, surveyLinks, attendanceLinks, preferencesLink,
+  kioskToken, kioskReference] = process.argv.slice(2);
 const languages = ['fr', 'en', 'ar'];
-if (!preferencesLink || surveyLinks.split(',').length !== languages.length ||
+if (!kioskReference || surveyLinks.split(',').length !== languages.length ||
     attendanceLinks.split(',').length !== languages.length) {
   console.error('usage: node journey.mjs BASE_URL DESK_PATH SCREENSHOT_DIR MAILDIR ' +
-    'SURVEY_LINKS ATTENDANCE_LINKS PREFERENCES_LINK (a survey and an attendance link a language)');
+    'SURVEY_LINKS ATTENDANCE_LINKS PREFERENCES_LINK KIOSK_TOKEN KIOSK_REFERENCE ' +
+    '(a survey and an attendance link a language)');
   process.exit(2);
 }
 mkdirSync(shots, { recursive: true });
@@ -204,6 +207,19 @@ try {
     await page.click(`a[href="/indicateurs/${deskPath.split('/')[2]}"]`);
     await shown(page, '#indicator-calls_answered_rate');
     await audit(page, `indicators-site-${lang}`);
+
+    // The lodge kiosk: linked with its device token, then a check-in and
+    // the ticket.
+    await page.goto(`${base}/borne`);
+    await audit(page, `kiosk-pairing-${lang}`);
+    await page.fill('#jeton', kioskToken);
+    await page.click('form[action="/borne/appareil"] button');
+    await shown(page, '#saisie');
+    await audit(page, `kiosk-${lang}`);
+    await page.fill('#saisie', kioskReference);
+    await page.click('form[action="/borne"] button');
+    await shown(page, '#ticket');
+    await audit(page, `kiosk-ticket-${lang}`);
 
     // The pages the other messages' links open: without the fragment, a
     // form for the link's code (told when it is wrong); with it, the page.
