@@ -2,7 +2,8 @@
 // reception on PostgreSQL: the tablet is linked once with a device token
 // (kept in an HttpOnly cookie), then people check in by reference or by
 // their QR code's token and get their ticket; a late arrival is sent to the
-// lodge, a revoked or forged token links nothing.
+// lodge; a forged or an agent's token links nothing, and a revoked one
+// sends the tablet back to the linking form.
 #include <gtest/gtest.h>
 
 #include "absl/strings/ascii.h"
@@ -41,16 +42,18 @@ class KioskPage : public ::testing::Test {
     for (const auto& [name, cookie] : jar_) header += cookie + "; ";
     cookies_ = {header};
   }
-  std::string DeviceToken(const std::string& site) {
-    auto admin = world_.booking.server().AccessStub(
-        world_.booking.server().Token("admin-1", {{access::v1::ADMINISTRATOR, IdOf(site)}}));
+  std::unique_ptr<access::v1::AccessService::Stub> Admin() {
+    return world_.booking.server().AccessStub(world_.booking.server().Token(
+        "admin-1", {{access::v1::ADMINISTRATOR, IdOf(world_.desk.site.name())}}));
+  }
+  access::v1::DeviceToken MakeDevice() {
     access::v1::CreateDeviceTokenRequest req;
-    req.set_site(site);
+    req.set_site(world_.desk.site.name());
     req.set_display_name("Borne loge entrée A");
     access::v1::DeviceToken token;
     grpc::ClientContext context;
-    EXPECT_TRUE(RpcOk(admin->CreateDeviceToken(&context, req, &token)));
-    return token.token();
+    EXPECT_TRUE(RpcOk(Admin()->CreateDeviceToken(&context, req, &token)));
+    return token;
   }
   static bool Has(const HttpReply& reply, const std::string& text) {
     return reply.body.find(text) != std::string::npos;
@@ -76,8 +79,8 @@ TEST_F(KioskPage, ALinkedTabletChecksPeopleInAndGivesTheirTicket) {
   HttpReply agent = Post("/borne/appareil", {{"jeton", world_.booking.server().StaffToken()}});
   EXPECT_EQ(agent.status, 401);
 
-  const std::string token = DeviceToken(world_.desk.site.name());
-  HttpReply linked = Post("/borne/appareil", {{"jeton", token}});
+  const access::v1::DeviceToken device = MakeDevice();
+  HttpReply linked = Post("/borne/appareil", {{"jeton", device.token()}});
   EXPECT_EQ(linked.status, 303) << linked.body;
   EXPECT_EQ(linked.Header("location"), "/borne");
   ASSERT_EQ(jar_.count("accueil_device"), 1u);
@@ -113,6 +116,23 @@ TEST_F(KioskPage, ALinkedTabletChecksPeopleInAndGivesTheirTicket) {
                                    {"request_id", std::string(32, 'd')}});
   EXPECT_EQ(late.status, 400) << late.body;
   EXPECT_TRUE(Has(late, "adressez-vous à l&apos;accueil")) << late.body;
+  EXPECT_EQ(world_.booking.QueryInt("SELECT count(*) FROM reception.visits"), 2);
+
+  // The administrator revokes the tablet's token: the page asks to link it
+  // again, and a check-in posted meanwhile makes no visit.
+  access::v1::RevokeDeviceTokenRequest revoke;
+  revoke.set_name(device.name());
+  access::v1::DeviceToken revoked;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(RpcOk(Admin()->RevokeDeviceToken(&context, revoke, &revoked)));
+  }
+  HttpReply after = Open("/borne");
+  EXPECT_EQ(after.status, 401) << after.body;
+  EXPECT_TRUE(Has(after, "action=\"/borne/appareil\"")) << after.body;
+  HttpReply refused = Post("/borne", {{"saisie", world_.appointments[2].reference()},
+                                      {"request_id", std::string(32, 'e')}});
+  EXPECT_EQ(refused.status, 401);
   EXPECT_EQ(world_.booking.QueryInt("SELECT count(*) FROM reception.visits"), 2);
 }
 
