@@ -190,6 +190,14 @@ struct Pages::Impl {
     return CallOn<v1::BookingService>(ctx, "booking", method, req, resp);
   }
 
+  // Notify: notify's.
+  template <typename Req, typename Resp>
+  absl::Status Notify(const Context& ctx,
+                      grpc::Status (notify::v1::NotifyService::Stub::*method)(grpc::ClientContext*,
+                                                                              const Req&, Resp*),
+                      const Req& req, Resp* resp) {
+    return CallOn<notify::v1::NotifyService>(ctx, "notify", method, req, resp);
+  }
   // ------------------------------------------------------------ rendering
 
   mustache::data Words(const Context& ctx) {
@@ -232,6 +240,12 @@ struct Pages::Impl {
     response.status = status;
     response.content_type = "text/html; charset=utf-8";
     response.body = templates.at("layout").render(page);
+    return Personal(ctx, std::move(response));
+  }
+
+  // Personal: an answer for this person only (never cached), with the
+  // cookies the request set (CSRF, language).
+  static HttpResponse Personal(const Context& ctx, HttpResponse response) {
     response.headers.emplace_back("Cache-Control", "no-store");
     for (const std::string& cookie : ctx.set_cookies)
       response.headers.emplace_back("Set-Cookie", cookie);
@@ -782,8 +796,7 @@ struct Pages::Impl {
       req.set_reference(absl::AsciiStrToUpper(typed));
     }
     notify::v1::ResendAccessResponse resp;
-    absl::Status s = CallOn<notify::v1::NotifyService>(
-        ctx, "notify", &notify::v1::NotifyService::Stub::ResendAccess, req, &resp);
+    absl::Status s = Notify(ctx, &notify::v1::NotifyService::Stub::ResendAccess, req, &resp);
     if (!s.ok()) return ResendForm(ctx, typed, ErrorText(ctx, s), "", HttpStatusOf(s.code()));
     return ResendForm(ctx, "", "", gateway::Words(ctx.language).at("resend_done"), 200);
   }
@@ -816,8 +829,7 @@ struct Pages::Impl {
     req.set_reference(credentials.reference());
     req.set_access_code(credentials.access_code());
     notify::v1::CalendarFile file;
-    absl::Status s = CallOn<notify::v1::NotifyService>(
-        ctx, "notify", &notify::v1::NotifyService::Stub::GetCalendar, req, &file);
+    absl::Status s = Notify(ctx, &notify::v1::NotifyService::Stub::GetCalendar, req, &file);
     if (!s.ok()) return ManageForm(ctx, form, ErrorText(ctx, s), HttpStatusOf(s.code()));
     std::string name;
     for (char c : credentials.reference()) {
@@ -829,10 +841,7 @@ struct Pages::Impl {
     response.body = file.ics();
     response.headers.emplace_back(
         "Content-Disposition", absl::StrCat("attachment; filename=\"rendez-vous-", name, ".ics\""));
-    response.headers.emplace_back("Cache-Control", "no-store");
-    for (const std::string& cookie : ctx.set_cookies)
-      response.headers.emplace_back("Set-Cookie", cookie);
-    return response;
+    return Personal(ctx, std::move(response));
   }
 
   // ---------------------------------------------------- message links
@@ -874,14 +883,6 @@ struct Pages::Impl {
     if (!failed.ok()) data.set("error_text", ErrorText(ctx, failed));
     return Render(ctx, "link", words.at(title_key), data,
                   failed.ok() ? 200 : HttpStatusOf(failed.code()), {"/static/fragment.js"});
-  }
-
-  template <typename Req, typename Resp>
-  absl::Status Notify(const Context& ctx,
-                      grpc::Status (notify::v1::NotifyService::Stub::*method)(grpc::ClientContext*,
-                                                                              const Req&, Resp*),
-                      const Req& req, Resp* resp) {
-    return CallOn<notify::v1::NotifyService>(ctx, "notify", method, req, resp);
   }
 
   // WhenIn: "mardi 2 juin 2026 09:30" in `zone_name` (UTC if unknown).
@@ -1118,14 +1119,15 @@ struct Pages::Impl {
     };
     mustache::data months{mustache::data::type::list};
     for (const std::string& month : report.months()) months.push_back(month_label(month));
-    std::map<std::string, std::string> titles;
+    // Each indicator's row by id, for the restatements below.
+    std::map<std::string, const metrics::v1::Indicator*> indicators;
     mustache::data rows{mustache::data::type::list};
     for (const metrics::v1::IndicatorRow& row : report.rows()) {
       const std::string& unit = row.indicator().unit();
-      titles[row.indicator().id()] = IndicatorTitle(ctx, row.indicator());
+      indicators[row.indicator().id()] = &row.indicator();
       mustache::data item;
       item.set("id", row.indicator().id());
-      item.set("title", titles[row.indicator().id()]);
+      item.set("title", IndicatorTitle(ctx, row.indicator()));
       if (row.has_objective()) {
         item.set("objective",
                  absl::StrCat(row.objective().direction() == metrics::v1::AT_MOST ? "≤ " : "≥ ",
@@ -1145,12 +1147,11 @@ struct Pages::Impl {
     }
     mustache::data restatements{mustache::data::type::list};
     for (const metrics::v1::Restatement& r : report.restatements()) {
-      std::string unit;
-      for (const metrics::v1::IndicatorRow& row : report.rows()) {
-        if (row.indicator().id() == r.indicator()) unit = row.indicator().unit();
-      }
+      auto known = indicators.find(r.indicator());
+      const std::string unit = known != indicators.end() ? known->second->unit() : "";
       mustache::data item;
-      item.set("title", titles.count(r.indicator()) ? titles[r.indicator()] : r.indicator());
+      item.set("title",
+               known != indicators.end() ? IndicatorTitle(ctx, *known->second) : r.indicator());
       item.set("month", month_label(r.month()));
       item.set("before", r.has_old_value() ? IndicatorValue(ctx, unit, r.old_value()) : "—");
       item.set("after", r.has_new_value() ? IndicatorValue(ctx, unit, r.new_value()) : "—");
@@ -1274,14 +1275,11 @@ struct Pages::Impl {
     HttpResponse response;
     response.status = 303;
     response.headers.emplace_back("Location", "/borne");
-    response.headers.emplace_back("Cache-Control", "no-store");
-    for (const std::string& cookie : ctx.set_cookies)
-      response.headers.emplace_back("Set-Cookie", cookie);
     response.headers.emplace_back(
         "Set-Cookie", absl::StrCat(kDeviceCookie, "=", token,
                                    "; Path=/borne; Max-Age=31536000; HttpOnly; SameSite=Strict",
                                    ctx.request->tls ? "; Secure" : ""));
-    return response;
+    return Personal(ctx, std::move(response));
   }
 
   std::optional<HttpResponse> Asset(const HttpRequest& request) {
