@@ -6,7 +6,11 @@
 #             until the queue is empty (visits/s, calls/s, latency per RPC);
 #   display:  500 WatchQueue streams; one counter calls 50 people one after another;
 #             the time from CallNextVisitor to each watcher's receipt of the call
-#             (p50, p95, p99, max; target p99 under 1 s).
+#             (p50, p95, p99, max; target p99 under 1 s);
+#   screens:  (BENCH_PART=screens) 500 waiting-room displays on the gateway's event
+#             stream (/ecran/flux); the same calls; the time from CallNextVisitor to
+#             each screen's receipt of the call, and the gateway process's threads and
+#             memory before and with the screens connected.
 # Figures, never a pass/fail test. Durable settings: fsync and synchronous_commit keep
 # their defaults.
 #
@@ -17,7 +21,8 @@
 #   BENCH_WATCH_CHANNELS [10]    connections the streams are spread over
 #   BENCH_CALLS [50]             calls the display part measures
 #   BENCH_CALL_INTERVAL_MS [150] time from one call to the next
-#   BENCH_PART [both]            counters, display or both
+#   BENCH_SCREENS [500]          displays on the gateway (BENCH_PART=screens)
+#   BENCH_PART [both]            counters, display, both, or screens
 #   BENCH_POOL [8]               ACCUEIL_DATABASE_POOL_SIZE
 #   BENCH_LOG_LEVEL [warn]       ACCUEIL_LOG_LEVEL
 #   BENCH_PG_OPTS []             extra PostgreSQL options for a diagnostic run (e.g.
@@ -31,6 +36,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 VISITORS=${BENCH_VISITORS:-900}
 COUNTERS=${BENCH_COUNTERS:-10}
 WATCHERS=${BENCH_WATCHERS:-500}
+SCREENS=${BENCH_SCREENS:-500}
 WATCH_CHANNELS=${BENCH_WATCH_CHANNELS:-10}
 CALLS=${BENCH_CALLS:-50}
 CALL_INTERVAL_MS=${BENCH_CALL_INTERVAL_MS:-150}
@@ -39,16 +45,16 @@ POOL=${BENCH_POOL:-8}
 LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
 OUT=${BENCH_OUT:-.local/bench-results/reception-$(date -u +%Y%m%dT%H%M%SZ)}
 
-for v in VISITORS COUNTERS WATCHERS WATCH_CHANNELS CALLS CALL_INTERVAL_MS POOL; do
+for v in VISITORS COUNTERS WATCHERS SCREENS WATCH_CHANNELS CALLS CALL_INTERVAL_MS POOL; do
   if [[ ! "${!v}" =~ ^[0-9]+$ ]] || { [[ $v != CALL_INTERVAL_MS ]] && ((${!v} == 0)); }; then
     echo "bench: $v must be a positive integer, got '${!v}'" >&2
     exit 2
   fi
 done
 case "$PART" in
-  counters | display | both) ;;
+  counters | display | both | screens) ;;
   *)
-    echo "bench: BENCH_PART must be counters, display or both, got '$PART'" >&2
+    echo "bench: BENCH_PART must be counters, display, both or screens, got '$PART'" >&2
     exit 2
     ;;
 esac
@@ -90,6 +96,7 @@ bench_dev_token COUNTER_AGENT bench-counter "$PG_DIR/counter.token"
   --lodge-token-file "$PG_DIR/lodge.token" --counter-token-file "$PG_DIR/counter.token" \
   --part "$PART" --visitors "$VISITORS" --counters "$COUNTERS" --watchers "$WATCHERS" \
   --watch-channels "$WATCH_CHANNELS" --calls "$CALLS" --call-interval-ms "$CALL_INTERVAL_MS" \
+  --gateway "${web#http://}" --screens "$SCREENS" --gateway-pid "$server_pid" \
   >"$OUT/reception.txt" 2>&1 &
 bench_pid=$!
 
@@ -113,8 +120,8 @@ cpu_shares() {
         100 * srv / total, 100 * cli / total, 100 * other / total }'
 }
 declare -A before after
-for part in counters display; do
-  [[ "$PART" == both || "$PART" == "$part" ]] || continue
+for part in counters display screens; do
+  [[ ("$PART" == both && "$part" != screens) || "$PART" == "$part" ]] || continue
   while kill -0 "$bench_pid" 2>/dev/null && ! grep -q "^$part: start" "$OUT/reception.txt"; do
     sleep 0.05
   done
@@ -144,7 +151,7 @@ results=()
 {
   grep -v '^RESULT \|: start$\|: end$' "$OUT/reception.txt"
   echo
-  for part in counters display; do
+  for part in counters display screens; do
     line=$(grep "^RESULT part=$part " "$OUT/reception.txt" || true)
     [[ -n "$line" && -n "${after[$part]:-}" ]] || continue
     read -r busy pg srv cli other <<<"$(cpu_shares "${before[$part]}" "${after[$part]}" \

@@ -20,6 +20,15 @@
 //     For every (watcher, call) pair: the time from just before
 //     CallNextVisitor is sent to the watcher's receipt of that visit's
 //     "visit.called" change. Prints p50/p95/p99/max and the pairs missed.
+//   screens: --screens waiting-room displays connected through the gateway
+//     (--gateway HOST:PORT), each an HTTP connection reading the Server-Sent
+//     Events of /ecran/flux with a device token of the site (made here with
+//     CreateDeviceToken); then one counter calls --calls people as above.
+//     For every (screen, call) pair: the time from just before
+//     CallNextVisitor is sent to the screen's receipt of the board naming
+//     that ticket as the new call. With --gateway-pid, the gateway's threads
+//     and resident memory before the screens connect, once they are all
+//     connected, and at the end (/proc/PID/status).
 //
 // Tokens (files): --admin-token-file (ADMINISTRATOR: sites, desks, counters),
 // --lodge-token-file (LODGE_AGENT: check-ins, the watchers),
@@ -30,6 +39,7 @@
 //
 //   RESULT part=counters counters=10 visits=900 visits_per_s=... calls_per_s=...
 //   RESULT part=display watchers=500 calls=50 pairs=25000 missed=0 p50_ms=... p99_ms=...
+//   RESULT part=screens screens=500 calls=50 pairs=25000 missed=0 p50_ms=... threads_before=...
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -49,6 +59,12 @@
 #include <utility>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/numbers.h"
@@ -56,6 +72,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "accueil/reception/v1/reception.grpc.pb.h"
 #include "clients/bench/bench_common.h"
@@ -86,18 +103,25 @@ struct Options {
   int watch_channels = 10;
   int calls = 50;
   int call_interval_ms = 150;
+  std::string gateway = "127.0.0.1:8080";
+  int screens = 500;
+  int gateway_pid = 0;
 };
 
 constexpr char kUsage[] =
     "usage: accueil-reception-bench --admin-token-file FILE --lodge-token-file FILE\n"
-    "           --counter-token-file FILE [--server HOST:PORT] [--part counters|display|both]\n"
-    "           [--visitors N] [--counters N] [--setup-clients N]\n"
-    "           [--watchers N] [--watch-channels N] [--calls N] [--call-interval-ms N]\n"
+    "           --counter-token-file FILE [--server HOST:PORT]\n"
+    "           [--part counters|display|both|screens] [--visitors N] [--counters N]\n"
+    "           [--setup-clients N] [--watchers N] [--watch-channels N] [--calls N]\n"
+    "           [--call-interval-ms N] [--gateway HOST:PORT] [--screens N] [--gateway-pid PID]\n"
     "  counters: N counters serve --visitors checked-in people until the queue is\n"
     "  empty (CallNextVisitor, StartVisit, FinishVisit); prints visits/s, calls/s,\n"
     "  latency per RPC and errors by reason.\n"
     "  display: --watchers WatchQueue streams; one counter calls --calls people,\n"
-    "  one every --call-interval-ms; prints the call-to-display latency.\n";
+    "  one every --call-interval-ms; prints the call-to-display latency.\n"
+    "  screens: --screens displays on the gateway's event stream (/ecran/flux);\n"
+    "  the same calls; prints the call-to-screen latency, the gateway's threads\n"
+    "  and memory.\n";
 
 Options ParseFlags(int argc, char** argv) {
   Options o;
@@ -114,7 +138,9 @@ Options ParseFlags(int argc, char** argv) {
     } else if (arg == "--counter-token-file") {
       o.counter_token_file = value;
     } else if (arg == "--part") {
-      if (value != "counters" && value != "display" && value != "both") flags.Usage(2);
+      if (value != "counters" && value != "display" && value != "both" && value != "screens") {
+        flags.Usage(2);
+      }
       o.part = value;
     } else if (arg == "--visitors") {
       o.visitors = flags.Number(1, kMaxTicketsPerDesk);
@@ -130,6 +156,12 @@ Options ParseFlags(int argc, char** argv) {
       o.calls = flags.Number(1, kMaxTicketsPerDesk);
     } else if (arg == "--call-interval-ms") {
       o.call_interval_ms = flags.Number(0, 60000);
+    } else if (arg == "--gateway") {
+      o.gateway = value;
+    } else if (arg == "--screens") {
+      o.screens = flags.Number(1, 20000);
+    } else if (arg == "--gateway-pid") {
+      o.gateway_pid = flags.Number(1, 1 << 30);
     } else {
       flags.Usage(2);
     }
@@ -340,6 +372,7 @@ std::vector<std::string> OpenCounters(const Options& o, const Tokens& tokens, co
 struct Served {
   grpc::Status status;
   std::string visit;
+  std::string ticket;
   uint32_t call_us = 0, start_us = 0, finish_us = 0;
 };
 Served ServeOne(rv1::ReceptionService::Stub& stub, const std::string& token,
@@ -360,6 +393,7 @@ Served ServeOne(rv1::ReceptionService::Stub& stub, const std::string& token,
     return out;
   }
   out.visit = visit.name();
+  out.ticket = visit.ticket();
   rv1::VisitRequest start;
   start.set_visit(visit.name());
   start.set_request_id(bench::RandomHex(rng, 16));
@@ -686,6 +720,203 @@ void RunDisplay(const Options& o, const Tokens& tokens) {
   std::fflush(stdout);
 }
 
+// --- Part 3: the displays through the gateway -------------------------------
+
+// ProcessFigures: a process's threads and resident memory (/proc/PID/status).
+struct ProcessFigures {
+  int threads = 0;
+  int64_t rss_kib = 0;
+};
+ProcessFigures Figures(int pid) {
+  ProcessFigures f;
+  if (pid <= 0) return f;
+  std::FILE* file = std::fopen(absl::StrCat("/proc/", pid, "/status").c_str(), "r");
+  if (file == nullptr) return f;
+  char line[256];
+  while (std::fgets(line, sizeof line, file) != nullptr) {
+    std::sscanf(line, "Threads: %d", &f.threads);
+    std::sscanf(line, "VmRSS: %" SCNd64, &f.rss_kib);
+  }
+  std::fclose(file);
+  return f;
+}
+
+// Screen is one display's HTTP connection to /ecran/flux.
+struct Screen {
+  int fd = -1;
+  std::string buffer;                                        // what arrived, not yet a whole event
+  bool board = false;                                        // the first board arrived
+  std::unordered_map<std::string, Clock::time_point> calls;  // ticket -> first receipt
+};
+
+int Connect(const std::string& host_port) {
+  const size_t colon = host_port.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(host_port.substr(colon + 1), &port)) {
+    Die("--gateway must be HOST:PORT");
+  }
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr) != 1) {
+    Die("--gateway must be an IPv4 address and a port");
+  }
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    Die(absl::StrCat("cannot connect to the gateway ", host_port));
+  }
+  return fd;
+}
+
+// ReadScreens reads every screen's events until `stop`, on one thread.
+void ReadScreens(std::vector<Screen>& screens, std::atomic<bool>& stop,
+                 std::atomic<int>& with_board, std::atomic<uint64_t>& calls_received) {
+  std::vector<pollfd> fds;
+  for (const Screen& s : screens) fds.push_back(pollfd{s.fd, POLLIN, 0});
+  char chunk[8192];
+  while (!stop) {
+    if (poll(fds.data(), fds.size(), 100) <= 0) continue;
+    const Clock::time_point now = Clock::now();
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      const ssize_t n = recv(fds[i].fd, chunk, sizeof chunk, 0);
+      if (n <= 0) {
+        fds[i].fd = -1;  // closed: poll ignores it from now on
+        continue;
+      }
+      Screen& screen = screens[i];
+      screen.buffer.append(chunk, n);
+      for (size_t end; (end = screen.buffer.find("\n\n")) != std::string::npos;) {
+        const std::string event = screen.buffer.substr(0, end);
+        screen.buffer.erase(0, end + 2);
+        if (event.find("event: board") == std::string::npos) continue;
+        if (!screen.board) {
+          screen.board = true;
+          ++with_board;
+        }
+        const size_t at = event.find("\"call\":\"");
+        if (at == std::string::npos) continue;
+        const size_t from = at + 8;
+        if (screen.calls.emplace(event.substr(from, event.find('"', from) - from), now).second) {
+          ++calls_received;
+        }
+      }
+    }
+  }
+}
+
+void RunScreens(const Options& o, const Tokens& tokens) {
+  Day day = PrepareDay(o, tokens, "screens", o.calls, 2000000);
+  const std::string counter = OpenCounters(o, tokens, day, 1).front();
+  // The displays' device token, as an administrator makes it.
+  auto access = accueil::access::v1::AccessService::NewStub(bench::OwnChannel(o.server));
+  accueil::access::v1::CreateDeviceTokenRequest create;
+  create.set_site(day.desk.site);
+  create.set_display_name("Écrans du banc d'essai");
+  accueil::access::v1::DeviceToken device;
+  if (grpc::Status st = access->CreateDeviceToken(bench::Context(kCallTimeout, tokens.admin).get(),
+                                                  create, &device);
+      !st.ok()) {
+    Die("CreateDeviceToken: " + bench::Describe(st));
+  }
+
+  const ProcessFigures idle = Figures(o.gateway_pid);
+  std::vector<Screen> screens(o.screens);
+  const Clock::time_point begin = Clock::now();
+  const std::string request = absl::StrCat(
+      "GET /ecran/flux HTTP/1.1\r\nHost: ", o.gateway,
+      "\r\nAccept: text/event-stream\r\nCookie: accueil_device=", device.token(), "\r\n\r\n");
+  for (Screen& screen : screens) {
+    screen.fd = Connect(o.gateway);
+    if (send(screen.fd, request.data(), request.size(), 0) !=
+        static_cast<ssize_t>(request.size())) {
+      Die("cannot send to the gateway");
+    }
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> with_board{0};
+  std::atomic<uint64_t> calls_received{0};
+  std::thread reader([&] { ReadScreens(screens, stop, with_board, calls_received); });
+  const Clock::time_point ready_by = Clock::now() + std::chrono::seconds(60);
+  while (with_board < o.screens && Clock::now() < ready_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const int ready = with_board;
+  const ProcessFigures connected = Figures(o.gateway_pid);
+  std::printf("screens: %d of %d screens got the board in %.2f s (one connection each)%s\n", ready,
+              o.screens, std::chrono::duration<double>(Clock::now() - begin).count(),
+              ready == o.screens ? "" : " (timed out)");
+
+  auto stub = rv1::ReceptionService::NewStub(bench::OwnChannel(o.server));
+  std::mt19937_64 rng = bench::SeededRng();
+  Errors errors;
+  std::unordered_map<std::string, Clock::time_point> sent;  // ticket -> before its call
+  std::printf("screens: start\n");
+  std::fflush(stdout);
+  const double cpu_start = bench::ProcessCpuSeconds();
+  for (int i = 0; i < o.calls; ++i) {
+    const Clock::time_point t0 = Clock::now();
+    Served served = ServeOne(*stub, tokens.counter, counter, rng, errors);
+    if (!served.ticket.empty()) sent[served.ticket] = t0;
+    if (!served.status.ok() && !served.visit.empty()) break;
+    std::this_thread::sleep_until(t0 + std::chrono::milliseconds(o.call_interval_ms));
+  }
+  // Until every screen saw every call, or 10 s more.
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
+  while (calls_received < static_cast<uint64_t>(ready) * sent.size() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const ProcessFigures end = Figures(o.gateway_pid);
+  const double client_cpu = bench::ProcessCpuSeconds() - cpu_start;
+  std::printf("screens: end\n");
+  stop = true;
+  reader.join();
+  for (Screen& screen : screens) close(screen.fd);
+
+  std::vector<uint32_t> latency;
+  uint64_t missed = 0;
+  for (const Screen& screen : screens) {
+    for (const auto& [ticket, t0] : sent) {
+      auto it = screen.calls.find(ticket);
+      if (it == screen.calls.end()) {
+        ++missed;
+      } else {
+        latency.push_back(static_cast<uint32_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(it->second - t0).count()));
+      }
+    }
+  }
+  std::sort(latency.begin(), latency.end());
+  const uint64_t pairs = static_cast<uint64_t>(screens.size()) * sent.size();
+  const double p99 = Percentile(latency, 0.99);
+  std::printf("screens: %zu calls, one every %d ms, to %zu screens: %" PRIu64
+              " pairs, %zu received, %" PRIu64 " missed\n",
+              sent.size(), o.call_interval_ms, screens.size(), pairs, latency.size(), missed);
+  std::printf("call to screen ms: p50 %.2f  p95 %.2f  p99 %.2f  max %.2f (target p99 < 1000: %s)\n",
+              Percentile(latency, 0.5), Percentile(latency, 0.95), p99,
+              latency.empty() ? 0.0 : latency.back() / 1000.0,
+              p99 < 1000 && missed == 0 ? "met" : "NOT met");
+  if (o.gateway_pid > 0) {
+    std::printf(
+        "gateway process: threads %d before, %d with the screens, %d at the end; resident "
+        "memory %.1f MiB before, %.1f MiB with the screens (%.1f KiB a screen)\n",
+        idle.threads, connected.threads, end.threads, idle.rss_kib / 1024.0,
+        connected.rss_kib / 1024.0,
+        static_cast<double>(connected.rss_kib - idle.rss_kib) / std::max(1, o.screens));
+  }
+  errors.Print();
+  std::printf("client CPU: %.2f s\n", client_cpu);
+  std::printf("RESULT part=screens screens=%zu calls=%zu pairs=%" PRIu64 " missed=%" PRIu64
+              " p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%" PRIu64
+              " threads_before=%d threads_connected=%d rss_before_kib=%" PRId64
+              " rss_connected_kib=%" PRId64 " target_met=%d client_cpu_s=%.3f\n",
+              screens.size(), sent.size(), pairs, missed, Percentile(latency, 0.5),
+              Percentile(latency, 0.95), p99, latency.empty() ? 0.0 : latency.back() / 1000.0,
+              errors.Total(), idle.threads, connected.threads, idle.rss_kib, connected.rss_kib,
+              p99 < 1000 && missed == 0 ? 1 : 0, client_cpu);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -698,6 +929,10 @@ int main(int argc, char** argv) {
     Die(absl::StrCat("cannot connect to ", o.server));
   }
   std::printf("accueil-reception-bench: server %s, part %s\n", o.server.c_str(), o.part.c_str());
+  if (o.part == "screens") {
+    RunScreens(o, tokens);
+    return 0;
+  }
   if (o.part != "display") RunCounters(o, tokens);
   if (o.part != "counters") RunDisplay(o, tokens);
   return 0;

@@ -135,10 +135,10 @@ absl::Status Host::Build(const ServerConfig& config, HostOptions options) {
       PeerTls{transport.tls_client_ca_file, transport.tls_cert_file, transport.tls_key_file});
 
   // The served modules' services and workers.
-  ServiceContext context{pool_.get(),          clock_,         &*secrets_,
-                         gate_.get(),          peers_.get(),   &person_data_,
-                         commit_signal_.get(), metrics_.get(), &ports_,
-                         config.retention_days};
+  ServiceContext context{pool_.get(),           clock_,         &*secrets_,
+                         gate_.get(),           peers_.get(),   &person_data_,
+                         commit_signal_.get(),  metrics_.get(), &ports_,
+                         config.retention_days, issuer,         config.oidc_audience};
   std::vector<HostedService> services;
   for (const auto& m : modules_) {
     if (std::find(served_.begin(), served_.end(), m->name()) == served_.end()) continue;

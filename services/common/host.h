@@ -72,6 +72,9 @@ class Host {
   const std::vector<std::string>& served() const { return served_; }
   db::Pool& pool() { return *pool_; }
   const PersonDataRegistry& person_data() const { return person_data_; }
+  // dev_issuer: the development issuer when `dev_issuer_listen` started
+  // one (tests sign in through it), nullptr otherwise.
+  auth::DevIssuer* dev_issuer() { return dev_issuer_.get(); }
   // service_tokens: this process's service identity (tests call as it).
   auth::ServiceTokens& service_tokens() { return *service_tokens_; }
 

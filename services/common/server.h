@@ -72,6 +72,11 @@ struct ServiceContext {
   // Days personal data is kept after an appointment (`retention_days`):
   // what the pages tell people.
   int retention_days = 90;
+  // The OpenID Connect issuer whose tokens the gate accepts from agents
+  // (`oidc_issuer`, or the development issuer's address) and their audience
+  // (`oidc_audience`): where the gateway signs agents in.
+  std::string oidc_issuer;
+  std::string oidc_audience;
 };
 
 // A hosted service: its gRPC implementation and its full proto name, used

@@ -47,6 +47,10 @@ class Gateway {
 
   HttpResponse Handle(const HttpRequest& request);
 
+  // StopStreams ends the open event streams (the call displays): before
+  // the HTTP server stops.
+  void StopStreams() { pages_.StopStreams(); }
+
   // ClientAddress: the person's address (see above).
   std::string ClientAddress(const HttpRequest& request) const;
 

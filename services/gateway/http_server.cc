@@ -3,7 +3,9 @@
 // Under -std=c++20, <utility> must come before Asio (TOOLS.md).
 #include <utility>
 
+#include <array>
 #include <atomic>
+#include <deque>
 #include <optional>
 #include <thread>
 
@@ -16,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "services/common/errors.h"
 #include "services/common/log.h"
 
@@ -53,8 +56,16 @@ absl::StatusOr<tcp::endpoint> ParseListen(const std::string& listen) {
 
 class ServerImpl;
 
+// What a streaming response's sink and its connection share.
+struct StreamState {
+  std::atomic<bool> closed{false};
+  std::atomic<size_t> queued{0};  // bytes sent to the sink, not yet written
+};
+
 // Session serves one connection: read a request, hand it to the handler
-// pool, write the response, again while the client keeps it alive.
+// pool, write the response, again while the client keeps it alive; or, for
+// a streaming response, write what its sink queues until either side
+// closes.
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
@@ -62,12 +73,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   ~Session();
   void Run();
 
+  // Streaming (on the connection's strand).
+  template <class F>
+  void Post(F f) {
+    asio::post(stream_.get_executor(), std::move(f));
+  }
+  void Enqueue(std::string text);
+  void EndStream();
+  void AbortStream();
+
  private:
   void Read();
   void OnRead(beast::error_code ec, size_t bytes);
   void Write(HttpResponse response, bool close);
   void OnWrite(bool close, beast::error_code ec, size_t bytes);
   void Close();
+  void StartStream(HttpResponse response);
+  void WriteNext();
+  void WatchClient();
 
   ServerImpl* server_;
   Stream stream_;
@@ -76,6 +99,54 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;
+  // Streaming: the state shared with the sink, the texts to write, whether
+  // one is being written, whether the sink ended the response.
+  std::shared_ptr<StreamState> stream_state_;
+  std::deque<std::string> out_;
+  bool writing_ = false;
+  bool ending_ = false;
+  std::array<char, 256> discard_;
+};
+
+// The sink of a streaming response: queues onto its connection's strand.
+template <class Stream>
+class SessionSink final : public EventSink {
+ public:
+  SessionSink(std::weak_ptr<Session<Stream>> session, std::shared_ptr<StreamState> state,
+              size_t limit)
+      : session_(std::move(session)), state_(std::move(state)), limit_(limit) {}
+  ~SessionSink() override { Close(); }
+
+  bool Send(std::string text) override {
+    if (state_->closed.load()) return false;
+    std::shared_ptr<Session<Stream>> session = session_.lock();
+    if (session == nullptr) {
+      state_->closed = true;
+      return false;
+    }
+    if (state_->queued.load() + text.size() > limit_) {
+      // The client does not read: let it go rather than hold its backlog.
+      state_->closed = true;
+      session->Post([session] { session->AbortStream(); });
+      return false;
+    }
+    state_->queued += text.size();
+    session->Post(
+        [session, text = std::move(text)]() mutable { session->Enqueue(std::move(text)); });
+    return true;
+  }
+  bool closed() const override { return state_->closed.load(); }
+  void Close() override {
+    if (state_->closed.exchange(true)) return;
+    if (std::shared_ptr<Session<Stream>> session = session_.lock()) {
+      session->Post([session] { session->EndStream(); });
+    }
+  }
+
+ private:
+  std::weak_ptr<Session<Stream>> session_;
+  std::shared_ptr<StreamState> state_;
+  const size_t limit_;
 };
 
 class ServerImpl final : public HttpServer {
@@ -273,6 +344,7 @@ void Session<Stream>::OnRead(beast::error_code ec, size_t) {
                HttpResponse response = self->server_->Handle(request);
                asio::post(self->stream_.get_executor(),
                           [self, response = std::move(response), close]() mutable {
+                            if (response.stream) return self->StartStream(std::move(response));
                             self->Write(std::move(response), close);
                           });
              });
@@ -303,6 +375,77 @@ void Session<Stream>::OnWrite(bool close, beast::error_code ec, size_t) {
 }
 
 template <class Stream>
+void Session<Stream>::StartStream(HttpResponse response) {
+  const unsigned status = static_cast<unsigned>(response.status);
+  std::string head = absl::StrCat("HTTP/1.1 ", status, " ",
+                                  std::string(http::obsolete_reason(http::int_to_status(status))),
+                                  "\r\nContent-Type: ", response.content_type, "\r\n");
+  for (const auto& [name, value] : response.headers) {
+    absl::StrAppend(&head, name, ": ", value, "\r\n");
+  }
+  absl::StrAppend(&head, "Connection: close\r\n\r\n");
+  stream_state_ = std::make_shared<StreamState>();
+  stream_state_->queued = head.size();
+  Enqueue(std::move(head));
+  WatchClient();
+  auto sink = std::make_shared<SessionSink<Stream>>(this->weak_from_this(), stream_state_,
+                                                    server_->options().max_stream_queue_bytes);
+  asio::post(server_->pool(), [stream = std::move(response.stream), sink]() { stream(sink); });
+}
+
+template <class Stream>
+void Session<Stream>::Enqueue(std::string text) {
+  if (stream_state_ == nullptr) return;
+  out_.push_back(std::move(text));
+  WriteNext();
+}
+
+template <class Stream>
+void Session<Stream>::WriteNext() {
+  if (writing_) return;
+  if (out_.empty()) {
+    if (ending_) Close();
+    return;
+  }
+  writing_ = true;
+  // A write that takes longer than the time-out is a client gone.
+  beast::get_lowest_layer(stream_).expires_after(Timeout(server_));
+  asio::async_write(stream_, asio::buffer(out_.front()),
+                    [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                      self->writing_ = false;
+                      self->stream_state_->queued -= self->out_.front().size();
+                      self->out_.pop_front();
+                      if (ec) return self->AbortStream();
+                      beast::get_lowest_layer(self->stream_).expires_never();
+                      self->WriteNext();
+                    });
+}
+
+// WatchClient reads (and drops) what the client sends, to learn when it
+// goes away.
+template <class Stream>
+void Session<Stream>::WatchClient() {
+  stream_.async_read_some(asio::buffer(discard_),
+                          [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                            if (ec) return self->AbortStream();
+                            self->WatchClient();
+                          });
+}
+
+template <class Stream>
+void Session<Stream>::EndStream() {
+  ending_ = true;
+  WriteNext();
+}
+
+template <class Stream>
+void Session<Stream>::AbortStream() {
+  if (stream_state_ != nullptr) stream_state_->closed = true;
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream_).socket().close(ignored);
+}
+
+template <class Stream>
 void Session<Stream>::Close() {
   beast::error_code ignored;
   if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
@@ -320,6 +463,18 @@ const std::string& HttpRequest::Header(std::string_view name) const {
     if (key == name) return value;
   }
   return kEmpty;
+}
+
+std::string HttpRequest::Cookie(std::string_view name) const {
+  for (absl::string_view part : absl::StrSplit(Header("cookie"), ';')) {
+    part = absl::StripAsciiWhitespace(part);
+    const size_t eq = part.find('=');
+    if (eq != absl::string_view::npos &&
+        part.substr(0, eq) == absl::string_view(name.data(), name.size())) {
+      return std::string(part.substr(eq + 1));
+    }
+  }
+  return "";
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,

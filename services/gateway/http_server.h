@@ -4,7 +4,9 @@
 // connection costs no thread (a slow phone, an idle keep-alive, later the
 // display's event stream); a request, once read whole, is handled on a
 // bounded pool of handler threads (handlers call the services and may
-// block), then written back on its connection. Limits: header and body
+// block), then written back on its connection. A streaming response
+// (Server-Sent Events: the call display) holds its connection, not a
+// thread: what it sends is queued and written by the I/O threads. Limits: header and body
 // sizes, read and write time-outs (a client that trickles is dropped), and a
 // maximum of open connections. TLS when a certificate is given (the same
 // files as the gRPC server); the module refuses plaintext beyond loopback.
@@ -35,6 +37,22 @@ struct HttpRequest {
 
   // Header: the value of `name` (lower case), "" when absent.
   const std::string& Header(std::string_view name) const;
+  // Cookie: the value of the cookie `name` the request carries, "" when absent.
+  std::string Cookie(std::string_view name) const;
+};
+
+// EventSink: the open body of a streaming response (Server-Sent Events).
+// Thread-safe. Send never blocks: the text is queued for the connection's
+// I/O thread. A client that closed, or that reads too slowly (more than
+// HttpServerOptions::max_stream_queue_bytes waiting), is disconnected, and
+// Send returns false from then on: drop the sink.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual bool Send(std::string text) = 0;
+  virtual bool closed() const = 0;
+  // Close ends the response (the connection closes once the queue is sent).
+  virtual void Close() = 0;
 };
 
 struct HttpResponse {
@@ -42,6 +60,12 @@ struct HttpResponse {
   std::string content_type = "text/plain; charset=utf-8";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // A streaming response: the status and headers are sent without a
+  // length (the body ends when the connection does), then `stream` is
+  // called once, on a handler thread, with the sink the body goes through.
+  // The connection has no I/O time-out meanwhile; it stays open until
+  // either side closes it. `body` is ignored.
+  std::function<void(std::shared_ptr<EventSink>)> stream;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -56,6 +80,8 @@ struct HttpServerOptions {
   // A request must arrive whole, and a response leave, within this time; an
   // idle keep-alive connection is closed after it too.
   absl::Duration io_timeout = absl::Seconds(30);
+  // A streaming response whose client lets this much wait unread is closed.
+  size_t max_stream_queue_bytes = 256 * 1024;
   // TLS: PEM certificate chain and key; both empty: plaintext.
   std::string tls_cert_file;
   std::string tls_key_file;

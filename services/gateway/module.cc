@@ -19,7 +19,10 @@ class HttpWorker final : public Worker {
       : gateway_(std::move(gateway)), server_(std::move(server)) {}
   std::string_view name() const override { return "gateway.http"; }
   void Start() override {}
-  void Stop() override { server_->Stop(); }
+  void Stop() override {
+    gateway_->StopStreams();
+    server_->Stop();
+  }
   bool Healthy() const override { return true; }
 
  private:
@@ -57,6 +60,36 @@ class GatewayModule final : public Module {
                               : absl::InvalidArgumentError(absl::StrCat(
                                     "\"", proxy, "\" is not an IP address or CIDR block"));
                  });
+    section.Text("oidc_client_id", &gateway_.pages.sign_in.provider.client_id,
+                 "the gateway's client id at the identity provider, for agents' sign-in "
+                 "(docs/security.md#agents-sessions); its ID tokens' audience, which the "
+                 "services check against `oidc_audience`");
+    section.Default("`oidc_audience`");
+    section.Text("oidc_client_secret", &gateway_.pages.sign_in.provider.client_secret,
+                 "the client's secret, if the provider gives one (pass it as "
+                 "`ACCUEIL_GATEWAY_OIDC_CLIENT_SECRET`); empty: a public client (PKCE)");
+    section.Text("public_base_url", &gateway_.pages.sign_in.public_base_url,
+                 "the pages' public address (`https://rdv.example.gouv.fr`): agents return "
+                 "from the identity provider to `<this>/agent/retour`, the redirect URI to "
+                 "register; empty: the request's own address (a local run)",
+                 [](const std::string& url) {
+                   return url.empty() || url.rfind("https://", 0) == 0 ||
+                                  url.rfind("http://127.0.0.1", 0) == 0 ||
+                                  url.rfind("http://localhost", 0) == 0
+                              ? absl::OkStatus()
+                              : absl::InvalidArgumentError(
+                                    "must start with https:// (http:// only on loopback), "
+                                    "without a trailing path");
+                 });
+    section.Seconds("display_heartbeat", &gateway_.pages.display.heartbeat, 60,
+                    "how often the call displays' event streams get a ping (a display "
+                    "reconnects after 45 s without one)");
+    section.Seconds("display_recheck", &gateway_.pages.display.recheck, 600,
+                    "how often each call display's device token is checked again (a revoked "
+                    "one is disconnected)");
+    section.Int("session_hours", &session_hours_, 1, 24,
+                "hours an agent's session lasts from the sign-in, the short-lived token "
+                "being refreshed meanwhile");
     section.Validate([this]() -> absl::Status {
       if (http_.tls_cert_file.empty() != http_.tls_key_file.empty()) {
         return absl::InvalidArgumentError(
@@ -75,6 +108,15 @@ class GatewayModule final : public Module {
     Peers* peers = context.peers;
     gateway_.pages.clock = context.clock;
     gateway_.pages.retention_days = context.retention_days;
+    SignInOptions& sign_in = gateway_.pages.sign_in;
+    sign_in.provider.issuer = context.oidc_issuer;
+    if (sign_in.provider.client_id.empty()) sign_in.provider.client_id = context.oidc_audience;
+    while (!sign_in.public_base_url.empty() && sign_in.public_base_url.back() == '/') {
+      sign_in.public_base_url.pop_back();
+    }
+    sign_in.session_lifetime = absl::Hours(session_hours_);
+    sign_in.secrets = context.secrets;
+    sign_in.clock = context.clock;
     absl::StatusOr<std::unique_ptr<Gateway>> gateway =
         Gateway::Create(gateway_, [peers](std::string_view module) {
           return peers->Channel(absl::string_view(module.data(), module.size()));
@@ -107,6 +149,7 @@ class GatewayModule final : public Module {
     return o;
   }();
   int max_connections_ = 10000;
+  int session_hours_ = 12;
 };
 
 }  // namespace

@@ -4,8 +4,7 @@
 #include <map>
 #include <sstream>
 #include <tuple>
-
-#include <kainjow/mustache.hpp>
+#include <variant>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -25,7 +24,9 @@
 #include "services/common/log.h"
 #include "services/common/status_macros.h"
 #include "services/gateway/json_routes.h"
-#include "services/gateway/page_templates.h"
+#include "services/gateway/agent_pages.h"
+#include "services/gateway/display_hub.h"
+#include "services/gateway/page_kit.h"
 #include "services/gateway/path_template.h"
 #include "services/gateway/qr_svg.h"
 #include "services/gateway/web_text.h"
@@ -33,7 +34,6 @@
 namespace accueil::gateway {
 namespace {
 
-namespace mustache = kainjow::mustache;
 namespace v1 = booking::v1;
 
 constexpr char kCsrfCookie[] = "accueil_csrf";
@@ -44,52 +44,7 @@ constexpr char kDeviceCookie[] = "accueil_device";
 // How far ahead the desk page looks for free days.
 constexpr int kDaysAhead = 60;
 
-// What one request's page is made with.
-struct Context {
-  const HttpRequest* request;
-  std::string client;
-  std::string language;
-  Bindings query;
-  std::string csrf;  // the cookie's token, or a new one set with the answer
-  std::vector<std::string> set_cookies;
-  // A kiosk's device token (its cookie), sent as the calls' bearer token.
-  std::string bearer;
-};
-
-std::string Cookie(const HttpRequest& request, std::string_view name) {
-  for (absl::string_view part : absl::StrSplit(request.Header("cookie"), ';')) {
-    part = absl::StripAsciiWhitespace(part);
-    const size_t eq = part.find('=');
-    if (eq != absl::string_view::npos &&
-        part.substr(0, eq) == absl::string_view(name.data(), name.size())) {
-      return std::string(part.substr(eq + 1));
-    }
-  }
-  return "";
-}
-
-std::string Param(const Bindings& pairs, std::string_view key) {
-  for (const auto& [k, v] : pairs) {
-    if (k == key) return v;
-  }
-  return "";
-}
-
-bool SafeToken(const std::string& text) {
-  if (text.size() != 32) return false;
-  for (char c : text) {
-    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
-
-bool Digits(const std::string& text) {
-  if (text.empty() || text.size() > 18) return false;
-  for (char c : text) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
+using Context = PageContext;
 
 // Which form field an error's field path belongs to.
 std::string FormField(const std::string& field) {
@@ -123,10 +78,6 @@ const std::vector<Need>& Needs() {
   return k;
 }
 
-absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds());
-}
-
 std::string ContentTypeOf(const std::string& path) {
   static const std::vector<std::pair<std::string, std::string>> k = {
       {".css", "text/css; charset=utf-8"},
@@ -145,145 +96,16 @@ std::string ContentTypeOf(const std::string& path) {
 
 }  // namespace
 
-struct Pages::Impl {
-  PagesOptions options;
-  ChannelFor channels;
-  std::map<std::string, mustache::mustache> templates;
+struct Pages::Impl : PageKit {
   PathTemplate desk_path = *ParsePathTemplate("/rdv/{site}/{desk}");
   PathTemplate form_path = *ParsePathTemplate("/rdv/{site}/{desk}/creneau");
   PathTemplate indicators_path = *ParsePathTemplate("/indicateurs/{site}");
 
-  absl::Time Now() const { return options.clock->Now(); }
+  AgentPages agents;
+  DisplayHub displays;
 
-  Impl(PagesOptions o, ChannelFor c) : options(std::move(o)), channels(std::move(c)) {
-    for (const PageTemplate& t : EmbeddedPageTemplates()) {
-      std::string name = t.path;
-      name = name.substr(0, name.size() - std::string(".mustache").size());
-      templates.emplace(name, mustache::mustache(t.text));
-    }
-  }
-
-  // ---------------------------------------------------------------- calls
-
-  // CallOn calls `module`'s `Service` with the person's address.
-  template <typename Service, typename Req, typename Resp>
-  absl::Status CallOn(const Context& ctx, std::string_view module,
-                      grpc::Status (Service::Stub::*method)(grpc::ClientContext*, const Req&,
-                                                            Resp*),
-                      const Req& req, Resp* resp) {
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = channels(module);
-    if (!channel.ok()) return channel.status();
-    std::unique_ptr<typename Service::Stub> stub = Service::NewStub(*channel);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    context.AddMetadata("x-forwarded-for", ctx.client);
-    if (!ctx.bearer.empty()) context.AddMetadata("authorization", "Bearer " + ctx.bearer);
-    return FromGrpcStatus(((*stub).*method)(&context, req, resp));
-  }
-
-  // Call: booking's.
-  template <typename Req, typename Resp>
-  absl::Status Call(const Context& ctx,
-                    grpc::Status (v1::BookingService::Stub::*method)(grpc::ClientContext*,
-                                                                     const Req&, Resp*),
-                    const Req& req, Resp* resp) {
-    return CallOn<v1::BookingService>(ctx, "booking", method, req, resp);
-  }
-
-  // Notify: notify's.
-  template <typename Req, typename Resp>
-  absl::Status Notify(const Context& ctx,
-                      grpc::Status (notify::v1::NotifyService::Stub::*method)(grpc::ClientContext*,
-                                                                              const Req&, Resp*),
-                      const Req& req, Resp* resp) {
-    return CallOn<notify::v1::NotifyService>(ctx, "notify", method, req, resp);
-  }
-  // ------------------------------------------------------------ rendering
-
-  mustache::data Words(const Context& ctx) {
-    mustache::data t;
-    for (const auto& [key, text] : gateway::Words(ctx.language)) t.set(key, text);
-    return t;
-  }
-
-  HttpResponse Render(Context& ctx, const std::string& name, const std::string& title,
-                      mustache::data data, int status = 200,
-                      const std::vector<std::string>& scripts = {}) {
-    data.set("t", Words(ctx));
-    data.set("lang", ctx.language);
-    data.set("csrf", ctx.csrf);
-    std::string body = templates.at(name).render(data);
-    mustache::data page;
-    page.set("t", Words(ctx));
-    page.set("lang", ctx.language);
-    page.set("dir", RightToLeft(ctx.language) ? "rtl" : "ltr");
-    page.set("title", title);
-    page.set("body", body);
-    mustache::data languages{mustache::data::type::list};
-    for (const std::string& l : PageLanguages()) {
-      mustache::data item;
-      item.set("code", l);
-      item.set("name", LanguageName(l));
-      item.set("href", absl::StrCat(ctx.request->path, "?",
-                                    ctx.request->method == "GET" && !ctx.request->query.empty()
-                                        ? StripLang(ctx.request->query) + "&"
-                                        : "",
-                                    "lang=", l));
-      if (l == ctx.language) item.set("current", true);
-      languages.push_back(item);
-    }
-    page.set("languages", languages);
-    mustache::data script_list{mustache::data::type::list};
-    for (const std::string& script : scripts) script_list.push_back(mustache::data(script));
-    page.set("scripts", script_list);
-    HttpResponse response;
-    response.status = status;
-    response.content_type = "text/html; charset=utf-8";
-    response.body = templates.at("layout").render(page);
-    return Personal(ctx, std::move(response));
-  }
-
-  // Personal: an answer for this person only (never cached), with the
-  // cookies the request set (CSRF, language).
-  static HttpResponse Personal(const Context& ctx, HttpResponse response) {
-    response.headers.emplace_back("Cache-Control", "no-store");
-    for (const std::string& cookie : ctx.set_cookies)
-      response.headers.emplace_back("Set-Cookie", cookie);
-    return response;
-  }
-
-  static std::string StripLang(const std::string& query) {
-    std::optional<Bindings> pairs = ParseUrlEncoded(query);
-    std::string out;
-    if (!pairs) return out;
-    for (const auto& [k, v] : *pairs) {
-      if (k == "lang") continue;
-      if (!out.empty()) out += "&";
-      out += PercentEncode(k) + "=" + PercentEncode(v);
-    }
-    return out;
-  }
-
-  HttpResponse Message(Context& ctx, const std::string& title_key, const std::string& text_key,
-                       int status) {
-    const auto& words = gateway::Words(ctx.language);
-    mustache::data data;
-    data.set("heading", words.at(title_key));
-    data.set("text", words.at(text_key));
-    return Render(ctx, "message", words.at(title_key), data, status);
-  }
-
-  HttpResponse Failure(Context& ctx, const absl::Status& status) {
-    log::Warn("gateway.page_failed",
-              {{"code", CodeName(status.code())}, {"reason", ErrorReason(status)}});
-    if (status.code() == absl::StatusCode::kNotFound) {
-      return Message(ctx, "not_found", "not_found_text", 404);
-    }
-    const std::string key = absl::StrCat("error_", ErrorReason(status));
-    const auto& words = gateway::Words(ctx.language);
-    return Message(ctx, "error_summary", words.count(key) ? key : "service_unavailable",
-                   HttpStatusOf(status.code()));
-  }
+  Impl(PagesOptions o, ChannelFor c)
+      : PageKit(o, c), agents(o, c), displays(std::move(c), o.display) {}
 
   // ---------------------------------------------------------------- pages
 
@@ -605,13 +427,6 @@ struct Pages::Impl {
   }
 
   // ---------------------------------------------------------- manage
-
-  // The text for a failed call, by its reason, in the page's language.
-  std::string ErrorText(const Context& ctx, const absl::Status& status) {
-    const auto& words = gateway::Words(ctx.language);
-    const std::string key = absl::StrCat("error_", ErrorReason(status));
-    return words.count(key) ? words.at(key) : words.at("error_other");
-  }
 
   HttpResponse ManageForm(Context& ctx, const Bindings& values, const std::string& error_text,
                           int status) {
@@ -1192,11 +1007,12 @@ struct Pages::Impl {
     return true;
   }
 
-  // KioskSite: the site a device token serves, as the access module says
-  // (WhoAmI: a DEVICE grant), or UNAUTHENTICATED DEVICE_REQUIRED.
-  absl::StatusOr<v1::Site> KioskSite(Context& ctx, const std::string& token) {
+  // DeviceSite: the site a device token serves (a kiosk, a display), as
+  // the access module says (WhoAmI: a DEVICE grant), or UNAUTHENTICATED
+  // DEVICE_REQUIRED.
+  absl::StatusOr<v1::Site> DeviceSite(Context& ctx, const std::string& token) {
     const absl::Status refused =
-        Error(absl::StatusCode::kUnauthenticated, "DEVICE_REQUIRED", "not a kiosk's token");
+        Error(absl::StatusCode::kUnauthenticated, "DEVICE_REQUIRED", "not a device's token");
     if (!SafeDeviceToken(token)) return refused;
     ctx.bearer = token;
     access::v1::Caller caller;
@@ -1217,6 +1033,20 @@ struct Pages::Impl {
     return out;
   }
 
+  // LinkedDevice: the site of the device page's cookie, or the page itself
+  // (`page`: the kiosk's, the display's) asking to link the device, 401
+  // when the browser's token was refused.
+  using DevicePage = HttpResponse (Impl::*)(Context&, mustache::data, int);
+  std::variant<v1::Site, HttpResponse> LinkedDevice(Context& ctx, DevicePage page) {
+    const std::string cookie = ctx.request->Cookie(kDeviceCookie);
+    absl::StatusOr<v1::Site> site = DeviceSite(ctx, cookie);
+    if (site.ok()) return *site;
+    mustache::data data;
+    data.set("pairing", true);
+    if (!cookie.empty()) data.set("error_text", ErrorText(ctx, site.status()));
+    return (this->*page)(ctx, data, cookie.empty() ? 200 : 401);
+  }
+
   HttpResponse KioskPage(Context& ctx, mustache::data data, int status) {
     return Render(ctx, "kiosk", gateway::Words(ctx.language).at("kiosk_title"), data, status);
   }
@@ -1227,14 +1057,10 @@ struct Pages::Impl {
   // code (a handheld scanner types it) and gets their ticket
   // (CheckInVisitor as the device: a late arrival is sent to the lodge).
   HttpResponse Kiosk(Context& ctx, const Bindings* form) {
+    std::variant<v1::Site, HttpResponse> linked = LinkedDevice(ctx, &Impl::KioskPage);
+    if (auto* page = std::get_if<HttpResponse>(&linked)) return std::move(*page);
+    const v1::Site* site = &std::get<v1::Site>(linked);
     mustache::data data;
-    const std::string cookie = Cookie(*ctx.request, kDeviceCookie);
-    absl::StatusOr<v1::Site> site = KioskSite(ctx, cookie);
-    if (!site.ok()) {
-      data.set("pairing", true);
-      if (!cookie.empty()) data.set("error_text", ErrorText(ctx, site.status()));
-      return KioskPage(ctx, data, cookie.empty() ? 200 : 401);
-    }
     data.set("site_name", site->display_name());
     data.set("request_id", NewRequestId());
     if (form == nullptr) return KioskPage(ctx, data, 200);
@@ -1261,25 +1087,91 @@ struct Pages::Impl {
     return KioskPage(ctx, data, 200);
   }
 
-  // KioskPairing: the device token typed once on the tablet, checked with
-  // the access module, then kept in a cookie (only sent to /borne).
-  HttpResponse KioskPairing(Context& ctx, const Bindings& form) {
+  // DevicePairing: the device token typed once on the tablet or the
+  // display, checked with the access module, then kept in a cookie only
+  // sent to the device's page (`path`: /borne, /ecran).
+  HttpResponse DevicePairing(Context& ctx, const Bindings& form, const std::string& path) {
     const std::string token(absl::StripAsciiWhitespace(Param(form, "jeton")));
-    absl::StatusOr<v1::Site> site = KioskSite(ctx, token);
+    absl::StatusOr<v1::Site> site = DeviceSite(ctx, token);
     if (!site.ok()) {
       mustache::data data;
       data.set("pairing", true);
       data.set("error_text", ErrorText(ctx, site.status()));
-      return KioskPage(ctx, data, HttpStatusOf(site.status().code()));
+      const int status = HttpStatusOf(site.status().code());
+      return path == "/ecran" ? DisplayPage(ctx, data, status) : KioskPage(ctx, data, status);
     }
     HttpResponse response;
     response.status = 303;
-    response.headers.emplace_back("Location", "/borne");
-    response.headers.emplace_back(
-        "Set-Cookie", absl::StrCat(kDeviceCookie, "=", token,
-                                   "; Path=/borne; Max-Age=31536000; HttpOnly; SameSite=Strict",
-                                   ctx.request->tls ? "; Secure" : ""));
+    response.headers.emplace_back("Location", path);
+    response.headers.emplace_back("Set-Cookie",
+                                  absl::StrCat(kDeviceCookie, "=", token, "; Path=", path,
+                                               "; Max-Age=31536000; HttpOnly; SameSite=Strict",
+                                               ctx.request->tls ? "; Secure" : ""));
     return Personal(ctx, std::move(response));
+  }
+
+  // ----------------------------------------------------------- display
+
+  HttpResponse DisplayPage(Context& ctx, mustache::data data, int status) {
+    ctx.bare = true;
+    return Render(ctx, "display", gateway::Words(ctx.language).at("display_title"), data, status,
+                  {"/static/display.js"});
+  }
+
+  // Display: the waiting-room board, linked once with a device token like
+  // the kiosk; the calls at load (GetQueue), then live (display.js and
+  // /ecran/flux).
+  HttpResponse Display(Context& ctx) {
+    std::variant<v1::Site, HttpResponse> linked = LinkedDevice(ctx, &Impl::DisplayPage);
+    if (auto* page = std::get_if<HttpResponse>(&linked)) return std::move(*page);
+    const v1::Site* site = &std::get<v1::Site>(linked);
+    mustache::data data;
+    data.set("site_name", site->display_name());
+    reception::v1::GetQueueRequest req;
+    req.set_site(site->name());
+    reception::v1::QueueState queue;
+    mustache::data calls{mustache::data::type::list};
+    absl::Status s = CallOn<reception::v1::ReceptionService>(
+        ctx, "reception", &reception::v1::ReceptionService::Stub::GetQueue, req, &queue);
+    std::vector<const reception::v1::Visit*> called;
+    for (const reception::v1::Visit& v : queue.visits()) {
+      if (v.status() == reception::v1::CALLED || v.status() == reception::v1::IN_SERVICE) {
+        called.push_back(&v);
+      }
+    }
+    std::sort(called.begin(), called.end(), [](const auto* a, const auto* b) {
+      return a->called_time().seconds() > b->called_time().seconds();
+    });
+    for (const reception::v1::Visit* v : called) {
+      mustache::data item;
+      item.set("ticket", v->ticket());
+      item.set("counter", v->counter_display_name());
+      calls.push_back(item);
+    }
+    if (!s.ok()) log::Warn("gateway.display_queue_failed", {{"reason", ErrorReason(s)}});
+    if (called.empty()) data.set("no_call", true);
+    data.set("calls", calls);
+    return DisplayPage(ctx, data, 200);
+  }
+
+  // DisplayStream: the board's Server-Sent Events (display_hub.h).
+  HttpResponse DisplayStream(Context& ctx) {
+    const std::string token = ctx.request->Cookie(kDeviceCookie);
+    absl::StatusOr<v1::Site> site = DeviceSite(ctx, token);
+    HttpResponse response;
+    response.headers.emplace_back("Cache-Control", "no-store");
+    if (!site.ok()) {
+      response.status = HttpStatusOf(site.status().code());
+      response.body = "this display is not linked\n";
+      return response;
+    }
+    response.content_type = "text/event-stream; charset=utf-8";
+    response.headers.emplace_back("X-Accel-Buffering", "no");
+    response.stream = [hub = &displays, site = site->name(),
+                       token](std::shared_ptr<EventSink> sink) {
+      hub->Add(site, token, std::move(sink));
+    };
+    return response;
   }
 
   std::optional<HttpResponse> Asset(const HttpRequest& request) {
@@ -1318,6 +1210,8 @@ Pages::Pages(PagesOptions options, ChannelFor channels)
 
 Pages::~Pages() = default;
 
+void Pages::StopStreams() { impl_->displays.Stop(); }
+
 HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client) {
   if (std::optional<HttpResponse> asset = impl_->Asset(request)) return *asset;
   Context ctx;
@@ -1325,14 +1219,14 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
   ctx.client = client;
   ctx.query = ParseUrlEncoded(request.query).value_or(Bindings());
   const std::string query_lang = Param(ctx.query, "lang");
-  ctx.language = ChooseLanguage(query_lang, Cookie(request, kLanguageCookie),
+  ctx.language = ChooseLanguage(query_lang, request.Cookie(kLanguageCookie),
                                 request.Header("accept-language"));
   const std::string secure = request.tls ? "; Secure" : "";
   if (query_lang == ctx.language) {
     ctx.set_cookies.push_back(absl::StrCat(kLanguageCookie, "=", ctx.language,
                                            "; Path=/; Max-Age=31536000; SameSite=Lax", secure));
   }
-  ctx.csrf = Cookie(request, kCsrfCookie);
+  ctx.csrf = request.Cookie(kCsrfCookie);
   if (!SafeToken(ctx.csrf)) {
     ctx.csrf = NewRequestId();
     ctx.set_cookies.push_back(
@@ -1353,10 +1247,11 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
     }
     form = ParseUrlEncoded(request.body);
     const std::string sent = form ? Param(*form, "csrf") : "";
-    if (!SafeToken(sent) || sent != Cookie(request, kCsrfCookie)) {
+    if (!SafeToken(sent) || sent != request.Cookie(kCsrfCookie)) {
       return impl_->Message(ctx, "error_summary", "error_csrf", 403);
     }
   }
+  if (AgentPages::Owns(request.path)) return impl_->agents.Handle(ctx, form ? &*form : nullptr);
   if (std::optional<Bindings> b = MatchPath(impl_->form_path, request.path)) {
     if (get) return impl_->FormPage(ctx, *b, {}, 200);
     if (form) return impl_->Book(ctx, *b, *form);
@@ -1395,7 +1290,14 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
     if (get) return impl_->Kiosk(ctx, nullptr);
     if (form) return impl_->Kiosk(ctx, &*form);
   }
-  if (request.path == "/borne/appareil" && form) return impl_->KioskPairing(ctx, *form);
+  if (request.path == "/borne/appareil" && form) {
+    return impl_->DevicePairing(ctx, *form, "/borne");
+  }
+  if (request.path == "/ecran" && get) return impl_->Display(ctx);
+  if (request.path == "/ecran/appareil" && form) {
+    return impl_->DevicePairing(ctx, *form, "/ecran");
+  }
+  if (request.path == "/ecran/flux" && get) return impl_->DisplayStream(ctx);
   if (request.path == "/rdv/annuler" && form) return impl_->Cancel(ctx, *form);
   if (request.path == "/rdv/deplacer" && form) return impl_->Move(ctx, *form);
   return impl_->Message(ctx, "not_found", "not_found_text", 404);

@@ -20,6 +20,8 @@
 #include <string>
 
 #include "services/common/clock.h"
+#include "services/gateway/agent_session.h"
+#include "services/gateway/display_hub.h"
 #include "services/gateway/gateway_channels.h"
 #include "services/gateway/http_server.h"
 
@@ -33,6 +35,11 @@ struct PagesOptions {
   const Clock* clock = nullptr;
   // Days personal data is kept (the personal-data notice says it).
   int retention_days = 90;
+  // Agents' sign-in (agent_pages.h); without an issuer, /agent says that
+  // sign-in is not configured.
+  SignInOptions sign_in;
+  // The call displays' feed (display_hub.h).
+  DisplayHubOptions display;
 };
 
 class Pages {
@@ -43,6 +50,9 @@ class Pages {
   // Handle: the page for `request` (a 404 page for an unknown path).
   // `client` is the person's address (Gateway::ClientAddress).
   HttpResponse Handle(const HttpRequest& request, const std::string& client);
+
+  // StopStreams ends the displays' streams (before the HTTP server stops).
+  void StopStreams();
 
  private:
   struct Impl;

@@ -1027,6 +1027,14 @@ grpc::Status ReceptionService::MarkVisitorLeft(grpc::ServerContext* context,
       });
 }
 
+grpc::Status ReceptionService::GetVisit(grpc::ServerContext* context,
+                                        const v1::GetVisitRequest* req, v1::Visit* resp) {
+  return ctx_.gate->Handle(context, "accueil.reception.v1.ReceptionService.GetVisit",
+                           [&](Call& call) -> absl::Status {
+                             return AuthorizeVisit(call, req->visit(), resp).status();
+                           });
+}
+
 grpc::Status ReceptionService::GetQueue(grpc::ServerContext* context,
                                         const v1::GetQueueRequest* req, v1::QueueState* resp) {
   return ctx_.gate->Handle(

@@ -63,6 +63,7 @@ class ReceptionService final
   grpc::Status CloseDay(grpc::ServerContext*, const v1::CloseDayRequest*,
                         v1::CloseDayResponse*) override;
   grpc::Status GetQueue(grpc::ServerContext*, const v1::GetQueueRequest*, v1::QueueState*) override;
+  grpc::Status GetVisit(grpc::ServerContext*, const v1::GetVisitRequest*, v1::Visit*) override;
   grpc::ServerWriteReactor<v1::QueueUpdate>* WatchQueue(grpc::CallbackServerContext* context,
                                                         const v1::WatchQueueRequest* req) override;
 

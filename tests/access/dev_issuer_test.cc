@@ -228,7 +228,8 @@ TEST_F(DevIssuerTest, PublishesTheDiscoveryDocument) {
   EXPECT_EQ(doc["response_types_supported"], Json({"code"}));
   EXPECT_EQ(doc["subject_types_supported"], Json({"public"}));
   EXPECT_EQ(doc["id_token_signing_alg_values_supported"], Json({"ES256"}));
-  EXPECT_EQ(doc["grant_types_supported"], Json({"authorization_code", "urn:accueil:dev"}));
+  EXPECT_EQ(doc["grant_types_supported"],
+            Json({"authorization_code", "refresh_token", "urn:accueil:dev"}));
 }
 
 TEST_F(DevIssuerTest, PublishesItsKeyAsJwks) {
@@ -403,6 +404,55 @@ TEST_F(DevIssuerTest, CodeFlowIssuesAVerifiableTokenOnce) {
   auto [again, error] = TokenRequest(body);
   EXPECT_EQ(again, 400);
   EXPECT_EQ(error["error"], "invalid_grant");
+}
+
+TEST_F(DevIssuerTest, RefreshTokensRotateAndEndWithTheSignIn) {
+  std::string code = QueryValue(Approve("agent-r", "LODGE_AGENT", "sites/2"), "code");
+  auto [status, first] = TokenRequest(
+      Query({{"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", kRedirect}}));
+  ASSERT_EQ(status, 200) << first.dump();
+  std::string refresh = first.value("refresh_token", "");
+  ASSERT_GE(refresh.size(), 40u);
+  // The direct grant (the CLI) gets none.
+  auto [direct_status, direct] = TokenRequest(
+      Query({{"grant_type", "urn:accueil:dev"}, {"subject", "agent-r"}, {"role", "LODGE_AGENT"}}));
+  ASSERT_EQ(direct_status, 200);
+  EXPECT_FALSE(direct.contains("refresh_token"));
+
+  // Seven hours on, a refresh gives a token valid eight hours from now and
+  // the next refresh token; the used one is spent.
+  clock_.Advance(absl::Hours(7));
+  auto [refreshed_status, refreshed] =
+      TokenRequest(Query({{"grant_type", "refresh_token"}, {"refresh_token", refresh}}));
+  ASSERT_EQ(refreshed_status, 200) << refreshed.dump();
+  absl::StatusOr<auth::Claims> claims = Verify(refreshed.value("id_token", ""));
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_EQ(claims->subject, "agent-r");
+  EXPECT_EQ(claims->expiry, kNow + absl::Hours(15));
+  std::string next = refreshed.value("refresh_token", "");
+  EXPECT_NE(next, refresh);
+  auto [reused, reused_error] =
+      TokenRequest(Query({{"grant_type", "refresh_token"}, {"refresh_token", refresh}}));
+  EXPECT_EQ(reused, 400);
+  EXPECT_EQ(reused_error["error"], "invalid_grant");
+
+  // A revoked role is not granted again by a refresh.
+  database_->Query("UPDATE access.role_bindings SET revoke_time = now() WHERE subject = 'agent-r'");
+  auto [after_revoke, unused] =
+      TokenRequest(Query({{"grant_type", "refresh_token"}, {"refresh_token", next}}));
+  ASSERT_EQ(after_revoke, 200);
+  EXPECT_EQ(Bindings("agent-r"), "");
+  next = unused.value("refresh_token", "");
+
+  // Twelve hours after the sign-in, the session is over.
+  clock_.Advance(absl::Hours(5));
+  auto [expired, expired_error] =
+      TokenRequest(Query({{"grant_type", "refresh_token"}, {"refresh_token", next}}));
+  EXPECT_EQ(expired, 400);
+  EXPECT_EQ(expired_error["error"], "invalid_grant");
+  auto [missing, missing_error] = TokenRequest("grant_type=refresh_token");
+  EXPECT_EQ(missing, 400);
+  EXPECT_EQ(missing_error["error"], "invalid_request");
 }
 
 TEST_F(DevIssuerTest, CodeIsBoundToItsRedirectAndClient) {
@@ -656,7 +706,8 @@ TEST_F(DevIssuerTest, TokenSignsInThroughAccessServiceWhoAmI) {
   Metrics metrics;
   // No service tokens: like the peers below, this server calls no other module.
   Gate gate(&authenticator, limiter->get(), &audit, &clock_, &metrics, nullptr);
-  ServiceContext context{pool_, &clock_, &*secrets, &gate, nullptr, nullptr, nullptr, &metrics};
+  ServiceContext context{pool_,   &clock_,  &*secrets, &gate, nullptr,           nullptr,
+                         nullptr, &metrics, nullptr,   90,    issuer_->issuer(), kAudience};
   access::AuditFeed feed(pool_);  // no tail here: never started
   std::vector<HostedService> services;
   services.push_back({std::make_unique<access::AccessService>(context, &directory, &feed),

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/notify/v1/notify.grpc.pb.h"
+#include "accueil/reception/v1/reception.grpc.pb.h"
 #include "tests/booking/booking_fixture.h"
 #include "tests/metrics/quality_officer.h"
 #include "tests/support/ports.h"
@@ -181,6 +182,52 @@ TEST(Browser, ThePublicPagesInChromiumPassAxeInEveryLanguage) {
       << "checked in once, shown the same ticket in each language";
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.contacts WHERE channel = 'email' "
                            "AND opted_out_time IS NOT NULL"),
+            1);
+}
+
+// The agents' journey (tests/web/agents.mjs): agents sign in through the
+// development issuer; a desk open today, a counter, a display's token.
+TEST(Browser, AgentsAcrossRolesAndTheCallDisplayInChromium) {
+  ASSERT_GE(NodeMajor(), 18);
+  TestServerOptions options;
+  options.dev_issuer = true;
+  BookingWorld world(std::move(options));
+  OpenedDesk open = world.OpenDesk(DeskOptions{});
+  // Tuesday 2 June, 08:40 in Paris: the person books 09:00 and comes early.
+  world.clock().Set(absl::FromCivil(absl::CivilSecond(2026, 6, 2, 6, 40, 0), absl::UTCTimeZone()));
+  const std::string admin =
+      world.server().Token("admin-1", {{access::v1::ADMINISTRATOR, IdOf(open.site.name())}});
+  reception::v1::CreateCounterRequest create;
+  create.mutable_counter()->set_site(open.site.name());
+  create.mutable_counter()->set_display_name("Guichet 2");
+  create.mutable_counter()->add_desks(open.desk.name());
+  reception::v1::Counter counter;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(RpcOk(reception::v1::ReceptionService::NewStub(world.server().Channel(admin))
+                          ->CreateCounter(&context, create, &counter)));
+  }
+  access::v1::CreateDeviceTokenRequest device;
+  device.set_site(open.site.name());
+  device.set_display_name("Écran salle d'attente");
+  access::v1::DeviceToken display;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(
+        RpcOk(world.server().AccessStub(admin)->CreateDeviceToken(&context, device, &display)));
+  }
+  const std::string base =
+      absl::StrCat("http://127.0.0.1:", world.server().port_of("gateway_listen"));
+  const std::string command = absl::StrCat(
+      "NODE_PATH=", ACCUEIL_BUILD_DIR, "/web/node_modules node ", ACCUEIL_SOURCE_DIR,
+      "/tests/web/agents.mjs ", base, " /rdv/", IdOf(open.site.name()), "/", IdOf(open.desk.name()),
+      " ", ACCUEIL_BUILD_DIR, "/web-screenshots ", open.site.name(), " ", display.token());
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  // What the agents did, as the services recorded it.
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM reception.visits WHERE status = 'done' AND "
+                           "outcome = 'served'"),
+            1);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'fulfilled'"),
             1);
 }
 

@@ -42,19 +42,6 @@ class KioskPage : public ::testing::Test {
     for (const auto& [name, cookie] : jar_) header += cookie + "; ";
     cookies_ = {header};
   }
-  std::unique_ptr<access::v1::AccessService::Stub> Admin() {
-    return world_.booking.server().AccessStub(world_.booking.server().Token(
-        "admin-1", {{access::v1::ADMINISTRATOR, IdOf(world_.desk.site.name())}}));
-  }
-  access::v1::DeviceToken MakeDevice() {
-    access::v1::CreateDeviceTokenRequest req;
-    req.set_site(world_.desk.site.name());
-    req.set_display_name("Borne loge entrée A");
-    access::v1::DeviceToken token;
-    grpc::ClientContext context;
-    EXPECT_TRUE(RpcOk(Admin()->CreateDeviceToken(&context, req, &token)));
-    return token;
-  }
   static bool Has(const HttpReply& reply, const std::string& text) {
     return reply.body.find(text) != std::string::npos;
   }
@@ -79,7 +66,7 @@ TEST_F(KioskPage, ALinkedTabletChecksPeopleInAndGivesTheirTicket) {
   HttpReply agent = Post("/borne/appareil", {{"jeton", world_.booking.server().StaffToken()}});
   EXPECT_EQ(agent.status, 401);
 
-  const access::v1::DeviceToken device = MakeDevice();
+  const access::v1::DeviceToken device = world_.MakeDevice("Borne loge entrée A");
   HttpReply linked = Post("/borne/appareil", {{"jeton", device.token()}});
   EXPECT_EQ(linked.status, 303) << linked.body;
   EXPECT_EQ(linked.Header("location"), "/borne");
@@ -125,7 +112,7 @@ TEST_F(KioskPage, ALinkedTabletChecksPeopleInAndGivesTheirTicket) {
   access::v1::DeviceToken revoked;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(RpcOk(Admin()->RevokeDeviceToken(&context, revoke, &revoked)));
+    ASSERT_TRUE(RpcOk(world_.Access()->RevokeDeviceToken(&context, revoke, &revoked)));
   }
   HttpReply after = Open("/borne");
   EXPECT_EQ(after.status, 401) << after.body;

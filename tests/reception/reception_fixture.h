@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/reception/v1/reception.grpc.pb.h"
 #include "tests/booking/booking_fixture.h"
 
@@ -117,6 +118,24 @@ class ReceptionWorld {
     req.set_outcome(outcome);
     req.set_new_slot(new_slot);
     return CallOn(*counter_, &rv1::ReceptionService::Stub::FinishVisit, req, out);
+  }
+
+  // Access: the access service as the site's administrator (device tokens).
+  std::unique_ptr<access::v1::AccessService::Stub> Access() {
+    return booking.server().AccessStub(
+        booking.server().Token("admin-1", {{access::v1::ADMINISTRATOR, IdOf(desk.site.name())}}));
+  }
+  // MakeDevice: a device token of the site (a lodge kiosk, a display).
+  access::v1::DeviceToken MakeDevice(const std::string& display_name) {
+    access::v1::CreateDeviceTokenRequest req;
+    req.set_site(desk.site.name());
+    req.set_display_name(display_name);
+    access::v1::DeviceToken token;
+    grpc::ClientContext context;
+    if (!RpcOk(Access()->CreateDeviceToken(&context, req, &token))) {
+      ADD_FAILURE() << "CreateDeviceToken";
+    }
+    return token;
   }
 
   // The appointment's status as booking holds it.

@@ -22,7 +22,10 @@ size_t OnHeader(char* data, size_t size, size_t count, void* out) {
     std::string name = absl::AsciiStrToLower(line.substr(0, colon));
     std::string value(absl::StripAsciiWhitespace(line.substr(colon + 1)));
     HttpReply* reply = static_cast<HttpReply*>(out);
-    if (name == "set-cookie") reply->cookies.push_back(value.substr(0, value.find(';')));
+    if (name == "set-cookie") {
+      reply->cookies.push_back(value.substr(0, value.find(';')));
+      reply->cookie_lines.push_back(value);
+    }
     reply->headers.emplace(name, value);
   }
   return size * count;

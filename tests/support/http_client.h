@@ -23,6 +23,7 @@ struct HttpReply {
   long status = 0;                             // 0 when the request failed (see error)
   std::map<std::string, std::string> headers;  // names in lower case (the first of each)
   std::vector<std::string> cookies;            // every Set-Cookie's "name=value"
+  std::vector<std::string> cookie_lines;       // every Set-Cookie whole (attributes too)
   std::string body;
   std::string error;
   std::string Header(const std::string& name) const {

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "services/allinone/modules.h"
 #include "services/common/auth/service_identity.h"
+#include "tests/support/http_client.h"
 
 namespace accueil::testing {
 namespace {
@@ -62,6 +63,26 @@ std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address, const std::
       address, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(f));
 }
 
+// DevIssuerToken asks the development issuer at `issuer` for a token of
+// `subject` with the first of `grants` (its direct grant, as the CLI does).
+std::string DevIssuerToken(const std::string& issuer, const std::string& subject,
+                           const std::vector<auth::Grant>& grants) {
+  std::vector<std::pair<std::string, std::string>> fields = {{"grant_type", "urn:accueil:dev"},
+                                                             {"subject", subject}};
+  if (!grants.empty()) {
+    fields.emplace_back("role", access::v1::Role_Name(grants[0].role));
+    if (grants[0].site_id != 0)
+      fields.emplace_back("site", absl::StrCat("sites/", grants[0].site_id));
+  }
+  HttpReply answer = FormPost(issuer + "/token", fields);
+  nlohmann::json json = nlohmann::json::parse(answer.body, nullptr, false);
+  if (answer.status != 200 || !json.is_object() || !json.contains("access_token")) {
+    ADD_FAILURE() << "dev issuer token: " << answer.status << " " << answer.body;
+    return "";
+  }
+  return json["access_token"].get<std::string>();
+}
+
 }  // namespace
 
 std::unique_ptr<TestServer> TestServer::Start(absl::Time now, int pool_size) {
@@ -104,8 +125,12 @@ std::unique_ptr<Host> TestServer::MakeHost() {
   config.service_subject = options_.service_subject;
   HostOptions host;
   host.clock = &clock_;
-  host.keys = &keys_;
-  host.issuer = kTestIssuer;
+  if (options_.dev_issuer) {
+    config.dev_issuer_listen = "127.0.0.1:0";
+  } else {
+    host.keys = &keys_;
+    host.issuer = kTestIssuer;
+  }
   host.limits = options_.limits;
   host.transport = options_.transport;
   host.stream_recheck = options_.stream_recheck;
@@ -169,6 +194,10 @@ TestServer::~TestServer() { StopServices(); }
 
 std::string TestServer::address() const { return absl::StrCat("127.0.0.1:", host_->port()); }
 
+std::string TestServer::issuer() const {
+  return options_.dev_issuer ? host_->dev_issuer()->issuer() : kTestIssuer;
+}
+
 std::string TestServer::health_address() const {
   return absl::StrCat("127.0.0.1:", host_->health_port());
 }
@@ -183,6 +212,7 @@ std::string TestServer::Token(const std::string& subject, const std::vector<auth
         subject, access::v1::Role_Name(g.role), g.site_id);
   }
   tx.commit();
+  if (options_.dev_issuer) return DevIssuerToken(issuer(), subject, grants);
   int64_t now = absl::ToUnixSeconds(clock_.Now());
   nlohmann::json payload = {{"iss", kTestIssuer},
                             {"aud", kTestAudience},

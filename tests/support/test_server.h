@@ -63,6 +63,11 @@ struct TestServerOptions {
   std::string service_subject;
   // Days personal data is kept (`retention_days`).
   int retention_days = 90;
+  // Agents sign in through the real development issuer
+  // (`dev_issuer_listen`, on loopback) instead of the in-memory identity
+  // provider: Token() then asks it (its direct grant) for the first grant's
+  // role; the gateway's sign-in runs against it.
+  bool dev_issuer = false;
   // Module configuration keys ("notify_smtp_url" -> "smtp://..."), as a
   // deployment's file would give them.
   std::vector<std::pair<std::string, std::string>> settings;
@@ -89,6 +94,8 @@ class TestServer {
   // Token grants `grants` (role, site id; 0 = every site) to `subject` in
   // the database and returns a JWT for it, signed by the test issuer.
   std::string Token(const std::string& subject, const std::vector<auth::Grant>& grants);
+  // issuer: the address of the identity provider agents sign in with.
+  std::string issuer() const;
   // StaffToken: administrator, lodge and counter agent on every site.
   std::string StaffToken();
   // ServiceToken: a service token of the server's own service identity

@@ -19,13 +19,9 @@
 // with NODE_PATH at build/web/node_modules. Exits 1 on the first failed
 // check, printing it; every page of the journey is checked by axe in every
 // language, and photographed at phone (360 px) and desktop (1280 px) widths.
-import { createRequire } from 'node:module';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-
-const require = createRequire(import.meta.url);
-const { chromium } = require('playwright-core');
-const { AxeBuilder } = require('@axe-core/playwright');
+import { check, run, shown, tabTo } from './browser.mjs';
 
 const [base, deskPath, shots, maildir, surveyLinks, attendanceLinks, preferencesLink,
   kioskToken, kioskReference] = process.argv.slice(2);
@@ -36,32 +32,6 @@ if (!kioskReference || surveyLinks.split(',').length !== languages.length ||
     'SURVEY_LINKS ATTENDANCE_LINKS PREFERENCES_LINK KIOSK_TOKEN KIOSK_REFERENCE ' +
     '(a survey and an attendance link a language)');
   process.exit(2);
-}
-mkdirSync(shots, { recursive: true });
-
-function check(condition, what) {
-  if (!condition) throw new Error(`check failed: ${what}`);
-}
-
-// shown: waits for `selector` on `page`; on a time-out, says what the page
-// shows instead (its heading and alerts), which is what a failure needs.
-async function shown(page, selector, options = {}) {
-  try {
-    await page.waitForSelector(selector, { timeout: 15000, ...options });
-  } catch (e) {
-    const said = await page.locator('h1, .fr-alert').allTextContents();
-    throw new Error(`${page.url()}: no ${selector}; the page says: ${said.join(' | ').replace(/\s+/g, ' ')}`);
-  }
-}
-
-// tabTo: presses Tab until the focused element matches `selector`, as a
-// keyboard user moves through the page; fails when it is never reached.
-async function tabTo(page, selector, limit = 80) {
-  for (let i = 0; i < limit; i++) {
-    await page.keyboard.press('Tab');
-    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
-  }
-  throw new Error(`${page.url()}: ${selector} is not reached with the Tab key`);
 }
 
 // linkInMail: the first link starting with `prefix` in a mail to `to`, as
@@ -82,33 +52,7 @@ async function linkInMail(to, prefix) {
   throw new Error(`no mail to ${to} with a link ${prefix}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
-let failed = false;
-const seen = [];
-
-// audit: axe (WCAG 2.1 A and AA) on the page as it is, and two screenshots.
-async function audit(page, name) {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  for (const v of result.violations) {
-    failed = true;
-    console.error(`axe: ${name}: ${v.id} (${v.impact}): ${v.help}`);
-    for (const node of v.nodes.slice(0, 3)) console.error(`  ${node.target.join(' ')}: ${node.failureSummary}`);
-  }
-  for (const [label, width] of [['phone', 360], ['desktop', 1280]]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({ path: path.join(shots, `${name}-${label}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 360, height: 800 });
-  seen.push(name);
-}
-
-try {
+await run(shots, async (browser, audit) => {
   for (const [index, lang] of languages.entries()) {
     const surveyLink = surveyLinks.split(',')[index];
     const attendanceLink = attendanceLinks.split(',')[index];
@@ -303,11 +247,4 @@ try {
     'and offered the other slots');
   await audit(people[1].page, 'slot-taken-fr');
   for (const { context } of people) await context.close();
-} catch (e) {
-  failed = true;
-  console.error(e.stack || String(e));
-} finally {
-  await browser.close();
-}
-console.log(`pages checked: ${seen.length} (${seen.join(', ')})`);
-process.exit(failed ? 1 : 0);
+});

@@ -1,8 +1,5 @@
 #include "services/common/auth/dev_issuer.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <chrono>
 #include <cstring>
 #include <string_view>
@@ -18,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/auth/form.h"
+#include "services/common/auth/pkce.h"
 #include "services/common/auth/service_subject.h"
 #include "services/common/config.h"
 #include "services/common/input/resource.h"
@@ -89,22 +87,6 @@ std::string WithQuery(const std::string& uri, const std::string& query) {
   if (uri.find('?') == std::string::npos) return uri + "?" + query;
   if (last == '?' || last == '&') return uri + query;
   return uri + "&" + query;
-}
-
-std::string RandomToken() {
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
-  return absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-}
-
-std::string S256(const std::string& verifier) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(verifier.data(), verifier.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
-    return "";
-  }
-  return absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 // Constant-time comparison of two strings (of public length).
@@ -277,7 +259,7 @@ absl::StatusOr<std::unique_ptr<DevIssuer>> DevIssuer::Start(const std::string& l
   if (audience.empty() || directory == nullptr || clock == nullptr) {
     return absl::InvalidArgumentError("dev issuer: audience, directory and clock are required");
   }
-  std::string kid = RandomToken().substr(0, 12);
+  std::string kid = RandomUrlToken().substr(0, 12);
   if (kid.empty()) return absl::InternalError("dev issuer: no random bytes");
   ASSIGN_OR_RETURN(JwtSigner signer, JwtSigner::Generate("ES256", "dev-" + kid));
 
@@ -429,7 +411,7 @@ void DevIssuer::Discovery(const httplib::Request&, httplib::Response& res) const
             {"response_types_supported", {"code"}},
             {"subject_types_supported", {"public"}},
             {"id_token_signing_alg_values_supported", {"ES256"}},
-            {"grant_types_supported", {"authorization_code", kDirectGrant}},
+            {"grant_types_supported", {"authorization_code", "refresh_token", kDirectGrant}},
             {"token_endpoint_auth_methods_supported", {"none"}},
             {"code_challenge_methods_supported", {"S256"}},
             {"scopes_supported", {"openid"}}});
@@ -480,7 +462,7 @@ void DevIssuer::AuthorizeSubmit(const Form& form, httplib::Response& res) {
         FormPage(*r, c, "le site doit être de la forme sites/N (N entier positif), ou vide.",
                  "site"));
   }
-  std::string code = RandomToken();
+  std::string code = RandomUrlToken();
   if (code.empty()) return SendHtml(res, 500, ErrorPage("Pas d'aléa disponible."));
   absl::Time now = clock_->Now();
   {
@@ -504,8 +486,10 @@ void DevIssuer::Token(const Form& form, httplib::Response& res) {
   if (grant.empty()) return OAuthError(res, 400, "invalid_request", "grant_type is required");
   if (grant == "authorization_code") return TokenFromCode(form, res);
   if (grant == kDirectGrant) return TokenDirect(form, res);
-  OAuthError(res, 400, "unsupported_grant_type",
-             absl::StrCat("grant_type must be authorization_code or ", kDirectGrant));
+  if (grant == "refresh_token") return TokenFromRefresh(form, res);
+  OAuthError(
+      res, 400, "unsupported_grant_type",
+      absl::StrCat("grant_type must be authorization_code, refresh_token or ", kDirectGrant));
 }
 
 void DevIssuer::TokenFromCode(const Form& form, httplib::Response& res) {
@@ -538,12 +522,34 @@ void DevIssuer::TokenFromCode(const Form& form, httplib::Response& res) {
   }
   if (!pending.code_challenge.empty()) {
     std::string verifier = FormValue(form, "code_verifier");
-    if (!PkceText(verifier, 43, 128) || !SameText(S256(verifier), pending.code_challenge)) {
+    if (!PkceText(verifier, 43, 128) ||
+        !SameText(PkceChallenge(verifier), pending.code_challenge)) {
       return OAuthError(res, 400, "invalid_grant",
                         "code_verifier does not match the code_challenge");
     }
   }
-  Issue(pending.subject, pending.role, pending.site_id, pending.nonce, "authorization_code", res);
+  Issue(pending.subject, pending.role, pending.site_id, pending.nonce, "authorization_code", res,
+        clock_->Now() + kRefreshLifetime);
+}
+
+void DevIssuer::TokenFromRefresh(const Form& form, httplib::Response& res) {
+  std::string token = FormValue(form, "refresh_token");
+  if (token.empty()) return OAuthError(res, 400, "invalid_request", "refresh_token is required");
+  RefreshGrant grant;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = refresh_.find(token);
+    if (it == refresh_.end()) {
+      return OAuthError(res, 400, "invalid_grant",
+                        "unknown, expired or already used refresh token");
+    }
+    grant = std::move(it->second);
+    refresh_.erase(it);  // rotated: the answer carries the next one
+  }
+  if (grant.expiry <= clock_->Now()) {
+    return OAuthError(res, 400, "invalid_grant", "unknown, expired or already used refresh token");
+  }
+  Issue(grant.subject, grant.role, grant.site_id, "", "refresh_token", res, grant.expiry);
 }
 
 void DevIssuer::TokenDirect(const Form& form, httplib::Response& res) {
@@ -574,14 +580,30 @@ void DevIssuer::TokenDirect(const Form& form, httplib::Response& res) {
 }
 
 void DevIssuer::Issue(const std::string& subject, const std::string& role, int64_t site_id,
-                      const std::string& nonce, const std::string& grant, httplib::Response& res) {
+                      const std::string& nonce, const std::string& grant, httplib::Response& res,
+                      std::optional<absl::Time> refresh_expiry) {
   absl::Time now = clock_->Now();
   Role parsed = Role::ROLE_UNSPECIFIED;
   access::v1::Role_Parse(role, &parsed);
-  absl::Status recorded = directory_->Bind(subject, parsed, site_id, "dev-issuer", now);
-  if (!recorded.ok()) {
-    log::Error("dev_issuer.binding_failed", {{"error", std::string(recorded.message())}});
-    return OAuthError(res, 500, "server_error", "could not record the role binding");
+  if (grant != "refresh_token") {
+    absl::Status recorded = directory_->Bind(subject, parsed, site_id, "dev-issuer", now);
+    if (!recorded.ok()) {
+      log::Error("dev_issuer.binding_failed", {{"error", std::string(recorded.message())}});
+      return OAuthError(res, 500, "server_error", "could not record the role binding");
+    }
+  }
+  std::string refresh;
+  if (refresh_expiry.has_value()) {
+    refresh = RandomUrlToken();
+    if (refresh.empty()) return OAuthError(res, 500, "server_error", "no random bytes");
+    absl::MutexLock lock(&mu_);
+    for (auto it = refresh_.begin(); it != refresh_.end();) {
+      it = it->second.expiry <= now ? refresh_.erase(it) : std::next(it);
+    }
+    if (refresh_.size() >= kMaxPendingCodes) {
+      return OAuthError(res, 503, "temporarily_unavailable", "too many sessions");
+    }
+    refresh_[refresh] = RefreshGrant{subject, role, site_id, *refresh_expiry};
   }
   int64_t iat = absl::ToUnixSeconds(now);
   Json claims = {{"iss", issuer_}, {"aud", audience_},
@@ -593,11 +615,12 @@ void DevIssuer::Issue(const std::string& subject, const std::string& role, int64
             {{"grant", grant},
              {"role", role},
              {"site", site_id == 0 ? std::string("*") : absl::StrCat("sites/", site_id)}});
-  SendJson(res, 200,
-           {{"access_token", token},
-            {"id_token", token},
-            {"token_type", "Bearer"},
-            {"expires_in", absl::ToInt64Seconds(kTokenLifetime)}});
+  Json answer = {{"access_token", token},
+                 {"id_token", token},
+                 {"token_type", "Bearer"},
+                 {"expires_in", absl::ToInt64Seconds(kTokenLifetime)}};
+  if (!refresh.empty()) answer["refresh_token"] = refresh;
+  SendJson(res, 200, answer);
 }
 
 }  // namespace accueil::auth

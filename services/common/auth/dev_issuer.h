@@ -29,20 +29,26 @@
 //   POST /token      (application/x-www-form-urlencoded)
 //        grant_type=authorization_code&code=K&redirect_uri=R
 //          [&client_id=C][&code_verifier=V]
+//        grant_type=refresh_token&refresh_token=T
+//          (T from an authorization_code answer; single use: the answer
+//          carries the next one; it lives kRefreshLifetime from sign-in)
 //        grant_type=urn:accueil:dev&role=ROLE[&site=sites/N][&subject=S]
 //          [&nonce=N]   (subject defaults to "dev-agent", site to every site)
 //        subject: 1-100 printable ASCII characters, no spaces, neither
 //        "public" nor "devices/..." nor "service:..."; role: one of the
 //        five above; site: "sites/N" (N > 0) or empty.
 //        200 {"access_token": JWT, "id_token": JWT, "token_type": "Bearer",
-//             "expires_in": 28800}
+//             "expires_in": 28800[, "refresh_token": T]}
 //        400 {"error": "invalid_request" | "invalid_grant" |
 //                      "unsupported_grant_type", "error_description": "..."}
-//        Before answering, the role binding (subject, role, site) is recorded
-//        in the Directory (granted_by "dev-issuer"; idempotent).
+//        Before answering a code or the direct grant, the role binding
+//        (subject, role, site) is recorded in the Directory (granted_by
+//        "dev-issuer"; idempotent); a refresh records nothing, so that a
+//        role an administrator revoked stays revoked.
 //
 // The JWT (ES256, a key generated at start) holds iss, aud, sub, iat, nbf,
-// exp (now + 8 h, from the injected clock) and nonce when one was given.
+// exp (now + token_lifetime, 8 h by default, from the injected clock) and
+// nonce when one was given.
 // Request bodies are limited to 16 KiB; every field is validated; requests
 // whose Host header is not the issuer's loopback address are refused (DNS
 // rebinding).
@@ -51,6 +57,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -80,6 +87,7 @@ class DevIssuer {
   static constexpr absl::Duration kCodeLifetime = absl::Seconds(60);
   static constexpr size_t kMaxBodyBytes = 16 * 1024;
   static constexpr size_t kMaxPendingCodes = 1000;
+  static constexpr absl::Duration kRefreshLifetime = absl::Hours(12);
 
   // Start generates an ES256 key and serves on `listen` ("127.0.0.1:PORT",
   // port 0 picks one; loopback only) on a thread of its own. `audience` is
@@ -113,6 +121,12 @@ class DevIssuer {
     std::string code_challenge;  // S256, base64url; empty: no PKCE
     absl::Time expiry;
   };
+  struct RefreshGrant {
+    std::string subject;
+    std::string role;
+    int64_t site_id = 0;
+    absl::Time expiry;  // the sign-in's, carried over by each refresh
+  };
 
   DevIssuer(std::string audience, Directory* directory, const Clock* clock, JwtSigner signer);
 
@@ -122,9 +136,13 @@ class DevIssuer {
   void Token(const Form& form, httplib::Response& res);
   void TokenFromCode(const Form& form, httplib::Response& res);
   void TokenDirect(const Form& form, httplib::Response& res);
-  // Issue records the role binding and answers the token response.
+  void TokenFromRefresh(const Form& form, httplib::Response& res);
+  // Issue records the role binding (unless refreshing) and answers the
+  // token response; `refresh_expiry` set: with a refresh token living until
+  // then.
   void Issue(const std::string& subject, const std::string& role, int64_t site_id,
-             const std::string& nonce, const std::string& grant, httplib::Response& res);
+             const std::string& nonce, const std::string& grant, httplib::Response& res,
+             std::optional<absl::Time> refresh_expiry = std::nullopt);
   bool HostAllowed(const httplib::Request& req) const;
 
   const std::string audience_;
@@ -144,6 +162,7 @@ class DevIssuer {
 
   absl::Mutex mu_;
   std::map<std::string, PendingCode> codes_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, RefreshGrant> refresh_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace accueil::auth

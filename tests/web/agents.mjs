@@ -1,0 +1,131 @@
+// The agents' pages and the call display in a real browser, one journey
+// across roles against a running gateway whose agents sign in through the
+// development issuer: a person books on the public page; the lodge agent
+// signs in, finds them with a forgiving search and checks them in; a
+// counter agent signs in, opens a counter and calls them, and the
+// waiting-room display (linked with its device token) shows the call live;
+// the counter receives and finishes; a page of another role is refused by
+// the server. Every page is checked by axe (WCAG 2.1 AA) and photographed.
+// Run by tests/gateway/browser_test.cc, which starts the server with a desk
+// open today and a counter, and passes:
+//
+//   node tests/web/agents.mjs BASE_URL DESK_PATH SCREENSHOT_DIR SITE DISPLAY_TOKEN
+//
+// SITE is "sites/N"; DISPLAY_TOKEN a device token of that site. NODE_PATH
+// at build/web/node_modules. Exits 1 on the first failed check.
+import { check, run, shown } from './browser.mjs';
+
+const [base, deskPath, shots, site, displayToken] = process.argv.slice(2);
+if (!displayToken) {
+  console.error('usage: node agents.mjs BASE_URL DESK_PATH SCREENSHOT_DIR SITE DISPLAY_TOKEN');
+  process.exit(2);
+}
+const siteId = site.split('/')[1];
+// signIn: the agent answers the identity provider's form (the development
+// issuer's) and comes back to the page they asked for.
+async function signIn(page, subject, role) {
+  await shown(page, '#sign-in');
+  await page.click('#sign-in');
+  await shown(page, '#subject');
+  await page.fill('#subject', subject);
+  await page.selectOption('#role', role);
+  await page.fill('#site', site);
+  await page.click('button[value="allow"]');
+  await shown(page, '#agent-subject');
+  check((await page.textContent('#agent-subject')).trim() === subject, `${subject} is signed in`);
+}
+
+await run(shots, async (browser, audit) => {
+  // A person books the desk's first slot today.
+  const person = await browser.newContext({ viewport: { width: 360, height: 800 }, locale: 'fr-FR' });
+  const booking = await person.newPage();
+  await booking.goto(`${base}${deskPath}?lang=fr`);
+  await booking.locator('.accueil-slots a').first().click();
+  await shown(booking, '#given_name');
+  await booking.fill('#given_name', 'Élodie');
+  await booking.fill('#family_name', 'Lefèvre');
+  await booking.fill('#phone', '06 12 34 56 99');
+  await booking.click('button[type="submit"]');
+  await shown(booking, '#reference');
+  const reference = (await booking.textContent('#reference')).trim();
+  await person.close();
+
+  // The waiting-room display, linked once with its device token.
+  const screen = await browser.newContext({ viewport: { width: 1280, height: 720 }, locale: 'fr-FR' });
+  const display = await screen.newPage();
+  await display.goto(`${base}/ecran`);
+  await shown(display, '#jeton');
+  await audit(display, 'display-pairing');
+  await display.fill('#jeton', displayToken);
+  await display.click('button[type="submit"]');
+  await shown(display, '#calls', { state: 'attached' });
+  await display.waitForFunction(() => document.getElementById('display-state').textContent === 'En direct');
+  await audit(display, 'display');
+
+  // The lodge agent: signed out, the sign-in page; through the provider,
+  // their pages; the lodge.
+  const lodgeContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'fr-FR' });
+  const lodge = await lodgeContext.newPage();
+  await lodge.goto(`${base}/agent`);
+  await audit(lodge, 'agent-sign-in');
+  await signIn(lodge, 'agent.loge', 'LODGE_AGENT');
+  await audit(lodge, 'agent-home');
+  await lodge.click(`a[href="/agent/loge/${siteId}"]`);
+  await shown(lodge, '#checkin-form');
+  await audit(lodge, 'lodge');
+  // The forgiving search: the name without its accents, in lower case.
+  await lodge.fill('#q', 'lefevre');
+  await lodge.click('#recherche button');
+  await shown(lodge, `#day-list td:text("${reference}")`);
+  check(await lodge.locator('#day-list tbody tr').count() === 1, 'the search finds the one person');
+  await lodge.click(`button[aria-label="Enregistrer l'arrivée de ${reference}"]`);
+  await shown(lodge, '#ticket');
+  const ticket = (await lodge.textContent('#ticket')).trim();
+  check(/^[A-Z]{1,2}-\d+$/.test(ticket), `a ticket (${ticket})`);
+  await audit(lodge, 'lodge-checked-in');
+  // The counter pages are not the lodge agent's: refused by the server.
+  const refused = await lodge.goto(`${base}/agent/guichet/${siteId}`);
+  check(refused.status() === 403, `the counter page is refused to the lodge (${refused.status()})`);
+  await audit(lodge, 'agent-refused');
+
+  // The counter agent comes straight to the counters: signed in on the way.
+  const counterContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'fr-FR' });
+  const counter = await counterContext.newPage();
+  await counter.goto(`${base}/agent/guichet/${siteId}`);
+  await audit(counter, 'agent-sign-in-counters');
+  await signIn(counter, 'agent.guichet', 'COUNTER_AGENT');
+  check(new URL(counter.url()).pathname === `/agent/guichet/${siteId}`, 'back at the counters');
+  await audit(counter, 'counters');
+  await counter.locator('.fr-tile a').first().click();
+  await shown(counter, '#open-form');
+  await audit(counter, 'counter-closed');
+  await counter.click('#open-form button');
+  await shown(counter, '#call-form');
+  await audit(counter, 'counter-open');
+  await counter.click('#call-form button');
+  await shown(counter, '#current-ticket');
+  check((await counter.textContent('#current-ticket')).trim() === ticket, 'the counter calls the ticket');
+  await audit(counter, 'counter-called');
+
+  // The display shows the call, live.
+  await display.waitForFunction((t) => {
+    const first = document.querySelector('#calls li .accueil-display__ticket');
+    return first && first.textContent === t;
+  }, ticket, { timeout: 10000 });
+  check((await display.textContent('#calls li')).includes('Guichet'), 'the display names the counter');
+  await audit(display, 'display-call');
+
+  // The person comes; the visit ends, served.
+  await counter.click('#start');
+  await shown(counter, '#finish-form');
+  await counter.click('label[for="issue-servi"]');
+  await counter.click('#finish-form button[type="submit"]');
+  await shown(counter, '#done');
+  await shown(counter, '#call-form');
+  await audit(counter, 'counter-finished');
+
+  // Signing out ends the session.
+  await counter.click('form[action="/agent/deconnexion"] button');
+  await shown(counter, '#sign-in');
+  for (const c of [screen, lodgeContext, counterContext]) await c.close();
+});
