@@ -7,11 +7,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "accueil/access/v1/access.grpc.pb.h"
+#include "accueil/metrics/v1/metrics.grpc.pb.h"
 #include "accueil/reception/v1/reception.grpc.pb.h"
 #include "services/common/errors.h"
 #include "services/common/gate.h"
 #include "services/common/grpc_status.h"
+#include "services/common/html.h"
 #include "services/common/log.h"
 #include "services/common/status_macros.h"
 #include "services/gateway/json_routes.h"
@@ -50,6 +55,12 @@ const std::map<std::string, std::string>& AgentErrors() {
       {"SIGN_IN_REQUIRED", "Votre session a pris fin : reconnectez-vous."},
       {"NO_CONTACT", "La personne n'a laissé aucun contact par lequel l'avis pourrait partir."},
       {"NO_PROVIDER", "Aucun envoi d'e-mail ni de SMS n'est configuré sur ce serveur."},
+      {"INVALID_DATE", "Choisissez un jour."},
+      {"INVALID_VALUE", "Tapez un nombre (une virgule ou un point pour les décimales)."},
+      {"MONTH_ALREADY_PUBLISHED",
+       "Ce mois est déjà publié : pour le publier de nouveau, donnez le motif de la "
+       "rectification."},
+      {"MONTH_NOT_OVER", "Ce mois n'est pas encore fini sur le site."},
       {"NOT_BOOKED",
        "Cet avis ne concerne qu'un rendez-vous à venir (le titre disponible s'envoie toujours)."},
       {"ROLE_REQUIRED", "Votre rôle ne permet pas cette action."},
@@ -133,6 +144,9 @@ struct AgentPages::Impl : PageKit {
   PathTemplate lodge_path = *ParsePathTemplate("/agent/loge/{site}");
   PathTemplate counters_path = *ParsePathTemplate("/agent/guichet/{site}");
   PathTemplate counter_path = *ParsePathTemplate("/agent/guichet/{site}/{counter}");
+  PathTemplate quality_path = *ParsePathTemplate("/agent/qualite/{site}");
+  PathTemplate admin_path = *ParsePathTemplate("/agent/admin/{site}");
+  PathTemplate quality_csv_path = *ParsePathTemplate("/agent/qualite/{site}/indicateurs.csv");
 
   Impl(PagesOptions o, ChannelFor c)
       : PageKit(std::move(o), std::move(c)), sessions(options.sign_in) {}
@@ -259,6 +273,10 @@ struct AgentPages::Impl : PageKit {
           add(site, "Loge", absl::StrCat("/agent/loge/", IdOf(site)));
         } else if (g.role() == access::v1::COUNTER_AGENT) {
           add(site, "Guichets", absl::StrCat("/agent/guichet/", IdOf(site)));
+        } else if (g.role() == access::v1::QUALITY_OFFICER) {
+          add(site, "Qualité", absl::StrCat("/agent/qualite/", IdOf(site)));
+        } else if (g.role() == access::v1::ADMINISTRATOR) {
+          add(site, "Administration", absl::StrCat("/agent/admin/", IdOf(site)));
         }
       }
       mustache::data role;
@@ -724,6 +742,522 @@ struct AgentPages::Impl : PageKit {
     return 200;
   }
 
+  // ------------------------------------------------------------- quality
+
+  // Month: "2026-06" of `text`, or nullopt.
+  static std::optional<absl::CivilMonth> ParseMonth(const std::string& text) {
+    absl::CivilMonth month;
+    if (text.size() != 7 || !absl::ParseCivilTime(text, &month)) return std::nullopt;
+    return month;
+  }
+
+  // Period: the months the quality pages show, `du` to `au` (default: the
+  // last 12 months to this one, in the site's zone), at most 36.
+  struct Period {
+    absl::CivilMonth from, to;
+    std::string From() const { return absl::FormatCivilTime(from).substr(0, 7); }
+    std::string To() const { return absl::FormatCivilTime(to).substr(0, 7); }
+  };
+  Period PeriodOf(const PageContext& ctx, absl::TimeZone zone) {
+    const absl::CivilMonth now = absl::CivilMonth(absl::ToCivilDay(Now(), zone));
+    Period p{now - 11, now};
+    if (auto to = ParseMonth(Param(ctx.query, "au"))) p.to = *to;
+    if (auto from = ParseMonth(Param(ctx.query, "du"))) p.from = *from;
+    if (p.from > p.to || p.to - p.from > 35) p.from = p.to - 11;
+    return p;
+  }
+
+  absl::StatusOr<metrics::v1::IndicatorReport> Report(const PageContext& ctx,
+                                                      const std::string& site,
+                                                      const Period& period) {
+    metrics::v1::GetIndicatorReportRequest req;
+    req.set_site(site);
+    req.set_from_month(period.From());
+    req.set_to_month(period.To());
+    metrics::v1::IndicatorReport report;
+    RETURN_IF_ERROR(CallOn<metrics::v1::MetricsService>(
+        ctx, "metrics", &metrics::v1::MetricsService::Stub::GetIndicatorReport, req, &report));
+    return report;
+  }
+
+  // Chart: the monthly values of `row` as a line, drawn on the server
+  // (SVG, no script); the table below it holds the same figures.
+  static std::string Chart(const metrics::v1::IndicatorRow& row, const std::string& title,
+                           const std::string& id) {
+    constexpr double kWidth = 640, kHeight = 220, kLeft = 56, kRight = 16, kTop = 16, kBottom = 36;
+    const int n = row.months_size();
+    double top = 0;
+    for (const metrics::v1::MonthValue& m : row.months()) {
+      if (m.has_value()) top = std::max(top, m.value());
+    }
+    if (row.has_objective()) top = std::max(top, row.objective().value());
+    top = top <= 0 ? 1 : top * 1.15;
+    auto x = [&](int i) { return kLeft + (n <= 1 ? 0 : i * (kWidth - kLeft - kRight) / (n - 1)); };
+    auto y = [&](double v) { return kTop + (1 - v / top) * (kHeight - kTop - kBottom); };
+    std::string svg = absl::StrFormat(
+        "<svg class=\"accueil-chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+        "aria-labelledby=\"%s-title\"><title id=\"%s-title\">%s</title>",
+        kWidth, kHeight, id, id, HtmlEscape(title));
+    // Axes, the top value, the objective as a dashed line.
+    absl::StrAppendFormat(
+        &svg,
+        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>"
+        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>"
+        "<text x=\"%.1f\" y=\"%.1f\" class=\"label\" text-anchor=\"end\">%s</text>"
+        "<text x=\"%.1f\" y=\"%.1f\" class=\"label\" text-anchor=\"end\">0</text>",
+        kLeft, kTop, kLeft, kHeight - kBottom, kLeft, kHeight - kBottom, kWidth - kRight,
+        kHeight - kBottom, kLeft - 6, kTop + 4, Decimal("fr", top, top < 10 ? 1 : 0), kLeft - 6,
+        kHeight - kBottom + 4);
+    if (row.has_objective()) {
+      absl::StrAppendFormat(&svg,
+                            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                            "class=\"objective\"/>",
+                            kLeft, y(row.objective().value()), kWidth - kRight,
+                            y(row.objective().value()));
+    }
+    std::string points;
+    for (int i = 0; i < n; ++i) {
+      const metrics::v1::MonthValue& m = row.months(i);
+      absl::StrAppendFormat(&svg,
+                            "<text x=\"%.1f\" y=\"%.1f\" class=\"label\" "
+                            "text-anchor=\"middle\">%s</text>",
+                            x(i), kHeight - kBottom + 18, m.month().substr(5, 2));
+      if (!m.has_value()) continue;
+      absl::StrAppendFormat(&points, "%s%.1f,%.1f", points.empty() ? "" : " ", x(i), y(m.value()));
+      absl::StrAppendFormat(&svg, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" class=\"point\"/>",
+                            x(i), y(m.value()));
+    }
+    if (!points.empty()) {
+      absl::StrAppendFormat(&svg, "<polyline points=\"%s\" class=\"line\"/>", points);
+    }
+    return svg + "</svg>";
+  }
+
+  static const char* AttainmentText(metrics::v1::Attainment a) {
+    switch (a) {
+      case metrics::v1::MET:
+        return "atteint";
+      case metrics::v1::NOT_MET:
+        return "non atteint";
+      default:
+        return "";
+    }
+  }
+
+  HttpResponse Quality(PageContext& ctx, const Agent& agent, const std::string& site_id,
+                       const Bindings* form) {
+    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, access::v1::QUALITY_OFFICER, site_id);
+    if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
+    if (!site.ok()) return Failure(ctx, site.status());
+    absl::TimeZone zone;
+    if (!absl::LoadTimeZone(site->time_zone(), &zone)) zone = absl::UTCTimeZone();
+    const Period period = PeriodOf(ctx, zone);
+    mustache::data data;
+    int status = 200;
+    if (form != nullptr) status = QualityAction(ctx, site->name(), *form, &data);
+    absl::StatusOr<metrics::v1::IndicatorReport> report = Report(ctx, site->name(), period);
+    if (!report.ok()) return Failure(ctx, report.status());
+    data.set("site_id", site_id);
+    data.set("site_name", site->display_name());
+    data.set("from", period.From());
+    data.set("to", period.To());
+    data.set("request_id", NewRequestId());
+    data.set("objective_request_id", NewRequestId());
+    data.set("manual_request_id", NewRequestId());
+    data.set("csv", absl::StrCat("/agent/qualite/", site_id, "/indicateurs.csv?du=", period.From(),
+                                 "&au=", period.To()));
+    if (report->lag().seconds() > 60) {
+      data.set("lag", absl::StrCat(report->lag().seconds() / 60));
+    }
+    mustache::data months{mustache::data::type::list};
+    for (const std::string& m : report->months()) months.push_back(mustache::data(m));
+    data.set("months", months);
+    // The months one may publish: those over, in the site's zone.
+    const absl::CivilMonth current = absl::CivilMonth(absl::ToCivilDay(Now(), zone));
+    mustache::data publishable{mustache::data::type::list};
+    for (const std::string& m : report->months()) {
+      if (auto month = ParseMonth(m); month && *month < current) {
+        publishable.push_back(mustache::data(m));
+      }
+    }
+    data.set("publishable", publishable);
+    mustache::data rows{mustache::data::type::list};
+    mustache::data charts{mustache::data::type::list};
+    mustache::data indicators{mustache::data::type::list};
+    mustache::data manual{mustache::data::type::list};
+    for (const metrics::v1::IndicatorRow& row : report->rows()) {
+      const metrics::v1::Indicator& i = row.indicator();
+      const std::string title = IndicatorTitle("fr", i.id(), i.title());
+      mustache::data r;
+      r.set("id", i.id());
+      r.set("title", title);
+      if (row.has_objective()) {
+        r.set("objective",
+              absl::StrCat(row.objective().direction() == metrics::v1::AT_MOST ? "≤ " : "≥ ",
+                           IndicatorValue("fr", i.unit(), row.objective().value())));
+      }
+      mustache::data cells{mustache::data::type::list};
+      for (const metrics::v1::MonthValue& m : row.months()) {
+        mustache::data cell;
+        if (m.has_value()) cell.set("value", IndicatorValue("fr", i.unit(), m.value()));
+        const char* attained = AttainmentText(m.attainment());
+        if (*attained != '\0') cell.set("attainment", attained);
+        if (m.attainment() == metrics::v1::MET) cell.set("met", true);
+        if (m.published()) {
+          cell.set("published", true);
+          if (m.has_published_value() &&
+              (!m.has_value() || std::abs(m.published_value() - m.value()) > 1e-9)) {
+            cell.set("published_value", IndicatorValue("fr", i.unit(), m.published_value()));
+          }
+        }
+        cells.push_back(cell);
+      }
+      r.set("cells", cells);
+      rows.push_back(r);
+      mustache::data option;
+      option.set("id", i.id());
+      option.set("title", title);
+      indicators.push_back(option);
+      if (i.manual()) manual.push_back(option);
+      static const std::set<std::string> kCharted = {"noshow_rate", "booking_delay_mean",
+                                                     "wait_mean", "received_total"};
+      if (kCharted.count(i.id()) != 0) {
+        mustache::data chart;
+        chart.set("title", title);
+        chart.set("svg", Chart(row, title, "chart-" + i.id()));
+        charts.push_back(chart);
+      }
+    }
+    data.set("rows", rows);
+    data.set("charts", charts);
+    data.set("indicators", indicators);
+    data.set("manual", manual);
+    return Render(ctx, "agent_quality", absl::StrCat("Qualité — ", site->display_name()), data,
+                  status);
+  }
+
+  int QualityAction(PageContext& ctx, const std::string& site, const Bindings& form,
+                    mustache::data* data) {
+    const std::string action = Param(form, "action");
+    const std::string request_id =
+        SafeToken(Param(form, "request_id")) ? Param(form, "request_id") : NewRequestId();
+    absl::Status s;
+    std::string done;
+    double value = 0;
+    const bool number =
+        absl::SimpleAtod(absl::StrReplaceAll(Param(form, "valeur"), {{",", "."}}), &value);
+    if (action == "objectif") {
+      metrics::v1::SetObjectiveRequest req;
+      req.mutable_objective()->set_site(site);
+      req.mutable_objective()->set_indicator(Param(form, "indicateur"));
+      req.mutable_objective()->set_value(value);
+      req.mutable_objective()->set_direction(Param(form, "sens") == "max" ? metrics::v1::AT_MOST
+                                                                          : metrics::v1::AT_LEAST);
+      req.set_request_id(request_id);
+      metrics::v1::Objective out;
+      s = number ? CallOn<metrics::v1::MetricsService>(
+                       ctx, "metrics", &metrics::v1::MetricsService::Stub::SetObjective, req, &out)
+                 : Error(absl::StatusCode::kInvalidArgument, "INVALID_VALUE", "not a number");
+      done = "Objectif enregistré.";
+    } else if (action == "saisie") {
+      metrics::v1::RecordManualValueRequest req;
+      req.mutable_value()->set_site(site);
+      req.mutable_value()->set_indicator(Param(form, "indicateur"));
+      req.mutable_value()->set_month(Param(form, "mois"));
+      req.mutable_value()->set_value(value);
+      req.set_request_id(request_id);
+      metrics::v1::ManualValue out;
+      s = number ? CallOn<metrics::v1::MetricsService>(
+                       ctx, "metrics", &metrics::v1::MetricsService::Stub::RecordManualValue, req,
+                       &out)
+                 : Error(absl::StatusCode::kInvalidArgument, "INVALID_VALUE", "not a number");
+      done = "Valeur enregistrée.";
+    } else if (action == "publier") {
+      metrics::v1::PublishReportRequest req;
+      req.set_site(site);
+      req.set_month(Param(form, "mois"));
+      req.set_reason(std::string(absl::StripAsciiWhitespace(Param(form, "motif"))));
+      req.set_request_id(request_id);
+      metrics::v1::PublishedMonth out;
+      s = CallOn<metrics::v1::MetricsService>(
+          ctx, "metrics", &metrics::v1::MetricsService::Stub::PublishReport, req, &out);
+      done =
+          out.restatements().empty()
+              ? absl::StrCat("Mois ", req.month(), " publié.")
+              : absl::StrCat("Mois ", req.month(), " publié de nouveau : ", out.restatements_size(),
+                             " valeur(s) rectifiée(s).");
+    } else {
+      s = Error(absl::StatusCode::kInvalidArgument, "UNKNOWN_ACTION", "unknown action");
+    }
+    if (!s.ok()) {
+      data->set("error_text", AgentError(ctx, s));
+      return HttpStatusOf(s.code());
+    }
+    data->set("done", done);
+    return 200;
+  }
+
+  // QualityCsv: the period's table as CSV (one line per indicator and
+  // month), for a spreadsheet.
+  HttpResponse QualityCsv(PageContext& ctx, const Agent& agent, const std::string& site_id) {
+    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, access::v1::QUALITY_OFFICER, site_id);
+    if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
+    if (!site.ok()) return Failure(ctx, site.status());
+    absl::TimeZone zone;
+    if (!absl::LoadTimeZone(site->time_zone(), &zone)) zone = absl::UTCTimeZone();
+    const Period period = PeriodOf(ctx, zone);
+    absl::StatusOr<metrics::v1::IndicatorReport> report = Report(ctx, site->name(), period);
+    if (!report.ok()) return Failure(ctx, report.status());
+    std::string csv =
+        "indicator,title,unit,month,value,observations,objective,direction,attainment,"
+        "published,published_value\r\n";
+    auto quoted = [](const std::string& text) {
+      return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+    };
+    for (const metrics::v1::IndicatorRow& row : report->rows()) {
+      const metrics::v1::Indicator& i = row.indicator();
+      for (const metrics::v1::MonthValue& m : row.months()) {
+        absl::StrAppend(
+            &csv, i.id(), ",", quoted(IndicatorTitle("fr", i.id(), i.title())), ",", i.unit(), ",",
+            m.month(), ",", m.has_value() ? absl::StrCat(m.value()) : "", ",", m.count(), ",",
+            row.has_objective() ? absl::StrCat(row.objective().value()) : "", ",",
+            row.has_objective() ? metrics::v1::Direction_Name(row.objective().direction()) : "",
+            ",", metrics::v1::Attainment_Name(m.attainment()), ",", m.published() ? "yes" : "no",
+            ",", m.has_published_value() ? absl::StrCat(m.published_value()) : "", "\r\n");
+      }
+    }
+    HttpResponse response;
+    response.content_type = "text/csv; charset=utf-8";
+    response.headers.emplace_back("Content-Disposition",
+                                  absl::StrCat("attachment; filename=\"indicateurs-site-", site_id,
+                                               "-", period.From(), "-", period.To(), ".csv\""));
+    response.body = std::move(csv);
+    return Personal(ctx, std::move(response));
+  }
+
+  // ------------------------------------------------------ administration
+
+  template <typename Req, typename Resp>
+  absl::Status Access(const PageContext& ctx,
+                      grpc::Status (access::v1::AccessService::Stub::*method)(grpc::ClientContext*,
+                                                                              const Req&, Resp*),
+                      const Req& req, Resp* resp) {
+    return CallOn<access::v1::AccessService>(ctx, "access", method, req, resp);
+  }
+
+  // Admin: the site's administration (ADMINISTRATOR of the site): each
+  // desk's opening hours and closures (a day closed cancels its booked
+  // appointments, and notify tells each person), the device tokens of the
+  // kiosks and displays, the roles on the site, the audit log.
+  HttpResponse Admin(PageContext& ctx, const Agent& agent, const std::string& site_id,
+                     const Bindings* form) {
+    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, access::v1::ADMINISTRATOR, site_id);
+    if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
+    if (!site.ok()) return Failure(ctx, site.status());
+    absl::StatusOr<SitePlace> place = Place(ctx, *site);
+    if (!place.ok()) return Failure(ctx, place.status());
+    mustache::data data;
+    int status = 200;
+    if (form != nullptr) status = AdminAction(ctx, *place, *form, &data);
+    data.set("site_id", site_id);
+    data.set("site_name", site->display_name());
+    for (const char* action : {"fermer", "appareil", "revoquer", "role", "retirer"}) {
+      data.set(absl::StrCat("rid_", action), NewRequestId());
+    }
+    // Desks: their weekly hours and closures.
+    static const char* kDays[] = {"",      "lundi",    "mardi",  "mercredi",
+                                  "jeudi", "vendredi", "samedi", "dimanche"};
+    mustache::data desks{mustache::data::type::list};
+    for (const v1::Desk& d : place->desks) {
+      v1::GetOpeningHoursRequest req;
+      req.set_desk(d.name());
+      v1::OpeningHours hours;
+      if (absl::Status s = Call(ctx, &v1::BookingService::Stub::GetOpeningHours, req, &hours);
+          !s.ok()) {
+        return Failure(ctx, s);
+      }
+      mustache::data desk;
+      desk.set("name", d.name());
+      desk.set("display_name", d.display_name());
+      mustache::data weekly{mustache::data::type::list};
+      for (const v1::WeeklyRange& r : hours.weekly()) {
+        weekly.push_back(mustache::data(
+            absl::StrFormat("%s %02d:%02d-%02d:%02d", kDays[std::clamp(r.iso_weekday(), 0, 7)],
+                            r.start_minute() / 60, r.start_minute() % 60, r.end_minute() / 60,
+                            r.end_minute() % 60)));
+      }
+      desk.set("weekly", weekly);
+      mustache::data closures{mustache::data::type::list};
+      for (const v1::Closure& c : hours.closures()) {
+        mustache::data item;
+        item.set("day",
+                 LongDate("fr", absl::CivilDay(c.date().year(), c.date().month(), c.date().day())));
+        item.set("reason", c.reason());
+        closures.push_back(item);
+      }
+      desk.set("closures", closures);
+      desks.push_back(desk);
+    }
+    data.set("desks", desks);
+    // Device tokens.
+    access::v1::ListDeviceTokensRequest dreq;
+    dreq.set_site(site->name());
+    dreq.set_page_size(100);
+    access::v1::ListDeviceTokensResponse devices;
+    if (absl::Status s =
+            Access(ctx, &access::v1::AccessService::Stub::ListDeviceTokens, dreq, &devices);
+        !s.ok()) {
+      return Failure(ctx, s);
+    }
+    mustache::data device_list{mustache::data::type::list};
+    for (const access::v1::DeviceToken& t : devices.device_tokens()) {
+      mustache::data item;
+      item.set("name", t.name());
+      item.set("display_name", t.display_name());
+      item.set("created", ShortTime(FromTimestamp(t.create_time()), place->zone));
+      if (t.has_revoke_time()) {
+        item.set("revoked", ShortTime(FromTimestamp(t.revoke_time()), place->zone));
+      }
+      device_list.push_back(item);
+    }
+    data.set("devices", device_list);
+    // Roles on the site.
+    access::v1::ListRoleBindingsRequest rreq;
+    rreq.set_site(site->name());
+    rreq.set_page_size(200);
+    access::v1::ListRoleBindingsResponse bindings;
+    if (absl::Status s =
+            Access(ctx, &access::v1::AccessService::Stub::ListRoleBindings, rreq, &bindings);
+        !s.ok()) {
+      return Failure(ctx, s);
+    }
+    mustache::data roles{mustache::data::type::list};
+    for (const access::v1::RoleBinding& b : bindings.role_bindings()) {
+      mustache::data item;
+      item.set("name", b.name());
+      item.set("subject", b.subject());
+      item.set("role", access::v1::Role_Name(b.role()));
+      item.set("site", b.site().empty() ? std::string("tous les sites") : b.site());
+      if (b.site() == site->name()) item.set("revocable", true);
+      roles.push_back(item);
+    }
+    data.set("roles", roles);
+    // The audit log: the latest acts on the site.
+    access::v1::ListAuditEventsRequest areq;
+    areq.set_site(site->name());
+    areq.set_page_size(50);
+    access::v1::ListAuditEventsResponse audit;
+    if (absl::Status s =
+            Access(ctx, &access::v1::AccessService::Stub::ListAuditEvents, areq, &audit);
+        !s.ok()) {
+      return Failure(ctx, s);
+    }
+    mustache::data events{mustache::data::type::list};
+    for (const access::v1::AuditEvent& e : audit.audit_events()) {
+      mustache::data item;
+      item.set("time", ShortTime(FromTimestamp(e.time()), place->zone));
+      item.set("subject", e.subject());
+      item.set("method", e.method().substr(e.method().find_last_of("/.") + 1));
+      item.set("resource", e.resource());
+      item.set("reason", e.reason());
+      item.set("outcome", e.outcome());
+      events.push_back(item);
+    }
+    data.set("events", events);
+    return Render(ctx, "agent_admin", absl::StrCat("Administration — ", site->display_name()), data,
+                  status);
+  }
+
+  // ShortTime: "2026-06-02 09:30" in the site's zone.
+  static std::string ShortTime(absl::Time t, absl::TimeZone zone) {
+    return absl::FormatTime("%Y-%m-%d %H:%M", t, zone);
+  }
+
+  int AdminAction(PageContext& ctx, const SitePlace& place, const Bindings& form,
+                  mustache::data* data) {
+    const std::string action = Param(form, "action");
+    const std::string request_id =
+        SafeToken(Param(form, "request_id")) ? Param(form, "request_id") : NewRequestId();
+    absl::Status s;
+    std::string done;
+    if (action == "fermer") {
+      // A day closed: the desk's hours read, the closure added, all written
+      // back; booking cancels that day's appointments in the same
+      // transaction and notify tells each person.
+      absl::CivilDay day;
+      const std::string reason(absl::StripAsciiWhitespace(Param(form, "motif")));
+      v1::GetOpeningHoursRequest get;
+      get.set_desk(Param(form, "guichet"));
+      v1::OpeningHours hours;
+      if (!absl::ParseCivilTime(Param(form, "jour"), &day)) {
+        s = Error(absl::StatusCode::kInvalidArgument, "INVALID_DATE", "not a day");
+      } else {
+        s = Call(ctx, &v1::BookingService::Stub::GetOpeningHours, get, &hours);
+      }
+      if (s.ok()) {
+        v1::SetOpeningHoursRequest set;
+        *set.mutable_opening_hours() = hours;
+        v1::Closure* closure = set.mutable_opening_hours()->add_closures();
+        closure->mutable_date()->set_year(static_cast<int>(day.year()));
+        closure->mutable_date()->set_month(day.month());
+        closure->mutable_date()->set_day(day.day());
+        closure->set_reason(reason);
+        set.set_request_id(request_id);
+        v1::OpeningHours out;
+        s = Call(ctx, &v1::BookingService::Stub::SetOpeningHours, set, &out);
+        done = absl::StrCat(place.DeskName(get.desk()), " fermé le ", LongDate("fr", day),
+                            " : les rendez-vous de ce jour sont annulés et les personnes "
+                            "prévenues.");
+      }
+    } else if (action == "appareil") {
+      access::v1::CreateDeviceTokenRequest req;
+      req.set_site(place.site.name());
+      req.set_display_name(std::string(absl::StripAsciiWhitespace(Param(form, "nom"))));
+      req.set_request_id(request_id);
+      access::v1::DeviceToken token;
+      s = Access(ctx, &access::v1::AccessService::Stub::CreateDeviceToken, req, &token);
+      if (s.ok()) {
+        data->set("new_token", token.token());
+        done = absl::StrCat("Jeton de « ", token.display_name(),
+                            " » créé : saisissez-le une fois sur l'appareil (/borne ou /ecran). "
+                            "Il ne sera plus affiché.");
+      }
+    } else if (action == "revoquer") {
+      access::v1::RevokeDeviceTokenRequest req;
+      req.set_name(Param(form, "appareil"));
+      req.set_request_id(request_id);
+      access::v1::DeviceToken token;
+      s = Access(ctx, &access::v1::AccessService::Stub::RevokeDeviceToken, req, &token);
+      done = "Jeton révoqué : l'appareil est déconnecté dans la minute.";
+    } else if (action == "role") {
+      access::v1::GrantRoleRequest req;
+      req.set_subject(std::string(absl::StripAsciiWhitespace(Param(form, "sujet"))));
+      access::v1::Role role = access::v1::ROLE_UNSPECIFIED;
+      access::v1::Role_Parse(Param(form, "role"), &role);
+      req.set_role(role);
+      req.set_site(place.site.name());
+      req.set_request_id(request_id);
+      access::v1::RoleBinding binding;
+      s = Access(ctx, &access::v1::AccessService::Stub::GrantRole, req, &binding);
+      done = "Rôle donné.";
+    } else if (action == "retirer") {
+      access::v1::RevokeRoleRequest req;
+      req.set_name(Param(form, "liaison"));
+      req.set_request_id(request_id);
+      access::v1::RoleBinding binding;
+      s = Access(ctx, &access::v1::AccessService::Stub::RevokeRole, req, &binding);
+      done = "Rôle retiré : il ne vaut plus dès la page suivante de l'agent.";
+    } else {
+      s = Error(absl::StatusCode::kInvalidArgument, "UNKNOWN_ACTION", "unknown action");
+    }
+    if (!s.ok()) {
+      data->set("error_text", AgentError(ctx, s));
+      return HttpStatusOf(s.code());
+    }
+    data->set("done", done);
+    return 200;
+  }
+
   // ------------------------------------------------------------ dispatch
 
   HttpResponse Handle(PageContext& ctx, const Bindings* form) {
@@ -780,6 +1314,15 @@ struct AgentPages::Impl : PageKit {
     }
     if (std::optional<Bindings> b = MatchPath(counter_path, request.path)) {
       if (get || form != nullptr) return CounterPage(ctx, *agent, *b, form);
+    }
+    if (std::optional<Bindings> b = MatchPath(quality_path, request.path)) {
+      if (get || form != nullptr) return Quality(ctx, *agent, Param(*b, "site"), form);
+    }
+    if (std::optional<Bindings> b = MatchPath(admin_path, request.path)) {
+      if (get || form != nullptr) return Admin(ctx, *agent, Param(*b, "site"), form);
+    }
+    if (std::optional<Bindings> b = MatchPath(quality_csv_path, request.path); b && get) {
+      return QualityCsv(ctx, *agent, Param(*b, "site"));
     }
     return Message(ctx, "not_found", "not_found_text", 404);
   }

@@ -16,6 +16,11 @@
 //   GET  /agent/guichet/{site}        the site's counters
 //   GET  /agent/guichet/{site}/{counter}   a counter: open, call, recall, start,
 //   POST (the same)                   finish, transfer, notice, close
+//   GET  /agent/qualite/{site}[?du=&au=]   the indicators month by month, charts
+//   POST (the same)                   action=objectif | saisie | publier
+//   GET  /agent/qualite/{site}/indicateurs.csv[?du=&au=]   the same table as CSV
+//   GET  /agent/admin/{site}          hours and closures, device tokens, roles, audit
+//   POST (the same)                   action=fermer | appareil | revoquer | role | retirer
 #pragma once
 
 #include <memory>

@@ -866,25 +866,6 @@ struct Pages::Impl : PageKit {
 
   // ------------------------------------------------ published indicators
 
-  // IndicatorValue: a value in its unit, in the page's language ("89,7 %").
-  static std::string IndicatorValue(const Context& ctx, const std::string& unit, double value) {
-    const auto& words = gateway::Words(ctx.language);
-    const bool people = unit == "people";
-    const std::string key = absl::StartsWith(unit, "score") ? "unit_score"
-                            : words.count("unit_" + unit)   ? "unit_" + unit
-                                                            : "unit_people";
-    return absl::StrReplaceAll(words.at(key),
-                               {{"{v}", Decimal(ctx.language, value, people ? 0 : 1)}});
-  }
-
-  // IndicatorTitle: the indicator's name in the page's language (the
-  // service's English title for one the pages do not know yet).
-  static std::string IndicatorTitle(const Context& ctx, const metrics::v1::Indicator& indicator) {
-    const auto& words = gateway::Words(ctx.language);
-    auto it = words.find("indicator_" + indicator.id());
-    return it != words.end() ? it->second : indicator.title();
-  }
-
   // Indicators: the sites (`site` empty), or a site's published report of
   // a year (`?annee=`, default this year): the metrics module's public
   // GetPublishedReport, values in the page's language.
@@ -942,16 +923,17 @@ struct Pages::Impl : PageKit {
       indicators[row.indicator().id()] = &row.indicator();
       mustache::data item;
       item.set("id", row.indicator().id());
-      item.set("title", IndicatorTitle(ctx, row.indicator()));
+      item.set("title",
+               IndicatorTitle(ctx.language, row.indicator().id(), row.indicator().title()));
       if (row.has_objective()) {
         item.set("objective",
                  absl::StrCat(row.objective().direction() == metrics::v1::AT_MOST ? "≤ " : "≥ ",
-                              IndicatorValue(ctx, unit, row.objective().value())));
+                              IndicatorValue(ctx.language, unit, row.objective().value())));
       }
       mustache::data cells{mustache::data::type::list};
       for (const metrics::v1::MonthValue& m : row.months()) {
         mustache::data cell;
-        if (m.has_value()) cell.set("value", IndicatorValue(ctx, unit, m.value()));
+        if (m.has_value()) cell.set("value", IndicatorValue(ctx.language, unit, m.value()));
         cell.set("missing", words.at(m.suppressed() ? "value_hidden" : "value_none"));
         if (m.attainment() == metrics::v1::MET) cell.set("met", true);
         if (m.attainment() == metrics::v1::NOT_MET) cell.set("not_met", true);
@@ -966,10 +948,14 @@ struct Pages::Impl : PageKit {
       const std::string unit = known != indicators.end() ? known->second->unit() : "";
       mustache::data item;
       item.set("title",
-               known != indicators.end() ? IndicatorTitle(ctx, *known->second) : r.indicator());
+               known != indicators.end()
+                   ? IndicatorTitle(ctx.language, known->second->id(), known->second->title())
+                   : r.indicator());
       item.set("month", month_label(r.month()));
-      item.set("before", r.has_old_value() ? IndicatorValue(ctx, unit, r.old_value()) : "—");
-      item.set("after", r.has_new_value() ? IndicatorValue(ctx, unit, r.new_value()) : "—");
+      item.set("before",
+               r.has_old_value() ? IndicatorValue(ctx.language, unit, r.old_value()) : "—");
+      item.set("after",
+               r.has_new_value() ? IndicatorValue(ctx.language, unit, r.new_value()) : "—");
       item.set("reason", r.reason());
       restatements.push_back(item);
     }

@@ -4,7 +4,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 
 namespace accueil::gateway {
@@ -1154,6 +1156,22 @@ std::string Decimal(const std::string& language, double value, int decimals) {
 
 std::string TimeOfDay(absl::Time time, absl::TimeZone zone) {
   return absl::FormatTime("%H:%M", time, zone);
+}
+
+std::string IndicatorValue(const std::string& language, const std::string& unit, double value) {
+  const auto& words = Words(language);
+  const bool people = unit == "people";
+  const std::string key = absl::StartsWith(unit, "score") ? "unit_score"
+                          : words.count("unit_" + unit)   ? "unit_" + unit
+                                                          : "unit_people";
+  return absl::StrReplaceAll(words.at(key), {{"{v}", Decimal(language, value, people ? 0 : 1)}});
+}
+
+std::string IndicatorTitle(const std::string& language, const std::string& id,
+                           const std::string& fallback) {
+  const auto& words = Words(language);
+  auto it = words.find("indicator_" + id);
+  return it != words.end() ? it->second : fallback;
 }
 
 }  // namespace accueil::gateway

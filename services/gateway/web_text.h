@@ -42,6 +42,15 @@ std::string MonthYear(const std::string& language, absl::CivilMonth month);
 // ("89,7" in French, "89.7" otherwise).
 std::string Decimal(const std::string& language, double value, int decimals);
 
+// IndicatorValue: a quality indicator's value in its unit ("percent",
+// "minutes", "days", "people", "score..."), in `language` ("89,7 %").
+std::string IndicatorValue(const std::string& language, const std::string& unit, double value);
+
+// IndicatorTitle: an indicator's name in `language` (`fallback`, the
+// service's English title, for one the pages do not know yet).
+std::string IndicatorTitle(const std::string& language, const std::string& id,
+                           const std::string& fallback);
+
 // TimeOfDay: "09:30" (24-hour, every language).
 std::string TimeOfDay(absl::Time time, absl::TimeZone zone);
 

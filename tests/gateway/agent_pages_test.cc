@@ -399,5 +399,170 @@ TEST_F(AgentPages, ACounterOpensCallsReceivesAndFinishes) {
   EXPECT_TRUE(Has(closing, "id=\"open-form\"")) << closing.body;
 }
 
+TEST_F(AgentPages, TheQualityOfficerSetsObjectivesEntersValuesPublishesAndDownloads) {
+  ASSERT_EQ(SignIn("qualite-1", "QUALITY_OFFICER", world_.desk.site.name()).status, 303);
+  const std::string quality = "/agent/qualite/" + Site();
+  EXPECT_TRUE(Has(Open("/agent"), "href=\"" + quality + "\""));
+  // The lodge is not the quality officer's.
+  EXPECT_EQ(Open("/agent/loge/" + Site()).status, 403);
+
+  HttpReply page = Open(quality);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_TRUE(Has(page, "id=\"row-noshow_rate\"")) << page.body;
+  EXPECT_TRUE(Has(page, "<th scope=\"col\">2026-06</th>")) << "this month, in the site's zone";
+  EXPECT_TRUE(Has(page, "<th scope=\"col\">2025-07</th>")) << "and the eleven before";
+  size_t charts = 0;
+  for (size_t at = 0;
+       (at = page.body.find("<svg class=\"accueil-chart\"", at)) != std::string::npos; ++at) {
+    ++charts;
+  }
+  EXPECT_EQ(charts, 4u) << "no-shows, booking delay, waiting time, people received";
+
+  // An objective: at most 10.5 % of no-shows (a French decimal comma).
+  HttpReply aimed = Post(quality, {{"action", "objectif"},
+                                   {"indicateur", "noshow_rate"},
+                                   {"sens", "max"},
+                                   {"valeur", "10,5"},
+                                   {"request_id", std::string(32, 'a')}});
+  ASSERT_EQ(aimed.status, 200) << aimed.body;
+  EXPECT_TRUE(Has(aimed, "≤ 10,5 %")) << aimed.body;
+  EXPECT_EQ(world_.booking.Query("SELECT value || ' ' || direction FROM metrics.objectives"),
+            "10.5 at_most");
+  // Not a number: said, nothing recorded.
+  HttpReply wrong = Post(quality, {{"action", "objectif"},
+                                   {"indicateur", "wait_mean"},
+                                   {"sens", "max"},
+                                   {"valeur", "dix"},
+                                   {"request_id", std::string(32, 'b')}});
+  EXPECT_EQ(wrong.status, 400) << wrong.body;
+  EXPECT_TRUE(Has(wrong, "INVALID_VALUE")) << wrong.body;
+  EXPECT_EQ(world_.booking.QueryInt("SELECT count(*) FROM metrics.objectives"), 1);
+
+  // A manual indicator for May, then May published; again without a reason
+  // is refused, with one after a correction it is a restatement.
+  HttpReply entered = Post(quality, {{"action", "saisie"},
+                                     {"indicateur", "calls_answered_rate"},
+                                     {"mois", "2026-05"},
+                                     {"valeur", "89.7"},
+                                     {"request_id", std::string(32, 'c')}});
+  ASSERT_EQ(entered.status, 200) << entered.body;
+  EXPECT_TRUE(Has(entered, "89,7 %")) << entered.body;
+  HttpReply published = Post(
+      quality, {{"action", "publier"}, {"mois", "2026-05"}, {"request_id", std::string(32, 'd')}});
+  ASSERT_EQ(published.status, 200) << published.body;
+  EXPECT_TRUE(Has(published, "Mois 2026-05 publié.")) << published.body;
+  EXPECT_TRUE(Has(published, "publié</span>")) << published.body;
+  Post(quality, {{"action", "saisie"},
+                 {"indicateur", "calls_answered_rate"},
+                 {"mois", "2026-05"},
+                 {"valeur", "91"},
+                 {"request_id", std::string(32, 'e')}});
+  HttpReply again = Post(
+      quality, {{"action", "publier"}, {"mois", "2026-05"}, {"request_id", std::string(32, 'f')}});
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_TRUE(Has(again, "MONTH_ALREADY_PUBLISHED")) << again.body;
+  EXPECT_TRUE(Has(again, "publié : 89,7 %")) << "the published value, until published again";
+  HttpReply restated = Post(quality, {{"action", "publier"},
+                                      {"mois", "2026-05"},
+                                      {"motif", "appels du standard recomptés"},
+                                      {"request_id", std::string(32, '1')}});
+  ASSERT_EQ(restated.status, 200) << restated.body;
+  EXPECT_TRUE(Has(restated, "1 valeur(s) rectifiée(s)")) << restated.body;
+
+  // The CSV: a line per indicator and month.
+  HttpReply csv = Open(quality + "/indicateurs.csv?du=2026-04&au=2026-05");
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_EQ(csv.Header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_TRUE(absl::StrContains(csv.Header("content-disposition"), "attachment"))
+      << csv.Header("content-disposition");
+  EXPECT_TRUE(absl::StartsWith(csv.body, "indicator,title,unit,month,value,")) << csv.body;
+  EXPECT_TRUE(
+      absl::StrContains(csv.body, "calls_answered_rate,\"Appels aboutis\",percent,2026-05,91,"))
+      << csv.body;
+  EXPECT_TRUE(absl::StrContains(csv.body, ",yes,91\r\n")) << csv.body;
+  EXPECT_FALSE(absl::StrContains(csv.body, "2026-06")) << "only the months asked";
+}
+
+TEST_F(AgentPages, TheAdministratorClosesADayManagesDevicesAndRolesAndReadsTheAudit) {
+  ASSERT_EQ(SignIn("admin-2", "ADMINISTRATOR", world_.desk.site.name()).status, 303);
+  const std::string admin = "/agent/admin/" + Site();
+  EXPECT_TRUE(Has(Open("/agent"), "href=\"" + admin + "\""));
+  HttpReply page = Open(admin);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_TRUE(Has(page, world_.desk.desk.display_name())) << page.body;
+  EXPECT_TRUE(Has(page, "mardi 09:00-19:00")) << page.body;
+
+  // A day that does not parse changes nothing.
+  HttpReply bad = Post(admin, {{"action", "fermer"},
+                               {"guichet", world_.desk.desk.name()},
+                               {"jour", "2 juin"},
+                               {"motif", "grève"},
+                               {"request_id", std::string(32, 'a')}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_TRUE(Has(bad, "INVALID_DATE")) << bad.body;
+  // Today closed: its three appointments cancelled, each person told.
+  HttpReply closed = Post(admin, {{"action", "fermer"},
+                                  {"guichet", world_.desk.desk.name()},
+                                  {"jour", "2026-06-02"},
+                                  {"motif", "mouvement social"},
+                                  {"request_id", std::string(32, 'b')}});
+  ASSERT_EQ(closed.status, 200) << closed.body;
+  EXPECT_TRUE(Has(closed, "Fermé le mardi 2 juin 2026 (mouvement social)")) << closed.body;
+  EXPECT_EQ(world_.booking.QueryInt(
+                "SELECT count(*) FROM booking.appointments WHERE status = 'cancelled'"),
+            3);
+  // The people still to come (09:30, 10:00) are told; the 09:00 one starts
+  // now, and no message goes after the start.
+  const std::string told = absl::StrCat(
+      "SELECT count(DISTINCT appointment_id) FROM notify.messages WHERE template = 'closure' "
+      "AND appointment_id IN (",
+      IdOf(world_.appointments[1].name()), ",", IdOf(world_.appointments[2].name()), ")");
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (world_.booking.QueryInt(told) < 2 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(world_.booking.QueryInt(told), 2) << "each person to come is told of the closure";
+
+  // A display's token: shown once, then revoked.
+  HttpReply device = Post(
+      admin,
+      {{"action", "appareil"}, {"nom", "Écran salle B"}, {"request_id", std::string(32, 'c')}});
+  ASSERT_EQ(device.status, 200) << device.body;
+  EXPECT_TRUE(Has(device, "<code id=\"new-token\" dir=\"ltr\">dt1.")) << device.body;
+  EXPECT_FALSE(Has(Open(admin), "new-token")) << "shown once";
+  const std::string device_name =
+      "devices/" + world_.booking.Query("SELECT id FROM access.device_tokens LIMIT 1");
+  HttpReply revoked = Post(
+      admin,
+      {{"action", "revoquer"}, {"appareil", device_name}, {"request_id", std::string(32, 'd')}});
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_TRUE(Has(revoked, "révoqué le")) << revoked.body;
+
+  // A role given on the site, then taken back.
+  HttpReply granted = Post(admin, {{"action", "role"},
+                                   {"sujet", "nouvel.agent"},
+                                   {"role", "LODGE_AGENT"},
+                                   {"request_id", std::string(32, 'e')}});
+  ASSERT_EQ(granted.status, 200) << granted.body;
+  EXPECT_EQ(world_.booking.QueryInt("SELECT count(*) FROM access.role_bindings WHERE subject = "
+                                    "'nouvel.agent' AND revoke_time IS NULL"),
+            1);
+  const std::string binding = "roleBindings/" + world_.booking.Query(
+                                                    "SELECT id FROM access.role_bindings WHERE "
+                                                    "subject = 'nouvel.agent'");
+  HttpReply taken = Post(
+      admin, {{"action", "retirer"}, {"liaison", binding}, {"request_id", std::string(32, 'f')}});
+  ASSERT_EQ(taken.status, 200) << taken.body;
+  EXPECT_EQ(world_.booking.QueryInt("SELECT count(*) FROM access.role_bindings WHERE subject = "
+                                    "'nouvel.agent' AND revoke_time IS NULL"),
+            0);
+
+  // The audit log shows what the administrator did.
+  server().AwaitAudit();
+  HttpReply audit = Open(admin);
+  EXPECT_TRUE(Has(audit, "<code>SetOpeningHours</code>")) << audit.body;
+  EXPECT_TRUE(Has(audit, "<code>RevokeDeviceToken</code>")) << audit.body;
+}
+
 }  // namespace
 }  // namespace accueil::testing

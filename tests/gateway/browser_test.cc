@@ -186,13 +186,19 @@ TEST(Browser, ThePublicPagesInChromiumPassAxeInEveryLanguage) {
 }
 
 // The agents' journey (tests/web/agents.mjs): agents sign in through the
-// development issuer; a desk open today, a counter, a display's token.
+// development issuer; a desk open today, a counter, a display's token, and
+// a person booked at 14:00 whom the closure of the day reaches by e-mail.
 TEST(Browser, AgentsAcrossRolesAndTheCallDisplayInChromium) {
   ASSERT_GE(NodeMajor(), 18);
+  std::unique_ptr<SmtpSink> smtp = SmtpSink::Start();
   TestServerOptions options;
   options.dev_issuer = true;
+  options.settings = {{"notify_smtp_url", smtp->url()},
+                      {"notify_mail_from", "ne-pas-repondre@pref.test"}};
   BookingWorld world(std::move(options));
   OpenedDesk open = world.OpenDesk(DeskOptions{});
+  Appointment later;
+  ASSERT_TRUE(RpcOk(world.Book(open.slots[10].name(), 7, &later)));
   // Tuesday 2 June, 08:40 in Paris: the person books 09:00 and comes early.
   world.clock().Set(absl::FromCivil(absl::CivilSecond(2026, 6, 2, 6, 40, 0), absl::UTCTimeZone()));
   const std::string admin =
@@ -229,6 +235,21 @@ TEST(Browser, AgentsAcrossRolesAndTheCallDisplayInChromium) {
             1);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'fulfilled'"),
             1);
+  // The day closed by the administrator: the person booked at 14:00 is
+  // cancelled and told by e-mail.
+  EXPECT_EQ(world.Query(absl::StrCat("SELECT status FROM booking.appointments WHERE id = ",
+                                     IdOf(later.name()))),
+            "cancelled");
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (world.QueryInt("SELECT count(*) FROM notify.messages WHERE template = 'closure' AND "
+                        "channel = 'email' AND state IN ('accepted', 'delivered')") < 1 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM notify.messages WHERE template = 'closure' AND "
+                           "channel = 'email' AND state IN ('accepted', 'delivered')"),
+            1)
+      << "the closure mail went to the person booked later";
 }
 
 }  // namespace

@@ -4,10 +4,12 @@
 // signs in, finds them with a forgiving search and checks them in; a
 // counter agent signs in, opens a counter and calls them, and the
 // waiting-room display (linked with its device token) shows the call live;
-// the counter receives and finishes; a page of another role is refused by
+// the counter receives and finishes; the quality officer's page counts the
+// visit; the administrator closes the day (the person booked later that day
+// is told: the test checks the mail); a page of another role is refused by
 // the server. Every page is checked by axe (WCAG 2.1 AA) and photographed.
 // Run by tests/gateway/browser_test.cc, which starts the server with a desk
-// open today and a counter, and passes:
+// open today, a counter and another person booked today, and passes:
 //
 //   node tests/web/agents.mjs BASE_URL DESK_PATH SCREENSHOT_DIR SITE DISPLAY_TOKEN
 //
@@ -127,5 +129,37 @@ await run(shots, async (browser, audit) => {
   // Signing out ends the session.
   await counter.click('form[action="/agent/deconnexion"] button');
   await shown(counter, '#sign-in');
-  for (const c of [screen, lodgeContext, counterContext]) await c.close();
+
+  // The quality officer: the visit counted among the people received this
+  // month (as soon as the metrics consumer applied it).
+  const qualityContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'fr-FR' });
+  const quality = await qualityContext.newPage();
+  await quality.goto(`${base}/agent`);
+  await signIn(quality, 'responsable.qualite', 'QUALITY_OFFICER');
+  await quality.click(`a[href="/agent/qualite/${siteId}"]`);
+  await shown(quality, '#indicators');
+  const received = quality.locator('#row-received_total td').last();
+  for (let i = 0; i < 40 && !/^1\b/.test((await received.textContent()).trim()); i++) {
+    await quality.waitForTimeout(500);
+    await quality.reload();
+  }
+  check(/^1\b/.test((await received.textContent()).trim()),
+    `the quality page counts the visit (${(await received.textContent()).trim()})`);
+  await audit(quality, 'quality');
+
+  // The administrator closes today: the person booked later is told.
+  const adminContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'fr-FR' });
+  const admin = await adminContext.newPage();
+  await admin.goto(`${base}/agent`);
+  await signIn(admin, 'administrateur', 'ADMINISTRATOR');
+  await admin.click(`a[href="/agent/admin/${siteId}"]`);
+  await shown(admin, '#close-form');
+  await audit(admin, 'admin');
+  await admin.fill('#close-day', '2026-06-02');
+  await admin.fill('#close-reason', 'Mouvement social');
+  await admin.click('#close-form button[type="submit"]');
+  await shown(admin, '#done');
+  check((await admin.textContent('#done')).includes('prévenues'), 'the administrator is told the people are');
+  await audit(admin, 'admin-closed');
+  for (const c of [screen, lodgeContext, counterContext, qualityContext, adminContext]) await c.close();
 });
