@@ -371,6 +371,10 @@ struct AgentPages::Impl : PageKit {
         status = CheckIn(ctx, *place, *form, &data);
       } else if (action == "sans-rdv") {
         status = WalkIn(ctx, *place, *form, &data);
+      } else if (action == "recherche") {
+        status = FindPerson(ctx, *place, *form, &data);
+      } else if (action == "code") {
+        status = ResetCode(ctx, *place, *form, &data);
       } else {
         data.set("error_text", "Action inconnue.");
         status = 400;
@@ -478,6 +482,69 @@ struct AgentPages::Impl : PageKit {
     return 200;
   }
 
+  // FindPerson: the site's appointments from yesterday on, by phone,
+  // e-mail, reference or name (SearchAppointments): acting for a person,
+  // with the agent's reason.
+  int FindPerson(PageContext& ctx, const SitePlace& place, const Bindings& form,
+                 mustache::data* data) {
+    v1::SearchAppointmentsRequest req;
+    req.set_site(place.site.name());
+    req.set_query(std::string(absl::StripAsciiWhitespace(Param(form, "personne"))));
+    req.set_page_size(20);
+    ctx.reason = std::string(absl::StripAsciiWhitespace(Param(form, "motif")));
+    v1::SearchAppointmentsResponse found;
+    absl::Status s = Call(ctx, &v1::BookingService::Stub::SearchAppointments, req, &found);
+    data->set("personne", req.query());
+    data->set("search_reason", ctx.reason);
+    ctx.reason.clear();
+    if (!s.ok()) {
+      data->set("search_error", AgentError(ctx, s));
+      return HttpStatusOf(s.code());
+    }
+    const auto& words = gateway::Words("fr");
+    mustache::data list{mustache::data::type::list};
+    for (const v1::Appointment& a : found.appointments()) {
+      const absl::Time start = FromTimestamp(a.start_time());
+      mustache::data item;
+      item.set("name", a.name());
+      item.set("when", absl::StrCat(LongDate("fr", absl::ToCivilDay(start, place.zone)), " ",
+                                    TimeOfDay(start, place.zone)));
+      item.set("reference", a.reference());
+      item.set("person", absl::StrCat(a.person().family_name(), " ", a.person().given_name()));
+      item.set("desk", place.DeskName(a.desk()));
+      item.set("status", words.at(absl::StrCat("status_", v1::AppointmentStatus_Name(a.status()))));
+      if (a.status() == v1::BOOKED) item.set("resettable", true);
+      item.set("request_id", NewRequestId());
+      list.push_back(item);
+    }
+    data->set("found", list);
+    data->set("searched", true);
+    if (found.appointments().empty()) data->set("found_none", true);
+    return 200;
+  }
+
+  // ResetCode: a new access code for a person who lost theirs (the old code
+  // and QR code stop working), with the agent's reason; shown to give it.
+  int ResetCode(PageContext& ctx, const SitePlace& place, const Bindings& form,
+                mustache::data* data) {
+    v1::ResetAccessCodeRequest req;
+    req.set_name(Param(form, "rendez_vous"));
+    const std::string request_id = Param(form, "request_id");
+    req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
+    ctx.reason = std::string(absl::StripAsciiWhitespace(Param(form, "motif")));
+    v1::Appointment a;
+    absl::Status s = Call(ctx, &v1::BookingService::Stub::ResetAccessCode, req, &a);
+    ctx.reason.clear();
+    if (!s.ok()) {
+      data->set("search_error", AgentError(ctx, s));
+      return HttpStatusOf(s.code());
+    }
+    data->set("new_code", a.access_code());
+    data->set("new_code_reference", a.reference());
+    data->set("new_code_desk", place.DeskName(a.desk()));
+    return 200;
+  }
+
   int WalkIn(PageContext& ctx, const SitePlace& place, const Bindings& form, mustache::data* data) {
     rv1::RegisterWalkInRequest req;
     req.set_site(place.site.name());
@@ -545,18 +612,27 @@ struct AgentPages::Impl : PageKit {
     absl::StatusOr<SitePlace> place = Place(ctx, *site);
     if (!place.ok()) return Failure(ctx, place.status());
     const std::string counter_name = absl::StrCat("counters/", Param(path, "counter"));
-    mustache::data data;
-    int status = 200;
-    if (form != nullptr) status = CounterAction(ctx, counter_name, *form, &data);
+    // The counter must be the site's before anything is done at it.
+    auto find = [&](const std::vector<rv1::Counter>& counters) -> const rv1::Counter* {
+      for (const rv1::Counter& c : counters) {
+        if (c.name() == counter_name) return &c;
+      }
+      return nullptr;
+    };
     absl::StatusOr<std::vector<rv1::Counter>> counters = Counters(ctx, site->name());
     if (!counters.ok()) return Failure(ctx, counters.status());
-    const rv1::Counter* counter = nullptr;
-    for (const rv1::Counter& c : *counters) {
-      if (c.name() == counter_name) counter = &c;
-    }
-    if (counter == nullptr || !Digits(Param(path, "counter"))) {
+    if (find(*counters) == nullptr || !Digits(Param(path, "counter"))) {
       return Message(ctx, "not_found", "not_found_text", 404);
     }
+    mustache::data data;
+    int status = 200;
+    if (form != nullptr) {
+      status = CounterAction(ctx, counter_name, *form, &data);
+      counters = Counters(ctx, site->name());  // as the action left them
+      if (!counters.ok()) return Failure(ctx, counters.status());
+    }
+    const rv1::Counter* counter = find(*counters);
+    if (counter == nullptr) return Message(ctx, "not_found", "not_found_text", 404);
     data.set("site_id", site_id);
     data.set("site_name", place->site.display_name());
     data.set("counter_id", IdOf(counter->name()));
@@ -821,7 +897,8 @@ struct AgentPages::Impl : PageKit {
       absl::StrAppendFormat(&svg,
                             "<text x=\"%.1f\" y=\"%.1f\" class=\"label\" "
                             "text-anchor=\"middle\">%s</text>",
-                            x(i), kHeight - kBottom + 18, m.month().substr(5, 2));
+                            x(i), kHeight - kBottom + 18,
+                            m.month().size() == 7 ? m.month().substr(5, 2) : m.month());
       if (!m.has_value()) continue;
       absl::StrAppendFormat(&points, "%s%.1f,%.1f", points.empty() ? "" : " ", x(i), y(m.value()));
       absl::StrAppendFormat(&svg, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" class=\"point\"/>",

@@ -256,6 +256,10 @@ absl::StatusOr<AgentSession> AgentSessions::Current(const HttpRequest& request,
   if (session.refresh_token.empty()) return SignInRequired();
   absl::StatusOr<OidcTokens> tokens = provider_.Refresh(session.refresh_token);
   if (!tokens.ok()) {
+    // Refused (another tab refreshed first with the same rotating refresh
+    // token, or the provider ended the session) or unreachable: the token
+    // in hand serves until it expires; only then must the agent sign in.
+    if (now < session.token_expiry) return session;
     if (tokens.status().code() == absl::StatusCode::kUnauthenticated) return SignInRequired();
     return tokens.status();
   }
@@ -264,7 +268,13 @@ absl::StatusOr<AgentSession> AgentSessions::Current(const HttpRequest& request,
   // A provider that does not rotate refresh tokens answers none: keep ours.
   if (!tokens->refresh_token.empty()) session.refresh_token = tokens->refresh_token;
   session.token_expiry = tokens->expiry;
-  set_cookies->push_back(SessionCookie(request, session));
+  std::string refreshed = SessionCookie(request, session);
+  if (refreshed.size() > kMaxCookieBytes) {
+    log::Error("gateway.session_too_large", {{"bytes", absl::StrCat(refreshed.size())}});
+    return Error(absl::StatusCode::kInternal, "SESSION_TOO_LARGE",
+                 "the provider's tokens do not fit in a cookie");
+  }
+  set_cookies->push_back(std::move(refreshed));
   log::Info("gateway.session_refreshed");
   return session;
 }

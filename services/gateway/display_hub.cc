@@ -136,7 +136,9 @@ void DisplayHub::RunFeed(Feed* feed) {
     absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = channels_("reception");
     if (!channel.ok()) {
       log::Warn("display.no_reception", {{"error", std::string(channel.status().message())}});
-      absl::SleepFor(absl::Seconds(1));
+      absl::MutexLock lock(&mu_);
+      auto stopping = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&stopping), absl::Seconds(1));
       continue;
     }
     std::unique_ptr<rv1::ReceptionService::Stub> stub = rv1::ReceptionService::NewStub(*channel);

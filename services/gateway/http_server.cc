@@ -386,8 +386,13 @@ void Session<Stream>::StartStream(HttpResponse response) {
   absl::StrAppend(&head, "Connection: close\r\n\r\n");
   stream_state_ = std::make_shared<StreamState>();
   stream_state_->queued = head.size();
-  Enqueue(std::move(head));
+  // The watching read starts before any write arms the timer: Beast gives a
+  // pending read the expiry set when it started, and a later expires_never()
+  // would not lift it (the stream would be cut after io_timeout). Writes
+  // alone are timed (WriteNext).
+  beast::get_lowest_layer(stream_).expires_never();
   WatchClient();
+  Enqueue(std::move(head));
   auto sink = std::make_shared<SessionSink<Stream>>(this->weak_from_this(), stream_state_,
                                                     server_->options().max_stream_queue_bytes);
   asio::post(server_->pool(), [stream = std::move(response.stream), sink]() { stream(sink); });

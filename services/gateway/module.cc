@@ -49,6 +49,10 @@ class GatewayModule final : public Module {
                 "threads serving every open connection (no thread per connection)");
     section.Int("handler_threads", &http_.handler_threads, 1, 512,
                 "threads handling requests once read (they wait on the services)");
+    section.Seconds("io_timeout", &http_.io_timeout, 3600,
+                    "a request must arrive whole, and a response leave, within this time; an "
+                    "idle keep-alive connection is closed after it (an event stream is not, "
+                    "only its writes are timed)");
     section.Int("max_connections", &max_connections_, 1, 1000000,
                 "open connections beyond which new ones are closed at once");
     section.List("trusted_proxies", &gateway_.trusted_proxies,

@@ -42,14 +42,18 @@ struct Answer {
 
 // Fetch: GET `url`, or POST `form` (application/x-www-form-urlencoded).
 absl::StatusOr<Answer> Fetch(const std::string& url, const std::optional<std::string>& form,
-                             absl::Duration timeout) {
+                             absl::Duration timeout, bool https_only) {
+  static const bool initialised = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+  if (!initialised) return Unavailable("libcurl could not start");
   std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
   if (curl == nullptr) return Unavailable("libcurl could not start");
   Answer answer;
   curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  // Plain HTTP only for a development issuer on http:// (loopback): a
+  // discovery document cannot send the client secret in clear elsewhere.
+  curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, https_only ? "https" : "http,https");
   curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS,
@@ -96,7 +100,7 @@ absl::StatusOr<OidcEndpoints> OidcClient::Endpoints() {
   if (options_.issuer.empty()) return Unavailable("no identity provider is configured");
   absl::StatusOr<Answer> answer =
       Fetch(absl::StrCat(options_.issuer, "/.well-known/openid-configuration"), std::nullopt,
-            options_.timeout);
+            options_.timeout, HttpsOnly());
   if (!answer.ok()) return answer.status();
   Json doc = Json::parse(answer->body, nullptr, false);
   if (answer->status != 200 || !doc.is_object()) {
@@ -152,7 +156,7 @@ absl::StatusOr<OidcTokens> OidcClient::TokenRequest(const std::string& form) {
   if (!options_.client_secret.empty()) {
     absl::StrAppend(&body, "&client_secret=", PercentEncode(options_.client_secret));
   }
-  absl::StatusOr<Answer> answer = Fetch(e->token, body, options_.timeout);
+  absl::StatusOr<Answer> answer = Fetch(e->token, body, options_.timeout, HttpsOnly());
   if (!answer.ok()) return answer.status();
   Json json = Json::parse(answer->body, nullptr, false);
   if (answer->status == 400 || answer->status == 401) {

@@ -74,6 +74,9 @@ class OidcClient {
 
  private:
   absl::StatusOr<OidcTokens> TokenRequest(const std::string& form);
+  // HttpsOnly: every request over HTTPS unless the issuer itself is http://
+  // (the development issuer, on loopback).
+  bool HttpsOnly() const { return options_.issuer.rfind("http://", 0) != 0; }
 
   const OidcClientOptions options_;
   absl::Mutex mu_;

@@ -1283,7 +1283,7 @@ HttpResponse Pages::Handle(const HttpRequest& request, const std::string& client
   if (request.path == "/ecran/appareil" && form) {
     return impl_->DevicePairing(ctx, *form, "/ecran");
   }
-  if (request.path == "/ecran/flux" && get) return impl_->DisplayStream(ctx);
+  if (request.path == "/ecran/flux" && request.method == "GET") return impl_->DisplayStream(ctx);
   if (request.path == "/rdv/annuler" && form) return impl_->Cancel(ctx, *form);
   if (request.path == "/rdv/deplacer" && form) return impl_->Move(ctx, *form);
   return impl_->Message(ctx, "not_found", "not_found_text", 404);

@@ -34,6 +34,15 @@ std::string QueryOf(const std::string& url) {
   return q == std::string::npos ? "" : url.substr(q + 1);
 }
 
+// TextBetween: the text between `before` and the next `until` in `html`.
+std::string TextBetween(const std::string& html, const std::string& before,
+                        const std::string& until) {
+  const size_t at = html.find(before);
+  if (at == std::string::npos) return "";
+  const size_t from = at + before.size();
+  return html.substr(from, html.find(until, from) - from);
+}
+
 class AgentPages : public ::testing::Test {
  protected:
   std::string Url(const std::string& path) {
@@ -163,10 +172,14 @@ TEST_F(AgentPages, SignInThroughTheProviderKeepsASessionCookieAndItsRefresh) {
   EXPECT_EQ(refreshed.status, 200) << refreshed.body;
   EXPECT_FALSE(CookieLine(refreshed, "accueil_session").empty());
   EXPECT_NE(jar_["accueil_session"], saved);
-  // The spent cookie's refresh token was used: a copy of the old cookie,
-  // once its token is near its end, signs nobody in.
-  const std::string spent = saved;
-  jar_["accueil_session"] = spent;
+  // A copy of the old cookie (its refresh token spent by that refresh, so
+  // refused by the provider) serves while its token lasts, then signs
+  // nobody in.
+  jar_["accueil_session"] = saved;
+  HttpReply spent = Open("/agent/loge/" + Site());
+  EXPECT_EQ(spent.status, 200) << spent.body;
+  EXPECT_TRUE(CookieLine(spent, "accueil_session").empty()) << "no new cookie";
+  server().clock().Advance(absl::Minutes(2));
   EXPECT_EQ(Open("/agent/loge/" + Site()).status, 401);
 
   // Signing out ends the session.
@@ -296,6 +309,52 @@ TEST_F(AgentPages, TheLodgeChecksPeopleInRegistersWalkInsAndShowsTheQueue) {
   EXPECT_EQ(no_outcome.status, 400) << no_outcome.body;
   EXPECT_TRUE(Has(no_outcome, "INVALID_OUTCOME")) << no_outcome.body;
   EXPECT_EQ(world_.booking.QueryInt("SELECT count(*) FROM reception.walk_ins"), 1);
+}
+
+TEST_F(AgentPages, TheLodgeFindsAPersonByPhoneAndGivesANewAccessCodeWithAReason) {
+  ASSERT_EQ(SignIn("lodge-10", "LODGE_AGENT", world_.desk.site.name()).status, 303);
+  const std::string lodge = "/agent/loge/" + Site();
+  ASSERT_EQ(Open(lodge).status, 200);
+  // Without the reason: refused, nothing read.
+  HttpReply no_reason = Post(lodge, {{"action", "recherche"}, {"personne", "06 10 00 00 03"}});
+  EXPECT_EQ(no_reason.status, 400) << no_reason.body;
+  EXPECT_TRUE(Has(no_reason, "AGENT_REASON_REQUIRED")) << no_reason.body;
+  // The phone as the person says it.
+  HttpReply found = Post(
+      lodge,
+      {{"action", "recherche"}, {"personne", "06 10 00 00 03"}, {"motif", "code d'accès perdu"}});
+  ASSERT_EQ(found.status, 200) << found.body;
+  const v1::Appointment& person = world_.appointments[2];
+  EXPECT_TRUE(Has(found, "<td dir=\"ltr\">" + person.reference() + "</td>")) << found.body;
+  HttpReply reset = Post(lodge, {{"action", "code"},
+                                 {"rendez_vous", person.name()},
+                                 {"motif", "code d'accès perdu"},
+                                 {"request_id", std::string(32, '2')}});
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  const std::string code = TextBetween(reset.body, "<strong id=\"new-code\" dir=\"ltr\">", "<");
+  ASSERT_FALSE(code.empty()) << reset.body;
+  EXPECT_NE(code, person.access_code());
+  // The old code no longer opens the appointment; the new one does.
+  auto public_stub = server().BookingStub();
+  v1::GetAppointmentRequest get;
+  get.set_reference(person.reference());
+  get.set_access_code(person.access_code());
+  v1::Appointment out;
+  {
+    grpc::ClientContext context;
+    EXPECT_FALSE(public_stub->GetAppointment(&context, get, &out).ok());
+  }
+  get.set_access_code(code);
+  {
+    grpc::ClientContext context;
+    EXPECT_TRUE(RpcOk(public_stub->GetAppointment(&context, get, &out)));
+  }
+  // Both acts are audited with the agent's reason.
+  server().AwaitAudit();
+  EXPECT_EQ(world_.booking.QueryInt("SELECT count(*) FROM access.audit_log WHERE (method LIKE "
+                                    "'%SearchAppointments' OR method LIKE '%ResetAccessCode') AND "
+                                    "outcome = 'OK' AND reason = 'code d''accès perdu'"),
+            2);
 }
 
 TEST_F(AgentPages, ACounterOpensCallsReceivesAndFinishes) {

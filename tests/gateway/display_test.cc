@@ -22,7 +22,9 @@ namespace {
 
 TestServerOptions Fast() {
   TestServerOptions options;
-  options.settings = {{"gateway_display_heartbeat", "1"}, {"gateway_display_recheck", "1"}};
+  options.settings = {{"gateway_display_heartbeat", "1"},
+                      {"gateway_display_recheck", "1"},
+                      {"gateway_io_timeout", "2"}};
   return options;
 }
 
@@ -67,6 +69,12 @@ class SseClient {
     return closed_;
   }
   const std::string& received() const { return received_; }
+  size_t Count(const std::string& text) const {
+    size_t n = 0;
+    for (size_t at = 0; (at = received_.find(text, at)) != std::string::npos; at += text.size())
+      ++n;
+    return n;
+  }
 
  private:
   void Pump(absl::Time deadline) {
@@ -162,8 +170,14 @@ TEST_F(DisplayPage, CallsReachEveryOpenDisplayLive) {
     EXPECT_FALSE(absl::StrContains(d->received(), world_.appointments[0].reference()));
     EXPECT_FALSE(absl::StrContains(d->received(), world_.appointments[0].person().family_name()));
   }
-  // Pings keep the connections alive.
+  // Pings keep the connections alive, well past the I/O time-out (2 s
+  // here): an event stream's writes are timed, not the stream.
   for (auto& d : displays) ASSERT_TRUE(d->Await("event: ping\ndata: {}")) << d->received();
+  absl::SleepFor(absl::Seconds(5));
+  for (auto& d : displays) {
+    EXPECT_FALSE(d->AwaitClosed(absl::Milliseconds(300))) << "cut after the I/O time-out";
+    EXPECT_GE(d->Count("event: ping"), 5u) << d->received();
+  }
 
   // A display that connects now gets the board with the call at once.
   SseClient late(Port(), cookie);
