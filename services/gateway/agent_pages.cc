@@ -69,13 +69,40 @@ const std::map<std::string, std::string>& AgentErrors() {
   return k;
 }
 
-struct Outcome {
-  rv1::WalkInOutcome value;
+// Choice: a value a form offers (radio buttons, a select): the enum, what
+// the form sends, what the agent reads.
+template <typename E>
+struct Choice {
+  E value;
   const char* form;
   const char* label;
 };
-const std::vector<Outcome>& WalkInOutcomes() {
-  static const std::vector<Outcome> k = {
+
+// Choices: the list a template shows ({{value}}, {{label}}).
+template <typename E>
+mustache::data Choices(const std::vector<Choice<E>>& choices) {
+  mustache::data list{mustache::data::type::list};
+  for (const Choice<E>& c : choices) {
+    mustache::data item;
+    item.set("value", c.form);
+    item.set("label", c.label);
+    list.push_back(item);
+  }
+  return list;
+}
+
+// Chosen: the value the form sent for `field`, or E's zero (unspecified,
+// which the service refuses with its reason and the field).
+template <typename E>
+E Chosen(const std::vector<Choice<E>>& choices, const Bindings& form, std::string_view field) {
+  for (const Choice<E>& c : choices) {
+    if (Param(form, field) == c.form) return c.value;
+  }
+  return E{};
+}
+
+const std::vector<Choice<rv1::WalkInOutcome>>& WalkInOutcomes() {
+  static const std::vector<Choice<rv1::WalkInOutcome>> k = {
       {rv1::INFORMED, "informe", "Renseignée (information, documents à fournir)"},
       {rv1::ORIENTED, "oriente", "Orientée (point numérique, France Services, autre service)"},
       {rv1::BOOKED_ON_THE_SPOT, "rdv", "Rendez-vous pris sur place"},
@@ -83,13 +110,8 @@ const std::vector<Outcome>& WalkInOutcomes() {
   return k;
 }
 
-struct VisitEnd {
-  rv1::VisitOutcome value;
-  const char* form;
-  const char* label;
-};
-const std::vector<VisitEnd>& VisitOutcomes() {
-  static const std::vector<VisitEnd> k = {
+const std::vector<Choice<rv1::VisitOutcome>>& VisitOutcomes() {
+  static const std::vector<Choice<rv1::VisitOutcome>> k = {
       {rv1::SERVED, "servi", "Demande traitée"},
       {rv1::FILE_INCOMPLETE, "incomplet", "Dossier incomplet"},
       {rv1::REDIRECTED, "oriente", "Orientée vers un autre service"}};
@@ -117,13 +139,8 @@ const char* VisitStatusText(rv1::VisitStatus status) {
   }
 }
 
-struct Notice {
-  notify::v1::Template value;
-  const char* form;
-  const char* label;
-};
-const std::vector<Notice>& Notices() {
-  static const std::vector<Notice> k = {
+const std::vector<Choice<notify::v1::Template>>& Notices() {
+  static const std::vector<Choice<notify::v1::Template>> k = {
       {notify::v1::PERMIT_READY, "titre", "Titre disponible"},
       {notify::v1::DOCUMENTS_MISSING, "pieces", "Pièces manquantes (rendez-vous à venir)"},
       {notify::v1::CONVOCATION, "convocation", "Convocation (rendez-vous à venir)"}};
@@ -398,14 +415,7 @@ struct AgentPages::Impl : PageKit {
       desks.push_back(item);
     }
     data.set("desks", desks);
-    mustache::data outcomes{mustache::data::type::list};
-    for (const Outcome& o : WalkInOutcomes()) {
-      mustache::data item;
-      item.set("value", o.form);
-      item.set("label", o.label);
-      outcomes.push_back(item);
-    }
-    data.set("outcomes", outcomes);
+    data.set("outcomes", Choices(WalkInOutcomes()));
     return Render(ctx, "agent_lodge", absl::StrCat("Loge — ", place->site.display_name()), data,
                   status);
   }
@@ -550,9 +560,7 @@ struct AgentPages::Impl : PageKit {
     req.set_site(place.site.name());
     req.set_desk(Param(form, "guichet"));
     req.set_reason(std::string(absl::StripAsciiWhitespace(Param(form, "objet"))));
-    for (const Outcome& o : WalkInOutcomes()) {
-      if (Param(form, "issue") == o.form) req.set_outcome(o.value);
-    }
+    req.set_outcome(Chosen(WalkInOutcomes(), form, "issue"));
     const std::string request_id = Param(form, "request_id");
     req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
     rv1::WalkIn walk_in;
@@ -692,22 +700,8 @@ struct AgentPages::Impl : PageKit {
       visit.set("appointment", v.appointment());
       AppointmentFacts(ctx, place, v, &visit);
     }
-    mustache::data outcomes{mustache::data::type::list};
-    for (const VisitEnd& o : VisitOutcomes()) {
-      mustache::data item;
-      item.set("value", o.form);
-      item.set("label", o.label);
-      outcomes.push_back(item);
-    }
-    visit.set("outcomes", outcomes);
-    mustache::data notices{mustache::data::type::list};
-    for (const Notice& n : Notices()) {
-      mustache::data item;
-      item.set("value", n.form);
-      item.set("label", n.label);
-      notices.push_back(item);
-    }
-    visit.set("notices", notices);
+    visit.set("outcomes", Choices(VisitOutcomes()));
+    visit.set("notices", Choices(Notices()));
     data->set("visit", visit);
   }
 
@@ -782,9 +776,7 @@ struct AgentPages::Impl : PageKit {
       rv1::FinishVisitRequest req;
       req.set_visit(visit);
       req.set_request_id(request_id);
-      for (const VisitEnd& o : VisitOutcomes()) {
-        if (Param(form, "issue") == o.form) req.set_outcome(o.value);
-      }
+      req.set_outcome(Chosen(VisitOutcomes(), form, "issue"));
       rv1::FinishVisitResponse finished;
       s = Reception(ctx, &rv1::ReceptionService::Stub::FinishVisit, req, &finished);
       done = "Accueil terminé.";
@@ -798,9 +790,7 @@ struct AgentPages::Impl : PageKit {
     } else if (action == "avis") {
       notify::v1::SendNoticeRequest req;
       req.set_appointment(Param(form, "appointment"));
-      for (const Notice& n : Notices()) {
-        if (Param(form, "avis") == n.form) req.set_notice(n.value);
-      }
+      req.set_notice(Chosen(Notices(), form, "avis"));
       req.set_request_id(request_id);
       ctx.reason = std::string(absl::StripAsciiWhitespace(Param(form, "motif")));
       notify::v1::SendNoticeResponse sent;
@@ -1034,7 +1024,7 @@ struct AgentPages::Impl : PageKit {
       metrics::v1::Objective out;
       s = number ? CallOn<metrics::v1::MetricsService>(
                        ctx, "metrics", &metrics::v1::MetricsService::Stub::SetObjective, req, &out)
-                 : Error(absl::StatusCode::kInvalidArgument, "INVALID_VALUE", "not a number");
+                 : InvalidField("INVALID_VALUE", "valeur", "not a number");
       done = "Objectif enregistré.";
     } else if (action == "saisie") {
       metrics::v1::RecordManualValueRequest req;
@@ -1047,7 +1037,7 @@ struct AgentPages::Impl : PageKit {
       s = number ? CallOn<metrics::v1::MetricsService>(
                        ctx, "metrics", &metrics::v1::MetricsService::Stub::RecordManualValue, req,
                        &out)
-                 : Error(absl::StatusCode::kInvalidArgument, "INVALID_VALUE", "not a number");
+                 : InvalidField("INVALID_VALUE", "valeur", "not a number");
       done = "Valeur enregistrée.";
     } else if (action == "publier") {
       metrics::v1::PublishReportRequest req;
@@ -1267,7 +1257,7 @@ struct AgentPages::Impl : PageKit {
       get.set_desk(Param(form, "guichet"));
       v1::OpeningHours hours;
       if (!absl::ParseCivilTime(Param(form, "jour"), &day)) {
-        s = Error(absl::StatusCode::kInvalidArgument, "INVALID_DATE", "not a day");
+        s = InvalidField("INVALID_DATE", "jour", "not a day: YYYY-MM-DD");
       } else {
         s = Call(ctx, &v1::BookingService::Stub::GetOpeningHours, get, &hours);
       }

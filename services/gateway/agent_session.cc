@@ -198,14 +198,8 @@ absl::StatusOr<HttpResponse> AgentSessions::Begin(const HttpRequest& request,
 
 absl::StatusOr<HttpResponse> AgentSessions::Finish(const HttpRequest& request) {
   if (!enabled()) return SignInFailed("sign-in not configured");
-  std::optional<Bindings> query = ParseUrlEncoded(request.query);
-  auto param = [&](const char* key) -> std::string {
-    if (!query) return "";
-    for (const auto& [k, v] : *query) {
-      if (k == key) return v;
-    }
-    return "";
-  };
+  const Bindings query = ParseUrlEncoded(request.query).value_or(Bindings());
+  auto param = [&](const char* key) { return Param(query, key); };
   std::optional<std::string> plain = Open(kSignInPurpose, request.Cookie(kSignInCookie));
   Json pending = plain ? Json::parse(*plain, nullptr, false) : Json();
   if (!pending.is_object()) return SignInFailed("no sign-in under way in this browser");

@@ -24,6 +24,17 @@ bool IsCall(const std::string& kind) { return kind == "visit.called" || kind == 
 
 }  // namespace
 
+std::vector<const rv1::Visit*> OpenCalls(const rv1::QueueState& state) {
+  std::vector<const rv1::Visit*> called;
+  for (const rv1::Visit& v : state.visits()) {
+    if (v.status() == rv1::CALLED || v.status() == rv1::IN_SERVICE) called.push_back(&v);
+  }
+  std::sort(called.begin(), called.end(), [](const rv1::Visit* a, const rv1::Visit* b) {
+    return a->called_time().seconds() > b->called_time().seconds();
+  });
+  return called;
+}
+
 struct DisplayHub::Feed {
   std::string site;
   std::vector<Display> displays;
@@ -160,15 +171,8 @@ void DisplayHub::RunFeed(Feed* feed) {
       if (update.has_state()) {
         // The whole state (at the start, or whenever the service could not
         // vouch for the next change): the calls still open, newest first.
-        std::vector<const rv1::Visit*> called;
-        for (const rv1::Visit& v : update.state().visits()) {
-          if (v.status() == rv1::CALLED || v.status() == rv1::IN_SERVICE) called.push_back(&v);
-        }
-        std::sort(called.begin(), called.end(), [](const rv1::Visit* a, const rv1::Visit* b) {
-          return a->called_time().seconds() > b->called_time().seconds();
-        });
         std::vector<Call> calls;
-        for (const rv1::Visit* v : called) {
+        for (const rv1::Visit* v : OpenCalls(update.state())) {
           calls.push_back(Call{v->name(), v->ticket(), v->counter_display_name()});
         }
         // Calls already on the board that ended stay below, as on any board.

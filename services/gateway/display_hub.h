@@ -32,6 +32,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "accueil/reception/v1/reception.pb.h"
 #include "services/gateway/gateway_channels.h"
 #include "services/gateway/http_server.h"
 
@@ -43,6 +44,10 @@ struct DisplayHubOptions {
   // Calls a board shows.
   int calls_shown = 8;
 };
+
+// OpenCalls: the visits of a queue state a board shows as calls (called or
+// in service), the newest call first (the page at load and the hub).
+std::vector<const reception::v1::Visit*> OpenCalls(const reception::v1::QueueState& state);
 
 class DisplayHub {
  public:

@@ -11,13 +11,6 @@
 
 namespace accueil::gateway {
 
-std::string Param(const Bindings& pairs, std::string_view key) {
-  for (const auto& [k, v] : pairs) {
-    if (k == key) return v;
-  }
-  return "";
-}
-
 bool SafeToken(const std::string& text) {
   if (text.size() != 32) return false;
   for (char c : text) {

@@ -45,8 +45,6 @@ struct PageContext {
   bool bare = false;
 };
 
-// Param: the first value of `key` ("" when absent).
-std::string Param(const Bindings& pairs, std::string_view key);
 // SafeToken: 32 hexadecimal digits (a CSRF token, a request id).
 bool SafeToken(const std::string& text);
 // Digits: 1 to 18 decimal digits (a resource id in a path).

@@ -1119,15 +1119,7 @@ struct Pages::Impl : PageKit {
     mustache::data calls{mustache::data::type::list};
     absl::Status s = CallOn<reception::v1::ReceptionService>(
         ctx, "reception", &reception::v1::ReceptionService::Stub::GetQueue, req, &queue);
-    std::vector<const reception::v1::Visit*> called;
-    for (const reception::v1::Visit& v : queue.visits()) {
-      if (v.status() == reception::v1::CALLED || v.status() == reception::v1::IN_SERVICE) {
-        called.push_back(&v);
-      }
-    }
-    std::sort(called.begin(), called.end(), [](const auto* a, const auto* b) {
-      return a->called_time().seconds() > b->called_time().seconds();
-    });
+    const std::vector<const reception::v1::Visit*> called = OpenCalls(queue);
     for (const reception::v1::Visit* v : called) {
       mustache::data item;
       item.set("ticket", v->ticket());

@@ -264,4 +264,11 @@ std::optional<MessageLink> ParseMessageLink(std::string_view text) {
   return link;
 }
 
+std::string Param(const Bindings& pairs, std::string_view key) {
+  for (const auto& [k, v] : pairs) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
 }  // namespace accueil::gateway

@@ -51,6 +51,9 @@ using Bindings = std::vector<std::pair<std::string, std::string>>;
 // "/" separators.
 std::optional<Bindings> MatchPath(const PathTemplate& path_template, std::string_view path);
 
+// Param: the first value of `key` in `pairs` ("" when absent).
+std::string Param(const Bindings& pairs, std::string_view key);
+
 // PercentDecode: "%2F" -> "/"; with `plus_is_space` (forms and queries) "+"
 // is a space. nullopt on a bad escape ("%G1", "%2") or a decoded NUL.
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
