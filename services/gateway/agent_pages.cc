@@ -19,7 +19,10 @@
 #include "services/common/html.h"
 #include "services/common/log.h"
 #include "services/common/status_macros.h"
+#include "services/gateway/admin_pages.h"
+#include "services/gateway/agent_kit.h"
 #include "services/gateway/json_routes.h"
+#include "services/gateway/person_pages.h"
 #include "services/gateway/web_text.h"
 
 namespace accueil::gateway {
@@ -28,78 +31,6 @@ namespace {
 namespace v1 = booking::v1;
 namespace rv1 = reception::v1;
 using access::v1::Role;
-
-// The words of agents' errors, by reason (the public pages' words speak to
-// the person; these to the agent). Others: the public text, then the code.
-const std::map<std::string, std::string>& AgentErrors() {
-  static const std::map<std::string, std::string> k = {
-      {"ARRIVAL_LATE", "Arrivée après le délai de grâce : décidez si la personne est reçue."},
-      {"ARRIVAL_TOO_EARLY", "Trop tôt pour ce rendez-vous : la personne doit revenir plus tard."},
-      {"ARRIVAL_OTHER_DAY", "Ce rendez-vous n'est pas aujourd'hui."},
-      {"APPOINTMENT_NOT_FOUND", "Aucun rendez-vous de ce site ne porte cette référence."},
-      {"CHECK_IN_TARGET_REQUIRED", "Tapez une référence ou scannez un QR code."},
-      {"AGENT_REASON_REQUIRED", "Indiquez le motif de votre décision."},
-      {"QUEUE_EMPTY", "Personne n'attend pour les files de ce guichet."},
-      {"COUNTER_NOT_OPEN", "Ce guichet n'est pas ouvert aujourd'hui : ouvrez-le d'abord."},
-      {"DAY_CLOSED", "La journée d'accueil de ce site est close."},
-      {"DESK_REQUIRED", "Choisissez le guichet de la personne reçue aujourd'hui."},
-      {"SAME_DESK", "La personne est déjà dans la file de ce guichet."},
-      {"INVALID_OUTCOME", "Choisissez l'issue de l'accueil."},
-      {"ILLEGAL_VISIT_TRANSITION", "Ce n'est plus possible pour ce ticket (il a changé d'état)."},
-      {"PROVIDER_UNAVAILABLE",
-       "Le fournisseur d'identité ne répond pas : réessayez dans un instant."},
-      {"SIGN_IN_FAILED", "La connexion n'a pas abouti : recommencez."},
-      {"SIGN_IN_REFUSED", "Le fournisseur d'identité a refusé la connexion : recommencez."},
-      {"SIGN_IN_NOT_CONFIGURED", "La connexion des agents n'est pas configurée sur ce serveur."},
-      {"COUNTER_BUSY", "Ce guichet reçoit déjà quelqu'un : terminez d'abord."},
-      {"SIGN_IN_REQUIRED", "Votre session a pris fin : reconnectez-vous."},
-      {"NO_CONTACT", "La personne n'a laissé aucun contact par lequel l'avis pourrait partir."},
-      {"NO_PROVIDER", "Aucun envoi d'e-mail ni de SMS n'est configuré sur ce serveur."},
-      {"INVALID_DATE", "Choisissez un jour."},
-      {"INVALID_VALUE", "Tapez un nombre (une virgule ou un point pour les décimales)."},
-      {"MONTH_ALREADY_PUBLISHED",
-       "Ce mois est déjà publié : pour le publier de nouveau, donnez le motif de la "
-       "rectification."},
-      {"MONTH_NOT_OVER", "Ce mois n'est pas encore fini sur le site."},
-      {"NOT_BOOKED",
-       "Cet avis ne concerne qu'un rendez-vous à venir (le titre disponible s'envoie toujours)."},
-      {"ROLE_REQUIRED", "Votre rôle ne permet pas cette action."},
-      {"SITE_NOT_ALLOWED", "Vous n'avez pas de rôle sur ce site."},
-  };
-  return k;
-}
-
-// Choice: a value a form offers (radio buttons, a select): the enum, what
-// the form sends, what the agent reads.
-template <typename E>
-struct Choice {
-  E value;
-  const char* form;
-  const char* label;
-};
-
-// Choices: the list a template shows ({{value}}, {{label}}).
-template <typename E>
-mustache::data Choices(const std::vector<Choice<E>>& choices) {
-  mustache::data list{mustache::data::type::list};
-  for (const Choice<E>& c : choices) {
-    mustache::data item;
-    item.set("value", c.form);
-    item.set("label", c.label);
-    list.push_back(item);
-  }
-  return list;
-}
-
-// Chosen: the value the form sent for `field`, or E's zero (unspecified,
-// which the service refuses with its reason and the field).
-template <typename E>
-E Chosen(const std::vector<Choice<E>>& choices, const Bindings& form, std::string_view field) {
-  for (const Choice<E>& c : choices) {
-    if (Param(form, field) == c.form) return c.value;
-  }
-  return E{};
-}
 
 const std::vector<Choice<rv1::WalkInOutcome>>& WalkInOutcomes() {
   static const std::vector<Choice<rv1::WalkInOutcome>> k = {
@@ -147,42 +78,23 @@ const std::vector<Choice<notify::v1::Template>>& Notices() {
   return k;
 }
 
-HttpResponse SeeOther(const PageContext& ctx, const std::string& location) {
-  HttpResponse response;
-  response.status = 303;
-  response.headers.emplace_back("Location", location);
-  return PageKit::Personal(ctx, std::move(response));
-}
-
 }  // namespace
 
-struct AgentPages::Impl : PageKit {
+struct AgentPages::Impl : AgentKit {
   AgentSessions sessions;
+  AdminPages admin;
+  PersonPages persons;
   PathTemplate lodge_path = *ParsePathTemplate("/agent/loge/{site}");
   PathTemplate counters_path = *ParsePathTemplate("/agent/guichet/{site}");
   PathTemplate counter_path = *ParsePathTemplate("/agent/guichet/{site}/{counter}");
   PathTemplate quality_path = *ParsePathTemplate("/agent/qualite/{site}");
-  PathTemplate admin_path = *ParsePathTemplate("/agent/admin/{site}");
   PathTemplate quality_csv_path = *ParsePathTemplate("/agent/qualite/{site}/indicateurs.csv");
 
   Impl(PagesOptions o, ChannelFor c)
-      : PageKit(std::move(o), std::move(c)), sessions(options.sign_in) {}
-
-  template <typename Req, typename Resp>
-  absl::Status Reception(const PageContext& ctx,
-                         grpc::Status (rv1::ReceptionService::Stub::*method)(grpc::ClientContext*,
-                                                                             const Req&, Resp*),
-                         const Req& req, Resp* resp) {
-    return CallOn<rv1::ReceptionService>(ctx, "reception", method, req, resp);
-  }
-
-  // AgentError: what went wrong, for the agent, with the machine's reason.
-  std::string AgentError(const PageContext& ctx, const absl::Status& status) const {
-    const std::string reason = ErrorReason(status);
-    auto it = AgentErrors().find(reason);
-    std::string text = it != AgentErrors().end() ? it->second : ErrorText(ctx, status);
-    return reason.empty() ? text : absl::StrCat(text, " (", reason, ")");
-  }
+      : AgentKit(o, c),
+        sessions(options.sign_in),
+        admin(o, c),
+        persons(std::move(o), std::move(c)) {}
 
   // ------------------------------------------------------------ sign-in
 
@@ -193,51 +105,6 @@ struct AgentPages::Impl : PageKit {
     data.set("enabled", sessions.enabled());
     if (!error.empty()) data.set("error_text", error);
     return Render(ctx, "agent_signin", "Connexion des agents", data, status);
-  }
-
-  // ------------------------------------------------------------- rights
-
-  struct Agent {
-    access::v1::Caller caller;
-    // Holds: `role` on `site` ("sites/N") or on every site.
-    bool Holds(Role role, const std::string& site) const {
-      for (const access::v1::RoleGrant& g : caller.grants()) {
-        if (g.role() == role && (g.site().empty() || g.site() == site)) return true;
-      }
-      return false;
-    }
-  };
-
-  absl::StatusOr<Agent> WhoAmI(const PageContext& ctx) {
-    Agent agent;
-    RETURN_IF_ERROR(CallOn<access::v1::AccessService>(ctx, "access",
-                                                      &access::v1::AccessService::Stub::WhoAmI,
-                                                      access::v1::WhoAmIRequest(), &agent.caller));
-    return agent;
-  }
-
-  HttpResponse Refused(PageContext& ctx) {
-    mustache::data data;
-    data.set("heading", "Page réservée");
-    data.set("text",
-             "Vos rôles ne donnent pas accès à cette page pour ce site. Demandez-le à un "
-             "administrateur si votre travail le nécessite.");
-    return Render(ctx, "message", "Page réservée", data, 403);
-  }
-
-  // The site of a path, if the agent holds `role` there.
-  absl::StatusOr<v1::Site> SiteFor(PageContext& ctx, const Agent& agent, Role role,
-                                   const std::string& site_id) {
-    if (!Digits(site_id)) return Error(absl::StatusCode::kNotFound, "SITE_NOT_FOUND", "no site");
-    const std::string name = absl::StrCat("sites/", site_id);
-    if (!agent.Holds(role, name)) {
-      return Error(absl::StatusCode::kPermissionDenied, "SITE_NOT_ALLOWED", "not on this site");
-    }
-    v1::GetSiteRequest req;
-    req.set_name(name);
-    v1::Site site;
-    RETURN_IF_ERROR(Call(ctx, &v1::BookingService::Stub::GetSite, req, &site));
-    return site;
   }
 
   // ---------------------------------------------------------------- home
@@ -294,6 +161,11 @@ struct AgentPages::Impl : PageKit {
           add(site, "Qualité", absl::StrCat("/agent/qualite/", IdOf(site)));
         } else if (g.role() == access::v1::ADMINISTRATOR) {
           add(site, "Administration", absl::StrCat("/agent/admin/", IdOf(site)));
+          add(site, "Droits des personnes", absl::StrCat("/agent/personne/", IdOf(site)));
+        }
+        if (g.role() == access::v1::LODGE_AGENT || g.role() == access::v1::COUNTER_AGENT ||
+            g.role() == access::v1::ADMINISTRATOR) {
+          add(site, "Prendre un rendez-vous", absl::StrCat("/agent/rdv/", IdOf(site)));
         }
       }
       mustache::data role;
@@ -306,37 +178,11 @@ struct AgentPages::Impl : PageKit {
     data.set("links", links);
     data.set("roles", roles);
     if (agent.caller.grants().empty()) data.set("no_role", true);
+    if (agent.HoldsEverywhere(access::v1::ADMINISTRATOR)) data.set("may_create_site", true);
     return Render(ctx, "agent_home", "Mes pages", data);
   }
 
   // --------------------------------------------------------------- lodge
-
-  struct SitePlace {
-    v1::Site site;
-    absl::TimeZone zone;
-    std::vector<v1::Desk> desks;
-    std::string DeskName(const std::string& desk) const {
-      for (const v1::Desk& d : desks) {
-        if (d.name() == desk) return d.display_name();
-      }
-      return desk;
-    }
-  };
-
-  absl::StatusOr<SitePlace> Place(const PageContext& ctx, v1::Site site) {
-    SitePlace place;
-    place.site = std::move(site);
-    if (!absl::LoadTimeZone(place.site.time_zone(), &place.zone)) {
-      return Error(absl::StatusCode::kInternal, "TIME_ZONE_UNKNOWN", "the site's zone is unknown");
-    }
-    v1::ListDesksRequest req;
-    req.set_parent(place.site.name());
-    req.set_page_size(100);
-    v1::ListDesksResponse desks;
-    RETURN_IF_ERROR(Call(ctx, &v1::BookingService::Stub::ListDesks, req, &desks));
-    place.desks.assign(desks.desks().begin(), desks.desks().end());
-    return place;
-  }
 
   // The queue's visits and each desk's waiting count and estimate.
   void QueueData(const PageContext& ctx, const SitePlace& place, mustache::data* data) {
@@ -375,7 +221,7 @@ struct AgentPages::Impl : PageKit {
 
   HttpResponse Lodge(PageContext& ctx, const Agent& agent, const std::string& site_id,
                      const Bindings* form) {
-    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, access::v1::LODGE_AGENT, site_id);
+    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, {access::v1::LODGE_AGENT}, site_id);
     if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
     if (!site.ok()) return Failure(ctx, site.status());
     absl::StatusOr<SitePlace> place = Place(ctx, *site);
@@ -591,7 +437,7 @@ struct AgentPages::Impl : PageKit {
   }
 
   HttpResponse CounterList(PageContext& ctx, const Agent& agent, const std::string& site_id) {
-    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, access::v1::COUNTER_AGENT, site_id);
+    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, {access::v1::COUNTER_AGENT}, site_id);
     if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
     if (!site.ok()) return Failure(ctx, site.status());
     absl::StatusOr<std::vector<rv1::Counter>> counters = Counters(ctx, site->name());
@@ -614,7 +460,7 @@ struct AgentPages::Impl : PageKit {
   HttpResponse CounterPage(PageContext& ctx, const Agent& agent, const Bindings& path,
                            const Bindings* form) {
     const std::string site_id = Param(path, "site");
-    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, access::v1::COUNTER_AGENT, site_id);
+    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, {access::v1::COUNTER_AGENT}, site_id);
     if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
     if (!site.ok()) return Failure(ctx, site.status());
     absl::StatusOr<SitePlace> place = Place(ctx, *site);
@@ -800,12 +646,7 @@ struct AgentPages::Impl : PageKit {
     } else {
       s = Error(absl::StatusCode::kInvalidArgument, "UNKNOWN_ACTION", "unknown action");
     }
-    if (!s.ok()) {
-      data->set("error_text", AgentError(ctx, s));
-      return HttpStatusOf(s.code());
-    }
-    data->set("done", done);
-    return 200;
+    return Outcome(ctx, s, done, data);
   }
 
   // ------------------------------------------------------------- quality
@@ -913,7 +754,7 @@ struct AgentPages::Impl : PageKit {
 
   HttpResponse Quality(PageContext& ctx, const Agent& agent, const std::string& site_id,
                        const Bindings* form) {
-    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, access::v1::QUALITY_OFFICER, site_id);
+    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, {access::v1::QUALITY_OFFICER}, site_id);
     if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
     if (!site.ok()) return Failure(ctx, site.status());
     absl::TimeZone zone;
@@ -1056,18 +897,13 @@ struct AgentPages::Impl : PageKit {
     } else {
       s = Error(absl::StatusCode::kInvalidArgument, "UNKNOWN_ACTION", "unknown action");
     }
-    if (!s.ok()) {
-      data->set("error_text", AgentError(ctx, s));
-      return HttpStatusOf(s.code());
-    }
-    data->set("done", done);
-    return 200;
+    return Outcome(ctx, s, done, data);
   }
 
   // QualityCsv: the period's table as CSV (one line per indicator and
   // month), for a spreadsheet.
   HttpResponse QualityCsv(PageContext& ctx, const Agent& agent, const std::string& site_id) {
-    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, access::v1::QUALITY_OFFICER, site_id);
+    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, {access::v1::QUALITY_OFFICER}, site_id);
     if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
     if (!site.ok()) return Failure(ctx, site.status());
     absl::TimeZone zone;
@@ -1100,229 +936,6 @@ struct AgentPages::Impl : PageKit {
                                                "-", period.From(), "-", period.To(), ".csv\""));
     response.body = std::move(csv);
     return Personal(ctx, std::move(response));
-  }
-
-  // ------------------------------------------------------ administration
-
-  template <typename Req, typename Resp>
-  absl::Status Access(const PageContext& ctx,
-                      grpc::Status (access::v1::AccessService::Stub::*method)(grpc::ClientContext*,
-                                                                              const Req&, Resp*),
-                      const Req& req, Resp* resp) {
-    return CallOn<access::v1::AccessService>(ctx, "access", method, req, resp);
-  }
-
-  // Admin: the site's administration (ADMINISTRATOR of the site): each
-  // desk's opening hours and closures (a day closed cancels its booked
-  // appointments, and notify tells each person), the device tokens of the
-  // kiosks and displays, the roles on the site, the audit log.
-  HttpResponse Admin(PageContext& ctx, const Agent& agent, const std::string& site_id,
-                     const Bindings* form) {
-    absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, access::v1::ADMINISTRATOR, site_id);
-    if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
-    if (!site.ok()) return Failure(ctx, site.status());
-    absl::StatusOr<SitePlace> place = Place(ctx, *site);
-    if (!place.ok()) return Failure(ctx, place.status());
-    mustache::data data;
-    int status = 200;
-    if (form != nullptr) status = AdminAction(ctx, *place, *form, &data);
-    data.set("site_id", site_id);
-    data.set("site_name", site->display_name());
-    for (const char* action : {"fermer", "appareil", "revoquer", "role", "retirer"}) {
-      data.set(absl::StrCat("rid_", action), NewRequestId());
-    }
-    // Desks: their weekly hours and closures.
-    static const char* kDays[] = {"",      "lundi",    "mardi",  "mercredi",
-                                  "jeudi", "vendredi", "samedi", "dimanche"};
-    mustache::data desks{mustache::data::type::list};
-    for (const v1::Desk& d : place->desks) {
-      v1::GetOpeningHoursRequest req;
-      req.set_desk(d.name());
-      v1::OpeningHours hours;
-      if (absl::Status s = Call(ctx, &v1::BookingService::Stub::GetOpeningHours, req, &hours);
-          !s.ok()) {
-        return Failure(ctx, s);
-      }
-      mustache::data desk;
-      desk.set("name", d.name());
-      desk.set("display_name", d.display_name());
-      mustache::data weekly{mustache::data::type::list};
-      for (const v1::WeeklyRange& r : hours.weekly()) {
-        weekly.push_back(mustache::data(
-            absl::StrFormat("%s %02d:%02d-%02d:%02d", kDays[std::clamp(r.iso_weekday(), 0, 7)],
-                            r.start_minute() / 60, r.start_minute() % 60, r.end_minute() / 60,
-                            r.end_minute() % 60)));
-      }
-      desk.set("weekly", weekly);
-      mustache::data closures{mustache::data::type::list};
-      for (const v1::Closure& c : hours.closures()) {
-        mustache::data item;
-        item.set("day",
-                 LongDate("fr", absl::CivilDay(c.date().year(), c.date().month(), c.date().day())));
-        item.set("reason", c.reason());
-        closures.push_back(item);
-      }
-      desk.set("closures", closures);
-      desks.push_back(desk);
-    }
-    data.set("desks", desks);
-    // Device tokens.
-    access::v1::ListDeviceTokensRequest dreq;
-    dreq.set_site(site->name());
-    dreq.set_page_size(100);
-    access::v1::ListDeviceTokensResponse devices;
-    if (absl::Status s =
-            Access(ctx, &access::v1::AccessService::Stub::ListDeviceTokens, dreq, &devices);
-        !s.ok()) {
-      return Failure(ctx, s);
-    }
-    mustache::data device_list{mustache::data::type::list};
-    for (const access::v1::DeviceToken& t : devices.device_tokens()) {
-      mustache::data item;
-      item.set("name", t.name());
-      item.set("display_name", t.display_name());
-      item.set("created", ShortTime(FromTimestamp(t.create_time()), place->zone));
-      if (t.has_revoke_time()) {
-        item.set("revoked", ShortTime(FromTimestamp(t.revoke_time()), place->zone));
-      }
-      device_list.push_back(item);
-    }
-    data.set("devices", device_list);
-    // Roles on the site.
-    access::v1::ListRoleBindingsRequest rreq;
-    rreq.set_site(site->name());
-    rreq.set_page_size(200);
-    access::v1::ListRoleBindingsResponse bindings;
-    if (absl::Status s =
-            Access(ctx, &access::v1::AccessService::Stub::ListRoleBindings, rreq, &bindings);
-        !s.ok()) {
-      return Failure(ctx, s);
-    }
-    mustache::data roles{mustache::data::type::list};
-    for (const access::v1::RoleBinding& b : bindings.role_bindings()) {
-      mustache::data item;
-      item.set("name", b.name());
-      item.set("subject", b.subject());
-      item.set("role", access::v1::Role_Name(b.role()));
-      item.set("site", b.site().empty() ? std::string("tous les sites") : b.site());
-      if (b.site() == site->name()) item.set("revocable", true);
-      roles.push_back(item);
-    }
-    data.set("roles", roles);
-    // The audit log: the latest acts on the site.
-    access::v1::ListAuditEventsRequest areq;
-    areq.set_site(site->name());
-    areq.set_page_size(50);
-    access::v1::ListAuditEventsResponse audit;
-    if (absl::Status s =
-            Access(ctx, &access::v1::AccessService::Stub::ListAuditEvents, areq, &audit);
-        !s.ok()) {
-      return Failure(ctx, s);
-    }
-    mustache::data events{mustache::data::type::list};
-    for (const access::v1::AuditEvent& e : audit.audit_events()) {
-      mustache::data item;
-      item.set("time", ShortTime(FromTimestamp(e.time()), place->zone));
-      item.set("subject", e.subject());
-      item.set("method", e.method().substr(e.method().find_last_of("/.") + 1));
-      item.set("resource", e.resource());
-      item.set("reason", e.reason());
-      item.set("outcome", e.outcome());
-      events.push_back(item);
-    }
-    data.set("events", events);
-    return Render(ctx, "agent_admin", absl::StrCat("Administration — ", site->display_name()), data,
-                  status);
-  }
-
-  // ShortTime: "2026-06-02 09:30" in the site's zone.
-  static std::string ShortTime(absl::Time t, absl::TimeZone zone) {
-    return absl::FormatTime("%Y-%m-%d %H:%M", t, zone);
-  }
-
-  int AdminAction(PageContext& ctx, const SitePlace& place, const Bindings& form,
-                  mustache::data* data) {
-    const std::string action = Param(form, "action");
-    const std::string request_id =
-        SafeToken(Param(form, "request_id")) ? Param(form, "request_id") : NewRequestId();
-    absl::Status s;
-    std::string done;
-    if (action == "fermer") {
-      // A day closed: the desk's hours read, the closure added, all written
-      // back; booking cancels that day's appointments in the same
-      // transaction and notify tells each person.
-      absl::CivilDay day;
-      const std::string reason(absl::StripAsciiWhitespace(Param(form, "motif")));
-      v1::GetOpeningHoursRequest get;
-      get.set_desk(Param(form, "guichet"));
-      v1::OpeningHours hours;
-      if (!absl::ParseCivilTime(Param(form, "jour"), &day)) {
-        s = InvalidField("INVALID_DATE", "jour", "not a day: YYYY-MM-DD");
-      } else {
-        s = Call(ctx, &v1::BookingService::Stub::GetOpeningHours, get, &hours);
-      }
-      if (s.ok()) {
-        v1::SetOpeningHoursRequest set;
-        *set.mutable_opening_hours() = hours;
-        v1::Closure* closure = set.mutable_opening_hours()->add_closures();
-        closure->mutable_date()->set_year(static_cast<int>(day.year()));
-        closure->mutable_date()->set_month(day.month());
-        closure->mutable_date()->set_day(day.day());
-        closure->set_reason(reason);
-        set.set_request_id(request_id);
-        v1::OpeningHours out;
-        s = Call(ctx, &v1::BookingService::Stub::SetOpeningHours, set, &out);
-        done = absl::StrCat(place.DeskName(get.desk()), " fermé le ", LongDate("fr", day),
-                            " : les rendez-vous de ce jour sont annulés et les personnes "
-                            "prévenues.");
-      }
-    } else if (action == "appareil") {
-      access::v1::CreateDeviceTokenRequest req;
-      req.set_site(place.site.name());
-      req.set_display_name(std::string(absl::StripAsciiWhitespace(Param(form, "nom"))));
-      req.set_request_id(request_id);
-      access::v1::DeviceToken token;
-      s = Access(ctx, &access::v1::AccessService::Stub::CreateDeviceToken, req, &token);
-      if (s.ok()) {
-        data->set("new_token", token.token());
-        done = absl::StrCat("Jeton de « ", token.display_name(),
-                            " » créé : saisissez-le une fois sur l'appareil (/borne ou /ecran). "
-                            "Il ne sera plus affiché.");
-      }
-    } else if (action == "revoquer") {
-      access::v1::RevokeDeviceTokenRequest req;
-      req.set_name(Param(form, "appareil"));
-      req.set_request_id(request_id);
-      access::v1::DeviceToken token;
-      s = Access(ctx, &access::v1::AccessService::Stub::RevokeDeviceToken, req, &token);
-      done = "Jeton révoqué : l'appareil est déconnecté dans la minute.";
-    } else if (action == "role") {
-      access::v1::GrantRoleRequest req;
-      req.set_subject(std::string(absl::StripAsciiWhitespace(Param(form, "sujet"))));
-      access::v1::Role role = access::v1::ROLE_UNSPECIFIED;
-      access::v1::Role_Parse(Param(form, "role"), &role);
-      req.set_role(role);
-      req.set_site(place.site.name());
-      req.set_request_id(request_id);
-      access::v1::RoleBinding binding;
-      s = Access(ctx, &access::v1::AccessService::Stub::GrantRole, req, &binding);
-      done = "Rôle donné.";
-    } else if (action == "retirer") {
-      access::v1::RevokeRoleRequest req;
-      req.set_name(Param(form, "liaison"));
-      req.set_request_id(request_id);
-      access::v1::RoleBinding binding;
-      s = Access(ctx, &access::v1::AccessService::Stub::RevokeRole, req, &binding);
-      done = "Rôle retiré : il ne vaut plus dès la page suivante de l'agent.";
-    } else {
-      s = Error(absl::StatusCode::kInvalidArgument, "UNKNOWN_ACTION", "unknown action");
-    }
-    if (!s.ok()) {
-      data->set("error_text", AgentError(ctx, s));
-      return HttpStatusOf(s.code());
-    }
-    data->set("done", done);
-    return 200;
   }
 
   // ------------------------------------------------------------ dispatch
@@ -1385,9 +998,8 @@ struct AgentPages::Impl : PageKit {
     if (std::optional<Bindings> b = MatchPath(quality_path, request.path)) {
       if (get || form != nullptr) return Quality(ctx, *agent, Param(*b, "site"), form);
     }
-    if (std::optional<Bindings> b = MatchPath(admin_path, request.path)) {
-      if (get || form != nullptr) return Admin(ctx, *agent, Param(*b, "site"), form);
-    }
+    if (AdminPages::Owns(request.path)) return admin.Handle(ctx, *agent, form);
+    if (PersonPages::Owns(request.path)) return persons.Handle(ctx, *agent, form);
     if (std::optional<Bindings> b = MatchPath(quality_csv_path, request.path); b && get) {
       return QualityCsv(ctx, *agent, Param(*b, "site"));
     }

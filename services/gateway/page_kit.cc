@@ -49,6 +49,46 @@ void PageKit::Prepare(const PageContext& ctx, grpc::ClientContext* context) cons
   if (!ctx.reason.empty()) context->AddMetadata("x-agent-reason-bin", ctx.reason);
 }
 
+absl::StatusOr<std::vector<booking::v1::Slot>> PageKit::FreeSlots(const PageContext& ctx,
+                                                                  const std::string& desk,
+                                                                  absl::TimeZone zone,
+                                                                  absl::CivilDay day) {
+  booking::v1::ListSlotsRequest req;
+  req.set_desk(desk);
+  req.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day, zone)));
+  req.mutable_end_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day + 1, zone)));
+  req.set_page_size(500);
+  booking::v1::ListSlotsResponse slots;
+  if (absl::Status s = Call(ctx, &booking::v1::BookingService::Stub::ListSlots, req, &slots);
+      !s.ok()) {
+    return s;
+  }
+  std::vector<booking::v1::Slot> out;
+  for (const booking::v1::Slot& slot : slots.slots()) {
+    if (slot.remaining_capacity() > 0) out.push_back(slot);
+  }
+  return out;
+}
+
+absl::StatusOr<booking::v1::ListAvailableDaysResponse> PageKit::FreeDays(const PageContext& ctx,
+                                                                         const std::string& desk,
+                                                                         absl::TimeZone zone,
+                                                                         int days) {
+  const absl::CivilDay today = absl::ToCivilDay(Now(), zone);
+  booking::v1::ListAvailableDaysRequest req;
+  req.set_desk(desk);
+  req.mutable_start_date()->set_year(static_cast<int>(today.year()));
+  req.mutable_start_date()->set_month(today.month());
+  req.mutable_start_date()->set_day(today.day());
+  req.set_days(days);
+  booking::v1::ListAvailableDaysResponse out;
+  if (absl::Status s = Call(ctx, &booking::v1::BookingService::Stub::ListAvailableDays, req, &out);
+      !s.ok()) {
+    return s;
+  }
+  return out;
+}
+
 mustache::data PageKit::Words(const PageContext& ctx) const {
   mustache::data t;
   for (const auto& [key, text] : gateway::Words(ctx.language)) t.set(key, text);

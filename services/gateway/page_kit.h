@@ -13,6 +13,8 @@
 #include <kainjow/mustache.hpp>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "accueil/booking/v1/booking.grpc.pb.h"
 #include "accueil/notify/v1/notify.grpc.pb.h"
 #include "absl/time/time.h"
@@ -89,6 +91,15 @@ class PageKit {
                       const Req& req, Resp* resp) {
     return CallOn<notify::v1::NotifyService>(ctx, "notify", method, req, resp);
   }
+
+  // FreeSlots: a desk's slots with room left on `day` (the site's zone).
+  absl::StatusOr<std::vector<booking::v1::Slot>> FreeSlots(const PageContext& ctx,
+                                                           const std::string& desk,
+                                                           absl::TimeZone zone, absl::CivilDay day);
+  // FreeDays: the days with a free slot, `days` of them from today (site time).
+  absl::StatusOr<booking::v1::ListAvailableDaysResponse> FreeDays(const PageContext& ctx,
+                                                                  const std::string& desk,
+                                                                  absl::TimeZone zone, int days);
 
   mustache::data Words(const PageContext& ctx) const;
   // Render: the template `name` with `data`, in the layout.

@@ -209,42 +209,6 @@ struct Pages::Impl : PageKit {
     return place;
   }
 
-  // The free slots of `day` (site time).
-  absl::StatusOr<std::vector<v1::Slot>> FreeSlots(const Context& ctx, const Place& place,
-                                                  absl::CivilDay day) {
-    v1::ListSlotsRequest req;
-    req.set_desk(place.desk.name());
-    req.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day, place.zone)));
-    req.mutable_end_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day + 1, place.zone)));
-    req.set_page_size(500);
-    v1::ListSlotsResponse slots;
-    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListSlots, req, &slots); !s.ok()) {
-      return s;
-    }
-    std::vector<v1::Slot> out;
-    for (const v1::Slot& slot : slots.slots()) {
-      if (slot.remaining_capacity() > 0) out.push_back(slot);
-    }
-    return out;
-  }
-
-  // The days with a free slot from today (site time), kDaysAhead of them.
-  absl::StatusOr<v1::ListAvailableDaysResponse> FreeDays(const Context& ctx, const Place& place) {
-    const absl::CivilDay today = absl::ToCivilDay(Now(), place.zone);
-    v1::ListAvailableDaysRequest req;
-    req.set_desk(place.desk.name());
-    req.mutable_start_date()->set_year(static_cast<int>(today.year()));
-    req.mutable_start_date()->set_month(today.month());
-    req.mutable_start_date()->set_day(today.day());
-    req.set_days(kDaysAhead);
-    v1::ListAvailableDaysResponse days;
-    if (absl::Status s = Call(ctx, &v1::BookingService::Stub::ListAvailableDays, req, &days);
-        !s.ok()) {
-      return s;
-    }
-    return days;
-  }
-
   static std::optional<absl::CivilDay> ParseDay(const std::string& text) {
     absl::CivilDay day;
     if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;
@@ -254,7 +218,8 @@ struct Pages::Impl : PageKit {
   HttpResponse DeskPage(Context& ctx, const Bindings& bindings) {
     absl::StatusOr<Place> place = FindPlace(ctx, bindings);
     if (!place.ok()) return Failure(ctx, place.status());
-    absl::StatusOr<v1::ListAvailableDaysResponse> days = FreeDays(ctx, *place);
+    absl::StatusOr<v1::ListAvailableDaysResponse> days =
+        FreeDays(ctx, place->desk.name(), place->zone, kDaysAhead);
     if (!days.ok()) return Failure(ctx, days.status());
     const std::string base =
         absl::StrCat("/rdv/", IdOf(place->site.name()), "/", IdOf(place->desk.name()));
@@ -279,7 +244,8 @@ struct Pages::Impl : PageKit {
     data.set("days", day_list);
     if (days->days().empty()) data.set("no_day", true);
     if (chosen) {
-      absl::StatusOr<std::vector<v1::Slot>> slots = FreeSlots(ctx, *place, *chosen);
+      absl::StatusOr<std::vector<v1::Slot>> slots =
+          FreeSlots(ctx, place->desk.name(), place->zone, *chosen);
       if (!slots.ok()) return Failure(ctx, slots.status());
       mustache::data slot_list{mustache::data::type::list};
       for (const v1::Slot& slot : *slots) {
@@ -319,7 +285,8 @@ struct Pages::Impl : PageKit {
     data.set("back_href", absl::StrCat(base, "?jour=", absl::FormatCivilTime(*day)));
     data.set("action", absl::StrCat(base, "/creneau?jour=", absl::FormatCivilTime(*day),
                                     "&creneau=", slot_id));
-    absl::StatusOr<std::vector<v1::Slot>> slots = FreeSlots(ctx, *place, *day);
+    absl::StatusOr<std::vector<v1::Slot>> slots =
+        FreeSlots(ctx, place->desk.name(), place->zone, *day);
     if (!slots.ok()) return Failure(ctx, slots.status());
     const v1::Slot* slot = nullptr;
     for (const v1::Slot& s : *slots) {
@@ -515,7 +482,8 @@ struct Pages::Impl : PageKit {
     absl::StatusOr<Place> place =
         FindPlace(ctx, {{"site", IdOf(a.site())}, {"desk", IdOf(a.desk())}});
     if (!place.ok()) return Failure(ctx, place.status());
-    absl::StatusOr<v1::ListAvailableDaysResponse> days = FreeDays(ctx, *place);
+    absl::StatusOr<v1::ListAvailableDaysResponse> days =
+        FreeDays(ctx, place->desk.name(), place->zone, kDaysAhead);
     if (!days.ok()) return Failure(ctx, days.status());
     std::optional<absl::CivilDay> chosen = ParseDay(Param(form, "jour"));
     mustache::data data;
@@ -539,7 +507,8 @@ struct Pages::Impl : PageKit {
     data.set("days", day_list);
     if (days->days().empty()) data.set("no_day", true);
     if (chosen) {
-      absl::StatusOr<std::vector<v1::Slot>> slots = FreeSlots(ctx, *place, *chosen);
+      absl::StatusOr<std::vector<v1::Slot>> slots =
+          FreeSlots(ctx, place->desk.name(), place->zone, *chosen);
       if (!slots.ok()) return Failure(ctx, slots.status());
       const std::string request_id = NewRequestId();
       mustache::data slot_list{mustache::data::type::list};

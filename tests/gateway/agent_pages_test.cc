@@ -545,26 +545,27 @@ TEST_F(AgentPages, TheQualityOfficerSetsObjectivesEntersValuesPublishesAndDownlo
 TEST_F(AgentPages, TheAdministratorClosesADayManagesDevicesAndRolesAndReadsTheAudit) {
   ASSERT_EQ(SignIn("admin-2", "ADMINISTRATOR", world_.desk.site.name()).status, 303);
   const std::string admin = "/agent/admin/" + Site();
+  const std::string desk = admin + "/guichet/" + absl::StrCat(IdOf(world_.desk.desk.name()));
   EXPECT_TRUE(Has(Open("/agent"), "href=\"" + admin + "\""));
   HttpReply page = Open(admin);
   ASSERT_EQ(page.status, 200) << page.body;
-  EXPECT_TRUE(Has(page, world_.desk.desk.display_name())) << page.body;
-  EXPECT_TRUE(Has(page, "mardi 09:00-19:00")) << page.body;
+  EXPECT_TRUE(Has(page, "href=\"" + desk + "\">" + world_.desk.desk.display_name())) << page.body;
+  HttpReply desk_page = Open(desk);
+  ASSERT_EQ(desk_page.status, 200) << desk_page.body;
+  EXPECT_TRUE(Has(desk_page, "name=\"jour_2\" value=\"09:00-19:00\"")) << desk_page.body;
 
   // A day that does not parse changes nothing.
-  HttpReply bad = Post(admin, {{"action", "fermer"},
-                               {"guichet", world_.desk.desk.name()},
-                               {"jour", "2 juin"},
-                               {"motif", "grève"},
-                               {"request_id", std::string(32, 'a')}});
+  HttpReply bad = Post(desk, {{"action", "fermer"},
+                              {"jour", "2 juin"},
+                              {"motif", "grève"},
+                              {"request_id", std::string(32, 'a')}});
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_TRUE(Has(bad, "INVALID_DATE")) << bad.body;
   // Today closed: its three appointments cancelled, each person told.
-  HttpReply closed = Post(admin, {{"action", "fermer"},
-                                  {"guichet", world_.desk.desk.name()},
-                                  {"jour", "2026-06-02"},
-                                  {"motif", "mouvement social"},
-                                  {"request_id", std::string(32, 'b')}});
+  HttpReply closed = Post(desk, {{"action", "fermer"},
+                                 {"jour", "2026-06-02"},
+                                 {"motif", "mouvement social"},
+                                 {"request_id", std::string(32, 'b')}});
   ASSERT_EQ(closed.status, 200) << closed.body;
   EXPECT_TRUE(Has(closed, "Fermé le mardi 2 juin 2026 (mouvement social)")) << closed.body;
   EXPECT_EQ(world_.booking.QueryInt(
@@ -581,6 +582,18 @@ TEST_F(AgentPages, TheAdministratorClosesADayManagesDevicesAndRolesAndReadsTheAu
     absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_EQ(world_.booking.QueryInt(told), 2) << "each person to come is told of the closure";
+  // Reopened: the day's slots are offered again; the cancelled stay so.
+  HttpReply reopened = Post(
+      desk, {{"action", "rouvrir"}, {"jour", "2026-06-02"}, {"request_id", std::string(32, '1')}});
+  ASSERT_EQ(reopened.status, 200) << reopened.body;
+  EXPECT_FALSE(Has(reopened, "Fermé le mardi 2 juin 2026")) << reopened.body;
+  EXPECT_EQ(world_.booking.QueryInt(
+                "SELECT count(*) FROM booking.appointments WHERE status = 'cancelled'"),
+            3);
+  HttpReply not_closed = Post(
+      desk, {{"action", "rouvrir"}, {"jour", "2026-06-03"}, {"request_id", std::string(32, '2')}});
+  EXPECT_EQ(not_closed.status, 400) << not_closed.body;
+  EXPECT_TRUE(Has(not_closed, "NOT_CLOSED")) << not_closed.body;
 
   // A display's token: shown once, then revoked.
   HttpReply device = Post(
@@ -621,6 +634,298 @@ TEST_F(AgentPages, TheAdministratorClosesADayManagesDevicesAndRolesAndReadsTheAu
   HttpReply audit = Open(admin);
   EXPECT_TRUE(Has(audit, "<code>SetOpeningHours</code>")) << audit.body;
   EXPECT_TRUE(Has(audit, "<code>RevokeDeviceToken</code>")) << audit.body;
+}
+
+TEST_F(AgentPages, AnAdministratorOfEverySiteSetsUpASiteItsDesksHoursSlotsAndSettings) {
+  ASSERT_EQ(SignIn("admin-all", "ADMINISTRATOR", "").status, 303);
+  EXPECT_TRUE(Has(Open("/agent"), "href=\"/agent/admin/nouveau-site\""));
+  const int64_t sites = world_.booking.QueryInt("SELECT count(*) FROM booking.sites");
+
+  // A new site: a zone that does not exist is refused, nothing made.
+  Open("/agent/admin/nouveau-site");
+  HttpReply bad_zone = Post("/agent/admin/nouveau-site", {{"nom", "Sous-préfecture de Test"},
+                                                          {"adresse", "1 rue de la Paix"},
+                                                          {"fuseau", "Mars/Olympus"},
+                                                          {"request_id", std::string(32, 'a')}});
+  EXPECT_EQ(bad_zone.status, 400) << bad_zone.body;
+  EXPECT_TRUE(Has(bad_zone, "INVALID_TIME_ZONE")) << bad_zone.body;
+  EXPECT_TRUE(Has(bad_zone, "value=\"Mars/Olympus\"")) << "what was typed stays";
+  EXPECT_EQ(world_.booking.QueryInt("SELECT count(*) FROM booking.sites"), sites);
+  HttpReply made = Post("/agent/admin/nouveau-site", {{"nom", "Sous-préfecture de Test"},
+                                                      {"adresse", "1 rue de la Paix"},
+                                                      {"fuseau", "Europe/Paris"},
+                                                      {"request_id", std::string(32, 'b')}});
+  ASSERT_EQ(made.status, 303) << made.body;
+  const std::string site = made.Header("location");
+  ASSERT_TRUE(absl::StartsWith(site, "/agent/admin/")) << site;
+  const std::string site_id = site.substr(std::string("/agent/admin/").size());
+  HttpReply site_page = Open(site);
+  ASSERT_EQ(site_page.status, 200) << site_page.body;
+  EXPECT_TRUE(Has(site_page, "Sous-préfecture de Test")) << site_page.body;
+  EXPECT_TRUE(Has(site_page, "id=\"no-desk\"")) << site_page.body;
+
+  // A desk: a number that is no number, then a duration the service
+  // refuses, change nothing; then the desk, and its page.
+  HttpReply no_number = Post(site, {{"action", "guichet"},
+                                    {"nom", "Titres de séjour — renouvellement"},
+                                    {"nature", "renouvellement"},
+                                    {"duree", "vingt"},
+                                    {"capacite", "2"},
+                                    {"request_id", std::string(32, 'c')}});
+  EXPECT_EQ(no_number.status, 400) << no_number.body;
+  EXPECT_TRUE(Has(no_number, "INVALID_NUMBER")) << no_number.body;
+  HttpReply too_short = Post(site, {{"action", "guichet"},
+                                    {"nom", "Titres de séjour — renouvellement"},
+                                    {"nature", "renouvellement"},
+                                    {"duree", "3"},
+                                    {"capacite", "2"},
+                                    {"request_id", std::string(32, 'd')}});
+  EXPECT_EQ(too_short.status, 400) << too_short.body;
+  EXPECT_TRUE(Has(too_short, "INVALID_SLOT_DURATION")) << too_short.body;
+  const std::string in_site = " FROM booking.desks WHERE site_id = " + site_id;
+  EXPECT_EQ(world_.booking.QueryInt("SELECT count(*)" + in_site), 0);
+  HttpReply desk_made = Post(site, {{"action", "guichet"},
+                                    {"nom", "Titres de séjour — renouvellement"},
+                                    {"nature", "renouvellement"},
+                                    {"duree", "20"},
+                                    {"capacite", "2"},
+                                    {"request_id", std::string(32, 'e')}});
+  ASSERT_EQ(desk_made.status, 303) << desk_made.body;
+  const std::string location = desk_made.Header("location");
+  const std::string desk = location.substr(0, location.find('?'));
+  const std::string desk_id = world_.booking.Query("SELECT id" + in_site);
+  EXPECT_EQ(desk, site + "/guichet/" + desk_id);
+  EXPECT_TRUE(Has(Open(location), "Guichet créé"));
+  // A desk of another site is not this site's page.
+  EXPECT_EQ(Open(site + "/guichet/" + absl::StrCat(IdOf(world_.desk.desk.name()))).status, 404);
+
+  // Its description and its documents per language.
+  HttpReply described = Post(desk, {{"action", "description"},
+                                    {"nom", "Titres de séjour — renouvellement"},
+                                    {"nature", "renouvellement"},
+                                    {"duree", "20"},
+                                    {"capacite", "2"},
+                                    {"delai", "10"},
+                                    {"request_id", std::string(32, 'f')}});
+  ASSERT_EQ(described.status, 200) << described.body;
+  EXPECT_EQ(world_.booking.QueryInt("SELECT arrival_grace_seconds" + in_site), 600);
+  HttpReply documents =
+      Post(desk, {{"action", "consignes"},
+                  {"pieces_fr", "Passeport\r\n  Justificatif de domicile  \r\n\r\n"},
+                  {"consignes_fr", "Venez avec les originaux."},
+                  {"pieces_en", "Passport"},
+                  {"request_id", std::string(32, '0')}});
+  ASSERT_EQ(documents.status, 200) << documents.body;
+  EXPECT_EQ(world_.booking.Query("SELECT instructions::text" + in_site),
+            "[{\"language\": \"fr\", \"documents\": [\"Passeport\", \"Justificatif de "
+            "domicile\"], \"instructions\": \"Venez avec les originaux.\"}, {\"language\": "
+            "\"en\", \"documents\": [\"Passport\"], \"instructions\": \"\"}]");
+  EXPECT_TRUE(Has(documents, "Justificatif de domicile</textarea>")) << documents.body;
+
+  // Its week: a day that does not read is refused and nothing changes.
+  std::vector<std::pair<std::string, std::string>> week = {{"action", "horaires"},
+                                                           {"jour_1", "9h-12h, 13h30 - 16h30"},
+                                                           {"jour_3", "25:00-26:00"},
+                                                           {"request_id", std::string(32, '3')}};
+  HttpReply bad_hours = Post(desk, week);
+  EXPECT_EQ(bad_hours.status, 400) << bad_hours.body;
+  EXPECT_TRUE(Has(bad_hours, "INVALID_HOURS")) << bad_hours.body;
+  EXPECT_TRUE(Has(bad_hours, "value=\"25:00-26:00\"")) << "what was typed stays";
+  week[2].second = "9h à 12h";
+  week[3].second = std::string(32, '4');
+  HttpReply hours = Post(desk, week);
+  ASSERT_EQ(hours.status, 200) << hours.body;
+  EXPECT_TRUE(Has(hours, "name=\"jour_1\" value=\"09:00-12:00 13:30-16:30\"")) << hours.body;
+  EXPECT_TRUE(Has(hours, "name=\"jour_3\" value=\"09:00-12:00\"")) << hours.body;
+  EXPECT_TRUE(Has(hours, "name=\"jour_2\" value=\"\"")) << hours.body;
+
+  // Slots for Monday 8 to Wednesday 10 June: 9 + 9 on Monday, 9 on
+  // Wednesday; then a day released later, at a time drawn in a window.
+  HttpReply released = Post(desk, {{"action", "creneaux"},
+                                   {"du", "2026-06-08"},
+                                   {"au", "2026-06-10"},
+                                   {"request_id", std::string(32, '5')}});
+  ASSERT_EQ(released.status, 200) << released.body;
+  EXPECT_TRUE(Has(released,
+                  "27 créneaux créés du lundi 8 juin 2026 au mercredi 10 juin 2026, "
+                  "réservables dès maintenant."))
+      << released.body;
+  HttpReply later = Post(desk, {{"action", "creneaux"},
+                                {"du", "2026-06-15"},
+                                {"au", "2026-06-15"},
+                                {"ouverture", "2026-06-05T08:00"},
+                                {"fenetre", "30"},
+                                {"request_id", std::string(32, '6')}});
+  ASSERT_EQ(later.status, 200) << later.body;
+  EXPECT_TRUE(Has(later, "18 créneaux créés")) << later.body;
+  EXPECT_TRUE(Has(later, "réservables à partir du 2026-06-05 08:")) << later.body;
+  EXPECT_TRUE(Has(later, "tirée au sort")) << later.body;
+
+  // Reception: a recall count the service refuses changes nothing.
+  HttpReply bad_recalls = Post(desk, {{"action", "accueil"},
+                                      {"prefixe", "r"},
+                                      {"rappels", "9"},
+                                      {"fermeture", "17:30"},
+                                      {"request_id", std::string(32, '7')}});
+  EXPECT_EQ(bad_recalls.status, 400) << bad_recalls.body;
+  EXPECT_TRUE(Has(bad_recalls, "INVALID_RECALL_COUNT")) << bad_recalls.body;
+  HttpReply reception = Post(desk, {{"action", "accueil"},
+                                    {"prefixe", "r"},
+                                    {"rappels", "3"},
+                                    {"fermeture", "17:30"},
+                                    {"request_id", std::string(32, '8')}});
+  ASSERT_EQ(reception.status, 200) << reception.body;
+  EXPECT_EQ(world_.booking.Query("SELECT concat_ws(' ', ticket_prefix, recall_count, "
+                                 "priority_first, closing_time) FROM reception.desk_settings "
+                                 "WHERE desk_id = " +
+                                 desk_id),
+            "R 3 f 17:30:00");
+
+  // Reminders: an SMS in the quiet hours is refused; then the schedule.
+  std::vector<std::pair<std::string, std::string>> reminders = {
+      {"action", "rappels"},    {"courriel", "oui"},       {"courriel_heures", "24"},
+      {"sms", "oui"},           {"sms_jours", "1"},        {"sms_heure", "21:00"},
+      {"confirmer_apres", "2"}, {"confirmer_heures", "72"}};
+  HttpReply quiet = Post(desk, reminders);
+  EXPECT_EQ(quiet.status, 400) << quiet.body;
+  EXPECT_TRUE(Has(quiet, "QUIET_HOURS")) << quiet.body;
+  reminders[5].second = "18:00";
+  HttpReply reminded = Post(desk, reminders);
+  ASSERT_EQ(reminded.status, 200) << reminded.body;
+  EXPECT_EQ(world_.booking.Query("SELECT concat_ws(' ', email_before, sms_days_before, "
+                                 "sms_local_time, confirm_after_noshows, confirm_before) FROM "
+                                 "notify.desk_settings WHERE desk_id = " +
+                                 desk_id),
+            "24:00:00 1 18:00:00 2 72:00:00");
+  EXPECT_TRUE(Has(reminded, "id=\"email-on\" name=\"courriel\" value=\"oui\" checked"))
+      << reminded.body;
+
+  // A counter for the desk; one serving no desk is refused.
+  HttpReply no_desk =
+      Post(site, {{"action", "poste"}, {"nom", "Guichet 4"}, {"request_id", std::string(32, '9')}});
+  EXPECT_EQ(no_desk.status, 400) << no_desk.body;
+  EXPECT_TRUE(Has(no_desk, "INVALID_COUNTER_DESKS")) << no_desk.body;
+  HttpReply counter = Post(site, {{"action", "poste"},
+                                  {"nom", "Guichet 4"},
+                                  {"guichets", "desks/" + desk_id},
+                                  {"request_id", std::string(32, 'a')}});
+  ASSERT_EQ(counter.status, 200) << counter.body;
+  EXPECT_TRUE(Has(counter, "<td>Guichet 4</td><td>Titres de séjour — renouvellement</td>"))
+      << counter.body;
+
+  // An administrator of one site creates none.
+  SignIn("admin-one", "ADMINISTRATOR", world_.desk.site.name());
+  EXPECT_FALSE(Has(Open("/agent"), "nouveau-site"));
+  EXPECT_EQ(Open("/agent/admin/nouveau-site").status, 403);
+  EXPECT_EQ(Open(desk).status, 403) << "nor sees another site's desk";
+}
+
+TEST_F(AgentPages, AnAgentBooksForAPersonAndAnAdministratorAnswersTheirRights) {
+  ASSERT_EQ(SignIn("lodge-20", "LODGE_AGENT", world_.desk.site.name()).status, 303);
+  const std::string book = "/agent/rdv/" + Site();
+  const std::string desk_id = absl::StrCat(IdOf(world_.desk.desk.name()));
+  EXPECT_TRUE(Has(Open("/agent"), "href=\"" + book + "\""));
+  EXPECT_TRUE(Has(Open("/agent/loge/" + Site()), "href=\"" + book + "\""));
+  HttpReply days = Open(book + "?guichet=" + desk_id);
+  ASSERT_EQ(days.status, 200) << days.body;
+  EXPECT_TRUE(Has(days, "href=\"" + book + "?guichet=" + desk_id + "&amp;jour=2026-06-02\""))
+      << days.body;
+  const std::string day = book + "?guichet=" + desk_id + "&jour=2026-06-02";
+  HttpReply slots = Open(day);
+  ASSERT_EQ(slots.status, 200) << slots.body;
+  const std::string slot = absl::StrCat(IdOf(world_.desk.slots[5].name()));
+  EXPECT_TRUE(Has(slots, "value=\"" + slot + "\"")) << slots.body;
+
+  std::vector<std::pair<std::string, std::string>> person = {{"creneau", slot},
+                                                             {"prenom", "Aïcha"},
+                                                             {"nom", "Benali"},
+                                                             {"telephone", "06 12 34 56 78"},
+                                                             {"courriel", ""},
+                                                             {"langue", "ar"},
+                                                             {"besoin", "aucun"},
+                                                             {"accompagnants", "1"},
+                                                             {"request_id", std::string(32, 'a')}};
+  // Without the agent's reason nothing is booked.
+  HttpReply no_reason = Post(day, person);
+  EXPECT_EQ(no_reason.status, 400) << no_reason.body;
+  EXPECT_TRUE(Has(no_reason, "AGENT_REASON_REQUIRED")) << no_reason.body;
+  EXPECT_TRUE(Has(no_reason, "value=\"Benali\"")) << "what was typed stays";
+  const std::string agent_booked =
+      "SELECT count(*) FROM booking.appointments WHERE channel = 'agent'";
+  EXPECT_EQ(world_.booking.QueryInt(agent_booked), 0);
+  person.emplace_back("motif", "Personne à la loge, sans internet");
+  HttpReply booked = Post(day, person);
+  ASSERT_EQ(booked.status, 200) << booked.body;
+  EXPECT_TRUE(Has(booked, "mardi 2 juin 2026 à 11:30")) << booked.body;
+  const std::string reference =
+      TextBetween(booked.body, "id=\"booked-reference\" dir=\"ltr\">", "<");
+  EXPECT_EQ(world_.booking.QueryInt(agent_booked), 1);
+  EXPECT_EQ(world_.booking.Query("SELECT reference FROM booking.appointments WHERE channel = "
+                                 "'agent'"),
+            reference);
+  // A second appointment at the desk needs a reason of its own.
+  person[0].second = absl::StrCat(IdOf(world_.desk.slots[6].name()));
+  person[8].second = std::string(32, 'b');
+  HttpReply again = Post(day, person);
+  EXPECT_EQ(again.status, 400) << again.body;
+  EXPECT_TRUE(Has(again, "ACTIVE_APPOINTMENT_EXISTS")) << again.body;
+  EXPECT_TRUE(Has(again, "id=\"doublon\"")) << again.body;
+  person.emplace_back("doublon", "oui");
+  person.emplace_back("motif_doublon", "Deux titres à retirer");
+  HttpReply second = Post(day, person);
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(world_.booking.Query("SELECT override_reason FROM booking.appointments WHERE "
+                                 "override_reason IS NOT NULL"),
+            "Deux titres à retirer");
+
+  // The person's rights are the administrator's.
+  EXPECT_EQ(Open("/agent/personne/" + Site()).status, 403);
+  SignIn("admin-20", "ADMINISTRATOR", world_.desk.site.name());
+  const std::string rights = "/agent/personne/" + Site();
+  ASSERT_EQ(Open(rights).status, 200);
+  HttpReply shown = Post(
+      rights,
+      {{"action", "voir"}, {"personne", "+33612345678"}, {"motif", "Demande d'accès du 1er juin"}});
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_TRUE(Has(shown, "<td dir=\"ltr\">" + reference + "</td>")) << shown.body;
+  EXPECT_TRUE(Has(shown, "Aïcha Benali")) << shown.body;
+  HttpReply file = Post(rights, {{"action", "telecharger"},
+                                 {"personne", "+33612345678"},
+                                 {"motif", "Demande d'accès du 1er juin"}});
+  ASSERT_EQ(file.status, 200) << file.body;
+  EXPECT_TRUE(absl::StartsWith(file.Header("content-type"), "application/json"));
+  EXPECT_TRUE(absl::StrContains(file.Header("content-disposition"), "attachment")) << file.body;
+  EXPECT_TRUE(Has(file, "\"reference\": \"" + reference + "\"") ||
+              Has(file, "\"reference\":\"" + reference + "\""))
+      << file.body;
+  // Erasing asks for the confirmation, and waits for the coming
+  // appointments to be over.
+  HttpReply unconfirmed = Post(rights, {{"action", "effacer"},
+                                        {"personne", "+33612345678"},
+                                        {"motif", "Demande d'effacement"},
+                                        {"request_id", std::string(32, 'c')}});
+  EXPECT_EQ(unconfirmed.status, 400) << unconfirmed.body;
+  EXPECT_TRUE(Has(unconfirmed, "CONFIRMATION_REQUIRED")) << unconfirmed.body;
+  HttpReply active = Post(rights, {{"action", "effacer"},
+                                   {"personne", "+33612345678"},
+                                   {"motif", "Demande d'effacement"},
+                                   {"confirmer", "oui"},
+                                   {"request_id", std::string(32, 'd')}});
+  EXPECT_TRUE(Has(active, "ACTIVE_APPOINTMENT_EXISTS")) << active.body;
+  // The third world person's appointment (10:00) cancelled, theirs is erased.
+  v1::Appointment cancelled;
+  ASSERT_TRUE(RpcOk(world_.booking.Cancel(world_.appointments[2], &cancelled)));
+  HttpReply erased = Post(rights, {{"action", "effacer"},
+                                   {"personne", PhoneOf(3)},
+                                   {"motif", "Demande d'effacement"},
+                                   {"confirmer", "oui"},
+                                   {"request_id", std::string(32, 'e')}});
+  ASSERT_EQ(erased.status, 200) << erased.body;
+  EXPECT_TRUE(Has(erased, "Effacé : 1 rendez-vous")) << erased.body;
+  server().AwaitAudit();
+  EXPECT_GE(world_.booking.QueryInt("SELECT count(*) FROM access.audit_log WHERE reason = "
+                                    "'Demande d''accès du 1er juin'"),
+            2);
 }
 
 }  // namespace

@@ -235,6 +235,8 @@ TEST(Browser, AgentsAcrossRolesAndTheCallDisplayInChromium) {
             1);
   EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE status = 'fulfilled'"),
             1);
+  EXPECT_EQ(world.QueryInt("SELECT count(*) FROM booking.appointments WHERE channel = 'agent'"), 1)
+      << "the lodge booked for the person without internet";
   // The day closed by the administrator: the person booked at 14:00 is
   // cancelled and told by e-mail.
   EXPECT_EQ(world.Query(absl::StrCat("SELECT status FROM booking.appointments WHERE id = ",

@@ -5,9 +5,11 @@
 // counter agent signs in, opens a counter and calls them, and the
 // waiting-room display (linked with its device token) shows the call live;
 // the counter receives and finishes; the quality officer's page counts the
-// visit; the administrator closes the day (the person booked later that day
-// is told: the test checks the mail); a page of another role is refused by
-// the server. Every page is checked by axe (WCAG 2.1 AA) and photographed.
+// visit; the lodge books for a person without internet; the administrator
+// reads a desk's page and closes the day (the person booked later that day
+// is told: the test checks the mail), then shows a person what is kept of
+// them; an administrator of every site opens the new site form; a page of
+// another role is refused by the server. Every page is checked by axe (WCAG 2.1 AA) and photographed.
 // Run by tests/gateway/browser_test.cc, which starts the server with a desk
 // open today, a counter and another person booked today, and passes:
 //
@@ -25,13 +27,13 @@ if (!displayToken) {
 const siteId = site.split('/')[1];
 // signIn: the agent answers the identity provider's form (the development
 // issuer's) and comes back to the page they asked for.
-async function signIn(page, subject, role) {
+async function signIn(page, subject, role, on = site) {
   await shown(page, '#sign-in');
   await page.click('#sign-in');
   await shown(page, '#subject');
   await page.fill('#subject', subject);
   await page.selectOption('#role', role);
-  await page.fill('#site', site);
+  await page.fill('#site', on);
   await page.click('button[value="allow"]');
   await shown(page, '#agent-subject');
   check((await page.textContent('#agent-subject')).trim() === subject, `${subject} is signed in`);
@@ -89,6 +91,25 @@ await run(shots, async (browser, audit) => {
   const refused = await lodge.goto(`${base}/agent/guichet/${siteId}`);
   check(refused.status() === 403, `the counter page is refused to the lodge (${refused.status()})`);
   await audit(lodge, 'agent-refused');
+  // Someone at the lodge without internet: the agent books for them (a
+  // phone only, so the day's closure later reaches them by SMS, not mail).
+  await lodge.goto(`${base}/agent/rdv/${siteId}`);
+  await shown(lodge, '#desk-choice');
+  await audit(lodge, 'agent-booking');
+  await lodge.click('#desk-choice button');
+  await shown(lodge, '#days a');
+  await lodge.locator('#days a').first().click();
+  await shown(lodge, '#booking-form');
+  await lodge.locator('#booking-form .fr-radio-group label').first().click();
+  await lodge.fill('#prenom', 'Karim');
+  await lodge.fill('#nom', 'Haddad');
+  await lodge.fill('#telephone', '06 12 34 56 98');
+  await lodge.fill('#motif', 'Personne à la loge, sans accès à internet');
+  await audit(lodge, 'agent-booking-form');
+  await lodge.click('#booking-form button[type="submit"]');
+  await shown(lodge, '#booked-reference');
+  check(/^[A-Z0-9-]+$/.test((await lodge.textContent('#booked-reference')).trim()), 'the reference to give');
+  await audit(lodge, 'agent-booked');
 
   // The counter agent comes straight to the counters: signed in on the way.
   const counterContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'fr-FR' });
@@ -153,13 +174,35 @@ await run(shots, async (browser, audit) => {
   await admin.goto(`${base}/agent`);
   await signIn(admin, 'administrateur', 'ADMINISTRATOR');
   await admin.click(`a[href="/agent/admin/${siteId}"]`);
-  await shown(admin, '#close-form');
+  await shown(admin, '#desk-form');
   await audit(admin, 'admin');
+  await admin.locator('#desks a').first().click();
+  await shown(admin, '#close-form');
+  await audit(admin, 'admin-desk');
   await admin.fill('#close-day', '2026-06-02');
   await admin.fill('#close-reason', 'Mouvement social');
   await admin.click('#close-form button[type="submit"]');
   await shown(admin, '#done');
   check((await admin.textContent('#done')).includes('prévenues'), 'the administrator is told the people are');
   await audit(admin, 'admin-closed');
+  // The person's rights: what is kept of Élodie Lefèvre, with the reason.
+  await admin.goto(`${base}/agent/personne/${siteId}`);
+  await shown(admin, '#person-form');
+  await audit(admin, 'person-rights');
+  await admin.fill('#personne', '06 12 34 56 99');
+  await admin.fill('#motif', "Demande d'accès reçue à l'accueil");
+  await admin.click('button[value="voir"]');
+  await shown(admin, '#person-appointments');
+  check((await admin.textContent('#person-appointments')).includes(reference), 'her appointment is shown');
+  await audit(admin, 'person-rights-shown');
+  // An administrator of every site may create one.
+  const nationalContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'fr-FR' });
+  const national = await nationalContext.newPage();
+  await national.goto(`${base}/agent`);
+  await signIn(national, 'administrateur.national', 'ADMINISTRATOR', '');
+  await national.click('#new-site');
+  await shown(national, '#site-form');
+  await audit(national, 'admin-new-site');
+  await nationalContext.close();
   for (const c of [screen, lodgeContext, counterContext, qualityContext, adminContext]) await c.close();
 });
