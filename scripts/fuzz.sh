@@ -27,7 +27,8 @@ WORK=.local/fuzz-work
 ALL_TARGETS=(fuzz_phone fuzz_email_name_text fuzz_reference_code fuzz_reception_settings fuzz_resource_page_token
   fuzz_check_in_token fuzz_jwt fuzz_jwks fuzz_config fuzz_dev_issuer_form fuzz_device_token
   fuzz_forwarded_for fuzz_cidr fuzz_secrets fuzz_report_month fuzz_message_text
-  fuzz_delivery_report fuzz_json_report fuzz_path_template fuzz_urlencoded)
+  fuzz_delivery_report fuzz_json_report fuzz_path_template fuzz_urlencoded fuzz_form_text
+  fuzz_notice_text)
 
 usage() {
   echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]  (targets: ${ALL_TARGETS[*]})" >&2

@@ -34,6 +34,15 @@ const std::vector<Choice<v1::DeskKind>>& DeskKinds() {
   return k;
 }
 
+// The agents' notices a desk may word its own way.
+const std::vector<Choice<nv1::Template>>& NoticeKinds() {
+  static const std::vector<Choice<nv1::Template>> k = {
+      {nv1::CONVOCATION, "CONVOCATION", "Convocation"},
+      {nv1::DOCUMENTS_MISSING, "DOCUMENTS_MISSING", "Pièces manquantes"},
+      {nv1::PERMIT_READY, "PERMIT_READY", "Titre disponible"}};
+  return k;
+}
+
 const char* const kDays[] = {"",      "Lundi",    "Mardi",  "Mercredi",
                              "Jeudi", "Vendredi", "Samedi", "Dimanche"};
 
@@ -458,6 +467,44 @@ struct AdminPages::Impl : AgentKit {
     data.set(
         "confirm_hours",
         absl::StrCat(notify.has_confirm_before() ? notify.confirm_before().seconds() / 3600 : 48));
+    // The agents' notices, in the desk's words or the built-in ones.
+    nv1::ListNoticeTemplatesRequest treq;
+    treq.set_desk(desk_name);
+    nv1::ListNoticeTemplatesResponse texts;
+    if (absl::Status s = Notify(ctx, &nv1::NotifyService::Stub::ListNoticeTemplates, treq, &texts);
+        !s.ok()) {
+      return Failure(ctx, s);
+    }
+    const bool retyped = form != nullptr && status != 200 && Param(*form, "action") == "avis";
+    mustache::data notices{mustache::data::type::list};
+    for (const Choice<nv1::Template>& n : NoticeKinds()) {
+      mustache::data notice;
+      notice.set("label", n.label);
+      mustache::data entries{mustache::data::type::list};
+      for (const nv1::NoticeTemplate& t : texts.notice_templates()) {
+        if (t.notice() != n.value) continue;
+        const std::string channel = nv1::Channel_Name(t.channel());
+        mustache::data e;
+        e.set("notice", n.form);
+        e.set("language", t.language());
+        e.set("channel", channel);
+        e.set("id", absl::AsciiStrToLower(absl::StrCat(n.form, "-", t.language(), "-", channel)));
+        e.set("title", absl::StrCat(LanguageName(t.language()), " — ",
+                                    t.channel() == nv1::SMS ? "SMS" : "courriel"));
+        const bool this_one = retyped && Param(*form, "avis") == n.form &&
+                              Param(*form, "langue") == t.language() &&
+                              Param(*form, "canal") == channel;
+        e.set("text", this_one ? Param(*form, "texte") : t.text());
+        if (t.custom()) {
+          e.set("custom", true);
+          e.set("updated", ShortTime(FromTimestamp(t.update_time()), place->zone));
+        }
+        entries.push_back(e);
+      }
+      notice.set("entries", entries);
+      notices.push_back(notice);
+    }
+    data.set("notices", notices);
     return Render(ctx, "agent_admin_desk",
                   absl::StrCat(desk.display_name(), " — ", place->site.display_name()), data,
                   status);
@@ -501,6 +548,21 @@ struct AdminPages::Impl : AgentKit {
     } else if (action == "rappels") {
       s = Remind(ctx, desk, form);
       done = "Rappels enregistrés : ils valent pour les rappels décidés désormais.";
+    } else if (action == "avis") {
+      nv1::UpdateNoticeTemplateRequest req;
+      nv1::NoticeTemplate& t = *req.mutable_notice_template();
+      t.set_desk(desk_name);
+      t.set_notice(Chosen(NoticeKinds(), form, "avis"));
+      t.set_language(Param(form, "langue"));
+      nv1::Channel channel = nv1::CHANNEL_UNSPECIFIED;
+      nv1::Channel_Parse(Param(form, "canal"), &channel);
+      t.set_channel(channel);
+      const bool original = Param(form, "origine") == "oui";
+      if (!original) t.set_text(absl::StrReplaceAll(Param(form, "texte"), {{"\r\n", "\n"}}));
+      nv1::NoticeTemplate out;
+      s = Notify(ctx, &nv1::NotifyService::Stub::UpdateNoticeTemplate, req, &out);
+      done = original ? "Texte d'origine rétabli pour cet avis."
+                      : "Texte de l'avis enregistré : il vaut pour les avis envoyés désormais.";
     } else {
       s = Error(absl::StatusCode::kInvalidArgument, "UNKNOWN_ACTION", "unknown action");
     }

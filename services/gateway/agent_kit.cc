@@ -79,6 +79,10 @@ const std::map<std::string, std::string>& AgentErrors() {
        "motif ci-dessous."},
       {"OVERRIDE_REASON_REQUIRED", "Dites pourquoi la personne a besoin d'un second rendez-vous."},
       {"CONFIRMATION_REQUIRED", "Cochez la confirmation pour effacer."},
+      {"INVALID_TEMPLATE",
+       "Ce texte ne convient pas : les {{ }} se referment, un courriel commence par "
+       "« Subject: » et son objet, un SMS tient en deux SMS avec les valeurs les plus longues "
+       "(sans accents autres que é, è, ù, à)."},
       {"REQUEST_ID_REUSED", "Ce formulaire a déjà servi : rechargez la page."},
   };
   return k;
@@ -136,6 +140,9 @@ std::string AgentKit::AgentError(const PageContext& ctx, const absl::Status& sta
   const std::string reason = ErrorReason(status);
   auto it = AgentErrors().find(reason);
   std::string text = it != AgentErrors().end() ? it->second : ErrorText(ctx, status);
+  // What is wrong with a text is the service's to say.
+  if (reason == "INVALID_TEMPLATE")
+    return absl::StrCat(text, " (", reason, " : ", status.message(), ")");
   return reason.empty() ? text : absl::StrCat(text, " (", reason, ")");
 }
 

@@ -162,6 +162,7 @@ class NotifyModule final : public Module {
     service.contacts = contacts_.get();
     service.public_base_url = options_.public_base_url;
     service.domain = options_.smtp.domain;
+    service.templates = templates_.get();
     if (!service.email && !service.sms) {
       // Nothing to send with: no decider (its cursor waits for a provider,
       // which then acts only on recent events: decide.h), no sender.

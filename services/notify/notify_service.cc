@@ -32,7 +32,7 @@ constexpr char kSettingsColumns[] =
     "extract(epoch FROM confirm_before)::bigint AS confirm_seconds, "
     "(extract(epoch FROM update_time) * 1000000)::bigint AS updated";
 
-const std::map<std::string, v1::Template>& Templates() {
+const std::map<std::string, v1::Template>& TemplateNames() {
   static const auto* kTemplates =
       new std::map<std::string, v1::Template>{{"confirmation", v1::CONFIRMATION},
                                               {"reminder", v1::REMINDER},
@@ -52,12 +52,12 @@ const std::map<std::string, v1::Template>& Templates() {
 }  // namespace
 
 v1::Template TemplateOf(const std::string& name) {
-  auto it = Templates().find(name);
-  return it == Templates().end() ? v1::TEMPLATE_UNSPECIFIED : it->second;
+  auto it = TemplateNames().find(name);
+  return it == TemplateNames().end() ? v1::TEMPLATE_UNSPECIFIED : it->second;
 }
 
 std::string TemplateName(v1::Template t) {
-  for (const auto& [name, value] : Templates()) {
+  for (const auto& [name, value] : TemplateNames()) {
     if (value == t) return name;
   }
   return "";
@@ -98,6 +98,7 @@ NotifyService::NotifyService(const ServiceContext& context, BookingClient* booki
                              ServiceOptions options)
     : ctx_(context), booking_(booking), options_(std::move(options)) {
   PrepareNotices();
+  PrepareNoticeTemplates();
   ctx_.pool->Prepare(
       "notify_get_settings",
       absl::StrCat("SELECT ", kSettingsColumns, " FROM notify.desk_settings WHERE desk_id = $1"));

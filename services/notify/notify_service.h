@@ -10,6 +10,7 @@
 #include "services/common/server.h"
 #include "services/notify/booking_client.h"
 #include "services/notify/contacts.h"
+#include "services/notify/templates.h"
 
 namespace accueil::notify {
 
@@ -24,6 +25,9 @@ struct ServiceOptions {
   // What links and calendar files start with (notify_public_base_url), and
   // the domain of calendar events' UIDs (notify_mail_from's).
   std::string public_base_url, domain;
+  // The message templates (the notices' built-in texts, listed beside a
+  // desk's own).
+  const Templates* templates = nullptr;
 };
 
 // Names of the templates as stored ("reminder") and in the API.
@@ -59,6 +63,10 @@ class NotifyService final : public v1::NotifyService::Service {
   grpc::Status UpdateDeskNotifySettings(grpc::ServerContext*,
                                         const v1::UpdateDeskNotifySettingsRequest*,
                                         v1::DeskNotifySettings*) override;
+  grpc::Status ListNoticeTemplates(grpc::ServerContext*, const v1::ListNoticeTemplatesRequest*,
+                                   v1::ListNoticeTemplatesResponse*) override;
+  grpc::Status UpdateNoticeTemplate(grpc::ServerContext*, const v1::UpdateNoticeTemplateRequest*,
+                                    v1::NoticeTemplate*) override;
   grpc::Status SendNotice(grpc::ServerContext*, const v1::SendNoticeRequest*,
                           v1::SendNoticeResponse*) override;
   grpc::Status ResendAccess(grpc::ServerContext*, const v1::ResendAccessRequest*,
@@ -85,6 +93,12 @@ class NotifyService final : public v1::NotifyService::Service {
                              v1::DeskNotifySettings*);
   absl::Status DoUpdateSettings(Call& call, const v1::UpdateDeskNotifySettingsRequest&,
                                 v1::DeskNotifySettings*);
+  // A desk's own notice texts (notice_templates.cc).
+  void PrepareNoticeTemplates();
+  absl::Status DoListNoticeTemplates(Call& call, const v1::ListNoticeTemplatesRequest&,
+                                     v1::ListNoticeTemplatesResponse*);
+  absl::Status DoUpdateNoticeTemplate(Call& call, const v1::UpdateNoticeTemplateRequest&,
+                                      v1::NoticeTemplate*);
   // Notices and lost access (notices.cc).
   void PrepareNotices();
   absl::Status DoSendNotice(Call& call, const v1::SendNoticeRequest&, v1::SendNoticeResponse*);

@@ -107,6 +107,9 @@ Sender::Sender(const ServiceContext& context, const Templates* templates, Bookin
                "RETURNING m.id, m.appointment_id, m.site_id, m.desk_id, m.template, m.channel, " +
                    db::Micros("m.start_time") + " AS start_micros, m.attempts, " +
                    db::Micros("m.respond_by") + " AS respond_micros");
+  pool.Prepare("notify_own_notice_texts",
+               "SELECT desk_id, template, language, channel, body FROM notify.notice_texts "
+               "WHERE desk_id = ANY($1::bigint[])");
   pool.Prepare("notify_confirm_thresholds",
                "SELECT desk_id, confirm_after_noshows FROM notify.desk_settings "
                "WHERE desk_id = ANY($1::bigint[]) AND confirm_after_noshows IS NOT NULL");
@@ -235,10 +238,27 @@ absl::StatusOr<int> Sender::SendDue(std::map<std::string, std::unique_ptr<Transp
     return absl::OkStatus();
   }));
   if (claimed.empty()) return 0;
-  std::set<int64_t> unique, attendance_desks;
+  std::set<int64_t> unique, attendance_desks, notice_desks;
   for (const Claimed& m : claimed) {
     unique.insert(m.appointment);
     if (m.templ == "attendance") attendance_desks.insert(m.desk);
+    if (IsNotice(m.templ)) notice_desks.insert(m.desk);
+  }
+  // The desks' own texts of the agents' notices in the batch, if any.
+  OwnTexts own_texts;
+  if (!notice_desks.empty()) {
+    RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
+      pqxx::nontransaction tx(c);
+      own_texts.clear();
+      for (const pqxx::row& r :
+           tx.exec_prepared("notify_own_notice_texts",
+                            absl::StrCat("{", absl::StrJoin(notice_desks, ","), "}"))) {
+        own_texts[absl::StrCat(r["desk_id"].as<int64_t>(), "/", r["template"].as<std::string>(),
+                               "/", r["language"].as<std::string>(), ".",
+                               r["channel"].as<std::string>())] = r["body"].as<std::string>();
+      }
+      return absl::OkStatus();
+    }));
   }
   const Call call = ctx_.gate->WorkerCall(
       absl::StrCat("notify-send-", claimed.front().id, "-", claimed.front().attempt));
@@ -320,7 +340,7 @@ absl::StatusOr<int> Sender::SendDue(std::map<std::string, std::unique_ptr<Transp
         r.state = r.outcome = "dropped";
         r.reason = "NOT_REQUIRED";  // fewer no-shows than the desk's rule (now)
       } else {
-        r = SendOne(m, a, contact, transports, call, ctx_.clock->Now());
+        r = SendOne(m, a, contact, own_texts, transports, call, ctx_.clock->Now());
       }
     }
     if (window.empty()) opened = r.started;
@@ -388,7 +408,7 @@ absl::Status Sender::Record(std::vector<Unrecorded>& window) {
 }
 
 Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
-                               const ContactFlags& contact,
+                               const ContactFlags& contact, const OwnTexts& own_texts,
                                std::map<std::string, std::unique_ptr<Transport>>& transports,
                                const Call& call, absl::Time now) {
   Result r;
@@ -480,7 +500,13 @@ Sender::Result Sender::SendOne(const Claimed& m, const bv1::Appointment* a,
     facts.preferences_url = absl::StrCat(options_.public_base_url, "/preferences#", m.id, "-",
                                          MessageToken(*ctx_.secrets, kPreferencesPurpose, m.id));
   }
-  absl::StatusOr<Rendered> rendered = templates_->Render(m.templ, m.channel, language, facts);
+  // A notice in the desk's own words when it has them for the language
+  // the message goes in.
+  const std::string used = templates_->LanguageOf(m.templ, m.channel, language);
+  auto own = own_texts.find(absl::StrCat(m.desk, "/", m.templ, "/", used, ".", m.channel));
+  absl::StatusOr<Rendered> rendered =
+      own != own_texts.end() ? Templates::RenderText(own->second, m.channel, used, facts)
+                             : templates_->Render(m.templ, m.channel, language, facts);
   if (!rendered.ok()) {
     r.state = "failed";
     r.outcome = "failed";

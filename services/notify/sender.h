@@ -91,7 +91,10 @@ class Sender final : public Worker {
   absl::StatusOr<int> Pass(std::map<std::string, std::unique_ptr<Transport>>& transports);
   absl::StatusOr<int> SendDue(std::map<std::string, std::unique_ptr<Transport>>& transports,
                               absl::Time now);
+  // A desk's own notice texts, by "desk/template/language.channel".
+  using OwnTexts = std::map<std::string, std::string>;
   Result SendOne(const Claimed& m, const bv1::Appointment* appointment, const ContactFlags& contact,
+                 const OwnTexts& own_texts,
                  std::map<std::string, std::unique_ptr<Transport>>& transports, const Call& call,
                  absl::Time now);
   // Record commits one message's outcome and attempt (a dead letter once

@@ -1,5 +1,6 @@
 #include "services/notify/templates.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "services/common/errors.h"
+#include "services/notify/sms_text.h"
 
 namespace accueil::notify {
 namespace {
@@ -83,7 +85,8 @@ absl::StatusOr<Templates> Templates::Load(const std::string& dir) {
     if (absl::EndsWith(key, ".email") && !absl::StartsWith(text, "Subject: ")) {
       return Bad(path, "an e-mail template starts with \"Subject: \"");
     }
-    out.compiled_.emplace(std::move(key), std::move(t));
+    out.compiled_.emplace(key, std::move(t));
+    out.texts_.emplace(std::move(key), std::move(text));
     return absl::OkStatus();
   };
   if (dir.empty()) {
@@ -112,21 +115,15 @@ absl::StatusOr<Templates> Templates::Load(const std::string& dir) {
   return out;
 }
 
-absl::StatusOr<Rendered> Templates::Render(absl::string_view name, absl::string_view channel,
-                                           absl::string_view language,
-                                           const MessageFacts& facts) const {
+namespace {
+
+// RenderCompiled: `t` (a copy: a render may note an error in it) with the
+// facts; `what` names it in an error.
+absl::StatusOr<Rendered> RenderCompiled(mustache::mustache t, const std::string& what,
+                                        absl::string_view channel, absl::string_view language,
+                                        const MessageFacts& facts) {
   Rendered out;
-  const std::string file = absl::StrCat(name, ".", channel);
-  auto it = compiled_.find(absl::StrCat(language, "/", file));
   out.language = std::string(language);
-  if (it == compiled_.end()) {
-    it = compiled_.find(absl::StrCat(kFallback, "/", file));
-    out.language = kFallback;
-  }
-  if (it == compiled_.end()) {
-    return Error(absl::StatusCode::kFailedPrecondition, "TEMPLATE_MISSING",
-                 absl::StrCat("no template ", kFallback, "/", file));
-  }
   mustache::data data;
   data.set("site", facts.site);
   data.set("address", facts.address);
@@ -157,11 +154,10 @@ absl::StatusOr<Rendered> Templates::Render(absl::string_view name, absl::string_
                                                       : mustache::data::type::bool_true);
     if (!facts.instructions.empty()) data.set("instructions", facts.instructions);
   }
-  mustache::mustache t = it->second;
   std::string text = t.render(data);
   if (!t.is_valid()) {
     return Error(absl::StatusCode::kInternal, "TEMPLATE_FAILED",
-                 absl::StrCat("template ", it->first, ": ", t.error_message()));
+                 absl::StrCat("template ", what, ": ", t.error_message()));
   }
   if (channel == "email") {
     const size_t eol = text.find('\n');
@@ -171,6 +167,142 @@ absl::StatusOr<Rendered> Templates::Render(absl::string_view name, absl::string_
     out.body = OneLine(text);
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Rendered> Templates::Render(absl::string_view name, absl::string_view channel,
+                                           absl::string_view language,
+                                           const MessageFacts& facts) const {
+  const std::string used = LanguageOf(name, channel, language);
+  auto it = compiled_.find(absl::StrCat(used, "/", name, ".", channel));
+  if (it == compiled_.end()) {
+    return Error(absl::StatusCode::kFailedPrecondition, "TEMPLATE_MISSING",
+                 absl::StrCat("no template ", used, "/", name, ".", channel));
+  }
+  return RenderCompiled(it->second, it->first, channel, used, facts);
+}
+
+absl::StatusOr<Rendered> Templates::RenderText(const std::string& text, absl::string_view channel,
+                                               absl::string_view language,
+                                               const MessageFacts& facts) {
+  mustache::mustache t = Compile(text);
+  if (!t.is_valid()) {
+    return Error(absl::StatusCode::kInternal, "TEMPLATE_FAILED",
+                 absl::StrCat("the desk's text: ", t.error_message()));
+  }
+  if (channel == "email" && !absl::StartsWith(text, "Subject: ")) {
+    return Error(absl::StatusCode::kInternal, "TEMPLATE_FAILED", "the desk's text: no subject");
+  }
+  return RenderCompiled(std::move(t), "of the desk", channel, language, facts);
+}
+
+std::string Templates::LanguageOf(absl::string_view name, absl::string_view channel,
+                                  absl::string_view language) const {
+  return compiled_.count(absl::StrCat(language, "/", name, ".", channel)) > 0
+             ? std::string(language)
+             : std::string(kFallback);
+}
+
+std::optional<std::string> Templates::Text(absl::string_view name, absl::string_view channel,
+                                           absl::string_view language) const {
+  auto it = texts_.find(absl::StrCat(language, "/", name, ".", channel));
+  if (it == texts_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> Templates::Languages() const {
+  std::vector<std::string> out = {kFallback};
+  for (const auto& [key, compiled] : compiled_) {
+    const std::string language = key.substr(0, key.find('/'));
+    if (std::find(out.begin(), out.end(), language) == out.end()) out.push_back(language);
+  }
+  return out;
+}
+
+const std::vector<std::string>& NoticeNames() {
+  static const std::vector<std::string> k = {"convocation", "documents_missing", "permit_ready"};
+  return k;
+}
+
+bool IsNotice(absl::string_view name) {
+  for (const std::string& n : NoticeNames()) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+MessageFacts LongestFacts() {
+  MessageFacts f;
+  f.given_name = "Éloïse-Marie";
+  f.family_name = "Dupré de la Fontaine";
+  f.site = "Préfecture de la Seine-Saint-Denis";
+  f.address = "1 esplanade Jean Moulin, 93000 Bobigny";
+  f.desk = "Titres de séjour : première demande";
+  // A Wednesday in September: the longest French day and month names.
+  static const absl::TimeZone paris = [] {
+    absl::TimeZone z;
+    absl::LoadTimeZone("Europe/Paris", &z);
+    return z;
+  }();
+  f.start = absl::FromCivil(absl::CivilMinute(2026, 9, 30, 16, 45), paris);
+  f.zone = paris;
+  f.reference = "ABCDEFGH";
+  f.access_code = "ABCDEFGH";
+  f.documents = {"Passeport", "Justificatif de domicile de moins de 3 mois"};
+  f.instructions = "Présentez-vous 10 minutes avant.";
+  // notify_public_base_url is at most 60 characters.
+  const std::string base = "https://" + std::string(60 - 8, 'x');
+  f.manage_url = base + "/rdv#ABCDEFGH-ABCDEFGH";
+  f.book_url = base + "/";
+  // Message ids up to 10^12, tokens of 32 digits.
+  const std::string link = "#999999999999-" + std::string(32, 'f');
+  f.preferences_url = base + "/preferences" + link;
+  f.survey_url = base + "/enquete" + link;
+  f.confirm_url = base + "/confirmer" + link;
+  f.respond_by = f.start - absl::Hours(48);
+  return f;
+}
+
+absl::Status CheckNoticeText(absl::string_view channel, const std::string& text,
+                             absl::string_view field) {
+  auto bad = [&](absl::string_view what) {
+    return InvalidField("INVALID_TEMPLATE", std::string(field), std::string(what));
+  };
+  if (text.size() > 4000) return bad("at most 4000 bytes");
+  if (channel == "email") {
+    const size_t eol = text.find('\n');
+    if (!absl::StartsWith(text, "Subject: ") || eol == std::string::npos ||
+        absl::StripAsciiWhitespace(text.substr(9, eol - 9)).empty()) {
+      return bad("an e-mail starts with a \"Subject: ...\" line, then its text");
+    }
+  }
+  mustache::mustache t = Compile(text);
+  if (!t.is_valid()) return bad(t.error_message());
+  // Said with the longest values and with none (a desk without
+  // instructions, a value the text names that does not exist).
+  for (const MessageFacts& facts : {MessageFacts(), LongestFacts()}) {
+    absl::StatusOr<Rendered> r = RenderCompiled(t, "", channel, kFallback, facts);
+    if (!r.ok()) return bad(r.status().message());
+    if (channel == "email" && r->subject.empty()) return bad("an e-mail's subject says something");
+    if (absl::StripAsciiWhitespace(r->body).empty()) {
+      return bad(channel == "sms" ? "an SMS says something"
+                                  : "an e-mail says something after its subject");
+    }
+  }
+  absl::StatusOr<Rendered> r = RenderCompiled(t, "", channel, kFallback, LongestFacts());
+  if (!r.ok()) return bad(r.status().message());
+  if (channel == "sms") {
+    const SmsSize size = MeasureSms(r->body);
+    if (size.coding != SmsCoding::kGsm7) {
+      return bad("an SMS keeps to the GSM-7 alphabet (a ê, ô or ç halves its length)");
+    }
+    if (size.segments > 2) {
+      return bad(absl::StrCat("an SMS fits two segments with the longest values (", size.units,
+                              " characters; 306 at most)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::vector<std::string> Templates::Keys() const {

@@ -67,6 +67,18 @@ class Templates {
   // "sms") in `language` if it has the file, else in French.
   absl::StatusOr<Rendered> Render(absl::string_view name, absl::string_view channel,
                                   absl::string_view language, const MessageFacts& facts) const;
+  // RenderText: the same with `text` (a desk's own notice, checked by
+  // CheckNoticeText when it was written) instead of the file.
+  static absl::StatusOr<Rendered> RenderText(const std::string& text, absl::string_view channel,
+                                             absl::string_view language, const MessageFacts& facts);
+  // LanguageOf: the language Render uses for `language` (it, or French).
+  std::string LanguageOf(absl::string_view name, absl::string_view channel,
+                         absl::string_view language) const;
+  // Text: the file's text of template `name` in exactly `language`.
+  std::optional<std::string> Text(absl::string_view name, absl::string_view channel,
+                                  absl::string_view language) const;
+  // Languages: those with files, French first.
+  std::vector<std::string> Languages() const;
 
   // Keys "fr/reminder.sms" of every template loaded.
   std::vector<std::string> Keys() const;
@@ -75,7 +87,26 @@ class Templates {
   // Parsed once at Load; each render works on a copy (a render may note
   // an error in the object, and sender threads render concurrently).
   std::map<std::string, kainjow::mustache::mustache> compiled_;
+  std::map<std::string, std::string> texts_;
 };
+
+// CheckNoticeText: a desk's text for an agents' notice on `channel`, before
+// it is kept: at most 4000 bytes, it parses, an e-mail starts with a
+// "Subject: " line that says something, an SMS rendered with the longest
+// values fits two GSM-7 segments. INVALID_ARGUMENT INVALID_TEMPLATE (with
+// what is wrong) on `field`.
+absl::Status CheckNoticeText(absl::string_view channel, const std::string& text,
+                             absl::string_view field);
+
+// NoticeNames: the agents' notices (SendNotice), which a desk may word its
+// own way (notice_templates.cc): convocation, documents_missing,
+// permit_ready.
+const std::vector<std::string>& NoticeNames();
+bool IsNotice(absl::string_view name);
+
+// LongestFacts: the longest values a message can be given (the SMS size
+// checks: the test of the built-in templates, CheckNoticeText).
+MessageFacts LongestFacts();
 
 // The local date and time as the message's language writes them.
 std::string LongDate(absl::Time t, absl::TimeZone zone, absl::string_view language);

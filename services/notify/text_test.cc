@@ -108,33 +108,9 @@ TEST(SmsText, Gsm7AndUcs2) {
   EXPECT_TRUE(MeasureSms("\xC0\x80").invalid);  // overlong
 }
 
-// The longest values a message can carry: the longest base URL the
-// configuration accepts (60), the longest weekday and time.
-MessageFacts Worst() {
-  MessageFacts f;
-  f.given_name = "Éloïse-Marie";
-  f.family_name = "Dupré de la Fontaine";
-  f.site = "Préfecture de la Seine-Saint-Denis";
-  f.address = "1 esplanade Jean Moulin, 93000 Bobigny";
-  f.desk = "Titres de séjour : première demande";
-  f.start =
-      absl::FromCivil(absl::CivilMinute(2026, 9, 30, 16, 45), Paris());  // mercredi, septembre
-  f.zone = Paris();
-  f.reference = "ABCDEFGH";
-  f.access_code = "ABCDEFGH";
-  f.documents = {"Passeport", "Justificatif de domicile de moins de 3 mois"};
-  f.instructions = "Présentez-vous 10 minutes avant.";
-  const std::string base = "https://" + std::string(60 - 8, 'x');
-  f.manage_url = base + "/rdv#ABCDEFGH-ABCDEFGH";
-  f.book_url = base + "/";
-  // Message ids up to 10^12, tokens of 32 digits.
-  const std::string link = "#999999999999-" + std::string(32, 'f');
-  f.preferences_url = base + "/preferences" + link;
-  f.survey_url = base + "/enquete" + link;
-  f.confirm_url = base + "/confirmer" + link;
-  f.respond_by = f.start - absl::Hours(48);
-  return f;
-}
+// The longest values a message can carry (templates.h): the longest base
+// URL the configuration accepts (60), the longest weekday and time.
+MessageFacts Worst() { return LongestFacts(); }
 
 TEST(Templates, EverySmsFitsInTwoSegmentsAndNamesNobody) {
   absl::StatusOr<Templates> t = Templates::Load("");

@@ -800,6 +800,30 @@ TEST_F(AgentPages, AnAdministratorOfEverySiteSetsUpASiteItsDesksHoursSlotsAndSet
   EXPECT_TRUE(Has(reminded, "id=\"email-on\" name=\"courriel\" value=\"oui\" checked"))
       << reminded.body;
 
+  // A notice in the desk's words: a text that does not fit is refused and
+  // stays on the page to be corrected; then kept, then the built-in again.
+  std::vector<std::pair<std::string, std::string>> notice = {
+      {"action", "avis"},
+      {"avis", "PERMIT_READY"},
+      {"langue", "fr"},
+      {"canal", "SMS"},
+      {"texte", "Préfecture : êtes-vous prêt à retirer votre titre ?"}};
+  HttpReply unfit = Post(desk, notice);
+  EXPECT_EQ(unfit.status, 400) << unfit.body;
+  EXPECT_TRUE(Has(unfit, "INVALID_TEMPLATE")) << unfit.body;
+  EXPECT_TRUE(Has(unfit, "êtes-vous prêt à retirer votre titre ?</textarea>")) << unfit.body;
+  notice[4].second = "Prefecture : votre titre est pret, venez le retirer a {{site}}.";
+  HttpReply kept = Post(desk, notice);
+  ASSERT_EQ(kept.status, 200) << kept.body;
+  EXPECT_TRUE(Has(kept, "Texte du guichet (modifié le 2026-06-02 ")) << kept.body;
+  EXPECT_EQ(world_.booking.Query("SELECT body FROM notify.notice_texts WHERE desk_id = " + desk_id),
+            "Prefecture : votre titre est pret, venez le retirer a {{site}}.");
+  notice.emplace_back("origine", "oui");
+  HttpReply original = Post(desk, notice);
+  ASSERT_EQ(original.status, 200) << original.body;
+  EXPECT_TRUE(Has(original, "Texte d&apos;origine rétabli")) << original.body;
+  EXPECT_EQ(world_.booking.QueryInt("SELECT count(*) FROM notify.notice_texts"), 0);
+
   // A counter for the desk; one serving no desk is refused.
   HttpReply no_desk =
       Post(site, {{"action", "poste"}, {"nom", "Guichet 4"}, {"request_id", std::string(32, '9')}});

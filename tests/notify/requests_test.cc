@@ -170,6 +170,119 @@ TEST_F(RequestsTest, NoticesGoOnEveryChannelThePersonHas) {
   EXPECT_TRUE(found) << texts;
 }
 
+// A desk words its notices its own way: texts checked before they are
+// kept, sent in those words, and the built-in ones back on request.
+TEST_F(RequestsTest, ADeskWordsItsNoticesItsOwnWay) {
+  StartWorldWithSms();
+  Appointment a = Book(2, 23);  // Tuesday 9 June
+  kannel_->WaitFor(1);          // the confirmation's SMS
+  auto call = [&](const nv1::NoticeTemplate& t, nv1::NoticeTemplate* out,
+                  nv1::NotifyService::Stub* stub = nullptr) {
+    nv1::UpdateNoticeTemplateRequest req;
+    *req.mutable_notice_template() = t;
+    return CallOn(stub != nullptr ? *stub : *notify_,
+                  &nv1::NotifyService::Stub::UpdateNoticeTemplate, req, out);
+  };
+  auto list = [&]() {
+    nv1::ListNoticeTemplatesRequest req;
+    req.set_desk(a.desk());
+    nv1::ListNoticeTemplatesResponse out;
+    EXPECT_TRUE(RpcOk(CallOn(*notify_, &nv1::NotifyService::Stub::ListNoticeTemplates, req, &out)));
+    return out;
+  };
+  nv1::ListNoticeTemplatesResponse built_in = list();
+  ASSERT_EQ(built_in.notice_templates_size(), 12);  // 3 notices, French and English, 2 channels
+  EXPECT_EQ(built_in.notice_templates(0).notice(), nv1::CONVOCATION);
+  EXPECT_EQ(built_in.notice_templates(0).language(), "fr");
+  EXPECT_EQ(built_in.notice_templates(0).channel(), nv1::EMAIL);
+  EXPECT_TRUE(absl::StartsWith(built_in.notice_templates(0).text(), "Subject: "));
+  for (const nv1::NoticeTemplate& t : built_in.notice_templates()) EXPECT_FALSE(t.custom());
+
+  nv1::NoticeTemplate email;
+  email.set_desk(a.desk());
+  email.set_notice(nv1::CONVOCATION);
+  email.set_language("fr");
+  email.set_channel(nv1::EMAIL);
+  email.set_text(
+      "Subject: Venez le {{date}}\nBonjour {{given_name}},\napportez les originaux.\n"
+      "Référence {{reference}}.\n");
+  nv1::NoticeTemplate sms = email;
+  sms.set_channel(nv1::SMS);
+  sms.set_text("Prefecture : venez le {{date_short}} a {{time}}, ref {{reference}}.");
+
+  // Bad texts and names change nothing, each with its reason and field.
+  nv1::NoticeTemplate out;
+  nv1::NoticeTemplate bad = sms;
+  bad.set_text(std::string(240, 'x') + " {{manage_url}}");  // 323 characters
+  EXPECT_TRUE(RpcFails(call(bad, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TEMPLATE",
+                       "notice_template.text"));
+  bad.set_text("Préfecture : êtes-vous prêt ?");
+  EXPECT_TRUE(RpcFails(call(bad, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TEMPLATE",
+                       "notice_template.text"));
+  bad = email;
+  bad.set_text("Venez le {{date}}");
+  EXPECT_TRUE(RpcFails(call(bad, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TEMPLATE",
+                       "notice_template.text"));
+  bad.set_text("Subject: Venez\n{{#documents}}- {{.}}");
+  EXPECT_TRUE(RpcFails(call(bad, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TEMPLATE",
+                       "notice_template.text"));
+  bad = email;
+  bad.set_notice(nv1::REMINDER);
+  EXPECT_TRUE(RpcFails(call(bad, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_NOTICE",
+                       "notice_template.notice"));
+  bad = email;
+  bad.set_language("ar");
+  EXPECT_TRUE(RpcFails(call(bad, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_LANGUAGE",
+                       "notice_template.language"));
+  auto other = nv1::NotifyService::NewStub(world_->server().Channel(
+      world_->server().Token("admin-elsewhere", {{access::v1::ADMINISTRATOR, 999}})));
+  EXPECT_TRUE(RpcFails(call(email, &out, other.get()), grpc::StatusCode::PERMISSION_DENIED,
+                       "SITE_NOT_ALLOWED", ""));
+  auto counter = nv1::NotifyService::NewStub(world_->server().Channel(
+      world_->server().Token("counter-n", {{access::v1::COUNTER_AGENT, 0}})));
+  EXPECT_FALSE(RpcOk(call(email, &out, counter.get())));
+  EXPECT_EQ(world_->QueryInt("SELECT count(*) FROM notify.notice_texts"), 0);
+
+  ASSERT_TRUE(RpcOk(call(email, &out)));
+  EXPECT_TRUE(out.custom());
+  ASSERT_TRUE(RpcOk(call(sms, &out)));
+  nv1::ListNoticeTemplatesResponse own = list();
+  EXPECT_TRUE(own.notice_templates(0).custom());
+  EXPECT_EQ(own.notice_templates(0).text(), email.text());
+  EXPECT_TRUE(own.notice_templates(1).custom());
+  EXPECT_FALSE(own.notice_templates(2).custom()) << "English keeps the built-in text";
+
+  // The convocation goes in the desk's words, on both channels.
+  nv1::SendNoticeRequest req;
+  req.set_appointment(a.name());
+  req.set_notice(nv1::CONVOCATION);
+  req.set_request_id("own-words");
+  nv1::SendNoticeResponse sent;
+  ASSERT_TRUE(RpcOk(SendNotice(req, &sent)));
+  AwaitOn(a, nv1::CONVOCATION, nv1::SMS, nv1::DELIVERED);
+  bool mail = false;
+  for (const SmtpSink::Mail& m : smtp_->WaitFor(2)) {
+    if (m.subject == "Venez le mardi 9 juin 2026") {
+      mail = true;
+      EXPECT_TRUE(absl::StrContains(m.body, "Bonjour Camille,")) << m.body;
+      EXPECT_TRUE(absl::StrContains(m.body, "Référence " + a.reference())) << m.body;
+    }
+  }
+  EXPECT_TRUE(mail);
+  bool text = false;
+  for (const KannelSink::Sms& m : kannel_->WaitFor(2)) {
+    text |= m.text == "Prefecture : venez le 09/06/2026 a 10h00, ref " + a.reference() + ".";
+  }
+  EXPECT_TRUE(text);
+
+  // Back to the built-in text.
+  email.clear_text();
+  ASSERT_TRUE(RpcOk(call(email, &out)));
+  EXPECT_FALSE(out.custom());
+  EXPECT_EQ(out.text(), built_in.notice_templates(0).text());
+  EXPECT_EQ(world_->QueryInt("SELECT count(*) FROM notify.notice_texts"), 1);
+}
+
 // Lost access: the same answer whatever is on file; the details go only to
 // the contact on file; capped per contact and per appointment.
 TEST_F(RequestsTest, ResendAccessRevealsNothingAndGoesToTheContactOnFile) {
