@@ -87,6 +87,7 @@ struct AgentPages::Impl : AgentKit {
   PathTemplate lodge_path = *ParsePathTemplate("/agent/loge/{site}");
   PathTemplate counters_path = *ParsePathTemplate("/agent/guichet/{site}");
   PathTemplate counter_path = *ParsePathTemplate("/agent/guichet/{site}/{counter}");
+  PathTemplate queue_path = *ParsePathTemplate("/agent/file/{site}");
   PathTemplate quality_path = *ParsePathTemplate("/agent/qualite/{site}");
   PathTemplate quality_csv_path = *ParsePathTemplate("/agent/qualite/{site}/indicateurs.csv");
 
@@ -186,6 +187,8 @@ struct AgentPages::Impl : AgentKit {
 
   // The queue's visits and each desk's waiting count and estimate.
   void QueueData(const PageContext& ctx, const SitePlace& place, mustache::data* data) {
+    data->set("site_id", IdOf(place.site.name()));
+    data->set("queue_time", TimeOfDay(Now(), place.zone));
     rv1::GetQueueRequest req;
     req.set_site(place.site.name());
     rv1::QueueState queue;
@@ -217,6 +220,18 @@ struct AgentPages::Impl : AgentKit {
     data->set("visits", visits);
     data->set("queue_desks", desks);
     if (queue.visits().empty()) data->set("queue_empty", true);
+  }
+
+  // QueueFragment: the queue's section alone, which the lodge's and the
+  // counter's pages fetch every few seconds (static/queue.js) to stay live.
+  HttpResponse QueueFragment(PageContext& ctx, const Agent& agent, const std::string& site_id) {
+    absl::StatusOr<SitePlace> place = PlaceFor(
+        ctx, agent, {access::v1::LODGE_AGENT, access::v1::COUNTER_AGENT, access::v1::ADMINISTRATOR},
+        site_id);
+    if (!place.ok()) return Refusal(ctx, place.status());
+    mustache::data data;
+    QueueData(ctx, *place, &data);
+    return Fragment(ctx, "part_queue", data);
   }
 
   HttpResponse Lodge(PageContext& ctx, const Agent& agent, const std::string& site_id,
@@ -263,7 +278,7 @@ struct AgentPages::Impl : AgentKit {
     data.set("desks", desks);
     data.set("outcomes", Choices(WalkInOutcomes()));
     return Render(ctx, "agent_lodge", absl::StrCat("Loge — ", place->site.display_name()), data,
-                  status);
+                  status, {"/static/queue.js"});
   }
 
   void DayList(const PageContext& ctx, const SitePlace& place, absl::CivilDay today,
@@ -520,7 +535,7 @@ struct AgentPages::Impl : AgentKit {
     QueueData(ctx, *place, &data);
     return Render(ctx, "agent_counter",
                   absl::StrCat(counter->display_name(), " — ", place->site.display_name()), data,
-                  status);
+                  status, {"/static/queue.js"});
   }
 
   // CurrentVisit: the person the counter calls or receives, with their
@@ -988,6 +1003,9 @@ struct AgentPages::Impl : AgentKit {
     if (request.path == "/agent" && get) return Home(ctx, *agent);
     if (std::optional<Bindings> b = MatchPath(lodge_path, request.path)) {
       if (get || form != nullptr) return Lodge(ctx, *agent, Param(*b, "site"), form);
+    }
+    if (std::optional<Bindings> b = MatchPath(queue_path, request.path); b && get) {
+      return QueueFragment(ctx, *agent, Param(*b, "site"));
     }
     if (std::optional<Bindings> b = MatchPath(counters_path, request.path); b && get) {
       return CounterList(ctx, *agent, Param(*b, "site"));

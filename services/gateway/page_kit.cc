@@ -142,6 +142,16 @@ HttpResponse PageKit::Render(PageContext& ctx, const std::string& name, const st
   return Personal(ctx, std::move(response));
 }
 
+HttpResponse PageKit::Fragment(PageContext& ctx, const std::string& name, mustache::data data) {
+  data.set("t", Words(ctx));
+  data.set("lang", ctx.language);
+  data.set("csrf", ctx.csrf);
+  HttpResponse response;
+  response.content_type = "text/html; charset=utf-8";
+  response.body = templates_.at(name).render(data);
+  return Personal(ctx, std::move(response));
+}
+
 HttpResponse PageKit::Personal(const PageContext& ctx, HttpResponse response) {
   response.headers.emplace_back("Cache-Control", "no-store");
   for (const std::string& cookie : ctx.set_cookies) {

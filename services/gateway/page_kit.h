@@ -106,6 +106,9 @@ class PageKit {
   HttpResponse Render(PageContext& ctx, const std::string& name, const std::string& title,
                       mustache::data data, int status = 200,
                       const std::vector<std::string>& scripts = {});
+  // Fragment: the template `name` alone, without the layout (a part of a
+  // page a script replaces in place).
+  HttpResponse Fragment(PageContext& ctx, const std::string& name, mustache::data data);
   // Personal: an answer for this person only (never cached), with the
   // cookies the request set (CSRF, language, session).
   static HttpResponse Personal(const PageContext& ctx, HttpResponse response);

@@ -309,6 +309,24 @@ TEST_F(AgentPages, TheLodgeChecksPeopleInRegistersWalkInsAndShowsTheQueue) {
   EXPECT_EQ(no_outcome.status, 400) << no_outcome.body;
   EXPECT_TRUE(Has(no_outcome, "INVALID_OUTCOME")) << no_outcome.body;
   EXPECT_EQ(world_.booking.QueryInt("SELECT count(*) FROM reception.walk_ins"), 1);
+
+  // The queue's section alone, which the page's script fetches to stay
+  // live: the four tickets, without the layout; another role's is refused.
+  HttpReply queue = Open("/agent/file/" + Site());
+  ASSERT_EQ(queue.status, 200) << queue.body;
+  EXPECT_TRUE(absl::StartsWith(queue.body, "<section")) << queue.body;
+  EXPECT_FALSE(Has(queue, "<html")) << queue.body;
+  EXPECT_EQ(queue.Header("cache-control"), "no-store");
+  const std::string rows = queue.body;
+  size_t count = 0;
+  for (size_t at = rows.find("<tr><td dir=\"ltr\">"); at != std::string::npos;
+       at = rows.find("<tr><td dir=\"ltr\">", at + 1)) {
+    ++count;
+  }
+  EXPECT_EQ(count, 4u) << queue.body;
+  EXPECT_TRUE(Has(Open(lodge), "src=\"/static/queue.js\"")) << "the lodge's page runs it";
+  SignIn("quality-9", "QUALITY_OFFICER", world_.desk.site.name());
+  EXPECT_EQ(Open("/agent/file/" + Site()).status, 403);
 }
 
 TEST_F(AgentPages, TheLodgeFindsAPersonByPhoneAndGivesANewAccessCodeWithAReason) {

@@ -3,7 +3,8 @@
 // development issuer: a person books on the public page; the lodge agent
 // signs in, finds them with a forgiving search and checks them in; a
 // counter agent signs in, opens a counter and calls them, and the
-// waiting-room display (linked with its device token) shows the call live;
+// waiting-room display (linked with its device token) shows the call live,
+// and so does the lodge's queue;
 // the counter receives and finishes; the quality officer's page counts the
 // visit; the lodge books for a person without internet; the administrator
 // reads a desk's page and closes the day (the person booked later that day
@@ -125,6 +126,11 @@ await run(shots, async (browser, audit) => {
   await counter.click('#open-form button');
   await shown(counter, '#call-form');
   await audit(counter, 'counter-open');
+  // The lodge keeps its page open: its queue follows the counter's call
+  // without a reload.
+  const lodgeQueue = await lodgeContext.newPage();
+  await lodgeQueue.goto(`${base}/agent/loge/${siteId}`);
+  await shown(lodgeQueue, '#queue');
   await counter.click('#call-form button');
   await shown(counter, '#current-ticket');
   check((await counter.textContent('#current-ticket')).trim() === ticket, 'the counter calls the ticket');
@@ -137,6 +143,11 @@ await run(shots, async (browser, audit) => {
   }, ticket, { timeout: 10000 });
   check((await display.textContent('#calls li')).includes('Guichet'), 'the display names the counter');
   await audit(display, 'display-call');
+  await lodgeQueue.waitForFunction((t) => {
+    const row = [...document.querySelectorAll('#queue tbody tr')].find((r) => r.textContent.includes(t));
+    return row && row.textContent.includes('Appelée');
+  }, ticket, { timeout: 15000 });
+  check(true, 'the lodge sees the call in its queue, live');
 
   // The person comes; the visit ends, served.
   await counter.click('#start');
