@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -307,7 +308,8 @@ struct AdminPages::Impl : AgentKit {
       req.set_name(Param(form, "appareil"));
       req.set_request_id(request_id);
       access::v1::DeviceToken token;
-      s = Access(ctx, &access::v1::AccessService::Stub::RevokeDeviceToken, req, &token);
+      s = OfThisSite(ctx, place, req.name(), "appareil");
+      if (s.ok()) s = Access(ctx, &access::v1::AccessService::Stub::RevokeDeviceToken, req, &token);
       done = "Jeton révoqué : l'appareil est déconnecté dans la minute.";
     } else if (action == "role") {
       access::v1::GrantRoleRequest req;
@@ -325,12 +327,43 @@ struct AdminPages::Impl : AgentKit {
       req.set_name(Param(form, "liaison"));
       req.set_request_id(request_id);
       access::v1::RoleBinding binding;
-      s = Access(ctx, &access::v1::AccessService::Stub::RevokeRole, req, &binding);
+      s = OfThisSite(ctx, place, req.name(), "liaison");
+      if (s.ok()) s = Access(ctx, &access::v1::AccessService::Stub::RevokeRole, req, &binding);
       done = "Rôle retiré : il ne vaut plus dès la page suivante de l'agent.";
     } else {
       s = Error(absl::StatusCode::kInvalidArgument, "UNKNOWN_ACTION", "unknown action");
     }
     return Outcome(ctx, s, done, data);
+  }
+
+  // OfThisSite: a device token or role binding the form names is one of the
+  // page's site (access checks the agent's rights on the resource's own
+  // site; this keeps an administrator of two sites from acting on one from
+  // the other's page). A role given on every site is not taken back here.
+  absl::Status OfThisSite(PageContext& ctx, const SitePlace& place, const std::string& name,
+                          std::string_view field) {
+    bool found = false;
+    if (absl::StartsWith(name, "devices/")) {
+      access::v1::ListDeviceTokensRequest req;
+      req.set_site(place.site.name());
+      req.set_page_size(100);
+      access::v1::ListDeviceTokensResponse devices;
+      RETURN_IF_ERROR(
+          Access(ctx, &access::v1::AccessService::Stub::ListDeviceTokens, req, &devices));
+      for (const access::v1::DeviceToken& t : devices.device_tokens()) found |= t.name() == name;
+    } else {
+      access::v1::ListRoleBindingsRequest req;
+      req.set_site(place.site.name());
+      req.set_page_size(200);
+      access::v1::ListRoleBindingsResponse bindings;
+      RETURN_IF_ERROR(
+          Access(ctx, &access::v1::AccessService::Stub::ListRoleBindings, req, &bindings));
+      for (const access::v1::RoleBinding& b : bindings.role_bindings()) {
+        found |= b.name() == name && b.site() == place.site.name();
+      }
+    }
+    if (!found) return InvalidField("NOT_OF_THIS_SITE", field, "not one of this site's");
+    return absl::OkStatus();
   }
 
   // ---------------------------------------------------------------- desk

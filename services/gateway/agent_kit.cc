@@ -83,6 +83,7 @@ const std::map<std::string, std::string>& AgentErrors() {
        "Ce texte ne convient pas : les {{ }} se referment, un courriel commence par "
        "« Subject: » et son objet, un SMS tient en deux SMS avec les valeurs les plus longues "
        "(sans accents autres que é, è, ù, à)."},
+      {"NOT_OF_THIS_SITE", "Cet appareil ou ce rôle n'est pas de ce site."},
       {"REQUEST_ID_REUSED", "Ce formulaire a déjà servi : rechargez la page."},
   };
   return k;

@@ -19,8 +19,9 @@
 //   GET  /agent/qualite/{site}[?du=&au=]   the indicators month by month, charts
 //   POST (the same)                   action=objectif | saisie | publier
 //   GET  /agent/qualite/{site}/indicateurs.csv[?du=&au=]   the same table as CSV
-//   GET  /agent/admin/{site}          hours and closures, device tokens, roles, audit
-//   POST (the same)                   action=fermer | appareil | revoquer | role | retirer
+//   GET  /agent/file/{site}           the queue's section alone (static/queue.js)
+//   /agent/admin/...                  the administration (admin_pages.h)
+//   /agent/rdv/..., /agent/personne/...   acting for a person (person_pages.h)
 #pragma once
 
 #include <memory>

@@ -622,6 +622,12 @@ TEST_F(AgentPages, TheAdministratorClosesADayManagesDevicesAndRolesAndReadsTheAu
   EXPECT_FALSE(Has(Open(admin), "new-token")) << "shown once";
   const std::string device_name =
       "devices/" + world_.booking.Query("SELECT id FROM access.device_tokens LIMIT 1");
+  // A device named by the form must be this site's.
+  HttpReply elsewhere = Post(admin, {{"action", "revoquer"},
+                                     {"appareil", "devices/999999"},
+                                     {"request_id", std::string(32, '3')}});
+  EXPECT_EQ(elsewhere.status, 400) << elsewhere.body;
+  EXPECT_TRUE(Has(elsewhere, "NOT_OF_THIS_SITE")) << elsewhere.body;
   HttpReply revoked = Post(
       admin,
       {{"action", "revoquer"}, {"appareil", device_name}, {"request_id", std::string(32, 'd')}});
