@@ -278,7 +278,7 @@ struct AgentPages::Impl : AgentKit {
     data.set("desks", desks);
     data.set("outcomes", Choices(WalkInOutcomes()));
     return Render(ctx, "agent_lodge", absl::StrCat("Loge — ", place->site.display_name()), data,
-                  status, {"/static/queue.js"});
+                  status, {"/static/queue.js", "/static/scan.js"});
   }
 
   void DayList(const PageContext& ctx, const SitePlace& place, absl::CivilDay today,

@@ -1003,7 +1003,8 @@ struct Pages::Impl : PageKit {
   }
 
   HttpResponse KioskPage(Context& ctx, mustache::data data, int status) {
-    return Render(ctx, "kiosk", gateway::Words(ctx.language).at("kiosk_title"), data, status);
+    return Render(ctx, "kiosk", gateway::Words(ctx.language).at("kiosk_title"), data, status,
+                  {"/static/scan.js"});
   }
 
   // Kiosk: the lodge tablet's self check-in. Without its device token (an
