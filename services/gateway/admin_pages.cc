@@ -141,7 +141,7 @@ struct AdminPages::Impl : AgentKit {
     data.set("site_name", place->site.display_name());
     data.set("site_address", place->site.address());
     data.set("site_zone", place->site.time_zone());
-    for (const char* action : {"guichet", "poste", "appareil", "revoquer", "role", "retirer"}) {
+    for (const char* action : {"guichet", "poste", "appareil", "role"}) {
       data.set(absl::StrCat("rid_", action), NewRequestId());
     }
     data.set("kinds", Choices(DeskKinds()));
@@ -182,21 +182,15 @@ struct AdminPages::Impl : AgentKit {
     }
     data.set("counters", counter_list);
 
-    access::v1::ListDeviceTokensRequest dreq;
-    dreq.set_site(place->site.name());
-    dreq.set_page_size(100);
-    access::v1::ListDeviceTokensResponse devices;
-    if (absl::Status s =
-            Access(ctx, &access::v1::AccessService::Stub::ListDeviceTokens, dreq, &devices);
-        !s.ok()) {
-      return Failure(ctx, s);
-    }
+    absl::StatusOr<std::vector<access::v1::DeviceToken>> devices = DevicesOf(ctx, place->site);
+    if (!devices.ok()) return Failure(ctx, devices.status());
     mustache::data device_list{mustache::data::type::list};
-    for (const access::v1::DeviceToken& t : devices.device_tokens()) {
+    for (const access::v1::DeviceToken& t : *devices) {
       mustache::data item;
       item.set("name", t.name());
       item.set("display_name", t.display_name());
       item.set("created", ShortTime(FromTimestamp(t.create_time()), place->zone));
+      item.set("request_id", NewRequestId());
       if (t.has_revoke_time()) {
         item.set("revoked", ShortTime(FromTimestamp(t.revoke_time()), place->zone));
       }
@@ -204,23 +198,18 @@ struct AdminPages::Impl : AgentKit {
     }
     data.set("devices", device_list);
 
-    access::v1::ListRoleBindingsRequest rreq;
-    rreq.set_site(place->site.name());
-    rreq.set_page_size(200);
-    access::v1::ListRoleBindingsResponse bindings;
-    if (absl::Status s =
-            Access(ctx, &access::v1::AccessService::Stub::ListRoleBindings, rreq, &bindings);
-        !s.ok()) {
-      return Failure(ctx, s);
-    }
+    absl::StatusOr<std::vector<access::v1::RoleBinding>> bindings =
+        RoleBindingsOf(ctx, place->site);
+    if (!bindings.ok()) return Failure(ctx, bindings.status());
     mustache::data roles{mustache::data::type::list};
-    for (const access::v1::RoleBinding& b : bindings.role_bindings()) {
+    for (const access::v1::RoleBinding& b : *bindings) {
       mustache::data item;
       item.set("name", b.name());
       item.set("subject", b.subject());
       item.set("role", access::v1::Role_Name(b.role()));
       item.set("site", b.site().empty() ? std::string("tous les sites") : b.site());
       if (b.site() == place->site.name()) item.set("revocable", true);
+      item.set("request_id", NewRequestId());
       roles.push_back(item);
     }
     data.set("roles", roles);
@@ -336,6 +325,36 @@ struct AdminPages::Impl : AgentKit {
     return Outcome(ctx, s, done, data);
   }
 
+  // DevicesOf, RoleBindingsOf: all of the site's, page after page.
+  absl::StatusOr<std::vector<access::v1::DeviceToken>> DevicesOf(const PageContext& ctx,
+                                                                 const v1::Site& site) {
+    std::vector<access::v1::DeviceToken> out;
+    access::v1::ListDeviceTokensRequest req;
+    req.set_site(site.name());
+    req.set_page_size(100);
+    do {
+      access::v1::ListDeviceTokensResponse page;
+      RETURN_IF_ERROR(Access(ctx, &access::v1::AccessService::Stub::ListDeviceTokens, req, &page));
+      out.insert(out.end(), page.device_tokens().begin(), page.device_tokens().end());
+      req.set_page_token(page.next_page_token());
+    } while (!req.page_token().empty());
+    return out;
+  }
+  absl::StatusOr<std::vector<access::v1::RoleBinding>> RoleBindingsOf(const PageContext& ctx,
+                                                                      const v1::Site& site) {
+    std::vector<access::v1::RoleBinding> out;
+    access::v1::ListRoleBindingsRequest req;
+    req.set_site(site.name());
+    req.set_page_size(200);
+    do {
+      access::v1::ListRoleBindingsResponse page;
+      RETURN_IF_ERROR(Access(ctx, &access::v1::AccessService::Stub::ListRoleBindings, req, &page));
+      out.insert(out.end(), page.role_bindings().begin(), page.role_bindings().end());
+      req.set_page_token(page.next_page_token());
+    } while (!req.page_token().empty());
+    return out;
+  }
+
   // OfThisSite: a device token or role binding the form names is one of the
   // page's site (access checks the agent's rights on the resource's own
   // site; this keeps an administrator of two sites from acting on one from
@@ -344,21 +363,12 @@ struct AdminPages::Impl : AgentKit {
                           std::string_view field) {
     bool found = false;
     if (absl::StartsWith(name, "devices/")) {
-      access::v1::ListDeviceTokensRequest req;
-      req.set_site(place.site.name());
-      req.set_page_size(100);
-      access::v1::ListDeviceTokensResponse devices;
-      RETURN_IF_ERROR(
-          Access(ctx, &access::v1::AccessService::Stub::ListDeviceTokens, req, &devices));
-      for (const access::v1::DeviceToken& t : devices.device_tokens()) found |= t.name() == name;
+      ASSIGN_OR_RETURN(std::vector<access::v1::DeviceToken> devices, DevicesOf(ctx, place.site));
+      for (const access::v1::DeviceToken& t : devices) found |= t.name() == name;
     } else {
-      access::v1::ListRoleBindingsRequest req;
-      req.set_site(place.site.name());
-      req.set_page_size(200);
-      access::v1::ListRoleBindingsResponse bindings;
-      RETURN_IF_ERROR(
-          Access(ctx, &access::v1::AccessService::Stub::ListRoleBindings, req, &bindings));
-      for (const access::v1::RoleBinding& b : bindings.role_bindings()) {
+      ASSIGN_OR_RETURN(std::vector<access::v1::RoleBinding> bindings,
+                       RoleBindingsOf(ctx, place.site));
+      for (const access::v1::RoleBinding& b : bindings) {
         found |= b.name() == name && b.site() == place.site.name();
       }
     }
@@ -398,8 +408,8 @@ struct AdminPages::Impl : AgentKit {
     data.set("slot", absl::StrCat(desk.slot_duration().seconds() / 60));
     data.set("capacity", absl::StrCat(desk.capacity_per_slot()));
     data.set("grace", absl::StrCat(desk.arrival_grace().seconds() / 60));
-    for (const char* action : {"description", "consignes", "horaires", "fermer", "rouvrir",
-                               "creneaux", "accueil", "rappels"}) {
+    for (const char* action :
+         {"description", "consignes", "horaires", "fermer", "creneaux", "accueil", "rappels"}) {
       data.set(absl::StrCat("rid_", action), NewRequestId());
     }
 
@@ -453,6 +463,7 @@ struct AdminPages::Impl : AgentKit {
       mustache::data item;
       item.set("day", LongDate("fr", DayOf(c.date())));
       item.set("iso", absl::FormatCivilTime(DayOf(c.date())));
+      item.set("request_id", NewRequestId());
       item.set("reason", c.reason());
       closures.push_back(item);
     }

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "accueil/access/v1/access.grpc.pb.h"
 #include "accueil/metrics/v1/metrics.grpc.pb.h"
 #include "accueil/reception/v1/reception.grpc.pb.h"
@@ -82,6 +83,9 @@ const std::vector<Choice<notify::v1::Template>>& Notices() {
 
 struct AgentPages::Impl : AgentKit {
   AgentSessions sessions;
+  // The queue fragment's sites (PublicPlace), by id, with when they were read.
+  absl::Mutex places_mu;
+  std::map<std::string, std::pair<absl::Time, SitePlace>> places ABSL_GUARDED_BY(places_mu);
   AdminPages admin;
   PersonPages persons;
   PathTemplate lodge_path = *ParsePathTemplate("/agent/loge/{site}");
@@ -186,7 +190,7 @@ struct AgentPages::Impl : AgentKit {
   // --------------------------------------------------------------- lodge
 
   // The queue's visits and each desk's waiting count and estimate.
-  void QueueData(const PageContext& ctx, const SitePlace& place, mustache::data* data) {
+  absl::Status QueueData(const PageContext& ctx, const SitePlace& place, mustache::data* data) {
     data->set("site_id", IdOf(place.site.name()));
     data->set("queue_time", TimeOfDay(Now(), place.zone));
     rv1::GetQueueRequest req;
@@ -195,7 +199,7 @@ struct AgentPages::Impl : AgentKit {
     if (absl::Status s = Reception(ctx, &rv1::ReceptionService::Stub::GetQueue, req, &queue);
         !s.ok()) {
       data->set("queue_error", AgentError(ctx, s));
-      return;
+      return s;
     }
     mustache::data visits{mustache::data::type::list};
     for (const rv1::Visit& v : queue.visits()) {
@@ -220,18 +224,43 @@ struct AgentPages::Impl : AgentKit {
     data->set("visits", visits);
     data->set("queue_desks", desks);
     if (queue.visits().empty()) data->set("queue_empty", true);
+    return absl::OkStatus();
   }
 
   // QueueFragment: the queue's section alone, which the lodge's and the
   // counter's pages fetch every few seconds (static/queue.js) to stay live.
-  HttpResponse QueueFragment(PageContext& ctx, const Agent& agent, const std::string& site_id) {
-    absl::StatusOr<SitePlace> place = PlaceFor(
-        ctx, agent, {access::v1::LODGE_AGENT, access::v1::COUNTER_AGENT, access::v1::ADMINISTRATOR},
-        site_id);
-    if (!place.ok()) return Refusal(ctx, place.status());
+  // Answered before WhoAmI, with one call in the agent's name: GetQueue,
+  // which reception refuses to an agent without a role there (every agent
+  // call is audited: one record a refresh, not four). The site's name, zone
+  // and desks are public and change rarely: read as the public, kept a
+  // minute.
+  HttpResponse QueueFragment(PageContext& ctx, const std::string& site_id) {
+    if (!Digits(site_id)) return Message(ctx, "not_found", "not_found_text", 404);
+    absl::StatusOr<SitePlace> place = PublicPlace(ctx, site_id);
+    if (!place.ok()) return Failure(ctx, place.status());
     mustache::data data;
-    QueueData(ctx, *place, &data);
+    if (absl::Status s = QueueData(ctx, *place, &data); !s.ok()) return Refusal(ctx, s);
     return Fragment(ctx, "part_queue", data);
+  }
+
+  absl::StatusOr<SitePlace> PublicPlace(const PageContext& ctx, const std::string& site_id) {
+    {
+      absl::MutexLock lock(&places_mu);
+      auto it = places.find(site_id);
+      if (it != places.end() && Now() - it->second.first < absl::Minutes(1)) {
+        return it->second.second;
+      }
+    }
+    PageContext anyone = ctx;
+    anyone.bearer.clear();
+    v1::GetSiteRequest req;
+    req.set_name(absl::StrCat("sites/", site_id));
+    v1::Site site;
+    RETURN_IF_ERROR(Call(anyone, &v1::BookingService::Stub::GetSite, req, &site));
+    ASSIGN_OR_RETURN(SitePlace place, Place(anyone, std::move(site)));
+    absl::MutexLock lock(&places_mu);
+    places[site_id] = {Now(), place};
+    return place;
   }
 
   HttpResponse Lodge(PageContext& ctx, const Agent& agent, const std::string& site_id,
@@ -267,7 +296,7 @@ struct AgentPages::Impl : AgentKit {
     data.set("request_id", NewRequestId());
     data.set("walkin_request_id", NewRequestId());
     DayList(ctx, *place, today, query, &data);
-    QueueData(ctx, *place, &data);
+    QueueData(ctx, *place, &data).IgnoreError();  // said in the section
     mustache::data desks{mustache::data::type::list};
     for (const v1::Desk& d : place->desks) {
       mustache::data item;
@@ -532,7 +561,7 @@ struct AgentPages::Impl : AgentKit {
     }
     data.set("all_desks", other_desks);
     if (!counter->current_visit().empty()) CurrentVisit(ctx, *place, *counter, &data);
-    QueueData(ctx, *place, &data);
+    QueueData(ctx, *place, &data).IgnoreError();  // said in the section
     return Render(ctx, "agent_counter",
                   absl::StrCat(counter->display_name(), " — ", place->site.display_name()), data,
                   status, {"/static/queue.js"});
@@ -992,6 +1021,9 @@ struct AgentPages::Impl : AgentKit {
     }
     ctx.bearer = session->token;
     ctx.agent = session->subject;
+    if (std::optional<Bindings> b = MatchPath(queue_path, request.path); b && get) {
+      return QueueFragment(ctx, Param(*b, "site"));
+    }
     absl::StatusOr<Agent> agent = WhoAmI(ctx);
     if (!agent.ok()) {
       if (agent.status().code() == absl::StatusCode::kUnauthenticated) {
@@ -1003,9 +1035,6 @@ struct AgentPages::Impl : AgentKit {
     if (request.path == "/agent" && get) return Home(ctx, *agent);
     if (std::optional<Bindings> b = MatchPath(lodge_path, request.path)) {
       if (get || form != nullptr) return Lodge(ctx, *agent, Param(*b, "site"), form);
-    }
-    if (std::optional<Bindings> b = MatchPath(queue_path, request.path); b && get) {
-      return QueueFragment(ctx, *agent, Param(*b, "site"));
     }
     if (std::optional<Bindings> b = MatchPath(counters_path, request.path); b && get) {
       return CounterList(ctx, *agent, Param(*b, "site"));

@@ -97,7 +97,10 @@ struct PersonPages::Impl : AgentKit {
       absl::StatusOr<std::vector<v1::Slot>> slots =
           FreeSlots(ctx, desk->name(), place->zone, chosen);
       if (!slots.ok()) return Failure(ctx, slots.status());
-      const std::string picked = form != nullptr ? Param(*form, "creneau") : "";
+      // A form sent back with an error keeps what the agent chose; after a
+      // booking the next person starts afresh.
+      const bool retyped = form != nullptr && status != 200;
+      const std::string picked = retyped ? Param(*form, "creneau") : "";
       mustache::data slot_list{mustache::data::type::list};
       for (const v1::Slot& slot : *slots) {
         mustache::data item;
@@ -110,10 +113,9 @@ struct PersonPages::Impl : AgentKit {
       data.set("day_label", LongDate("fr", chosen));
       data.set("slots", slot_list);
       data.set("has_slots", !slots->empty());
-      data.set("needs",
-               Choices(Needs(), form != nullptr ? Chosen(Needs(), *form, "besoin") : v1::NONE));
+      data.set("needs", Choices(Needs(), retyped ? Chosen(Needs(), *form, "besoin") : v1::NONE));
       mustache::data languages{mustache::data::type::list};
-      const std::string language = form != nullptr ? Param(*form, "langue") : "fr";
+      const std::string language = retyped ? Param(*form, "langue") : "fr";
       for (const std::string& l : PageLanguages()) {
         mustache::data item;
         item.set("code", l);
@@ -122,9 +124,9 @@ struct PersonPages::Impl : AgentKit {
         languages.push_back(item);
       }
       data.set("languages", languages);
-      // A form sent back with an error keeps what the agent typed, and its
-      // request id (the same booking is never made twice).
-      if (form != nullptr && status != 200) {
+      // What was typed too, and the request id (the same booking is never
+      // made twice).
+      if (retyped) {
         for (const char* field : {"prenom", "nom", "telephone", "courriel", "note", "accompagnants",
                                   "motif", "motif_doublon"}) {
           data.set(absl::StrCat("v_", field), Param(*form, field));
@@ -163,6 +165,8 @@ struct PersonPages::Impl : AgentKit {
     v1::Appointment a;
     if (!Digits(slot)) {
       s = InvalidField("SLOT_REQUIRED", "creneau", "choose a slot");
+    } else if (!OfThisDesk(ctx, place, desk, req.slot())) {
+      s = InvalidField("NOT_OF_THIS_SITE", "creneau", "not a slot of this desk that day");
     } else if (Param(form, "doublon") == "oui" && req.override_reason().empty()) {
       s = InvalidField("OVERRIDE_REASON_REQUIRED", "motif_doublon",
                        "say why the person needs a second appointment at this desk");
@@ -184,6 +188,27 @@ struct PersonPages::Impl : AgentKit {
                                           " à ", TimeOfDay(start, place.zone)));
     data->set("booked_desk", desk.display_name());
     return 200;
+  }
+
+  // OfThisDesk: the slot a form names is one of the page's desk on the
+  // page's day (booking checks the agent's rights on the slot's own
+  // site; this keeps an agent of two sites from booking one from the
+  // other's page, the confirmation naming the wrong desk).
+  bool OfThisDesk(PageContext& ctx, const SitePlace& place, const v1::Desk& desk,
+                  const std::string& slot) {
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(Param(ctx.query, "jour"), &day)) return false;
+    v1::ListSlotsRequest req;
+    req.set_desk(desk.name());
+    req.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day, place.zone)));
+    req.mutable_end_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day + 1, place.zone)));
+    req.set_page_size(500);
+    v1::ListSlotsResponse slots;
+    if (!Call(ctx, &v1::BookingService::Stub::ListSlots, req, &slots).ok()) return false;
+    for (const v1::Slot& s : slots.slots()) {
+      if (s.name() == slot) return true;
+    }
+    return false;
   }
 
   // -------------------------------------------------------------- rights

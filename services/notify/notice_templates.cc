@@ -118,7 +118,7 @@ absl::Status NotifyService::DoUpdateNoticeTemplate(Call& call,
   RETURN_IF_ERROR(call.AuthorizeSite(site));
   call.SetResource(t.desk(), site);
   if (!t.text().empty())
-    RETURN_IF_ERROR(CheckNoticeText(channel, t.text(), "notice_template.text"));
+    RETURN_IF_ERROR(CheckNoticeText(channel, t.language(), t.text(), "notice_template.text"));
   const absl::Time now = ctx_.clock->Now();
   RETURN_IF_ERROR(ctx_.pool->Run([&](pqxx::connection& c) -> absl::Status {
     pqxx::work tx(c);

@@ -264,8 +264,8 @@ MessageFacts LongestFacts() {
   return f;
 }
 
-absl::Status CheckNoticeText(absl::string_view channel, const std::string& text,
-                             absl::string_view field) {
+absl::Status CheckNoticeText(absl::string_view channel, absl::string_view language,
+                             const std::string& text, absl::string_view field) {
   auto bad = [&](absl::string_view what) {
     return InvalidField("INVALID_TEMPLATE", std::string(field), std::string(what));
   };
@@ -276,23 +276,23 @@ absl::Status CheckNoticeText(absl::string_view channel, const std::string& text,
         absl::StripAsciiWhitespace(text.substr(9, eol - 9)).empty()) {
       return bad("an e-mail starts with a \"Subject: ...\" line, then its text");
     }
+  } else if (absl::StrContains(text, "given_name") || absl::StrContains(text, "family_name")) {
+    return bad("an SMS names nobody");
   }
   mustache::mustache t = Compile(text);
   if (!t.is_valid()) return bad(t.error_message());
-  // Said with the longest values and with none (a desk without
-  // instructions, a value the text names that does not exist).
+  // Said, and within its size, with the longest values and with none (a
+  // desk without instructions, a notice without a deadline, a value the
+  // text names that does not exist), in the text's language.
   for (const MessageFacts& facts : {MessageFacts(), LongestFacts()}) {
-    absl::StatusOr<Rendered> r = RenderCompiled(t, "", channel, kFallback, facts);
+    absl::StatusOr<Rendered> r = RenderCompiled(t, "", channel, language, facts);
     if (!r.ok()) return bad(r.status().message());
     if (channel == "email" && r->subject.empty()) return bad("an e-mail's subject says something");
     if (absl::StripAsciiWhitespace(r->body).empty()) {
       return bad(channel == "sms" ? "an SMS says something"
                                   : "an e-mail says something after its subject");
     }
-  }
-  absl::StatusOr<Rendered> r = RenderCompiled(t, "", channel, kFallback, LongestFacts());
-  if (!r.ok()) return bad(r.status().message());
-  if (channel == "sms") {
+    if (channel != "sms") continue;
     const SmsSize size = MeasureSms(r->body);
     if (size.coding != SmsCoding::kGsm7) {
       return bad("an SMS keeps to the GSM-7 alphabet (a ê, ô or ç halves its length)");

@@ -90,13 +90,14 @@ class Templates {
   std::map<std::string, std::string> texts_;
 };
 
-// CheckNoticeText: a desk's text for an agents' notice on `channel`, before
-// it is kept: at most 4000 bytes, it parses, an e-mail starts with a
-// "Subject: " line that says something, an SMS rendered with the longest
-// values fits two GSM-7 segments. INVALID_ARGUMENT INVALID_TEMPLATE (with
+// CheckNoticeText: a desk's text for an agents' notice on `channel` in
+// `language`, before it is kept: at most 4000 bytes, it parses, an e-mail
+// starts with a "Subject: " line that says something, an SMS names nobody
+// and, rendered with the longest values and with none, fits two GSM-7
+// segments. INVALID_ARGUMENT INVALID_TEMPLATE (with
 // what is wrong) on `field`.
-absl::Status CheckNoticeText(absl::string_view channel, const std::string& text,
-                             absl::string_view field);
+absl::Status CheckNoticeText(absl::string_view channel, absl::string_view language,
+                             const std::string& text, absl::string_view field);
 
 // NoticeNames: the agents' notices (SendNotice), which a desk may word its
 // own way (notice_templates.cc): convocation, documents_missing,

@@ -312,8 +312,13 @@ TEST_F(AgentPages, TheLodgeChecksPeopleInRegistersWalkInsAndShowsTheQueue) {
 
   // The queue's section alone, which the page's script fetches to stay
   // live: the four tickets, without the layout; another role's is refused.
+  server().AwaitAudit();
+  const std::string audit_rows = "SELECT count(*) FROM access.audit_log";
+  const int64_t before = world_.booking.QueryInt(audit_rows);
   HttpReply queue = Open("/agent/file/" + Site());
   ASSERT_EQ(queue.status, 200) << queue.body;
+  server().AwaitAudit();
+  EXPECT_EQ(world_.booking.QueryInt(audit_rows), before + 1) << "one audited call a refresh";
   EXPECT_TRUE(absl::StartsWith(queue.body, "<section")) << queue.body;
   EXPECT_FALSE(Has(queue, "<html")) << queue.body;
   EXPECT_EQ(queue.Header("cache-control"), "no-store");

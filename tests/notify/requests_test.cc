@@ -219,6 +219,14 @@ TEST_F(RequestsTest, ADeskWordsItsNoticesItsOwnWay) {
   bad.set_text("Préfecture : êtes-vous prêt ?");
   EXPECT_TRUE(RpcFails(call(bad, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TEMPLATE",
                        "notice_template.text"));
+  bad.set_text("Prefecture : {{given_name}}, venez le {{date_short}}.");  // an SMS names nobody
+  EXPECT_TRUE(RpcFails(call(bad, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TEMPLATE",
+                       "notice_template.text"));
+  // Too long where a value is missing (no deadline for a convocation).
+  bad.set_text("Venez le {{date_short}}.{{^respond_date}}" + std::string(300, 'x') +
+               "{{/respond_date}}");
+  EXPECT_TRUE(RpcFails(call(bad, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TEMPLATE",
+                       "notice_template.text"));
   bad = email;
   bad.set_text("Venez le {{date}}");
   EXPECT_TRUE(RpcFails(call(bad, &out), grpc::StatusCode::INVALID_ARGUMENT, "INVALID_TEMPLATE",

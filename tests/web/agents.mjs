@@ -150,7 +150,7 @@ await run(shots, async (browser, audit) => {
   await lodgeQueue.waitForFunction((t) => {
     const row = [...document.querySelectorAll('#queue tbody tr')].find((r) => r.textContent.includes(t));
     return row && row.textContent.includes('Appelée');
-  }, ticket, { timeout: 15000 });
+  }, ticket, { timeout: 25000 });  // refreshed every 10 s
   check(true, 'the lodge sees the call in its queue, live');
 
   // The person comes; the visit ends, served.
