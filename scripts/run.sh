@@ -258,6 +258,14 @@ It speaks plaintext gRPC, on loopback only; beyond loopback the server requires 
   e-mails sent: $MAIL_DIR/new/ (one file each; local SMTP server on 127.0.0.1:$SMTP_PORT)
   SMS sent:     $SMS_DIR/received.log (Kannel's fake SMSC; sendsms on 127.0.0.1:$KANNEL_SENDSMS_PORT)
 
+In a browser:
+  http://localhost:$WEB_PORT/          book, manage an appointment (French, English, Arabic)
+  http://localhost:$WEB_PORT/agent     the agents' pages: sign in through the development issuer
+                with a role (LODGE_AGENT, COUNTER_AGENT, QUALITY_OFFICER, ADMINISTRATOR) and
+                a site ($site), or no site for every site
+  http://localhost:$WEB_PORT/ecran, /borne   the waiting-room display and the lodge kiosk: link
+                each once with a device token an administrator creates on /agent/admin/ID
+
 Things to try, in another terminal from $ROOT:
 EOF
 if [[ "$ADDRESS" != "127.0.0.1:50051" ]]; then
