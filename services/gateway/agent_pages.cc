@@ -266,8 +266,7 @@ struct AgentPages::Impl : AgentKit {
   HttpResponse Lodge(PageContext& ctx, const Agent& agent, const std::string& site_id,
                      const Bindings* form) {
     absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, {access::v1::LODGE_AGENT}, site_id);
-    if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
-    if (!site.ok()) return Failure(ctx, site.status());
+    if (!site.ok()) return Refusal(ctx, site.status());
     absl::StatusOr<SitePlace> place = Place(ctx, *site);
     if (!place.ok()) return Failure(ctx, place.status());
     mustache::data data;
@@ -359,10 +358,9 @@ struct AgentPages::Impl : AgentKit {
     const bool late = Param(form, "late") == "yes";
     if (late) {
       req.set_late_accepted(true);
-      ctx.reason = std::string(absl::StripAsciiWhitespace(Param(form, "motif")));
+      ctx.reason = Trimmed(form, "motif");
     }
-    const std::string request_id = Param(form, "request_id");
-    req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
+    req.set_request_id(RequestIdOf(form));
     rv1::Visit visit;
     absl::Status s = Reception(ctx, &rv1::ReceptionService::Stub::CheckInVisitor, req, &visit);
     ctx.reason.clear();
@@ -389,9 +387,9 @@ struct AgentPages::Impl : AgentKit {
                  mustache::data* data) {
     v1::SearchAppointmentsRequest req;
     req.set_site(place.site.name());
-    req.set_query(std::string(absl::StripAsciiWhitespace(Param(form, "personne"))));
+    req.set_query(Trimmed(form, "personne"));
     req.set_page_size(20);
-    ctx.reason = std::string(absl::StripAsciiWhitespace(Param(form, "motif")));
+    ctx.reason = Trimmed(form, "motif");
     v1::SearchAppointmentsResponse found;
     absl::Status s = Call(ctx, &v1::BookingService::Stub::SearchAppointments, req, &found);
     data->set("personne", req.query());
@@ -429,9 +427,8 @@ struct AgentPages::Impl : AgentKit {
                 mustache::data* data) {
     v1::ResetAccessCodeRequest req;
     req.set_name(Param(form, "rendez_vous"));
-    const std::string request_id = Param(form, "request_id");
-    req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
-    ctx.reason = std::string(absl::StripAsciiWhitespace(Param(form, "motif")));
+    req.set_request_id(RequestIdOf(form));
+    ctx.reason = Trimmed(form, "motif");
     v1::Appointment a;
     absl::Status s = Call(ctx, &v1::BookingService::Stub::ResetAccessCode, req, &a);
     ctx.reason.clear();
@@ -449,10 +446,9 @@ struct AgentPages::Impl : AgentKit {
     rv1::RegisterWalkInRequest req;
     req.set_site(place.site.name());
     req.set_desk(Param(form, "guichet"));
-    req.set_reason(std::string(absl::StripAsciiWhitespace(Param(form, "objet"))));
+    req.set_reason(Trimmed(form, "objet"));
     req.set_outcome(Chosen(WalkInOutcomes(), form, "issue"));
-    const std::string request_id = Param(form, "request_id");
-    req.set_request_id(SafeToken(request_id) ? request_id : NewRequestId());
+    req.set_request_id(RequestIdOf(form));
     rv1::WalkIn walk_in;
     absl::Status s = Reception(ctx, &rv1::ReceptionService::Stub::RegisterWalkIn, req, &walk_in);
     if (!s.ok()) {
@@ -482,8 +478,7 @@ struct AgentPages::Impl : AgentKit {
 
   HttpResponse CounterList(PageContext& ctx, const Agent& agent, const std::string& site_id) {
     absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, {access::v1::COUNTER_AGENT}, site_id);
-    if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
-    if (!site.ok()) return Failure(ctx, site.status());
+    if (!site.ok()) return Refusal(ctx, site.status());
     absl::StatusOr<std::vector<rv1::Counter>> counters = Counters(ctx, site->name());
     if (!counters.ok()) return Failure(ctx, counters.status());
     mustache::data list{mustache::data::type::list};
@@ -505,8 +500,7 @@ struct AgentPages::Impl : AgentKit {
                            const Bindings* form) {
     const std::string site_id = Param(path, "site");
     absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, {access::v1::COUNTER_AGENT}, site_id);
-    if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
-    if (!site.ok()) return Failure(ctx, site.status());
+    if (!site.ok()) return Refusal(ctx, site.status());
     absl::StatusOr<SitePlace> place = Place(ctx, *site);
     if (!place.ok()) return Failure(ctx, place.status());
     const std::string counter_name = absl::StrCat("counters/", Param(path, "counter"));
@@ -620,8 +614,7 @@ struct AgentPages::Impl : AgentKit {
   int CounterAction(PageContext& ctx, const std::string& counter, const Bindings& form,
                     mustache::data* data) {
     const std::string action = Param(form, "action");
-    const std::string request_id =
-        SafeToken(Param(form, "request_id")) ? Param(form, "request_id") : NewRequestId();
+    const std::string request_id = RequestIdOf(form);
     const std::string visit = Param(form, "visit");
     rv1::Visit out;
     rv1::Counter opened;
@@ -682,7 +675,7 @@ struct AgentPages::Impl : AgentKit {
       req.set_appointment(Param(form, "appointment"));
       req.set_notice(Chosen(Notices(), form, "avis"));
       req.set_request_id(request_id);
-      ctx.reason = std::string(absl::StripAsciiWhitespace(Param(form, "motif")));
+      ctx.reason = Trimmed(form, "motif");
       notify::v1::SendNoticeResponse sent;
       s = Notify(ctx, &notify::v1::NotifyService::Stub::SendNotice, req, &sent);
       ctx.reason.clear();
@@ -799,8 +792,7 @@ struct AgentPages::Impl : AgentKit {
   HttpResponse Quality(PageContext& ctx, const Agent& agent, const std::string& site_id,
                        const Bindings* form) {
     absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, {access::v1::QUALITY_OFFICER}, site_id);
-    if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
-    if (!site.ok()) return Failure(ctx, site.status());
+    if (!site.ok()) return Refusal(ctx, site.status());
     absl::TimeZone zone;
     if (!absl::LoadTimeZone(site->time_zone(), &zone)) zone = absl::UTCTimeZone();
     const Period period = PeriodOf(ctx, zone);
@@ -891,8 +883,7 @@ struct AgentPages::Impl : AgentKit {
   int QualityAction(PageContext& ctx, const std::string& site, const Bindings& form,
                     mustache::data* data) {
     const std::string action = Param(form, "action");
-    const std::string request_id =
-        SafeToken(Param(form, "request_id")) ? Param(form, "request_id") : NewRequestId();
+    const std::string request_id = RequestIdOf(form);
     absl::Status s;
     std::string done;
     double value = 0;
@@ -928,7 +919,7 @@ struct AgentPages::Impl : AgentKit {
       metrics::v1::PublishReportRequest req;
       req.set_site(site);
       req.set_month(Param(form, "mois"));
-      req.set_reason(std::string(absl::StripAsciiWhitespace(Param(form, "motif"))));
+      req.set_reason(Trimmed(form, "motif"));
       req.set_request_id(request_id);
       metrics::v1::PublishedMonth out;
       s = CallOn<metrics::v1::MetricsService>(
@@ -948,8 +939,7 @@ struct AgentPages::Impl : AgentKit {
   // month), for a spreadsheet.
   HttpResponse QualityCsv(PageContext& ctx, const Agent& agent, const std::string& site_id) {
     absl::StatusOr<v1::Site> site = SiteFor(ctx, agent, {access::v1::QUALITY_OFFICER}, site_id);
-    if (site.status().code() == absl::StatusCode::kPermissionDenied) return Refused(ctx);
-    if (!site.ok()) return Failure(ctx, site.status());
+    if (!site.ok()) return Refusal(ctx, site.status());
     absl::TimeZone zone;
     if (!absl::LoadTimeZone(site->time_zone(), &zone)) zone = absl::UTCTimeZone();
     const Period period = PeriodOf(ctx, zone);

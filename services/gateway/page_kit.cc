@@ -49,10 +49,10 @@ void PageKit::Prepare(const PageContext& ctx, grpc::ClientContext* context) cons
   if (!ctx.reason.empty()) context->AddMetadata("x-agent-reason-bin", ctx.reason);
 }
 
-absl::StatusOr<std::vector<booking::v1::Slot>> PageKit::FreeSlots(const PageContext& ctx,
-                                                                  const std::string& desk,
-                                                                  absl::TimeZone zone,
-                                                                  absl::CivilDay day) {
+absl::StatusOr<std::vector<booking::v1::Slot>> PageKit::DaySlots(const PageContext& ctx,
+                                                                 const std::string& desk,
+                                                                 absl::TimeZone zone,
+                                                                 absl::CivilDay day) {
   booking::v1::ListSlotsRequest req;
   req.set_desk(desk);
   req.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day, zone)));
@@ -63,8 +63,17 @@ absl::StatusOr<std::vector<booking::v1::Slot>> PageKit::FreeSlots(const PageCont
       !s.ok()) {
     return s;
   }
+  return std::vector<booking::v1::Slot>(slots.slots().begin(), slots.slots().end());
+}
+
+absl::StatusOr<std::vector<booking::v1::Slot>> PageKit::FreeSlots(const PageContext& ctx,
+                                                                  const std::string& desk,
+                                                                  absl::TimeZone zone,
+                                                                  absl::CivilDay day) {
+  absl::StatusOr<std::vector<booking::v1::Slot>> all = DaySlots(ctx, desk, zone, day);
+  if (!all.ok()) return all.status();
   std::vector<booking::v1::Slot> out;
-  for (const booking::v1::Slot& slot : slots.slots()) {
+  for (const booking::v1::Slot& slot : *all) {
     if (slot.remaining_capacity() > 0) out.push_back(slot);
   }
   return out;

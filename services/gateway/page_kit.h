@@ -92,6 +92,10 @@ class PageKit {
     return CallOn<notify::v1::NotifyService>(ctx, "notify", method, req, resp);
   }
 
+  // DaySlots: a desk's slots on `day` (the site's zone), full ones too.
+  absl::StatusOr<std::vector<booking::v1::Slot>> DaySlots(const PageContext& ctx,
+                                                          const std::string& desk,
+                                                          absl::TimeZone zone, absl::CivilDay day);
   // FreeSlots: a desk's slots with room left on `day` (the site's zone).
   absl::StatusOr<std::vector<booking::v1::Slot>> FreeSlots(const PageContext& ctx,
                                                            const std::string& desk,

@@ -198,14 +198,9 @@ struct PersonPages::Impl : AgentKit {
                   const std::string& slot) {
     absl::CivilDay day;
     if (!absl::ParseCivilTime(Param(ctx.query, "jour"), &day)) return false;
-    v1::ListSlotsRequest req;
-    req.set_desk(desk.name());
-    req.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day, place.zone)));
-    req.mutable_end_time()->set_seconds(absl::ToUnixSeconds(absl::FromCivil(day + 1, place.zone)));
-    req.set_page_size(500);
-    v1::ListSlotsResponse slots;
-    if (!Call(ctx, &v1::BookingService::Stub::ListSlots, req, &slots).ok()) return false;
-    for (const v1::Slot& s : slots.slots()) {
+    absl::StatusOr<std::vector<v1::Slot>> slots = DaySlots(ctx, desk.name(), place.zone, day);
+    if (!slots.ok()) return false;
+    for (const v1::Slot& s : *slots) {
       if (s.name() == slot) return true;
     }
     return false;
